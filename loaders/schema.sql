@@ -1,0 +1,163 @@
+-- The DuckDB store. Documented for analysts in data/SCHEMA.md; keep both in step.
+-- Codes are text: municipalities and prefectures use the 6-digit 全国地方公共団体コード with check digit.
+
+CREATE TABLE build_info (
+    key   VARCHAR PRIMARY KEY,
+    value VARCHAR
+);
+
+CREATE TABLE sources (
+    id        VARCHAR PRIMARY KEY,
+    title     VARCHAR NOT NULL,
+    publisher VARCHAR,
+    licence   VARCHAR,
+    credit    VARCHAR,
+    url       VARCHAR,
+    as_of     DATE,
+    as_of_note VARCHAR,
+    note      VARCHAR
+);
+
+CREATE TABLE prefectures (
+    pref_code VARCHAR PRIMARY KEY,   -- '01' … '47'
+    code      VARCHAR NOT NULL,      -- 6-digit '010006'
+    name      VARCHAR NOT NULL,
+    kana      VARCHAR,
+    name_en   VARCHAR
+);
+
+CREATE TABLE municipalities (
+    code              VARCHAR PRIMARY KEY,  -- 6-digit with check digit, e.g. '011002'
+    code5             VARCHAR NOT NULL,     -- 5-digit 標準地域コード, e.g. '01100'
+    pref_code         VARCHAR NOT NULL,
+    pref_name         VARCHAR NOT NULL,
+    name              VARCHAR NOT NULL,
+    kana              VARCHAR,
+    type              VARCHAR NOT NULL,     -- 政令市 / 中核市 / 一般市 / 特別区 / 町 / 村
+    population        BIGINT,
+    population_source VARCHAR,              -- sources.id the population came from
+    population_as_of  DATE,
+    area_km2          DOUBLE,
+    density           DOUBLE,               -- population / area_km2
+    pop_band          VARCHAR,              -- 5万未満 … 100万以上 (data/pop_bands.csv)
+    lat               DOUBLE,
+    lng               DOUBLE,
+    synthetic         BOOLEAN NOT NULL DEFAULT false  -- population is demo data
+);
+
+CREATE TABLE pop_bands (                    -- 人口規模区分 (data/pop_bands.csv)
+    label          VARCHAR PRIMARY KEY,
+    min_population BIGINT NOT NULL,         -- inclusive lower bound
+    "order"        INTEGER NOT NULL
+);
+
+CREATE TABLE wards (                        -- 政令市の行政区, for rolling ward-level files up to the city
+    code      VARCHAR PRIMARY KEY,
+    code5     VARCHAR NOT NULL,
+    city_code VARCHAR NOT NULL,
+    name      VARCHAR NOT NULL
+);
+
+CREATE TABLE regions (                      -- 振興局/圏域 and user groups (data/regions.csv)
+    code        VARCHAR NOT NULL,
+    region_set  VARCHAR NOT NULL,           -- e.g. '兵庫県 県民局・センター'
+    region      VARCHAR NOT NULL,
+    PRIMARY KEY (code, region_set)
+);
+
+CREATE TABLE indicators (
+    id          VARCHAR PRIMARY KEY,
+    title       VARCHAR NOT NULL,
+    short_title VARCHAR,
+    unit        VARCHAR NOT NULL,
+    kind        VARCHAR NOT NULL,           -- binary / percent / count / number / category
+    pillar      VARCHAR,                    -- 推進体制 / 人材 / デジタル技術 / 住民サービス / 基礎情報 …
+    category    VARCHAR,
+    source      VARCHAR NOT NULL,           -- sources.id
+    as_of       DATE,                       -- newest as-of among its loaded values
+    polarity    VARCHAR NOT NULL,           -- higher_is_better / lower_is_better / neutral
+    weight      DOUBLE,
+    target      DOUBLE,
+    level       VARCHAR NOT NULL,           -- municipality / prefecture / both
+    component   BOOLEAN NOT NULL DEFAULT false, -- a numerator/denominator row, not an indicator of its own
+    description VARCHAR NOT NULL
+);
+
+CREATE TABLE indicator_values (
+    code         VARCHAR NOT NULL,          -- municipality or prefecture 6-digit code
+    indicator_id VARCHAR NOT NULL,
+    value        DOUBLE,                    -- NULL = missing (raw says why); unit as in indicators.unit
+    raw          VARCHAR,                   -- the cell as written in the file
+    source       VARCHAR NOT NULL,          -- sources.id
+    as_of        DATE NOT NULL,
+    file         VARCHAR,                   -- file name the value came from
+    synthetic    BOOLEAN NOT NULL DEFAULT false
+);
+
+CREATE TABLE boundaries (                   -- one row per municipality after the build (see loaders/boundaries.py)
+    code                VARCHAR NOT NULL,     -- municipality code (wards rolled up to their city)
+    geometry            BLOB,                 -- WKB, full resolution as loaded, EPSG:4326/6668 lon/lat
+    geometry_simplified BLOB,                 -- WKB, simplified for the browser
+    geojson_simplified  VARCHAR,              -- GeoJSON geometry text of the simplified shape, rounded
+    area_deg2           DOUBLE,
+    source              VARCHAR NOT NULL,
+    file                VARCHAR,
+    as_of               DATE
+);
+
+CREATE TABLE survey_rounds (
+    round_id  VARCHAR PRIMARY KEY,          -- e.g. '2026-baseline'
+    label     VARCHAR NOT NULL,             -- e.g. '2026年度 当初（ベースライン）'
+    kind      VARCHAR,                      -- baseline / evaluation / other
+    held_on   DATE,
+    synthetic BOOLEAN NOT NULL DEFAULT false
+);
+
+CREATE TABLE questions (                    -- the questionnaire in force (data/questionnaire.yaml)
+    id          VARCHAR PRIMARY KEY,
+    stage       INTEGER NOT NULL,           -- 0..3
+    field       VARCHAR NOT NULL,           -- DX全般 / 情報システム / BPR / データ利活用
+    text        VARCHAR NOT NULL,
+    answer_type VARCHAR NOT NULL,           -- yesno / scale / choice / number / text
+    choices     VARCHAR,                    -- JSON
+    points      DOUBLE NOT NULL
+);
+
+CREATE TABLE survey_answers (
+    code        VARCHAR NOT NULL,
+    round_id    VARCHAR NOT NULL,
+    question_id VARCHAR NOT NULL,
+    answer      VARCHAR,                    -- as written
+    value       DOUBLE,                     -- normalised 0..1 share of the question's points (NULL: unanswered/text)
+    file        VARCHAR,
+    synthetic   BOOLEAN NOT NULL DEFAULT false
+);
+
+CREATE TABLE survey_stage_scores (          -- already-scored sheets (municipality × STEP0..3)
+    code       VARCHAR NOT NULL,
+    round_id   VARCHAR NOT NULL,
+    stage      INTEGER NOT NULL,
+    score      DOUBLE,
+    max_points DOUBLE,
+    file       VARCHAR,
+    synthetic  BOOLEAN NOT NULL DEFAULT false
+);
+
+CREATE TABLE unresolved_names (
+    file    VARCHAR NOT NULL,
+    row_no  INTEGER,
+    column_ref VARCHAR,
+    name    VARCHAR NOT NULL,
+    reason  VARCHAR NOT NULL
+);
+
+CREATE TABLE ingest_log (
+    file      VARCHAR NOT NULL,
+    sha256    VARCHAR,
+    loader    VARCHAR,
+    rows      BIGINT,
+    status    VARCHAR NOT NULL,             -- ok / warning / skipped / error
+    message   VARCHAR,
+    loaded_at TIMESTAMP NOT NULL,
+    loaded_by VARCHAR
+);

@@ -1,0 +1,143 @@
+"""The DuckDB store: schema, writing load results, and the atomic swap of a finished build.
+
+A build always writes a brand-new file next to the target and ``os.replace``s it into place
+only after it is complete and checkpointed, so a reader or a crash sees the old or the new
+database, never a half-written one. The previous files are kept in ``versions/`` for rollback.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from loaders.errors import LoaderError
+
+SCHEMA_SQL = Path(__file__).with_name("schema.sql")
+DEFAULT_DB = Path(__file__).resolve().parent.parent / "data" / "dashboard.duckdb"
+DEMO_DB = Path(__file__).resolve().parent.parent / "data" / "demo.duckdb"
+KEEP_VERSIONS = 5
+
+
+def create_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(SCHEMA_SQL.read_text(encoding="utf-8"))
+
+
+def append(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> int:
+    """Insert a DataFrame's rows by column name; the table name comes from code, never from input."""
+    if frame is None or frame.empty:
+        return 0
+    allowed = {row[0] for row in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    if table not in allowed:
+        raise ValueError(f"unknown table {table!r}")
+    con.register("incoming_rows", frame)
+    try:
+        con.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM incoming_rows')
+    finally:
+        con.unregister("incoming_rows")
+    return len(frame)
+
+
+def set_info(con: duckdb.DuckDBPyConnection, key: str, value: object) -> None:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    con.execute("INSERT OR REPLACE INTO build_info VALUES (?, ?)", [key, text])
+
+
+def new_build_path(target: Path) -> Path:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+    return target.with_name(f".{target.name}.building-{stamp}-{os.getpid()}")
+
+
+def discard(path: Path) -> None:
+    for candidate in (path, Path(str(path) + ".wal")):
+        try:
+            candidate.unlink()
+        except FileNotFoundError:
+            pass
+
+
+def versions_dir(target: Path) -> Path:
+    return target.parent / "versions"
+
+
+def swap_in(built: Path, target: Path, keep: int = KEEP_VERSIONS) -> Path | None:
+    """Move a finished build into place atomically; keep the replaced file as a version."""
+    with open(built, "rb+") as handle:
+        os.fsync(handle.fileno())
+    kept = None
+    if target.exists():
+        folder = versions_dir(target)
+        folder.mkdir(parents=True, exist_ok=True)
+        kept = folder / f"{target.stem}-{datetime.now().strftime('%Y%m%d-%H%M%S-%f')}{target.suffix}"
+        # a hard link keeps the old bytes without copying; the replace below is the atomic step
+        try:
+            os.link(target, kept)
+        except OSError:
+            shutil.copy2(target, kept)
+    os.replace(built, target)
+    _fsync_dir(target.parent)
+    prune_versions(target, keep)
+    return kept
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # pragma: no cover - platforms without directory fds
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def list_versions(target: Path) -> list[Path]:
+    folder = versions_dir(target)
+    if not folder.exists():
+        return []
+    return sorted(folder.glob(f"{target.stem}-*{target.suffix}"), reverse=True)
+
+
+def prune_versions(target: Path, keep: int) -> None:
+    for old in list_versions(target)[keep:]:
+        old.unlink(missing_ok=True)
+
+
+def rollback(target: Path, version: Path | None = None) -> Path:
+    """Restore a kept version (the newest by default); the current file becomes a version itself."""
+    versions = list_versions(target)
+    if version is None:
+        if not versions:
+            raise LoaderError("戻せる以前のデータベースがありません。", file=target)
+        version = versions[0]
+    if not version.exists():
+        raise LoaderError("指定した版が見つかりません。", file=version)
+    staging = new_build_path(target)
+    shutil.copy2(version, staging)
+    check_database(staging)
+    swap_in(staging, target)
+    version.unlink(missing_ok=True)
+    return version
+
+
+def check_database(path: Path) -> dict:
+    """Open read-only and count the core tables; raises if the file is not a complete store."""
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as exc:
+        raise LoaderError(f"データベースを開けません（{exc}）。", file=path) from exc
+    try:
+        complete = con.execute("SELECT value FROM build_info WHERE key = 'complete'").fetchone()
+        if not complete or complete[0] != "true":
+            raise LoaderError("データベースが完成していません（構築途中のファイルです）。", file=path)
+        return {
+            table: con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
+            for table in ("municipalities", "indicator_values", "boundaries", "survey_answers")
+        }
+    finally:
+        con.close()

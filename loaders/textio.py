@@ -1,0 +1,205 @@
+"""Reading the files people really have: encoding detection, CSV rows, typed cell values, Excel.
+
+Encodings are detected, not assumed: a BOM decides first, then strict UTF-8, then
+charset-normalizer limited to the Japanese legacy encodings (cp932 as Excel saves it, EUC-JP).
+"""
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+import unicodedata
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from charset_normalizer import from_bytes
+
+from loaders.errors import LoaderError
+
+MAX_TEXT_BYTES = 200 * 1024 * 1024  # a CSV larger than this is refused, not read into memory
+MAX_XLSX_UNCOMPRESSED = 300 * 1024 * 1024  # zip-bomb guard for .xlsx
+MAX_ZIP_MEMBERS = 10_000
+
+_BOMS = (
+    (b"\xef\xbb\xbf", "utf-8-sig"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\xfe\xff", "utf-16"),
+)
+
+
+def detect_encoding(data: bytes, file: str | Path | None = None) -> str:
+    """Return a Python codec name that decodes ``data`` without error."""
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            return codec
+    try:
+        data.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    for codec in ("cp932", "euc_jp"):
+        try:
+            data.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        # Both may decode random bytes; let charset-normalizer confirm it reads as Japanese text.
+        best = from_bytes(data[:200_000], cp_isolation=[codec]).best()
+        if best is not None:
+            return codec
+    raise LoaderError(
+        "文字コードを判別できません（UTF-8、UTF-8(BOM付き)、Shift_JIS(cp932)のいずれでもありません）。"
+        "テキスト形式のCSVとして保存し直してください。",
+        file=file,
+    )
+
+
+def read_text(path: str | Path, data: bytes | None = None) -> str:
+    """Decode a text file with its detected encoding; refuse binary content."""
+    path = Path(path)
+    if data is None:
+        if path.stat().st_size > MAX_TEXT_BYTES:
+            raise LoaderError(
+                f"ファイルが大きすぎます（上限 {MAX_TEXT_BYTES // 1024 // 1024} MB）。", file=path
+            )
+        data = path.read_bytes()
+    if not data.strip():
+        raise LoaderError("ファイルが空です。", file=path)
+    codec = detect_encoding(data, path)
+    text = data.decode(codec)
+    if codec.startswith("utf-16"):
+        text = text.lstrip("\ufeff")
+    if "\x00" in text:
+        raise LoaderError("テキストではないデータ（NUL文字）が含まれています。", file=path)
+    return text
+
+
+def read_csv_rows(path: str | Path, data: bytes | None = None) -> list[list[str]]:
+    """All rows of a CSV as lists of strings (CRLF, BOM and encodings handled)."""
+    text = read_text(path, data)
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as exc:
+        raise LoaderError(f"CSVとして読めません（{exc}）。", file=path) from exc
+    # Excel and hand edits leave fully blank trailing lines behind.
+    while rows and not any(cell.strip() for cell in rows[-1]):
+        rows.pop()
+    if not rows:
+        raise LoaderError("データ行がありません。", file=path)
+    return rows
+
+
+def sniff_head(path: str | Path, size: int = 65536) -> str:
+    """A decoded prefix of a text file for content sniffing; '' for binary or undecodable files."""
+    with open(path, "rb") as handle:
+        data = handle.read(size)
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            return data.decode(codec, errors="ignore").lstrip("\ufeff")
+    if b"\x00" in data:
+        return ""
+    for codec in ("utf-8", "cp932"):
+        try:
+            # the prefix may cut a multibyte character: only the last few bytes may be dropped
+            return data[:-4].decode(codec) + data[-4:].decode(codec, errors="ignore")
+        except UnicodeDecodeError:
+            continue
+    return ""
+
+
+# ---------------------------------------------------------------- typed values
+
+MISSING_MARKERS = {"", "-", "－", "―", "‐", "—", "…", "***", "*", "調査無し", "調査なし", "不明", "NA", "N/A", "#N/A", "%", "％"}
+BINARY_TRUE = {"実施", "○", "〇", "有", "あり", "はい", "済"}
+BINARY_FALSE = {"未実施", "×", "無", "なし", "いいえ", "未"}
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A typed cell: ``value`` is None when missing; ``kind`` says how it was read."""
+
+    value: float | None
+    kind: str  # "binary" | "percent" | "number" | "missing"
+    raw: str
+
+
+def normalise_text(raw: object) -> str:
+    """NFKC for digits/letters (full-width -> ASCII), trimmed; keeps Japanese as is."""
+    if raw is None:
+        return ""
+    if isinstance(raw, float) and math.isnan(raw):
+        return ""
+    return unicodedata.normalize("NFKC", str(raw)).strip()
+
+
+def parse_cell(raw: object) -> Cell:
+    """Read one survey/open-data cell into a typed value, keeping the raw text.
+
+    実施/未実施 -> 1/0; "75%", "75.5％", "７５%" -> 75.0 (percent points); integers and decimals
+    with thousands separators -> float; blanks, 調査無し, a bare "%" and similar markers -> missing.
+    Anything else is "text" with value None (the caller decides whether that is an error).
+    """
+    raw_text = "" if raw is None else str(raw)
+    if isinstance(raw, float) and math.isnan(raw):
+        raw_text = ""
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool) and raw_text:
+        return Cell(float(raw), "number", raw_text)
+    text = normalise_text(raw_text)
+    if text in MISSING_MARKERS:
+        return Cell(None, "missing", raw_text)
+    if text in BINARY_TRUE:
+        return Cell(1.0, "binary", raw_text)
+    if text in BINARY_FALSE:
+        return Cell(0.0, "binary", raw_text)
+    if text.endswith("%"):
+        number = text[:-1].strip().replace(",", "")
+        if _NUMBER.match(number):
+            return Cell(float(number), "percent", raw_text)
+        return Cell(None, "text", raw_text)
+    number = text.replace(",", "")
+    if _NUMBER.match(number):
+        return Cell(float(number), "number", raw_text)
+    return Cell(None, "text", raw_text)
+
+
+# ---------------------------------------------------------------- Excel
+
+def check_zip_container(path: str | Path) -> None:
+    """Refuse zip bombs and path tricks before any library unpacks the archive."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise LoaderError("ZIP/Excel形式として読めません（ファイルが壊れているか、別の形式です）。", file=path) from exc
+    if len(members) > MAX_ZIP_MEMBERS:
+        raise LoaderError(f"圧縮ファイル内のファイル数が多すぎます（{len(members)}件）。", file=path)
+    total = sum(m.file_size for m in members)
+    if total > MAX_XLSX_UNCOMPRESSED:
+        raise LoaderError(
+            f"展開後のサイズが大きすぎます（{total // 1024 // 1024} MB、上限 {MAX_XLSX_UNCOMPRESSED // 1024 // 1024} MB）。",
+            file=path,
+        )
+
+
+def read_excel_sheets(path: str | Path) -> dict[str, list[list[object]]]:
+    """Every sheet of an .xlsx as rows of Python values (merged cells read as openpyxl gives them)."""
+    import openpyxl  # defusedxml, when installed, is used by openpyxl for XML parsing
+
+    check_zip_container(path)
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for broken files
+        raise LoaderError(f"Excelファイルとして読めません（{type(exc).__name__}）。", file=path) from exc
+    try:
+        return {ws.title: [list(r) for r in ws.iter_rows(values_only=True)] for ws in workbook.worksheets}
+    except Exception as exc:
+        raise LoaderError(f"Excelファイルの内容を読めません（{type(exc).__name__}）。", file=path) from exc
+    finally:
+        workbook.close()
+
+
+def is_zip(path: str | Path) -> bool:
+    with open(path, "rb") as handle:
+        return handle.read(4) == b"PK\x03\x04"

@@ -1,0 +1,40 @@
+"""Shared fixtures: the real files in ../shared/data, the registry, small crafted files."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = Path(os.environ.get("DX_SHARED_DATA", ROOT.parent / "shared" / "data"))
+
+
+def _require_shared_data() -> Path:
+    if SHARED_DATA.is_dir():
+        return SHARED_DATA
+    if os.environ.get("CI"):
+        pytest.fail(f"CI needs the real data in {SHARED_DATA} (shared/ beside the clone)")
+    pytest.skip(f"real data folder {SHARED_DATA} is absent")
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The folder of real public files; skipped where absent, a failure in CI."""
+    return _require_shared_data()
+
+
+@pytest.fixture(scope="session")
+def registry():
+    from loaders.registry import load_registry
+
+    return load_registry()
+
+
+@pytest.fixture(scope="session")
+def load_context(registry):
+    from loaders.base import LoadContext
+    from loaders.catalog import load_indicator_catalog, load_sources
+
+    sources = load_sources()
+    return LoadContext(registry=registry, indicators=load_indicator_catalog(sources=sources), sources=sources)
