@@ -99,12 +99,14 @@ def sniff_head(path: str | Path, size: int = 65536) -> str:
             return data.decode(codec, errors="ignore").lstrip("\ufeff")
     if b"\x00" in data:
         return ""
+    complete = len(data) < size  # the whole file fits: nothing was cut
     for codec in ("utf-8", "cp932"):
-        try:
-            # the prefix may cut a multibyte character: only the last few bytes may be dropped
-            return data[:-4].decode(codec) + data[-4:].decode(codec, errors="ignore")
-        except UnicodeDecodeError:
-            continue
+        # the prefix may end inside a multibyte character: allow dropping up to 3 trailing bytes
+        for cut in (0,) if complete else (0, 1, 2, 3):
+            try:
+                return data[: len(data) - cut].decode(codec)
+            except UnicodeDecodeError:
+                continue
     return ""
 
 
