@@ -35,7 +35,7 @@ LOADER_MODULES = (
     "loaders.survey",
 )
 IGNORED_SUFFIXES = {".md", ".txt", ".pdf", ".html", ".sha256"}
-POPULATION_INDICATORS = ("population_juki", "population_census")
+POPULATION_INDICATORS = ("population_juki", "population_census", "population_demo")
 
 
 def loader_modules() -> list:
@@ -177,9 +177,10 @@ def finalise(con: duckdb.DuckDBPyConnection, catalog: dict[str, dict]) -> None:
         """
         WITH population_candidates AS (
             SELECT code, value, source, as_of, synthetic,
-                   row_number() OVER (PARTITION BY code ORDER BY as_of DESC, indicator_id DESC) AS newest_first
+                   -- real figures before demo ones, then the newest
+                   row_number() OVER (PARTITION BY code ORDER BY synthetic, as_of DESC, indicator_id DESC) AS newest_first
             FROM indicator_values
-            WHERE indicator_id IN (?, ?) AND value IS NOT NULL
+            WHERE indicator_id IN (?, ?, ?) AND value IS NOT NULL
         ), newest_population AS (
             SELECT * FROM population_candidates WHERE newest_first = 1
         )

@@ -67,7 +67,14 @@ def read_text(path: str | Path, data: bytes | None = None) -> str:
     if not data.strip():
         raise LoaderError("ファイルが空です。", file=path)
     codec = detect_encoding(data, path)
-    text = data.decode(codec)
+    try:
+        text = data.decode(codec)
+    except UnicodeDecodeError as exc:
+        # a BOM promised an encoding the bytes do not keep: typically a file cut mid-character
+        line = data[: exc.start].count(b"\n") + 1
+        raise LoaderError(
+            f"{codec} として読めないバイトがあります（ファイルの途中で切れているか、壊れています）。", file=path, row=line
+        ) from exc
     if codec.startswith("utf-16"):
         text = text.lstrip("\ufeff")
     if "\x00" in text:

@@ -38,3 +38,27 @@ def load_context(registry):
 
     sources = load_sources()
     return LoadContext(registry=registry, indicators=load_indicator_catalog(sources=sources), sources=sources)
+
+
+@pytest.fixture(scope="session")
+def real_build(shared_data, tmp_path_factory):
+    """One build of everything in ../shared/data for the whole session: (summary, db path)."""
+    from loaders.build import build
+
+    target = tmp_path_factory.mktemp("real") / "dashboard.duckdb"
+    return build([shared_data], target), target
+
+
+@pytest.fixture(scope="session")
+def real_db(real_build):
+    return real_build[1]
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory):
+    """The embedded demo exactly as a fresh machine without public data builds it."""
+    from loaders.demo import build_demo
+
+    target = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    build_demo(target, sources=[])
+    return target

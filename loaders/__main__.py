@@ -1,0 +1,149 @@
+"""Command line: python -m loaders {build,check,fetch,demo,template,rollback,versions}."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from loaders import store
+from loaders.errors import LoaderError
+
+
+def _cmd_build(args) -> int:
+    from loaders.build import build
+
+    summary = build(args.source, Path(args.db), as_of=args.as_of, loaded_by=args.user)
+    print("\n".join(summary.lines()))
+    return 0
+
+
+def _cmd_check(args) -> int:
+    from loaders.build import check_file
+
+    loader, result, issues = check_file(Path(args.file), as_of=args.as_of)
+    print(f"ファイル: {args.file}")
+    print(f"種類: {loader.title if loader else '不明'}")
+    if result is not None:
+        for table, frame in result.tables.items():
+            print(f"  {table}: {len(frame)} 行")
+        for item in result.report.unresolved:
+            print(f"  対応付けできない名前: {item['name']}（{item['reason']}）")
+    errors = [i for i in issues if i.level == "error"]
+    for issue in issues:
+        print(f"  [{issue.level}] {issue}")
+    print("結果: " + ("エラーあり" if errors or result is None else "問題なし"))
+    return 1 if errors or result is None else 0
+
+
+def _cmd_fetch(args) -> int:
+    from loaders.fetch import fetch
+
+    manifest = fetch(Path(args.dest), base_url=args.base_url, retries=args.retries)
+    for row in manifest:
+        print(f"{row['path']}  {row['bytes']} bytes  sha256={row['sha256']}")
+    print(f"{len(manifest)} 件を {args.dest} に保存しました。")
+    return 0
+
+
+def _cmd_demo(args) -> int:
+    from loaders.demo import build_demo
+
+    summary = build_demo(Path(args.db), [Path(s) for s in args.source] if args.source else None)
+    print("\n".join(summary.lines()))
+    print("デモ用の架空データ（アセスメント回答）を含むデータベースを作成しました。")
+    return 0
+
+
+def _cmd_template(args) -> int:
+    from loaders.questionnaire import load_questionnaire
+    from loaders.registry import load_registry
+    from loaders.template import write_template
+
+    definition = load_questionnaire(Path(args.questionnaire) if args.questionnaire else None)
+    write_template(Path(args.out), args.prefecture, args.round, load_registry(), definition)
+    print(f"調査票を書き出しました: {args.out}")
+    return 0
+
+
+def _cmd_rollback(args) -> int:
+    restored = store.rollback(Path(args.db), Path(args.version) if args.version else None)
+    print(f"{restored.name} の内容に戻しました: {args.db}")
+    return 0
+
+
+def _cmd_versions(args) -> int:
+    versions = store.list_versions(Path(args.db))
+    if not versions:
+        print("保存されている以前の版はありません。")
+    for version in versions:
+        print(version)
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    main = argparse.ArgumentParser(prog="python -m loaders", description="自治体DX進捗ダッシュボードのデータ取込")
+    sub = main.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("build", help="フォルダ内の対応ファイルをすべて取り込み、データベースを作り直す")
+    p.add_argument("--source", type=Path, action="append", required=True, help="取り込むフォルダまたはファイル（複数可）")
+    p.add_argument("--db", default=str(store.DEFAULT_DB))
+    p.add_argument("--as-of", help="基準日の上書き（YYYY-MM-DD）")
+    p.add_argument("--user", help="取込ログに記録する担当者名")
+    p.set_defaults(func=_cmd_build)
+
+    p = sub.add_parser("check", help="1ファイルを検証する（書き込みなし）")
+    p.add_argument("file")
+    p.add_argument("--as-of")
+    p.set_defaults(func=_cmd_check)
+
+    p = sub.add_parser("fetch", help="公式の公開ファイルをダウンロードする")
+    p.add_argument("--dest", default=None)
+    p.add_argument("--base-url", help="ミラーのURL（公式URLのホスト部分を置き換える）")
+    p.add_argument("--retries", type=int, default=3)
+    p.set_defaults(func=_cmd_fetch)
+
+    p = sub.add_parser("demo", help="デモ用データベースを作成する")
+    p.add_argument("--db", default=str(store.DEMO_DB))
+    p.add_argument("--source", action="append", help="含める公開データのフォルダ（省略時は自動検出）")
+    p.set_defaults(func=_cmd_demo)
+
+    p = sub.add_parser("template", help="アセスメント調査票（Excel）を作成する")
+    p.add_argument("--prefecture", required=True)
+    p.add_argument("--round", required=True, help="回の識別子（例: 2026-baseline）")
+    p.add_argument("--out", required=True)
+    p.add_argument("--questionnaire", help="設問定義ファイル（省略時は data/questionnaire.yaml）")
+    p.set_defaults(func=_cmd_template)
+
+    p = sub.add_parser("rollback", help="以前の版のデータベースに戻す")
+    p.add_argument("--db", default=str(store.DEFAULT_DB))
+    p.add_argument("--version", help="戻す版のファイル（省略時は直前の版）")
+    p.set_defaults(func=_cmd_rollback)
+
+    p = sub.add_parser("versions", help="保存されている以前の版を一覧表示する")
+    p.add_argument("--db", default=str(store.DEFAULT_DB))
+    p.set_defaults(func=_cmd_versions)
+    return main
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if getattr(args, "dest", "unset") is None:
+        from loaders.fetch import CACHE_DIR
+
+        args.dest = str(CACHE_DIR)
+    try:
+        return args.func(args)
+    except LoaderError as exc:
+        print(f"エラー: {exc}", file=sys.stderr)
+        for issue in exc.issues[1:]:
+            print(f"  {issue}", file=sys.stderr)
+        if args.command == "build":
+            print("データベースは変更していません。", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("中断しました。データベースは変更していません。", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

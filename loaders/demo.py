@@ -1,0 +1,58 @@
+"""The embedded demo: the real registry (and real public data when it is on this machine) plus
+synthetic assessment rounds, every synthetic row marked so the UI says 「デモ用の架空データ」.
+
+On a fresh machine with no network the public files are absent: the demo then also carries
+synthetic indicator values and populations, again marked as synthetic.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+
+from loaders import store
+from loaders.base import LoadContext
+from loaders.build import BuildSummary, build
+from loaders.errors import Report
+from loaders.fetch import CACHE_DIR
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def real_data_folders() -> list[Path]:
+    """Folders of official files to include: $DX_SOURCE, the fetch cache, ../shared/data."""
+    configured = [Path(p) for p in os.environ.get("DX_SOURCE", "").split(os.pathsep) if p]
+    candidates = configured + [CACHE_DIR, ROOT.parent / "shared" / "data"]
+    return [folder for folder in candidates if folder.is_dir() and any(folder.iterdir())]
+
+
+def _synthetic_where_missing(con: duckdb.DuckDBPyConnection, ctx: LoadContext, report: Report) -> None:
+    from loaders.synthetic import synthetic_indicator_step, synthetic_survey_step
+
+    real_indicators = con.execute(
+        "SELECT count(*) FROM indicator_values WHERE source LIKE 'digital_agency%' AND NOT synthetic"
+    ).fetchone()[0]
+    if real_indicators == 0:
+        report.info("公開データが見つからないため、指標値と人口もデモ用の架空データで補いました。")
+        synthetic_indicator_step(con, ctx, report)
+    synthetic_survey_step(con, ctx, report)
+
+
+def build_demo(target: Path = store.DEMO_DB, sources: list[Path] | None = None) -> BuildSummary:
+    folders = real_data_folders() if sources is None else sources
+    return build(folders, target, synthetic_steps=[_synthetic_where_missing], loaded_by="demo")
+
+
+def resolve_database() -> tuple[Path, bool]:
+    """The database the app shows: $DX_DB, else the built store, else the demo (built on first use).
+
+    Returns (path, is_demo_fallback)."""
+    configured = os.environ.get("DX_DB")
+    if configured:
+        return Path(configured), False
+    if store.DEFAULT_DB.exists():
+        return store.DEFAULT_DB, False
+    if not store.DEMO_DB.exists():
+        build_demo()
+    return store.DEMO_DB, True
