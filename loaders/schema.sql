@@ -100,6 +100,7 @@ CREATE TABLE boundaries (                   -- one row per municipality after th
     geometry_simplified BLOB,                 -- WKB, simplified for the browser
     geojson_simplified  VARCHAR,              -- GeoJSON geometry text of the simplified shape, rounded
     area_deg2           DOUBLE,
+    from_wards          BOOLEAN NOT NULL DEFAULT false, -- dissolved from 政令市 ward polygons
     source              VARCHAR NOT NULL,
     file                VARCHAR,
     as_of               DATE
