@@ -35,6 +35,8 @@ LOADER_MODULES = (
     "loaders.survey",
 )
 IGNORED_SUFFIXES = {".md", ".txt", ".pdf", ".html", ".sha256"}
+# Population for 団体規模 (bands, density), in order of preference: the yearly 住民基本台帳 count is the
+# series prefectures band municipalities by (seed 000's table); the census fills gaps; demo values last.
 POPULATION_INDICATORS = ("population_juki", "population_census", "population_demo")
 
 
@@ -175,12 +177,15 @@ def finalise(con: duckdb.DuckDBPyConnection, catalog: dict[str, dict]) -> None:
     )
     con.execute(
         """
-        WITH population_candidates AS (
-            SELECT code, value, source, as_of, synthetic,
-                   -- real figures before demo ones, then the newest
-                   row_number() OVER (PARTITION BY code ORDER BY synthetic, as_of DESC, indicator_id DESC) AS newest_first
-            FROM indicator_values
-            WHERE indicator_id IN (?, ?, ?) AND value IS NOT NULL
+        WITH preference AS (
+            SELECT * FROM (VALUES (?, 1), (?, 2), (?, 3)) AS p(indicator_id, rank)
+        ), population_candidates AS (
+            SELECT v.code, v.value, v.source, v.as_of, v.synthetic,
+                   row_number() OVER (
+                       PARTITION BY v.code ORDER BY v.synthetic, preference.rank, v.as_of DESC
+                   ) AS newest_first
+            FROM indicator_values AS v JOIN preference USING (indicator_id)
+            WHERE v.value IS NOT NULL
         ), newest_population AS (
             SELECT * FROM population_candidates WHERE newest_first = 1
         )

@@ -126,3 +126,18 @@ def test_cli_build_and_check(small_source, tmp_path, shared_data):
     assert checked.returncode == 1 and "Traceback" not in checked.stdout + checked.stderr
     failed = run_cli("build", "--source", str(tmp_path / "missing"), "--db", str(target))
     assert failed.returncode == 1 and "変更していません" in failed.stderr and "Traceback" not in failed.stderr
+
+
+def test_hyogo_population_bands_match_the_seed_table(real_db):
+    """Seed 000's 兵庫 table: 25 / 6 / 2 / 6 / 1 / 1 municipalities from 5万未満 to 100万以上."""
+    con = duckdb.connect(str(real_db), read_only=True)
+    bands = con.execute(
+        """
+        SELECT b.label, count(m.code) FROM pop_bands AS b
+        LEFT JOIN municipalities AS m ON m.pop_band = b.label AND m.pref_name = '兵庫県'
+        GROUP BY b.label, b."order" ORDER BY b."order"
+        """
+    ).fetchall()
+    assert [n for _, n in bands] == [25, 6, 2, 6, 1, 1]
+    source = con.execute("SELECT DISTINCT population_source FROM municipalities").fetchall()
+    assert source == [("juki_population",)]
