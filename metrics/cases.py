@@ -1,0 +1,106 @@
+"""Reference cases (data/reference_cases.yaml) matched to a municipality's weakest stage and field."""
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from metrics.assessment import assessment_scores, latest_rounds, rounds
+from metrics.definitions import load_questionnaire, load_reference_cases
+from metrics.filters import Filter, select_municipalities
+
+CASE_COLUMNS = ["case_id", "body", "pref_name", "body_kind", "population_text", "stage", "field", "title", "summary",
+                "source", "section"]
+
+
+def reference_cases() -> pd.DataFrame:
+    """All reference cases. Columns: id, body, pref_name, body_kind (municipality / prefecture /
+    group), code (6-digit for a single body, else NULL), population (persons, used for size
+    matching), population_text (as stated in the source), population_as_of, stage (0–3), field,
+    title, summary, source, section."""
+    return pd.DataFrame(load_reference_cases())
+
+
+def rank_cases(targets: pd.DataFrame, cases: pd.DataFrame, n: int = 3,
+               body_kinds: tuple[str, ...] = ("municipality", "group")) -> pd.DataFrame:
+    """For each target (columns code, stage, field (or NULL), population (or NULL)): the cases of
+    the same stage by bodies of ``body_kinds``, best first — same field first, then the nearest
+    size (|log10(case population / population)|), then case id — at most ``n`` per target.
+    Prefecture cases are left out by default: they describe what a prefecture does for its
+    municipalities; a municipality's own case is left out too. Returns the targets' columns, rank
+    (1 = best), field_match, size_ratio (case population / target population) and the case columns
+    (renamed case_id, case_code, case_field, case_population)."""
+    pool = cases[cases["body_kind"].isin(body_kinds)].rename(columns={
+        "id": "case_id", "code": "case_code", "field": "case_field", "population": "case_population"})
+    paired = targets.merge(pool, on="stage", how="inner")
+    paired = paired[paired["case_code"].isna() | (paired["case_code"] != paired["code"])]  # not its own case
+    paired["field_match"] = (paired["case_field"] == paired["field"]).fillna(False).astype(bool)
+    paired["size_ratio"] = paired["case_population"] / paired["population"].where(paired["population"] > 0)
+    distance = np.abs(np.log10(paired["size_ratio"].astype(float))).fillna(0.0)
+    paired = paired.assign(size_distance=distance).sort_values(
+        ["code", "field_match", "size_distance", "case_id"], ascending=[True, False, True, True])
+    paired["rank"] = paired.groupby("code").cumcount() + 1
+    return paired[paired["rank"] <= n].drop(columns=["size_distance"]).reset_index(drop=True)
+
+
+def match_cases(cases: pd.DataFrame, stage: int, field: str | None = None, population: float | None = None,
+                n: int = 3, body_kinds: tuple[str, ...] = ("municipality", "group")) -> pd.DataFrame:
+    """``rank_cases`` for one body: the best ``n`` cases of ``stage`` for ``field`` and ``population``."""
+    target = pd.DataFrame({"code": ["-"], "stage": [stage], "field": [field], "population": [population]})
+    return rank_cases(target, cases, n, body_kinds).drop(columns=["code", "field", "population"])
+
+
+def weakest_parts(scores: pd.DataFrame) -> pd.DataFrame:
+    """Per code × round_id: the weakest stage (lowest stage score; ties → the earlier stage) and
+    the weakest field (lowest field score; ties → the first in questionnaire order; NULL for
+    pre-scored sheets). Columns: code, round_id, weakest_stage, stage_score, weakest_field, field_score."""
+    field_order = {f: i for i, f in enumerate(load_questionnaire().fields)}
+    stage_rows = scores[(scores["level"] == "stage") & scores["score"].notna()].sort_values(["code", "round_id", "score", "stage"])
+    stage = stage_rows.groupby(["code", "round_id"], as_index=False).first()[["code", "round_id", "stage", "score"]]
+    stage.columns = ["code", "round_id", "weakest_stage", "stage_score"]
+    field_rows = scores[(scores["level"] == "field") & scores["score"].notna()]
+    field_rows = field_rows.assign(order=field_rows["field"].map(field_order)).sort_values(["code", "round_id", "score", "order"])
+    field = field_rows.groupby(["code", "round_id"], as_index=False).first()[["code", "round_id", "field", "score"]]
+    field.columns = ["code", "round_id", "weakest_field", "field_score"]
+    return stage.merge(field, on=["code", "round_id"], how="left")
+
+
+def recommend_cases(con: duckdb.DuckDBPyConnection, flt: Filter | None = None, round_id: str | None = None,
+                    n: int = 3, scores: pd.DataFrame | None = None, cases: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Up to ``n`` reference cases per selected municipality for its weakest stage (and field) of
+    ``round_id`` (default: its newest round), from bodies of similar population (``match_cases``).
+    A municipality without an assessment sheet gets no rows.
+
+    Columns: code, name, round_id, weakest_stage, weakest_field, rank, case_id, body, pref_name,
+    body_kind, population_text, stage, field, title, summary, source, section, size_ratio, reason
+    (Japanese: why this case).
+    """
+    questionnaire = load_questionnaire()
+    municipalities = select_municipalities(con, flt).set_index("code")
+    cases = cases if cases is not None else reference_cases()
+    if scores is None:
+        scores = assessment_scores(con, flt, round_ids=[round_id] if round_id else None)
+    if round_id:
+        scores = scores[scores["round_id"] == round_id]
+    else:
+        scores = latest_rounds(scores, rounds(con)["round_id"].tolist())
+    parts = weakest_parts(scores[scores["code"].isin(municipalities.index)])
+    targets = pd.DataFrame({
+        "code": parts["code"], "round_id": parts["round_id"], "stage": parts["weakest_stage"].astype(int),
+        "field": parts["weakest_field"], "population": parts["code"].map(municipalities["population"]).astype(float),
+    })
+    ranked = rank_cases(targets, cases, n)
+    ranked["name"] = ranked["code"].map(municipalities["name"])
+    ranked["weakest_stage"] = ranked["stage"]
+    ranked["weakest_field"] = ranked["field"]
+    ranked["reason"] = [
+        f"最も弱い{questionnaire.stage_label(stage)}"
+        + (f"・分野「{field}」" if match else "")
+        + f"の事例（{pref}{'' if body == pref else body}"
+        + ("" if pd.isna(ratio) else f"、人口は約{ratio:.1f}倍") + "）。"
+        for stage, field, match, pref, body, ratio in zip(
+            ranked["stage"], ranked["field"], ranked["field_match"], ranked["pref_name"], ranked["body"], ranked["size_ratio"])
+    ]
+    ranked = ranked.drop(columns=["field"]).rename(columns={"case_field": "field"})
+    columns = ["code", "name", "round_id", "weakest_stage", "weakest_field", "rank"] + CASE_COLUMNS + ["size_ratio", "reason"]
+    return ranked[columns]

@@ -1,0 +1,176 @@
+"""Committed definitions the metrics read from data/: questionnaire stages and thresholds,
+priority rules, the support menu and the reference cases.
+
+Only YAML/CSV files under data/ (or the questionnaire file named by DX_QUESTIONNAIRE) are read;
+everything else comes from the DuckDB connection a caller passes in.
+"""
+from __future__ import annotations
+
+import copy
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+
+# 総務省「自治体DX全体手順書」steps 0–3 and 和歌山県's four fields (seed 001): the defaults when no
+# questionnaire file is present; a prefecture's questionnaire.yaml overrides them.
+DEFAULT_STAGES = {0: "認識共有・機運醸成", 1: "全体方針の決定", 2: "推進体制の整備", 3: "DXの取組の実行"}
+DEFAULT_FIELDS = ("DX全般", "情報システム", "BPR", "データ利活用")
+DEFAULT_THRESHOLDS = (50.0, 50.0, 50.0, 50.0)
+PILLARS = ("推進体制", "人材", "デジタル技術", "住民サービス")
+COMPOSITE = "総合"
+
+
+class DefinitionError(ValueError):
+    """A committed definition file is malformed; the message is Japanese and names the file."""
+
+
+def _read_yaml(path: Path):
+    path = Path(path)
+    # parsed once per file version: pages call the metrics on every rerun
+    return copy.deepcopy(_parse_yaml(path, path.stat().st_mtime_ns))
+
+
+@lru_cache(maxsize=32)
+def _parse_yaml(path: Path, _version: int):
+    try:
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError as exc:
+        raise DefinitionError(f"ファイル「{path.name}」のYAMLの書式が正しくありません（{exc}）。") from exc
+
+
+@dataclass(frozen=True)
+class Questionnaire:
+    """The parts of the questionnaire the metrics need (questions themselves are in the store)."""
+
+    stages: dict[int, str] = field(default_factory=lambda: dict(DEFAULT_STAGES))
+    fields: tuple[str, ...] = DEFAULT_FIELDS
+    thresholds: tuple[float, ...] = DEFAULT_THRESHOLDS
+    source: str = "既定値（総務省 自治体DX全体手順書の4段階）"
+
+    def stage_label(self, stage: int) -> str:
+        return f"STEP{stage}（{self.stages.get(stage, '')}）" if stage in self.stages else f"STEP{stage}"
+
+
+def questionnaire_path() -> Path:
+    return Path(os.environ.get("DX_QUESTIONNAIRE") or DATA_DIR / "questionnaire.yaml")
+
+
+def load_questionnaire(path: Path | None = None) -> Questionnaire:
+    """Stage names, fields and maturity thresholds from the questionnaire file (shared format);
+    the 手順書 defaults when the file does not exist."""
+    path = Path(path) if path else questionnaire_path()
+    if not path.exists():
+        return Questionnaire()
+    data = _read_yaml(path) or {}
+    stages = {int(s["stage"]): str(s["name"]) for s in data.get("stages") or []} or dict(DEFAULT_STAGES)
+    fields = tuple(data.get("fields") or DEFAULT_FIELDS)
+    thresholds = tuple(float(t) for t in data.get("maturity_thresholds") or DEFAULT_THRESHOLDS)
+    if len(thresholds) != len(stages):
+        raise DefinitionError(
+            f"ファイル「{path.name}」の maturity_thresholds は段階の数（{len(stages)}）と同じ個数にしてください。"
+        )
+    return Questionnaire(stages, fields, thresholds, source=path.name)
+
+
+@dataclass(frozen=True)
+class SupportItem:
+    id: str
+    name: str
+    provider: str
+    description: str
+    source: str
+    stages: tuple[int, ...] = ()
+    fields: tuple[str, ...] = ()
+    indicators: tuple[str, ...] = ()
+    priorities: tuple[str, ...] = ()
+
+
+def load_support_menu(path: Path | None = None) -> dict[str, SupportItem]:
+    """data/support_menu.yaml: id → item, in file order."""
+    path = path or DATA_DIR / "support_menu.yaml"
+    menu: dict[str, SupportItem] = {}
+    for position, entry in enumerate(_read_yaml(path) or [], start=1):
+        missing = [key for key in ("id", "name", "provider", "description", "source") if not entry.get(key)]
+        if missing:
+            raise DefinitionError(f"ファイル「{path.name}」の{position}番目の支援メニューに {', '.join(missing)} がありません。")
+        addresses = entry.get("addresses") or {}
+        item = SupportItem(
+            id=entry["id"], name=entry["name"], provider=entry["provider"],
+            description=" ".join(str(entry["description"]).split()), source=entry["source"],
+            stages=tuple(int(s) for s in addresses.get("stages") or ()),
+            fields=tuple(addresses.get("fields") or ()),
+            indicators=tuple(addresses.get("indicators") or ()),
+            priorities=tuple(addresses.get("priorities") or ()),
+        )
+        if item.id in menu:
+            raise DefinitionError(f"ファイル「{path.name}」で支援メニューID「{item.id}」が重複しています。")
+        menu[item.id] = item
+    return menu
+
+
+@dataclass(frozen=True)
+class PriorityLevel:
+    priority: str
+    min_weak_stages: int
+    summary: str
+
+
+@dataclass(frozen=True)
+class PriorityRules:
+    weak_share: float                       # a stage is weak when points / max_points < weak_share
+    missing_stage_is_weak: bool
+    levels: tuple[PriorityLevel, ...]       # highest first; the first level whose minimum is met applies
+    stage_support: dict[int, str]           # the support named for each weak stage (宮城県の「支援内容」)
+    defer_support: dict[int, tuple[int, ...]]  # stage → stages whose weakness postpones its support
+    prescored_max_points: dict[int, float]  # max points of a pre-scored sheet that states none
+    weak_field_score: float                 # a field (0–100) below this is a weakness worth support
+    indicator_reference: dict[str, str]     # indicator kind → gap reference that marks a weakness
+    change_tolerance: dict[str, float]      # |change| ≤ tolerance counts as stalled (by measure kind)
+
+
+def load_priority_rules(path: Path | None = None, menu: dict[str, SupportItem] | None = None) -> PriorityRules:
+    """data/priority_rules.yaml, validated against the support menu."""
+    path = path or DATA_DIR / "priority_rules.yaml"
+    data = _read_yaml(path) or {}
+    menu = menu if menu is not None else load_support_menu()
+    try:
+        levels = tuple(
+            PriorityLevel(str(level["priority"]), int(level["min_weak_stages"]), str(level["summary"]))
+            for level in data["levels"]
+        )
+        rules = PriorityRules(
+            weak_share=float(data["weak_stage"]["share_below"]),
+            missing_stage_is_weak=bool(data["weak_stage"].get("missing_is_weak", True)),
+            levels=tuple(sorted(levels, key=lambda level: -level.min_weak_stages)),
+            stage_support={int(k): str(v) for k, v in data["stage_support"].items()},
+            defer_support={int(k): tuple(int(s) for s in v) for k, v in (data.get("defer_support") or {}).items()},
+            prescored_max_points={int(k): float(v) for k, v in data["prescored_max_points"].items()},
+            weak_field_score=float(data.get("weak_field_score", 50)),
+            indicator_reference=dict(data.get("indicator_reference") or {}),
+            change_tolerance={str(k): float(v) for k, v in (data.get("change_tolerance") or {}).items()},
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise DefinitionError(f"ファイル「{path.name}」の支援優先度ルールが不完全です（{exc}）。") from exc
+    unknown = [item for item in rules.stage_support.values() if item not in menu]
+    if unknown:
+        raise DefinitionError(f"ファイル「{path.name}」の stage_support に支援メニューにないIDがあります: {', '.join(unknown)}")
+    if not rules.levels or rules.levels[-1].min_weak_stages != 0:
+        raise DefinitionError(f"ファイル「{path.name}」の levels には min_weak_stages: 0 の段階（最も低い優先度）が必要です。")
+    return rules
+
+
+def load_reference_cases(path: Path | None = None) -> list[dict]:
+    """data/reference_cases.yaml as a list of dicts (validated keys)."""
+    path = path or DATA_DIR / "reference_cases.yaml"
+    cases = _read_yaml(path) or []
+    required = ("id", "body", "body_kind", "population", "population_text", "stage", "title", "summary", "source", "section")
+    for position, case in enumerate(cases, start=1):
+        missing = [key for key in required if case.get(key) in (None, "")]
+        if missing:
+            raise DefinitionError(f"ファイル「{path.name}」の{position}番目の事例に {', '.join(missing)} がありません。")
+    return cases

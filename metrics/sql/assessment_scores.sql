@@ -1,0 +1,90 @@
+-- Assessment scores per municipality × round: stage × field cells, stage totals, field totals and
+-- the overall total, each the same sum over a larger set of questions (never a mean of cell scores).
+-- Rounds answered question by question come from survey_answers; rounds only available as
+-- already-scored sheets (survey_stage_scores) give stage and overall totals.
+-- Parameters: $codes, $round_ids (NULL = all rounds), $prescored_stages / $prescored_max_points
+-- (max points per stage for sheets that state none).
+WITH scorable_questions AS (
+    SELECT id AS question_id, stage, field, points
+    FROM questions
+    WHERE answer_type <> 'text'
+),
+answered_rounds AS (
+    SELECT DISTINCT code, round_id
+    FROM survey_answers
+    WHERE list_contains($codes, code)
+      AND ($round_ids IS NULL OR list_contains($round_ids, round_id))
+),
+question_results AS (
+    -- every scorable question for every returned sheet: an unanswered question earns 0 points
+    -- but stays in max_points and is counted as not answered
+    SELECT
+        r.code,
+        r.round_id,
+        q.stage,
+        q.field,
+        q.points,
+        a.value,
+        q.points * coalesce(a.value, 0) AS earned
+    FROM answered_rounds AS r
+    CROSS JOIN scorable_questions AS q
+    LEFT JOIN survey_answers AS a
+        ON a.code = r.code AND a.round_id = r.round_id AND a.question_id = q.question_id
+),
+answer_scores AS (
+    SELECT
+        code,
+        round_id,
+        'answers' AS basis,
+        CASE grouping(stage, field) WHEN 0 THEN 'cell' WHEN 1 THEN 'stage' WHEN 2 THEN 'field' ELSE 'overall' END AS level,
+        stage,
+        field,
+        sum(earned) AS points,
+        sum(points) AS max_points,
+        count(*) AS n_items,
+        count(value) AS answered
+    FROM question_results
+    GROUP BY GROUPING SETS ((code, round_id, stage, field), (code, round_id, stage), (code, round_id, field), (code, round_id))
+),
+default_max_points AS (
+    SELECT unnest($prescored_stages) AS stage, unnest($prescored_max_points) AS max_points
+),
+sheet_stages AS (
+    -- a pre-scored sheet counts only where the same municipality × round has no answers
+    SELECT s.code, s.round_id, s.stage, s.score AS points, coalesce(s.max_points, d.max_points) AS max_points
+    FROM survey_stage_scores AS s
+    LEFT JOIN default_max_points AS d ON d.stage = s.stage
+    LEFT JOIN answered_rounds AS r ON r.code = s.code AND r.round_id = s.round_id
+    WHERE list_contains($codes, s.code)
+      AND ($round_ids IS NULL OR list_contains($round_ids, s.round_id))
+      AND r.code IS NULL
+),
+sheet_scores AS (
+    SELECT
+        code,
+        round_id,
+        'stage_scores' AS basis,
+        CASE grouping(stage) WHEN 0 THEN 'stage' ELSE 'overall' END AS level,
+        stage,
+        CAST(NULL AS VARCHAR) AS field,
+        sum(points) AS points,
+        sum(max_points) AS max_points,
+        count(*) AS n_items,
+        count(points) AS answered
+    FROM sheet_stages
+    GROUP BY GROUPING SETS ((code, round_id, stage), (code, round_id))
+)
+SELECT
+    code,
+    round_id,
+    basis,
+    level,
+    stage,
+    field,
+    points,
+    max_points,
+    100 * points / nullif(max_points, 0) AS score,
+    n_items,
+    answered
+FROM (SELECT * FROM answer_scores UNION ALL SELECT * FROM sheet_scores)
+ORDER BY code, round_id, CASE level WHEN 'cell' THEN 0 WHEN 'stage' THEN 1 WHEN 'field' THEN 2 ELSE 3 END, stage, field

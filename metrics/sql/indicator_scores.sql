@@ -1,0 +1,57 @@
+-- Every composite member indicator for every selected municipality, normalised to 0–1.
+-- Members: デジタル庁 indicators (source digital_agency_*), level municipality/both, weight > 0,
+-- not a numerator/denominator component, in one of the pillars, with a direction (not neutral).
+-- Parameters: $codes, $pillars, $as_of (NULL = newest; else the newest value on or before it).
+WITH member_indicators AS (
+    SELECT id AS indicator_id, title, short_title, kind, polarity, pillar, weight, target
+    FROM indicators
+    WHERE source LIKE 'digital_agency%'
+      AND level IN ('municipality', 'both')
+      AND weight > 0
+      AND NOT component
+      AND polarity <> 'neutral'
+      AND list_contains($pillars, pillar)
+      AND (kind IN ('binary', 'percent') OR (kind IN ('count', 'number') AND target > 0))
+),
+newest_values AS (
+    -- one value per municipality × indicator: the newest snapshot (a real value before a demo one);
+    -- a NULL there stays missing, an older snapshot is not used to fill it
+    SELECT code, indicator_id, value, as_of, synthetic
+    FROM indicator_values
+    WHERE list_contains($codes, code)
+      AND ($as_of IS NULL OR as_of <= CAST($as_of AS DATE))
+    QUALIFY row_number() OVER (PARTITION BY code, indicator_id ORDER BY as_of DESC, synthetic) = 1
+),
+grid AS (
+    SELECT c.code, i.*
+    FROM (SELECT unnest($codes) AS code) AS c
+    CROSS JOIN member_indicators AS i
+),
+normalised AS (
+    SELECT
+        g.code,
+        g.indicator_id,
+        g.title,
+        g.short_title,
+        g.kind,
+        g.polarity,
+        g.pillar,
+        g.weight,
+        v.value,
+        v.as_of,
+        v.synthetic,
+        -- fixed goalposts: binary as is, percent / 100, counts against their target; clipped to 0–1
+        -- (greatest/least skip NULLs, so a missing value must stay outside them)
+        CASE WHEN v.value IS NOT NULL THEN greatest(0.0, least(1.0, CASE g.kind
+            WHEN 'binary' THEN v.value
+            WHEN 'percent' THEN v.value / 100
+            ELSE v.value / g.target
+        END)) END AS share
+    FROM grid AS g
+    LEFT JOIN newest_values AS v ON v.code = g.code AND v.indicator_id = g.indicator_id
+)
+SELECT
+    code, indicator_id, title, short_title, kind, polarity, pillar, weight, value, as_of, synthetic,
+    CASE WHEN polarity = 'lower_is_better' THEN 1 - share ELSE share END AS normalised
+FROM normalised
+ORDER BY code, list_position($pillars, pillar), indicator_id

@@ -1,0 +1,2 @@
+-- Population band labels in table order.
+SELECT label FROM pop_bands ORDER BY "order"

@@ -1,0 +1,73 @@
+"""Every metric family at once for a selection, and the one-row-per-municipality summary."""
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+from metrics.assessment import assessment_scores, latest_rounds, maturity, rounds
+from metrics.cases import recommend_cases
+from metrics.change import assessment_change, default_rounds, indicator_change
+from metrics.composite import composite, composite_wide, indicator_scores
+from metrics.definitions import COMPOSITE
+from metrics.filters import Filter, select_municipalities
+from metrics.gaps import gaps
+from metrics.peers import similar_municipalities, similarity_features
+from metrics.priority import support_priority
+
+
+def all_metrics(con: duckdb.DuckDBPyConnection, flt: Filter | None = None, round_id: str | None = None,
+                peer: str = "pop_band", region_set: str | None = None, k: int = 5) -> dict[str, pd.DataFrame]:
+    """Every metric family for the selection, computing shared inputs once. Keys (in export order):
+    summary, assessment, maturity, composite, indicators, gaps, assessment_change,
+    indicator_change, priority, similar, cases. ``round_id`` picks the round for priority, cases
+    and similarity (default: each municipality's newest); ``peer`` / ``region_set`` pick the
+    gap peer group. Each value is the DataFrame the function of the same family returns."""
+    national = flt is None
+    scores = assessment_scores(con, flt)
+    members = indicator_scores(con, flt)
+    composite_scores = composite(con, flt, members=members)
+    # similarity is standardised over the whole country: national results can be reused as they are
+    features = similarity_features(con, round_id, composite_scores=composite_scores if national else None,
+                                   scores=scores if national else None)
+    similar = similar_municipalities(con, flt, k=k, round_id=round_id, feature_frame=features)
+    gap_table = gaps(con, flt, peer=peer, region_set=region_set, similar=similar)
+    base_round, eval_round = default_rounds(con)
+    results = {
+        "assessment": scores,
+        "maturity": maturity(scores),
+        "composite": composite_scores,
+        "indicators": members,
+        "gaps": gap_table,
+        "assessment_change": assessment_change(con, flt, base_round, eval_round, scores=scores),
+        "indicator_change": indicator_change(con, flt),
+        "priority": support_priority(con, flt, round_id, scores=scores, indicator_gaps=gap_table),
+        "similar": similar,
+        "cases": recommend_cases(con, flt, round_id, scores=scores),
+    }
+    results = {"summary": municipality_summary(con, flt, results, round_id), **results}
+    return results
+
+
+def municipality_summary(con: duckdb.DuckDBPyConnection, flt: Filter | None, results: dict[str, pd.DataFrame],
+                         round_id: str | None = None) -> pd.DataFrame:
+    """One row per selected municipality: code, pref_name, name, type, pop_band, population,
+    region, composite (総合, 0–100) and the four pillar scores, composite_n_missing, round_id,
+    assessment (overall score 0–100 of that round), coverage, maturity, maturity_label, priority,
+    weak_stages, support, recommended, change (overall score change between the default rounds),
+    trend_label."""
+    frame = select_municipalities(con, flt)[["code", "pref_name", "name", "type", "pop_band", "population", "region"]]
+    wide = composite_wide(results["composite"]).rename(columns={COMPOSITE: "composite", "n_missing": "composite_n_missing"})
+    frame = frame.merge(wide.drop(columns=["n_available", "n_pillars_missing"]), on="code", how="left")
+    overall = results["assessment"][results["assessment"]["level"] == "overall"]
+    if round_id:
+        overall = overall[overall["round_id"] == round_id]
+    else:
+        overall = latest_rounds(overall, rounds(con)["round_id"].tolist())
+    overall = overall[["code", "round_id", "score", "coverage"]].rename(columns={"score": "assessment"})
+    levels = results["maturity"][["code", "round_id", "maturity", "maturity_label"]]
+    frame = frame.merge(overall, on="code", how="left").merge(levels, on=["code", "round_id"], how="left")
+    priority = results["priority"][["code", "priority", "weak_stages", "support", "recommended"]]
+    frame = frame.merge(priority, on="code", how="left")
+    change = results["assessment_change"]
+    change = change[change["level"] == "overall"][["code", "change", "trend_label"]]
+    return frame.merge(change, on="code", how="left")
