@@ -114,6 +114,14 @@ CREATE TABLE survey_rounds (
     synthetic BOOLEAN NOT NULL DEFAULT false
 );
 
+CREATE TABLE survey_round_declarations (   -- what each survey file says about its round; merged into survey_rounds
+    round_id       VARCHAR NOT NULL,
+    label          VARCHAR,                 -- from a 「回の名称」 column
+    reference_date DATE,                    -- 調査基準日 given in the file
+    answer_date    DATE,                    -- latest answer date in the file
+    file           VARCHAR NOT NULL
+);
+
 CREATE TABLE questions (                    -- the questionnaire in force (data/questionnaire.yaml)
     id          VARCHAR PRIMARY KEY,
     stage       INTEGER NOT NULL,           -- 0..3

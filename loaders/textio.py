@@ -11,6 +11,7 @@ import math
 import re
 import unicodedata
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +22,9 @@ from loaders.errors import LoaderError
 MAX_TEXT_BYTES = 200 * 1024 * 1024  # a CSV larger than this is refused, not read into memory
 MAX_XLSX_UNCOMPRESSED = 300 * 1024 * 1024  # zip-bomb guard for .xlsx
 MAX_ZIP_MEMBERS = 10_000
+# What reading a member of a damaged archive raises: bad headers and CRCs, corrupt deflate streams,
+# truncated members, unsupported compression or encryption, absent members.
+BROKEN_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError, ValueError, KeyError)
 
 _BOMS = (
     (b"\xef\xbb\xbf", "utf-8-sig"),
@@ -39,15 +43,23 @@ def detect_encoding(data: bytes, file: str | Path | None = None) -> str:
         return "utf-8"
     except UnicodeDecodeError:
         pass
+    candidates = []
     for codec in ("cp932", "euc_jp"):
         try:
             data.decode(codec)
         except UnicodeDecodeError:
             continue
-        # Both may decode random bytes; let charset-normalizer confirm it reads as Japanese text.
-        best = from_bytes(data[:200_000], cp_isolation=[codec]).best()
-        if best is not None:
-            return codec
+        candidates.append(codec)
+    if len(candidates) == 1:
+        return candidates[0]
+    if candidates:
+        # Both legacy encodings decode the bytes: let charset-normalizer judge which reads as text;
+        # when it cannot tell, cp932 is what Excel writes.
+        sample = data[:200_000]
+        if len(data) > len(sample) and b"\n" in sample:
+            sample = sample[: sample.rindex(b"\n") + 1]  # never split a double-byte character
+        best = from_bytes(sample, cp_isolation=candidates).best()
+        return best.encoding if best is not None and best.encoding in candidates else "cp932"
     raise LoaderError(
         "文字コードを判別できません（UTF-8、UTF-8(BOM付き)、Shift_JIS(cp932)のいずれでもありません）。"
         "テキスト形式のCSVとして保存し直してください。",
@@ -148,13 +160,14 @@ def parse_cell(raw: object) -> Cell:
 
     実施/未実施 -> 1/0; "75%", "75.5％", "７５%" -> 75.0 (percent points); integers and decimals
     with thousands separators -> float; blanks, 調査無し, a bare "%" and similar markers -> missing.
-    Anything else is "text" with value None (the caller decides whether that is an error).
+    Anything else is "text" with value None (the caller decides whether that is an error), and so is a
+    number too large for a float ("1e309" would be infinity, which no source means).
     """
     raw_text = "" if raw is None else str(raw)
     if isinstance(raw, float) and math.isnan(raw):
         raw_text = ""
     if isinstance(raw, (int, float)) and not isinstance(raw, bool) and raw_text:
-        return Cell(float(raw), "number", raw_text)
+        return _number(float(raw), "number", raw_text)
     text = normalise_text(raw_text)
     if text in MISSING_MARKERS:
         return Cell(None, "missing", raw_text)
@@ -165,12 +178,16 @@ def parse_cell(raw: object) -> Cell:
     if text.endswith("%"):
         number = text[:-1].strip().replace(",", "")
         if _NUMBER.match(number):
-            return Cell(float(number), "percent", raw_text)
+            return _number(float(number), "percent", raw_text)
         return Cell(None, "text", raw_text)
     number = text.replace(",", "")
     if _NUMBER.match(number):
-        return Cell(float(number), "number", raw_text)
+        return _number(float(number), "number", raw_text)
     return Cell(None, "text", raw_text)
+
+
+def _number(value: float, kind: str, raw_text: str) -> Cell:
+    return Cell(value, kind, raw_text) if math.isfinite(value) else Cell(None, "text", raw_text)
 
 
 # ---------------------------------------------------------------- Excel

@@ -63,3 +63,12 @@ def test_sniff_head_survives_a_multibyte_character_cut_at_the_prefix_end(tmp_pat
 def test_parse_cell_types_values_and_keeps_raw(raw, value, kind):
     cell = parse_cell(raw)
     assert (cell.value, cell.kind, cell.raw) == (value, kind, raw)
+
+
+def test_large_cp932_file_is_detected_whatever_the_cut(tmp_path):
+    """A sample cut must not split a double-byte character (it made detection fail half the time)."""
+    for shift in range(4):
+        text = "x" * shift + "".join(f"{i},池田町,回答あり\r\n" for i in range(20000))
+        path = tmp_path / f"big{shift}.csv"
+        path.write_bytes(text.encode("cp932"))
+        assert detect_encoding(path.read_bytes()) == "cp932"
