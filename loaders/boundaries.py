@@ -12,8 +12,9 @@ Read → validate → normalise, per file:
   their city). Null codes (所属未定地) and the 北方領土 villages 01695–01700 are dropped with an info
   message; any other unknown code is a warning and an unresolved entry.
 - No CRS → EPSG:4326 (N03 is JGD2011 lon/lat; the difference is far below the data's precision);
-  other CRSs are transformed. Shapes are made valid (``shapely.make_valid``, structure method),
-  dissolved per code (islands, wards), and municipalities left without area are reported by name.
+  other CRSs are transformed; coordinates outside ±180°/±90° are refused. Shapes are made valid
+  (``shapely.make_valid``, structure method), dissolved per code (islands, wards), and municipalities
+  left without area are reported by name.
 - Per municipality: the full shape (WKB), a topology-aware simplified shape for the browser
   (``shapely.coverage_simplify``; coordinates rounded to ``BROWSER_DECIMALS``) and its GeoJSON text,
   ``area_deg2``, and ``as_of`` from the N03 file name's YYMMDD/YYYYMMDD (else sources.yaml).
@@ -39,7 +40,7 @@ import shapely
 from loaders.base import LoadContext, LoadResult, source_as_of
 from loaders.errors import LoaderError, Report
 from loaders.registry import EXPECTED_MUNICIPALITIES, Registry
-from loaders.textio import check_zip_container, detect_encoding, is_zip, sniff_head
+from loaders.textio import BROKEN_ZIP_ERRORS, check_zip_container, detect_encoding, is_zip, sniff_head
 
 SOURCE_ID = "n03_boundaries"
 CODE_COLUMN = "N03_007"
@@ -86,7 +87,7 @@ class N03BoundariesLoader:
             frame, raw_count = _read_topojson(path, report)
             member_names: list[str] = []
         elif kind == "geojson":
-            frame = _read_vector(path, path)
+            frame = _read_vector(f"GeoJSON:{path.resolve()}", path)
             raw_count = len(frame)
             member_names = []
         elif kind == "shapefile_zip":
@@ -101,9 +102,10 @@ class N03BoundariesLoader:
                 file=path, column=CODE_COLUMN,
             )
         frame = _to_lonlat(frame, path, report)
+        _check_lonlat(frame, path)
         frame = _assign_codes(frame, ctx.registry, path, report)
         report.counts[COUNT_MATCHED] = int(frame["code"].nunique())
-        shapes = _dissolve(frame)
+        shapes = _geometry_step(_dissolve, path, frame)
         shapes = _drop_without_area(shapes, ctx.registry, path, report)
         _report_uncovered(frame, shapes, ctx.registry, path, report)
         report.counts[COUNT_WRITTEN] = len(shapes)
@@ -113,7 +115,7 @@ class N03BoundariesLoader:
         as_of = ctx.as_of or _as_of_from_names([path.name, *member_names]) or source_as_of(ctx, SOURCE_ID)
         geoms = shapes.geometry.values
         budget = int(BROWSER_BUDGET_BYTES * len(shapes) / EXPECTED_MUNICIPALITIES)
-        simplified, tolerance, size = browser_shapes(geoms, budget)
+        simplified, tolerance, size = _geometry_step(browser_shapes, path, geoms, budget)
         if size > budget:
             report.warn(
                 f"ブラウザ用の簡略化境界が目安（{budget:,} バイト）を超えました（{size:,} バイト、許容誤差 {tolerance}°）。"
@@ -175,12 +177,14 @@ def _zip_has_n03_dbf(path: Path) -> bool:
                     with archive.open(info) as handle:
                         if b"N03_007" in handle.read(4096):  # the field descriptors come first
                             return True
-    except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, EOFError):
+    except BROKEN_ZIP_ERRORS:
         return False
     return False
 
 
 def _read_vector(source: str | Path, file: Path, **options) -> gpd.GeoDataFrame:
+    """``source`` names GDAL's driver (``GeoJSON:``/``TopoJSON:`` prefix, ``/vsizip/`` shapefile) so the format found
+    by content is the one read: GDAL would otherwise pick a driver by extension (a TopoJSON named .csv → CSV)."""
     try:
         return pyogrio.read_dataframe(source, **options)
     except Exception as exc:  # GDAL reports broken input through several exception types
@@ -203,11 +207,13 @@ def _read_topojson(path: Path, report: Report) -> tuple[gpd.GeoDataFrame, int]:
         raise LoaderError("TopoJSON に objects がありません。", file=path)
     frames, raw_count, nulls = [], 0, []
     for layer, obj in objects.items():
+        if not isinstance(obj, dict):
+            raise LoaderError(f"TopoJSON のオブジェクト「{layer}」が地物の定義になっていません（ファイルが壊れています）。", file=path)
         members = obj.get("geometries") if obj.get("type") == "GeometryCollection" else [obj]
         members = members if isinstance(members, list) else []
         raw_count += len(members)
         dropped = [m.get("properties") or {} for m in members if isinstance(m, dict) and m.get("type") is None]
-        frame = _read_vector(path, path, layer=layer)
+        frame = _read_vector(f"TopoJSON:{path.resolve()}", path, layer=layer)
         if len(frame) + len(dropped) != len(members):
             report.warn(
                 f"オブジェクト「{layer}」の地物数が一致しません（JSON {len(members)} 件、GDAL {len(frame)} 件、形状なし {len(dropped)} 件）。",
@@ -241,7 +247,11 @@ def _read_shapefile_zip(path: Path) -> tuple[gpd.GeoDataFrame, list[str]]:
             dbf, shx = by_lower.get(stem + ".dbf"), by_lower.get(stem + ".shx")
             if dbf is None or shx is None:
                 raise LoaderError(f"ZIP内の「{shp}」に対応する .dbf / .shx がありません。", file=path)
-            encoding = _dbf_encoding(archive.read(dbf), path)
+            try:
+                records = archive.read(dbf)
+            except BROKEN_ZIP_ERRORS as exc:
+                raise LoaderError(f"ZIP内の「{dbf}」を展開できません（ファイルが壊れています）。", file=path) from exc
+            encoding = _dbf_encoding(records, path)
             frames.append(_read_vector(f"/vsizip/{{{path.resolve()}}}/{shp}", path, encoding=encoding))
     crs = frames[0].crs
     if any(frame.crs != crs for frame in frames[1:]):
@@ -291,6 +301,30 @@ def _to_lonlat(frame: gpd.GeoDataFrame, path: Path, report: Report) -> gpd.GeoDa
         raise LoaderError(f"座標参照系（{frame.crs.name}）を経緯度に変換できません。", file=path) from exc
 
 
+def _geometry_step(step, path: Path, *args):
+    """Run a GEOS-backed step; GEOS refuses some shapes of broken files (e.g. TopologyException)."""
+    try:
+        return step(*args)
+    except shapely.errors.GEOSException as exc:
+        raise LoaderError(f"境界の形状を処理できません（形状データが壊れています: {exc}）。", file=path) from exc
+
+
+def _check_lonlat(frame: gpd.GeoDataFrame, path: Path) -> None:
+    """Coordinates must be longitudes and latitudes: a TopoJSON that lost its ``transform`` (quantized integers)
+    or a projected file without its CRS would otherwise be read as shapes tens of thousands of degrees wide."""
+    bounds = shapely.bounds(frame.geometry.values)
+    if np.isnan(bounds).all():
+        return
+    west, south = np.nanmin(bounds[:, 0]), np.nanmin(bounds[:, 1])
+    east, north = np.nanmax(bounds[:, 2]), np.nanmax(bounds[:, 3])
+    if not (-180 <= west <= east <= 180 and -90 <= south <= north <= 90):
+        raise LoaderError(
+            f"座標が経緯度の範囲にありません（経度 {west:g}〜{east:g}、緯度 {south:g}〜{north:g}）。"
+            "座標参照系の指定が欠けているか、TopoJSON の transform が失われている可能性があります。",
+            file=path,
+        )
+
+
 def _assign_codes(frame: gpd.GeoDataFrame, registry: Registry, path: Path, report: Report) -> gpd.GeoDataFrame:
     """Adds ``code`` (municipality) and ``from_ward``; drops features that are no municipality."""
     ward_codes = set(registry.wards.code5)
@@ -298,7 +332,8 @@ def _assign_codes(frame: gpd.GeoDataFrame, registry: Registry, path: Path, repor
     no_code, northern, unknown = [], [], {}
     for properties in frame.drop(columns="geometry").to_dict("records"):
         raw = properties.get(CODE_COLUMN)
-        text = "" if raw is None or pd.isna(raw) else str(raw).strip()
+        # GDAL gives a JSON array as a list: not a code, reported below like any unknown code
+        text = "" if raw is None or (pd.api.types.is_scalar(raw) and pd.isna(raw)) else str(raw).strip()
         code = registry.code_from_any(text) if text else None
         code5 = text.zfill(5) if len(text) <= 5 else text.zfill(6)[:5]
         codes.append(code)

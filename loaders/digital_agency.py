@@ -61,7 +61,10 @@ def _table_signature(head: str) -> tuple[str, str] | None:
     lines = _complete_lines(head)
     if len(lines) < 2:
         return None
-    header, first = list(csv.reader(lines[:2]))
+    parsed = list(csv.reader(lines[:2]))
+    if len(parsed) != 2:  # an unclosed quote joins the two lines into one record
+        return None
+    header, first = parsed
     if len(header) <= FIRST_VALUE_COLUMN or len(first) != len(header):
         return None
     category = first[0].strip()
@@ -141,7 +144,7 @@ class DigitalAgencyLoader:
         width = len(rows[0])
         while width > FIRST_VALUE_COLUMN and not any(row[width - 1].strip() for row in rows):
             width -= 1
-        if width == FIRST_VALUE_COLUMN:
+        if width <= FIRST_VALUE_COLUMN:
             raise LoaderError("団体の列がありません。", file=path, row=1, column=FIRST_VALUE_COLUMN)
         return width
 

@@ -13,7 +13,7 @@ from loaders.base import LoadContext, LoadResult, source_as_of
 from loaders.errors import LoaderError, Report
 from loaders.population import check_name, csv_header_cells, header_key, indicator_frame, report_missing, unresolved
 from loaders.registry import is_valid_code6
-from loaders.textio import normalise_text, read_csv_rows
+from loaders.textio import data_rows, normalise_text, read_csv_rows
 
 SOURCE = "opendata_survey"
 CODE5_HEADER = "地方公共団体コード"
@@ -84,14 +84,7 @@ class OpenDataSurveyLoader:
         tallies: dict[str, dict[str, int]] = {indicator: {} for indicator in indicators}
         unexpected: dict[tuple[str, str], list[int]] = {}
 
-        for line, row in enumerate(rows[1:], start=2):
-            if not any(cell.strip() for cell in row):
-                continue
-            if len(row) != len(rows[0]):
-                raise LoaderError(
-                    f"列の数が見出しと違います（{len(row)} 列、見出しは {len(rows[0])} 列）。ファイルが途中で切れているか、区切りが崩れています。",
-                    file=path, row=line,
-                )
+        for line, row in data_rows(rows, path):
             code = self._code(row, line, code5_col, code6_col, path, report, known)
             if code is None:
                 continue

@@ -23,7 +23,7 @@ import pandas as pd
 from loaders.base import LoadContext, LoadResult, source_as_of
 from loaders.errors import LoaderError, Report
 from loaders.registry import Registry, code6_from_code5, is_valid_code6
-from loaders.textio import Cell, is_zip, normalise_text, parse_cell, read_csv_rows, read_excel_sheets
+from loaders.textio import BROKEN_ZIP_ERRORS, Cell, data_rows, is_zip, normalise_text, parse_cell, read_csv_rows, read_excel_sheets
 
 # ---------------------------------------------------------------- code categories
 
@@ -119,9 +119,15 @@ def unresolved(report: Report, file: Path, row: int, column: int | str, raw: str
     report.warn(f"団体コード「{raw}」を市区町村・都道府県に対応付けられません（{reason}）。この行は読み込みません。", file, row, column)
 
 
+# No population, household count or area comes near this; the store casts populations to BIGINT (< 9.2e18).
+MAX_NUMBER = 1e15
+
+
 def number_cell(raw: object, file: Path, row: int, column: int) -> Cell:
     """A numeric cell: a number, or a missing marker (blank, -, ***) kept as raw text; anything else is an error."""
     cell = parse_cell(raw)
+    if cell.kind == "number" and abs(cell.value) >= MAX_NUMBER:
+        raise LoaderError(f"値「{cell.raw}」が大きすぎます（人口・世帯数・面積としてありえない桁数です）。", file=file, row=row, column=column)
     if cell.kind in ("number", "missing"):
         return cell
     raise LoaderError(f"数値ではない値「{cell.raw}」があります。", file=file, row=row, column=column)
@@ -201,14 +207,7 @@ def read_code5_csv(path: Path, ctx: LoadContext, source: str, report: Report, re
             report.warn(f"「{'」「'.join(names)}」列がないため、指標 {indicator} は読み込みません。", path, 1)
     result: list[CodedRow] = []
     seen: dict[str, int] = {}
-    for line, row in enumerate(rows[1:], start=2):
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) != len(rows[0]):
-            raise LoaderError(
-                f"列の数が見出しと違います（{len(row)} 列、見出しは {len(rows[0])} 列）。ファイルが途中で切れているか、区切りが崩れています。",
-                file=path, row=line,
-            )
+    for line, row in data_rows(rows, path):
         code5 = parse_code5(row[code_col])
         if code5 is None:
             unresolved(report, path, line, code_col, row[code_col], "5桁の団体コードとして読めません")
@@ -294,7 +293,7 @@ def xlsx_contains(path: Path, needles: tuple[str, ...]) -> bool:
                     text += html.unescape(member.read(SNIFF_READ_LIMIT).decode("utf-8", errors="ignore"))
                 if all(needle in text for needle in needles):
                     return True
-    except (zipfile.BadZipFile, OSError, KeyError, ValueError):
+    except BROKEN_ZIP_ERRORS:
         return False
     return False
 

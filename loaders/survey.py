@@ -49,7 +49,7 @@ from loaders.questionnaire import (
     questions_frame,
 )
 from loaders.registry import Registry
-from loaders.textio import is_zip, normalise_text, parse_cell, read_csv_rows, read_excel_sheets
+from loaders.textio import check_zip_container, is_zip, normalise_text, parse_cell, read_csv_rows, read_excel_sheets
 
 SOURCE = "prefecture_survey"
 
@@ -217,8 +217,11 @@ class QuestionIndex:
 
 
 def classify_columns(header: list[object], questions: QuestionIndex | None, path: Path | None = None,
-                     row: int = 1) -> Columns:
-    """Which column is what; a second identity column of the same kind is an error (which one to trust?)."""
+                     row: int = 1, strict: bool = True) -> Columns:
+    """Which column is what; a second identity column of the same kind is an error (which one to trust?).
+
+    ``strict=False`` is for finding the header row: a doubled column keeps the first one, and the
+    strict pass over the header found names the file, row and column of the error."""
     columns = Columns()
     single = (("code", _CODE, "団体コード"), ("pref", _PREF, "都道府県"), ("name", _NAME, "市区町村名"),
               ("round", _ROUND, "回"), ("label", _ROUND_LABEL, "回の名称"),
@@ -232,10 +235,11 @@ def classify_columns(header: list[object], questions: QuestionIndex | None, path
         matched = False
         for attribute, accepted, title in single:
             if key in accepted:
-                if getattr(columns, attribute) is not None:
+                if getattr(columns, attribute) is None:
+                    setattr(columns, attribute, index)
+                elif strict:
                     raise LoaderError(f"「{title}」の列が2つあります（{column_letter(getattr(columns, attribute))}列と{column_letter(index)}列）。",
                                       file=path, row=row, column=index)
-                setattr(columns, attribute, index)
                 matched = True
                 break
         if matched:
@@ -243,6 +247,8 @@ def classify_columns(header: list[object], questions: QuestionIndex | None, path
         stage = _STAGE_COLUMN.match(key)
         stage_max = _STAGE_MAX_COLUMN.match(key)
         question = questions.find(key) if questions is not None else None
+        if question is not None and question.id in seen_questions and not strict:
+            continue
         if question is not None:
             if question.id in seen_questions:
                 raise LoaderError(f"設問 {question.id} の列が2つあります（{column_letter(seen_questions[question.id])}列と{column_letter(index)}列）。",
@@ -288,11 +294,13 @@ def _xlsx_head_rows(path: Path) -> list[list[list[object]]]:
         with zipfile.ZipFile(path) as archive:
             if "xl/workbook.xml" not in archive.namelist():
                 return []
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        try:
-            return [[list(r) for r in ws.iter_rows(max_row=SNIFF_ROWS, values_only=True)] for ws in workbook.worksheets]
-        finally:
-            workbook.close()
+        check_zip_container(path)  # openpyxl reads all shared strings on opening: no bombs
+        with open(path, "rb") as handle:  # a handle: openpyxl refuses paths not named .xlsx
+            workbook = openpyxl.load_workbook(handle, read_only=True, data_only=True)
+            try:
+                return [[list(r) for r in ws.iter_rows(max_row=SNIFF_ROWS, values_only=True)] for ws in workbook.worksheets]
+            finally:
+                workbook.close()
     except Exception:  # sniffing must never fail: an unreadable file is simply not ours
         return []
 
@@ -659,7 +667,7 @@ class SurveyAnswersLoader:
     @staticmethod
     def _accept(questions: QuestionIndex):
         def accept(row: list[object]) -> bool:
-            columns = classify_columns(row, questions)
+            columns = classify_columns(row, questions, strict=False)
             return columns.identifies and bool(columns.questions)
         return accept
 
@@ -700,7 +708,7 @@ class SurveyStageScoresLoader:
 
     @staticmethod
     def _accept(row: list[object]) -> bool:
-        columns = classify_columns(row, None)
+        columns = classify_columns(row, None, strict=False)
         return columns.identifies and len(columns.stages) >= 2
 
     def sniff(self, path: Path, head: str) -> bool:

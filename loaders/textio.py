@@ -22,6 +22,9 @@ from loaders.errors import LoaderError
 MAX_TEXT_BYTES = 200 * 1024 * 1024  # a CSV larger than this is refused, not read into memory
 MAX_XLSX_UNCOMPRESSED = 300 * 1024 * 1024  # zip-bomb guard for .xlsx
 MAX_ZIP_MEMBERS = 10_000
+# Cells per sheet once rows are padded to the sheet's width (the real 住基 sheet has 57,200). A few KB of
+# XML can place two cells at A1048576 and XFD1, which padded would be 17 billion cells.
+MAX_SHEET_CELLS = 10_000_000
 # What reading a member of a damaged archive raises: bad headers and CRCs, corrupt deflate streams,
 # truncated members, unsupported compression or encryption, absent members.
 BROKEN_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError, ValueError, KeyError)
@@ -107,6 +110,21 @@ def read_csv_rows(path: str | Path, data: bytes | None = None) -> list[list[str]
     if not rows:
         raise LoaderError("データ行がありません。", file=path)
     return rows
+
+
+def data_rows(rows: list[list[str]], path: str | Path):
+    """(line number, row) for each non-blank row after the header; a row whose field count
+    differs from the header's is an error (a cut file or broken delimiters)."""
+    width = len(rows[0])
+    for line, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != width:
+            raise LoaderError(
+                f"列の数が見出しと違います（{len(row)} 列、見出しは {width} 列）。ファイルが途中で切れているか、区切りが崩れています。",
+                file=path, row=line,
+            )
+        yield line, row
 
 
 def sniff_head(path: str | Path, size: int = 65536) -> str:
@@ -210,20 +228,42 @@ def check_zip_container(path: str | Path) -> None:
 
 
 def read_excel_sheets(path: str | Path) -> dict[str, list[list[object]]]:
-    """Every sheet of an .xlsx as rows of Python values (merged cells read as openpyxl gives them)."""
+    """Every sheet of an .xlsx as rows of Python values, all as wide as the sheet's widest row
+    (merged cells read as openpyxl gives them: the value in the top-left cell only)."""
     import openpyxl  # defusedxml, when installed, is used by openpyxl for XML parsing
 
     check_zip_container(path)
-    try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types for broken files
-        raise LoaderError(f"Excelファイルとして読めません（{type(exc).__name__}）。", file=path) from exc
-    try:
-        return {ws.title: [list(r) for r in ws.iter_rows(values_only=True)] for ws in workbook.worksheets}
-    except Exception as exc:
-        raise LoaderError(f"Excelファイルの内容を読めません（{type(exc).__name__}）。", file=path) from exc
-    finally:
-        workbook.close()
+    # an open file, not the path: openpyxl refuses names not ending in .xlsx, and files are known by content
+    with open(path, "rb") as handle:
+        try:
+            workbook = openpyxl.load_workbook(handle, read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises many types for broken files
+            raise LoaderError(f"Excelファイルとして読めません（{type(exc).__name__}）。", file=path) from exc
+        try:
+            return {ws.title: _sheet_rows(ws, path) for ws in workbook.worksheets}
+        except LoaderError:
+            raise
+        except Exception as exc:
+            raise LoaderError(f"Excelファイルの内容を読めません（{type(exc).__name__}）。", file=path) from exc
+        finally:
+            workbook.close()
+
+
+def _sheet_rows(ws, path: str | Path) -> list[list[object]]:
+    """A sheet's rows padded to its width, within MAX_SHEET_CELLS."""
+    # The stored <dimension> is only a claim (openpyxl pads every row to it): measure the cells instead.
+    ws.reset_dimensions()
+    too_many = LoaderError(f"シート「{ws.title}」のセル範囲が大きすぎます（行数×列数の上限 {MAX_SHEET_CELLS:,}）。", file=path)
+    rows, cells, width = [], 0, 0
+    for row in ws.iter_rows(values_only=True):
+        cells += len(row) + 1  # an empty row still costs a list
+        width = max(width, len(row))
+        if cells > MAX_SHEET_CELLS or (len(rows) + 1) * width > MAX_SHEET_CELLS:
+            raise too_many
+        rows.append(list(row))
+    for row in rows:
+        row.extend([None] * (width - len(row)))
+    return rows
 
 
 def is_zip(path: str | Path) -> bool:

@@ -8,6 +8,7 @@ import pandas as pd
 from metrics.assessment import assessment_scores, latest_rounds, rounds
 from metrics.definitions import load_questionnaire, load_reference_cases
 from metrics.filters import Filter, select_municipalities
+from metrics.query import isin
 
 CASE_COLUMNS = ["case_id", "body", "pref_name", "body_kind", "population_text", "stage", "field", "title", "summary",
                 "source", "section"]
@@ -55,10 +56,12 @@ def weakest_parts(scores: pd.DataFrame) -> pd.DataFrame:
     the weakest field (lowest field score; ties → the first in questionnaire order; NULL for
     pre-scored sheets). Columns: code, round_id, weakest_stage, stage_score, weakest_field, field_score."""
     field_order = {f: i for i, f in enumerate(load_questionnaire().fields)}
-    stage_rows = scores[(scores["level"] == "stage") & scores["score"].notna()].sort_values(["code", "round_id", "score", "stage"])
-    stage = stage_rows.groupby(["code", "round_id"], as_index=False).first()[["code", "round_id", "stage", "score"]]
+    # only the columns used: first() of every column of the score table is most of the cost
+    stage_rows = scores.loc[(scores["level"] == "stage") & scores["score"].notna(), ["code", "round_id", "stage", "score"]]
+    stage_rows = stage_rows.sort_values(["code", "round_id", "score", "stage"])
+    stage = stage_rows.groupby(["code", "round_id"], as_index=False).first()
     stage.columns = ["code", "round_id", "weakest_stage", "stage_score"]
-    field_rows = scores[(scores["level"] == "field") & scores["score"].notna()]
+    field_rows = scores.loc[(scores["level"] == "field") & scores["score"].notna(), ["code", "round_id", "field", "score"]]
     field_rows = field_rows.assign(order=field_rows["field"].map(field_order)).sort_values(["code", "round_id", "score", "order"])
     field = field_rows.groupby(["code", "round_id"], as_index=False).first()[["code", "round_id", "field", "score"]]
     field.columns = ["code", "round_id", "weakest_field", "field_score"]
@@ -84,7 +87,8 @@ def recommend_cases(con: duckdb.DuckDBPyConnection, flt: Filter | None = None, r
         scores = scores[scores["round_id"] == round_id]
     else:
         scores = latest_rounds(scores, rounds(con)["round_id"].tolist())
-    parts = weakest_parts(scores[scores["code"].isin(municipalities.index)])
+    selected = isin(scores["code"], municipalities.index)
+    parts = weakest_parts(scores if selected.all() else scores[selected])
     targets = pd.DataFrame({
         "code": parts["code"], "round_id": parts["round_id"], "stage": parts["weakest_stage"].astype(int),
         "field": parts["weakest_field"], "population": parts["code"].map(municipalities["population"]).astype(float),
@@ -98,8 +102,8 @@ def recommend_cases(con: duckdb.DuckDBPyConnection, flt: Filter | None = None, r
         + (f"・分野「{field}」" if match else "")
         + f"の事例（{pref}{'' if body == pref else body}"
         + ("" if pd.isna(ratio) else f"、人口は約{ratio:.1f}倍") + "）。"
-        for stage, field, match, pref, body, ratio in zip(
-            ranked["stage"], ranked["field"], ranked["field_match"], ranked["pref_name"], ranked["body"], ranked["size_ratio"])
+        for stage, field, match, pref, body, ratio in zip(*(ranked[column].tolist() for column in (
+            "stage", "field", "field_match", "pref_name", "body", "size_ratio")))
     ]
     ranked = ranked.drop(columns=["field"]).rename(columns={"case_field": "field"})
     columns = ["code", "name", "round_id", "weakest_stage", "weakest_field", "rank"] + CASE_COLUMNS + ["size_ratio", "reason"]

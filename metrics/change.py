@@ -63,8 +63,9 @@ def assessment_change(con: duckdb.DuckDBPyConnection, flt: Filter | None = None,
     tolerance = rules.change_tolerance.get("assessment", 0.0) if tolerance is None else tolerance
     if scores is None:
         scores = assessment_scores(con, flt, round_ids=[base_round, eval_round])
-    base = scores[scores["round_id"] == base_round].set_index(KEYS)["score"].rename("base_score")
-    evaluation = scores[scores["round_id"] == eval_round].set_index(KEYS)["score"].rename("eval_score")
+    # only the key and score columns are copied (the score table has ~10⁵ rows)
+    base = scores.loc[scores["round_id"] == base_round, KEYS + ["score"]].set_index(KEYS)["score"].rename("base_score")
+    evaluation = scores.loc[scores["round_id"] == eval_round, KEYS + ["score"]].set_index(KEYS)["score"].rename("eval_score")
     result = pd.concat([base, evaluation], axis=1).reset_index()
     result["base_round"], result["eval_round"] = base_round, eval_round
     result["change"] = result["eval_score"] - result["base_score"]

@@ -5,10 +5,12 @@ from typing import Iterable
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from metrics.filters import Filter, selected_codes
 from metrics.peers import PEER_KINDS, similar_municipalities
-from metrics.query import run
+from metrics.query import arrow_frame, isin, run_arrow
 
 
 def gaps(con: duckdb.DuckDBPyConnection, flt: Filter | None = None, indicator_ids: Iterable[str] | None = None,
@@ -43,11 +45,18 @@ def gaps(con: duckdb.DuckDBPyConnection, flt: Filter | None = None, indicator_id
     pairs = pd.DataFrame({"code": pd.Series(dtype="string"), "peer_code": pd.Series(dtype="string")})
     if peer == "similar":
         neighbours = similar if similar is not None else similar_municipalities(con, flt, k=k)
-        pairs = neighbours[neighbours["code"].isin(codes)][["code", "peer_code"]]
-    return run(con, "gaps", {
+        pairs = neighbours[isin(neighbours["code"], codes)][["code", "peer_code"]]
+    grid = run_arrow(con, "gaps", {
         "codes": codes,
         "indicator_ids": list(indicator_ids) if indicator_ids is not None else None,
         "peer": peer,
         "region_set": region_set,
         "as_of": as_of,
     }, relations={"similar_pairs": pairs})
+    # the grid names each indicator by its number in the catalog's id order (see gaps.sql)
+    attributes = run_arrow(con, "indicator_attributes", {})
+    position = pc.subtract(grid["i_no"], 1)
+    columns = {"code": grid["code"]}
+    columns.update({name: attributes[name].take(position) for name in attributes.column_names})
+    columns.update({name: grid[name] for name in grid.column_names[2:]})
+    return arrow_frame(pa.table(columns))

@@ -9,6 +9,7 @@ from metrics.assessment import assessment_scores, latest_rounds, rounds
 from metrics.composite import composite
 from metrics.definitions import COMPOSITE
 from metrics.filters import Filter, select_municipalities
+from metrics.query import isin
 
 PEER_KINDS = {
     "pop_band": "人口規模（同じ人口規模区分）",
@@ -37,7 +38,7 @@ def similarity_features(con: duckdb.DuckDBPyConnection, round_id: str | None = N
     overall = composite_scores[composite_scores["pillar"] == COMPOSITE].set_index("code")["score"]
     frame["composite"] = frame["code"].map(overall)
     scores = scores if scores is not None else assessment_scores(con, round_ids=[round_id] if round_id else None)
-    totals = scores[scores["level"] == "overall"]
+    totals = scores.loc[scores["level"] == "overall", ["code", "round_id", "score"]]
     if round_id:
         totals = totals[totals["round_id"] == round_id]
     else:
@@ -68,12 +69,12 @@ def similar_municipalities(con: duckdb.DuckDBPyConnection, flt: Filter | None = 
     spread = np.nanstd(values, axis=0)
     z = (values - np.nanmean(values, axis=0)) / np.where(spread > 0, spread, 1.0)
     codes = data["code"].to_numpy()
-    is_target = data["code"].isin(select_municipalities(con, flt)["code"]).to_numpy() if flt is not None \
+    is_target = isin(data["code"], select_municipalities(con, flt)["code"]).to_numpy() if flt is not None \
         else np.ones(len(data), dtype=bool)
-    in_pool = data["code"].isin(select_municipalities(con, candidates)["code"]).to_numpy() if candidates is not None \
+    in_pool = isin(data["code"], select_municipalities(con, candidates)["code"]).to_numpy() if candidates is not None \
         else np.ones(len(data), dtype=bool)
     present = ~np.isnan(z)
-    rows = []
+    parts = []  # per feature pattern: code, rank, peer_code, distance, features_used (arrays)
     for pattern in {tuple(p) for p in present[is_target]}:
         used = np.array(pattern)
         if not used.any():
@@ -82,23 +83,39 @@ def similar_municipalities(con: duckdb.DuckDBPyConnection, flt: Filter | None = 
         cand_idx = np.flatnonzero(in_pool & present[:, used].all(axis=1))
         if not len(cand_idx):
             continue
-        squared = sum((z[target_idx, f][:, None] - z[cand_idx, f][None, :]) ** 2 for f in np.flatnonzero(used))
+        # Σ over the used features of the squared differences, accumulated in place (the target ×
+        # candidate matrices are 1,741² for the whole country)
+        squared = None
+        for f in np.flatnonzero(used):
+            step = np.subtract.outer(z[target_idx, f], z[cand_idx, f])
+            np.square(step, out=step)
+            squared = step if squared is None else np.add(squared, step, out=squared)
         # rounded so that float noise cannot decide a tie, then a tie-break far below the rounding
         # step that favours the lower code (candidates are in code order)
-        distance = np.round(np.sqrt(squared), 9)
-        distance[target_idx[:, None] == cand_idx[None, :]] = np.inf
+        distance = np.round(np.sqrt(squared, out=squared), 9, out=squared)
+        own = np.minimum(np.searchsorted(cand_idx, target_idx), len(cand_idx) - 1)
+        is_own = cand_idx[own] == target_idx
+        distance[np.flatnonzero(is_own), own[is_own]] = np.inf
         ordered = distance + np.arange(len(cand_idx)) * 1e-13
         take = min(k, len(cand_idx))
         nearest = np.argpartition(ordered, take - 1, axis=1)[:, :take] if take < len(cand_idx) \
             else np.tile(np.arange(len(cand_idx)), (len(target_idx), 1))
         nearest = np.take_along_axis(nearest, np.argsort(np.take_along_axis(ordered, nearest, axis=1), axis=1), axis=1)
         picked = np.take_along_axis(distance, nearest, axis=1)
+        finite = np.isfinite(picked).ravel()
         label = " / ".join(FEATURES[f] for f, u in zip(features, used) if u)
-        for row, t in enumerate(target_idx):
-            for rank, (j, d) in enumerate(zip(nearest[row], picked[row]), start=1):
-                if np.isfinite(d):
-                    rows.append((codes[t], rank, codes[cand_idx[j]], d, label))
-    result = pd.DataFrame(rows, columns=["code", "rank", "peer_code", "distance", "features_used"])
+        parts.append((
+            np.repeat(codes[target_idx], nearest.shape[1])[finite],
+            np.tile(np.arange(1, nearest.shape[1] + 1), len(target_idx))[finite],
+            codes[cand_idx[nearest.ravel()]][finite],
+            picked.ravel()[finite],
+            np.full(int(finite.sum()), label, dtype=object),
+        ))
+    columns = ["code", "rank", "peer_code", "distance", "features_used"]
+    if sum(len(part[0]) for part in parts):
+        result = pd.DataFrame({name: np.concatenate([part[i] for part in parts]) for i, name in enumerate(columns)})
+    else:
+        result = pd.DataFrame([], columns=columns)
     names = data.set_index("code")[["name", "pref_name"]].rename(columns={"name": "peer_name", "pref_name": "peer_pref_name"})
     result = result.join(names, on="peer_code")
     return result[["code", "rank", "peer_code", "peer_name", "peer_pref_name", "distance", "features_used"]] \

@@ -18,6 +18,7 @@ from metrics.definitions import (
 )
 from metrics.filters import Filter, select_municipalities
 from metrics.gaps import gaps
+from metrics.query import isin
 
 NOT_ASSESSED = "判定不可"
 NOT_ASSESSED_REASON = "アセスメントの回答がないため、優先度を判定できません。"
@@ -134,24 +135,28 @@ def weakness_findings(con: duckdb.DuckDBPyConnection, scores: pd.DataFrame, flt:
     rules = rules or load_priority_rules()
     menu = menu if menu is not None else load_support_menu()
     field_order = {f: i for i, f in enumerate(load_questionnaire().fields)}
-    fields = scores[(scores["level"] == "field") & (scores["score"] < rules.weak_field_score)]
+    fields = scores.loc[(scores["level"] == "field") & (scores["score"] < rules.weak_field_score), ["code", "field", "score"]]
     fields = fields.assign(order=fields["field"].map(field_order)).sort_values(["code", "order"])
     field_rows = pd.DataFrame({
         "code": fields["code"], "field": fields["field"], "indicator_id": pd.NA,
-        "reason": [f"分野「{f}」の得点が{s:.0f}点で、{rules.weak_field_score:g}点未満です。" for f, s in zip(fields["field"], fields["score"])],
+        "reason": [f"分野「{f}」の得点が{s:.0f}点で、{rules.weak_field_score:g}点未満です。"
+                   for f, s in zip(fields["field"].tolist(), fields["score"].tolist())],
     })
     addressed = sorted({i for item in menu.values() for i in item.indicators})
     table = indicator_gaps if indicator_gaps is not None else gaps(con, flt, indicator_ids=addressed)
-    table = table[table["indicator_id"].isin(addressed)]
+    # the rows and columns used below only: the gap table has ~10⁵ rows × 22 columns
+    table = table.loc[isin(table["indicator_id"], addressed),
+                      ["code", "indicator_id", "kind", "short_title", "value", "unit", "national_median", "gap_target",
+                       "gap_national"]]
     reference = table["kind"].map(rules.indicator_reference)
     behind = ((reference == "target") & (table["gap_target"] < 0)) | ((reference == "national_median") & (table["gap_national"] < 0))
     behind_rows = table[behind]
+    # plain lists: iterating pandas' Arrow-backed columns element by element is several times slower
     indicator_rows = pd.DataFrame({
         "code": behind_rows["code"], "field": pd.NA, "indicator_id": behind_rows["indicator_id"],
         "reason": [
-            _indicator_reason(*values) for values in zip(
-                behind_rows["kind"], behind_rows["short_title"], behind_rows["value"], behind_rows["unit"],
-                behind_rows["national_median"])
+            _indicator_reason(*values) for values in zip(*(behind_rows[column].tolist() for column in (
+                "kind", "short_title", "value", "unit", "national_median")))
         ],
     })
     return pd.concat([field_rows, indicator_rows], ignore_index=True).sort_values("code", kind="stable", ignore_index=True)
@@ -179,15 +184,17 @@ def support_priority(con: duckdb.DuckDBPyConnection, flt: Filter | None = None, 
     municipalities = select_municipalities(con, flt)[["code", "pref_name", "name"]]
     if scores is None:
         scores = assessment_scores(con, flt, round_ids=[round_id] if round_id else None)
-    scores = scores[scores["code"].isin(municipalities["code"])]
+    selected = isin(scores["code"], municipalities["code"])
+    if not selected.all():  # (the national case keeps every row: no copy of the table)
+        scores = scores[selected]
     if round_id:
         scores = scores[scores["round_id"] == round_id]
     else:
         scores = latest_rounds(scores, rounds(con)["round_id"].tolist())
     findings = weakness_findings(con, scores, flt, rules, menu, indicator_gaps)
-    stage_rows = scores[scores["level"] == "stage"][["code", "stage", "points", "max_points"]]
+    stage_rows = scores.loc[scores["level"] == "stage", ["code", "stage", "points", "max_points"]]
     assessed = prioritise(stage_rows, rules, menu, findings=findings)
-    sheet = scores[scores["level"] == "overall"][["code", "round_id", "basis"]]
+    sheet = scores.loc[scores["level"] == "overall", ["code", "round_id", "basis"]]
     result = municipalities.merge(sheet, on="code", how="left").merge(assessed, on="code", how="left")
     # no sheet and no finding either: still listed, as 判定不可
     blank = result["priority"].isna()

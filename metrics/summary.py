@@ -1,6 +1,11 @@
 """Every metric family at once for a selection, and the one-row-per-municipality summary."""
 from __future__ import annotations
 
+import contextvars
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import Iterator
+
 import duckdb
 import pandas as pd
 
@@ -13,6 +18,7 @@ from metrics.filters import Filter, select_municipalities
 from metrics.gaps import gaps
 from metrics.peers import similar_municipalities, similarity_features
 from metrics.priority import support_priority
+from metrics.query import shared_results
 
 
 def all_metrics(con: duckdb.DuckDBPyConnection, flt: Filter | None = None, round_id: str | None = None,
@@ -22,30 +28,57 @@ def all_metrics(con: duckdb.DuckDBPyConnection, flt: Filter | None = None, round
     indicator_change, priority, similar, cases. ``round_id`` picks the round for priority, cases
     and similarity (default: each municipality's newest); ``peer`` / ``region_set`` pick the
     gap peer group. Each value is the DataFrame the function of the same family returns."""
-    national = flt is None
-    scores = assessment_scores(con, flt)
-    members = indicator_scores(con, flt)
-    composite_scores = composite(con, flt, members=members)
-    # similarity is standardised over the whole country: national results can be reused as they are
-    features = similarity_features(con, round_id, composite_scores=composite_scores if national else None,
-                                   scores=scores if national else None)
-    similar = similar_municipalities(con, flt, k=k, round_id=round_id, feature_frame=features)
-    gap_table = gaps(con, flt, peer=peer, region_set=region_set, similar=similar)
-    base_round, eval_round = default_rounds(con)
-    results = {
-        "assessment": scores,
-        "maturity": maturity(scores),
-        "composite": composite_scores,
-        "indicators": members,
-        "gaps": gap_table,
-        "assessment_change": assessment_change(con, flt, base_round, eval_round, scores=scores),
-        "indicator_change": indicator_change(con, flt),
-        "priority": support_priority(con, flt, round_id, scores=scores, indicator_gaps=gap_table),
-        "similar": similar,
-        "cases": recommend_cases(con, flt, round_id, scores=scores),
-    }
-    results = {"summary": municipality_summary(con, flt, results, round_id), **results}
+    with shared_results(), _side_cursor(con) as side, ThreadPoolExecutor(max_workers=1) as pool:
+        # Work that waits on nothing this thread computes runs on a cursor of its own in a second
+        # thread: the gap table (the largest query), the indicator change, and then the similar
+        # municipalities (numpy on 1,741² matrices). DuckDB and numpy work without the GIL, so they
+        # overlap with the pandas work here; the results are the same as one after the other.
+        side_work = contextvars.copy_context()
+        pending_gaps = None
+        if peer != "similar":  # with 'similar' the gaps need the similar municipalities first
+            pending_gaps = pool.submit(side_work.run, gaps, side, flt, peer=peer, region_set=region_set)
+        pending_change = pool.submit(side_work.run, indicator_change, side, flt)
+        national = flt is None
+        scores = assessment_scores(con, flt)
+        members = indicator_scores(con, flt)
+        composite_scores = composite(con, flt, members=members)
+        # similarity is standardised over the whole country: national results can be reused as they are
+        features = similarity_features(con, round_id, composite_scores=composite_scores if national else None,
+                                       scores=scores if national else None)
+        pending_similar = pool.submit(side_work.run, similar_municipalities, side, flt, k=k, round_id=round_id,
+                                      feature_frame=features)
+        base_round, eval_round = default_rounds(con)
+        levels = maturity(scores)
+        change = assessment_change(con, flt, base_round, eval_round, scores=scores)
+        cases = recommend_cases(con, flt, round_id, scores=scores)
+        # the families that wait on the second thread come last, when its work is most likely done
+        if pending_gaps is not None:
+            gap_table = pending_gaps.result()
+        else:
+            gap_table = gaps(con, flt, peer=peer, region_set=region_set, similar=pending_similar.result())
+        results = {
+            "assessment": scores,
+            "maturity": levels,
+            "composite": composite_scores,
+            "indicators": members,
+            "gaps": gap_table,
+            "assessment_change": change,
+            "indicator_change": pending_change.result(),
+            "priority": support_priority(con, flt, round_id, scores=scores, indicator_gaps=gap_table),
+            "similar": pending_similar.result(),
+            "cases": cases,
+        }
+        results = {"summary": municipality_summary(con, flt, results, round_id), **results}
     return results
+
+
+@contextmanager
+def _side_cursor(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    side = con.cursor()
+    try:
+        yield side
+    finally:
+        side.close()
 
 
 def municipality_summary(con: duckdb.DuckDBPyConnection, flt: Filter | None, results: dict[str, pd.DataFrame],
@@ -58,7 +91,8 @@ def municipality_summary(con: duckdb.DuckDBPyConnection, flt: Filter | None, res
     frame = select_municipalities(con, flt)[["code", "pref_name", "name", "type", "pop_band", "population", "region"]]
     wide = composite_wide(results["composite"]).rename(columns={COMPOSITE: "composite", "n_missing": "composite_n_missing"})
     frame = frame.merge(wide.drop(columns=["n_available", "n_pillars_missing"]), on="code", how="left")
-    overall = results["assessment"][results["assessment"]["level"] == "overall"]
+    assessment = results["assessment"]
+    overall = assessment.loc[assessment["level"] == "overall", ["code", "round_id", "score", "coverage"]]
     if round_id:
         overall = overall[overall["round_id"] == round_id]
     else:

@@ -1,13 +1,130 @@
-"""概要: KPI cards for the selected municipalities."""
+"""概要: KPI cards against the nation, the map of any measure (national or one prefecture), its
+distribution and the prefecture ranking."""
+import pandas as pd
 import streamlit as st
 
+from metrics import views
+from metrics.crosstab import pop_band_order
 from metrics.filters import select_municipalities
-from ui import data
+from ui import charts, chrome, data, export, filters, maps, style
 
-st.title("概要")
-municipalities = data.cached(select_municipalities)()
-columns = st.columns(3)
-columns[0].metric("市区町村数", f"{len(municipalities):,}")
-columns[1].metric("人口（合計）", f"{int(municipalities.population.sum()):,} 人")
-columns[2].metric("都道府県数", municipalities.pref_code.nunique())
-st.dataframe(municipalities[["code", "pref_name", "name", "type", "population", "pop_band"]], hide_index=True)
+selection = filters.current()
+measure = filters.measure()
+chosen = data.cached(select_municipalities)(selection.flt)
+chrome.page_header("概要", f"{selection.scope}：{len(chosen):,}団体", measure)
+if measure is None or chosen.empty:
+    st.info("表示できる団体・指標がありません。絞り込みを緩めるか、「データ管理」からデータを取り込んでください。")
+    st.stop()
+
+national = filters.summary()
+summary = national[national["code"].isin(chosen["code"])]
+scoped = len(chosen) < len(national)
+
+# ---- KPI cards: the selection beside the nation
+kpis = views.headline(summary, national)
+for column, row in zip(st.columns(len(kpis)), kpis.itertuples()):
+    if row.item == "municipalities":
+        column.metric(row.label, f"{int(row.value):,}団体", help=f"全国 {int(row.national):,}団体", border=True)
+        continue
+    digits = 2 if row.item == "maturity" else 1
+    value = style.MISSING_LABEL if row.value != row.value else f"{row.value:.{digits}f}{row.unit}"
+    delta = None
+    if scoped and row.value == row.value and row.national == row.national:
+        delta = f"{row.value - row.national:+.{digits}f}{'pt' if row.unit == '%' else row.unit}（全国比）"
+    counted = getattr(row, "n", None)
+    counted = f"（{int(counted):,}団体）" if counted is not None and counted == counted else ""
+    column.metric(row.label, value, delta=delta, delta_color="inverse" if row.item == "priority_high" else "normal",
+                  border=True, help=f"{row.description}{counted}。全国 {row.national:.{digits}f}{row.unit}。"
+                                    f"{row.with_data:,}団体のデータから算出。")
+
+# ---- map and the municipality picked on it
+values = filters.measure_values(measure)
+frame = maps.map_frame(values, chosen, measure)
+order = views.category_order(values) if measure["kind"] == "category" else None
+if measure["kind"] == "binary":
+    order = ["実施", "未実施"]
+if measure["measure_id"] == "priority":
+    order = list(views.PRIORITY_LEVELS)
+left, right = st.columns([3, 2], gap="medium")
+with left:
+    st.subheader(f"地図：{measure['title']}")
+    geometry = data.shared(maps.load_geometry)()
+    picked = maps.show(frame, measure, geometry, key="ov_map",
+                       national=selection.flt.pref_code is None and selection.flt.region_set is None, category_order=order)
+    st.caption("市区町村をクリックすると右に詳細を表示します。境界のない島しょ部の団体は点で示しています。")
+with right:
+    if picked and picked in set(chosen["code"]):
+        row = summary[summary["code"] == picked].iloc[0]
+        value_row = frame[frame["code"] == picked].iloc[0]
+        st.subheader(f"{row['name']}（{row['pref_name']}）")
+        st.markdown(
+            f"- {row['type']}・人口 {style.format_number(row['population'])}人（{row['pop_band'] or '人口不明'}）\n"
+            f"- {measure['short_title']}: **{style.format_value(value_row['value'], measure['kind'], measure['unit'], value_row['label'])}**\n"
+            f"- 総合得点（デジタル庁指標）: {style.format_value(row['composite'], 'score', '点')}\n"
+            + (f"- アセスメント総合得点: {style.format_value(row['assessment'], 'score', '点')}・{row['maturity_label'] or ''}\n"
+               if "assessment" in row and row["assessment"] == row["assessment"] else "")
+            + (f"- 支援優先度: **{row['priority']}**" if isinstance(row.get("priority"), str) and row["priority"] else ""))
+        if st.button("この団体のカルテを開く", icon=":material/assignment_ind:", type="primary"):
+            st.session_state["ka_code"] = picked
+            # an empty mapping, not None: the sidebar's parameters are bound to widgets, which put
+            # them back into the URL on the next page (None would try to clear them and fail)
+            st.switch_page("pages/karte.py", query_params={})
+    else:
+        ranked = frame.dropna(subset=["value"])
+        if measure["kind"] in ("binary", "category"):
+            st.subheader("回答の内訳")
+            shares = views.category_shares(values[values["code"].isin(chosen["code"])], order)
+            st.dataframe(shares.rename(columns={"label": "区分", "municipalities": "団体数", "share": "割合（%）"}),
+                         hide_index=True, column_config={"割合（%）": st.column_config.NumberColumn(format="%.1f")})
+        else:
+            best_first = measure["polarity"] != "lower_is_better"
+            ranked = ranked.sort_values("value", ascending=not best_first)
+            shown = lambda part: part[["tip_name", "tip_value"]].rename(columns={"tip_name": "団体", "tip_value": "値"})  # noqa: E731
+            st.subheader("上位の団体")
+            st.dataframe(shown(ranked.head(5)), hide_index=True)
+            st.subheader("下位の団体")
+            st.dataframe(shown(ranked.tail(5).iloc[::-1]), hide_index=True)
+    table = frame[["code", "pref_name", "name", "value", "label"]].rename(
+        columns={"code": "団体コード", "pref_name": "都道府県", "name": "市区町村", "value": measure["short_title"], "label": "区分"})
+    st.download_button("この指標の値（CSV）", export.csv_bytes(table), file_name=f"{measure['measure_id']}.csv",
+                       mime=export.CSV_MIME, icon=":material/download:")
+
+# ---- distribution and ranking
+dist_col, rank_col = st.columns(2, gap="medium")
+with dist_col:
+    st.subheader("分布")
+    chosen_values = values[values["code"].isin(chosen["code"])]
+    if measure["kind"] in ("binary", "category"):
+        st.plotly_chart(charts.distribution(chosen_values, measure, category_shares=views.category_shares(chosen_values, order)),
+                        key="ov_distribution")
+    else:
+        reference, _ = views.summary_statistic(values["value"], "number")
+        st.plotly_chart(charts.distribution(chosen_values, measure, reference), key="ov_distribution")
+    if measure["kind"] != "category":
+        st.subheader("人口規模別")
+        bands = data.cached(pop_band_order)()
+        by_band = views.band_summary(values.merge(filters.directory()[["code", "pop_band"]], on="code"),
+                                     chosen["code"], measure["kind"], bands)
+        statistic = by_band["statistic"].iloc[0]
+        shown = pd.DataFrame({
+            "人口規模": by_band["pop_band"], "団体数": by_band["municipalities"], "データあり": by_band["with_data"],
+            f"{statistic}（{selection.pref_name or '選択'}）": [style.format_statistic(v, statistic, measure["kind"], measure["unit"])
+                                                             for v in by_band["value"]],
+            f"{statistic}（全国）": [style.format_statistic(v, statistic, measure["kind"], measure["unit"]) for v in by_band["national"]]})
+        st.dataframe(shown, hide_index=True)
+with rank_col:
+    st.subheader("都道府県の順位")
+    ranking = data.cached(views.measure_ranking)(measure["measure_id"], *filters.measure_arguments(measure))
+    if ranking.empty:
+        st.info("区分の指標には順位がありません。分布と地図をご覧ください。")
+    else:
+        national_value, _ = views.summary_statistic(values["value"], measure["kind"])
+        st.plotly_chart(charts.prefecture_ranking(ranking, measure, selection.flt.pref_code, national_value), key="ov_ranking")
+        statistic = ranking["statistic"].iloc[0]
+        st.caption(f"都道府県内の市区町村の{statistic}（データのある団体のみ）。"
+                   + ("" if measure["polarity"] != "lower_is_better" else "値が小さいほど上位です。"))
+
+if st.toggle("エクスポート用の地図（plotly）を表示", key="ov_export",
+             help="会議資料に貼り付ける静止画向けの地図です（右上のカメラのアイコンでPNG保存）。"):
+    st.plotly_chart(maps.export_figure(frame, measure, geometry, f"{measure['title']}（{selection.scope}）", order),
+                    key="ov_export_map")

@@ -1,63 +1,104 @@
-"""Page chrome shared by every page: demo banner, data source and as-of line, credits."""
+"""Page chrome shared by every page: demo banner, page header with scope and source, data source
+and as-of line, credits, and the style sheet (screen and print)."""
 from __future__ import annotations
 
 import html
 
+import pandas as pd
 import streamlit as st
 
+from metrics import views
 from ui import data
 
 DEMO_LABEL = "デモ用の架空データ"
+REGISTRY_CREDIT = "市区町村一覧：code4fukui/localgovjp（CC0）"
 
-
-@st.cache_data(ttl=3600, max_entries=8, show_spinner=False)
-def _build_info(key: str) -> dict:
-    con = data.cursor()
-    info = dict(con.execute("SELECT key, value FROM build_info").fetchall())
-    info["sources"] = con.execute(
-        """
-        WITH used_sources AS (
-            SELECT DISTINCT source FROM indicator_values
-            UNION SELECT DISTINCT source FROM boundaries
-        )
-        SELECT s.id, s.title, s.credit, s.licence, s.as_of, s.as_of_note
-        FROM sources AS s JOIN used_sources AS u ON u.source = s.id
-        ORDER BY s.id
-        """
-    ).df()
-    info["synthetic_survey"] = con.execute("SELECT count(*) FROM survey_rounds WHERE synthetic").fetchone()[0] > 0
-    return info
+# Screen: a little tighter than Streamlit's defaults so a 1080p screen shows the map and KPIs together.
+# Print (the カルテ is meant to be printed): no sidebar, toolbar, widgets or buttons; charts kept whole.
+_CSS = """
+<style>
+.block-container {padding-top: 2.2rem; padding-bottom: 3rem; max-width: 1680px;}
+[data-testid="stMetricValue"] {font-size: 1.75rem;}
+[data-testid="stMetricLabel"] p {font-size: 0.95rem;}
+.dx-legend {display: flex; flex-wrap: wrap; align-items: center; gap: 0.35rem 1.1rem; font-size: 0.85rem; margin: 0.2rem 0 0.4rem;}
+.dx-legend .bar {display: inline-block; width: 220px; height: 12px; border-radius: 2px; vertical-align: middle; margin: 0 0.4rem;}
+.dx-legend .swatch {display: inline-block; width: 12px; height: 12px; border-radius: 2px; vertical-align: middle; margin-right: 0.3rem; border: 1px solid rgba(0,0,0,.15);}
+.dx-badge {display: inline-block; padding: 0.1rem 0.7rem; border-radius: 0.8rem; color: #fff; font-weight: 700;}
+.dx-muted {color: #6b7280; font-size: 0.85rem;}
+@media print {
+  [data-testid="stSidebar"], [data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stStatusWidget"],
+  [data-testid="stSidebarCollapsedControl"], [data-testid="stDownloadButton"], [data-testid="stButton"],
+  [data-testid="stSelectbox"], [data-testid="stMultiSelect"], [data-testid="stRadio"], [data-testid="stSegmentedControl"],
+  [data-testid="stToggle"], [data-testid="stCheckbox"], .dx-noprint {display: none !important;}
+  .block-container {max-width: 100% !important; padding: 0 0.5rem !important;}
+  [data-testid="stPlotlyChart"], [data-testid="stDataFrame"], [data-testid="stTable"], [data-testid="stMetric"] {break-inside: avoid;}
+}
+</style>
+"""
 
 
 def build_info() -> dict:
-    return _build_info(data.db_key())
+    return data.cached(views.build_info)()
 
 
 def is_demo() -> bool:
     return build_info().get("demo") == "true"
 
 
+def inject_css() -> None:
+    st.markdown(_CSS, unsafe_allow_html=True)
+
+
 def demo_banner() -> None:
     """Shown on every page while any synthetic data is on screen."""
     if is_demo():
         st.warning(
-            f"**{DEMO_LABEL}** を表示しています。アセスメント回答（と、公開データがない環境では指標値・人口）は"
-            "架空の値で、実在の自治体の回答ではありません。実データは「データ管理」から取り込めます。",
+            f"**{DEMO_LABEL}** — アセスメントの回答（公開データがない環境では指標値・人口も）は架空の値で、"
+            "実在の自治体の回答ではありません。実データは「データ管理」から取り込めます。",
             icon=":material/science:",
         )
 
 
 def source_line() -> str:
+    """Which database, the デジタル庁 snapshot shown and when the store was built."""
     info = build_info()
     path = data.database_path().name
-    built = info.get("built_at", "不明")
+    built = info.get("built_at", "不明").replace("T", " ")
     label = f"{DEMO_LABEL}（{path}）" if is_demo() else path
-    return f"データ: {label}　構築: {built}"
+    snapshots = data.cached(views.snapshots)()
+    chosen = st.session_state.get("snap") or (str(snapshots["as_of"].iloc[-1])[:10] if len(snapshots) else None)
+    as_of = f"　デジタル庁データ基準日: {chosen}" if chosen else ""
+    return f"データ: {label}{as_of}　構築: {built}"
+
+
+def measure_source(measure: pd.Series | None) -> str:
+    """「出典：…（基準日 2026-11-23）」 for a measure; demo values are marked."""
+    if measure is None:
+        return ""
+    as_of = measure["as_of"] or "—"
+    when = f"調査回 {as_of}" if measure["group"].startswith("アセスメント") else f"基準日 {as_of}"
+    demo = f"・{DEMO_LABEL}" if measure["synthetic"] else ""
+    return f"{measure['credit']}（{when}{demo}）"
+
+
+def page_header(title: str, subtitle: str | None = None, measure: pd.Series | None = None) -> None:
+    """Title, the scope of the selection and the source of the numbers below."""
+    st.title(title)
+    parts = [subtitle] if subtitle else []
+    if measure is not None:
+        parts.append(measure_source(measure))
+    if parts:
+        st.caption("　｜　".join(parts))
 
 
 def credits() -> None:
-    sources = build_info()["sources"]
-    lines = [f"- {html.escape(str(row.credit))}（{html.escape(str(row.licence))}、基準日 {row.as_of or '—'}）"
+    sources = data.cached(views.sources_overview)()
+    sources = sources[sources["loaded"] & (sources["source"] != "registry")]
+    lines = [f"- {html.escape(str(row.credit))}（{html.escape(str(row.licence))}、基準日 {_date(row.newest_as_of or row.as_of)}）"
              for row in sources.itertuples()]
-    lines.append("- 市区町村一覧：code4fukui/localgovjp（CC0）")
+    lines.append(f"- {REGISTRY_CREDIT}")
     st.caption("\n".join(lines))
+
+
+def _date(value) -> str:
+    return "—" if value is None or pd.isna(value) else str(value)[:10]

@@ -4,23 +4,33 @@
 -- already-scored sheets (survey_stage_scores) give stage and overall totals.
 -- Parameters: $codes, $round_ids (NULL = all rounds), $prescored_stages / $prescored_max_points
 -- (max points per stage for sheets that state none).
+-- Sheets (code × round) and questions are numbered (sheet_no, question_no) so that the
+-- sheet × question grid is joined and grouped on integers, not on three text columns.
 WITH scorable_questions AS (
-    SELECT id AS question_id, stage, field, points
+    SELECT id AS question_id, stage, field, points, CAST(row_number() OVER (ORDER BY id) AS INTEGER) AS question_no
     FROM questions
     WHERE answer_type <> 'text'
 ),
 answered_rounds AS (
-    SELECT DISTINCT code, round_id
-    FROM survey_answers
-    WHERE list_contains($codes, code)
-      AND ($round_ids IS NULL OR list_contains($round_ids, round_id))
+    SELECT code, round_id, CAST(row_number() OVER () AS INTEGER) AS sheet_no
+    FROM (
+        SELECT DISTINCT code, round_id
+        FROM survey_answers
+        WHERE list_contains($codes, code)
+          AND ($round_ids IS NULL OR list_contains($round_ids, round_id))
+    )
+),
+numbered_answers AS (
+    SELECT r.sheet_no, q.question_no, a.value
+    FROM survey_answers AS a
+    JOIN answered_rounds AS r USING (code, round_id)
+    JOIN scorable_questions AS q USING (question_id)
 ),
 question_results AS (
     -- every scorable question for every returned sheet: an unanswered question earns 0 points
     -- but stays in max_points and is counted as not answered
     SELECT
-        r.code,
-        r.round_id,
+        r.sheet_no,
         q.stage,
         q.field,
         q.points,
@@ -28,14 +38,11 @@ question_results AS (
         q.points * coalesce(a.value, 0) AS earned
     FROM answered_rounds AS r
     CROSS JOIN scorable_questions AS q
-    LEFT JOIN survey_answers AS a
-        ON a.code = r.code AND a.round_id = r.round_id AND a.question_id = q.question_id
+    LEFT JOIN numbered_answers AS a ON a.sheet_no = r.sheet_no AND a.question_no = q.question_no
 ),
-answer_scores AS (
+sheet_totals AS (
     SELECT
-        code,
-        round_id,
-        'answers' AS basis,
+        sheet_no,
         CASE grouping(stage, field) WHEN 0 THEN 'cell' WHEN 1 THEN 'stage' WHEN 2 THEN 'field' ELSE 'overall' END AS level,
         stage,
         field,
@@ -44,7 +51,12 @@ answer_scores AS (
         count(*) AS n_items,
         count(value) AS answered
     FROM question_results
-    GROUP BY GROUPING SETS ((code, round_id, stage, field), (code, round_id, stage), (code, round_id, field), (code, round_id))
+    GROUP BY GROUPING SETS ((sheet_no, stage, field), (sheet_no, stage), (sheet_no, field), (sheet_no))
+),
+answer_scores AS (
+    SELECT r.code, r.round_id, 'answers' AS basis, t.level, t.stage, t.field, t.points, t.max_points, t.n_items, t.answered
+    FROM sheet_totals AS t
+    JOIN answered_rounds AS r USING (sheet_no)
 ),
 default_max_points AS (
     SELECT unnest($prescored_stages) AS stage, unnest($prescored_max_points) AS max_points

@@ -4,26 +4,33 @@
 -- Parameters: $codes, $indicator_ids (NULL = every non-component indicator), $peer ('pop_band',
 -- 'type', 'prefecture', 'region', 'similar'), $region_set, $as_of (NULL = newest).
 -- Input relation: similar_pairs (code, peer_code), read when $peer = 'similar'.
+-- Municipalities and indicators are joined, grouped and sorted by their ordinal numbers: m_no in
+-- code order, i_no in id order over the whole catalog. The result names the indicator by i_no only;
+-- metrics/gaps.py adds its id and text from indicator_attributes.sql (row i_no), because sorting
+-- and handing over the ~10⁵-row grid with six text columns was most of the query's cost.
 WITH gap_indicators AS (
     SELECT
-        id AS indicator_id, title, short_title, unit, kind, polarity, target, pillar,
-        CASE polarity WHEN 'higher_is_better' THEN 1 WHEN 'lower_is_better' THEN -1 END AS direction
-    FROM indicators
+        id AS indicator_id, target,
+        CASE polarity WHEN 'higher_is_better' THEN 1 WHEN 'lower_is_better' THEN -1 END AS direction,
+        i_no
+    FROM (SELECT *, CAST(row_number() OVER (ORDER BY id) AS INTEGER) AS i_no FROM indicators)
     WHERE NOT component
       AND kind <> 'category'
       AND level IN ('municipality', 'both')
       AND ($indicator_ids IS NULL OR list_contains($indicator_ids, id))
 ),
 newest_values AS (
-    SELECT v.code, v.indicator_id, v.value, v.as_of
+    -- the newest value (a real one before a demo one on the same date) per code × indicator
+    SELECT v.code, i.i_no, arg_max_null(v.value, (v.as_of, NOT v.synthetic)) AS value, max(v.as_of) AS as_of
     FROM indicator_values AS v
     JOIN gap_indicators AS i USING (indicator_id)
     WHERE $as_of IS NULL OR v.as_of <= CAST($as_of AS DATE)
-    QUALIFY row_number() OVER (PARTITION BY v.code, v.indicator_id ORDER BY v.as_of DESC, v.synthetic) = 1
+    GROUP BY v.code, i.i_no
 ),
 peer_groups AS (
     SELECT
         m.code,
+        CAST(row_number() OVER (ORDER BY m.code) AS INTEGER) AS m_no,
         m.pref_code,
         CASE $peer
             WHEN 'pop_band' THEN m.pop_band
@@ -35,42 +42,45 @@ peer_groups AS (
     LEFT JOIN regions AS r ON r.code = m.code AND r.region_set = $region_set
 ),
 municipal_values AS (
-    SELECT v.code, v.indicator_id, v.value, v.as_of, g.pref_code, g.peer_group
+    SELECT g.m_no, v.i_no, v.value, v.as_of, g.pref_code, g.peer_group
     FROM newest_values AS v
     JOIN peer_groups AS g USING (code)
 ),
 national_medians AS (
-    SELECT indicator_id, median(value) AS national_median, count(value) AS n_national
+    SELECT i_no, median(value) AS national_median, count(value) AS n_national
     FROM municipal_values
-    GROUP BY indicator_id
+    GROUP BY i_no
 ),
 group_medians AS (
-    SELECT indicator_id, peer_group, median(value) AS peer_median, count(value) AS n_peers
+    SELECT i_no, peer_group, median(value) AS peer_median, count(value) AS n_peers
     FROM municipal_values
     WHERE peer_group IS NOT NULL
-    GROUP BY indicator_id, peer_group
+    GROUP BY i_no, peer_group
 ),
 similar_medians AS (
-    SELECT p.code, v.indicator_id, median(v.value) AS peer_median, count(v.value) AS n_peers
+    SELECT g.m_no, v.i_no, median(v.value) AS peer_median, count(v.value) AS n_peers
     FROM similar_pairs AS p
-    JOIN municipal_values AS v ON v.code = p.peer_code
+    JOIN peer_groups AS g ON g.code = p.code
+    JOIN peer_groups AS peer ON peer.code = p.peer_code
+    JOIN municipal_values AS v ON v.m_no = peer.m_no
     WHERE $peer = 'similar'
-    GROUP BY p.code, v.indicator_id
+    GROUP BY g.m_no, v.i_no
 ),
 prefecture_own_values AS (
-    SELECT p.pref_code, v.indicator_id, v.value
+    SELECT p.pref_code, v.i_no, v.value
     FROM newest_values AS v
     JOIN prefectures AS p ON p.code = v.code
     WHERE v.value IS NOT NULL
 ),
 prefecture_municipal_medians AS (
-    SELECT pref_code, indicator_id, median(value) AS value
+    SELECT pref_code, i_no, median(value) AS value
     FROM municipal_values
-    GROUP BY pref_code, indicator_id
+    GROUP BY pref_code, i_no
 ),
 selected_values AS (
     SELECT
         c.code,
+        g.m_no,
         g.pref_code,
         g.peer_group,
         i.*,
@@ -79,7 +89,7 @@ selected_values AS (
     FROM (SELECT unnest($codes) AS code) AS c
     JOIN peer_groups AS g USING (code)
     CROSS JOIN gap_indicators AS i
-    LEFT JOIN municipal_values AS v ON v.code = c.code AND v.indicator_id = i.indicator_id
+    LEFT JOIN municipal_values AS v ON v.m_no = g.m_no AND v.i_no = i.i_no
 ),
 indicator_references AS (
     SELECT
@@ -92,14 +102,17 @@ indicator_references AS (
         n.n_national
     FROM selected_values AS s
     LEFT JOIN group_medians AS gm
-        ON $peer <> 'similar' AND gm.indicator_id = s.indicator_id AND gm.peer_group = s.peer_group
-    LEFT JOIN similar_medians AS sm ON sm.code = s.code AND sm.indicator_id = s.indicator_id
-    LEFT JOIN prefecture_own_values AS po ON po.pref_code = s.pref_code AND po.indicator_id = s.indicator_id
-    LEFT JOIN prefecture_municipal_medians AS pm ON pm.pref_code = s.pref_code AND pm.indicator_id = s.indicator_id
-    LEFT JOIN national_medians AS n ON n.indicator_id = s.indicator_id
+        ON $peer <> 'similar' AND gm.i_no = s.i_no AND gm.peer_group = s.peer_group
+    LEFT JOIN similar_medians AS sm ON sm.m_no = s.m_no AND sm.i_no = s.i_no
+    LEFT JOIN prefecture_own_values AS po ON po.pref_code = s.pref_code AND po.i_no = s.i_no
+    LEFT JOIN prefecture_municipal_medians AS pm ON pm.pref_code = s.pref_code AND pm.i_no = s.i_no
+    LEFT JOIN national_medians AS n ON n.i_no = s.i_no
 )
 SELECT
-    code, indicator_id, title, short_title, unit, kind, polarity, pillar, value, as_of,
+    code,
+    i_no,
+    value,
+    as_of,
     target,
     direction * (value - target) AS gap_target,
     peer_group,
@@ -113,4 +126,4 @@ SELECT
     n_national,
     direction * (value - national_median) AS gap_national
 FROM indicator_references
-ORDER BY code, indicator_id
+ORDER BY m_no, i_no

@@ -17,8 +17,8 @@ WITH change_indicators AS (
 municipal_values AS (
     SELECT v.code, v.indicator_id, v.value, v.as_of, v.synthetic
     FROM indicator_values AS v
-    JOIN change_indicators AS i USING (indicator_id)
-    WHERE list_contains($codes, v.code)
+    SEMI JOIN change_indicators AS i USING (indicator_id)
+    SEMI JOIN (SELECT unnest($codes) AS code) AS s USING (code)
 ),
 snapshot_dates AS (
     SELECT
@@ -35,18 +35,20 @@ compared_indicators AS (
     WHERE d.base_as_of < d.eval_as_of
 ),
 base_values AS (
-    SELECT v.code, v.indicator_id, v.value, v.as_of
+    -- the newest value on or before each date (a real value before a demo one on the same date);
+    -- arg_max over (date, real) is the row_number() = 1 of that order without sorting every snapshot
+    SELECT v.code, v.indicator_id, arg_max_null(v.value, (v.as_of, NOT v.synthetic)) AS value
     FROM municipal_values AS v
     JOIN compared_indicators AS c USING (indicator_id)
     WHERE v.as_of <= c.base_as_of
-    QUALIFY row_number() OVER (PARTITION BY v.code, v.indicator_id ORDER BY v.as_of DESC, v.synthetic) = 1
+    GROUP BY v.code, v.indicator_id
 ),
 eval_values AS (
-    SELECT v.code, v.indicator_id, v.value, v.as_of
+    SELECT v.code, v.indicator_id, arg_max_null(v.value, (v.as_of, NOT v.synthetic)) AS value
     FROM municipal_values AS v
     JOIN compared_indicators AS c USING (indicator_id)
     WHERE v.as_of <= c.eval_as_of AND v.as_of > c.base_as_of
-    QUALIFY row_number() OVER (PARTITION BY v.code, v.indicator_id ORDER BY v.as_of DESC, v.synthetic) = 1
+    GROUP BY v.code, v.indicator_id
 )
 SELECT
     s.code,

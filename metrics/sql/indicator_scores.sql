@@ -13,18 +13,27 @@ WITH member_indicators AS (
       AND list_contains($pillars, pillar)
       AND (kind IN ('binary', 'percent') OR (kind IN ('count', 'number') AND target > 0))
 ),
+selected AS (
+    SELECT unnest($codes) AS code
+),
 newest_values AS (
-    -- one value per municipality × indicator: the newest snapshot (a real value before a demo one);
+    -- one value per municipality × member: the newest snapshot (a real value before a demo one);
     -- a NULL there stays missing, an older snapshot is not used to fill it
-    SELECT code, indicator_id, value, as_of, synthetic
-    FROM indicator_values
-    WHERE list_contains($codes, code)
-      AND ($as_of IS NULL OR as_of <= CAST($as_of AS DATE))
-    QUALIFY row_number() OVER (PARTITION BY code, indicator_id ORDER BY as_of DESC, synthetic) = 1
+    SELECT
+        v.code,
+        v.indicator_id,
+        arg_max_null(v.value, (v.as_of, NOT v.synthetic)) AS value,
+        max(v.as_of) AS as_of,
+        arg_max_null(v.synthetic, (v.as_of, NOT v.synthetic)) AS synthetic
+    FROM indicator_values AS v
+    SEMI JOIN member_indicators AS i USING (indicator_id)
+    SEMI JOIN selected AS s USING (code)
+    WHERE $as_of IS NULL OR v.as_of <= CAST($as_of AS DATE)
+    GROUP BY v.code, v.indicator_id
 ),
 grid AS (
     SELECT c.code, i.*
-    FROM (SELECT unnest($codes) AS code) AS c
+    FROM selected AS c
     CROSS JOIN member_indicators AS i
 ),
 normalised AS (

@@ -1,0 +1,231 @@
+"""Browser cases: the app served by ``streamlit run`` and driven by headless chromium (Playwright).
+
+- cold start: from launching ``streamlit run app.py`` to the overview fully drawn (script run
+  finished, the map's canvas on screen and two animation frames later);
+- map drawn: on a running server, from navigation to the overview's map drawn;
+- memory: the server's peak RSS (VmHWM) while 10 sessions open the app's pages concurrently.
+
+Each has the same measurement of a blank Streamlit page as its floor. Chromium is Debian's
+(/usr/bin/chromium, no browser download); without it or Playwright the cases are skipped.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from benchmarks.core import ROOT, Result, Run, Samples
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+COLD_START_TARGET_S = 3.0
+MAP_DRAWN_TARGET_S = 2.0
+RSS_TARGET_MIB = 1024.0
+SESSIONS = 10
+MAP_ELEMENT = '[data-testid="stDeckGlJsonChart"]'
+MAP_CANVAS = f"{MAP_ELEMENT} canvas"
+IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+BLANK_APP = 'import streamlit as st\nst.title("blank")\nst.write("ready")\n'
+_URL_PATH = re.compile(r"""url_path\s*=\s*["']([^"']+)["']""")
+
+
+def available() -> str | None:
+    """None when the browser cases can run, else why not."""
+    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+        return "chromium is not installed"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "playwright is not installed"
+    return None
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """``streamlit run script`` on a free loopback port, with DX_DB pointing at ``db``."""
+
+    def __init__(self, script: Path, db: Path | None):
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        if db is not None:
+            env["DX_DB"] = str(db)
+        self.started = time.perf_counter()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true",
+             "--server.address", "127.0.0.1", "--server.port", str(self.port), "--browser.gatherUsageStats", "false",
+             "--server.fileWatcherType", "none", "--server.runOnSave", "false"],
+            cwd=script.parent, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def wait_healthy(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"streamlit exited with {self.process.returncode}")
+            try:
+                with urllib.request.urlopen(self.url + "_stcore/health", timeout=1) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.05)
+        raise TimeoutError("streamlit did not become healthy")
+
+    def peak_rss_mib(self) -> float:
+        """VmHWM: the process's peak resident set size so far."""
+        with open(f"/proc/{self.process.pid}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+        raise RuntimeError("no VmHWM in /proc status")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def _drawn(page, timeout_ms: float) -> bool:
+    """Wait until the script run has finished, the map (if the page has one) shows its canvas, and
+    two animation frames have passed. Returns whether the page has a map."""
+    page.wait_for_selector(IDLE, timeout=timeout_ms)
+    has_map = page.locator(MAP_ELEMENT).count() > 0
+    if has_map:
+        page.wait_for_selector(MAP_CANVAS, state="visible", timeout=timeout_ms)
+    else:
+        page.wait_for_selector('[data-testid="stMain"] [data-testid="stElementContainer"]', state="attached",
+                               timeout=timeout_ms)
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    return has_map
+
+
+def _open(browser, url: str, timeout_ms: float) -> tuple[float, bool]:
+    """Seconds from navigation to the page drawn (see ``_drawn``), and whether it has a map."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="ja-JP")
+    try:
+        page = context.new_page()
+        started = time.perf_counter()
+        page.goto(url, wait_until="commit", timeout=timeout_ms)
+        has_map = _drawn(page, timeout_ms)
+        return time.perf_counter() - started, has_map
+    finally:
+        context.close()
+
+
+def _cold_started(browser, script: Path, db: Path | None, timeout_ms: float) -> tuple[Server, float, bool]:
+    """Start a server and draw its first page: the server (still running), the seconds from launch
+    and whether the page has a map."""
+    server = Server(script, db)
+    try:
+        server.wait_healthy()
+        _, has_map = _open(browser, server.url, timeout_ms)
+        return server, time.perf_counter() - server.started, has_map
+    except BaseException:
+        server.stop()
+        raise
+
+
+def page_urls(app: Path = ROOT / "app.py") -> list[str]:
+    """The url paths of app.py's pages, in menu order."""
+    return _URL_PATH.findall(app.read_text(encoding="utf-8")) if app.exists() else []
+
+
+def _sessions(browser, server: Server, paths: list[str], timeout_ms: float) -> float:
+    """Open ``SESSIONS`` sessions at once (pages cycled), wait until every one has drawn; return the
+    server's peak RSS in MiB."""
+    contexts, pages = [], []
+    try:
+        for index in range(SESSIONS):
+            context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="ja-JP")
+            contexts.append(context)
+            page = context.new_page()
+            path = paths[index % len(paths)] if paths else ""
+            page.goto(server.url + path, wait_until="commit", timeout=timeout_ms)
+            pages.append(page)
+        for page in pages:
+            _drawn(page, timeout_ms)
+        return server.peak_rss_mib()
+    finally:
+        for context in contexts:
+            context.close()
+
+
+def _measure(browser, script: Path, db: Path | None, paths: list[str], runs: int,
+             timeout_ms: float) -> tuple[Samples, Samples, float, bool]:
+    """Cold starts (``runs`` servers), then on the last, warm server: ``runs`` navigations to the first
+    page, then ``SESSIONS`` sessions at once. Returns (cold start s, drawn after navigation s, peak
+    RSS MiB, whether the first page has a map)."""
+    cold = []
+    for attempt in range(runs):
+        server, seconds, has_map = _cold_started(browser, script, db, timeout_ms)
+        cold.append(seconds)
+        if attempt < runs - 1:
+            server.stop()
+    try:
+        drawn = Samples([_open(browser, server.url, timeout_ms)[0] for _ in range(runs)])
+        rss = _sessions(browser, server, paths, timeout_ms)
+    finally:
+        server.stop()
+    return Samples(cold), drawn, rss, has_map
+
+
+NAMES = ("browser: cold start, streamlit run → overview drawn", "browser: map drawn after navigation (overview, national)",
+         f"browser: server peak RSS, {SESSIONS} concurrent sessions")
+UNITS = ("s", "s", "MiB")
+TARGETS = (COLD_START_TARGET_S, MAP_DRAWN_TARGET_S, RSS_TARGET_MIB)
+
+
+def skip_all(run: Run, why: str) -> None:
+    for name, unit, target in zip(NAMES, UNITS, TARGETS):
+        run.add(Result.skip(name, unit, why, target))
+
+
+def run_cases(run: Run, db: Path, work: Path, runs: int, quick: bool = False, timeout: float = 60.0) -> None:
+    """The three browser cases. ``quick``: every session opens the first page (its results are then
+    cached on the server), so the memory case runs in seconds; the full run cycles through the pages."""
+    why = available()
+    if why:
+        skip_all(run, why)
+        return
+    from playwright.sync_api import sync_playwright
+
+    app = ROOT / "app.py"
+    blank = work / "blank_app" / "blank.py"
+    blank.parent.mkdir(parents=True, exist_ok=True)
+    blank.write_text(BLANK_APP, encoding="utf-8")
+    timeout_ms = timeout * 1000
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium"),
+                                             args=CHROMIUM_ARGS, headless=True)
+        try:
+            floors = _measure(browser, blank, None, [], runs, timeout_ms)
+            measured = _measure(browser, app, db, [] if quick else page_urls(app), runs, timeout_ms)
+        except Exception as error:  # noqa: BLE001 - reported in the table
+            for name, unit, target in zip(NAMES, UNITS, TARGETS):
+                run.add(Result.failure(name, unit, error, target))
+            return
+        finally:
+            browser.close()
+    note = "" if measured[3] else "the overview draws no map: timed to the end of its script run; "
+    run.add(Result.of(NAMES[0], "s", measured[0], floors[0], "cold start of a blank page", COLD_START_TARGET_S,
+                      note=f"{note}launch of the process to the page drawn"))
+    run.add(Result.of(NAMES[1], "s", measured[1], floors[1], "blank page drawn after navigation", MAP_DRAWN_TARGET_S,
+                      note=f"{note}new browser context each run, server warm"))
+    run.add(Result.of(NAMES[2], "MiB", Samples([measured[2]]), floors[2], f"blank page, {SESSIONS} sessions", RSS_TARGET_MIB,
+                      note="VmHWM of the streamlit process; " + ("quick mode: every session opens the first page"
+                                                                       if quick else "the sessions open the app's pages in turn")))

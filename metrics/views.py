@@ -1,0 +1,484 @@
+"""What the dashboard pages need beyond the metrics families: the menu of measures a page can map
+or chart, one measure for every municipality, the national one-row-per-municipality table, the
+prefecture ranking, maturity per field and its transition between rounds, support-menu counts, the
+visit plan, peer shares for one municipality, and read-only views of the store (sources, ingest log,
+unresolved names) for the data-management page.
+
+Pure like the rest of ``metrics``: no Streamlit, SQL in metrics/sql/view_*.sql with bound
+parameters. A *measure* is one number (or category) per municipality, named by ``measure_id``:
+
+    composite, pillar:<柱>          デジタル庁指標の総合得点と柱の得点 (0–100, as of a snapshot)
+    assessment, stage:<n>, field:<分野>  アセスメント得点 (0–100, of a round)
+    maturity                        成熟度レベル 0–4 (of a round)
+    change                          アセスメント総合得点の変化 (評価 − 当初, score points)
+    priority                        支援優先度 高/中/低 (a category; 判定不可 is missing)
+    <catalog id>                    an indicator of the catalog (da_cio, population_juki, …)
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from metrics.assessment import assessment_scores, latest_rounds, maturity, rounds
+from metrics.catalog import indicator_catalog
+from metrics.change import assessment_change, default_rounds
+from metrics.composite import composite
+from metrics.crosstab import cross_table, measure_values
+from metrics.definitions import COMPOSITE, PILLARS, Questionnaire, load_questionnaire, load_support_menu
+from metrics.filters import select_municipalities
+from metrics.priority import NOT_ASSESSED, support_priority
+from metrics.query import run
+from metrics.summary import municipality_summary
+
+MISSING_LABEL = "データなし"
+PRIORITY_LEVELS = ("高", "中", "低")
+SCORE_UNIT = "点"
+# Menu groups in display order (the 13 indicators of the composite first, per-procedure rates last).
+GROUP_COMPOSITE = "デジタル庁指標の総合得点"
+GROUP_ASSESSMENT = "アセスメント（都道府県調査）"
+GROUP_DA = "デジタル庁 自治体DX推進状況"
+GROUP_OPENDATA = "オープンデータ取組状況"
+GROUP_BASIC = "人口・面積（基礎情報）"
+GROUP_PROCEDURES = "行政手続のオンライン申請率（手続別）"
+GROUP_ORDER = (GROUP_COMPOSITE, GROUP_ASSESSMENT, GROUP_DA, GROUP_OPENDATA, GROUP_BASIC, GROUP_PROCEDURES)
+MEASURE_COLUMNS = [
+    "measure_id", "title", "short_title", "unit", "kind", "polarity", "group", "credit", "as_of",
+    "synthetic", "domain_min", "domain_max", "diverging", "description",
+]
+VISIT_PLAN_COLUMNS = {
+    "region": "地域", "visit_order": "訪問順", "code": "団体コード", "pref_name": "都道府県", "name": "市区町村",
+    "priority": "支援優先度", "weak_stages": "弱い段階", "support": "支援内容", "recommended": "推奨する支援",
+    "assessment": "アセスメント得点", "reasons": "理由",
+}
+
+
+# ---------------------------------------------------------------- measures
+
+def measure_options(con) -> pd.DataFrame:
+    """Every measure the store can show, in menu order. Columns: measure_id, title (unique, used as
+    the menu label), short_title, unit, kind (score / level / change / binary / percent / count /
+    number / category), polarity, group, credit (source line), as_of (newest date or round id),
+    synthetic (any demo value), domain_min / domain_max (fixed colour range or NaN = from the data),
+    diverging (colour around 0), description."""
+    catalog = indicator_catalog(con)
+    known_rounds = rounds(con)
+    questionnaire = load_questionnaire()
+    rows: list[dict] = []
+    members = catalog[catalog["source"].str.startswith("digital_agency_municipal") & (catalog["weight"] > 0)
+                      & ~catalog["component"] & (catalog["municipalities"] > 0)]
+    if len(members):
+        credit = members["credit"].iloc[0]
+        as_of = _date_text(members["as_of"].max())
+        synthetic = bool(members["synthetic"].any())
+        rows.append(_score_row("composite", "デジタル庁指標 総合得点", "総合得点", GROUP_COMPOSITE, credit, as_of, synthetic,
+                               "デジタル庁「自治体DX推進状況」の13指標を0〜1にそろえ、4つの柱ごとに平均し、柱を等しい重みで平均した得点（0〜100）。"))
+        for pillar in PILLARS:
+            rows.append(_score_row(f"pillar:{pillar}", f"総合得点の柱「{pillar}」", pillar, GROUP_COMPOSITE, credit, as_of, synthetic,
+                                   f"柱「{pillar}」に属するデジタル庁指標の平均（0〜100）。"))
+    if len(known_rounds):
+        credit = "都道府県のアセスメント調査（4段階×4分野）"
+        synthetic = bool(known_rounds["synthetic"].any())
+        newest = str(known_rounds["round_id"].iloc[-1])
+        rows.append(_score_row("assessment", "アセスメント総合得点", "アセスメント", GROUP_ASSESSMENT, credit, newest, synthetic,
+                               "アセスメントシートの全設問で得た点数の、満点に対する割合（0〜100）。"))
+        for stage, name in sorted(questionnaire.stages.items()):
+            rows.append(_score_row(f"stage:{stage}", f"アセスメント STEP{stage}（{name}）", f"STEP{stage}", GROUP_ASSESSMENT,
+                                   credit, newest, synthetic, f"段階「{name}」の設問の得点（0〜100）。"))
+        for field in questionnaire.fields:
+            rows.append(_score_row(f"field:{field}", f"アセスメント 分野「{field}」", field, GROUP_ASSESSMENT, credit, newest,
+                                   synthetic, f"分野「{field}」の設問の得点（0〜100）。"))
+        rows.append({**_score_row("maturity", "成熟度レベル（0〜4）", "成熟度", GROUP_ASSESSMENT, credit, newest, synthetic,
+                                  "STEP0から順に、得点がしきい値に達した段階の数（0〜4）。"),
+                     "unit": "レベル", "kind": "level", "domain_max": 4.0})
+        rows.append({**_score_row("priority", "支援優先度（高・中・低）", "支援優先度", GROUP_ASSESSMENT, credit, newest, synthetic,
+                                  "弱い段階（満点の半分未満）の数による支援優先度。2つ以上で高、1つで中、なしで低。"),
+                     "unit": "", "kind": "category", "domain_min": np.nan, "domain_max": np.nan})
+        if len(known_rounds) >= 2:
+            base, evaluation = default_rounds(con)
+            rows.append({**_score_row("change", "アセスメント総合得点の変化（当初→評価）", "得点の変化", GROUP_ASSESSMENT, credit,
+                                      f"{base}→{evaluation}", synthetic, "評価の回の総合得点から当初の回の総合得点を引いた差（点）。"),
+                         "kind": "change", "domain_min": np.nan, "domain_max": np.nan, "diverging": True})
+    indicators = catalog[~catalog["component"] & catalog["level"].isin(["municipality", "both"])
+                         & (catalog["municipalities"] > 0)]
+    for row in indicators.itertuples():
+        rows.append({
+            "measure_id": row.indicator_id, "title": row.title, "short_title": row.short_title or row.title,
+            "unit": row.unit, "kind": row.kind, "polarity": row.polarity, "group": _indicator_group(row),
+            "credit": row.credit, "as_of": _date_text(row.as_of), "synthetic": bool(row.synthetic),
+            "domain_min": 0.0 if row.kind in ("binary", "percent") else np.nan,
+            "domain_max": 1.0 if row.kind == "binary" else 100.0 if row.kind == "percent" else np.nan,
+            "diverging": False, "description": row.description,
+        })
+    options = pd.DataFrame(rows, columns=MEASURE_COLUMNS)
+    options["order"] = options["group"].map({g: i for i, g in enumerate(GROUP_ORDER)})
+    options = options.sort_values("order", kind="stable").drop(columns="order").reset_index(drop=True)
+    duplicated = options["title"].duplicated(keep=False)
+    options.loc[duplicated, "title"] = options.loc[duplicated, "title"] + "（" + options.loc[duplicated, "measure_id"] + "）"
+    return options
+
+
+def _score_row(measure_id, title, short, group, credit, as_of, synthetic, description) -> dict:
+    return {"measure_id": measure_id, "title": title, "short_title": short, "unit": SCORE_UNIT, "kind": "score",
+            "polarity": "higher_is_better", "group": group, "credit": credit, "as_of": as_of, "synthetic": synthetic,
+            "domain_min": 0.0, "domain_max": 100.0, "diverging": False, "description": description}
+
+
+def _indicator_group(row) -> str:
+    if row.source == "digital_agency_municipal":
+        return GROUP_DA
+    if row.source.startswith("digital_agency"):
+        return GROUP_PROCEDURES
+    if row.source == "opendata_survey":
+        return GROUP_OPENDATA
+    return GROUP_BASIC
+
+
+def _date_text(value) -> str | None:
+    return None if value is None or pd.isna(value) else str(value)[:10]
+
+
+def measure_frame(con, measure_id: str, round_id: str | None = None, as_of: str | None = None,
+                  base_round: str | None = None, eval_round: str | None = None) -> pd.DataFrame:
+    """One measure for all 1,741 municipalities (code order): code, value (float; NaN = missing,
+    never 0), label (text for binary and category measures: 実施/未実施, 高/中/低, the answer;
+    else NULL). ``round_id`` picks the assessment round (default: each municipality's newest),
+    ``as_of`` the デジタル庁 snapshot, ``base_round``/``eval_round`` the rounds of ``change``."""
+    codes = select_municipalities(con)[["code"]]
+    label = pd.Series(pd.NA, index=codes.index, dtype="string")
+    if measure_id == "composite" or measure_id.startswith("pillar:"):
+        pillar = COMPOSITE if measure_id == "composite" else measure_id.split(":", 1)[1]
+        scores = composite(con, None, as_of)
+        values = scores[scores["pillar"] == pillar].set_index("code")["score"]
+    elif measure_id in ("assessment", "maturity", "priority") or measure_id.startswith(("stage:", "field:")):
+        scores = _round_scores(con, round_id)
+        if measure_id == "maturity":
+            values = maturity(scores).set_index("code")["maturity"]
+        elif measure_id == "priority":
+            priority = support_priority(con, None, round_id, scores=scores)
+            priority = priority[priority["priority"] != NOT_ASSESSED].set_index("code")
+            values = priority["priority_order"].astype(float)
+            label = codes["code"].map(priority["priority"]).astype("string")
+        else:
+            level, key = ("overall", None) if measure_id == "assessment" else measure_id.split(":", 1)
+            rows = scores[scores["level"] == level]
+            if level == "stage":
+                rows = rows[rows["stage"] == int(key)]
+            elif level == "field":
+                rows = rows[rows["field"] == key]
+            values = rows.set_index("code")["score"]
+    elif measure_id == "change":
+        change = assessment_change(con, None, base_round, eval_round)
+        values = change[change["level"] == "overall"].set_index("code")["change"]
+    else:
+        frame = measure_values(con, measure_id, None, as_of).set_index("code")
+        values = frame["value"]
+        label = codes["code"].map(frame["label"]).astype("string")
+    label = label.where(label.str.strip() != "")  # a blank answer is missing, not a category
+    result = codes.assign(value=codes["code"].map(values).astype(float), label=label.to_numpy())
+    return result.reset_index(drop=True)
+
+
+def _round_scores(con, round_id: str | None) -> pd.DataFrame:
+    scores = assessment_scores(con, None, round_ids=[round_id] if round_id else None)
+    if round_id:
+        return scores
+    return latest_rounds(scores, rounds(con)["round_id"].tolist())
+
+
+def national_summary(con, round_id: str | None = None, as_of: str | None = None) -> pd.DataFrame:
+    """``municipality_summary`` for all 1,741 municipalities (the table pages filter), with the
+    families it needs only: composite as of ``as_of``, assessment, maturity and priority of
+    ``round_id`` (default: each municipality's newest round) and the change between the default
+    rounds. Extra columns: pref_code, kana, pop_band_order, lat, lng, n_weak, priority_order."""
+    scores = assessment_scores(con)
+    results = {
+        "assessment": scores,
+        "maturity": maturity(scores),
+        "composite": composite(con, None, as_of),
+        "priority": support_priority(con, None, round_id, scores=scores),
+        "assessment_change": assessment_change(con, scores=scores),
+    }
+    summary = municipality_summary(con, None, results, round_id).drop(columns="region")
+    extra = select_municipalities(con)[["code", "pref_code", "kana", "pop_band_order", "lat", "lng"]]
+    order = results["priority"][["code", "priority_order", "n_weak"]]
+    return summary.merge(extra, on="code", how="left").merge(order, on="code", how="left")
+
+
+# ---------------------------------------------------------------- summaries of a selection
+
+def summary_statistic(values: pd.Series, kind: str) -> tuple[float, str]:
+    """The number that sums up a measure over a group: (value, name). Binary → share 実施 (%),
+    level → mean, other numbers → median; missing values are left out (NaN when none is left)."""
+    present = values.dropna().astype(float)
+    if kind == "binary":
+        return (100.0 * present.mean() if len(present) else np.nan), "実施率"
+    if kind == "level":
+        return (present.mean() if len(present) else np.nan), "平均"
+    return (present.median() if len(present) else np.nan), "中央値"
+
+
+def band_summary(values: pd.DataFrame, selected_codes, kind: str, bands: list[str]) -> pd.DataFrame:
+    """A measure by population band: the selection's statistic beside the nation's, as in 兵庫県's
+    table by 団体規模. ``values``: code, pop_band, value for all municipalities. Columns: pop_band,
+    municipalities (selected), with_data, value, national, statistic."""
+    chosen = values[values["code"].isin(list(selected_codes))]
+    rows = []
+    for band in bands:
+        part, everyone = chosen[chosen["pop_band"] == band], values[values["pop_band"] == band]
+        value, statistic = summary_statistic(part["value"], kind)
+        rows.append({"pop_band": band, "municipalities": len(part), "with_data": int(part["value"].notna().sum()),
+                     "value": value, "national": summary_statistic(everyone["value"], kind)[0], "statistic": statistic})
+    return pd.DataFrame(rows, columns=["pop_band", "municipalities", "with_data", "value", "national", "statistic"])
+
+
+def prefecture_ranking(values: pd.DataFrame, kind: str, polarity: str) -> pd.DataFrame:
+    """Prefectures ranked on a measure. ``values``: code, pref_code, pref_name, value (one row per
+    municipality). Columns: rank (1 = best by polarity; neutral → largest first), pref_code,
+    pref_name, value (``summary_statistic``), statistic, municipalities, with_data."""
+    rows = []
+    for (pref_code, pref_name), group in values.groupby(["pref_code", "pref_name"], sort=True):
+        value, statistic = summary_statistic(group["value"], kind)
+        rows.append({"pref_code": pref_code, "pref_name": pref_name, "value": value, "statistic": statistic,
+                     "municipalities": len(group), "with_data": int(group["value"].notna().sum())})
+    ranking = pd.DataFrame(rows, columns=["pref_code", "pref_name", "value", "statistic", "municipalities", "with_data"])
+    ascending = polarity == "lower_is_better"
+    ranking = ranking.sort_values(["value", "pref_code"], ascending=[ascending, True], na_position="last", ignore_index=True)
+    ranking.insert(0, "rank", ranking["value"].rank(ascending=ascending, method="min").astype("Int64"))
+    return ranking
+
+
+def headline(summary: pd.DataFrame, national: pd.DataFrame) -> pd.DataFrame:
+    """The overview's KPI figures for a selection beside the nation. ``summary`` / ``national``:
+    rows of ``national_summary`` (the selection's and all). One row per figure: item, label
+    (short, for a card), description,
+    value, national, unit, with_data (municipalities the value is computed over), n (for shares:
+    how many municipalities are counted, e.g. those with 高). Figures whose
+    data is absent from the store (no assessment round loaded) are left out."""
+    descriptions = {
+        "municipalities": "絞り込んだ市区町村の数", "composite": "デジタル庁指標の総合得点（0〜100）の中央値",
+        "assessment": "アセスメント総合得点（0〜100）の中央値", "maturity": "成熟度レベル（0〜4）の平均",
+        "priority_high": "アセスメントのある団体のうち、支援優先度が「高」の割合",
+        "improved": "当初と評価の両方に回答した団体のうち、総合得点が改善した割合",
+    }
+    rows = [{"item": "municipalities", "label": "対象団体数", "value": float(len(summary)),
+             "national": float(len(national)), "unit": "団体", "with_data": len(summary)}]
+
+    def add(item, label, column, statistic, unit):
+        if column not in summary or national[column].notna().sum() == 0:
+            return
+        rows.append({"item": item, "label": label, "value": statistic(summary[column]),
+                     "national": statistic(national[column]), "unit": unit, "with_data": int(summary[column].notna().sum())})
+
+    median = lambda s: s.dropna().median() if s.notna().any() else np.nan  # noqa: E731
+    add("composite", "総合得点 中央値", "composite", median, SCORE_UNIT)
+    add("assessment", "アセスメント 中央値", "assessment", median, SCORE_UNIT)
+    add("maturity", "成熟度 平均", "maturity", lambda s: s.dropna().mean() if s.notna().any() else np.nan, "")
+    if "priority" in summary and (national["priority"].isin(PRIORITY_LEVELS)).any():
+        share = lambda s: 100.0 * (s == "高").sum() / max(s.isin(PRIORITY_LEVELS).sum(), 1)  # noqa: E731
+        rows.append({"item": "priority_high", "label": "支援優先度「高」", "value": share(summary["priority"]),
+                     "national": share(national["priority"]), "unit": "%",
+                     "with_data": int(summary["priority"].isin(PRIORITY_LEVELS).sum()), "n": int((summary["priority"] == "高").sum())})
+    if "trend_label" in summary and national["trend_label"].notna().any():
+        improved = lambda s: 100.0 * (s == "改善").sum() / max(s.isin(["改善", "停滞", "後退"]).sum(), 1)  # noqa: E731
+        rows.append({"item": "improved", "label": "改善した団体", "value": improved(summary["trend_label"]),
+                     "national": improved(national["trend_label"]), "unit": "%",
+                     "with_data": int(summary["trend_label"].isin(["改善", "停滞", "後退"]).sum()),
+                     "n": int((summary["trend_label"] == "改善").sum())})
+    frame = pd.DataFrame(rows)
+    frame.insert(2, "description", frame["item"].map(descriptions))
+    return frame
+
+
+def category_order(values: pd.DataFrame) -> list[str]:
+    """The labels of a category measure in order: by their value (ordinal answers such as ファイル数の
+    階級 come in their own order), labels without a value (よく分からない) after them by name."""
+    present = values[values["label"].notna()]
+    rank = present.groupby("label")["value"].mean()
+    return sorted(rank.index, key=lambda label: (pd.isna(rank[label]), 0 if pd.isna(rank[label]) else rank[label], label))
+
+
+def measure_ranking(con, measure_id: str, round_id: str | None = None, as_of: str | None = None) -> pd.DataFrame:
+    """``prefecture_ranking`` of one measure over all municipalities (see ``measure_frame`` for the
+    arguments); empty for category measures, which have no order to rank by."""
+    options = measure_options(con).set_index("measure_id")
+    kind, polarity = options.loc[measure_id, "kind"], options.loc[measure_id, "polarity"]
+    if kind == "category":
+        return prefecture_ranking(pd.DataFrame(columns=["code", "pref_code", "pref_name", "value"]), kind, polarity)
+    values = measure_frame(con, measure_id, round_id, as_of).merge(
+        select_municipalities(con)[["code", "pref_code", "pref_name"]], on="code")
+    return prefecture_ranking(values, kind, polarity)
+
+
+def category_shares(values: pd.DataFrame, order: list[str] | None = None) -> pd.DataFrame:
+    """Counts and shares of a category measure's labels (missing → 「データなし」, always last).
+    ``values``: label and value columns; ``order`` defaults to ``category_order``. Columns: label,
+    municipalities, share (% of all rows)."""
+    labels = values["label"].astype("object").where(values["label"].notna(), MISSING_LABEL)
+    counts = labels.value_counts()
+    order = order if order is not None else category_order(values)
+    present = [c for c in order if c in counts.index]
+    rest = sorted(c for c in counts.index if c not in present and c != MISSING_LABEL)
+    ordered = present + rest + ([MISSING_LABEL] if MISSING_LABEL in counts.index else [])
+    frame = pd.DataFrame({"label": ordered, "municipalities": [int(counts[c]) for c in ordered]})
+    frame["share"] = 100.0 * frame["municipalities"] / max(len(values), 1)
+    return frame
+
+
+# ---------------------------------------------------------------- maturity and its movement
+
+def field_maturity(scores: pd.DataFrame, questionnaire: Questionnaire | None = None) -> pd.DataFrame:
+    """Maturity level 0–4 overall and per field: the rule of ``maturity`` (consecutive stages from
+    STEP0 whose score reaches the threshold) applied to all the sheet (field 「全体」) and to each
+    field's stage cells. Columns: code, round_id, field, maturity."""
+    questionnaire = questionnaire or load_questionnaire()
+    overall = maturity(scores, questionnaire=questionnaire)[["code", "round_id", "maturity"]].assign(field="全体")
+    parts = [overall]
+    cells = scores[scores["level"] == "cell"]
+    for field in questionnaire.fields:
+        as_stages = cells[cells["field"] == field].assign(level="stage")
+        if len(as_stages):
+            parts.append(maturity(as_stages, questionnaire=questionnaire)[["code", "round_id", "maturity"]].assign(field=field))
+    return pd.concat(parts, ignore_index=True)[["code", "round_id", "field", "maturity"]]
+
+
+def maturity_levels(con) -> pd.DataFrame:
+    """``field_maturity`` of every returned sheet in the store (all rounds, all municipalities)."""
+    return field_maturity(assessment_scores(con))
+
+
+def maturity_transition(levels: pd.DataFrame, base_round: str, eval_round: str, field: str = "全体",
+                        codes: list[str] | None = None) -> pd.DataFrame:
+    """Counts of municipalities by maturity level in ``base_round`` (rows) × ``eval_round``
+    (columns) for one ``field`` of ``field_maturity``, with 「計」 margins; a municipality missing
+    from a round is counted under 不明. ``codes`` limits the count to a selection."""
+    part = levels[levels["field"] == field]
+    base = part[part["round_id"] == base_round].set_index("code")["maturity"]
+    evaluation = part[part["round_id"] == eval_round].set_index("code")["maturity"]
+    index = pd.Index(codes if codes is not None else sorted(set(base.index) | set(evaluation.index)), name="code")
+    labels = [f"レベル{n}" for n in range(5)]
+    frame = pd.DataFrame({
+        "当初": base.reindex(index).map(lambda n: f"レベル{int(n)}" if pd.notna(n) else None),
+        "評価": evaluation.reindex(index).map(lambda n: f"レベル{int(n)}" if pd.notna(n) else None),
+    })
+    return cross_table(frame, "当初", "評価", row_order=labels, column_order=labels)
+
+
+# ---------------------------------------------------------------- support plan
+
+def support_counts(priority: pd.DataFrame) -> pd.DataFrame:
+    """How many municipalities each support-menu item is recommended to, by priority.
+    ``priority``: rows of ``support_priority`` (recommended_ids, support_ids, priority). Columns:
+    item_id, name, provider, priority, municipalities, named_in_support (宮城-style 支援内容 count
+    of the item, all priorities). Menu order; items recommended to nobody are kept with 0."""
+    menu = load_support_menu()
+    recommended = priority[["code", "priority", "recommended_ids"]].assign(
+        item_id=priority["recommended_ids"].fillna("").str.split(",")).explode("item_id")
+    recommended = recommended[recommended["item_id"].astype(bool)]
+    counts = recommended.groupby(["item_id", "priority"]).size().rename("municipalities").reset_index()
+    named = priority["support_ids"].fillna("").str.split(",").explode()
+    named = named[named.astype(bool)].value_counts()
+    rows = []
+    for item in menu.values():
+        for level in PRIORITY_LEVELS + (NOT_ASSESSED,):
+            hit = counts[(counts["item_id"] == item.id) & (counts["priority"] == level)]["municipalities"]
+            rows.append({"item_id": item.id, "name": item.name, "provider": item.provider, "priority": level,
+                         "municipalities": int(hit.iloc[0]) if len(hit) else 0,
+                         "named_in_support": int(named.get(item.id, 0))})
+    return pd.DataFrame(rows)
+
+
+def visit_plan(priority: pd.DataFrame, municipalities: pd.DataFrame, levels: tuple[str, ...] = ("高", "中")) -> pd.DataFrame:
+    """Field visits grouped by region: the municipalities of ``levels``, per region (the
+    ``region`` column of ``municipalities``, else the prefecture), 高 first, then more weak
+    stages, then the lower assessment score, then code. ``priority``: rows of ``support_priority``
+    (optionally with ``assessment``); ``municipalities``: code, pref_name, region. Columns: see
+    VISIT_PLAN_COLUMNS (English keys; the values are the Japanese headers for export)."""
+    plan = priority[priority["priority"].isin(levels)].copy()
+    places = municipalities.set_index("code")
+    region = places["region"] if "region" in places else pd.Series(pd.NA, index=places.index, dtype="object")
+    region = region.where(region.notna(), places["pref_name"]).astype("object")
+    plan["region"] = plan["code"].map(region)
+    if "assessment" not in plan:
+        plan["assessment"] = np.nan
+    # regions in the order of their first member code (the registry's order: 神戸 before 淡路)
+    plan["region_order"] = plan["region"].map(pd.Series(places.index, index=places.index).groupby(region).min())
+    plan = plan.sort_values(["region_order", "priority_order", "n_weak", "assessment", "code"],
+                            ascending=[True, True, False, True, True], na_position="last")
+    plan["visit_order"] = plan.groupby("region").cumcount() + 1
+    return plan[list(VISIT_PLAN_COLUMNS)].reset_index(drop=True)
+
+
+# ---------------------------------------------------------------- one municipality
+
+def peer_shares(con, code: str, peer: str = "pop_band", region_set: str | None = None,
+                as_of: str | None = None) -> pd.DataFrame:
+    """Binary and percent indicators of one municipality beside its peer group and the nation:
+    indicator_id, short_title, title, kind, unit, pillar, polarity, value, peer_share (binary:
+    % of the peers with 実施; percent: mean rate), n_peers, national_share, n_national.
+    ``peer``: pop_band | type | prefecture | region (of ``region_set``)."""
+    if peer not in ("pop_band", "type", "prefecture", "region"):
+        raise ValueError(f"peer must be pop_band, type, prefecture or region, got {peer!r}")
+    return run(con, "view_peer_shares", {"code": code, "peer": peer, "region_set": region_set, "as_of": as_of})
+
+
+def group_field_scores(scores: pd.DataFrame, codes, round_id: str | None) -> pd.Series:
+    """Median field score (0–100) of a group of municipalities in one round (``scores``: rows of
+    ``assessment_scores``), field → median over those with a score; for a radar's peer line."""
+    rows = scores[(scores["level"] == "field") & scores["code"].isin(list(codes))]
+    if round_id:
+        rows = rows[rows["round_id"] == round_id]
+    return rows.groupby("field")["score"].median()
+
+
+def score_history(scores: pd.DataFrame, code: str, round_order: list[str]) -> pd.DataFrame:
+    """One municipality's overall and stage scores across rounds, oldest first: series (総合 /
+    STEP0 …), round_id, score."""
+    rows = scores[(scores["code"] == code) & scores["level"].isin(["overall", "stage"])].copy()
+    rows["series"] = np.where(rows["level"] == "overall", "総合", "STEP" + rows["stage"].astype("string").fillna(""))
+    rows["position"] = rows["round_id"].map({r: i for i, r in enumerate(round_order)})
+    rows = rows.sort_values(["level", "stage", "position"], key=lambda c: c.map({"overall": 0, "stage": 1}) if c.name == "level" else c)
+    return rows[["series", "round_id", "score"]].reset_index(drop=True)
+
+
+# ---------------------------------------------------------------- the store itself
+
+def build_info(con) -> dict[str, str]:
+    """build_info as a dict: built_at, built_by, demo ('true'/'false'), complete."""
+    return dict(run(con, "view_build_info", {}).itertuples(index=False, name=None))
+
+
+def sources_overview(con) -> pd.DataFrame:
+    """Every source with licence, credit, as-of and what was loaded from it: source, title,
+    publisher, licence, credit, url, as_of, as_of_note, rows, newest_as_of, first_as_of, synthetic,
+    loaded (loaded sources first)."""
+    return run(con, "view_sources", {})
+
+
+def ingest_log(con) -> pd.DataFrame:
+    """The ingest log, newest first: loaded_at, file, loader, rows, status, message, loaded_by, sha256."""
+    return run(con, "view_ingest_log", {})
+
+
+def unresolved_names(con) -> pd.DataFrame:
+    """Names that matched no municipality: file, row_no, column_ref, name, reason."""
+    return run(con, "view_unresolved_names", {})
+
+
+def prefectures(con) -> pd.DataFrame:
+    """pref_code, code, name, municipalities — for the prefecture filter."""
+    return run(con, "view_prefectures", {})
+
+
+def region_set_prefectures(con) -> pd.DataFrame:
+    """region_set, pref_code, municipalities: the prefectures each region set covers."""
+    return run(con, "view_region_set_prefectures", {})
+
+
+def snapshots(con) -> pd.DataFrame:
+    """As-of dates of the デジタル庁 municipal values, oldest first: as_of, municipalities, synthetic."""
+    return run(con, "view_snapshots", {})
+
+
+def table_counts(con) -> pd.DataFrame:
+    """Row counts of the main tables: item (Japanese), rows."""
+    return run(con, "view_table_counts", {})

@@ -1,0 +1,185 @@
+"""データ管理: upload a file and read its validation report before it is taken in; rebuild the
+database (atomic swap, the previous file kept); fetch the official files; sources with licence and
+as-of date; the ingest log and unresolved names; the survey template; all numbers as Excel."""
+import tempfile
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from loaders import store
+from loaders.boundaries import missing_boundaries
+from loaders.build import BuildError, build, check_file
+from loaders.demo import real_data_folders
+from loaders.errors import LoaderError
+from loaders.fetch import CACHE_DIR, fetch, planned_downloads
+from metrics import views
+from metrics.export import workbook_bytes
+from ui import chrome, data, export, filters, uploads
+
+selection = filters.current()
+chrome.page_header("データ管理", "取り込み・検証・再構築と、出典・ライセンス・取込ログ。")
+info = chrome.build_info()
+
+# ---- what is shown now
+st.subheader("表示中のデータベース")
+counts = data.cached(views.table_counts)()
+left, right = st.columns([2, 3], gap="medium")
+with left:
+    st.markdown(
+        f"- ファイル: `{data.database_path()}`\n"
+        f"- 構築: {info.get('built_at', '不明').replace('T', ' ')}（{info.get('built_by', '不明')}）\n"
+        f"- 種類: {'**' + chrome.DEMO_LABEL + '**を含むデモ' if chrome.is_demo() else '公開データ・調査データ'}")
+    if data.is_demo_fallback():
+        st.caption("data/dashboard.duckdb がないため、デモ用データベースを表示しています。再構築すると実データのデータベースを作ります。")
+with right:
+    st.dataframe(counts.rename(columns={"item": "項目", "rows": "件数"}), hide_index=True, height=35 * len(counts) + 40,
+                 column_config={"件数": st.column_config.NumberColumn(format="localized")})
+
+# ---- upload → validate → accept
+st.subheader("ファイルの取り込み")
+st.caption("CSV・Excel・GeoJSON・TopoJSON・zip（国土数値情報のShapefile）を受け付けます。ファイルの種類は名前ではなく内容で判別し、"
+           "取り込む前に検証結果を表示します。問題のないファイルだけを「取り込み対象に追加」でき、"
+           "「データベースを再構築」を押すまで、表示中のデータは変わりません。")
+files = st.file_uploader("ファイルを選ぶ（複数可）", type=[s.lstrip(".") for s in uploads.ALLOWED_SUFFIXES],
+                         accept_multiple_files=True, key="dm_upload")
+checked = st.session_state.setdefault("dm_checked", {})
+for upload in files or []:
+    try:
+        staged = uploads.stage(upload.name, upload.getvalue())
+    except uploads.UploadNameError as exc:
+        st.error(str(exc))
+        continue
+    if staged.sha256 not in checked:
+        with st.spinner(f"{staged.path.name} を検証しています…"):
+            loader, result, issues = check_file(staged.path)
+        checked[staged.sha256] = {
+            "loader": loader.title if loader else None,
+            "tables": {name: (len(frame), frame.head(10)) for name, frame in (result.tables if result else {}).items()},
+            "issues": pd.DataFrame([i.as_dict() for i in issues], columns=["level", "file", "row", "column", "message"]),
+            "unresolved": pd.DataFrame(result.report.unresolved if result else []),
+            "ok": result is not None and not any(i.level == "error" for i in issues),
+        }
+    report = checked[staged.sha256]
+    with st.container(border=True):
+        status = "問題なし" if report["ok"] else "エラーあり（取り込めません）"
+        st.markdown(f"**{staged.path.name}**（{staged.size:,} バイト）— 種類: {report['loader'] or '判別できません'} — **{status}**")
+        for name, (rows, head) in report["tables"].items():
+            st.caption(f"{name}: {rows:,} 行（先頭10行）")
+            st.dataframe(head, hide_index=True, height=min(35 * len(head) + 40, 300))
+        issues = report["issues"]
+        if len(issues):
+            labels = {"error": "エラー", "warning": "警告", "info": "情報"}
+            st.dataframe(issues.assign(level=issues["level"].map(labels)).rename(columns={
+                "level": "区分", "file": "ファイル", "row": "行", "column": "列", "message": "内容"}), hide_index=True)
+        if len(report["unresolved"]):
+            st.warning(f"市区町村に対応付けできなかった名前が {len(report['unresolved'])} 件あります（推測では補いません）。")
+            st.dataframe(report["unresolved"], hide_index=True)
+        if report.get("accepted"):
+            st.success(f"{staged.path.name} は取り込み対象です。「データベースを再構築」で反映されます。")
+        elif report["ok"] and st.button("取り込み対象に追加", key=f"dm_accept_{staged.sha256[:12]}", icon=":material/check:"):
+            uploads.accept(staged.path)
+            report["accepted"] = True
+            st.success(f"{staged.path.name} を data/uploads に置きました。「データベースを再構築」で反映されます。")
+
+waiting = uploads.accepted()
+sources = real_data_folders() + ([uploads.UPLOAD_DIR] if waiting else [])
+st.markdown("**再構築で読み込むもの**")
+st.markdown("\n".join(f"- `{folder}`" for folder in sources) or "- （公開データのフォルダが見つかりません）")
+if waiting:
+    for path in waiting:
+        cols = st.columns([6, 1])
+        cols[0].caption(f"{path.name}（{path.stat().st_size:,} バイト）")
+        cols[1].button("削除", key=f"dm_remove_{path.name}", on_click=uploads.remove, args=(path.name,))
+target = store.DEFAULT_DB if data.is_demo_fallback() else data.database_path()
+if st.button("データベースを再構築", type="primary", icon=":material/autorenew:", key="dm_rebuild",
+             help=f"{target.name} を作り直し、完成してから入れ替えます。失敗したときは今のデータベースがそのまま残ります。"):
+    with st.status("再構築しています…", expanded=True) as status:
+        try:
+            summary = build(sources, target, on_file=lambda p: status.write(f"読み込み中: {Path(p).name}"))
+        except BuildError as exc:
+            status.update(label="再構築できませんでした（データベースは元のまま）", state="error")
+            st.error(str(exc))
+        else:
+            status.update(label=f"再構築しました（{summary.seconds:.1f} 秒）", state="complete")
+            st.code("\n".join(summary.lines()), language=None)
+            data.refresh()
+
+with st.expander("公式データの取得（インターネット接続が必要）"):
+    plan = pd.DataFrame([{"出典": d.source_id, "ファイル": d.relative_path, "URL": d.url} for d in planned_downloads()])
+    st.dataframe(plan, hide_index=True)
+    if st.button("公式サイトから取得", key="dm_fetch", icon=":material/cloud_download:"):
+        with st.spinner("ダウンロードしています…"):
+            try:
+                manifest = fetch(CACHE_DIR, progress=None)
+            except LoaderError as exc:
+                st.error(f"取得できませんでした: {exc}")
+            else:
+                st.success(f"{len(manifest)} 件を {CACHE_DIR} に保存しました。「データベースを再構築」で取り込めます。")
+
+# ---- provenance
+st.subheader("出典・ライセンス・基準日")
+overview = data.cached(views.sources_overview)()
+st.dataframe(overview[["title", "publisher", "licence", "credit", "newest_as_of", "as_of_note", "rows", "synthetic", "loaded"]].rename(
+    columns={"title": "データ", "publisher": "提供", "licence": "ライセンス", "credit": "出典表記", "newest_as_of": "基準日",
+             "as_of_note": "基準日の注記", "rows": "件数", "synthetic": "架空データ", "loaded": "取込済み"}),
+    hide_index=True, column_config={"件数": st.column_config.NumberColumn(format="localized")})
+
+log_col, unresolved_col = st.columns(2, gap="medium")
+with log_col:
+    st.subheader("取込ログ")
+    log = data.cached(views.ingest_log)()
+    st.dataframe(log.drop(columns=["sha256"]).rename(columns={
+        "loaded_at": "日時", "file": "ファイル", "loader": "種類", "rows": "行数", "status": "結果", "message": "メッセージ",
+        "loaded_by": "担当"}), hide_index=True, height=320)
+with unresolved_col:
+    st.subheader("対応付けできなかった名前")
+    unresolved = data.cached(views.unresolved_names)()
+    if unresolved.empty:
+        st.write("ありません。すべての市区町村名が団体コードに対応しました。")
+    else:
+        st.dataframe(unresolved.rename(columns={"file": "ファイル", "row_no": "行", "column_ref": "列", "name": "名前",
+                                                "reason": "理由"}), hide_index=True, height=320)
+    lost = data.cached(missing_boundaries)()
+    if len(lost) == len(filters.directory()):
+        st.caption("境界データが読み込まれていないため、地図はすべての団体を登録簿の位置に点で示します。")
+    elif len(lost):
+        st.caption(f"境界（ポリゴン）のない団体 {len(lost)}：" + "、".join(lost["pref_name"] + lost["name"])
+                   + "。地図では登録簿の位置に点で示します。")
+
+# ---- survey template and full export
+template_col, workbook_col = st.columns(2, gap="medium")
+with template_col:
+    st.subheader("調査票（Excel）")
+    prefectures = data.cached(views.prefectures)()
+    names = prefectures["name"].tolist()
+    default = names.index(selection.pref_name) if selection.pref_name in names else names.index("兵庫県")
+    pref_name = st.selectbox("都道府県", names, index=default, key="dm_pref")
+    round_id = st.text_input("回の識別子", value=f"{date.today().year}-baseline", key="dm_round",
+                             help="例: 2026-baseline（当初）、2026-evaluation（評価）。英数字とハイフン。")
+    if st.button("調査票を作成", key="dm_template", icon=":material/description:"):
+        from loaders.questionnaire import load_questionnaire
+        from loaders.registry import load_registry
+        from loaders.template import write_template
+        try:
+            with tempfile.TemporaryDirectory() as folder:
+                path = write_template(Path(folder) / "survey.xlsx", pref_name, round_id, load_registry(), load_questionnaire())
+                st.session_state["dm_template_bytes"] = (pref_name, round_id, path.read_bytes())
+        except LoaderError as exc:
+            st.error(str(exc))
+    made = st.session_state.get("dm_template_bytes")
+    if made:
+        st.download_button(f"{made[0]}の調査票（{made[1]}）をダウンロード", made[2], file_name=f"survey_{made[1]}.xlsx",
+                           mime=export.XLSX_MIME, icon=":material/download:", key="dm_template_download")
+    st.caption("1行 = 1団体（県内の全市町村を記入済み）、設問ごとにプルダウン。回答済みのファイルは上の取り込みでそのまま読み込めます。")
+with workbook_col:
+    st.subheader("すべての数値（Excel）")
+    st.caption(f"対象: {selection.scope}。総合得点・アセスメント・成熟度・ギャップ・変化・支援優先度・類似団体・参考事例を"
+               "シートごとに出力します（列の意味は docs/METHODOLOGY.md）。")
+    if st.button("Excelを作成", key="dm_workbook", icon=":material/table:"):
+        with st.spinner("作成しています…"):
+            st.session_state["dm_workbook_bytes"] = data.cached(workbook_bytes)(selection.flt, selection.round_id)
+    if st.session_state.get("dm_workbook_bytes"):
+        st.download_button("ダウンロード", st.session_state["dm_workbook_bytes"], file_name="dx_metrics.xlsx",
+                           mime=export.XLSX_MIME, icon=":material/download:", key="dm_workbook_download")

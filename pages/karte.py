@@ -1,0 +1,205 @@
+"""市町村カルテ: one municipality — radar of the four fields, the stage × field sheet, デジタル庁
+indicators against its peers with gaps, history across rounds, similar municipalities, support
+priority with reasons, recommended support and reference cases. Printable (Ctrl+P)."""
+import pandas as pd
+import streamlit as st
+
+from metrics import views
+from metrics.assessment import assessment_scores, maturity, rounds, score_matrix
+from metrics.cases import recommend_cases
+from metrics.definitions import load_questionnaire, load_support_menu
+from metrics.filters import Filter, select_municipalities
+from metrics.gaps import gaps
+from metrics.peers import PEER_KINDS, similar_municipalities, similarity_features
+from metrics.priority import support_priority
+from ui import charts, chrome, data, filters, style
+
+selection = filters.current()
+directory = filters.directory()
+chosen = data.cached(select_municipalities)(selection.flt)
+# the selection's municipalities first, so the menu opens where the sidebar points; all remain searchable
+in_selection = set(chosen["code"])
+order = list(chosen["code"]) + [c for c in directory["code"] if c not in in_selection]
+entries = directory.set_index("code")
+search_labels = {c: f"{entries.at[c, 'name']}（{entries.at[c, 'pref_name']}）　{entries.at[c, 'kana'] or ''}　{c}" for c in order}
+
+chrome.page_header("市町村カルテ", "1団体の現状・弱み・支援をまとめた1枚です。ブラウザの印刷（Ctrl+P）で操作部品を除いて印刷できます。")
+code = st.selectbox("団体を選ぶ（名前・よみがな・団体コードで検索）", order, format_func=search_labels.get, key="ka_code",
+                    bind="query-params")
+row = entries.loc[code]
+national = filters.summary()
+summary = national.set_index("code").loc[code]
+known_rounds = data.cached(rounds)()
+round_labels = dict(zip(known_rounds["round_id"], known_rounds["label"]))
+questionnaire = load_questionnaire()
+fields = list(questionnaire.fields)
+
+# ---- who
+priority_colour = style.PRIORITY_COLOURS.get(summary["priority"], style.MISSING_HEX)
+st.markdown(
+    f"<div style='display:flex;align-items:baseline;gap:1rem;flex-wrap:wrap;margin:0.4rem 0 0.6rem'>"
+    f"<span style='font-size:2rem;font-weight:700'>{row['name']}</span>"
+    f"<span class='dx-muted'>{row['pref_name']}・{row['type']}・団体コード {code}"
+    f"{'・' + str(row['kana']) if row['kana'] else ''}</span>"
+    f"<span class='dx-badge' style='background:{priority_colour}'>支援優先度 {summary['priority']}</span></div>",
+    unsafe_allow_html=True)
+band_codes = directory.loc[directory["pop_band"] == row["pop_band"], "code"]
+band = national[national["code"].isin(band_codes)]
+cards = st.columns(4)
+population = style.format_number(row["population"])
+cards[0].metric("人口", f"{population}人", help=f"人口規模 {row['pop_band'] or '不明'}（同じ規模の団体 {len(band):,}）", border=True)
+
+
+def _vs_band(column: str) -> str | None:
+    value, peer = summary[column], band[column].median()
+    return None if pd.isna(value) or pd.isna(peer) else f"{value - peer:+.1f}点（同規模の中央値比）"
+
+
+cards[1].metric("総合得点（デジタル庁指標）", style.format_value(summary["composite"], "score", "点"),
+                delta=_vs_band("composite"), border=True)
+if len(known_rounds):
+    cards[2].metric("アセスメント総合得点", style.format_value(summary["assessment"], "score", "点"),
+                    delta=_vs_band("assessment"), border=True,
+                    help=f"{style.short_round_label(round_labels.get(selection.round_id, ''))}の回答から算出（0〜100）。")
+    change = summary["change"]
+    level = summary["maturity"]
+    cards[3].metric("成熟度", style.MISSING_LABEL if pd.isna(level) else f"レベル{int(level)}",
+                    delta=None if pd.isna(change) else f"{float(change):+.1f}点（当初→評価の得点）", border=True,
+                    help=summary["maturity_label"] if isinstance(summary["maturity_label"], str) else None)
+else:
+    cards[2].info("アセスメントの回答はまだ取り込まれていません。")
+
+# ---- the sheet: radar and stage × field
+scores = data.cached(assessment_scores)(Filter(codes=(code,)))
+sheet = scores[scores["round_id"] == selection.round_id] if selection.round_id else scores.iloc[0:0]
+if len(sheet):
+    radar_col, table_col = st.columns(2, gap="medium")
+    with radar_col:
+        st.subheader("4分野のバランス")
+        field_scores = sheet[sheet["level"] == "field"].set_index("field")["score"]
+        series = {row["name"]: field_scores}
+        other = [r for r in known_rounds["round_id"] if r != selection.round_id and r in set(scores["round_id"])]
+        if other:
+            earlier = scores[(scores["round_id"] == other[0]) & (scores["level"] == "field")].set_index("field")["score"]
+            series[style.short_round_label(round_labels[other[0]])] = earlier
+        national_scores = data.shared(assessment_scores)()
+        series[f"同規模（{row['pop_band']}）の中央値"] = views.group_field_scores(national_scores, band_codes, selection.round_id)
+        st.plotly_chart(charts.radar(series, fields), key="ka_radar")
+    with table_col:
+        st.subheader("段階 × 分野の得点")
+        matrix = score_matrix(scores, code, selection.round_id, value="score", questionnaire=questionnaire)
+        st.plotly_chart(charts.heat_table(matrix), key="ka_matrix")
+        levels = maturity(sheet, questionnaire=questionnaire).iloc[0]
+        coverage = sheet.loc[sheet["level"] == "overall", "coverage"]
+        st.caption(f"得点は0〜100（満点に対する割合）。回答率 {coverage.iloc[0]:.0%}。"
+                   + ("" if pd.isna(levels["next_stage"]) else
+                      f"次の段階 STEP{int(levels['next_stage'])} まで あと{levels['next_gap']:.1f}点（しきい値 {questionnaire.thresholds[int(levels['next_stage'])]:g}点）。"))
+
+# ---- priority, support, cases
+priority = data.shared(support_priority)(None, selection.round_id)
+mine = priority[priority["code"] == code]
+menu = load_support_menu()
+why_col, menu_col, case_col = st.columns(3, gap="medium")
+with why_col:
+    st.subheader("支援優先度と理由")
+    if len(mine):
+        reasons = [r + "。" for r in mine.iloc[0]["reasons"].split("。") if r]
+        st.markdown("\n".join(f"- {r}" for r in reasons))
+with menu_col:
+    st.subheader("推奨する支援")
+    ids = [i for i in (mine.iloc[0]["recommended_ids"] if len(mine) else "").split(",") if i]
+    named = set((mine.iloc[0]["support_ids"] if len(mine) else "").split(","))
+    if not ids:
+        st.write("推奨する支援はありません。")
+    for item_id in ids:
+        item = menu[item_id]
+        mark = "【支援内容】" if item_id in named else ""
+        st.markdown(f"**{mark}{item.name}**（{item.provider}）  \n<span class='dx-muted'>{item.description}</span>",
+                    unsafe_allow_html=True)
+with case_col:
+    st.subheader("参考事例")
+    cases = data.cached(recommend_cases)(Filter(codes=(code,)), selection.round_id) if len(sheet) else pd.DataFrame()
+    if cases.empty:
+        st.write("アセスメントの回答がないため、事例を選べません。")
+    for case in cases.itertuples():
+        st.markdown(f"**{case.title}**（{case.pref_name}{'' if case.body == case.pref_name else case.body}）  \n"
+                    f"{case.summary}  \n<span class='dx-muted'>{case.reason} 出典: {case.source} {case.section}</span>",
+                    unsafe_allow_html=True)
+
+# ---- indicators against peers
+st.subheader("デジタル庁指標：比較対象との差")
+peer_kinds = {k: v for k, v in PEER_KINDS.items() if k != "region" or selection.flt.region_set}
+peer = st.segmented_control("比較対象", list(peer_kinds), format_func=lambda k: peer_kinds[k].split("（")[0],
+                            default="pop_band", key="ka_peer", required=True)
+region_set = selection.flt.region_set if peer == "region" else None
+gap_table = data.cached(gaps)(Filter(codes=(code,)), peer=peer, region_set=region_set, as_of=selection.as_of)
+gap_table = gap_table[gap_table["indicator_id"].str.startswith("da_") & ~gap_table["indicator_id"].str.startswith("da_proc_")]
+if peer != "similar":
+    shares = data.cached(views.peer_shares)(code, peer, region_set, selection.as_of)
+    binary = shares[(shares["kind"] == "binary") & shares["indicator_id"].isin(gap_table["indicator_id"])]
+    chart_col, table_col = st.columns([2, 3], gap="medium")
+    with chart_col:
+        st.plotly_chart(charts.peer_comparison(binary, row["name"], peer_kinds[peer].split("（")[0]), key="ka_peers")
+else:
+    table_col = st.container()
+with table_col:
+    shown = pd.DataFrame({
+        "指標": gap_table["short_title"],
+        "値": [style.format_value(v, k, u) for v, k, u in zip(gap_table["value"], gap_table["kind"], gap_table["unit"])],
+        "比較対象の中央値": [style.format_value(v, k, u) for v, k, u in zip(gap_table["peer_median"], gap_table["kind"], gap_table["unit"])],
+        "差（比較対象）": gap_table["gap_peer"],
+        "全国の中央値": [style.format_value(v, k, u) for v, k, u in zip(gap_table["national_median"], gap_table["kind"], gap_table["unit"])],
+        "差（全国）": gap_table["gap_national"],
+        "目標との差": gap_table["gap_target"],
+    })
+    st.dataframe(shown, hide_index=True, height=35 * len(shown) + 40, column_config={
+        c: st.column_config.NumberColumn(format="%+.1f") for c in ("差（比較対象）", "差（全国）", "目標との差")})
+    group = gap_table["peer_group"].dropna()
+    st.caption("差は「正 = 比較対象より良い」。実施/未実施の指標は 1 = 実施、率は%ポイント。"
+               + (f"比較対象: {group.iloc[0]}（{int(gap_table['n_peers'].max())}団体）。" if len(group) else ""))
+
+# ---- history and similar municipalities
+hist_col, similar_col = st.columns(2, gap="medium")
+with hist_col:
+    st.subheader("回ごとの推移")
+    history = views.score_history(scores, code, known_rounds["round_id"].tolist())
+    if history["round_id"].nunique() >= 1:
+        st.plotly_chart(charts.history(history, round_labels), key="ka_history")
+    else:
+        st.write("アセスメントの回答がありません。")
+with similar_col:
+    st.subheader("類似団体")
+    features = data.shared(similarity_features)(selection.round_id)
+    similar = data.cached(similar_municipalities)(Filter(codes=(code,)), k=5, round_id=selection.round_id, feature_frame=features)
+    similar = similar.merge(national[["code", "composite", "assessment", "priority"]], left_on="peer_code", right_on="code",
+                            how="left", suffixes=("", "_peer"))
+    table = pd.DataFrame({"順位": similar["rank"], "団体": similar["peer_name"] + "（" + similar["peer_pref_name"] + "）",
+                          "総合得点": similar["composite"], "アセスメント": similar["assessment"], "支援優先度": similar["priority"]})
+
+    def _open_similar():
+        rows = st.session_state["ka_similar"].selection.rows
+        if rows:
+            st.session_state["ka_code"] = similar.iloc[rows[0]]["peer_code"]
+
+    st.dataframe(table, hide_index=True, on_select=_open_similar, selection_mode="single-row", key="ka_similar",
+                 column_config={c: st.column_config.NumberColumn(format="%.1f") for c in ("総合得点", "アセスメント")})
+    if len(similar):
+        st.caption(f"近さの基準: {similar['features_used'].iloc[0]}。行を選ぶとその団体のカルテに切り替わります。")
+
+# ---- the comparison set
+st.subheader("比較セットとの比較")
+others = [c for c in selection.compare if c != code]
+if code not in selection.compare and len(selection.compare) < filters.MAX_COMPARE:
+    def _add_to_set():
+        st.session_state["cmp"] = list(selection.compare) + [code]
+
+    st.button("この団体を比較セットに追加", on_click=_add_to_set, icon=":material/playlist_add:")
+if others:
+    columns = ["name", "pref_name", "composite", "推進体制", "人材", "デジタル技術", "住民サービス", "assessment", "maturity", "priority"]
+    compared = national.set_index("code").loc[[code] + others, [c for c in columns if c in national.columns]]
+    st.dataframe(compared.reset_index(drop=True).rename(columns={
+        "name": "団体", "pref_name": "都道府県", "composite": "総合得点", "assessment": "アセスメント",
+        "maturity": "成熟度", "priority": "支援優先度"}), hide_index=True,
+        column_config={c: st.column_config.NumberColumn(format="%.1f") for c in ("総合得点", "推進体制", "人材", "デジタル技術", "住民サービス", "アセスメント")})
+else:
+    st.caption("サイドバーの「比較セット」に団体を加えると、ここに並べて表示します。")

@@ -1,0 +1,183 @@
+"""The shared sidebar: which municipalities (prefecture, region, population band, 団体区分), which
+measure, round and snapshot, and the hand-picked comparison set.
+
+Every widget is bound to the URL (``bind="query-params"``; the key is the query parameter), so a
+copied link opens the same view. The values in the URL are the labels shown (``?pref=兵庫県``).
+``render`` draws the sidebar once per run (app.py) and keeps the ``Selection``; pages read it with
+``current``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
+
+from metrics import views
+from metrics.assessment import rounds
+from metrics.catalog import region_sets
+from metrics.crosstab import pop_band_order
+from metrics.filters import Filter, select_municipalities
+from ui import data, style
+
+TYPES = ("政令市", "中核市", "一般市", "特別区", "町", "村")
+MAX_COMPARE = 10
+NATIONAL = "全国"
+ALL = "*"
+_STATE_KEY = "_dx_selection"
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The sidebar's choice. ``flt`` selects municipalities for the metrics; the rest names the
+    measure (``measure_id`` of metrics.views), the assessment round, the デジタル庁 snapshot and
+    the comparison set (6-digit codes, at most 10)."""
+
+    flt: Filter
+    pref_name: str | None
+    measure_id: str | None
+    round_id: str | None
+    round_label: str | None
+    as_of: str | None
+    compare: tuple[str, ...] = ()
+
+    @property
+    def scope(self) -> str:
+        """「全国」「兵庫県」「兵庫県 県民局・センター：但馬」 plus band and type filters."""
+        parts = [self.pref_name or NATIONAL]
+        if self.flt.region_set:
+            parts.append(f"{self.flt.region_set}：{self.flt.region}" if self.flt.region else self.flt.region_set)
+        if self.flt.pop_bands:
+            parts.append("人口 " + "・".join(self.flt.pop_bands))
+        if self.flt.types:
+            parts.append("・".join(self.flt.types))
+        return "／".join(parts)
+
+
+def municipality_label(frame: pd.DataFrame) -> dict[str, str]:
+    """code → 「姫路市（兵庫県）」, the label used in menus and in the URL."""
+    return dict(zip(frame["code"], frame["name"] + "（" + frame["pref_name"] + "）"))
+
+
+def directory() -> pd.DataFrame:
+    """All municipalities (shared, read-only): code, pref_code, pref_name, name, kana, type, …"""
+    return data.shared(select_municipalities)()
+
+
+def measures() -> pd.DataFrame:
+    return data.shared(views.measure_options)()
+
+
+def render() -> Selection:
+    prefectures = data.cached(views.prefectures)()
+    pref_names = dict(zip(prefectures["pref_code"], prefectures["name"]))
+    sets = data.cached(region_sets)()
+    bands = data.cached(pop_band_order)()
+    known_rounds = data.cached(rounds)()
+    snapshot_dates = [str(d)[:10] for d in data.cached(views.snapshots)()["as_of"]]
+    options = measures()
+    municipalities = directory()
+    labels = municipality_label(municipalities)
+
+    with st.sidebar:
+        st.markdown("**表示する団体**")
+        # "*" stands for "no restriction": a None option would be shown as an empty menu after a rerun
+        pref_code = st.selectbox(
+            "都道府県", [ALL, *pref_names], format_func=lambda c: NATIONAL if c == ALL else pref_names[c],
+            key="pref", bind="query-params")
+        pref_code = None if pref_code == ALL else pref_code
+        set_names = _region_sets_for(sets, data.cached(views.region_set_prefectures)(), pref_code)
+        region_set = st.selectbox(
+            "地域区分（振興局・圏域）", [ALL, *set_names], format_func=lambda s: "指定しない" if s == ALL else s,
+            key="rset", bind="query-params", disabled=not set_names,
+            help="data/regions.csv に登録した地域のまとまり（県民局、振興局、支援チームの担当など）で絞り込みます。")
+        region_set = None if region_set == ALL else region_set
+        regions = sets[sets["region_set"] == region_set]["region"].tolist() if region_set else []
+        region = st.selectbox(
+            "地域", [ALL, *regions], format_func=lambda r: "すべての地域" if r == ALL else r,
+            key="region", bind="query-params", disabled=not regions)
+        region = None if region == ALL else region
+        pop_bands = st.multiselect("人口規模", bands, key="band", bind="query-params", placeholder="すべての人口規模")
+        types = st.multiselect("団体区分", list(TYPES), key="type", bind="query-params", placeholder="すべての団体区分")
+
+        st.markdown("**指標と時点**")
+        measure_ids = options["measure_id"].tolist()
+        titles = dict(zip(options["measure_id"], options["title"]))
+        measure_id = st.selectbox(
+            "指標", measure_ids, index=measure_ids.index("composite") if "composite" in measure_ids else 0,
+            format_func=titles.get, key="ind", bind="query-params",
+            help="地図・分布・順位に使う指標です。名前の一部を入力すると絞り込めます。") if measure_ids else None
+        round_id = round_label = None
+        if len(known_rounds):
+            round_labels = dict(zip(known_rounds["round_id"], known_rounds["label"].map(style.short_round_label)))
+            ids = known_rounds["round_id"].tolist()
+            round_id = st.selectbox("アセスメントの回", ids, index=len(ids) - 1, format_func=round_labels.get,
+                                    key="round", bind="query-params")
+            round_label = round_labels[round_id]
+        as_of = None
+        if len(snapshot_dates) > 1:
+            as_of = st.selectbox("デジタル庁データの時点", snapshot_dates, index=len(snapshot_dates) - 1,
+                                 key="snap", bind="query-params")
+        compare = st.multiselect(
+            f"比較セット（最大{MAX_COMPARE}団体）", list(labels), format_func=labels.get, key="cmp",
+            bind="query-params", max_selections=MAX_COMPARE, placeholder="団体名を入力して追加",
+            help="カルテ・比較・進捗の各ページで並べて表示します。URLに保存されます。")
+
+    selection = Selection(
+        flt=Filter(pref_code=pref_code, region_set=region_set, region=region, pop_bands=tuple(pop_bands), types=tuple(types)),
+        pref_name=pref_names.get(pref_code), measure_id=measure_id, round_id=round_id, round_label=round_label,
+        as_of=as_of, compare=tuple(compare))
+    st.session_state[_STATE_KEY] = selection
+    return selection
+
+
+def _region_sets_for(sets: pd.DataFrame, coverage: pd.DataFrame, pref_code: str | None) -> list[str]:
+    """Region sets with at least one member in the chosen prefecture (all sets nationwide)."""
+    names = list(dict.fromkeys(sets["region_set"]))
+    if pref_code is None:
+        return names
+    covering = set(coverage.loc[coverage["pref_code"] == pref_code, "region_set"])
+    return [name for name in names if name in covering]
+
+
+def current() -> Selection:
+    """The selection the sidebar made in this run."""
+    if PagesManager.uses_pages_directory or _STATE_KEY not in st.session_state:
+        # Streamlit ran this script of pages/ on its own, without app.py (its older multipage mode,
+        # chosen because the folder exists): so it does for the first request to a fresh server when
+        # that is a page URL such as /karte?pref=…, and AppTest for every run. app.py's
+        # st.navigation switches that mode off: run again through app.py and its sidebar.
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+    return st.session_state[_STATE_KEY]
+
+
+def measure(measure_id: str | None = None) -> pd.Series | None:
+    """One row of ``metrics.views.measure_options`` (default: the sidebar's measure)."""
+    options = measures()
+    measure_id = measure_id or current().measure_id
+    row = options[options["measure_id"] == measure_id]
+    return row.iloc[0] if len(row) else None
+
+
+def measure_arguments(measure: pd.Series) -> tuple[str | None, str | None]:
+    """(round_id, as_of) that matter for a measure: the round for assessment measures, the
+    デジタル庁 snapshot for the composite and デジタル庁 indicators (others ignore both, which keeps
+    their cache entries shared)."""
+    selection = current()
+    group = measure["group"]
+    round_id = selection.round_id if group == views.GROUP_ASSESSMENT and measure["measure_id"] != "change" else None
+    as_of = selection.as_of if group in (views.GROUP_COMPOSITE, views.GROUP_DA, views.GROUP_PROCEDURES) else None
+    return round_id, as_of
+
+
+def measure_values(measure: pd.Series) -> pd.DataFrame:
+    """The measure for all municipalities (shared, read-only): code, value, label."""
+    return data.shared(views.measure_frame)(measure["measure_id"], *measure_arguments(measure))
+
+
+def summary() -> pd.DataFrame:
+    """``metrics.views.national_summary`` for the sidebar's round and snapshot (shared, read-only)."""
+    selection = current()
+    return data.shared(views.national_summary)(selection.round_id, selection.as_of)

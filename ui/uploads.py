@@ -1,0 +1,81 @@
+"""Uploaded files on their way into the store (pure file handling, no Streamlit).
+
+An upload is first *staged* under data/tmp/uploads/ and validated there (``loaders.build.check_file``);
+only a file the user accepts after reading the validation report is moved to data/uploads/, which the
+rebuild reads. Names are sanitised: no folders, no hidden files, only letters (Japanese included),
+digits and ``._-()``, an allowed extension — nothing a user uploads can escape its folder.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from loaders.catalog import DATA_DIR
+
+UPLOAD_DIR = DATA_DIR / "uploads"
+STAGING_DIR = DATA_DIR / "tmp" / "uploads"
+ALLOWED_SUFFIXES = (".csv", ".xlsx", ".xlsm", ".json", ".geojson", ".topojson", ".zip")
+MAX_NAME_LENGTH = 120
+
+
+class UploadNameError(ValueError):
+    """The file name cannot be used (message in Japanese)."""
+
+
+def safe_name(name: str) -> str:
+    """A safe file name for an upload: the last path component, NFKC-normalised, characters other
+    than letters, digits and ``._-()`` replaced by ``_``, no leading dots, at most 120 characters,
+    and an allowed extension (.csv, .xlsx, .xlsm, .json, .geojson, .topojson, .zip)."""
+    base = re.split(r"[\\/]", unicodedata.normalize("NFKC", str(name)))[-1]
+    base = re.sub(r"[^\w.\-()]+", "_", base).lstrip("._")
+    suffix = Path(base).suffix.lower()
+    if suffix not in ALLOWED_SUFFIXES:
+        raise UploadNameError(f"ファイル「{name}」の種類（拡張子 {suffix or 'なし'}）は取り込めません。"
+                              f"対応する拡張子: {' '.join(ALLOWED_SUFFIXES)}")
+    stem = Path(base).stem[: MAX_NAME_LENGTH - len(suffix)] or "upload"
+    return stem + suffix
+
+
+@dataclass(frozen=True)
+class StagedFile:
+    path: Path
+    sha256: str
+    size: int
+
+
+def stage(name: str, content: bytes, folder: Path | None = None) -> StagedFile:
+    """Write an upload into the staging folder under its safe name (a file of the same name is
+    replaced: a re-upload of a corrected file supersedes the rejected one)."""
+    folder = Path(folder or STAGING_DIR)
+    folder.mkdir(parents=True, exist_ok=True)
+    target = (folder / safe_name(name)).resolve()
+    if not target.is_relative_to(folder.resolve()):
+        raise UploadNameError(f"ファイル名「{name}」は使えません。")
+    target.write_bytes(content)
+    return StagedFile(target, hashlib.sha256(content).hexdigest(), len(content))
+
+
+def accept(staged: Path, folder: Path | None = None) -> Path:
+    """Move a validated file from staging into the uploads folder the rebuild reads."""
+    folder = Path(folder or UPLOAD_DIR)
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / safe_name(Path(staged).name)
+    Path(staged).replace(target)
+    return target
+
+
+def accepted(folder: Path | None = None) -> list[Path]:
+    """Files waiting in the uploads folder, by name."""
+    folder = Path(folder or UPLOAD_DIR)
+    return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")) if folder.is_dir() else []
+
+
+def remove(name: str, folder: Path | None = None) -> None:
+    """Delete one accepted upload (by its listed name; nothing outside the folder)."""
+    folder = Path(folder or UPLOAD_DIR)
+    target = (folder / safe_name(name)).resolve()
+    if target.is_relative_to(folder.resolve()):
+        target.unlink(missing_ok=True)
