@@ -504,11 +504,15 @@ def test_safe_upload_name_limits_length_and_keeps_the_suffix():
     assert name.endswith(".xlsx") and len(name.encode("utf-8")) <= safety.MAX_NAME_BYTES
 
 
+@pytest.fixture(scope="module")
+def upload_folder(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("uploads")
+
+
 @settings(max_examples=200, deadline=None)
 @given(name=st.text(min_size=0, max_size=80))
-def test_upload_path_always_stays_in_the_folder(name):
-    folder = Path(tempfile.gettempdir()) / "dx-upload-property"
-    folder.mkdir(exist_ok=True)
+def test_upload_path_always_stays_in_the_folder(name, upload_folder):
+    folder = upload_folder
     try:
         target = safety.upload_path(folder, name)
     except LoaderError as error:
