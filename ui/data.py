@@ -1,10 +1,12 @@
 """The database as the app sees it: one read-only DuckDB connection per database file version.
 
 The connection is kept per process and keyed by the file's path and modification time, so a
-rebuild that swaps in a new file (``os.replace``) is picked up on the next rerun. DuckDB shares one
-database instance per path within a process, so the connection to the replaced file is closed
-first: while it stays open, a new ``connect`` to the same path would keep serving the old, unlinked
-file. Each use takes a ``.cursor()``.
+rebuild that swaps in a new file (``os.replace``) is picked up on the next rerun. ``duckdb.connect``
+shares one database instance per path within a process (a new connect would keep serving the old,
+unlinked file while any connection to it is open), so each version is an in-memory connection that
+ATTACHes the file read-only: the new file opens fresh while cursors of other sessions finish their
+queries on the previous version, which is closed only when a third version arrives.
+Each use takes a ``.cursor()``.
 Query results are cached with ``st.cache_data`` keyed by the same version (``cached``); the few
 large national tables every page filters (the one-row-per-municipality summary, measures) are kept
 once per process with ``st.cache_resource`` (``shared``), so a rerun does not unpickle them.
@@ -50,26 +52,35 @@ def current_version() -> DatabaseVersion:
     return DatabaseVersion(path, mtime, fallback)
 
 
-_connections: dict[str, tuple[int, duckdb.DuckDBPyConnection]] = {}
+_connections: dict[tuple[str, int], duckdb.DuckDBPyConnection] = {}
 _connections_lock = threading.Lock()
+KEEP_OPEN_VERSIONS = 2
+
+
+def _open_version(path: str) -> duckdb.DuckDBPyConnection:
+    connection = duckdb.connect()
+    # ATTACH takes no bound parameters; the path is the app's own setting, quoted as a SQL literal
+    literal = "'" + path.replace("'", "''") + "'"
+    connection.execute(f"ATTACH {literal} AS store (READ_ONLY)")
+    return connection
 
 
 def _connection(path: str, mtime_ns: int) -> duckdb.DuckDBPyConnection:
     with _connections_lock:
-        held = _connections.get(path)
-        if held is not None and held[0] == mtime_ns:
-            return held[1]
-        if held is not None:
-            held[1].close()
-        connection = duckdb.connect(path, read_only=True)
-        _connections[path] = (mtime_ns, connection)
-        return connection
+        key = (path, mtime_ns)
+        if key not in _connections:
+            _connections[key] = _open_version(path)
+            for old_key in list(_connections)[:-KEEP_OPEN_VERSIONS]:
+                _connections.pop(old_key).close()
+        return _connections[key]
 
 
 def cursor() -> duckdb.DuckDBPyConnection:
     """A cursor on the current database file (a new file after a rebuild gets a new connection)."""
     version = current_version()
-    return _connection(version.path, version.mtime_ns).cursor()
+    handle = _connection(version.path, version.mtime_ns).cursor()
+    handle.execute("USE store")
+    return handle
 
 
 def db_key() -> str:
