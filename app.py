@@ -1,7 +1,8 @@
 """自治体DX進捗ダッシュボード: navigation, page config and the shared sidebar."""
 import streamlit as st
 
-from ui import chrome, filters
+import ui.preload  # noqa: F401  first: one fixed import order for all sessions (see the module)
+from ui import chrome, filters, meeting
 
 st.set_page_config(page_title="自治体DX進捗ダッシュボード", page_icon="📊", layout="wide",
                    initial_sidebar_state="expanded")
@@ -15,10 +16,19 @@ PAGES = [
     st.Page("pages/data.py", title="データ管理", icon=":material/database:", url_path="data"),
 ]
 
+if meeting.active():  # 会議モード (?mode=meeting): only the slides, no sidebar, filters or navigation
+    navigation = st.navigation([meeting.page()], position="hidden")
+    chrome.inject_css()
+    meeting.inject_css()
+    chrome.offline_geo()
+    navigation.run()
+    st.stop()
+
 navigation = st.navigation(PAGES, position="top")
 chrome.inject_css()
 filters.render()
 with st.sidebar:
+    meeting.sidebar_switch()
     st.divider()
     st.caption(chrome.source_line())
 chrome.demo_banner()

@@ -105,7 +105,7 @@ class Repeats:
 
     def __init__(self, quick: bool):
         self.warmup = 0 if quick else 1
-        self.ingest = 2 if quick else 5
+        self.ingest = 1 if quick else 5
         self.metrics = 3 if quick else 15
         self.reruns = 2 if quick else 5
         self.browser = 1 if quick else 3

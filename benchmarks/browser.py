@@ -101,9 +101,12 @@ class Server:
 
 
 def _drawn(page, timeout_ms: float) -> bool:
-    """Wait until the script run has finished, the map (if the page has one) shows its canvas, and
-    two animation frames have passed. Returns whether the page has a map."""
+    """Wait until the script run has finished, every element has loaded (no skeleton left), the map
+    (if the page has one) shows its canvas, and two animation frames have passed. Returns whether
+    the page has a map."""
     page.wait_for_selector(IDLE, timeout=timeout_ms)
+    # elements load their code lazily: a skeleton stands in until it has, the map's included
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stSkeleton\"]')", timeout=timeout_ms)
     has_map = page.locator(MAP_ELEMENT).count() > 0
     if has_map:
         page.wait_for_selector(MAP_CANVAS, state="visible", timeout=timeout_ms)
@@ -146,8 +149,9 @@ def page_urls(app: Path = ROOT / "app.py") -> list[str]:
 
 
 def _sessions(browser, server: Server, paths: list[str], timeout_ms: float) -> float:
-    """Open ``SESSIONS`` sessions at once (pages cycled), wait until every one has drawn; return the
-    server's peak RSS in MiB."""
+    """Open ``SESSIONS`` sessions at once (pages cycled) and wait until the server has finished every
+    session's script run (not for the browser to paint ten maps: the memory is the server's); return
+    the server's peak RSS in MiB."""
     contexts, pages = [], []
     try:
         for index in range(SESSIONS):
@@ -158,7 +162,7 @@ def _sessions(browser, server: Server, paths: list[str], timeout_ms: float) -> f
             page.goto(server.url + path, wait_until="commit", timeout=timeout_ms)
             pages.append(page)
         for page in pages:
-            _drawn(page, timeout_ms)
+            page.wait_for_selector(IDLE, timeout=timeout_ms)
         return server.peak_rss_mib()
     finally:
         for context in contexts:

@@ -152,7 +152,11 @@ def machine_summary() -> str:
         memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     except (ValueError, OSError, AttributeError):
         memory = float("nan")
-    return f"{platform.system()} {platform.machine()}, {cpus} CPUs, {memory:.0f} GiB RAM, Python {platform.python_version()}"
+    try:
+        load = f", load average {os.getloadavg()[0]:.1f} at the start"  # other work on the machine skews the timings
+    except OSError:
+        load = ""
+    return f"{platform.system()} {platform.machine()}, {cpus} CPUs, {memory:.0f} GiB RAM, Python {platform.python_version()}{load}"
 
 
 def _number(value: float | None, unit: str = "") -> str:

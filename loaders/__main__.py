@@ -88,7 +88,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--source", type=Path, action="append", required=True, help="取り込むフォルダまたはファイル（複数可）")
     p.add_argument("--db", default=str(store.DEFAULT_DB))
     p.add_argument("--as-of", help="基準日の上書き（YYYY-MM-DD）")
-    p.add_argument("--user", help="取込ログに記録する担当者名")
+    p.add_argument("--user", help="取込ログに記録する担当者名（省略時はOSのユーザー名）")
     p.set_defaults(func=_cmd_build)
 
     p = sub.add_parser("check", help="1ファイルを検証する（書き込みなし）")

@@ -1,8 +1,8 @@
 """Build the store: every recognised file under the source folders into a new DuckDB file.
 
 Steps: registry and catalogs → each file (sniffed by content) → finalise (population, bands,
-indicator as-of, catalog completeness) → mark complete → atomic swap. Any loader error stops
-the build and leaves the previous database byte-for-byte unchanged.
+indicator as-of, catalog completeness) → the national metrics kept in the store → mark complete →
+atomic swap. Any loader error stops the build and leaves the previous database byte-for-byte unchanged.
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ import pandas as pd
 from loaders import store
 from loaders.base import LoadContext, LoadResult, Loader
 from loaders.catalog import DATA_DIR, load_indicator_catalog, load_pop_bands, load_sources
-from loaders.errors import Issue, LoaderError, Report, UnknownFileError
+from loaders.errors import Issue, LoaderError, Report, UnknownFileError, shorten
 from loaders.registry import Registry, load_registry
 from loaders.textio import sniff_head
 
@@ -94,7 +94,7 @@ class BuildSummary:
         unresolved = self.report.unresolved
         out.append(f"対応付けできなかった市区町村名: {len(unresolved)} 件")
         for item in unresolved:
-            out.append(f"  {item['file']} {item.get('column', '')}: {item['name']}（{item['reason']}）")
+            out.append(f"  {item['file']} {shorten(item.get('column', ''))}: {shorten(item['name'])}（{item['reason']}）")
         warnings = self.report.warnings
         out.append(f"警告: {len(warnings)} 件")
         out.extend(f"  {w}" for w in warnings[:50])
@@ -223,6 +223,18 @@ def finalise(con: duckdb.DuckDBPyConnection, catalog: dict[str, dict]) -> None:
     )
 
 
+def precompute_metrics(con: duckdb.DuckDBPyConnection, report: Report) -> None:
+    """Keep the national metrics in the store (metrics.stored), so that pages and exports read them
+    instead of computing them. A failure here leaves the store as correct as without the step (the
+    metrics are then computed when shown), so it is reported as a warning, not a failed build."""
+    from metrics.summary import store_all_metrics  # metrics reads the store this module writes
+
+    try:
+        store_all_metrics(con)
+    except Exception as exc:  # noqa: BLE001 - any metric failure: report it, keep the build
+        report.warn(f"指標の事前計算に失敗しました（画面の表示時に計算します）: {shorten(str(exc))}")
+
+
 SyntheticStep = Callable[[duckdb.DuckDBPyConnection, LoadContext, Report], None]
 
 
@@ -281,6 +293,7 @@ def build(
         for step in synthetic_steps:
             step(con, ctx, summary.report)
         finalise(con, catalog)
+        precompute_metrics(con, summary.report)
         now = datetime.now()
         log = pd.DataFrame([
             {"file": Path(f["file"]).name, "sha256": f["sha256"], "loader": f["loader"], "rows": f["rows"],
@@ -311,7 +324,8 @@ def write_result(con: duckdb.DuckDBPyConnection, result: LoadResult) -> None:
         store.append(con, table, frame)
     if result.report.unresolved:
         store.append(con, "unresolved_names", pd.DataFrame([
-            {"file": u["file"], "row_no": u.get("row"), "column_ref": str(u.get("column", "")), "name": u["name"], "reason": u["reason"]}
+            {"file": u["file"], "row_no": u.get("row"), "column_ref": shorten(u.get("column", "")), "name": shorten(u["name"]),
+             "reason": u["reason"]}
             for u in result.report.unresolved
         ]))
 

@@ -6,8 +6,33 @@ given as an integer index (0-based), or a header text when given as a string.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
+
+# A hostile file may hold a 10 MB cell; a message quotes at most this much of any value, so the UI,
+# the CLI and the ingest log cannot be flooded.
+VALUE_PREVIEW_CHARS = 80
+MESSAGE_MAX_CHARS = 1000
+_LONG_QUOTE = re.compile(r"「([^「」]{%d,})」" % (VALUE_PREVIEW_CHARS + 1))
+_CUT_MARK = re.compile(r"…（以下省略、全[\d,]+文字）$")
+
+
+def shorten(text: object, limit: int = VALUE_PREVIEW_CHARS) -> str:
+    """The first ``limit`` characters of ``text`` and 「…（以下省略、全N文字）」 when it is longer."""
+    text = str(text)
+    if len(text) <= limit:
+        return text
+    mark = _CUT_MARK.search(text)
+    if mark and mark.start() <= limit:  # already shortened (an error re-raised as an Issue): keep its count
+        return text
+    return f"{text[:limit]}…（以下省略、全{len(text):,}文字）"
+
+
+def bounded_message(message: str) -> str:
+    """A message with every quoted value (「…」) cut to VALUE_PREVIEW_CHARS and the whole to MESSAGE_MAX_CHARS."""
+    message = _LONG_QUOTE.sub(lambda match: f"「{shorten(match.group(1))}」", str(message))
+    return shorten(message, MESSAGE_MAX_CHARS)
 
 
 def column_letter(index: int) -> str:
@@ -41,6 +66,11 @@ class Issue:
     row: int | None = None
     column: int | str | None = None
 
+    def __post_init__(self) -> None:
+        self.message = bounded_message(self.message)
+        if isinstance(self.column, str):
+            self.column = shorten(self.column)
+
     def __str__(self) -> str:
         place = describe_place(self.file, self.row, self.column)
         return f"{place}: {self.message}" if place else self.message
@@ -67,10 +97,10 @@ class LoaderError(Exception):
         column: int | str | None = None,
         issues: list[Issue] | None = None,
     ):
-        self.message = message
+        self.message = bounded_message(message)
         self.file = str(file) if file is not None else None
         self.row = row
-        self.column = column
+        self.column = shorten(column) if isinstance(column, str) else column
         self.issues = issues or []
         super().__init__(str(self))
 

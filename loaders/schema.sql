@@ -170,3 +170,11 @@ CREATE TABLE ingest_log (
     loaded_at TIMESTAMP NOT NULL,
     loaded_by VARCHAR
 );
+
+CREATE TABLE metric_results (             -- results computed at the end of the build (metrics/stored.py)
+    family      VARCHAR NOT NULL,         -- summary, assessment, … (the keys all_metrics returns); query:<name> (metrics.query.STORED_QUERIES)
+    position    INTEGER NOT NULL,         -- order of the family in all_metrics' result
+    fingerprint VARCHAR NOT NULL,         -- sha256 of the metrics code, definitions and library versions that computed it
+    rows        BIGINT NOT NULL,          -- rows of the frame
+    data        BLOB NOT NULL             -- the pandas DataFrame as an Arrow IPC stream (zstd) with pandas' metadata
+);

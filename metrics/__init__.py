@@ -78,7 +78,9 @@ all_metrics(con, flt=None, round_id=None, peer='pop_band', region_set=None, k=5)
     indicator_change, priority, similar, cases. ``summary`` is one row per municipality: code,
     pref_name, name, type, pop_band, population, region, composite, pillar scores,
     composite_n_missing, round_id, assessment, coverage, maturity, maturity_label, priority,
-    weak_stages, support, recommended, change, trend_label.
+    weak_stages, support, recommended, change, trend_label. The national call with the default
+    settings reads what the build stored (metrics.stored, table metric_results) when the running
+    code and definitions computed it; metrics.summary.compute_all_metrics always computes.
 workbook_bytes(con, flt=None, round_id=None)
     The .xlsx of all_metrics (one sheet per family plus 「説明」) for a download button.
 

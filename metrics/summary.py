@@ -18,7 +18,14 @@ from metrics.filters import Filter, select_municipalities
 from metrics.gaps import gaps
 from metrics.peers import similar_municipalities, similarity_features
 from metrics.priority import support_priority
-from metrics.query import shared_results
+from metrics.query import STORED_QUERIES, run, shared_results, stored_query
+from metrics.stored import read as read_stored
+from metrics.stored import write as write_stored
+
+
+# the keys of all_metrics' result, in order
+FAMILIES = ("summary", "assessment", "maturity", "composite", "indicators", "gaps", "assessment_change",
+            "indicator_change", "priority", "similar", "cases")
 
 
 def all_metrics(con: duckdb.DuckDBPyConnection, flt: Filter | None = None, round_id: str | None = None,
@@ -27,7 +34,21 @@ def all_metrics(con: duckdb.DuckDBPyConnection, flt: Filter | None = None, round
     summary, assessment, maturity, composite, indicators, gaps, assessment_change,
     indicator_change, priority, similar, cases. ``round_id`` picks the round for priority, cases
     and similarity (default: each municipality's newest); ``peer`` / ``region_set`` pick the
-    gap peer group. Each value is the DataFrame the function of the same family returns."""
+    gap peer group. Each value is the DataFrame the function of the same family returns.
+
+    The national call with the default settings reads the result the build stored
+    (``metrics.stored``) when it was computed by the same code and definitions."""
+    if flt is None and round_id is None and peer == "pop_band" and region_set is None and k == 5:
+        stored = read_stored(con, list(FAMILIES))
+        if stored is not None:
+            return stored
+    return compute_all_metrics(con, flt, round_id, peer, region_set, k)
+
+
+def compute_all_metrics(con: duckdb.DuckDBPyConnection, flt: Filter | None = None, round_id: str | None = None,
+                        peer: str = "pop_band", region_set: str | None = None, k: int = 5) -> dict[str, pd.DataFrame]:
+    """``all_metrics`` computed from the store's tables, not read from ``metric_results`` (only the
+    small reference queries of ``metrics.query.STORED_QUERIES`` may come from there)."""
     with shared_results(), _side_cursor(con) as side, ThreadPoolExecutor(max_workers=1) as pool:
         # Work that waits on nothing this thread computes runs on a cursor of its own in a second
         # thread: the gap table (the largest query), the indicator change, and then the similar
@@ -105,3 +126,11 @@ def municipality_summary(con: duckdb.DuckDBPyConnection, flt: Filter | None, res
     change = results["assessment_change"]
     change = change[change["level"] == "overall"][["code", "change", "trend_label"]]
     return frame.merge(change, on="code", how="left")
+
+
+def store_all_metrics(con: duckdb.DuckDBPyConnection) -> int:
+    """Compute the national ``all_metrics`` (default settings) and the reference queries every page
+    reads (``metrics.query.STORED_QUERIES``), and keep them in the store's ``metric_results`` for
+    ``all_metrics`` and ``metrics.query.run`` to read; the build's last step. Returns the bytes stored."""
+    queries = {stored_query(name): run(con, name, {}) for name in STORED_QUERIES}
+    return write_stored(con, {**compute_all_metrics(con), **queries})

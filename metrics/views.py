@@ -25,9 +25,10 @@ from metrics.change import assessment_change, default_rounds
 from metrics.composite import composite
 from metrics.crosstab import cross_table, measure_values
 from metrics.definitions import COMPOSITE, PILLARS, Questionnaire, load_questionnaire, load_support_menu
-from metrics.filters import select_municipalities
+from metrics.filters import Filter, select_municipalities
 from metrics.priority import NOT_ASSESSED, support_priority
 from metrics.query import run
+from metrics.stored import read as read_stored
 from metrics.summary import municipality_summary
 
 MISSING_LABEL = "データなし"
@@ -143,29 +144,18 @@ def measure_frame(con, measure_id: str, round_id: str | None = None, as_of: str 
     never 0), label (text for binary and category measures: 実施/未実施, 高/中/低, the answer;
     else NULL). ``round_id`` picks the assessment round (default: each municipality's newest),
     ``as_of`` the デジタル庁 snapshot, ``base_round``/``eval_round`` the rounds of ``change``."""
+    bundle = measure_bundle(measure_id)
+    if bundle == "composite":
+        return composite_measures(con, as_of)[measure_id]
+    if bundle == "assessment":
+        return assessment_measures(con, round_id)[measure_id]
     codes = select_municipalities(con)[["code"]]
     label = pd.Series(pd.NA, index=codes.index, dtype="string")
-    if measure_id == "composite" or measure_id.startswith("pillar:"):
-        pillar = COMPOSITE if measure_id == "composite" else measure_id.split(":", 1)[1]
-        scores = composite(con, None, as_of)
-        values = scores[scores["pillar"] == pillar].set_index("code")["score"]
-    elif measure_id in ("assessment", "maturity", "priority") or measure_id.startswith(("stage:", "field:")):
-        scores = _round_scores(con, round_id)
-        if measure_id == "maturity":
-            values = maturity(scores).set_index("code")["maturity"]
-        elif measure_id == "priority":
-            priority = support_priority(con, None, round_id, scores=scores)
-            priority = priority[priority["priority"] != NOT_ASSESSED].set_index("code")
-            values = priority["priority_order"].astype(float)
-            label = codes["code"].map(priority["priority"]).astype("string")
-        else:
-            level, key = ("overall", None) if measure_id == "assessment" else measure_id.split(":", 1)
-            rows = scores[scores["level"] == level]
-            if level == "stage":
-                rows = rows[rows["stage"] == int(key)]
-            elif level == "field":
-                rows = rows[rows["field"] == key]
-            values = rows.set_index("code")["score"]
+    if measure_id == "priority":
+        priority = support_priority(con, None, round_id, scores=_round_scores(con, round_id))
+        priority = priority[priority["priority"] != NOT_ASSESSED].set_index("code")
+        values = priority["priority_order"].astype(float)
+        label = codes["code"].map(priority["priority"]).astype("string")
     elif measure_id == "change":
         change = assessment_change(con, None, base_round, eval_round)
         values = change[change["level"] == "overall"].set_index("code")["change"]
@@ -173,6 +163,51 @@ def measure_frame(con, measure_id: str, round_id: str | None = None, as_of: str 
         frame = measure_values(con, measure_id, None, as_of).set_index("code")
         values = frame["value"]
         label = codes["code"].map(frame["label"]).astype("string")
+    return _measure_result(codes, values, label)
+
+
+def measure_bundle(measure_id: str) -> str | None:
+    """'composite' for the measures ``composite_measures`` gives (with ``as_of``), 'assessment' for
+    those of ``assessment_measures`` (with ``round_id``), None for the others."""
+    if measure_id == "composite" or measure_id.startswith("pillar:"):
+        return "composite"
+    if measure_id in ("assessment", "maturity") or measure_id.startswith(("stage:", "field:")):
+        return "assessment"
+    return None
+
+
+def composite_measures(con, as_of: str | None = None) -> dict[str, pd.DataFrame]:
+    """``measure_frame`` of 'composite' and of every 'pillar:<柱>' from one computation of the
+    composite (a page that switches between them computes it once per snapshot)."""
+    codes = select_municipalities(con)[["code"]]
+    scores = composite(con, None, as_of)
+    return {
+        "composite" if pillar == COMPOSITE else f"pillar:{pillar}":
+            _measure_result(codes, scores[scores["pillar"] == pillar].set_index("code")["score"])
+        for pillar in (COMPOSITE, *PILLARS)
+    }
+
+
+def assessment_measures(con, round_id: str | None = None) -> dict[str, pd.DataFrame]:
+    """``measure_frame`` of 'assessment', 'maturity', every 'stage:<n>' and every 'field:<分野>'
+    of the questionnaire from one computation of the round's scores."""
+    codes = select_municipalities(con)[["code"]]
+    questionnaire = load_questionnaire()
+    scores = _round_scores(con, round_id)
+    frames = {"assessment": _measure_result(codes, scores[scores["level"] == "overall"].set_index("code")["score"]),
+              "maturity": _measure_result(codes, maturity(scores).set_index("code")["maturity"])}
+    stages = scores[scores["level"] == "stage"]
+    for stage in sorted(questionnaire.stages):
+        frames[f"stage:{stage}"] = _measure_result(codes, stages[stages["stage"] == stage].set_index("code")["score"])
+    fields = scores[scores["level"] == "field"]
+    for field in questionnaire.fields:
+        frames[f"field:{field}"] = _measure_result(codes, fields[fields["field"] == field].set_index("code")["score"])
+    return frames
+
+
+def _measure_result(codes: pd.DataFrame, values: pd.Series, label: pd.Series | None = None) -> pd.DataFrame:
+    if label is None:
+        label = pd.Series(pd.NA, index=codes.index, dtype="string")
     label = label.where(label.str.strip() != "")  # a blank answer is missing, not a category
     result = codes.assign(value=codes["code"].map(values).astype(float), label=label.to_numpy())
     return result.reset_index(drop=True)
@@ -190,13 +225,18 @@ def national_summary(con, round_id: str | None = None, as_of: str | None = None)
     families it needs only: composite as of ``as_of``, assessment, maturity and priority of
     ``round_id`` (default: each municipality's newest round) and the change between the default
     rounds. Extra columns: pref_code, kana, pop_band_order, lat, lng, n_weak, priority_order."""
-    scores = assessment_scores(con)
+    # the families that depend on neither argument, as the build stored them for the whole country
+    stored = read_stored(con, ["assessment", "maturity", "gaps", "assessment_change"])
+    if stored is None:
+        scores = assessment_scores(con)
+        stored = {"assessment": scores, "maturity": maturity(scores), "gaps": None,
+                  "assessment_change": assessment_change(con, scores=scores)}
     results = {
-        "assessment": scores,
-        "maturity": maturity(scores),
+        "assessment": stored["assessment"],
+        "maturity": stored["maturity"],
         "composite": composite(con, None, as_of),
-        "priority": support_priority(con, None, round_id, scores=scores),
-        "assessment_change": assessment_change(con, scores=scores),
+        "priority": support_priority(con, None, round_id, scores=stored["assessment"], indicator_gaps=stored["gaps"]),
+        "assessment_change": stored["assessment_change"],
     }
     summary = municipality_summary(con, None, results, round_id).drop(columns="region")
     extra = select_municipalities(con)[["code", "pref_code", "kana", "pop_band_order", "lat", "lng"]]
@@ -300,12 +340,18 @@ def category_order(values: pd.DataFrame) -> list[str]:
 def measure_ranking(con, measure_id: str, round_id: str | None = None, as_of: str | None = None) -> pd.DataFrame:
     """``prefecture_ranking`` of one measure over all municipalities (see ``measure_frame`` for the
     arguments); empty for category measures, which have no order to rank by."""
-    options = measure_options(con).set_index("measure_id")
-    kind, polarity = options.loc[measure_id, "kind"], options.loc[measure_id, "polarity"]
+    option = measure_options(con).set_index("measure_id").loc[measure_id]
+    kind, polarity = option["kind"], option["polarity"]
+    values = pd.DataFrame(columns=["code", "value"]) if kind == "category" else measure_frame(con, measure_id, round_id, as_of)
+    return ranking_of(values, select_municipalities(con), kind, polarity)
+
+
+def ranking_of(values: pd.DataFrame, municipalities: pd.DataFrame, kind: str, polarity: str) -> pd.DataFrame:
+    """``measure_ranking`` from a ``measure_frame`` result and ``select_municipalities`` (code,
+    pref_code, pref_name), for a page that has both already."""
     if kind == "category":
         return prefecture_ranking(pd.DataFrame(columns=["code", "pref_code", "pref_name", "value"]), kind, polarity)
-    values = measure_frame(con, measure_id, round_id, as_of).merge(
-        select_municipalities(con)[["code", "pref_code", "pref_name"]], on="code")
+    values = values.merge(municipalities[["code", "pref_code", "pref_name"]], on="code")
     return prefecture_ranking(values, kind, polarity)
 
 
@@ -430,6 +476,13 @@ def group_field_scores(scores: pd.DataFrame, codes, round_id: str | None) -> pd.
     return rows.groupby("field")["score"].median()
 
 
+def group_field_medians(con, codes: tuple[str, ...], round_id: str | None) -> pd.Series:
+    """``group_field_scores`` of ``codes`` with the scores of those municipalities only (for the
+    radar's peer line: the whole country's scores of every round are not needed for it)."""
+    scores = assessment_scores(con, Filter(codes=tuple(codes)), round_ids=[round_id] if round_id else None)
+    return group_field_scores(scores, codes, round_id)
+
+
 def score_history(scores: pd.DataFrame, code: str, round_order: list[str]) -> pd.DataFrame:
     """One municipality's overall and stage scores across rounds, oldest first: series (総合 /
     STEP0 …), round_id, score."""
@@ -447,38 +500,27 @@ def build_info(con) -> dict[str, str]:
     return dict(run(con, "view_build_info", {}).itertuples(index=False, name=None))
 
 
-def sources_overview(con) -> pd.DataFrame:
-    """Every source with licence, credit, as-of and what was loaded from it: source, title,
-    publisher, licence, credit, url, as_of, as_of_note, rows, newest_as_of, first_as_of, synthetic,
-    loaded (loaded sources first)."""
-    return run(con, "view_sources", {})
+def _store_view(name: str, query: str, doc: str):
+    """A read-only view of the store: ``name(con)`` runs metrics/sql/``query``.sql without parameters."""
+    def view(con) -> pd.DataFrame:
+        return run(con, query, {})
+
+    view.__name__ = view.__qualname__ = name  # ui.data keys its caches by the qualified name
+    view.__doc__ = doc
+    return view
 
 
-def ingest_log(con) -> pd.DataFrame:
-    """The ingest log, newest first: loaded_at, file, loader, rows, status, message, loaded_by, sha256."""
-    return run(con, "view_ingest_log", {})
-
-
-def unresolved_names(con) -> pd.DataFrame:
-    """Names that matched no municipality: file, row_no, column_ref, name, reason."""
-    return run(con, "view_unresolved_names", {})
-
-
-def prefectures(con) -> pd.DataFrame:
-    """pref_code, code, name, municipalities — for the prefecture filter."""
-    return run(con, "view_prefectures", {})
-
-
-def region_set_prefectures(con) -> pd.DataFrame:
-    """region_set, pref_code, municipalities: the prefectures each region set covers."""
-    return run(con, "view_region_set_prefectures", {})
-
-
-def snapshots(con) -> pd.DataFrame:
-    """As-of dates of the デジタル庁 municipal values, oldest first: as_of, municipalities, synthetic."""
-    return run(con, "view_snapshots", {})
-
-
-def table_counts(con) -> pd.DataFrame:
-    """Row counts of the main tables: item (Japanese), rows."""
-    return run(con, "view_table_counts", {})
+sources_overview = _store_view("sources_overview", "view_sources", """Every source with licence, credit, as-of and
+    what was loaded from it: source, title, publisher, licence, credit, url, as_of, as_of_note, rows, newest_as_of,
+    first_as_of, synthetic, loaded (loaded sources first).""")
+ingest_log = _store_view("ingest_log", "view_ingest_log", """The ingest log, newest first: loaded_at, file, loader,
+    rows, status, message, loaded_by, sha256.""")
+unresolved_names = _store_view("unresolved_names", "view_unresolved_names",
+                               "Names that matched no municipality: file, row_no, column_ref, name, reason.")
+prefectures = _store_view("prefectures", "view_prefectures",
+                          "pref_code, code, name, municipalities — for the prefecture filter.")
+region_set_prefectures = _store_view("region_set_prefectures", "view_region_set_prefectures",
+                                     "region_set, pref_code, municipalities: the prefectures each region set covers.")
+snapshots = _store_view("snapshots", "view_snapshots", """As-of dates of the デジタル庁 municipal values, oldest
+    first: as_of, municipalities, synthetic.""")
+table_counts = _store_view("table_counts", "view_table_counts", "Row counts of the main tables: item (Japanese), rows.")

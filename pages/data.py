@@ -1,6 +1,8 @@
 """データ管理: upload a file and read its validation report before it is taken in; rebuild the
-database (atomic swap, the previous file kept); fetch the official files; sources with licence and
-as-of date; the ingest log and unresolved names; the survey template; all numbers as Excel."""
+database (atomic swap, the previous file kept); fetch the official files; roll back to a kept
+version; sources with licence and as-of date; the ingest log (who loaded which file when) and
+unresolved names; the survey template; all numbers as Excel. Every action that changes data on the
+server needs an administrator when the deployment names one (ui.auth, docs/ADMIN.md)."""
 import tempfile
 from datetime import date
 from pathlib import Path
@@ -12,15 +14,16 @@ from loaders import store
 from loaders.boundaries import missing_boundaries
 from loaders.build import BuildError, build, check_file
 from loaders.demo import real_data_folders
-from loaders.errors import LoaderError
+from loaders.errors import LoaderError, shorten
 from loaders.fetch import CACHE_DIR, fetch, planned_downloads
 from metrics import views
 from metrics.export import workbook_bytes
-from ui import chrome, data, export, filters, uploads
+from ui import auth, chrome, data, export, filters, uploads
 
 selection = filters.current()
 chrome.page_header("データ管理", "取り込み・検証・再構築と、出典・ライセンス・取込ログ。")
 info = chrome.build_info()
+access = auth.admin_gate()
 
 # ---- what is shown now
 st.subheader("表示中のデータベース")
@@ -42,8 +45,16 @@ st.subheader("ファイルの取り込み")
 st.caption("CSV・Excel・GeoJSON・TopoJSON・zip（国土数値情報のShapefile）を受け付けます。ファイルの種類は名前ではなく内容で判別し、"
            "取り込む前に検証結果を表示します。問題のないファイルだけを「取り込み対象に追加」でき、"
            "「データベースを再構築」を押すまで、表示中のデータは変わりません。")
+upload_cap = st.get_option("server.maxUploadSize")
+if access.allowed:
+    st.caption(f"1ファイル {upload_cap:,} MB まで（.streamlit/config.toml の server.maxUploadSize）。これより大きいファイルは"
+               "受け付けられないため、サーバー上で `python -m loaders build --source フォルダ` で取り込んでください。")
+else:
+    st.info("ファイルの取り込み・公式データの取得・再構築・切り戻しは管理者だけが行えます。上の「管理者ログイン」からログインしてください。",
+            icon=":material/lock:")
+# the uploader itself writes nothing, but each file it receives is staged on disk below, so viewers get none
 files = st.file_uploader("ファイルを選ぶ（複数可）", type=[s.lstrip(".") for s in uploads.ALLOWED_SUFFIXES],
-                         accept_multiple_files=True, key="dm_upload")
+                         accept_multiple_files=True, key="dm_upload") if access.allowed else None
 checked = st.session_state.setdefault("dm_checked", {})
 for upload in files or []:
     try:
@@ -58,7 +69,8 @@ for upload in files or []:
             "loader": loader.title if loader else None,
             "tables": {name: (len(frame), frame.head(10)) for name, frame in (result.tables if result else {}).items()},
             "issues": pd.DataFrame([i.as_dict() for i in issues], columns=["level", "file", "row", "column", "message"]),
-            "unresolved": pd.DataFrame(result.report.unresolved if result else []),
+            # a hostile file's 10 MB "name" must not reach the browser whole
+            "unresolved": pd.DataFrame([{**u, "name": shorten(u["name"])} for u in (result.report.unresolved if result else [])]),
             "ok": result is not None and not any(i.level == "error" for i in issues),
         }
     report = checked[staged.sha256]
@@ -87,17 +99,19 @@ waiting = uploads.accepted()
 sources = real_data_folders() + ([uploads.UPLOAD_DIR] if waiting else [])
 st.markdown("**再構築で読み込むもの**")
 st.markdown("\n".join(f"- `{folder}`" for folder in sources) or "- （公開データのフォルダが見つかりません）")
-if waiting:
-    for path in waiting:
-        cols = st.columns([6, 1])
-        cols[0].caption(f"{path.name}（{path.stat().st_size:,} バイト）")
+for path in waiting:
+    cols = st.columns([6, 1])
+    cols[0].caption(f"{path.name}（{path.stat().st_size:,} バイト）")
+    if access.allowed:
         cols[1].button("削除", key=f"dm_remove_{path.name}", on_click=uploads.remove, args=(path.name,))
 target = store.DEFAULT_DB if data.is_demo_fallback() else data.database_path()
-if st.button("データベースを再構築", type="primary", icon=":material/autorenew:", key="dm_rebuild",
-             help=f"{target.name} を作り直し、完成してから入れ替えます。失敗したときは今のデータベースがそのまま残ります。"):
+if access.allowed and st.button(
+        "データベースを再構築", type="primary", icon=":material/autorenew:", key="dm_rebuild",
+        help=f"{target.name} を作り直し、完成してから入れ替えます。失敗したときは今のデータベースがそのまま残ります。"):
     with st.status("再構築しています…", expanded=True) as status:
         try:
-            summary = build(sources, target, on_file=lambda p: status.write(f"読み込み中: {Path(p).name}"))
+            summary = build(sources, target, loaded_by=access.identity,
+                            on_file=lambda p: status.write(f"読み込み中: {Path(p).name}"))
         except BuildError as exc:
             status.update(label="再構築できませんでした（データベースは元のまま）", state="error")
             st.error(str(exc))
@@ -106,10 +120,28 @@ if st.button("データベースを再構築", type="primary", icon=":material/a
             st.code("\n".join(summary.lines()), language=None)
             data.refresh()
 
+versions = store.list_versions(target)
+with st.expander(f"以前の版に戻す（保存されている版: {len(versions)}）"):
+    st.caption("再構築の前のデータベースは最新の数版が残ります。戻すと、今のデータベースも版として残ります。")
+    if not versions:
+        st.write("保存されている以前の版はありません。")
+    elif access.allowed:
+        chosen = st.selectbox("戻す版", versions, format_func=lambda v: v.name, key="dm_version")
+        if st.button("この版に戻す", key="dm_rollback", icon=":material/history:"):
+            try:
+                store.rollback(target, chosen)
+            except LoaderError as exc:
+                st.error(f"戻せませんでした（データベースは元のまま）: {exc}")
+            else:
+                data.refresh()
+                st.success(f"{chosen.name} の内容に戻しました。")
+    else:
+        st.markdown("\n".join(f"- `{v.name}`" for v in versions))
+
 with st.expander("公式データの取得（インターネット接続が必要）"):
     plan = pd.DataFrame([{"出典": d.source_id, "ファイル": d.relative_path, "URL": d.url} for d in planned_downloads()])
     st.dataframe(plan, hide_index=True)
-    if st.button("公式サイトから取得", key="dm_fetch", icon=":material/cloud_download:"):
+    if access.allowed and st.button("公式サイトから取得", key="dm_fetch", icon=":material/cloud_download:"):
         with st.spinner("ダウンロードしています…"):
             try:
                 manifest = fetch(CACHE_DIR, progress=None)
@@ -129,10 +161,11 @@ st.dataframe(overview[["title", "publisher", "licence", "credit", "newest_as_of"
 log_col, unresolved_col = st.columns(2, gap="medium")
 with log_col:
     st.subheader("取込ログ")
+    st.caption("いつ・誰が・どのファイル（SHA-256）を取り込んだか。")
     log = data.cached(views.ingest_log)()
-    st.dataframe(log.drop(columns=["sha256"]).rename(columns={
+    st.dataframe(log.rename(columns={
         "loaded_at": "日時", "file": "ファイル", "loader": "種類", "rows": "行数", "status": "結果", "message": "メッセージ",
-        "loaded_by": "担当"}), hide_index=True, height=320)
+        "loaded_by": "担当", "sha256": "SHA-256"}), hide_index=True, height=320)
 with unresolved_col:
     st.subheader("対応付けできなかった名前")
     unresolved = data.cached(views.unresolved_names)()

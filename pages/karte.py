@@ -4,6 +4,7 @@ priority with reasons, recommended support and reference cases. Printable (Ctrl+
 import pandas as pd
 import streamlit as st
 
+from exports.karte import build_karte
 from metrics import views
 from metrics.assessment import assessment_scores, maturity, rounds, score_matrix
 from metrics.cases import recommend_cases
@@ -21,11 +22,15 @@ chosen = data.cached(select_municipalities)(selection.flt)
 in_selection = set(chosen["code"])
 order = list(chosen["code"]) + [c for c in directory["code"] if c not in in_selection]
 entries = directory.set_index("code")
-search_labels = {c: f"{entries.at[c, 'name']}（{entries.at[c, 'pref_name']}）　{entries.at[c, 'kana'] or ''}　{c}" for c in order}
+# built column-wise: 1,741 labels cell by cell cost a noticeable part of every rerun
+search_labels = dict(zip(entries.index, entries["name"] + "（" + entries["pref_name"] + "）　" + entries["kana"].fillna("")
+                         + "　" + entries.index))
 
 chrome.page_header("市町村カルテ", "1団体の現状・弱み・支援をまとめた1枚です。ブラウザの印刷（Ctrl+P）で操作部品を除いて印刷できます。")
 code = st.selectbox("団体を選ぶ（名前・よみがな・団体コードで検索）", order, format_func=search_labels.get, key="ka_code",
                     bind="query-params")
+chrome.built_download("カルテ（PPTX・A4横1枚）", lambda path: build_karte(data.cursor(), code, path), f"karte_{code}.pptx",
+                      "ka_pptx", help="この団体のカルテを印刷用の1枚（PowerPoint、A4横）にします。")
 row = entries.loc[code]
 national = filters.summary()
 summary = national.set_index("code").loc[code]
@@ -82,8 +87,7 @@ if len(sheet):
         if other:
             earlier = scores[(scores["round_id"] == other[0]) & (scores["level"] == "field")].set_index("field")["score"]
             series[style.short_round_label(round_labels[other[0]])] = earlier
-        national_scores = data.shared(assessment_scores)()
-        series[f"同規模（{row['pop_band']}）の中央値"] = views.group_field_scores(national_scores, band_codes, selection.round_id)
+        series[f"同規模（{row['pop_band']}）の中央値"] = data.cached(views.group_field_medians)(tuple(band_codes), selection.round_id)
         st.plotly_chart(charts.radar(series, fields), key="ka_radar")
     with table_col:
         st.subheader("段階 × 分野の得点")

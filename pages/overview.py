@@ -3,7 +3,9 @@ distribution and the prefecture ranking."""
 import pandas as pd
 import streamlit as st
 
-from metrics import views
+from exports.pptx_deck import build_deck
+from exports.views import load_deck
+from metrics import commentary, views
 from metrics.crosstab import pop_band_order
 from metrics.filters import select_municipalities
 from ui import charts, chrome, data, export, filters, maps, style
@@ -52,6 +54,8 @@ with left:
     picked = maps.show(frame, measure, geometry, key="ov_map",
                        national=selection.flt.pref_code is None and selection.flt.region_set is None, category_order=order)
     st.caption("市区町村をクリックすると右に詳細を表示します。境界のない島しょ部の団体は点で示しています。")
+    chrome.commentary(data.cached(commentary.measure_commentary)(measure["measure_id"], selection.flt.pref_code,
+                                                                *filters.measure_arguments(measure)))
 with right:
     if picked and picked in set(chosen["code"]):
         row = summary[summary["code"] == picked].iloc[0]
@@ -95,11 +99,14 @@ with dist_col:
     st.subheader("分布")
     chosen_values = values[values["code"].isin(chosen["code"])]
     if measure["kind"] in ("binary", "category"):
-        st.plotly_chart(charts.distribution(chosen_values, measure, category_shares=views.category_shares(chosen_values, order)),
-                        key="ov_distribution")
+        distribution = charts.distribution(chosen_values, measure, category_shares=views.category_shares(chosen_values, order))
+        st.plotly_chart(distribution, key="ov_distribution")
     else:
         reference, _ = views.summary_statistic(values["value"], "number")
-        st.plotly_chart(charts.distribution(chosen_values, measure, reference), key="ov_distribution")
+        distribution = charts.distribution(chosen_values, measure, reference)
+        st.plotly_chart(distribution, key="ov_distribution")
+    chrome.png_download(distribution, f"分布：{measure['title']}", f"distribution_{measure['measure_id']}", "ov_distribution_png",
+                        selection.scope, chrome.measure_source(measure))
     if measure["kind"] != "category":
         st.subheader("人口規模別")
         bands = data.cached(pop_band_order)()
@@ -112,19 +119,35 @@ with dist_col:
                                                              for v in by_band["value"]],
             f"{statistic}（全国）": [style.format_statistic(v, statistic, measure["kind"], measure["unit"]) for v in by_band["national"]]})
         st.dataframe(shown, hide_index=True)
+        chrome.commentary(data.cached(commentary.crosstab_commentary)(measure["measure_id"], selection.flt.pref_code,
+                                                                     *filters.measure_arguments(measure)))
 with rank_col:
     st.subheader("都道府県の順位")
-    ranking = data.cached(views.measure_ranking)(measure["measure_id"], *filters.measure_arguments(measure))
+    ranking = filters.measure_ranking(measure)
     if ranking.empty:
         st.info("区分の指標には順位がありません。分布と地図をご覧ください。")
     else:
         national_value, _ = views.summary_statistic(values["value"], measure["kind"])
-        st.plotly_chart(charts.prefecture_ranking(ranking, measure, selection.flt.pref_code, national_value), key="ov_ranking")
+        ranking_chart = charts.prefecture_ranking(ranking, measure, selection.flt.pref_code, national_value)
+        st.plotly_chart(ranking_chart, key="ov_ranking")
         statistic = ranking["statistic"].iloc[0]
         st.caption(f"都道府県内の市区町村の{statistic}（データのある団体のみ）。"
                    + ("" if measure["polarity"] != "lower_is_better" else "値が小さいほど上位です。"))
+        chrome.commentary(data.cached(commentary.ranking_commentary)(measure["measure_id"], selection.flt.pref_code,
+                                                                    *filters.measure_arguments(measure)))
+        chrome.png_download(ranking_chart, f"都道府県の順位：{measure['title']}", f"ranking_{measure['measure_id']}",
+                            "ov_ranking_png", f"都道府県別の{statistic}", chrome.measure_source(measure))
 
 if st.toggle("エクスポート用の地図（plotly）を表示", key="ov_export",
              help="会議資料に貼り付ける静止画向けの地図です（右上のカメラのアイコンでPNG保存）。"):
-    st.plotly_chart(maps.export_figure(frame, measure, geometry, f"{measure['title']}（{selection.scope}）", order),
-                    key="ov_export_map")
+    chrome.offline_geo()
+    export_map = maps.export_figure(frame, measure, geometry, f"{measure['title']}（{selection.scope}）", order)
+    st.plotly_chart(export_map, key="ov_export_map")
+    chrome.png_download(export_map, f"地図：{measure['title']}", f"map_{measure['measure_id']}", "ov_map_png",
+                        selection.scope, chrome.measure_source(measure))
+
+chrome.built_download(
+    "会議資料（PPTX）", lambda path: build_deck(data.cursor(), load_deck(), selection.pref_name, path),
+    f"会議資料_{selection.pref_name or '全国'}.pptx", "ov_deck",
+    help="data/decks/committee.yaml のビュー（地図・順位・分布・クロス集計・支援優先度・進捗など）を"
+         "この都道府県（未選択なら全国）のスライドにします。作成に十数秒かかります。")

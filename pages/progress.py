@@ -4,7 +4,7 @@ chart, the maturity transition matrix per field, and the lists of who improved a
 import pandas as pd
 import streamlit as st
 
-from metrics import views
+from metrics import commentary, views
 from metrics.assessment import rounds
 from metrics.change import TRENDS, assessment_change, composite_change, default_rounds
 from metrics.definitions import load_priority_rules, load_questionnaire
@@ -99,7 +99,12 @@ with slope_col:
         ordered = comparable.sort_values("change")
         shown = pd.concat([ordered.tail(6), ordered.head(6)]).drop_duplicates("code")
         st.caption("改善の大きい6団体と、後退（または改善の小さい）6団体")
-    st.plotly_chart(charts.slope(shown.sort_values("eval_score", ascending=False), base_label, eval_label), key="pr_slope")
+    slope = charts.slope(shown.sort_values("eval_score", ascending=False), base_label, eval_label)
+    st.plotly_chart(slope, key="pr_slope")
+    chrome.png_download(slope, f"当初 → 評価：{parts[part]}", f"slope_{base_round}_{eval_round}", "pr_slope_png",
+                        f"{selection.scope}・{base_label} → {eval_label}", f"出典：{change_measure['credit']}")
+if part == "overall":  # the sentences are about the overall score
+    chrome.commentary(data.cached(commentary.progress_commentary)(selection.flt.pref_code, base_round, eval_round))
 
 # ---- maturity movement
 st.subheader("成熟度レベルの移動")
@@ -108,7 +113,11 @@ fields = ["全体", *questionnaire.fields]
 field = st.segmented_control("分野", fields, default="全体", key="pr_field", required=True)
 matrix = views.maturity_transition(levels, base_round, eval_round, field, codes=chosen["code"].tolist())
 left, right = st.columns([3, 2], gap="medium")
-left.plotly_chart(charts.transition(matrix, base_label, eval_label), key="pr_transition")
+transition = charts.transition(matrix, base_label, eval_label)
+left.plotly_chart(transition, key="pr_transition")
+with left:
+    chrome.png_download(transition, f"成熟度レベルの移動（{field}）", f"transition_{base_round}_{eval_round}", "pr_transition_png",
+                        f"{selection.scope}・{base_label} → {eval_label}", f"出典：{change_measure['credit']}")
 body = matrix.drop(index="計", columns="計", errors="ignore")
 up = sum(body.iat[i, j] for i in range(min(5, len(body))) for j in range(min(5, body.shape[1])) if j > i)
 down = sum(body.iat[i, j] for i in range(min(5, len(body))) for j in range(min(5, body.shape[1])) if j < i)

@@ -3,7 +3,7 @@ each menu item is for, and a field-visit plan grouped by region — downloadable
 import pandas as pd
 import streamlit as st
 
-from metrics import views
+from metrics import commentary, views
 from metrics.definitions import load_support_menu
 from metrics.filters import Filter, select_municipalities
 from metrics.priority import NOT_ASSESSED, support_priority
@@ -62,8 +62,14 @@ menu_col, region_col = st.columns(2, gap="medium")
 with menu_col:
     st.subheader("支援メニューごとの対象団体数")
     item_counts = views.support_counts(priority)
-    st.plotly_chart(charts.support_items(item_counts), key="sp_items")
+    items_chart = charts.support_items(item_counts)
+    st.plotly_chart(items_chart, key="sp_items")
     st.caption("推奨する支援に挙がった団体の数（1団体が複数のメニューに数えられます）。メニューは data/support_menu.yaml。")
+    # the counts of the page's own selection (region, band and type filters included), not the whole prefecture
+    chrome.commentary(commentary.priority_commentary(data.cursor(), selection.flt.pref_code, selection.round_id, priority))
+    chrome.png_download(items_chart, "支援メニューごとの対象団体数", "support_items", "sp_items_png",
+                        selection.scope + (f"・{selection.round_label}" if selection.round_label else ""),
+                        "出典：都道府県のアセスメント調査、支援メニュー data/support_menu.yaml")
 
 # ---- the visit plan
 region_set = selection.flt.region_set

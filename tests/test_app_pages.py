@@ -25,27 +25,6 @@ PAGES = {
 DEMO_LABEL = "デモ用の架空データ"
 
 
-@pytest.fixture()
-def server_navigation(monkeypatch):
-    """Run app.py on every AppTest run, as the server does after its first request.
-
-    AppTest resets ``PagesManager.uses_pages_directory`` before each run, and because a pages/
-    folder sits beside app.py Streamlit then runs a selected page on its own (its older multipage
-    mode). ui.filters.current() recovers by rerunning through app.py — which is what a fresh
-    server's first deep link needs (tested by the smoke tests) — but a button press would be
-    spent on the first of those two runs. The server sets the flag once; so does this fixture.
-    """
-    from streamlit.runtime.pages_manager import PagesManager
-
-    original = PagesManager.__init__
-
-    def init(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
-
-
 def open_app(monkeypatch, db: Path, page: str = "pages/overview.py", **query) -> AppTest:
     """A fresh session that opens ``page`` with ``query`` in the URL (as a pasted link would)."""
     monkeypatch.setenv("DX_DB", str(db))
@@ -106,6 +85,17 @@ def test_every_page_renders(which, page, request, monkeypatch):
         assert len(at.get("download_button")) >= 2
     elif page == "pages/data.py":
         assert {"表示中のデータベース", "ファイルの取り込み", "出典・ライセンス・基準日", "取込ログ"} <= {s.value for s in at.subheader}
+
+
+@pytest.mark.parametrize("which", ["demo", "real"])
+def test_meeting_page_renders(which, request, monkeypatch):
+    """会議モード (pages/meeting.py, tests/test_meeting.py): a slide without the dashboard's sidebar."""
+    db = request.getfixturevalue(f"{which}_db")
+    at = open_app(monkeypatch, db, "pages/meeting.py", mode="meeting", pref="兵庫県")
+    assert not at.exception, [e.message for e in at.exception]
+    assert len(at.title) == 1 and len(at.get("plotly_chart")) == 1
+    assert len(at.sidebar) == 0
+    assert any(m.value == DEMO_LABEL for m in at.markdown) == (which == "demo")
 
 
 def test_url_reproduces_the_filtered_view(real_db, monkeypatch):

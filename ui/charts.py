@@ -276,3 +276,62 @@ def grouped_bars(frame: pd.DataFrame, label: str, columns: list[str], y_title: s
                              hovertemplate="%{x}: %{y:.1f}<extra>" + column + "</extra>"))
     fig.update_yaxes(title_text=y_title, range=[0, 100])
     return _layout(fig, height=400, barmode="group", legend={"orientation": "h", "y": -0.18})
+
+
+def municipality_ranking(frame: pd.DataFrame, measure: pd.Series, reference: float | None = None,
+                         reference_name: str = "全国の中央値") -> go.Figure:
+    """Horizontal bars of the municipalities of a selection, best at the top (``frame``: name,
+    value, already ordered and without missing values), each bar labelled with its value, the
+    national reference as a dashed line."""
+    kind, unit = measure["kind"], measure["unit"]
+    fig = go.Figure(go.Bar(
+        y=frame["name"], x=frame["value"], orientation="h", marker_color=style.OKABE_ITO[0],
+        text=[style.format_value(v, kind, unit) for v in frame["value"]], textposition="outside", cliponaxis=False,
+        hovertemplate="%{y}: %{text}<extra></extra>"))
+    if reference is not None and not pd.isna(reference):
+        fig.add_vline(x=reference, line_dash="dash", line_color="#374151",
+                      annotation_text=f"{reference_name} {style.format_value(reference, kind, unit)}",
+                      annotation_position="bottom right", annotation_bgcolor="rgba(255,255,255,0.85)")
+    fig.update_yaxes(autorange="reversed", dtick=1)
+    fig.update_xaxes(title_text=f"{measure['short_title']}（{style.unit_label(kind, unit) or '値'}）", side="top")
+    return _layout(fig, height=max(300, 22 * len(frame) + 110), bargap=0.25)
+
+
+# Sizes per display: 「projector」 is read from the back of a meeting room (≥ 24 px body, ≥ 32 px
+# titles), 「print」 is a paper or slide at its printed size.
+THEMES = {
+    "screen": {"body": 13, "title": 18, "marker": 1.0, "line": 1.0},
+    "print": {"body": 16, "title": 22, "marker": 1.2, "line": 1.3},
+    "projector": {"body": 24, "title": 32, "marker": 1.8, "line": 2.0},
+}
+
+
+def themed(fig: go.Figure, theme: str = "screen") -> go.Figure:
+    """``fig`` with the fonts, markers and lines of a display theme (see THEMES); the builders'
+    own sizes are the 「screen」 theme, so that theme changes nothing."""
+    if theme not in THEMES:
+        raise ValueError(f"theme must be one of {', '.join(THEMES)}, got {theme!r}")
+    if theme == "screen":
+        return fig
+    sizes = THEMES[theme]
+    body = sizes["body"]
+    fig.update_layout(font={"size": body}, title_font={"size": sizes["title"]}, legend_font={"size": body},
+                      hoverlabel_font={"size": body})
+    fig.update_xaxes(tickfont={"size": body}, title_font={"size": body})
+    fig.update_yaxes(tickfont={"size": body}, title_font={"size": body})
+    fig.update_polars(angularaxis_tickfont={"size": body}, radialaxis_tickfont={"size": body - 4})
+    for annotation in fig.layout.annotations:
+        annotation.font.size = body
+    for trace in fig.data:
+        if "textfont" in trace:
+            trace.textfont.size = body
+        marker = getattr(trace, "marker", None)
+        if marker is not None and "size" in marker and isinstance(marker.size, (int, float)):
+            marker.size = marker.size * sizes["marker"]
+        line = getattr(trace, "line", None)
+        if line is not None and "width" in line and isinstance(line.width, (int, float)):
+            line.width = line.width * sizes["line"]
+        if getattr(trace, "type", None) in ("heatmap", "choropleth") and trace.colorbar is not None:
+            trace.colorbar.tickfont.size = body
+            trace.colorbar.title.font.size = body
+    return fig

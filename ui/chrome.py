@@ -3,12 +3,18 @@ and as-of line, credits, and the style sheet (screen and print)."""
 from __future__ import annotations
 
 import html
+import re
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
 
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
+from exports.images import figure_png, with_caption
 from metrics import views
-from ui import data
+from ui import charts, data
 
 DEMO_LABEL = "デモ用の架空データ"
 REGISTRY_CREDIT = "市区町村一覧：code4fukui/localgovjp（CC0）"
@@ -102,3 +108,54 @@ def credits() -> None:
 
 def _date(value) -> str:
     return "—" if value is None or pd.isna(value) else str(value)[:10]
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>$:&])")
+
+
+def plain(text: object) -> str:
+    """Text from the data, shown literally by st.markdown: markdown, HTML, emoji/icon shortcodes and
+    LaTeX delimiters escaped (a municipality named ``<script>`` shows as those characters)."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
+
+
+def commentary(sentences: list[str]) -> None:
+    """The generated sentences (metrics.commentary) under a chart, as plain text."""
+    if sentences:
+        st.markdown("".join(plain(sentence) for sentence in sentences[:3]))
+
+
+def png_download(fig: go.Figure, title: str, file_name: str, key: str, subtitle: str = "", source: str = "") -> None:
+    """A PNG of a chart for a paper (print sizes, its title and source inside the image). Drawn only
+    when the button is pressed: a render takes about a second, which no rerun should pay."""
+    def render() -> bytes:
+        return figure_png(with_caption(charts.themed(go.Figure(fig), "print"), title, subtitle, source))
+
+    st.download_button("グラフ（PNG）", data=render, file_name=f"{file_name}.png", mime="image/png", key=key,
+                       on_click="ignore", icon=":material/image:")
+
+
+PPTX_MIME = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+
+
+def built_download(label: str, build: Callable[[Path], object], file_name: str, key: str, help: str | None = None) -> None:
+    """A download of a file an exporter writes (``build(path)``: the PowerPoint deck, the カルテ),
+    built only when the button is pressed, on a cursor of the current database."""
+    def render() -> bytes:
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / file_name
+            build(path)
+            return path.read_bytes()
+
+    st.download_button(label, data=render, file_name=file_name, mime=PPTX_MIME, key=key, on_click="ignore",
+                       icon=":material/slideshow:", help=help)
+
+
+GEO_ASSETS = Path(__file__).resolve().parent.parent / "exports" / "assets" / "geo_assets.js"
+
+
+def offline_geo() -> None:
+    """Empty world base maps for plotly's geo charts (the export map): plotly.js otherwise fetches
+    them from cdn.plot.ly even when hidden, and offline the whole map stays blank. Our own script,
+    never data."""
+    st.html(f"<script>{GEO_ASSETS.read_text(encoding='utf-8')}</script>", unsafe_allow_javascript=True)

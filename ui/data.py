@@ -91,25 +91,19 @@ def db_key() -> str:
 
 def cached(func):
     """Wrap a ``metrics`` function ``f(con, *args)`` as a cached ``g(*args)`` bound to the current DB."""
-
-    # Every wrapper's ``run`` has the same source, which st.cache_data hashes; ``name`` keeps their entries apart.
-    @st.cache_data(ttl=3600, max_entries=256, show_spinner=False)
-    def run(key: str, name: str, *args, **kwargs):
-        return func(cursor(), *args, **kwargs)
-
-    def call(*args, **kwargs):
-        return run(db_key(), func.__module__ + "." + func.__qualname__, *args, **kwargs)
-
-    call.__name__ = func.__name__
-    call.__doc__ = func.__doc__
-    return call
+    return _bound(st.cache_data(ttl=3600, max_entries=256, show_spinner=False), func)
 
 
 def shared(func):
     """Like ``cached``, but the result is one object shared by all sessions (``st.cache_resource``):
     for national tables that pages only filter. Callers must not modify what they get."""
+    return _bound(st.cache_resource(ttl=3600, max_entries=256, show_spinner=False), func)
 
-    @st.cache_resource(ttl=3600, max_entries=256, show_spinner=False)
+
+def _bound(cache, func):
+    # Every wrapper's ``run`` has the same source, which Streamlit's caches hash; ``name`` keeps their
+    # entries apart, and the database version in ``key`` drops them when the file is replaced.
+    @cache
     def run(key: str, name: str, *args, **kwargs):
         return func(cursor(), *args, **kwargs)
 

@@ -174,7 +174,21 @@ def measure_arguments(measure: pd.Series) -> tuple[str | None, str | None]:
 
 def measure_values(measure: pd.Series) -> pd.DataFrame:
     """The measure for all municipalities (shared, read-only): code, value, label."""
-    return data.shared(views.measure_frame)(measure["measure_id"], *measure_arguments(measure))
+    measure_id = measure["measure_id"]
+    round_id, as_of = measure_arguments(measure)
+    # the composite and its pillars, and the assessment measures of a round, are computed together:
+    # switching the map between them reuses one computation
+    bundle = views.measure_bundle(measure_id)
+    if bundle == "composite":
+        return data.shared(views.composite_measures)(as_of)[measure_id]
+    if bundle == "assessment":
+        return data.shared(views.assessment_measures)(round_id)[measure_id]
+    return data.shared(views.measure_frame)(measure_id, round_id, as_of)
+
+
+def measure_ranking(measure: pd.Series) -> pd.DataFrame:
+    """``metrics.views.measure_ranking`` of the measure, from the values the page already has."""
+    return views.ranking_of(measure_values(measure), directory(), measure["kind"], measure["polarity"])
 
 
 def summary() -> pd.DataFrame:

@@ -40,10 +40,7 @@ MAP_WIDTH_PX = 860  # the map column at 1920 px with the sidebar open
 MAP_STYLE = "__MAP_STYLE__"
 SEA_LAYER = ('{"@@type":"SolidPolygonLayer","id":"sea","data":[{"polygon":[[-179,-80],[179,-80],[179,80],[-179,80]]}],'
              '"getPolygon":"@@=polygon","getFillColor":[232,238,244,255],"pickable":false}')
-TOOLTIP = {
-    "html": "<b>{n}</b><br/>{v}",
-    "style": {"backgroundColor": "#1f2937", "color": "#ffffff", "fontSize": "13px", "padding": "6px 10px"},
-}
+TOOLTIP_STYLE = {"backgroundColor": "#1f2937", "color": "#ffffff", "fontSize": "13px", "padding": "6px 10px"}
 
 
 @dataclass(frozen=True)
@@ -142,14 +139,21 @@ def view_state(frame: pd.DataFrame, geometry: Geometry, national: bool, height: 
             "zoom": round(max(min(zoom, 11.0), 3.5), 2), "pitch": 0, "bearing": 0}
 
 
+def tooltip(measure: pd.Series) -> dict:
+    """The map's tooltip: the measure's name is written once here, not into each of 1,741 features."""
+    # deck.gl fills {n} and {v} from the feature; braces in the name itself would be read as fields
+    title = html.escape(str(measure["short_title"])).replace("{", "（").replace("}", "）")
+    return {"html": f"<b>{{n}}</b><br/>{title}: {{v}}", "style": TOOLTIP_STYLE}
+
+
 def deck_spec(frame: pd.DataFrame, colours: list[list[int]], geometry: Geometry, view: dict,
               selected: str | None = None) -> str:
-    """The deck.gl JSON spec as text. ``frame``: code, tip_name, tip_value, lat, lng (one row per
+    """The deck.gl JSON spec as text. ``frame``: code, tip_name, tip_text, lat, lng (one row per
     municipality drawn, in the order of ``colours``). Shapes come as cached text."""
     features, points, highlight = [], [], []
     dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
     for (code, name, value, lat, lng), rgb in zip(
-            frame[["code", "tip_name", "tip_value", "lat", "lng"]].itertuples(index=False, name=None), colours):
+            frame[["code", "tip_name", "tip_text", "lat", "lng"]].itertuples(index=False, name=None), colours):
         props = {"c": code, "n": name, "v": value, "f": [*rgb, FILL_ALPHA]}
         shape = geometry.shapes.get(code)
         if shape is not None:
@@ -193,13 +197,14 @@ class SpecDeck(pdk.Deck):
 
 
 def map_frame(values: pd.DataFrame, municipalities: pd.DataFrame, measure: pd.Series) -> pd.DataFrame:
-    """Join a measure's values onto the municipalities drawn and write the tooltip texts.
+    """Join a measure's values onto the municipalities drawn and write the tooltip texts: tip_name
+    (prefecture and name), tip_text (the value as shown), tip_value (the measure's name and the value).
     ``municipalities``: code, pref_name, name, lat, lng; ``values``: code, value, label."""
     frame = municipalities[["code", "pref_name", "name", "lat", "lng"]].merge(values, on="code", how="left")
     frame["tip_name"] = frame["pref_name"] + " " + frame["name"]
-    frame["tip_value"] = [
-        f"{measure['short_title']}: {style.format_value(v, measure['kind'], measure['unit'], l)}"
-        for v, l in zip(frame["value"], frame["label"].astype("object"))]
+    kind, unit = measure["kind"], measure["unit"]
+    frame["tip_text"] = [style.format_value(v, kind, unit, l) for v, l in zip(frame["value"], frame["label"].astype("object"))]
+    frame["tip_value"] = f"{measure['short_title']}: " + frame["tip_text"]
     return frame
 
 
@@ -207,7 +212,7 @@ def build_deck(frame: pd.DataFrame, measure: pd.Series, geometry: Geometry, nati
                selected: str | None = None, category_order: list[str] | None = None) -> tuple[SpecDeck, Colouring]:
     colouring = colour_measure(frame, measure, category_order)
     spec = deck_spec(frame, colouring.rgb, geometry, view_state(frame, geometry, national, height), selected)
-    return SpecDeck(spec, TOOLTIP), colouring
+    return SpecDeck(spec, tooltip(measure)), colouring
 
 
 def picked_code(state) -> str | None:

@@ -46,8 +46,10 @@ sheet_totals AS (
         CASE grouping(stage, field) WHEN 0 THEN 'cell' WHEN 1 THEN 'stage' WHEN 2 THEN 'field' ELSE 'overall' END AS level,
         stage,
         field,
-        sum(earned) AS points,
-        sum(points) AS max_points,
+        -- summed as exact decimals: a parallel DOUBLE sum adds a sheet's rows in any order, so a score
+        -- such as 33.5 came out as 33.4999… in one run and 33.5000… in the next (a reason said 33点 or 34点)
+        CAST(sum(CAST(earned AS DECIMAL(38, 12))) AS DOUBLE) AS points,
+        CAST(sum(CAST(points AS DECIMAL(38, 12))) AS DOUBLE) AS max_points,
         count(*) AS n_items,
         count(value) AS answered
     FROM question_results
@@ -79,8 +81,8 @@ sheet_scores AS (
         CASE grouping(stage) WHEN 0 THEN 'stage' ELSE 'overall' END AS level,
         stage,
         CAST(NULL AS VARCHAR) AS field,
-        sum(points) AS points,
-        sum(max_points) AS max_points,
+        CAST(sum(CAST(points AS DECIMAL(38, 12))) AS DOUBLE) AS points,
+        CAST(sum(CAST(max_points AS DECIMAL(38, 12))) AS DOUBLE) AS max_points,
         count(*) AS n_items,
         count(points) AS answered
     FROM sheet_stages

@@ -20,8 +20,13 @@ WITH gap_indicators AS (
       AND ($indicator_ids IS NULL OR list_contains($indicator_ids, id))
 ),
 newest_values AS (
-    -- the newest value (a real one before a demo one on the same date) per code × indicator
-    SELECT v.code, i.i_no, arg_max_null(v.value, (v.as_of, NOT v.synthetic)) AS value, max(v.as_of) AS as_of
+    -- the newest value (a real one before a demo one on the same date) per code × indicator: the
+    -- largest days × 2 + real, as row_number() over as_of DESC, synthetic would pick it
+    SELECT
+        v.code,
+        i.i_no,
+        arg_max_null(v.value, date_diff('day', DATE '1970-01-01', v.as_of) * 2 + CAST(NOT v.synthetic AS INTEGER)) AS value,
+        max(v.as_of) AS as_of
     FROM indicator_values AS v
     JOIN gap_indicators AS i USING (indicator_id)
     WHERE $as_of IS NULL OR v.as_of <= CAST($as_of AS DATE)

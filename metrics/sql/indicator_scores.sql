@@ -17,14 +17,14 @@ selected AS (
     SELECT unnest($codes) AS code
 ),
 newest_values AS (
-    -- one value per municipality × member: the newest snapshot (a real value before a demo one);
-    -- a NULL there stays missing, an older snapshot is not used to fill it
+    -- one value per municipality × member: the newest snapshot (a real value before a demo one:
+    -- the largest days × 2 + real); a NULL there stays missing, an older snapshot is not used to fill it
     SELECT
         v.code,
         v.indicator_id,
-        arg_max_null(v.value, (v.as_of, NOT v.synthetic)) AS value,
+        arg_max_null(v.value, date_diff('day', DATE '1970-01-01', v.as_of) * 2 + CAST(NOT v.synthetic AS INTEGER)) AS value,
         max(v.as_of) AS as_of,
-        arg_max_null(v.synthetic, (v.as_of, NOT v.synthetic)) AS synthetic
+        arg_max_null(v.synthetic, date_diff('day', DATE '1970-01-01', v.as_of) * 2 + CAST(NOT v.synthetic AS INTEGER)) AS synthetic
     FROM indicator_values AS v
     SEMI JOIN member_indicators AS i USING (indicator_id)
     SEMI JOIN selected AS s USING (code)

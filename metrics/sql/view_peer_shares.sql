@@ -31,31 +31,28 @@ peers AS (
         WHEN 'region' THEN r.region = t.region
     END
 ),
-peer_stats AS (
-    SELECT v.indicator_id,
-           avg(v.value) * CASE WHEN any_value(i.kind) = 'binary' THEN 100 ELSE 1 END AS peer_share,
-           count(v.value) AS n_peers
-    FROM newest_values AS v
-    JOIN peers AS p USING (code)
-    JOIN indicators AS i ON i.id = v.indicator_id
-    GROUP BY v.indicator_id
+scoped AS (
+    SELECT 'peer' AS scope, code FROM peers
+    UNION ALL
+    SELECT 'national' AS scope, code FROM municipalities
 ),
-national_stats AS (
-    SELECT v.indicator_id,
-           avg(v.value) * CASE WHEN any_value(i.kind) = 'binary' THEN 100 ELSE 1 END AS national_share,
-           count(v.value) AS n_national
+stats AS (
+    -- the peer group's and the nation's share in one aggregation, told apart by scope
+    SELECT s.scope, v.indicator_id,
+           avg(v.value) * CASE WHEN any_value(i.kind) = 'binary' THEN 100 ELSE 1 END AS share,
+           count(v.value) AS n
     FROM newest_values AS v
-    JOIN municipalities AS m USING (code)
+    JOIN scoped AS s USING (code)
     JOIN indicators AS i ON i.id = v.indicator_id
-    GROUP BY v.indicator_id
+    GROUP BY s.scope, v.indicator_id
 )
 SELECT
     i.id AS indicator_id, i.short_title, i.title, i.kind, i.unit, i.pillar, i.polarity,
     own.value,
-    ps.peer_share, ps.n_peers,
-    ns.national_share, ns.n_national
+    ps.share AS peer_share, ps.n AS n_peers,
+    ns.share AS national_share, ns.n AS n_national
 FROM indicators AS i
-JOIN national_stats AS ns ON ns.indicator_id = i.id
+JOIN stats AS ns ON ns.indicator_id = i.id AND ns.scope = 'national'
 LEFT JOIN newest_values AS own ON own.indicator_id = i.id AND own.code = $code
-LEFT JOIN peer_stats AS ps ON ps.indicator_id = i.id
+LEFT JOIN stats AS ps ON ps.indicator_id = i.id AND ps.scope = 'peer'
 ORDER BY i.source, i.id

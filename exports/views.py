@@ -1,0 +1,505 @@
+"""Saved views: the unit of 会議モード, PNG export and the PowerPoint deck.
+
+A view is a small dict (as in a saved-views file, data/decks/*.yaml)::
+
+    {view: <type of VIEW_TYPES>, measure: <measure id of metrics.views.measure_options, optional>,
+     title: <optional override>, code: <municipality code, karte only>, table: <true: an editable
+     table slide follows in the deck>}
+
+``render_view(con, view, prefecture, theme=…)`` turns it into a ``ViewResult`` for one prefecture
+(or the nation): a plotly figure built by the same builders the pages use (ui/charts.py,
+ui/maps.py), the table the page would show (Japanese headers, for export), two or three
+sentences of commentary (metrics/commentary.py), and the source and as-of lines. A view whose
+data is not in the store (e.g. no assessment round yet) comes back with ``figure=None`` and a
+sentence saying what is missing, so a deck keeps its shape when data arrives later.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+import plotly.graph_objects as go
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from metrics import commentary, views
+from metrics.assessment import rounds
+from metrics.catalog import indicator_catalog
+from metrics.change import assessment_change, composite_change, default_rounds
+from metrics.crosstab import bin_values, cross_table, pop_band_order
+from metrics.filters import Filter, select_municipalities
+from metrics.gaps import gaps
+from metrics.priority import NOT_ASSESSED, support_priority
+from ui import charts, maps, style
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DECK = ROOT / "data" / "decks" / "committee.yaml"
+VIEW_TYPES: dict[str, str] = {
+    "overview_map": "地図",
+    "ranking": "順位",
+    "distribution": "分布",
+    "crosstab": "人口規模別のクロス集計",
+    "priority": "支援優先度と推奨する支援",
+    "progress": "当初→評価の変化",
+    "stage_field": "段階×分野の得点",
+    "karte": "市町村カルテ",
+}
+THEMES = tuple(charts.THEMES)
+DEFAULT_MEASURE = "composite"
+ASSESSMENT_CREDIT = "都道府県のアセスメント調査（4段階×4分野）"
+DEMO_NOTE = "デモ用の架空データ"
+PROJECTOR_RANKING_ROWS = 10  # top and bottom rows of a long ranking on a projector or a slide
+SCORE_EDGES = (0, 20, 40, 60, 80)
+SCORE_LABELS = ("0〜20", "20〜40", "40〜60", "60〜80", "80〜100")
+
+
+class ExportError(Exception):
+    """A user error in an export request (unknown prefecture, measure or code, bad views file);
+    the message is Japanese and names what was wrong."""
+
+
+class ViewSpec(BaseModel):
+    """One entry of a saved-views file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    view: Literal["overview_map", "ranking", "distribution", "crosstab", "priority", "progress", "stage_field", "karte"]
+    measure: str | None = None
+    title: str | None = None
+    code: str | None = None
+    table: bool = False
+
+    @field_validator("code", mode="before")
+    @classmethod
+    def _code_text(cls, value):
+        # YAML reads 282014 as an int and drops a leading zero of 012025: keep it a 6-digit text
+        return None if value is None else str(value).strip().zfill(6)
+
+
+class Deck(BaseModel):
+    """A saved-views file: the deck's title and its views in order."""
+
+    model_config = ConfigDict(extra="forbid")
+    title: str
+    views: list[ViewSpec]
+
+    @field_validator("views")
+    @classmethod
+    def _not_empty(cls, value):
+        if not value:
+            raise ValueError("views が空です")
+        return value
+
+
+@dataclass
+class ViewResult:
+    id: str
+    title: str
+    subtitle: str
+    figure: go.Figure | None
+    table: pd.DataFrame | None
+    commentary: list[str]
+    source: str
+    as_of: str
+    prefecture: str | None
+
+
+def load_deck(path: str | Path = DEFAULT_DECK) -> Deck:
+    """Read and validate a saved-views file (YAML or JSON); ``ExportError`` in Japanese naming the
+    file and the entry on any problem."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ExportError(f"ビューの定義ファイル「{path}」が見つかりません。") from None
+    except (yaml.YAMLError, UnicodeDecodeError) as error:
+        raise ExportError(f"ビューの定義ファイル「{path.name}」を読めません（YAML/JSONとして不正）: {error}") from None
+    if not isinstance(data, dict):
+        raise ExportError(f"ビューの定義ファイル「{path.name}」は title と views を持つ表（マッピング）にしてください。")
+    try:
+        return Deck.model_validate(data)
+    except ValidationError as error:
+        problems = []
+        for item in error.errors():
+            where = _location(item["loc"])
+            problems.append(f"{where}: {_message(item)}")
+        raise ExportError(f"ビューの定義ファイル「{path.name}」に誤りがあります。" + "／".join(problems)) from None
+
+
+def _location(loc: tuple) -> str:
+    if len(loc) >= 2 and loc[0] == "views" and isinstance(loc[1], int):
+        rest = "・".join(str(p) for p in loc[2:])
+        return f"{loc[1] + 1}番目のビュー" + (f"の「{rest}」" if rest else "")
+    return "「" + "・".join(str(p) for p in loc) + "」"
+
+
+def _message(item: dict) -> str:
+    kind = item["type"]
+    if kind == "literal_error":
+        return f"ビューの種類は {', '.join(VIEW_TYPES)} のいずれかです（指定: {item.get('input')!r}）"
+    if kind == "missing":
+        return "必須の項目がありません"
+    if kind == "extra_forbidden":
+        return "知らない項目です（使える項目: view, measure, title, code, table）"
+    return item["msg"]
+
+
+# ---------------------------------------------------------------- scope and measures
+
+@dataclass(frozen=True)
+class Scope:
+    pref_code: str | None
+    name: str  # 兵庫県 or 全国
+
+    @property
+    def flt(self) -> Filter | None:
+        return Filter(pref_code=self.pref_code) if self.pref_code else None
+
+
+def resolve_prefecture(con, prefecture: str | None) -> Scope:
+    """「兵庫県」, 「兵庫」, '28' or '280003' → Scope; None or 「全国」 → the nation."""
+    if prefecture in (None, "", commentary.NATIONAL):
+        return Scope(None, commentary.NATIONAL)
+    table = views.prefectures(con)
+    text = str(prefecture).strip()
+    if text.isdigit():
+        hit = table[table["pref_code"] == text.zfill(2)[:2]]
+    else:
+        hit = table[table["name"].isin([text, f"{text}都", f"{text}府", f"{text}県"])]
+    if hit.empty:
+        raise ExportError(f"都道府県「{text}」が見つかりません。「兵庫県」のように都道府県名で指定してください。")
+    return Scope(hit["pref_code"].iloc[0], hit["name"].iloc[0])
+
+
+class MeasureNotLoaded(Exception):
+    """A known measure (catalog indicator, assessment or composite) with no data in this store."""
+
+    def __init__(self, title: str):
+        super().__init__(title)
+        self.title = title
+
+
+ASSESSMENT_MEASURES = {"assessment": "アセスメント総合得点", "maturity": "成熟度レベル（0〜4）",
+                       "priority": "支援優先度（高・中・低）", "change": "アセスメント総合得点の変化"}
+
+
+def measure_row(con, measure_id: str) -> pd.Series:
+    """The measure's row of ``metrics.views.measure_options``. A typo is an ``ExportError``; a
+    measure the store simply has no data for yet is ``MeasureNotLoaded`` (a view then says so)."""
+    options = views.measure_options(con)
+    row = options[options["measure_id"] == measure_id]
+    if len(row):
+        return row.iloc[0]
+    catalog = indicator_catalog(con).set_index("indicator_id")["title"]
+    if measure_id in catalog.index:
+        raise MeasureNotLoaded(catalog[measure_id])
+    if measure_id in ASSESSMENT_MEASURES:
+        raise MeasureNotLoaded(ASSESSMENT_MEASURES[measure_id])
+    kind, _, key = measure_id.partition(":")
+    family = {"stage": f"アセスメント STEP{key}", "field": f"アセスメント 分野「{key}」", "pillar": f"総合得点の柱「{key}」"}
+    if measure_id == "composite":
+        raise MeasureNotLoaded("デジタル庁指標 総合得点")
+    if key and kind in family:
+        raise MeasureNotLoaded(family[kind])
+    raise ExportError(f"指標「{measure_id}」はこのデータベースにありません（使える指標は metrics.views.measure_options を参照）。")
+
+
+def _has_measure(con, measure_id: str) -> bool:
+    return bool((views.measure_options(con)["measure_id"] == measure_id).any())
+
+
+def _source(measure: pd.Series) -> str:
+    credit = str(measure["credit"] or "")
+    return (credit if credit.startswith("出典") else f"出典：{credit}") + (f"（{DEMO_NOTE}を含む）" if measure["synthetic"] else "")
+
+
+def _as_of(measure: pd.Series) -> str:
+    as_of = measure["as_of"] or "—"
+    return f"調査回 {as_of}" if str(measure["group"]).startswith("アセスメント") else f"基準日 {as_of}"
+
+
+def _assessment_lines(con) -> tuple[str, str]:
+    known = rounds(con)
+    synthetic = bool(known["synthetic"].any()) if len(known) else False
+    source = f"出典：{ASSESSMENT_CREDIT}" + (f"（{DEMO_NOTE}を含む）" if synthetic else "")
+    return source, (f"調査回 {known['round_id'].iloc[-1]}" if len(known) else "調査回 なし")
+
+
+def _category_order(values: pd.DataFrame, measure: pd.Series) -> list[str] | None:
+    if measure["measure_id"] == "priority":
+        return list(views.PRIORITY_LEVELS)
+    if measure["kind"] == "binary":
+        return ["実施", "未実施"]
+    if measure["kind"] == "category":
+        return views.category_order(values)
+    return None
+
+
+def _missing(title: str, message: str, scope: Scope, source: str = "", as_of: str = "", view_id: str = "") -> ViewResult:
+    return ViewResult(view_id, title, scope.name, None, None, [message], source, as_of,
+                      None if scope.pref_code is None else scope.name)
+
+
+# ---------------------------------------------------------------- the views
+
+def render_view(con, view: dict | ViewSpec, prefecture: str | None, *, theme: str = "screen") -> ViewResult:
+    """One saved view for a prefecture (name or code; None = the nation). ``theme``: screen,
+    projector (large fonts and markers for a meeting room) or print."""
+    spec = view if isinstance(view, ViewSpec) else _spec(view)
+    if theme not in charts.THEMES:
+        raise ExportError(f"表示テーマは {', '.join(charts.THEMES)} のいずれかです（指定: {theme}）。")
+    scope = resolve_prefecture(con, prefecture)
+    try:
+        result = _BUILDERS[spec.view](con, spec, scope, theme)
+    except MeasureNotLoaded as missing:
+        result = _missing(f"{VIEW_TYPES[spec.view]}：{missing.title}", f"「{missing.title}」のデータはまだ取り込まれていません。",
+                          scope, view_id=spec.view)
+    if spec.title:
+        result.title = spec.title
+    if result.figure is not None:
+        charts.themed(result.figure, theme)
+    return result
+
+
+def _spec(view: dict) -> ViewSpec:
+    try:
+        return ViewSpec.model_validate(view)
+    except ValidationError as error:
+        raise ExportError("ビューの指定に誤りがあります。" + "／".join(
+            f"{_location(('views', 0, *e['loc']))}: {_message(e)}".replace("1番目のビュー", "ビュー") for e in error.errors())) from None
+
+
+def _map_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
+    measure = measure_row(con, spec.measure or DEFAULT_MEASURE)
+    values = views.measure_frame(con, measure["measure_id"])
+    chosen = select_municipalities(con, scope.flt)
+    frame = maps.map_frame(values, chosen, measure)
+    order = _category_order(values, measure)
+    figure = maps.export_figure(frame, measure, maps.load_geometry(con), "", order)
+    figure.update_layout(title=None, margin={"l": 0, "r": 0, "t": 10, "b": 0})
+    table = frame[["code", "pref_name", "name", "value", "label"]].rename(columns={
+        "code": "団体コード", "pref_name": "都道府県", "name": "市区町村", "value": measure["short_title"], "label": "区分"})
+    return ViewResult("overview_map", f"地図：{measure['title']}", f"{scope.name}・{len(chosen):,}団体", figure, table,
+                      commentary.measure_commentary(con, measure["measure_id"], scope.pref_code), _source(measure),
+                      _as_of(measure), _pref(scope))
+
+
+def _ranking_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
+    measure = measure_row(con, spec.measure or DEFAULT_MEASURE)
+    title = f"順位：{measure['title']}"
+    kind = measure["kind"]
+    if kind == "category":
+        return _missing(title, f"「{measure['title']}」は区分の指標のため、順位はありません。", scope, _source(measure),
+                        _as_of(measure), "ranking")
+    values = views.measure_frame(con, measure["measure_id"])
+    lines = commentary.ranking_commentary(con, measure["measure_id"], scope.pref_code)
+    if scope.pref_code and kind != "binary":
+        chosen = select_municipalities(con, scope.flt)[["code", "name"]]
+        frame = chosen.merge(values, on="code", how="left")
+        higher_first = measure["polarity"] != "lower_is_better"
+        ranked = frame.dropna(subset=["value"]).sort_values(["value", "code"], ascending=[not higher_first, True])
+        ranked = ranked.reset_index(drop=True)
+        ranked.insert(0, "rank", ranked["value"].rank(ascending=not higher_first, method="min").astype(int))
+        shown, subtitle = ranked, f"{scope.name}の{len(ranked):,}団体"
+        if theme != "screen" and len(ranked) > 2 * PROJECTOR_RANKING_ROWS:
+            shown = pd.concat([ranked.head(PROJECTOR_RANKING_ROWS), ranked.tail(PROJECTOR_RANKING_ROWS)])
+            subtitle = f"{scope.name}の上位・下位 各{PROJECTOR_RANKING_ROWS}団体（全{len(ranked):,}団体）"
+        national, statistic = views.summary_statistic(values["value"], kind)
+        figure = charts.municipality_ranking(shown.assign(name=shown["rank"].astype(str) + ". " + shown["name"]),
+                                             measure, national, f"全国の{statistic}")
+        missing = int(frame["value"].isna().sum())
+        if missing:
+            subtitle += f"（{style.MISSING_LABEL} {missing:,}団体は含まない）"
+        table = pd.DataFrame({"順位": ranked["rank"], "団体コード": ranked["code"], "市区町村": ranked["name"],
+                              measure["short_title"]: ranked["value"]})
+        return ViewResult("ranking", title, subtitle, figure, table, lines, _source(measure), _as_of(measure), _pref(scope))
+    ranking = views.measure_ranking(con, measure["measure_id"])
+    national, statistic = views.summary_statistic(values["value"], kind)
+    shown, subtitle = ranking, f"都道府県別の{statistic}"
+    if theme != "screen" and len(ranking) > 2 * PROJECTOR_RANKING_ROWS:
+        # 47 bars at room-sized fonts do not fit one slide: the top and bottom ten and the prefecture
+        keep = ranking.index.isin(list(range(PROJECTOR_RANKING_ROWS)) + list(range(len(ranking) - PROJECTOR_RANKING_ROWS, len(ranking))))
+        shown = ranking[keep | (ranking["pref_code"] == scope.pref_code)]
+        subtitle += f"（上位・下位 各{PROJECTOR_RANKING_ROWS}" + (f"と{scope.name}" if scope.pref_code else "") + "）"
+    figure = charts.prefecture_ranking(shown, measure, scope.pref_code, national)
+    table = ranking.rename(columns={"rank": "順位", "pref_code": "都道府県コード", "pref_name": "都道府県", "value": statistic,
+                                    "municipalities": "団体数", "with_data": "データあり"}).drop(columns="statistic")
+    return ViewResult("ranking", title, subtitle, figure, table, lines, _source(measure),
+                      _as_of(measure), _pref(scope))
+
+
+def _distribution_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
+    measure = measure_row(con, spec.measure or DEFAULT_MEASURE)
+    values = views.measure_frame(con, measure["measure_id"])
+    chosen = select_municipalities(con, scope.flt)
+    chosen_values = values[values["code"].isin(chosen["code"])]
+    if measure["kind"] in ("binary", "category"):
+        shares = views.category_shares(chosen_values, _category_order(values, measure))
+        figure = charts.distribution(chosen_values, measure, category_shares=shares)
+        table = shares.rename(columns={"label": "区分", "municipalities": "団体数", "share": "割合（%）"})
+    else:
+        reference, _ = views.summary_statistic(values["value"], "number")
+        figure = charts.distribution(chosen_values, measure, reference)
+        by_band = views.band_summary(values.merge(select_municipalities(con)[["code", "pop_band"]], on="code"),
+                                     chosen["code"], measure["kind"], pop_band_order(con))
+        statistic = by_band["statistic"].iloc[0]
+        table = by_band.drop(columns="statistic").rename(columns={
+            "pop_band": "人口規模", "municipalities": "団体数", "with_data": "データあり",
+            "value": f"{statistic}（{scope.name}）", "national": f"{statistic}（全国）"})
+    return ViewResult("distribution", f"分布：{measure['title']}", f"{scope.name}・{len(chosen):,}団体", figure, table,
+                      commentary.measure_commentary(con, measure["measure_id"], scope.pref_code), _source(measure),
+                      _as_of(measure), _pref(scope))
+
+
+def _crosstab_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
+    measure_id = spec.measure or ("maturity" if _has_measure(con, "maturity") else DEFAULT_MEASURE)
+    measure = measure_row(con, measure_id)
+    title = f"人口規模 × {measure['short_title']}"
+    kind = measure["kind"]
+    values = views.measure_frame(con, measure_id)
+    chosen = select_municipalities(con, scope.flt)[["code", "pop_band"]]
+    frame = chosen.merge(values, on="code", how="left")
+    if kind in ("binary", "category"):
+        labels, order = frame["label"], _category_order(values, measure)
+    elif kind == "level":
+        labels = frame["value"].map(lambda v: f"レベル{int(v)}" if pd.notna(v) else None)
+        order = [f"レベル{n}" for n in range(5)]
+    elif kind in ("score", "percent"):
+        labels, order = bin_values(frame["value"], SCORE_EDGES, SCORE_LABELS).astype("object"), list(SCORE_LABELS)
+    else:
+        return _missing(title, f"「{measure['title']}」は区分や得点でないため、クロス集計にしません。", scope,
+                        _source(measure), _as_of(measure), "crosstab")
+    if frame["value"].isna().all() and (kind != "category" or frame["label"].isna().all()):
+        return _missing(title, f"{scope.name}には「{measure['title']}」のデータがありません。", scope, _source(measure),
+                        _as_of(measure), "crosstab")
+    table = cross_table(frame.assign(区分=labels), "pop_band", "区分", pop_band_order(con), order)
+    figure = charts.cross_table_bars(table)
+    exported = table.rename_axis(index="人口規模", columns=None).reset_index()
+    return ViewResult("crosstab", title, f"{scope.name}・{len(chosen):,}団体（団体数）", figure, exported,
+                      commentary.crosstab_commentary(con, measure_id, scope.pref_code), _source(measure), _as_of(measure),
+                      _pref(scope))
+
+
+def _priority_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
+    priority = support_priority(con, scope.flt)
+    counts = views.support_counts(priority)
+    figure = charts.support_items(counts[counts.groupby("item_id")["municipalities"].transform("sum") > 0])
+    summary = views.national_summary(con).set_index("code")["assessment"]
+    order = priority.sort_values(["priority_order", "n_weak", "code"], ascending=[True, False, True], na_position="last")
+    table = pd.DataFrame({
+        "支援優先度": order["priority"], "団体コード": order["code"], "市区町村": order["name"],
+        "弱い段階": order["weak_stages"], "支援内容": order["support"], "推奨する支援": order["recommended"],
+        "アセスメント得点": order["code"].map(summary)}).reset_index(drop=True)
+    level_counts = priority["priority"].value_counts()
+    subtitle = f"{scope.name}・" + "、".join(f"{level} {int(level_counts.get(level, 0)):,}団体"
+                                             for level in ("高", "中", "低", NOT_ASSESSED) if level_counts.get(level, 0))
+    source, as_of = _assessment_lines(con)
+    return ViewResult("priority", "支援優先度と推奨する支援", subtitle, figure, table,
+                      commentary.priority_commentary(con, scope.pref_code, priority=priority), source, as_of, _pref(scope))
+
+
+def _progress_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
+    base, evaluation = default_rounds(con)
+    lines = commentary.progress_commentary(con, scope.pref_code)
+    names = select_municipalities(con, scope.flt)[["code", "name"]]
+    if base and evaluation:
+        change = assessment_change(con, scope.flt, base, evaluation)
+        rows = change[change["level"] == "overall"]
+        labels = dict(zip(rounds(con)["round_id"], rounds(con)["label"].map(style.short_round_label)))
+        base_label, eval_label = labels[base], labels[evaluation]
+        source, as_of = _assessment_lines(con)
+        as_of = f"調査回 {base}→{evaluation}"
+        subject = "アセスメント総合得点"
+    else:
+        dates = [str(d)[:10] for d in views.snapshots(con)["as_of"]]
+        if len(dates) < 2:
+            source, as_of = _assessment_lines(con)
+            return _missing("当初→評価の変化", lines[0], scope, source, as_of, "progress")
+        change = composite_change(con, scope.flt, dates[0], dates[-1])
+        rows = change[change["pillar"] == "総合"]
+        base_label, eval_label = dates[0], dates[-1]
+        composite = measure_row(con, "composite")
+        source, as_of = _source(composite), f"基準日 {dates[0]}→{dates[-1]}"
+        subject = "デジタル庁指標の総合得点"
+    rows = rows.merge(names, on="code", how="inner")
+    comparable = rows.dropna(subset=["change"]).sort_values(["change", "code"])
+    shown = pd.concat([comparable.tail(6), comparable.head(6)]).drop_duplicates("code")
+    figure = charts.slope(shown.sort_values("eval_score", ascending=False), base_label, eval_label)
+    counts = rows["trend_label"].value_counts()
+    subtitle = (f"{scope.name}・{subject}：" + "、".join(f"{label} {int(counts.get(label, 0)):,}団体"
+                                                      for label in ("改善", "停滞", "後退", "比較不可") if counts.get(label, 0))
+                + "（図は変化の大きい団体と小さい団体 各6）")
+    table = rows.sort_values(["change", "code"], ascending=[False, True], na_position="last")
+    table = pd.DataFrame({"団体コード": table["code"], "市区町村": table["name"], base_label: table["base_score"],
+                          eval_label: table["eval_score"], "変化": table["change"], "判定": table["trend_label"]})
+    return ViewResult("progress", f"当初→評価の変化：{subject}", subtitle, figure, table.reset_index(drop=True), lines,
+                      source, as_of, _pref(scope))
+
+
+def _stage_field_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
+    matrix, n = commentary.stage_field_matrix(con, scope.pref_code)
+    lines = commentary.stage_field_commentary(con, scope.pref_code)
+    source, as_of = _assessment_lines(con)
+    if matrix.empty:
+        return _missing("段階×分野の得点", lines[0], scope, source, as_of, "stage_field")
+    figure = charts.heat_table(matrix, value_name="中央値")
+    table = matrix.reset_index()
+    return ViewResult("stage_field", "段階×分野の得点（中央値）", f"{scope.name}・{n:,}団体の中央値（0〜100点）", figure, table,
+                      lines, source, as_of, _pref(scope))
+
+
+def _karte_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
+    if not spec.code:
+        raise ExportError("カルテのビューには団体コード（code）が必要です。")
+    place = select_municipalities(con, Filter(codes=(spec.code,)))
+    if place.empty:
+        raise ExportError(f"団体コード「{spec.code}」の市区町村が見つかりません。")
+    row = place.iloc[0]
+    own = Scope(row["pref_code"], row["pref_name"])
+    lines = commentary.municipality_commentary(con, spec.code)
+    matrix = _own_matrix(con, spec.code)
+    composite = measure_row(con, "composite") if _has_measure(con, "composite") else None
+    if matrix is not None:
+        figure = charts.heat_table(matrix)
+        source, as_of = _assessment_lines(con)
+    else:
+        shares = views.peer_shares(con, spec.code)
+        binary = shares[(shares["kind"] == "binary") & shares["indicator_id"].str.startswith("da_")]
+        figure = charts.peer_comparison(binary, row["name"], "同じ人口規模") if len(binary) else None
+        source = _source(composite) if composite is not None else ""
+        as_of = _as_of(composite) if composite is not None else ""
+    table = karte_gap_table(con, spec.code)
+    return ViewResult("karte", f"市町村カルテ：{row['name']}（{row['pref_name']}）",
+                      f"{row['type']}・人口規模 {row['pop_band'] or '不明'}", figure, table, lines, source, as_of, own.name)
+
+
+def _own_matrix(con, code: str) -> pd.DataFrame | None:
+    from metrics.assessment import assessment_scores, score_matrix
+
+    scores = assessment_scores(con, Filter(codes=(code,)))
+    if scores.empty:
+        return None
+    newest = [r for r in rounds(con)["round_id"] if r in set(scores["round_id"])][-1]
+    return score_matrix(scores, code, newest, value="score")
+
+
+def karte_gap_table(con, code: str) -> pd.DataFrame:
+    """The デジタル庁 indicators of one municipality against its population-band peers and the nation."""
+    table = gaps(con, Filter(codes=(code,)))
+    table = table[table["indicator_id"].str.startswith("da_") & ~table["indicator_id"].str.startswith("da_proc_")]
+    formatted = lambda column: [style.format_value(v, k, u) for v, k, u in zip(table[column], table["kind"], table["unit"])]  # noqa: E731
+    return pd.DataFrame({
+        "指標": table["short_title"].fillna(table["title"]), "値": formatted("value"),
+        "同規模の中央値": formatted("peer_median"), "差（同規模）": table["gap_peer"],
+        "全国の中央値": formatted("national_median"), "差（全国）": table["gap_national"]}).reset_index(drop=True)
+
+
+def _pref(scope: Scope) -> str | None:
+    return scope.name if scope.pref_code else None
+
+
+_BUILDERS = {
+    "overview_map": _map_view, "ranking": _ranking_view, "distribution": _distribution_view, "crosstab": _crosstab_view,
+    "priority": _priority_view, "progress": _progress_view, "stage_field": _stage_field_view, "karte": _karte_view,
+}

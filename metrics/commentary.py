@@ -1,0 +1,409 @@
+"""Generated commentary: two or three Japanese sentences per chart, computed from the metrics.
+
+Pure like the rest of ``metrics``: every function takes an open DuckDB connection (or cursor) and
+returns ``list[str]``. Numbers are formatted one way everywhere: counts 「29団体」, shares 「71%」,
+differences of shares 「8ポイント」, scores 「62.3点」; brackets are full-width. Missing data is
+said to be missing (「データのない団体」), never counted as zero or as 未実施. Names are plain text —
+callers render them escaped (st.text / markdown / a PPTX run), never as HTML.
+
+measure_commentary(con, measure_id, pref_code=None, round_id=None, as_of=None)
+    The selection's share / statistic beside the nation, the prefecture's rank, missing data.
+ranking_commentary(con, measure_id, pref_code=None, …)
+    Best and worst municipalities of the prefecture (numbers) or the prefectures (shares).
+crosstab_commentary(con, measure_id, pref_code=None, …)
+    Which population band lags and which leads.
+priority_commentary(con, pref_code=None, round_id=None)
+    How many are 高 / 中, the most recommended support item, 判定不可.
+progress_commentary(con, pref_code=None, base_round=None, eval_round=None)
+    Improved / stalled / regressed counts and the biggest movers (composite snapshots when fewer
+    than two assessment rounds are loaded).
+stage_field_commentary(con, pref_code=None, round_id=None)
+    The weakest and strongest stage × field cells of the prefecture (median scores).
+municipality_commentary(con, code, round_id=None)
+    One municipality: maturity, priority, its weakest stage and largest gaps to its peers.
+"""
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from metrics.assessment import assessment_scores, latest_rounds, maturity, rounds
+from metrics.change import assessment_change, composite_change, default_rounds
+from metrics.definitions import load_questionnaire
+from metrics.filters import Filter, select_municipalities
+from metrics.gaps import gaps
+from metrics.priority import NOT_ASSESSED, support_priority
+from metrics.views import (
+    measure_frame, measure_options, prefecture_ranking, snapshots, summary_statistic, support_counts,
+)
+
+NATIONAL = "全国"
+NO_DATA = "データのない団体"
+
+
+# ---------------------------------------------------------------- formatting
+
+def count_text(n: int) -> str:
+    return f"{int(n):,}団体"
+
+
+def share_text(share: float) -> str:
+    return f"{share:.0f}%"
+
+
+def value_text(value: float, kind: str, unit: str | None = None) -> str:
+    """A measure's value in a sentence: 62.3点, 45.2%, レベル2.1 (means keep a decimal), 12,345人."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "データなし"
+    if kind in ("score", "change"):
+        return f"{value:+.1f}点" if kind == "change" else f"{value:.1f}点"
+    if kind == "percent":
+        return f"{value:.1f}%"
+    if kind == "binary":
+        return f"{value:.0f}%"
+    if kind == "level":
+        return f"{value:.2f}"
+    unit = "" if unit is None or "=" in str(unit) else str(unit)
+    text = f"{value:,.0f}" if abs(value) >= 100 or float(value).is_integer() else f"{value:,.1f}"
+    return text + unit
+
+
+def difference_text(difference: float, kind: str, reference: str, unit: str | None = None) -> str:
+    """「{reference}を8ポイント上回る」 / 「…下回る」 / 「…と同じ水準」 (the rounded difference is 0).
+    Counts and other numbers are written in their unit (「17,724人下回る」)."""
+    if kind in ("binary", "percent"):
+        digits, suffix = (0, "ポイント") if kind == "binary" else (1, "ポイント")
+    elif kind in ("score", "change"):
+        digits, suffix = 1, "点"
+    elif kind == "level":
+        digits, suffix = 2, ""
+    else:
+        digits, suffix = 1, ""
+    size = round(abs(difference), digits)
+    if size == 0:
+        return f"{reference}と同じ水準"
+    number = f"{size:.{digits}f}" if digits else f"{size:.0f}"
+    if kind not in ("binary", "percent", "score", "change", "level"):
+        number = value_text(abs(difference), kind, unit)
+    return f"{reference}を{number}{suffix}{'上回る' if difference > 0 else '下回る'}"
+
+
+def _statistic_name(statistic: str) -> str:
+    return "実施率" if statistic == "実施率" else statistic
+
+
+def _scope(con, pref_code: str | None) -> tuple[Filter | None, str]:
+    if not pref_code:
+        return None, NATIONAL
+    municipalities = select_municipalities(con, Filter(pref_code=pref_code))
+    name = municipalities["pref_name"].iloc[0] if len(municipalities) else str(pref_code)
+    return Filter(pref_code=pref_code), name
+
+
+def _measure(con, measure_id: str) -> pd.Series:
+    options = measure_options(con)
+    row = options[options["measure_id"] == measure_id]
+    if row.empty:
+        raise KeyError(f"指標「{measure_id}」はデータベースにありません。")
+    return row.iloc[0]
+
+
+def _values(con, measure_id: str, round_id: str | None, as_of: str | None) -> pd.DataFrame:
+    """The measure for all municipalities with their prefecture and name."""
+    frame = measure_frame(con, measure_id, round_id, as_of)
+    places = select_municipalities(con)[["code", "pref_code", "pref_name", "name", "pop_band", "pop_band_order"]]
+    return frame.merge(places, on="code", how="left")
+
+
+def _missing_sentence(values: pd.Series) -> list[str]:
+    missing = int(values.isna().sum())
+    if not missing:
+        return []
+    return [f"{NO_DATA}が{count_text(missing)}あり、計算から除いている。"]
+
+
+def _better(kind: str, polarity: str) -> bool:
+    """True when larger values are better (neutral measures are read as 'larger')."""
+    return polarity != "lower_is_better"
+
+
+# ---------------------------------------------------------------- one measure
+
+def measure_commentary(con, measure_id: str, pref_code: str | None = None, round_id: str | None = None,
+                       as_of: str | None = None) -> list[str]:
+    """The selection's share (binary), most common answer (category) or statistic (numbers) beside
+    the nation, the prefecture's rank among the prefectures, and how many have no data."""
+    measure = _measure(con, measure_id)
+    values = _values(con, measure_id, round_id, as_of)
+    _, scope_name = _scope(con, pref_code)
+    scoped = values[values["pref_code"] == str(pref_code)[:2].zfill(2)] if pref_code else values
+    kind, title = measure["kind"], measure["title"]
+    present = scoped["value"].dropna()
+    if present.empty and (kind != "category" or scoped["label"].isna().all()):
+        return [f"{scope_name}には「{title}」のデータがない。"]
+    if kind == "category":
+        labels = scoped["label"].dropna()
+        top = labels.value_counts()
+        return [f"「{title}」で最も多い回答は「{top.index[0]}」で、{count_text(len(labels))}中{count_text(top.iloc[0])}"
+                f"（{share_text(100.0 * top.iloc[0] / len(labels))}）。", *_missing_sentence(scoped["label"])]
+    sentences = []
+    if kind == "binary":
+        done = int((present == 1).sum())
+        share = 100.0 * done / len(present)
+        national = 100.0 * (values["value"].dropna() == 1).mean()
+        sentence = f"「{title}」を実施している団体は{count_text(len(present))}中{count_text(done)}（{share_text(share)}）"
+        if pref_code:
+            sentence += f"で、{difference_text(share - national, kind, f'全国平均（{share_text(national)}）')}"
+        sentences.append(sentence + "。")
+    else:
+        value, statistic = summary_statistic(present, kind)
+        national, _ = summary_statistic(values["value"], kind)
+        sentence = f"{scope_name}の「{title}」の{statistic}は{value_text(value, kind, measure['unit'])}"
+        if pref_code:
+            reference = f"全国の{statistic}（{value_text(national, kind, measure['unit'])}）"
+            sentence += f"で、{difference_text(value - national, kind, reference, measure['unit'])}"
+        sentences.append(sentence + "。")
+    if pref_code:
+        ranking = prefecture_ranking(values, kind, measure["polarity"])
+        own = ranking[ranking["pref_code"] == str(pref_code)[:2].zfill(2)]
+        if len(own) and pd.notna(own["rank"].iloc[0]):
+            ranked = int(ranking["rank"].notna().sum())
+            sentences.append(f"{scope_name}は{ranked}都道府県中{int(own['rank'].iloc[0])}位"
+                             + ("（値が小さいほど上位）" if measure["polarity"] == "lower_is_better" else "") + "。")
+    return sentences + _missing_sentence(scoped["value"])
+
+
+def ranking_commentary(con, measure_id: str, pref_code: str | None = None, round_id: str | None = None,
+                       as_of: str | None = None) -> list[str]:
+    """Numbers in a prefecture: its best three and its worst municipality. Otherwise (national, or a
+    share): the top three prefectures and where the prefecture stands."""
+    measure = _measure(con, measure_id)
+    kind, title, polarity = measure["kind"], measure["title"], measure["polarity"]
+    if kind == "category":
+        return [f"「{title}」は区分の指標のため、順位はつけていない。"]
+    values = _values(con, measure_id, round_id, as_of)
+    higher_first = _better(kind, polarity)
+    if pref_code and kind != "binary":
+        pref = str(pref_code)[:2].zfill(2)
+        scoped = values[values["pref_code"] == pref]
+        present = scoped.dropna(subset=["value"]).sort_values(["value", "code"], ascending=[not higher_first, True])
+        if present.empty:
+            return [f"{_scope(con, pref_code)[1]}には「{title}」のデータがない。"]
+        head = present.head(3)
+        best = "、".join(f"{r.name}（{value_text(r.value, kind, measure['unit'])}）" for r in head.itertuples())
+        worst = present.iloc[-1]
+        scope_name = scoped["pref_name"].iloc[0]
+        sentences = [f"{scope_name}で「{title}」が{'高い' if higher_first else '低い'}順に、{best}。"]
+        if len(present) > 3:
+            sentences.append(f"最も{'低い' if higher_first else '高い'}のは{worst['name']}"
+                             f"（{value_text(worst['value'], kind, measure['unit'])}）。")
+        return sentences + _missing_sentence(scoped["value"])
+    ranking = prefecture_ranking(values, kind, polarity).dropna(subset=["value"])
+    if ranking.empty:
+        return [f"「{title}」のデータがない。"]
+    statistic = ranking["statistic"].iloc[0]
+    top = "、".join(f"{r.pref_name}（{value_text(r.value, kind, measure['unit'])}）" for r in ranking.head(3).itertuples())
+    sentences = [f"都道府県別の{statistic}の上位は{top}。"]
+    if pref_code:
+        own = ranking[ranking["pref_code"] == str(pref_code)[:2].zfill(2)]
+        if len(own):
+            row = own.iloc[0]
+            sentences.append(f"{row['pref_name']}は{value_text(row['value'], kind, measure['unit'])}で"
+                             f"{len(ranking)}都道府県中{int(row['rank'])}位。")
+    else:
+        last = ranking.iloc[-1]
+        sentences.append(f"最も{'低い' if higher_first else '高い'}のは{last['pref_name']}"
+                         f"（{value_text(last['value'], kind, measure['unit'])}）。")
+    return sentences
+
+
+def crosstab_commentary(con, measure_id: str, pref_code: str | None = None, round_id: str | None = None,
+                        as_of: str | None = None) -> list[str]:
+    """By population band: the band furthest behind and the one furthest ahead (by the measure's
+    statistic: 実施率, mean level or median), with the number of municipalities in each."""
+    measure = _measure(con, measure_id)
+    kind, title = measure["kind"], measure["title"]
+    if kind == "category":
+        return measure_commentary(con, measure_id, pref_code, round_id, as_of)
+    values = _values(con, measure_id, round_id, as_of)
+    scoped = values[values["pref_code"] == str(pref_code)[:2].zfill(2)] if pref_code else values
+    rows = []
+    for (order, band), part in scoped.groupby(["pop_band_order", "pop_band"], sort=True):
+        value, statistic = summary_statistic(part["value"], kind)
+        if not math.isnan(value):
+            rows.append((band, value, statistic, len(part)))
+    if not rows:
+        return [f"{_scope(con, pref_code)[1]}には「{title}」のデータがない。"]
+    higher_first = _better(kind, measure["polarity"])
+    ordered = sorted(rows, key=lambda r: r[1], reverse=higher_first)
+    ahead, behind = ordered[0], ordered[-1]
+    statistic = ahead[2]
+    if len(rows) == 1:
+        return [f"「{title}」の{statistic}は{ahead[0]}（{count_text(ahead[3])}）で{value_text(ahead[1], kind, measure['unit'])}。"]
+    sentences = [
+        f"人口規模別にみると、「{title}」の{statistic}が最も遅れているのは{behind[0]}（{count_text(behind[3])}）の"
+        f"{value_text(behind[1], kind, measure['unit'])}。",
+        f"最も進んでいるのは{ahead[0]}（{count_text(ahead[3])}）の{value_text(ahead[1], kind, measure['unit'])}。",
+    ]
+    return sentences + _missing_sentence(scoped["value"])
+
+
+# ---------------------------------------------------------------- support and progress
+
+def priority_commentary(con, pref_code: str | None = None, round_id: str | None = None,
+                        priority: pd.DataFrame | None = None) -> list[str]:
+    """高 / 中 counts among the assessed municipalities, the support item recommended most often and
+    how many could not be assessed. ``priority`` may pass a ``support_priority`` result."""
+    flt, scope_name = _scope(con, pref_code)
+    priority = support_priority(con, flt, round_id) if priority is None else priority
+    counts = priority["priority"].value_counts()
+    assessed = int(priority["priority"].isin(["高", "中", "低"]).sum())
+    not_assessed = int(counts.get(NOT_ASSESSED, 0))
+    sentences = []
+    if assessed:
+        high, middle = int(counts.get("高", 0)), int(counts.get("中", 0))
+        sentences.append(f"{scope_name}でアセスメントに回答した{count_text(assessed)}のうち、支援優先度「高」は"
+                         f"{count_text(high)}（{share_text(100.0 * high / assessed)}）、「中」は{count_text(middle)}。")
+    else:
+        sentences.append(f"{scope_name}の{count_text(len(priority))}はアセスメントの回答がないため、支援優先度を判定できない。")
+    items = support_counts(priority).groupby(["item_id", "name"], sort=False)["municipalities"].sum()
+    if items.max() > 0:
+        (_, name), n = items.idxmax(), int(items.max())
+        sentences.append(f"推奨する支援で最も多いのは「{name}」（{count_text(n)}）。")
+    if assessed and not_assessed:
+        sentences.append(f"回答のない{count_text(not_assessed)}は「{NOT_ASSESSED}」として別に数えている。")
+    return sentences
+
+
+def progress_commentary(con, pref_code: str | None = None, base_round: str | None = None,
+                        eval_round: str | None = None) -> list[str]:
+    """Improved / stalled / regressed between two assessment rounds (overall score), the biggest
+    improvement and regression. With fewer than two rounds, the same for the composite of the
+    first and newest デジタル庁 snapshots; with neither, says so."""
+    flt, scope_name = _scope(con, pref_code)
+    if base_round is None or eval_round is None:
+        default_base, default_eval = default_rounds(con)
+        base_round, eval_round = base_round or default_base, eval_round or default_eval
+    if base_round and eval_round:
+        change = assessment_change(con, flt, base_round, eval_round)
+        rows = change[change["level"] == "overall"]
+        subject = f"アセスメント総合得点（{base_round}→{eval_round}）"
+    else:
+        dates = [str(d)[:10] for d in snapshots(con)["as_of"]]
+        if len(dates) < 2:
+            return ["比較できる調査回が2回分そろっていないため、変化はまだ示せない。"]
+        change = composite_change(con, flt, dates[0], dates[-1])
+        rows = change[change["pillar"] == "総合"]
+        subject = f"デジタル庁指標の総合得点（{dates[0]}→{dates[-1]}）"
+    rows = rows.merge(select_municipalities(con, flt)[["code", "name"]], on="code", how="inner")
+    counts = rows["trend_label"].value_counts()
+    comparable = rows.dropna(subset=["change"])
+    if comparable.empty:
+        return [f"{scope_name}では{subject}を比べられる団体がない。"]
+    improved = int(counts.get("改善", 0))
+    sentences = [f"{scope_name}の{subject}は、比べられる{count_text(len(comparable))}のうち改善{count_text(improved)}"
+                 f"（{share_text(100.0 * improved / len(comparable))}）、停滞{count_text(counts.get('停滞', 0))}、"
+                 f"後退{count_text(counts.get('後退', 0))}。"]
+    ordered = comparable.sort_values(["change", "code"], ascending=[False, True])
+    best, worst = ordered.iloc[0], ordered.iloc[-1]
+    movers = []
+    if best["change"] > 0:
+        movers.append(f"最も改善したのは{best['name']}（{best['change']:+.1f}点）")
+    if worst["change"] < 0:
+        movers.append(f"最も後退したのは{worst['name']}（{worst['change']:+.1f}点）")
+    if movers:
+        sentences.append("、".join(movers) + "。")
+    not_comparable = len(rows) - len(comparable)
+    if not_comparable:
+        sentences.append(f"どちらかの回のデータがない{count_text(not_comparable)}は「比較不可」。")
+    return sentences[:3]
+
+
+def stage_field_matrix(con, pref_code: str | None = None, round_id: str | None = None) -> tuple[pd.DataFrame, int]:
+    """Median cell score (0–100) per stage (rows, labelled STEPn（名前）) × field of the selection's
+    newest round (or ``round_id``), and how many municipalities it is over. Empty without rounds."""
+    questionnaire = load_questionnaire()
+    flt, _ = _scope(con, pref_code)
+    scores = assessment_scores(con, flt, round_ids=[round_id] if round_id else None)
+    if scores.empty:
+        return pd.DataFrame(), 0
+    if not round_id:
+        scores = latest_rounds(scores, rounds(con)["round_id"].tolist())
+    cells = scores[scores["level"] == "cell"]
+    matrix = cells.pivot_table(index="stage", columns="field", values="score", aggfunc="median")
+    matrix = matrix.reindex(index=sorted(questionnaire.stages), columns=list(questionnaire.fields))
+    matrix.index = [questionnaire.stage_label(s) for s in matrix.index]
+    matrix.index.name, matrix.columns.name = "段階", "分野"
+    return matrix, int(cells["code"].nunique())
+
+
+def stage_field_commentary(con, pref_code: str | None = None, round_id: str | None = None) -> list[str]:
+    """The weakest and strongest stage × field cells (median score) and the weakest stage."""
+    matrix, n = stage_field_matrix(con, pref_code, round_id)
+    _, scope_name = _scope(con, pref_code)
+    cells = matrix.stack().dropna() if not matrix.empty else pd.Series(dtype=float)
+    if cells.empty:
+        return [f"{scope_name}にはアセスメントの回答がないため、段階×分野の得点を示せない。"]
+    low, high = cells.idxmin(), cells.idxmax()
+    sentences = [
+        f"{scope_name}の{count_text(n)}の中央値で、最も低いのは「{low[0]}×{low[1]}」（{cells[low]:.1f}点）、"
+        f"最も高いのは「{high[0]}×{high[1]}」（{cells[high]:.1f}点）。",
+    ]
+    by_stage = matrix.mean(axis=1, skipna=True).dropna()
+    if len(by_stage):
+        sentences.append(f"段階別では{by_stage.idxmin()}が最も弱く、4分野の平均は{by_stage.min():.1f}点。")
+    return sentences
+
+
+# ---------------------------------------------------------------- one municipality
+
+def municipality_commentary(con, code: str, round_id: str | None = None) -> list[str]:
+    """One municipality: maturity and weakest stage of its newest round (or ``round_id``), its
+    support priority, and the デジタル庁 indicator furthest below its population-band peers."""
+    flt = Filter(codes=(code,))
+    place = select_municipalities(con, flt)
+    if place.empty:
+        raise KeyError(f"団体コード「{code}」はデータベースにありません。")
+    name = place["name"].iloc[0]
+    sentences = []
+    scores = assessment_scores(con, flt, round_ids=[round_id] if round_id else None)
+    if len(scores):
+        if not round_id:
+            scores = latest_rounds(scores, rounds(con)["round_id"].tolist())
+        level = maturity(scores).iloc[0]
+        stages = scores[scores["level"] == "stage"].dropna(subset=["score"])
+        sentence = f"{name}の成熟度は{level['maturity_label']}"
+        if len(stages):
+            weakest = stages.sort_values(["score", "stage"]).iloc[0]
+            sentence += f"で、最も弱い段階はSTEP{int(weakest['stage'])}（{weakest['stage_name']}、{weakest['score']:.1f}点）"
+        sentences.append(sentence + "。")
+        priority = support_priority(con, flt, round_id).iloc[0]
+        support = f"、推奨する支援は{priority['recommended']}" if priority["recommended"] else ""
+        sentences.append(f"支援優先度は「{priority['priority']}」{support}。")
+    else:
+        sentences.append(f"{name}のアセスメントの回答はまだない。")
+    table = gaps(con, flt)
+    table = table[table["indicator_id"].str.startswith("da_") & ~table["indicator_id"].str.startswith("da_proc_")]
+    behind = table.dropna(subset=["gap_peer"])
+    behind = behind[behind["gap_peer"] < 0]
+    if len(behind):
+        worst = behind.sort_values(["gap_peer", "indicator_id"]).iloc[0]
+        sentences.append(f"同じ人口規模の団体と比べて最も差が大きいのは「{worst['title']}」"
+                         f"（{_gap_text(worst)}）。")
+    elif len(table.dropna(subset=["gap_peer"])):
+        sentences.append("デジタル庁の指標はすべて同じ人口規模の団体の中央値以上。")
+    return sentences
+
+
+def _gap_text(row: pd.Series) -> str:
+    if row["kind"] == "binary":
+        return f"{'実施' if row['value'] == 1 else '未実施'}、同規模の中央値は{'実施' if row['peer_median'] >= 0.5 else '未実施'}"
+    return f"{value_text(row['value'], row['kind'], row['unit'])}、同規模の中央値{value_text(row['peer_median'], row['kind'], row['unit'])}"
+
+
+__all__ = [
+    "count_text", "crosstab_commentary", "difference_text", "measure_commentary", "municipality_commentary",
+    "priority_commentary", "progress_commentary", "ranking_commentary", "share_text", "stage_field_commentary",
+    "stage_field_matrix", "value_text",
+]

@@ -1,0 +1,77 @@
+"""会議モード: the slides of a deck of saved views for one prefecture, one chart per screen in the
+projector theme, with the prefecture, as-of date, source and 2–3 generated sentences on each slide.
+前へ/次へ (or ←/→, PageUp/PageDown from a presenter clicker) step through the deck; the URL keeps the
+slide, prefecture and deck. The settings (prefecture, deck) and the exit sit at the bottom."""
+import streamlit as st
+
+from exports.views import ExportError
+from metrics import views
+from ui import chrome, data, meeting
+from ui.filters import ALL, NATIONAL
+
+meeting.require_app()
+prefectures = data.cached(views.prefectures)()
+pref_names = dict(zip(prefectures["pref_code"], prefectures["name"]))
+decks = meeting.deck_files()
+slide = st.container()
+# the controls sit below the slide but decide it, so they are drawn first (into their places)
+controls = st.container(key="mt_controls", horizontal=True, vertical_alignment="center")
+previous_slot, next_slot = controls.empty(), controls.empty()
+with controls.popover("都道府県・資料", icon=":material/tune:"):
+    pref_code = st.selectbox("都道府県", [ALL, *pref_names], format_func=lambda c: NATIONAL if c == ALL else pref_names[c],
+                             key=meeting.PREF_KEY, bind="query-params", on_change=meeting.go_to, args=(1,))
+    deck_name = st.selectbox("資料（ビューの組み合わせ）", list(decks), format_func=lambda d: meeting.deck_title(decks[d]),
+                             key=meeting.DECK_KEY, bind="query-params", on_change=meeting.go_to, args=(1,))
+controls.button("会議モードを終了", icon=":material/close:", key="mt_exit", type="tertiary", on_click=meeting.leave)
+try:
+    deck = meeting.load_deck(decks[deck_name])
+except ExportError as error:  # a saved-views file with a mistake: say which, keep the settings usable
+    slide.error(str(error))
+    st.stop()
+count = len(deck.views)
+number = meeting.slide_number(count)
+meeting.go_to(number)
+prefecture = pref_names.get(pref_code)
+previous_slot.button("前へ", icon=":material/arrow_back:", key="mt_previous", disabled=number <= 1,
+                     shortcut=meeting.PREVIOUS_KEYS[0], on_click=meeting.go_to, args=(number - 1,))
+next_slot.button("次へ", icon=":material/arrow_forward:", key="mt_next", disabled=number >= count, type="primary",
+                 shortcut=meeting.NEXT_KEYS[0], on_click=meeting.go_to, args=(number + 1,))
+with st.container(key="mt_clicker", horizontal=True):
+    # a presenter's clicker sends PageDown/PageUp; a button takes one shortcut, so these carry the second keys
+    st.button("次へ", key="mt_next_clicker", shortcut=meeting.NEXT_KEYS[1], disabled=number >= count,
+              on_click=meeting.go_to, args=(number + 1,))
+    st.button("前へ", key="mt_previous_clicker", shortcut=meeting.PREVIOUS_KEYS[1], disabled=number <= 1,
+              on_click=meeting.go_to, args=(number - 1,))
+
+with slide:
+    try:
+        result = meeting.render(deck.views[number - 1], prefecture)
+    except ExportError as error:  # e.g. a measure of the deck that this database does not hold
+        st.title(f"{number} / {count}", anchor=False)
+        st.error(str(error))
+        st.stop()
+    top = st.columns([5, 3, 1.2], vertical_alignment="center")
+    with top[0].container(key="mt_header"):
+        st.markdown(chrome.plain(f"{result.prefecture or prefecture or NATIONAL}　｜　{result.as_of or '基準日 不明'}"))
+    if chrome.is_demo():
+        with top[1].container(key="mt_demo"):
+            st.markdown(chrome.DEMO_LABEL)
+    with top[2].container(key="mt_counter"):
+        st.markdown(f"{number} / {count}")
+    st.title(chrome.plain(result.title), anchor=False)
+    if result.subtitle:
+        with st.container(key="mt_subtitle"):
+            st.markdown(chrome.plain(result.subtitle))
+    if result.figure is not None:
+        height = result.figure.layout.height or meeting.CHART_HEIGHT
+        # a chart taller than the screen (47 prefectures at projector size) scrolls inside the slide
+        with st.container(height=meeting.CHART_HEIGHT if height > meeting.CHART_HEIGHT else "content", border=False):
+            st.plotly_chart(meeting.high_contrast(result.figure), height=max(height, meeting.CHART_HEIGHT),
+                            config={"displayModeBar": False}, key=f"mt_chart_{number}")
+    elif result.table is not None:
+        st.dataframe(result.table, hide_index=True, height=meeting.CHART_HEIGHT)
+    with st.container(key="mt_commentary"):
+        for sentence in result.commentary[:3]:
+            st.markdown(chrome.plain(sentence))
+    with st.container(key="mt_footer"):
+        st.markdown(chrome.plain(result.source))

@@ -1,0 +1,299 @@
+"""Administrator access (issue #8 part 5): viewing is open; upload, fetch, rebuild and rollback on
+データ管理 need an administrator when secrets.toml names one (hashed password or OIDC e-mails);
+failed logins are throttled; no secret is rendered or committed; the ingest log records who loaded
+which file; .streamlit/config.toml keeps XSRF protection and the upload cap."""
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import tomllib
+from importlib.metadata import version
+from pathlib import Path
+
+import duckdb
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from ui import auth
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "correct horse battery staple"
+# the minimum accepted cost keeps each AppTest login fast; deployments use ITERATIONS (python -m ui.auth hash)
+HASH = auth.hash_password(PASSWORD, iterations=auth.MIN_ITERATIONS)
+ADMIN_KEYS = ("dm_rebuild", "dm_fetch", "dm_rollback")
+OIDC_SECRETS = {
+    "auth": {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "not-a-real-cookie-secret",
+             "client_id": "dashboard", "client_secret": "not-a-real-client-secret",
+             "server_metadata_url": "https://login.example.jp/.well-known/openid-configuration"},
+    "dashboard": {"admin_emails": ["DX-Office@pref.example.jp"]},
+}
+
+
+@pytest.fixture(autouse=True)
+def fresh_process_limiter(monkeypatch):
+    """Each test starts with no failed logins counted for the whole process."""
+    monkeypatch.setattr(auth, "PROCESS_LIMITER", auth.ProcessLimiter())
+
+
+@pytest.fixture(autouse=True)
+def _server_navigation(server_navigation):
+    """Every test here runs app.py as the server does (the fixture in conftest.py)."""
+
+
+@pytest.fixture()
+def page_db(demo_db, tmp_path, monkeypatch):
+    """A private copy of the demo DB with staging/uploads folders in tmp_path and no public folders."""
+    db = tmp_path / "dashboard.duckdb"
+    shutil.copy(demo_db, db)
+    monkeypatch.setattr("ui.uploads.STAGING_DIR", tmp_path / "staging")
+    monkeypatch.setattr("ui.uploads.UPLOAD_DIR", tmp_path / "uploads")
+    monkeypatch.setenv("DX_SOURCE", str(tmp_path / "no-such-folder"))
+    monkeypatch.setenv("DX_DB", str(db))
+    return db
+
+
+def data_page(secrets: dict | None = None, user: dict | None = None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    for key, value in (secrets or {}).items():
+        at.secrets[key] = value
+    if user is not None:
+        at.user = user
+    at.switch_page("pages/data.py")
+    return at.run()
+
+
+def keys(at: AppTest) -> set[str]:
+    return {b.key for b in at.button} | {u.key for u in at.get("file_uploader")}
+
+
+def rendered(at: AppTest) -> str:
+    """Every element the run sent, as text (protobuf dumps), to look for leaked secrets."""
+    out = []
+
+    def walk(node):
+        proto = getattr(node, "proto", None)
+        if proto is not None:
+            out.append(str(proto))
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+
+    walk(at.main)
+    walk(at.sidebar)
+    return "\n".join(out)
+
+
+def log_in(at: AppTest, password: str) -> AppTest:
+    at.text_input(key="dm_admin_password").input(password)
+    return next(b for b in at.button if b.key.startswith("FormSubmitter:dm_admin_login")).click().run()
+
+
+# ---------------------------------------------------------------- hashes, throttling, policy
+
+def test_password_hash_round_trip():
+    assert auth.verify_password(PASSWORD, HASH)
+    assert not auth.verify_password(PASSWORD + " ", HASH)
+    assert not auth.verify_password("", HASH)
+    again = auth.hash_password(PASSWORD, iterations=auth.MIN_ITERATIONS)
+    assert again != HASH and auth.verify_password(PASSWORD, again), "a fresh salt every time"
+    assert PASSWORD not in HASH
+    algorithm, iterations, salt, digest = HASH.split("$")
+    assert (algorithm, int(iterations)) == ("pbkdf2_sha256", auth.MIN_ITERATIONS) and len(salt) == 32
+
+
+@pytest.mark.parametrize("broken", ["", "plain-text-password", "pbkdf2_sha256$1000$salt$" + HASH.split("$")[3],
+                                    "md5$600000$salt$abc", HASH.rsplit("$", 1)[0] + "$not base64!"])
+def test_a_malformed_hash_matches_nothing_and_locks_the_actions(broken):
+    assert not auth.verify_password(PASSWORD, broken)
+    policy = auth.policy_from_secrets({"dashboard": {"admin_password_hash": broken}})
+    if broken:
+        assert policy.configured and not policy.password_ready and policy.problems
+
+
+def test_cli_prints_a_hash_that_verifies(monkeypatch, capsys):
+    monkeypatch.setattr(auth.getpass, "getpass", lambda prompt="": PASSWORD)
+    assert auth.main(["hash", "--iterations", str(auth.MIN_ITERATIONS)]) == 0
+    line = next(li for li in capsys.readouterr().out.splitlines() if li.startswith("admin_password_hash"))
+    encoded = tomllib.loads("[dashboard]\n" + line)["dashboard"]["admin_password_hash"]
+    assert auth.verify_password(PASSWORD, encoded)
+    monkeypatch.setattr(auth.getpass, "getpass", lambda prompt="": "short")
+    assert auth.main(["hash"]) == 1
+
+
+def test_failed_logins_wait_longer_each_time():
+    now = [1000.0]
+    throttle = auth.Throttle(clock=lambda: now[0])
+    limiter = auth.ProcessLimiter(clock=lambda: now[0])
+    waits = []
+    for _ in range(5):
+        ok, message = auth.attempt_password("wrong", HASH, throttle, limiter)
+        assert not ok and "パスワードが違います" in message
+        waits.append(throttle.wait_seconds())
+        ok, message = auth.attempt_password(PASSWORD, HASH, throttle, limiter)
+        assert not ok and "秒はパスワードを受け付けません" in message, "even the right password waits its turn"
+        now[0] += waits[-1]
+    assert waits == [1, 2, 4, 8, 16]
+    assert auth.attempt_password(PASSWORD, HASH, throttle, limiter)[0]
+    assert throttle.failures == 0
+    throttle.failures = 30
+    throttle.record_failure()
+    assert throttle.wait_seconds() == auth.MAX_WAIT_SECONDS
+
+
+def test_new_sessions_do_not_escape_the_process_limit():
+    now = [0.0]
+    limiter = auth.ProcessLimiter(limit=5, window=60, clock=lambda: now[0])
+    for _ in range(5):
+        assert not auth.attempt_password("wrong", HASH, auth.Throttle(clock=lambda: now[0]), limiter)[0]
+    ok, message = auth.attempt_password(PASSWORD, HASH, auth.Throttle(clock=lambda: now[0]), limiter)
+    assert not ok and "受け付けません" in message
+    now[0] += 61
+    assert auth.attempt_password(PASSWORD, HASH, auth.Throttle(clock=lambda: now[0]), limiter)[0]
+
+
+def test_policy_from_secrets():
+    assert not auth.policy_from_secrets({}).configured
+    assert not auth.policy_from_secrets({"dashboard": {}}).configured
+    password = auth.policy_from_secrets({"dashboard": {"admin_password_hash": HASH}})
+    assert password.configured and password.password_ready and not password.oidc_ready and not password.problems
+    oidc = auth.policy_from_secrets(OIDC_SECRETS)
+    assert oidc.oidc_ready and oidc.admin_emails == ("dx-office@pref.example.jp",) and not oidc.problems
+    # half a setup locks rather than opens
+    assert auth.policy_from_secrets({"dashboard": {"admin_emails": ["a@example.jp"]}}).problems
+    assert auth.policy_from_secrets({"auth": OIDC_SECRETS["auth"]}).problems
+
+
+def test_oidc_identity_needs_a_logged_in_listed_verified_user():
+    policy = auth.policy_from_secrets(OIDC_SECRETS)
+    listed = "dx-office@pref.example.jp"
+    assert auth.oidc_identity({"is_logged_in": True, "email": "DX-Office@Pref.Example.JP"}, policy) == listed
+    assert auth.oidc_identity({"is_logged_in": True, "email": listed, "email_verified": True}, policy) == listed
+    assert auth.oidc_identity({"is_logged_in": True, "email": listed, "email_verified": False}, policy) is None
+    assert auth.oidc_identity({"is_logged_in": True, "email": "someone@pref.example.jp"}, policy) is None
+    assert auth.oidc_identity({"is_logged_in": False, "email": listed}, policy) is None
+    assert auth.oidc_identity({"email": listed}, policy) is None, "an e-mail without a login is not an identity"
+    assert auth.oidc_identity({"is_logged_in": True, "email": listed}, auth.Policy()) is None
+
+
+# ---------------------------------------------------------------- the データ管理 page
+
+def test_without_administrators_everyone_may_update_and_the_page_says_so(page_db):
+    at = data_page()
+    assert not at.exception
+    assert any(auth.OPEN_NOTICE in w.value for w in at.warning) and not at.error
+    assert {"dm_upload", "dm_rebuild", "dm_fetch"} <= keys(at)
+    assert any("200 MB まで" in c.value for c in at.caption), "the page states the upload cap"
+
+
+def test_a_viewer_gets_no_admin_action(page_db):
+    at = data_page({"dashboard": {"admin_password_hash": HASH}})
+    assert not at.exception
+    assert not keys(at) & {"dm_upload", *ADMIN_KEYS}
+    assert not any(k.startswith(("dm_remove_", "dm_accept_")) for k in keys(at))
+    assert any("管理者だけが行えます" in i.value for i in at.info)
+    assert not any(auth.OPEN_NOTICE in w.value for w in at.warning)
+    # viewing stays open: the read-only parts are all there
+    assert {"表示中のデータベース", "出典・ライセンス・基準日", "取込ログ", "調査票（Excel）"} <= {s.value for s in at.subheader}
+    assert {"dm_template", "dm_workbook"} <= keys(at)
+
+
+def test_a_wrong_password_is_refused_and_throttled(page_db):
+    at = log_in(data_page({"dashboard": {"admin_password_hash": HASH}}), "not the password")
+    assert not at.exception
+    assert any("パスワードが違います" in e.value for e in at.error)
+    assert not keys(at) & {"dm_upload", *ADMIN_KEYS}
+    at = log_in(at, PASSWORD)  # within the wait: refused without being checked
+    assert any("秒はパスワードを受け付けません" in e.value for e in at.error)
+    assert not keys(at) & {"dm_upload", *ADMIN_KEYS}
+
+
+def test_the_right_password_opens_the_actions_and_no_secret_is_rendered(page_db):
+    at = log_in(data_page({"dashboard": {"admin_password_hash": HASH}}), PASSWORD)
+    assert not at.exception
+    assert {"dm_upload", "dm_rebuild", "dm_fetch"} <= keys(at)
+    assert any(auth.PASSWORD_IDENTITY in m.value for m in at.markdown)
+    text = rendered(at)
+    assert auth.PASSWORD_IDENTITY in text and "取込ログ" in text, "the dump holds what the page shows"
+    for secret in (PASSWORD, HASH, HASH.split("$")[2], HASH.split("$")[3]):
+        assert secret not in text
+    assert PASSWORD not in repr(dict(at.session_state.items())), "the password field is cleared after the login"
+    at = at.button(key="dm_admin_logout").click().run()
+    assert not keys(at) & {"dm_upload", *ADMIN_KEYS}
+
+
+def test_oidc_admin_by_listed_e_mail(page_db):
+    viewer = data_page(OIDC_SECRETS, {"is_logged_in": True, "email": "someone@pref.example.jp"})
+    assert not viewer.exception
+    assert not keys(viewer) & {"dm_upload", *ADMIN_KEYS}
+    assert any("管理者として登録されていません" in w.value for w in viewer.warning)
+    admin = data_page(OIDC_SECRETS, {"is_logged_in": True, "email": "dx-office@pref.example.jp"})
+    assert not admin.exception
+    assert {"dm_upload", "dm_rebuild", "dm_fetch"} <= keys(admin)
+    text = rendered(admin)
+    assert "dx-office@pref.example.jp" in text
+    assert "not-a-real-client-secret" not in text and "not-a-real-cookie-secret" not in text
+
+
+def test_rebuild_and_rollback_record_the_administrator(page_db, tmp_path, monkeypatch):
+    monkeypatch.setattr("loaders.demo.real_data_folders", lambda: [])  # only the upload: a quick build
+    square = {"type": "Polygon", "coordinates": [[[134.6, 34.8], [134.7, 34.8], [134.7, 34.9], [134.6, 34.9], [134.6, 34.8]]]}
+    geojson = {"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": square, "properties": {
+        "N03_001": "兵庫県", "N03_002": None, "N03_003": None, "N03_004": "姫路市", "N03_007": "28201"}}]}
+    uploads = tmp_path / "uploads"
+    uploads.mkdir()
+    (uploads / "himeji.geojson").write_text(json.dumps(geojson, ensure_ascii=False), encoding="utf-8")
+    at = data_page(OIDC_SECRETS, {"is_logged_in": True, "email": "dx-office@pref.example.jp"})
+    at = at.button(key="dm_rebuild").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    with duckdb.connect(str(page_db), read_only=True) as con:
+        logged = con.execute("SELECT file, sha256, loaded_by, loaded_at FROM ingest_log").fetchall()
+    assert [(f, by) for f, _, by, _ in logged] == [("himeji.geojson", "dx-office@pref.example.jp")]
+    assert logged[0][1] == hashlib.sha256((uploads / "himeji.geojson").read_bytes()).hexdigest()
+    # the page shows who loaded which file
+    log = next(d.value for d in at.dataframe if "担当" in d.value.columns)
+    assert {"日時", "ファイル", "担当", "SHA-256"} <= set(log.columns) and "dx-office@pref.example.jp" in set(log["担当"])
+    # the replaced demo DB was kept as a version: roll back to it
+    at = at.button(key="dm_rollback").click().run()
+    assert not at.exception
+    with duckdb.connect(str(page_db), read_only=True) as con:
+        assert con.execute("SELECT value FROM build_info WHERE key = 'demo'").fetchone()[0] == "true"
+
+
+def test_cli_build_records_the_os_user(tmp_path):
+    import getpass
+
+    from loaders.__main__ import main
+
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "area.csv").write_text("not a recognised file\n", encoding="utf-8")
+    target = tmp_path / "cli.duckdb"
+    assert main(["build", "--source", str(source), "--db", str(target)]) == 0
+    with duckdb.connect(str(target), read_only=True) as con:
+        assert con.execute("SELECT DISTINCT loaded_by FROM ingest_log").fetchall() == [(getpass.getuser(),)]
+
+
+# ---------------------------------------------------------------- deployment settings
+
+def test_config_keeps_xsrf_and_caps_uploads():
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["server"]["enableXsrfProtection"] is True
+    assert config["server"].get("enableCORS", True) is True, "CORS protection stays on (XSRF needs it)"
+    # the official N03 Shapefile zips are ~60 MB; the cap stays well below Streamlit's 1 GB maximum
+    assert 60 <= config["server"]["maxUploadSize"] <= 200
+
+
+def test_no_secret_is_tracked_and_the_example_is_inert():
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.splitlines()
+    assert not [f for f in tracked if f.endswith("secrets.toml")]
+    ignored = subprocess.run(["git", "check-ignore", ".streamlit/secrets.toml"], cwd=ROOT, capture_output=True, text=True)
+    assert ignored.returncode == 0, ".streamlit/secrets.toml must be git-ignored"
+    example = tomllib.loads((ROOT / ".streamlit" / "secrets.example.toml").read_text(encoding="utf-8"))
+    policy = auth.policy_from_secrets(example)
+    assert policy.configured and not policy.password_ready, "an example copied unchanged locks, never opens"
+
+
+def test_streamlit_has_the_published_advisories_fixed():
+    major, minor = (int(part) for part in version("streamlit").split(".")[:2])
+    assert (major, minor) >= (1, 54)

@@ -1,0 +1,153 @@
+"""Generated commentary (metrics/commentary.py): every sentence is checked against numbers computed
+here independently — from DATA.md's measured counts, SQL on the store, or the metrics tables
+aggregated with pandas — on the real store and on the demo store (assessment rounds)."""
+from __future__ import annotations
+
+import re
+
+import duckdb
+import pytest
+
+from metrics import commentary
+from metrics.assessment import assessment_scores
+from metrics.change import assessment_change
+from metrics.composite import composite
+from metrics.filters import Filter
+from metrics.priority import support_priority
+
+HYOGO = "28"
+
+
+@pytest.fixture(scope="module")
+def real(real_db):
+    con = duckdb.connect(str(real_db), read_only=True)
+    yield con
+    con.close()
+
+
+@pytest.fixture(scope="module")
+def demo(demo_db):
+    con = duckdb.connect(str(demo_db), read_only=True)
+    yield con
+    con.close()
+
+
+def test_formatting_helpers():
+    assert commentary.count_text(1741) == "1,741団体"
+    assert commentary.share_text(70.7) == "71%"
+    assert commentary.difference_text(8.4, "binary", "全国平均") == "全国平均を8ポイント上回る"
+    assert commentary.difference_text(-2.96, "binary", "全国平均") == "全国平均を3ポイント下回る"
+    assert commentary.difference_text(0.3, "binary", "全国平均") == "全国平均と同じ水準"
+    assert commentary.difference_text(-10.84, "score", "全国の中央値") == "全国の中央値を10.8点下回る"
+    assert commentary.value_text(float("nan"), "score") == "データなし"
+    assert commentary.difference_text(-17724.0, "count", "全国の中央値", "人") == "全国の中央値を17,724人下回る"
+
+
+def test_binary_share_matches_data_md_and_the_store(real):
+    # DATA.md: CIOの任命 nationally 実施 1270, 未実施 463, 調査無し 8
+    national = 100 * 1270 / (1270 + 463)
+    hyogo = real.execute("""
+        SELECT count(v.value), count(*) FILTER (WHERE v.value = 1)
+        FROM indicator_values v JOIN municipalities m USING (code)
+        WHERE v.indicator_id = 'da_cio' AND m.pref_code = '28'""").fetchone()
+    with_data, done = hyogo
+    assert (with_data, done) == (41, 29)  # the example of issue 6
+    share = 100 * done / with_data
+    sentences = commentary.measure_commentary(real, "da_cio", HYOGO)
+    direction = "上回る" if share > national else "下回る"
+    assert sentences[0] == (f"「CIOの任命」を実施している団体は{with_data}団体中{done}団体（{share:.0f}%）で、"
+                            f"全国平均（{national:.0f}%）を{abs(share - national):.0f}ポイント{direction}。")
+    assert sentences[1].startswith("兵庫県は47都道府県中") and sentences[1].endswith("位。")
+
+
+def test_national_binary_says_missing_data_as_missing(real):
+    sentences = commentary.measure_commentary(real, "da_cio")
+    assert sentences[0].startswith(f"「CIOの任命」を実施している団体は{1270 + 463:,}団体中1,270団体（73%）")
+    assert sentences[-1] == "データのない団体が8団体あり、計算から除いている。"
+    assert not any(re.search(r"(?<![\d,])0団体", s) for s in sentences)  # missing is never said as zero
+
+
+def test_score_statistic_and_rank(real):
+    scores = composite(real)
+    scores = scores[scores["pillar"] == "総合"].merge(
+        real.execute("SELECT code, pref_code, name FROM municipalities").df(), on="code")
+    median = scores[scores["pref_code"] == HYOGO]["score"].median()
+    national = scores["score"].median()
+    first = commentary.measure_commentary(real, "composite", HYOGO)[0]
+    assert first.startswith(f"兵庫県の「デジタル庁指標 総合得点」の中央値は{median:.1f}点で、全国の中央値（{national:.1f}点）を"
+                            f"{abs(median - national):.1f}点")
+    by_pref = scores.groupby("pref_code")["score"].median().sort_values(ascending=False)
+    rank = list(by_pref.index).index(HYOGO) + 1
+    assert commentary.measure_commentary(real, "composite", HYOGO)[1] == f"兵庫県は47都道府県中{rank}位。"
+
+
+def test_ranking_names_best_and_worst(real):
+    scores = composite(real, Filter(pref_code=HYOGO))
+    scores = scores[scores["pillar"] == "総合"].merge(real.execute("SELECT code, name FROM municipalities").df(), on="code")
+    ordered = scores.dropna(subset=["score"]).sort_values(["score", "code"], ascending=[False, True])
+    top = "、".join(f"{r.name}（{r.score:.1f}点）" for r in ordered.head(3).itertuples())
+    worst = ordered.iloc[-1]
+    assert commentary.ranking_commentary(real, "composite", HYOGO) == [
+        f"兵庫県で「デジタル庁指標 総合得点」が高い順に、{top}。", f"最も低いのは{worst['name']}（{worst['score']:.1f}点）。"]
+
+
+def test_crosstab_names_the_band_behind(real):
+    frame = real.execute("""
+        SELECT m.pop_band, p."order" AS pop_band_order, v.value FROM municipalities m
+        JOIN pop_bands p ON p.label = m.pop_band
+        LEFT JOIN indicator_values v ON v.code = m.code AND v.indicator_id = 'da_cio'
+        WHERE m.pref_code = '28'""").df()
+    shares = frame.groupby(["pop_band_order", "pop_band"])["value"].agg(["mean", "size"]).dropna()
+    behind, ahead = shares["mean"].idxmin(), shares["mean"].idxmax()
+    sentences = commentary.crosstab_commentary(real, "da_cio", HYOGO)
+    assert sentences[0] == (f"人口規模別にみると、「CIOの任命」の実施率が最も遅れているのは{behind[1]}"
+                            f"（{shares.loc[behind, 'size']}団体）の{100 * shares.loc[behind, 'mean']:.0f}%。")
+    assert sentences[1].startswith(f"最も進んでいるのは{ahead[1]}")
+
+
+def test_priority_without_assessment_is_not_assessed(real):
+    sentences = commentary.priority_commentary(real, HYOGO)
+    assert sentences[0] == "兵庫県の41団体はアセスメントの回答がないため、支援優先度を判定できない。"
+    assert commentary.progress_commentary(real, HYOGO) == ["比較できる調査回が2回分そろっていないため、変化はまだ示せない。"]
+    assert "アセスメントの回答がない" in commentary.stage_field_commentary(real, HYOGO)[0]
+
+
+def test_priority_counts_on_demo(demo):
+    priority = support_priority(demo, Filter(pref_code=HYOGO))
+    assessed = priority[priority["priority"].isin(["高", "中", "低"])]
+    high, middle = (assessed["priority"] == "高").sum(), (assessed["priority"] == "中").sum()
+    items = priority["recommended"].str.split("・").explode().value_counts()
+    sentences = commentary.priority_commentary(demo, HYOGO)
+    assert sentences[0] == (f"兵庫県でアセスメントに回答した{len(assessed)}団体のうち、支援優先度「高」は{high}団体"
+                            f"（{100 * high / len(assessed):.0f}%）、「中」は{middle}団体。")
+    assert sentences[1] == f"推奨する支援で最も多いのは「{items.index[0]}」（{items.iloc[0]}団体）。"
+
+
+def test_progress_counts_on_demo(demo):
+    change = assessment_change(demo, Filter(pref_code=HYOGO))
+    overall = change[change["level"] == "overall"].dropna(subset=["change"])
+    counts = overall["trend_label"].value_counts()
+    names = demo.execute("SELECT code, name FROM municipalities").df().set_index("code")["name"]
+    best = overall.sort_values(["change", "code"], ascending=[False, True]).iloc[0]
+    sentences = commentary.progress_commentary(demo, HYOGO)
+    assert f"比べられる{len(overall)}団体のうち改善{counts.get('改善', 0)}団体" in sentences[0]
+    assert f"停滞{counts.get('停滞', 0)}団体、後退{counts.get('後退', 0)}団体。" in sentences[0]
+    assert sentences[1].startswith(f"最も改善したのは{names[best['code']]}（{best['change']:+.1f}点）")
+
+
+def test_stage_field_weakest_cell_on_demo(demo):
+    scores = assessment_scores(demo, Filter(pref_code=HYOGO))
+    newest = scores[scores["round_id"] == scores["round_id"].max()]
+    cells = newest[newest["level"] == "cell"].groupby(["stage", "field"])["score"].median()
+    low = cells.idxmin()
+    sentence = commentary.stage_field_commentary(demo, HYOGO)[0]
+    assert f"最も低いのは「STEP{low[0]}" in sentence and f"×{low[1]}」（{cells.min():.1f}点）" in sentence
+
+
+def test_municipality_commentary_on_demo(demo):
+    sentences = commentary.municipality_commentary(demo, "282014")
+    assert sentences[0].startswith("姫路市の成熟度はレベル")
+    priority = support_priority(demo, Filter(codes=("282014",))).iloc[0]
+    assert sentences[1].startswith(f"支援優先度は「{priority['priority']}」")
+    with pytest.raises(KeyError, match="999999"):
+        commentary.municipality_commentary(demo, "999999")

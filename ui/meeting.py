@@ -1,0 +1,152 @@
+"""会議モード (committee mode): one saved view per screen for a projector, stepped through a deck.
+
+The mode lives in the URL (``?mode=meeting&slide=3&pref=兵庫県``, plus ``deck=<title>`` for another deck), so a link
+reproduces the slide on screen. app.py asks ``active()`` before it builds the navigation: in the
+mode only the meeting page runs, without the sidebar, filters or top navigation (hidden by CSS as
+well, for the browser's own chrome of Streamlit). Slides come from ``exports.views.render_view``
+with the projector theme, cached per database version, view, prefecture and theme.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import plotly.graph_objects as go
+import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
+
+from exports.views import DEFAULT_DECK, Deck, ExportError, ViewResult, ViewSpec, render_view
+from exports.views import load_deck as read_deck
+from ui import data
+
+ROOT = Path(__file__).resolve().parent.parent
+DECK_DIR = ROOT / "data" / "decks"
+PAGE_PATH = "pages/meeting.py"
+MODE_PARAM, MODE, SLIDE_PARAM = "mode", "meeting", "slide"
+PREF_KEY, DECK_KEY = "pref", "deck"  # the same ``pref`` parameter as the sidebar's prefecture filter
+THEME = "projector"
+CHART_HEIGHT = 650  # with the header, title, commentary and buttons the slide fits 1920×1080 without scrolling
+NEXT_KEYS = ("Right", "PageDown")  # arrow keys from a keyboard, PageDown/PageUp from a presenter clicker
+PREVIOUS_KEYS = ("Left", "PageUp")
+INK = "#111827"
+
+# Projector: no sidebar, header, toolbar or navigation; the slide uses the whole width; type is read
+# from the back of the room. The second next/previous buttons only carry the clicker's keys.
+_CSS = """
+<style>
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stHeader"],
+[data-testid="stToolbar"], [data-testid="stDecoration"], [data-testid="stStatusWidget"],
+[data-testid="stTopNavigation"], .st-key-mt_clicker {display: none !important;}
+.block-container {max-width: 100% !important; padding: 0.2rem 2.2rem 0.4rem !important;}
+.stMainBlockContainer {max-width: 100% !important;}
+h1 {font-size: 3.1rem !important; line-height: 1.15 !important; padding: 0.1rem 0 0.2rem !important;}
+.st-key-mt_header p {font-size: 1.55rem; font-weight: 600; color: #1f2937; margin: 0;}
+.st-key-mt_counter p {font-size: 1.55rem; font-weight: 700; text-align: right; margin: 0;}
+.st-key-mt_demo p {font-size: 1.35rem; font-weight: 700; color: #9a3412; margin: 0;}
+.st-key-mt_subtitle p {font-size: 1.45rem; color: #374151; margin: 0;}
+.st-key-mt_footer p {font-size: 1.2rem; color: #4b5563; margin: 0;}
+.st-key-mt_commentary p {font-size: 1.75rem; line-height: 1.45; margin: 0 0 0.2rem;}
+.st-key-mt_controls button p {font-size: 1.15rem;}
+</style>
+"""
+
+
+def active() -> bool:
+    return st.query_params.get(MODE_PARAM) == MODE
+
+
+def page() -> st.Page:
+    """The only page in the mode, whatever page the switch was turned on from."""
+    return st.Page(PAGE_PATH, title="会議モード", icon=":material/co_present:", default=True)
+
+
+def inject_css() -> None:
+    st.markdown(_CSS, unsafe_allow_html=True)
+
+
+def _enter() -> None:
+    st.query_params[MODE_PARAM] = MODE
+    st.query_params[SLIDE_PARAM] = "1"
+
+
+def leave() -> None:
+    """Back to the dashboard's 概要; the prefecture stays in the URL (the sidebar's filter takes it up)."""
+    for key in (MODE_PARAM, SLIDE_PARAM):
+        if key in st.query_params:
+            del st.query_params[key]
+
+
+def sidebar_switch() -> None:
+    st.toggle("会議モード", key="mt_switch", on_change=_enter,
+              help="プロジェクター向けに、保存したビューを1枚ずつ大きく表示します（URL: ?mode=meeting）。"
+                   "←/→ または PageUp/PageDown で前後に進みます。")
+
+
+def require_app() -> None:
+    """Run through app.py: Streamlit runs a script of pages/ on its own for the first request to a
+    fresh server and in AppTest (see ui.filters.current); app.py's navigation switches that off."""
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+def deck_files() -> dict[str, Path]:
+    """Deck name (file stem) → file; the default deck first."""
+    files = sorted(DECK_DIR.glob("*.yaml"))
+    default = Path(DEFAULT_DECK).resolve()
+    return {path.stem: path for path in sorted(files, key=lambda p: (p.resolve() != default, p.stem))}
+
+
+@st.cache_data(ttl=3600, max_entries=32, show_spinner=False)
+def _deck(path: str, mtime_ns: int) -> Deck:
+    return read_deck(Path(path))
+
+
+def load_deck(path: Path) -> Deck:
+    """``exports.views.load_deck`` cached until the file changes (ExportError for a bad file)."""
+    return _deck(str(path), path.stat().st_mtime_ns)
+
+
+def deck_title(path: Path) -> str:
+    try:
+        return load_deck(path).title
+    except ExportError:
+        return f"{path.name}（誤りがあり読めません）"
+
+
+@st.cache_data(ttl=3600, max_entries=64, show_spinner="スライドを準備しています…")
+def _render(db_key: str, view_json: str, prefecture: str | None, theme: str) -> ViewResult:
+    return render_view(data.cursor(), json.loads(view_json), prefecture, theme=theme)
+
+
+def render(view: ViewSpec, prefecture: str | None, theme: str = THEME) -> ViewResult:
+    """``exports.views.render_view`` of a deck's view (``ViewSpec``) cached by database version, view,
+    prefecture and theme."""
+    return _render(data.db_key(), json.dumps(view.model_dump(exclude_none=True), ensure_ascii=False, sort_keys=True),
+                   prefecture, theme)
+
+
+def high_contrast(fig: go.Figure) -> go.Figure:
+    """Near-black axis, legend and colour-bar text: Streamlit's chart theme draws them light grey,
+    which a projector washes out. Bar labels keep the theme's size (plotly would shrink them to
+    the bar's thickness)."""
+    fig.update_layout(font_color=INK, legend_font_color=INK)
+    fig.update_traces(constraintext="none", selector={"type": "bar"})
+    fig.update_xaxes(tickfont_color=INK, title_font_color=INK)
+    fig.update_yaxes(tickfont_color=INK, title_font_color=INK)
+    for trace in fig.data:
+        if getattr(trace, "colorbar", None) is not None:
+            trace.colorbar.tickfont.color = INK
+            trace.colorbar.title.font.color = INK
+    return fig
+
+
+def slide_number(count: int) -> int:
+    """The 1-based slide of the URL, kept within the deck (a bad value opens the first slide)."""
+    raw = st.query_params.get(SLIDE_PARAM, "1")
+    number = int(raw) if raw.isdigit() else 1
+    return min(max(number, 1), max(count, 1))
+
+
+def go_to(number: int) -> None:
+    st.query_params[SLIDE_PARAM] = str(number)
