@@ -339,11 +339,10 @@ async def choose_prefecture(page, pref: str, before: int, sent: list, retries: l
             failures.append(f"{type(exc).__name__}: {str(exc).splitlines()[0][:80]}")
         if entered is not None and sent[0] > sent_before:
             # the client sent its rerun request: a starved browser or server is late, not the input
-            try:
-                await page.wait_for_function(run_started, timeout=LOST_RERUN_SECONDS * 1000, polling=100)
-                return entered
-            except Exception:
-                state = await page.locator(APP).get_attribute("data-test-script-state")
+            waited = 0.0
+            while waited < LOST_RERUN_SECONDS:
+                if await page.evaluate(run_started):
+                    return entered
                 if sent[5] > finished_before:
                     # the server ran it (its script_finished arrived) but the starved browser never
                     # painted "running": count the run here, ended now (an upper bound of its time)
@@ -351,16 +350,19 @@ async def choose_prefecture(page, pref: str, before: int, sent: list, retries: l
                         lost.append(f"{pref}: 実行はサーバーで完了（script_finished 受信）、画面に「実行中」が出なかった")
                     await page.evaluate("() => { window.__runsFinished++; window.__lastFinished = performance.now(); }")
                     return entered
-                if lost is not None and not any(note.startswith(f"{pref} ") for note in lost[-1:]) \
-                        and attempt < INPUT_ATTEMPTS - 1:
-                    lost.append(f"{pref} (sent {sent[0] - sent_before}, received {sent[1] - received_before}, "
-                                f"new_session {sent[4]}, script_finished {sent[5] - finished_before}, now {state})")
-                    await page.keyboard.press("Escape")
-                    continue
-                raise TimeoutError(
-                    f"the page sent {sent[0] - sent_before} message(s) after {pref} was chosen (the last {sent[2]} bytes"
-                    f"{', with the widget states' if sent[3] else ''}) and received {sent[1] - received_before}, "
-                    f"but no run started within {INPUT_SECONDS + LOST_RERUN_SECONDS:.0f} s (now {state})") from None
+                await asyncio.sleep(0.2)
+                waited += 0.2
+            state = await page.locator(APP).get_attribute("data-test-script-state")
+            if lost is not None and not any(note.startswith(f"{pref} ") for note in lost[-1:]) \
+                    and attempt < INPUT_ATTEMPTS - 1:
+                lost.append(f"{pref} (sent {sent[0] - sent_before}, received {sent[1] - received_before}, "
+                            f"new_session {sent[4]}, script_finished {sent[5] - finished_before}, now {state})")
+                await page.keyboard.press("Escape")
+                continue
+            raise TimeoutError(
+                f"the page sent {sent[0] - sent_before} message(s) after {pref} was chosen (the last {sent[2]} bytes"
+                f"{', with the widget states' if sent[3] else ''}) and received {sent[1] - received_before}, "
+                f"but no run started within {INPUT_SECONDS + LOST_RERUN_SECONDS:.0f} s (now {state})") from None
         if attempt < INPUT_ATTEMPTS - 1:
             if retries is not None:
                 retries.append(f"{pref}: {failures[-1]}")
