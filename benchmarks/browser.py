@@ -53,6 +53,22 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def wait_healthy(url: str, process: subprocess.Popen, timeout: float = 60.0) -> None:
+    """Return once the streamlit server at ``url`` (ending in "/") answers its health check; raise
+    RuntimeError if ``process`` exits first, TimeoutError after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(url + "_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError("streamlit did not become healthy")
+
+
 class Server:
     """``streamlit run script`` on a free loopback port, with DX_DB pointing at ``db``."""
 
@@ -70,17 +86,7 @@ class Server:
             cwd=script.parent, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def wait_healthy(self, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"streamlit exited with {self.process.returncode}")
-            try:
-                with urllib.request.urlopen(self.url + "_stcore/health", timeout=1) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.05)
-        raise TimeoutError("streamlit did not become healthy")
+        wait_healthy(self.url, self.process, timeout)
 
     def peak_rss_mib(self) -> float:
         """VmHWM: the process's peak resident set size so far."""

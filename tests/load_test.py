@@ -38,12 +38,13 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
 import duckdb
+
+from benchmarks.browser import wait_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
@@ -200,17 +201,11 @@ class Server:
         self._sampler = threading.Thread(target=self._sample, daemon=True)
 
     def __enter__(self) -> "Server":
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{self.base}/_stcore/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    self.__exit__()
-                    raise RuntimeError(f"streamlit did not start: {self.log_text()[-2000:]}")
-                time.sleep(0.3)
+        try:
+            wait_healthy(f"{self.base}/", self.process, timeout=60)
+        except (RuntimeError, TimeoutError) as error:
+            self.__exit__()
+            raise RuntimeError(f"streamlit did not start: {self.log_text()[-2000:]}") from error
         self._sampler.start()
         return self
 

@@ -12,11 +12,12 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 from urllib.parse import parse_qs, quote, urlparse
 
 import pytest
+
+from benchmarks.browser import wait_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
@@ -77,16 +78,11 @@ def server(browser_db):
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"streamlit did not start: {process.stdout.read().decode(errors='replace')[-2000:]}")
-                time.sleep(0.3)
+        try:
+            wait_healthy(f"{base}/", process, timeout=30)
+        except (RuntimeError, TimeoutError) as error:
+            process.terminate()
+            raise RuntimeError(f"streamlit did not start: {process.stdout.read().decode(errors='replace')[-2000:]}") from error
         yield base
     finally:
         process.terminate()
