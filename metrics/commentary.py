@@ -12,6 +12,10 @@ ranking_commentary(con, measure_id, pref_code=None, …)
     Best and worst municipalities of the prefecture (numbers) or the prefectures (shares).
 crosstab_commentary(con, measure_id, pref_code=None, …)
     Which population band lags and which leads.
+    The three measure commentaries also come as ``measure_sentences`` / ``ranking_sentences`` /
+    ``crosstab_sentences(measure, values, places, pref_code)``, from frames a page already holds
+    (its measure row, the measure's values of every municipality and the municipality directory),
+    so a prefecture change does not read the measure again.
 priority_commentary(con, pref_code=None, round_id=None)
     How many are 高 / 中, the most recommended support item, 判定不可.
 progress_commentary(con, pref_code=None, base_round=None, eval_round=None)
@@ -101,6 +105,17 @@ def _scope(con, pref_code: str | None) -> tuple[Filter | None, str]:
     return Filter(pref_code=pref_code), name
 
 
+def _pref(pref_code: str | None) -> str | None:
+    return str(pref_code)[:2].zfill(2) if pref_code else None
+
+
+def _scope_name(places: pd.DataFrame, pref_code: str | None) -> str:
+    if not pref_code:
+        return NATIONAL
+    names = places.loc[places["pref_code"] == _pref(pref_code), "pref_name"]
+    return names.iloc[0] if len(names) else str(pref_code)
+
+
 def _measure(con, measure_id: str) -> pd.Series:
     options = measure_options(con)
     row = options[options["measure_id"] == measure_id]
@@ -109,11 +124,19 @@ def _measure(con, measure_id: str) -> pd.Series:
     return row.iloc[0]
 
 
-def _values(con, measure_id: str, round_id: str | None, as_of: str | None) -> pd.DataFrame:
-    """The measure for all municipalities with their prefecture and name."""
-    frame = measure_frame(con, measure_id, round_id, as_of)
-    places = select_municipalities(con)[["code", "pref_code", "pref_name", "name", "pop_band", "pop_band_order"]]
-    return frame.merge(places, on="code", how="left")
+PLACE_COLUMNS = ["code", "pref_code", "pref_name", "name", "pop_band", "pop_band_order"]
+
+
+def _with_places(values: pd.DataFrame, places: pd.DataFrame) -> pd.DataFrame:
+    """The measure's values (code, value, label) with each municipality's prefecture, name and band."""
+    return values[["code", "value", "label"]].merge(places[PLACE_COLUMNS], on="code", how="left")
+
+
+def measure_inputs(con, measure_id: str, round_id: str | None = None,
+                   as_of: str | None = None) -> tuple[pd.Series, pd.DataFrame, pd.DataFrame]:
+    """(measure row, its values for every municipality, the municipality directory): what the
+    ``*_sentences`` functions take."""
+    return _measure(con, measure_id), measure_frame(con, measure_id, round_id, as_of), select_municipalities(con)
 
 
 def _missing_sentence(values: pd.Series) -> list[str]:
@@ -134,10 +157,15 @@ def measure_commentary(con, measure_id: str, pref_code: str | None = None, round
                        as_of: str | None = None) -> list[str]:
     """The selection's share (binary), most common answer (category) or statistic (numbers) beside
     the nation, the prefecture's rank among the prefectures, and how many have no data."""
-    measure = _measure(con, measure_id)
-    values = _values(con, measure_id, round_id, as_of)
-    _, scope_name = _scope(con, pref_code)
-    scoped = values[values["pref_code"] == str(pref_code)[:2].zfill(2)] if pref_code else values
+    return measure_sentences(*measure_inputs(con, measure_id, round_id, as_of), pref_code)
+
+
+def measure_sentences(measure: pd.Series, values: pd.DataFrame, places: pd.DataFrame,
+                      pref_code: str | None = None) -> list[str]:
+    """``measure_commentary`` from a measure row, its values and the municipality directory."""
+    values = _with_places(values, places)
+    scope_name = _scope_name(places, pref_code)
+    scoped = values[values["pref_code"] == _pref(pref_code)] if pref_code else values
     kind, title = measure["kind"], measure["title"]
     present = scoped["value"].dropna()
     if present.empty and (kind != "category" or scoped["label"].isna().all()):
@@ -166,7 +194,7 @@ def measure_commentary(con, measure_id: str, pref_code: str | None = None, round
         sentences.append(sentence + "。")
     if pref_code:
         ranking = prefecture_ranking(values, kind, measure["polarity"])
-        own = ranking[ranking["pref_code"] == str(pref_code)[:2].zfill(2)]
+        own = ranking[ranking["pref_code"] == _pref(pref_code)]
         if len(own) and pd.notna(own["rank"].iloc[0]):
             ranked = int(ranking["rank"].notna().sum())
             sentences.append(f"{scope_name}は{ranked}都道府県中{int(own['rank'].iloc[0])}位"
@@ -178,18 +206,22 @@ def ranking_commentary(con, measure_id: str, pref_code: str | None = None, round
                        as_of: str | None = None) -> list[str]:
     """Numbers in a prefecture: its best three and its worst municipality. Otherwise (national, or a
     share): the top three prefectures and where the prefecture stands."""
-    measure = _measure(con, measure_id)
+    return ranking_sentences(*measure_inputs(con, measure_id, round_id, as_of), pref_code)
+
+
+def ranking_sentences(measure: pd.Series, values: pd.DataFrame, places: pd.DataFrame,
+                      pref_code: str | None = None) -> list[str]:
+    """``ranking_commentary`` from a measure row, its values and the municipality directory."""
     kind, title, polarity = measure["kind"], measure["title"], measure["polarity"]
     if kind == "category":
         return [f"「{title}」は区分の指標のため、順位はつけていない。"]
-    values = _values(con, measure_id, round_id, as_of)
+    values = _with_places(values, places)
     higher_first = _better(kind, polarity)
     if pref_code and kind != "binary":
-        pref = str(pref_code)[:2].zfill(2)
-        scoped = values[values["pref_code"] == pref]
+        scoped = values[values["pref_code"] == _pref(pref_code)]
         present = scoped.dropna(subset=["value"]).sort_values(["value", "code"], ascending=[not higher_first, True])
         if present.empty:
-            return [f"{_scope(con, pref_code)[1]}には「{title}」のデータがない。"]
+            return [f"{_scope_name(places, pref_code)}には「{title}」のデータがない。"]
         head = present.head(3)
         best = "、".join(f"{r.name}（{value_text(r.value, kind, measure['unit'])}）" for r in head.itertuples())
         worst = present.iloc[-1]
@@ -206,7 +238,7 @@ def ranking_commentary(con, measure_id: str, pref_code: str | None = None, round
     top = "、".join(f"{r.pref_name}（{value_text(r.value, kind, measure['unit'])}）" for r in ranking.head(3).itertuples())
     sentences = [f"都道府県別の{statistic}の上位は{top}。"]
     if pref_code:
-        own = ranking[ranking["pref_code"] == str(pref_code)[:2].zfill(2)]
+        own = ranking[ranking["pref_code"] == _pref(pref_code)]
         if len(own):
             row = own.iloc[0]
             sentences.append(f"{row['pref_name']}は{value_text(row['value'], kind, measure['unit'])}で"
@@ -222,19 +254,24 @@ def crosstab_commentary(con, measure_id: str, pref_code: str | None = None, roun
                         as_of: str | None = None) -> list[str]:
     """By population band: the band furthest behind and the one furthest ahead (by the measure's
     statistic: 実施率, mean level or median), with the number of municipalities in each."""
-    measure = _measure(con, measure_id)
+    return crosstab_sentences(*measure_inputs(con, measure_id, round_id, as_of), pref_code)
+
+
+def crosstab_sentences(measure: pd.Series, values: pd.DataFrame, places: pd.DataFrame,
+                       pref_code: str | None = None) -> list[str]:
+    """``crosstab_commentary`` from a measure row, its values and the municipality directory."""
     kind, title = measure["kind"], measure["title"]
     if kind == "category":
-        return measure_commentary(con, measure_id, pref_code, round_id, as_of)
-    values = _values(con, measure_id, round_id, as_of)
-    scoped = values[values["pref_code"] == str(pref_code)[:2].zfill(2)] if pref_code else values
+        return measure_sentences(measure, values, places, pref_code)
+    values = _with_places(values, places)
+    scoped = values[values["pref_code"] == _pref(pref_code)] if pref_code else values
     rows = []
     for (order, band), part in scoped.groupby(["pop_band_order", "pop_band"], sort=True):
         value, statistic = summary_statistic(part["value"], kind)
         if not math.isnan(value):
             rows.append((band, value, statistic, len(part)))
     if not rows:
-        return [f"{_scope(con, pref_code)[1]}には「{title}」のデータがない。"]
+        return [f"{_scope_name(places, pref_code)}には「{title}」のデータがない。"]
     higher_first = _better(kind, measure["polarity"])
     ordered = sorted(rows, key=lambda r: r[1], reverse=higher_first)
     ahead, behind = ordered[0], ordered[-1]
@@ -403,7 +440,8 @@ def _gap_text(row: pd.Series) -> str:
 
 
 __all__ = [
-    "count_text", "crosstab_commentary", "difference_text", "measure_commentary", "municipality_commentary",
-    "priority_commentary", "progress_commentary", "ranking_commentary", "share_text", "stage_field_commentary",
-    "stage_field_matrix", "value_text",
+    "count_text", "crosstab_commentary", "crosstab_sentences", "difference_text", "measure_commentary",
+    "measure_inputs", "measure_sentences", "municipality_commentary", "priority_commentary", "progress_commentary",
+    "ranking_commentary", "ranking_sentences", "share_text", "stage_field_commentary", "stage_field_matrix",
+    "value_text",
 ]

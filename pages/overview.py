@@ -54,8 +54,7 @@ with left:
     picked = maps.show(frame, measure, geometry, key="ov_map",
                        national=selection.flt.pref_code is None and selection.flt.region_set is None, category_order=order)
     st.caption("市区町村をクリックすると右に詳細を表示します。境界のない島しょ部の団体は点で示しています。")
-    chrome.commentary(data.cached(commentary.measure_commentary)(measure["measure_id"], selection.flt.pref_code,
-                                                                *filters.measure_arguments(measure)))
+    chrome.commentary(commentary.measure_sentences(measure, values, filters.directory(), selection.flt.pref_code))
 with right:
     if picked and picked in set(chosen["code"]):
         row = summary[summary["code"] == picked].iloc[0]
@@ -119,8 +118,7 @@ with dist_col:
                                                              for v in by_band["value"]],
             f"{statistic}（全国）": [style.format_statistic(v, statistic, measure["kind"], measure["unit"]) for v in by_band["national"]]})
         st.dataframe(shown, hide_index=True)
-        chrome.commentary(data.cached(commentary.crosstab_commentary)(measure["measure_id"], selection.flt.pref_code,
-                                                                     *filters.measure_arguments(measure)))
+        chrome.commentary(commentary.crosstab_sentences(measure, values, filters.directory(), selection.flt.pref_code))
 with rank_col:
     st.subheader("都道府県の順位")
     ranking = filters.measure_ranking(measure)
@@ -133,8 +131,7 @@ with rank_col:
         statistic = ranking["statistic"].iloc[0]
         st.caption(f"都道府県内の市区町村の{statistic}（データのある団体のみ）。"
                    + ("" if measure["polarity"] != "lower_is_better" else "値が小さいほど上位です。"))
-        chrome.commentary(data.cached(commentary.ranking_commentary)(measure["measure_id"], selection.flt.pref_code,
-                                                                    *filters.measure_arguments(measure)))
+        chrome.commentary(commentary.ranking_sentences(measure, values, filters.directory(), selection.flt.pref_code))
         chrome.png_download(ranking_chart, f"都道府県の順位：{measure['title']}", f"ranking_{measure['measure_id']}",
                             "ov_ranking_png", f"都道府県別の{statistic}", chrome.measure_source(measure))
 

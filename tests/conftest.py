@@ -64,6 +64,26 @@ def demo_db(tmp_path_factory):
     return target
 
 
+def _read_only(path: Path):
+    import duckdb
+
+    con = duckdb.connect(str(path), read_only=True)
+    yield con
+    con.close()
+
+
+@pytest.fixture(scope="module")
+def real_con(real_db):
+    """A read-only connection to the real build (one per test module)."""
+    yield from _read_only(real_db)
+
+
+@pytest.fixture(scope="module")
+def demo_con(demo_db):
+    """A read-only connection to the embedded demo's build (one per test module)."""
+    yield from _read_only(demo_db)
+
+
 @pytest.fixture()
 def server_navigation(monkeypatch):
     """Run app.py on every AppTest run, as the server does after its first request.

@@ -107,6 +107,7 @@ class Result:
     build_seconds: float | None = None
     swap_at: float | None = None
     peak_rss_mb: float | None = None
+    server_cpu_seconds: float | None = None  # the streamlit process's user + system CPU time
     sessions_seeing_new_data: int = 0
     input_retries: list[str] = field(default_factory=list)  # filter inputs the browser lost and made again
     # rerun requests the page sent after which the server started no run within LOST_RERUN_SECONDS
@@ -120,6 +121,7 @@ class Result:
         out = {"sessions": self.sessions, "seconds": self.seconds, "actions": len(self.actions),
                "errors": len(self.errors), "build_seconds": self.build_seconds, "swap_at": self.swap_at,
                "sessions_seeing_new_data": self.sessions_seeing_new_data, "peak_rss_mb": self.peak_rss_mb,
+               "server_cpu_seconds": self.server_cpu_seconds,
                "input_retries": len(self.input_retries), "lost_reruns": len(self.lost_reruns)}
         for kind in ("rerun", "load"):
             values = self.times(kind)
@@ -133,6 +135,8 @@ class Result:
                f"時間: {s['seconds']:.0f} 秒、操作: {s['actions']}、エラー: {s['errors']}",
                f"再構築: {s['build_seconds']:.1f} 秒（開始 {s['swap_at']:.0f} 秒目）" if s["build_seconds"] else "再構築: なし",
                f"サーバーの最大RSS: {s['peak_rss_mb']:.0f} MB" if s["peak_rss_mb"] else "サーバーの最大RSS: 不明"]
+        if s["server_cpu_seconds"] is not None:
+            out.append(f"サーバーのCPU時間: {s['server_cpu_seconds']:.1f} 秒（残りのCPUはブラウザと再構築が使用）")
         for kind, label in (("rerun", "フィルター変更の再実行"), ("load", "ページを開く")):
             t = s[kind]
             if t["count"]:
@@ -197,6 +201,7 @@ class Server:
              "--server.fileWatcherType", "none"],
             cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT)
         self.peak_rss_kb = 0
+        self.cpu_seconds = 0.0
         self._stop = threading.Event()
         self._sampler = threading.Thread(target=self._sample, daemon=True)
 
@@ -222,8 +227,16 @@ class Server:
         while not self._stop.wait(0.5):
             self.peak_rss_kb = max(self.peak_rss_kb, self._status_kb("VmRSS"))
 
+    def _cpu_seconds(self) -> float:
+        try:  # /proc/PID/stat fields 14 and 15: utime and stime in clock ticks (after the "(comm)" field)
+            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError, IndexError):
+            return self.cpu_seconds
+
     def __exit__(self, *exc) -> None:
         self.peak_rss_kb = max(self.peak_rss_kb, self._status_kb("VmHWM"))  # the kernel's high-water mark
+        self.cpu_seconds = self._cpu_seconds()
         self._stop.set()
         self.process.terminate()
         try:
@@ -528,6 +541,7 @@ def run_load_test(sessions: int, seconds: float, shared: Path, workdir: Path | N
         with Server(db, workdir / "server.log") as server:
             asyncio.run(drive(server.base, sessions, seconds, sources, db, result, think, cold_start))
         result.peak_rss_mb = round(server.peak_rss_kb / 1024, 1)
+        result.server_cpu_seconds = round(server.cpu_seconds, 1)
         log = server.log_text()
         if "Traceback" in log:
             result.errors.append("サーバーのログに例外: " + log[log.index("Traceback"):][:1500])

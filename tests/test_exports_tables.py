@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 
-import duckdb
 import numpy as np
 import openpyxl
 import pandas as pd
@@ -20,13 +19,6 @@ from metrics.views import measure_frame
 from ui.export import DECIMAL_FORMAT, INTEGER_FORMAT, csv_bytes, excel_bytes
 
 HOSTILE = "=cmd|' /C calc'!A0"
-
-
-@pytest.fixture(scope="module")
-def demo(demo_db):
-    con = duckdb.connect(str(demo_db), read_only=True)
-    yield con
-    con.close()
 
 
 def _view(con, view):
@@ -48,9 +40,9 @@ def _same(read: pd.DataFrame, table: pd.DataFrame):
 
 
 @pytest.mark.parametrize("view", [v for v in VIEW_TYPES if v != "karte"] + ["karte"])
-def test_every_view_table_round_trips(demo, view):
+def test_every_view_table_round_trips(demo_con, view):
     spec = {"view": view, "code": "282014"} if view == "karte" else {"view": view}
-    result = _view(demo, spec)
+    result = _view(demo_con, spec)
     assert result.table is not None and len(result.table)
     book = openpyxl.load_workbook(io.BytesIO(view_excel(result)))
     assert book.sheetnames == ["説明", view]
@@ -71,24 +63,24 @@ def test_every_view_table_round_trips(demo, view):
     _same(pd.read_csv(io.BytesIO(data), encoding="utf-8-sig", dtype={"団体コード": str}), result.table)
 
 
-def test_tables_hold_the_numbers_of_the_metrics(demo):
+def test_tables_hold_the_numbers_of_the_metrics(demo_con):
     hyogo = Filter(pref_code="28")
     # ranking: the prefecture's municipalities by composite, from measure_frame
-    ranking = _view(demo, {"view": "ranking", "measure": "composite"}).table
-    values = measure_frame(demo, "composite").merge(select_municipalities(demo, hyogo)[["code"]], on="code")
+    ranking = _view(demo_con, {"view": "ranking", "measure": "composite"}).table
+    values = measure_frame(demo_con, "composite").merge(select_municipalities(demo_con, hyogo)[["code"]], on="code")
     expected = values.dropna(subset=["value"]).sort_values(["value", "code"], ascending=[False, True])
     assert ranking["団体コード"].tolist() == expected["code"].tolist()
     np.testing.assert_allclose(ranking["総合得点"], expected["value"])
     # crosstab: the cross-table of maturity by population band, computed here
-    crosstab = _view(demo, {"view": "crosstab"}).table.set_index("人口規模")
-    levels = measure_frame(demo, "maturity").merge(select_municipalities(demo, hyogo)[["code", "pop_band"]], on="code")
+    crosstab = _view(demo_con, {"view": "crosstab"}).table.set_index("人口規模")
+    levels = measure_frame(demo_con, "maturity").merge(select_municipalities(demo_con, hyogo)[["code", "pop_band"]], on="code")
     levels["level"] = levels["value"].map(lambda v: f"レベル{int(v)}" if pd.notna(v) else None)
-    table = cross_table(levels, "pop_band", "level", pop_band_order(demo), [f"レベル{n}" for n in range(5)])
+    table = cross_table(levels, "pop_band", "level", pop_band_order(demo_con), [f"レベル{n}" for n in range(5)])
     assert crosstab.loc["計", "計"] == 41
     assert crosstab.to_numpy().tolist() == table.to_numpy().tolist()
     # priority: every municipality of the prefecture, with its level
-    priority = _view(demo, {"view": "priority"}).table
-    levels = support_priority(demo, hyogo).set_index("code")["priority"]
+    priority = _view(demo_con, {"view": "priority"}).table
+    levels = support_priority(demo_con, hyogo).set_index("code")["priority"]
     assert priority.set_index("団体コード")["支援優先度"].to_dict() == levels.to_dict()
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import shutil
 
 import duckdb
-import pytest
 from pandas.testing import assert_frame_equal
 
 from loaders.build import build
@@ -27,15 +26,8 @@ def assert_same_results(left: dict, right: dict) -> None:
         assert_frame_equal(left[family], right[family], check_exact=False, rtol=1e-12, atol=1e-12, obj=family)
 
 
-@pytest.fixture(scope="module")
-def demo(demo_db):
-    con = duckdb.connect(str(demo_db), read_only=True)
-    yield con
-    con.close()
-
-
-def test_demo_build_stores_every_family_with_the_running_fingerprint(demo):
-    rows = demo.execute("SELECT family, fingerprint, rows FROM metric_results ORDER BY position").fetchall()
+def test_demo_build_stores_every_family_with_the_running_fingerprint(demo_con):
+    rows = demo_con.execute("SELECT family, fingerprint, rows FROM metric_results ORDER BY position").fetchall()
     assert [family for family, _, _ in rows] == FAMILIES + ["query:rounds", "query:indicator_catalog"]
     assert {fingerprint for _, fingerprint, _ in rows} == {stored.fingerprint()}
     counts = dict((family, count) for family, _, count in rows)
@@ -43,19 +35,19 @@ def test_demo_build_stores_every_family_with_the_running_fingerprint(demo):
     assert counts["summary"] == counts["priority"] == 1741
 
 
-def test_stored_results_equal_the_computed_ones(demo):
-    read = stored.read(demo, FAMILIES)
+def test_stored_results_equal_the_computed_ones(demo_con):
+    read = stored.read(demo_con, FAMILIES)
     assert read is not None
-    assert_same_results(all_metrics(demo), compute_all_metrics(demo))
-    assert_same_results(read, compute_all_metrics(demo))
+    assert_same_results(all_metrics(demo_con), compute_all_metrics(demo_con))
+    assert_same_results(read, compute_all_metrics(demo_con))
 
 
-def test_stored_reference_queries_equal_the_computed_ones(demo):
+def test_stored_reference_queries_equal_the_computed_ones(demo_con):
     for name in STORED_QUERIES:
-        kept = stored.read(demo, [stored_query(name)])[stored_query(name)]
-        assert_frame_equal(kept, run(demo, name, {}), check_exact=True)
-        assert_frame_equal(kept, arrow_frame(run_arrow(demo, name, {})), check_exact=True)
-    rounds = run(demo, "rounds", {})
+        kept = stored.read(demo_con, [stored_query(name)])[stored_query(name)]
+        assert_frame_equal(kept, run(demo_con, name, {}), check_exact=True)
+        assert_frame_equal(kept, arrow_frame(run_arrow(demo_con, name, {})), check_exact=True)
+    rounds = run(demo_con, "rounds", {})
     # the embedded demo: two synthetic rounds, every municipality answering both
     assert rounds["round_id"].tolist() == ["2026-baseline", "2026-evaluation"]
     assert rounds["municipalities"].tolist() == [1741, 1741]
@@ -105,11 +97,11 @@ def test_fingerprint_follows_the_definitions_and_the_code_all_metrics_imports(tm
     assert stored.fingerprint() == before
 
 
-def test_filtered_or_non_default_calls_are_computed(demo):
-    hyogo = all_metrics(demo, Filter(pref_code="28"))
+def test_filtered_or_non_default_calls_are_computed(demo_con):
+    hyogo = all_metrics(demo_con, Filter(pref_code="28"))
     assert set(hyogo["summary"]["code"].str[:2]) == {"28"}
-    assert_same_results(hyogo, compute_all_metrics(demo, Filter(pref_code="28")))
-    assert len(all_metrics(demo, k=3)["similar"]) == 3 * 1741
+    assert_same_results(hyogo, compute_all_metrics(demo_con, Filter(pref_code="28")))
+    assert len(all_metrics(demo_con, k=3)["similar"]) == 3 * 1741
 
 
 def test_failed_precompute_is_a_warning_and_the_build_completes(tmp_path, monkeypatch):

@@ -3,7 +3,6 @@ KPIs, prefecture ranking, maturity per field and its movement, support counts, t
 peer shares and the store's provenance. Real numbers from DATA.md; the demo for survey rounds."""
 from __future__ import annotations
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -17,20 +16,8 @@ from metrics.priority import support_priority
 CIO_YES, CIO_NO, CIO_MISSING = 1270, 463, 8
 
 
-@pytest.fixture(scope="module")
-def real(real_db):
-    with duckdb.connect(str(real_db), read_only=True) as con:
-        yield con
-
-
-@pytest.fixture(scope="module")
-def demo(demo_db):
-    with duckdb.connect(str(demo_db), read_only=True) as con:
-        yield con
-
-
-def test_measure_menu_on_real_data(real):
-    options = views.measure_options(real)
+def test_measure_menu_on_real_data(real_con):
+    options = views.measure_options(real_con)
     assert options["measure_id"].iloc[0] == "composite"
     assert options["title"].is_unique
     assert not options["group"].eq(views.GROUP_ASSESSMENT).any(), "no survey round in the public files"
@@ -39,23 +26,23 @@ def test_measure_menu_on_real_data(real):
     assert set(options["group"]) <= set(views.GROUP_ORDER)
 
 
-def test_measure_menu_with_survey_rounds(demo):
-    options = views.measure_options(demo).set_index("measure_id")
+def test_measure_menu_with_survey_rounds(demo_con):
+    options = views.measure_options(demo_con).set_index("measure_id")
     assert {"assessment", "stage:0", "stage:3", "field:BPR", "maturity", "priority", "change"} <= set(options.index)
     assert options.loc["change", "diverging"] and options.loc["maturity", "domain_max"] == 4
     assert options.loc["assessment", "synthetic"], "demo rounds are marked synthetic"
 
 
-def test_binary_measure_keeps_missing_apart(real):
-    cio = views.measure_frame(real, "da_cio")
+def test_binary_measure_keeps_missing_apart(real_con):
+    cio = views.measure_frame(real_con, "da_cio")
     assert len(cio) == 1741 and cio["code"].is_unique
     assert (cio["label"] == "実施").sum() == CIO_YES and (cio["label"] == "未実施").sum() == CIO_NO
     missing = cio[cio["value"].isna()]
     assert len(missing) == CIO_MISSING and missing["code"].str.startswith("17").all() and missing["label"].isna().all()
 
 
-def test_category_answers_in_their_own_order(real):
-    files = views.measure_frame(real, "opendata_file_count")
+def test_category_answers_in_their_own_order(real_con):
+    files = views.measure_frame(real_con, "opendata_file_count")
     order = views.category_order(files)
     assert order.index("10以下") < order.index("11～50") < order.index("10000以上")
     shares = views.category_shares(files)
@@ -63,11 +50,11 @@ def test_category_answers_in_their_own_order(real):
     assert "" not in set(files["label"].dropna()), "a blank answer is missing, not a category"
 
 
-def test_summary_statistics_and_ranking(real):
-    cio = views.measure_frame(real, "da_cio")
+def test_summary_statistics_and_ranking(real_con):
+    cio = views.measure_frame(real_con, "da_cio")
     share, name = views.summary_statistic(cio["value"], "binary")
     assert name == "実施率" and share == pytest.approx(100 * CIO_YES / (CIO_YES + CIO_NO))
-    ranking = views.measure_ranking(real, "da_cio")
+    ranking = views.measure_ranking(real_con, "da_cio")
     assert len(ranking) == 47 and ranking["rank"].min() == 1
     assert ranking["value"].is_monotonic_decreasing
     assert ranking["with_data"].sum() == CIO_YES + CIO_NO and ranking["municipalities"].sum() == 1741
@@ -84,8 +71,8 @@ def test_ranking_turns_round_for_lower_is_better():
     assert views.measure_ranking.__doc__ and views.prefecture_ranking(values.iloc[0:0], "category", "neutral").empty
 
 
-def test_national_summary_and_headline(real):
-    summary = views.national_summary(real)
+def test_national_summary_and_headline(real_con):
+    summary = views.national_summary(real_con)
     assert len(summary) == 1741 and summary["code"].is_unique
     hyogo = summary[summary["pref_code"] == "28"]
     kpis = views.headline(hyogo, summary).set_index("item")
@@ -94,31 +81,31 @@ def test_national_summary_and_headline(real):
     assert "assessment" not in kpis.index, "no assessment KPI without survey rounds"
 
 
-def test_band_summary_counts_the_selection(real):
-    values = views.measure_frame(real, "composite").merge(select_municipalities(real)[["code", "pop_band"]], on="code")
-    hyogo = select_municipalities(real, Filter(pref_code="28"))["code"]
+def test_band_summary_counts_the_selection(real_con):
+    values = views.measure_frame(real_con, "composite").merge(select_municipalities(real_con)[["code", "pop_band"]], on="code")
+    hyogo = select_municipalities(real_con, Filter(pref_code="28"))["code"]
     bands = values["pop_band"].dropna().unique().tolist()
     table = views.band_summary(values, hyogo, "score", bands)
     assert table["municipalities"].sum() == 41
     assert (table["with_data"] <= table["municipalities"]).all()
 
 
-def test_peer_shares_match_the_national_share(real):
-    shares = views.peer_shares(real, "282014", "pop_band").set_index("indicator_id")
+def test_peer_shares_match_the_national_share(real_con):
+    shares = views.peer_shares(real_con, "282014", "pop_band").set_index("indicator_id")
     cio = shares.loc["da_cio"]
     assert cio["national_share"] == pytest.approx(100 * CIO_YES / (CIO_YES + CIO_NO))
     assert cio["n_national"] == CIO_YES + CIO_NO
     assert 0 <= cio["peer_share"] <= 100 and cio["n_peers"] >= 1
     with pytest.raises(ValueError):
-        views.peer_shares(real, "282014", "similar")
+        views.peer_shares(real_con, "282014", "similar")
 
 
-def test_maturity_per_field_and_transition(demo):
-    scores = assessment_scores(demo, Filter(pref_code="28"))
+def test_maturity_per_field_and_transition(demo_con):
+    scores = assessment_scores(demo_con, Filter(pref_code="28"))
     levels = views.field_maturity(scores)
     assert set(levels["field"]) == {"全体", "DX全般", "情報システム", "BPR", "データ利活用"}
     assert levels["maturity"].between(0, 4).all()
-    codes = select_municipalities(demo, Filter(pref_code="28"))["code"].tolist()
+    codes = select_municipalities(demo_con, Filter(pref_code="28"))["code"].tolist()
     matrix = views.maturity_transition(levels, "2026-baseline", "2026-evaluation", "BPR", codes)
     assert matrix.loc["計", "計"] == 41
     # a municipality missing from the evaluation round is counted under 不明, not dropped
@@ -127,14 +114,14 @@ def test_maturity_per_field_and_transition(demo):
     assert matrix.loc["計", "計"] == 41 and matrix["不明"].sum() == 2  # the row and the 計 row
 
 
-def test_support_counts_and_visit_plan(demo):
+def test_support_counts_and_visit_plan(demo_con):
     flt = Filter(pref_code="28", region_set="兵庫県 県民局・センター")
-    priority = support_priority(demo, flt)
+    priority = support_priority(demo_con, flt)
     counts = views.support_counts(priority)
     for item_id, group in counts.groupby("item_id"):
         expected = priority["recommended_ids"].str.split(",").apply(lambda ids: item_id in ids).sum()
         assert group["municipalities"].sum() == expected
-    plan = views.visit_plan(priority, select_municipalities(demo, flt))
+    plan = views.visit_plan(priority, select_municipalities(demo_con, flt))
     assert set(plan["priority"]) <= {"高", "中"} and len(plan) == priority["priority"].isin(["高", "中"]).sum()
     for _, visits in plan.groupby("region"):
         assert visits["visit_order"].tolist() == list(range(1, len(visits) + 1))
@@ -142,25 +129,25 @@ def test_support_counts_and_visit_plan(demo):
     assert list(plan.columns) == list(views.VISIT_PLAN_COLUMNS)
 
 
-def test_score_history_and_group_scores(demo):
-    scores = assessment_scores(demo, Filter(codes=("282014",)))
+def test_score_history_and_group_scores(demo_con):
+    scores = assessment_scores(demo_con, Filter(codes=("282014",)))
     history = views.score_history(scores, "282014", ["2026-baseline", "2026-evaluation"])
     assert history["series"].tolist()[:2] == ["総合", "総合"] and len(history) == 10
     medians = views.group_field_scores(scores, ["282014"], "2026-evaluation")
     assert set(medians.index) == {"DX全般", "情報システム", "BPR", "データ利活用"}
 
 
-def test_store_views(real):
-    sources = views.sources_overview(real).set_index("source")
+def test_store_views(real_con):
+    sources = views.sources_overview(real_con).set_index("source")
     assert sources.loc["digital_agency_municipal", "loaded"] and "PDL1.0" in sources.loc["digital_agency_municipal", "licence"]
-    assert views.unresolved_names(real).empty
-    assert len(views.snapshots(real)) == 1
-    counts = views.table_counts(real).set_index("item")["rows"]
+    assert views.unresolved_names(real_con).empty
+    assert len(views.snapshots(real_con)) == 1
+    counts = views.table_counts(real_con).set_index("item")["rows"]
     assert counts["市区町村"] == 1741 and counts["境界のある市区町村"] == 1732
-    assert views.build_info(real)["demo"] == "false"
-    log = views.ingest_log(real)
+    assert views.build_info(real_con)["demo"] == "false"
+    log = views.ingest_log(real_con)
     assert (log["status"].isin(["ok", "warning", "skipped"])).all() and len(log) > 0
-    coverage = views.region_set_prefectures(real)
+    coverage = views.region_set_prefectures(real_con)
     assert set(coverage[coverage["region_set"].str.startswith("兵庫県")]["pref_code"]) == {"28"}
-    prefectures = views.prefectures(real)
+    prefectures = views.prefectures(real_con)
     assert len(prefectures) == 47 and prefectures["municipalities"].sum() == 1741
