@@ -14,9 +14,13 @@ POLARITIES = {"higher_is_better", "lower_is_better", "neutral"}
 KINDS = {"binary", "percent", "count", "number", "category"}
 
 
+# libyaml's loader when PyYAML has it: the catalog is ~0.25 s of every build with the Python one
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _read_yaml(path: Path):
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise LoaderError(f"YAMLの書式が正しくありません（{getattr(exc, 'problem', exc)}）。", file=path,

@@ -266,7 +266,7 @@ def crosstab_sentences(measure: pd.Series, values: pd.DataFrame, places: pd.Data
     values = _with_places(values, places)
     scoped = values[values["pref_code"] == _pref(pref_code)] if pref_code else values
     rows = []
-    for (order, band), part in scoped.groupby(["pop_band_order", "pop_band"], sort=True):
+    for (_, band), part in scoped.groupby(["pop_band_order", "pop_band"], sort=True):
         value, statistic = summary_statistic(part["value"], kind)
         if not math.isnan(value):
             rows.append((band, value, statistic, len(part)))

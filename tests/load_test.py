@@ -16,7 +16,9 @@ that is waited for but not timed. An error is: an exception box, an error messag
 connection, a run that does not finish within the limit, a browser-side exception, a traceback in
 the server's log, or a session that does not show the new database's build time (sidebar) on a run
 started after the swap. The result: sessions held, actions, errors, p50/p95/max rerun and page-load
-times, the build's duration and the server's peak RSS.
+times, the same for the rerun requests seen on the websockets (request sent → script_finished
+received: the server's share, without the starved pages' drawing), the build's duration, the
+server's peak RSS and CPU time.
 
     python -m tests.load_test --sessions 30 --seconds 300          # the long profile (one command)
     python -m tests.load_test --sessions 20 --seconds 60 --json artifacts/load_test.json
@@ -113,8 +115,12 @@ class Result:
     # rerun requests the page sent after which the server started no run within LOST_RERUN_SECONDS
     # (seen under CPU starvation, cause not found yet): the input is made once more and counted
     lost_reruns: list[str] = field(default_factory=list)
+    # seconds from a rerun request leaving a browser to its script_finished arriving (watch_websocket)
+    round_trips: list[float] = field(default_factory=list)
 
     def times(self, kind: str) -> list[float]:
+        if kind == "round_trip":
+            return sorted(self.round_trips)
         return sorted(a.seconds for a in self.actions if a.kind == kind and a.error is None)
 
     def summary(self) -> dict:
@@ -123,7 +129,7 @@ class Result:
                "sessions_seeing_new_data": self.sessions_seeing_new_data, "peak_rss_mb": self.peak_rss_mb,
                "server_cpu_seconds": self.server_cpu_seconds,
                "input_retries": len(self.input_retries), "lost_reruns": len(self.lost_reruns)}
-        for kind in ("rerun", "load"):
+        for kind in ("rerun", "load", "round_trip"):
             values = self.times(kind)
             out[kind] = {"count": len(values), "p50": percentile(values, 50), "p95": percentile(values, 95),
                          "max": max(values) if values else None}
@@ -137,7 +143,8 @@ class Result:
                f"サーバーの最大RSS: {s['peak_rss_mb']:.0f} MB" if s["peak_rss_mb"] else "サーバーの最大RSS: 不明"]
         if s["server_cpu_seconds"] is not None:
             out.append(f"サーバーのCPU時間: {s['server_cpu_seconds']:.1f} 秒（残りのCPUはブラウザと再構築が使用）")
-        for kind, label in (("rerun", "フィルター変更の再実行"), ("load", "ページを開く")):
+        for kind, label in (("rerun", "フィルター変更の再実行"), ("load", "ページを開く"),
+                            ("round_trip", "再実行要求→完了（websocket上、描画を含まない）")):
             t = s[kind]
             if t["count"]:
                 out.append(f"{label}: {t['count']} 回、p50 {t['p50']:.2f} 秒、p95 {t['p95']:.2f} 秒、最大 {t['max']:.2f} 秒")
@@ -380,18 +387,29 @@ async def choose_prefecture(page, pref: str, before: int, sent: list, retries: l
                        f"{'; '.join(failures)})")
 
 
-def watch_websocket(page) -> list:
+def watch_websocket(page, round_trips: list[float] | None = None) -> list:
     """What the page's websockets carry: [messages sent, messages received, size of the last sent and
     whether it names the 都道府県 widget's key (a rerun request carries every widget's state), runs the
-    server started (ForwardMsg new_session), runs it finished (script_finished)]."""
+    server started (ForwardMsg new_session), runs it finished (script_finished)]. ``round_trips``
+    gets the seconds from each rerun request (BackMsg rerun_script) leaving the browser to the next
+    script_finished arriving: the server's share of a rerun, seen from the network side, which a
+    starved page's drawing does not delay."""
+    from streamlit.proto.BackMsg_pb2 import BackMsg
     from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
     traffic = [0, 0, 0, False, 0, 0]
+    requested: list[float] = []  # when the pending rerun request was sent
 
     def on_sent(payload) -> None:
         data = payload.encode() if isinstance(payload, str) else payload
         traffic[0] += 1
         traffic[2], traffic[3] = len(data), b"pref" in data
+        try:
+            rerun = BackMsg.FromString(data).WhichOneof("type") == "rerun_script"
+        except Exception:  # not a BackMsg: counted above
+            return
+        if rerun and not requested:
+            requested.append(time.monotonic())
 
     def on_received(payload) -> None:
         traffic[1] += 1
@@ -404,8 +422,11 @@ def watch_websocket(page) -> list:
                 traffic[4] += 1
             elif kind == "script_finished":
                 traffic[5] += 1
+                if requested and round_trips is not None:
+                    round_trips.append(time.monotonic() - requested.pop())
 
     def on_websocket(ws) -> None:
+        requested.clear()  # a new page: a request the old one left unanswered is not this one's
         ws.on("framesent", on_sent)
         ws.on("framereceived", on_received)
 
@@ -421,7 +442,7 @@ async def run_session(index: int, browser, base: str, clock, deadline: float, sw
     page = await context.new_page()
     js_errors: list[str] = []
     page.on("pageerror", lambda error: js_errors.append(str(error)[:200]))
-    sent = watch_websocket(page)
+    sent = watch_websocket(page, result.round_trips)
     saw_new = checked_after_swap = False
     pause = random.Random(index)  # a user reads the page before the next input
     step = 0

@@ -1,7 +1,8 @@
 """Concurrent users (issue #8 part 4), the short CI profile of tests/load_test.py: 20 browser sessions
 against `streamlit run app.py` on a loopback port for 60 s while `python -m loaders build` swaps the
 database: no error anywhere, every session runs on the new database after the swap, and the rerun
-times and the server's CPU time are reported (artifacts/load_test.json). About three minutes on two
+times (in the pages, and request → script_finished on the websockets) and the server's CPU time are
+reported (artifacts/load_test.json). About three minutes on two
 cores, most of it the 20 browsers loading the app at once (the server used 26–27 s of CPU in runs of
 140–190 s). The long profile is one command: `python -m tests.load_test --sessions 30 --seconds 300`."""
 from __future__ import annotations
@@ -40,3 +41,5 @@ def test_20_sessions_through_a_database_swap(shared_data, tmp_path):
         "every session changed a filter at least once"
     assert all(any(a.after_swap for a in actions) for actions in per_session.values())
     assert summary["rerun"]["p95"] is not None and summary["peak_rss_mb"] > 0
+    # every page open and filter change sent a rerun request whose script_finished came back
+    assert summary["round_trip"]["count"] >= len(result.actions) - len(result.lost_reruns)
