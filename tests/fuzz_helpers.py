@@ -568,7 +568,10 @@ def _xlsx_structure(data, content: bytes) -> bytes:
         a, b = data.draw(st.integers(1, columns), label="a"), data.draw(st.integers(1, columns), label="b")
         for row in range(1, rows + 1):
             first, second = sheet.cell(row, a), sheet.cell(row, b)
-            first.value, second.value = second.value, first.value
+            # a cell inside a merged range (not its top-left) holds no value of its own, and Excel
+            # will not move part of a merge either: such rows keep their cells
+            if not isinstance(first, openpyxl.cell.cell.MergedCell) and not isinstance(second, openpyxl.cell.cell.MergedCell):
+                first.value, second.value = second.value, first.value
     else:
         for extra in workbook.worksheets[1:]:
             workbook.remove(extra)
