@@ -47,10 +47,33 @@ def available() -> str | None:
     return None
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def status_kb(pid: int, field: str) -> int | None:
+    """A kB field of /proc/PID/status (VmRSS, VmHWM …); None when the process or field is gone."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def stop_process(process: subprocess.Popen, timeout: float) -> None:
+    """Terminate ``process``; kill it if it has not exited after ``timeout`` seconds."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def wait_healthy(url: str, process: subprocess.Popen, timeout: float = 60.0) -> None:
@@ -73,7 +96,7 @@ class Server:
     """``streamlit run script`` on a free loopback port, with DX_DB pointing at ``db``."""
 
     def __init__(self, script: Path, db: Path | None):
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         if db is not None:
@@ -90,20 +113,13 @@ class Server:
 
     def peak_rss_mib(self) -> float:
         """VmHWM: the process's peak resident set size so far."""
-        with open(f"/proc/{self.process.pid}/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-        raise RuntimeError("no VmHWM in /proc status")
+        peak = status_kb(self.process.pid, "VmHWM")
+        if peak is None:
+            raise RuntimeError("no VmHWM in /proc status")
+        return peak / 1024
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process, timeout=10)
 
 
 def _drawn(page, timeout_ms: float) -> bool:

@@ -33,7 +33,6 @@ import json
 import os
 import random
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -46,7 +45,7 @@ from urllib.parse import quote
 
 import duckdb
 
-from benchmarks.browser import wait_healthy
+from benchmarks.browser import free_port, status_kb, stop_process, wait_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
@@ -185,12 +184,6 @@ def built_at(db: Path) -> str:
         return con.execute("SELECT value FROM build_info WHERE key = 'built_at'").fetchone()[0].replace("T", " ")
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 class Server:
     """`streamlit run app.py` on a loopback port, its output in a log file, its RSS sampled."""
 
@@ -222,13 +215,7 @@ class Server:
         return self
 
     def _status_kb(self, field_name: str) -> int:
-        try:
-            for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-                if line.startswith(field_name + ":"):
-                    return int(line.split()[1])
-        except (OSError, ValueError):
-            pass
-        return 0
+        return status_kb(self.process.pid, field_name) or 0
 
     def _sample(self) -> None:
         while not self._stop.wait(0.5):
@@ -245,12 +232,7 @@ class Server:
         self.peak_rss_kb = max(self.peak_rss_kb, self._status_kb("VmHWM"))  # the kernel's high-water mark
         self.cpu_seconds = self._cpu_seconds()
         self._stop.set()
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop_process(self.process, timeout=15)
         self._log.close()
 
     def log_text(self) -> str:
