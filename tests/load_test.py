@@ -23,7 +23,7 @@ server's peak RSS and CPU time.
     python -m tests.load_test --sessions 30 --seconds 300          # the long profile (one command)
     python -m tests.load_test --sessions 20 --seconds 60 --json artifacts/load_test.json
 
-The short CI profile is tests/test_concurrent_users.py.
+The short profile is tests/test_concurrent_users.py (opt-in: DX_LOAD_TEST=1).
 """
 from __future__ import annotations
 
