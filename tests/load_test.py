@@ -1,29 +1,38 @@
 """Load test (issue #8 part 4): simultaneous users of a running dashboard while its database is swapped.
 
 `streamlit run app.py` serves a database built by `python -m loaders build` on a free loopback port.
-N browser sessions (one Playwright context each, all in one Debian chromium) open the pages that carry
-no WebGL map (カルテ, 比較・分析, 支援計画, データ管理: in software GL 30 maps would measure the browser,
-not the server) and, until the time is up, change the sidebar 都道府県 filter (a rerun of the same
-session) with a pause of about five seconds between inputs, and now and then open another page by
-URL (a new script run). A third of the way in, `python -m loaders build` writes a second database
-into the same DX_DB path (one source folder fewer, so its content differs) and swaps it in; every
-session keeps going until the time is up and it has run at least once on the new database.
+Each of N sessions is a tab of ``tests/streamlit_client.py``: a websocket client that sends what a
+browser sends on ``/_stcore/stream`` and reads back what the browser would draw. The server does
+for it all it does for a browser (a session, script runs, widget state, every chart's payload), but
+nothing is drawn: on two cores the figures are the server's, not those of 20 software-rendered
+browsers fighting it for the CPU (the Playwright driver this replaced spent ~90 % of the machine
+in its browsers, whose starved pages then missed runs the server had finished). What only a
+browser shows (maps, downloads, layout) is tested in tests/test_browser*.py.
 
-One session opens the front page first (see ``warm_up``; ``--cold-start`` skips it). Each action is
-timed from the input to the end of the script run it caused (the app root's ``data-test-script-state``
-leaving ``running``, noted by a MutationObserver on the page's clock); the browser's drawing after
-that is waited for but not timed. An error is: an exception box, an error message, a lost
-connection, a run that does not finish within the limit, a browser-side exception, a traceback in
-the server's log, or a session that does not show the new database's build time (sidebar) on a run
-started after the swap. The result: sessions held, actions, errors, p50/p95/max rerun and page-load
-times, the same for the rerun requests seen on the websockets (request sent → script_finished
-received: the server's share, without the starved pages' drawing), the build's duration, the
-server's peak RSS and CPU time.
+A session opens one of the six pages by URL with ``?pref=…`` (the page's HTTP requests, a new
+websocket, its first run) and, until the time is up, after a pause of about five seconds (a user
+reading the page; ``--think``), changes the sidebar 都道府県 (a rerun carrying the widget's new
+value); every fourth input clicks another page in the top navigation, every eighth reloads another
+page by URL. The overview's map is among the pages.
+
+Before the crowd arrives, one session opens every page, changes the filter and navigates, alone:
+the same actions on the same server in the same run, as the baseline. A third of the way into the
+crowd, `python -m loaders build` writes a second database into the same DX_DB path (one source
+folder fewer, so its build time differs) and swaps it in; every session keeps going until the time
+is up and it has acted at least once on the new database.
+
+An error is: an exception element or an error message (st.error) on the page, a script that does
+not compile, a page not found, a page that draws nothing, a sidebar without the database's build
+time or with one that is neither the old nor the new build, an action started after the swap that
+still shows the old build, a lost connection, a run not finished within ``RUN_LIMIT_SECONDS``, a
+session that never showed the new build, or a traceback in the server's log. The result: sessions
+held, actions, errors, p50/p95/max of each kind of action alone and in the crowd, the build's
+duration, the server's peak RSS and CPU time.
 
     python -m tests.load_test --sessions 30 --seconds 300          # the long profile (one command)
     python -m tests.load_test --sessions 20 --seconds 60 --json artifacts/load_test.json
 
-The short profile is tests/test_concurrent_users.py (opt-in: DX_LOAD_TEST=1).
+The short profile is tests/test_concurrent_users.py, part of every suite run.
 """
 from __future__ import annotations
 
@@ -41,62 +50,51 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from urllib.parse import quote
 
 import duckdb
 
 from benchmarks.browser import free_port, status_kb, stop_process, wait_healthy
+from tests.streamlit_client import Run, StreamlitTab, TabError
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--disable-renderer-backgrounding", "--disable-background-timer-throttling",
-                 "--disable-backgrounding-occluded-windows"]
-# Pages without a WebGL map. Not データ管理: its rerun (~40 ms) can end before a starved browser
-# paints the "running" state, and runs are observed through that state (RUN_COUNTER), so a run
-# that did happen would be counted as lost (seen: the page received the whole run's messages).
-PAGES = ("karte", "compare", "support")
+PAGES = ("", "karte", "compare", "progress", "support", "data")  # url paths; "" is 概要 (with the map)
 PREFECTURES = ("兵庫県", "北海道", "宮城県", "和歌山県", "東京都", "鳥取県", "沖縄県", "長野県", "福岡県", "秋田県")
+PREF_BOX = "都道府県"
+BUILD_MARK = "構築:"  # the sidebar's source line ends 「構築: 2026-12-03 07:24:58」 (ui.chrome.source_line)
 DROPPED_FOLDER = "gsi-area"  # the second database is built without it
-RUN_LIMIT_SECONDS = 180.0
-LOST_RERUN_SECONDS = 60.0
+RUN_LIMIT_SECONDS = 120.0
 SWAP_WAIT_SECONDS = 300.0
-LOAD_EVERY = 4
 THINK_SECONDS = 5.0  # mean pause between a session's inputs: a user reads the page
-INPUT_ATTEMPTS, INPUT_SECONDS = 3, 30.0  # every 4th action opens another page by URL; the others change the filter
-# counts finished script runs (the attribute leaving "running") and notes when the last one ended,
-# on the page's clock (performance.now(): ms since the document's navigation started)
-RUN_COUNTER = """
-window.__runsFinished = 0;
-window.__lastFinished = 0;
-new MutationObserver((records) => {
-  for (const r of records) {
-    if (r.oldValue === 'running' && r.target.getAttribute('data-test-script-state') !== 'running') {
-      window.__runsFinished++;
-      window.__lastFinished = performance.now();
-    }
-  }
-}).observe(document, {subtree: true, attributes: true, attributeOldValue: true,
-                      attributeFilter: ['data-test-script-state']});
-"""
-# A deep link's first run may end in st.rerun() (ui.filters.current): "notRunning" shows for a moment
-# between the two runs. A run counts as done when the state has stayed "notRunning" this long; the
-# wait is not part of the measured time (that ends at the last run's end).
-SETTLE_MS = 1000
-APP = '[data-testid="stApp"]'
-SIDEBAR_SKELETONS = ", ".join(f'[data-testid="stSidebar"] [data-testid="{name}"]'
-                              for name in ("stSkeleton", "stSkeletonElement", "stAppSkeleton"))
+NAVIGATE_EVERY, RELOAD_EVERY = 4, 8
+KINDS = {"load": "ページを開く（URL）", "navigate": "ページ切り替え（ナビゲーション）", "rerun": "フィルター変更（都道府県）"}
+PHASES = {"solo": "単独（基準）", "crowd": "同時接続"}
 
 
 @dataclass
 class Action:
-    session: int
-    kind: str  # "load" (a page opened by URL) | "rerun" (the sidebar filter changed)
+    session: int  # -1: the baseline session
+    phase: str  # "solo" | "crowd"
+    kind: str  # "load" | "navigate" | "rerun"
     page: str
-    started: float  # seconds since the test started
+    started: float  # seconds since the crowd started (negative: the baseline)
     seconds: float
+    script_runs: int
+    kib_received: float
     after_swap: bool
     error: str | None = None
+
+
+@dataclass
+class Swap:
+    """The two databases' build times as the sidebar shows them; ``new`` and ``done_at`` (seconds
+    since the crowd started) once the rebuild has swapped the file."""
+
+    old: str
+    new: str | None = None
+    done_at: float | None = None
+
+    def builds(self) -> set[str]:
+        return {self.old} if self.new is None else {self.old, self.new}
 
 
 @dataclass
@@ -107,52 +105,44 @@ class Result:
     errors: list[str] = field(default_factory=list)
     build_seconds: float | None = None
     swap_at: float | None = None
+    crowd_seconds: float | None = None  # from the crowd's start to its last action's end
     peak_rss_mb: float | None = None
-    server_cpu_seconds: float | None = None  # the streamlit process's user + system CPU time
+    server_cpu_seconds: float | None = None  # the streamlit process's user + system CPU time, whole test
+    crowd_cpu_seconds: float | None = None  # the same, while the crowd was on
     sessions_seeing_new_data: int = 0
-    input_retries: list[str] = field(default_factory=list)  # filter inputs the browser lost and made again
-    # rerun requests the page sent after which the server started no run within LOST_RERUN_SECONDS
-    # (seen under CPU starvation, cause not found yet): the input is made once more and counted
-    lost_reruns: list[str] = field(default_factory=list)
-    # seconds from a rerun request leaving a browser to its script_finished arriving (watch_websocket)
-    round_trips: list[float] = field(default_factory=list)
 
-    def times(self, kind: str) -> list[float]:
-        if kind == "round_trip":
-            return sorted(self.round_trips)
-        return sorted(a.seconds for a in self.actions if a.kind == kind and a.error is None)
+    def times(self, phase: str, kind: str | None = None) -> list[float]:
+        return sorted(a.seconds for a in self.actions
+                      if a.phase == phase and (kind is None or a.kind == kind) and a.error is None)
 
     def summary(self) -> dict:
         out = {"sessions": self.sessions, "seconds": self.seconds, "actions": len(self.actions),
                "errors": len(self.errors), "build_seconds": self.build_seconds, "swap_at": self.swap_at,
-               "sessions_seeing_new_data": self.sessions_seeing_new_data, "peak_rss_mb": self.peak_rss_mb,
-               "server_cpu_seconds": self.server_cpu_seconds,
-               "input_retries": len(self.input_retries), "lost_reruns": len(self.lost_reruns)}
-        for kind in ("rerun", "load", "round_trip"):
-            values = self.times(kind)
-            out[kind] = {"count": len(values), "p50": percentile(values, 50), "p95": percentile(values, 95),
-                         "max": max(values) if values else None}
+               "crowd_seconds": self.crowd_seconds, "sessions_seeing_new_data": self.sessions_seeing_new_data,
+               "peak_rss_mb": self.peak_rss_mb, "server_cpu_seconds": self.server_cpu_seconds,
+               "crowd_cpu_seconds": self.crowd_cpu_seconds,
+               "mib_received": round(sum(a.kib_received for a in self.actions) / 1024, 1)}
+        for phase in PHASES:
+            out[phase] = {kind: spread(self.times(phase, kind)) for kind in (*KINDS, None)}
+            out[phase]["all"] = out[phase].pop(None)
         return out
 
     def lines(self) -> list[str]:
         s = self.summary()
-        out = [f"セッション: {s['sessions']}（新しいデータを確認: {s['sessions_seeing_new_data']}）、"
-               f"時間: {s['seconds']:.0f} 秒、操作: {s['actions']}、エラー: {s['errors']}",
-               f"再構築: {s['build_seconds']:.1f} 秒（開始 {s['swap_at']:.0f} 秒目）" if s["build_seconds"] else "再構築: なし",
+        out = [f"セッション: {s['sessions']}（入れ替え後の新しいデータを表示: {s['sessions_seeing_new_data']}）、"
+               f"時間: {s['seconds']:.0f} 秒、操作: {s['actions']}、エラー: {s['errors']}、受信: {s['mib_received']:,} MiB",
+               f"再構築: {s['build_seconds']:.1f} 秒（同時接続の開始から {s['swap_at']:.0f} 秒目に開始）"
+               if s["build_seconds"] else "再構築: なし",
                f"サーバーの最大RSS: {s['peak_rss_mb']:.0f} MB" if s["peak_rss_mb"] else "サーバーの最大RSS: 不明"]
-        if s["server_cpu_seconds"] is not None:
-            out.append(f"サーバーのCPU時間: {s['server_cpu_seconds']:.1f} 秒（残りのCPUはブラウザと再構築が使用）")
-        for kind, label in (("rerun", "フィルター変更の再実行"), ("load", "ページを開く"),
-                            ("round_trip", "再実行要求→完了（websocket上、描画を含まない）")):
-            t = s[kind]
-            if t["count"]:
-                out.append(f"{label}: {t['count']} 回、p50 {t['p50']:.2f} 秒、p95 {t['p95']:.2f} 秒、最大 {t['max']:.2f} 秒")
-        if self.lost_reruns:
-            out.append(f"画面で実行を確認できなかった再実行要求: {len(self.lost_reruns)} 回")
-            out.extend(f"  {r}" for r in self.lost_reruns[:10])
-        if self.input_retries:
-            out.append(f"入力のやり直し（ブラウザが入力を落とした）: {len(self.input_retries)} 回")
-            out.extend(f"  やり直し: {r}" for r in self.input_retries[:10])
+        if s["crowd_cpu_seconds"] is not None and s["crowd_seconds"]:
+            out.append(f"サーバーのCPU時間: 同時接続中 {s['crowd_cpu_seconds']:.1f} 秒 / {s['crowd_seconds']:.0f} 秒"
+                       f"（1コアの {100 * s['crowd_cpu_seconds'] / s['crowd_seconds']:.0f}%）、全体 {s['server_cpu_seconds']:.1f} 秒")
+        for phase, phase_label in PHASES.items():
+            for kind, label in (*KINDS.items(), ("all", "すべての操作")):
+                t = s[phase][kind]
+                if t["count"]:
+                    out.append(f"{phase_label}・{label}: {t['count']} 回、p50 {t['p50']:.2f} 秒、"
+                               f"p95 {t['p95']:.2f} 秒、最大 {t['max']:.2f} 秒")
         out.extend(f"  エラー: {e}" for e in self.errors[:30])
         return out
 
@@ -163,6 +153,11 @@ def percentile(values: list[float], q: float) -> float | None:
     if len(values) == 1:
         return values[0]
     return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
+
+
+def spread(values: list[float]) -> dict:
+    return {"count": len(values), "p50": percentile(values, 50), "p95": percentile(values, 95),
+            "max": max(values) if values else None}
 
 
 # ---------------------------------------------------------------- database and server
@@ -180,28 +175,27 @@ def build_database(sources: list[Path], db: Path, user: str) -> float:
 
 
 def built_at(db: Path) -> str:
+    """The build time as the sidebar shows it."""
     with duckdb.connect(str(db), read_only=True) as con:
         return con.execute("SELECT value FROM build_info WHERE key = 'built_at'").fetchone()[0].replace("T", " ")
 
 
 class Server:
-    """`streamlit run app.py` on a loopback port, its output in a log file, its RSS sampled."""
+    """`streamlit run SCRIPT` on a loopback port, its output in a log file, its RSS sampled."""
 
-    def __init__(self, db: Path, log: Path):
+    def __init__(self, log: Path, script: Path = ROOT / "app.py", env: dict[str, str] | None = None):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = log
         self._log = open(log, "wb")
-        env = {**os.environ, "DX_DB": str(db)}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port",
+            [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true", "--server.port",
              str(self.port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
              # as deployed (docs/ADMIN.md): the file watcher evicts edited modules from sys.modules, and
              # sessions re-importing them at once can deadlock in Python's import locks
              "--server.fileWatcherType", "none"],
-            cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT)
+            cwd=script.parent, env={**os.environ, **(env or {})}, stdout=self._log, stderr=subprocess.STDOUT)
         self.peak_rss_kb = 0
-        self.cpu_seconds = 0.0
         self._stop = threading.Event()
         self._sampler = threading.Thread(target=self._sample, daemon=True)
 
@@ -214,23 +208,21 @@ class Server:
         self._sampler.start()
         return self
 
-    def _status_kb(self, field_name: str) -> int:
-        return status_kb(self.process.pid, field_name) or 0
-
     def _sample(self) -> None:
         while not self._stop.wait(0.5):
-            self.peak_rss_kb = max(self.peak_rss_kb, self._status_kb("VmRSS"))
+            self.peak_rss_kb = max(self.peak_rss_kb, status_kb(self.process.pid, "VmRSS") or 0)
 
-    def _cpu_seconds(self) -> float:
-        try:  # /proc/PID/stat fields 14 and 15: utime and stime in clock ticks (after the "(comm)" field)
+    def cpu_seconds(self) -> float | None:
+        """User + system CPU time so far (/proc/PID/stat fields 14 and 15, after the "(comm)" field)."""
+        try:
             fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
             return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
         except (OSError, ValueError, IndexError):
-            return self.cpu_seconds
+            return None
 
     def __exit__(self, *exc) -> None:
-        self.peak_rss_kb = max(self.peak_rss_kb, self._status_kb("VmHWM"))  # the kernel's high-water mark
-        self.cpu_seconds = self._cpu_seconds()
+        self.peak_rss_kb = max(self.peak_rss_kb, status_kb(self.process.pid, "VmHWM") or 0)  # the kernel's high-water mark
+        self.final_cpu_seconds = self.cpu_seconds()
         self._stop.set()
         stop_process(self.process, timeout=15)
         self._log.close()
@@ -241,237 +233,85 @@ class Server:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
 
-# ---------------------------------------------------------------- one browser session
+# ---------------------------------------------------------------- sessions
 
-async def finished_runs(page) -> int:
-    return await page.evaluate("window.__runsFinished || 0")
-
-
-async def wait_for_run(page, before: int, limit: float) -> float:
-    """Wait for the input's script runs to end; returns when the last ended (page clock, ms)."""
-    try:
-        await _wait_for_run_end(page, before, limit)
-    except Exception as exc:
-        runs, state = await page.evaluate(f"[window.__runsFinished, document.querySelector('{APP}')?.getAttribute("
-                                          "'data-test-script-state')]")
-        raise TimeoutError(f"no run ended and stayed ended within {limit:.0f} s (runs {before}→{runs}, now {state})") from exc
-    finished = await page.evaluate("window.__lastFinished")
-    # then let the browser draw the sidebar the run sent (a starved browser shows skeletons for a
-    # while; lazy elements below the fold of the page may stay skeletons): not part of the measured
-    # time, but the check of the build time and the next input need it
-    try:
-        await page.wait_for_function(f"() => !document.querySelector('{SIDEBAR_SKELETONS}')",
-                                     timeout=limit * 1000, polling=200)
-    except Exception as exc:
-        raise TimeoutError(f"the sidebar was not drawn within {limit:.0f} s") from exc
-    return finished
+def next_action(index: int, step: int) -> tuple[str, str]:
+    """The ``step``-th input of session ``index``: (kind, page url path)."""
+    page = PAGES[(index + step // NAVIGATE_EVERY) % len(PAGES)]
+    if step % RELOAD_EVERY == 0:
+        return "load", page
+    if step % NAVIGATE_EVERY == 0:
+        return "navigate", page
+    return "rerun", page
 
 
-async def _wait_for_run_end(page, before: int, limit: float) -> None:
-    await page.wait_for_function(
-        f"() => (window.__runsFinished || 0) > {before} && "
-        f"document.querySelector('{APP}')?.getAttribute('data-test-script-state') === 'notRunning' && "
-        f"performance.now() - window.__lastFinished > {SETTLE_MS}",
-        timeout=limit * 1000, polling=100)
+def check_run(run: Run, tab: StreamlitTab, page: str, pref: str, swap: Swap) -> tuple[str | None, str | None]:
+    """(the build the page showed, what counts as an error or None) after an input that should
+    show ``page`` filtered to ``pref``."""
+    if run.problems:
+        return None, "; ".join(run.problems)
+    if run.main_elements == 0:
+        return None, "ページに何も表示されませんでした"
+    if tab.current_page() != page:
+        return None, f"「/{page}」ではなく「/{tab.current_page()}」を表示しました"
+    if tab.selected(PREF_BOX) != pref:
+        return None, f"都道府県が「{pref}」ではなく「{tab.selected(PREF_BOX)}」になっています"
+    if not any(pref in text for text in run.main_text):
+        return None, f"選んだ都道府県（{pref}）がページのどこにも表示されませんでした"
+    shown = run.sidebar_value(BUILD_MARK)
+    if shown is None:
+        return None, "サイドバーにデータベースの構築時刻がありません"
+    if shown not in swap.builds():
+        return shown, f"古くも新しくもないデータベースを表示（構築: {shown}）"
+    return shown, None
 
 
-async def page_errors(page) -> str | None:
-    """What the page shows that counts as an error, or None."""
-    if await page.locator('[data-testid="stException"]').count():
-        return "例外: " + (await page.locator('[data-testid="stException"]').first.inner_text())[:200]
-    if await page.locator('[data-testid="stAlertContentError"]').count():
-        return "エラー表示: " + (await page.locator('[data-testid="stAlertContentError"]').first.inner_text())[:200]
-    state = await page.locator(APP).get_attribute("data-test-connection-state")
-    if state not in (None, "CONNECTED"):
-        return f"接続状態: {state}"
-    return None
+async def act(tab: StreamlitTab, kind: str, page: str, pref: str) -> Run:
+    if kind == "load":
+        return await tab.open(page, {"pref": pref})
+    if kind == "navigate":
+        return await tab.navigate(page)
+    return await tab.choose(PREF_BOX, pref)
 
 
-async def choose_prefecture(page, pref: str, before: int, sent: list, retries: list[str] | None = None,
-                            lost: list[str] | None = None) -> float:
-    """Pick ``pref`` in the sidebar's 都道府県 box; returns the page-clock time (ms) of the input that
-    the client took (it asked for a rerun). ``sent`` counts the messages the page sent on its
-    websocket (``watch_websocket``); an input made again is noted in ``retries``.
-
-    The box is a combobox whose text field holds the current choice. Each step waits for the browser
-    to show the previous one (a starved browser may draw late): click the field, wait for the option
-    list, empty the field (else the typed text joins the old one: 「兵庫県兵庫県」 matches nothing),
-    type, wait for the field to hold exactly ``pref`` and for the option of that exact name, then
-    Enter when that option has the keyboard focus (else click it). If no run starts, the input is
-    made again only if the page sent nothing since: when it did, the client has taken the choice
-    and its rerun is pending, which is waited for, not entered twice. An input the browser lost is
-    the test's input failing, not the server. A rerun request after which no run starts within
-    ``LOST_RERUN_SECONDS`` is noted in ``lost`` and the input made once more (a second loss fails)."""
-    from playwright.async_api import expect
-
-    box = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(has_text="都道府県").first
-    field = box.locator('input[role="combobox"]')
-    listbox = page.locator('[role="listbox"][aria-label="都道府県"]')
-    option = listbox.get_by_role("option", name=pref, exact=True)
-    step_ms = INPUT_SECONDS * 1000
-    run_started = (f"() => (window.__runsFinished || 0) > {before} || "
-                   f"document.querySelector('{APP}')?.getAttribute('data-test-script-state') !== 'notRunning'")
-    failures = []
-    for attempt in range(INPUT_ATTEMPTS):
-        entered = None
-        try:
-            await field.click(timeout=step_ms)
-            await listbox.wait_for(state="visible", timeout=step_ms)
-            await field.press("Control+A")
-            await field.press("Backspace")
-            await expect(field).to_have_value("", timeout=step_ms)
-            await field.press_sequentially(pref)
-            await expect(field).to_have_value(pref, timeout=step_ms)
-            await option.wait_for(state="visible", timeout=step_ms)
-            keyboard = await option.get_attribute("data-focused") == "true"
-            sent_before, received_before, finished_before = sent[0], sent[1], sent[5]
-            entered = await page.evaluate("performance.now()")
-            if keyboard:
-                await field.press("Enter")
-            else:
-                await option.click(timeout=step_ms)
-            await page.wait_for_function(run_started, timeout=step_ms, polling=50)
-            return entered
-        except Exception as exc:
-            failures.append(f"{type(exc).__name__}: {str(exc).splitlines()[0][:80]}")
-        if entered is not None and sent[0] > sent_before:
-            # the client sent its rerun request: a starved browser or server is late, not the input
-            waited = 0.0
-            while waited < LOST_RERUN_SECONDS:
-                if await page.evaluate(run_started):
-                    return entered
-                if sent[5] > finished_before:
-                    # the server ran it (its script_finished arrived) but the starved browser never
-                    # painted "running": count the run here, ended now (an upper bound of its time)
-                    if lost is not None:
-                        lost.append(f"{pref}: 実行はサーバーで完了（script_finished 受信）、画面に「実行中」が出なかった")
-                    await page.evaluate("() => { window.__runsFinished++; window.__lastFinished = performance.now(); }")
-                    return entered
-                await asyncio.sleep(0.2)
-                waited += 0.2
-            state = await page.locator(APP).get_attribute("data-test-script-state")
-            if lost is not None and not any(note.startswith(f"{pref} ") for note in lost[-1:]) \
-                    and attempt < INPUT_ATTEMPTS - 1:
-                lost.append(f"{pref} (sent {sent[0] - sent_before}, received {sent[1] - received_before}, "
-                            f"new_session {sent[4]}, script_finished {sent[5] - finished_before}, now {state})")
-                await page.keyboard.press("Escape")
-                continue
-            raise TimeoutError(
-                f"the page sent {sent[0] - sent_before} message(s) after {pref} was chosen (the last {sent[2]} bytes"
-                f"{', with the widget states' if sent[3] else ''}) and received {sent[1] - received_before}, "
-                f"but no run started within {INPUT_SECONDS + LOST_RERUN_SECONDS:.0f} s (now {state})") from None
-        if attempt < INPUT_ATTEMPTS - 1:
-            if retries is not None:
-                retries.append(f"{pref}: {failures[-1]}")
-            await page.keyboard.press("Escape")  # close the list; the field shows the current choice again
-    shown = await field.input_value()
-    raise TimeoutError(f"the 都道府県 box did not take {pref} in {INPUT_ATTEMPTS} attempts (shows {shown}; "
-                       f"{'; '.join(failures)})")
-
-
-def watch_websocket(page, round_trips: list[float] | None = None) -> list:
-    """What the page's websockets carry: [messages sent, messages received, size of the last sent and
-    whether it names the 都道府県 widget's key (a rerun request carries every widget's state), runs the
-    server started (ForwardMsg new_session), runs it finished (script_finished)]. ``round_trips``
-    gets the seconds from each rerun request (BackMsg rerun_script) leaving the browser to the next
-    script_finished arriving: the server's share of a rerun, seen from the network side, which a
-    starved page's drawing does not delay."""
-    from streamlit.proto.BackMsg_pb2 import BackMsg
-    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
-
-    traffic = [0, 0, 0, False, 0, 0]
-    requested: list[float] = []  # when the pending rerun request was sent
-
-    def on_sent(payload) -> None:
-        data = payload.encode() if isinstance(payload, str) else payload
-        traffic[0] += 1
-        traffic[2], traffic[3] = len(data), b"pref" in data
-        try:
-            rerun = BackMsg.FromString(data).WhichOneof("type") == "rerun_script"
-        except Exception:  # not a BackMsg: counted above
-            return
-        if rerun and not requested:
-            requested.append(time.monotonic())
-
-    def on_received(payload) -> None:
-        traffic[1] += 1
-        if isinstance(payload, bytes):
-            try:
-                kind = ForwardMsg.FromString(payload).WhichOneof("type")
-            except Exception:  # not a ForwardMsg (or cut): counted above, nothing more to learn
-                return
-            if kind == "new_session":
-                traffic[4] += 1
-            elif kind == "script_finished":
-                traffic[5] += 1
-                if requested and round_trips is not None:
-                    round_trips.append(time.monotonic() - requested.pop())
-
-    def on_websocket(ws) -> None:
-        requested.clear()  # a new page: a request the old one left unanswered is not this one's
-        ws.on("framesent", on_sent)
-        ws.on("framereceived", on_received)
-
-    page.on("websocket", on_websocket)
-    return traffic
-
-
-async def run_session(index: int, browser, base: str, clock, deadline: float, swap: dict, result: Result,
+async def run_session(index: int, base: str, clock, deadline: float, swap: Swap, result: Result,
                       think: float) -> None:
-    context = await browser.new_context(viewport={"width": 1280, "height": 900}, locale="ja-JP")
-    context.set_default_timeout(RUN_LIMIT_SECONDS * 1000)
-    await context.add_init_script(RUN_COUNTER)
-    page = await context.new_page()
-    js_errors: list[str] = []
-    page.on("pageerror", lambda error: js_errors.append(str(error)[:200]))
-    sent = watch_websocket(page, result.round_trips)
-    saw_new = checked_after_swap = False
+    tab = StreamlitTab(base, RUN_LIMIT_SECONDS)
     pause = random.Random(index)  # a user reads the page before the next input
-    step = 0
     pref = PREFECTURES[index % len(PREFECTURES)]
+    saw_new = acted_after_swap = False
+    step = 0
     try:
         # until the time is up and at least one action has started after the swap (a slow build
         # under load may end after the deadline: the session then waits for it, within a bound)
-        while clock() < deadline or not checked_after_swap:
-            after_swap = swap.get("done_at") is not None
+        while clock() < deadline or not acted_after_swap:
+            after_swap = swap.new is not None
             if not after_swap:
                 if clock() >= deadline + SWAP_WAIT_SECONDS:
                     break
                 if clock() >= deadline:
                     await asyncio.sleep(0.5)
                     continue
-            checked_after_swap = checked_after_swap or after_swap
-            kind = "load" if step % LOAD_EVERY == 0 else "rerun"
-            if kind == "load":
-                path = PAGES[(index + step // LOAD_EVERY) % len(PAGES)]
+            acted_after_swap = acted_after_swap or after_swap
+            kind, page = next_action(index, step)
+            if kind == "rerun":
+                pref = PREFECTURES[(PREFECTURES.index(pref) + 1 + index % (len(PREFECTURES) - 1)) % len(PREFECTURES)]
+            if tab.ws is None:  # the first input, or the connection was lost: open the page again
+                kind = "load"
             started = clock()
-            error = None
+            run, error, shown = Run(), None, None
             try:
-                if kind == "load":
-                    await page.goto(f"{base}/{path}?pref={quote(pref)}", wait_until="domcontentloaded")
-                    seconds = await wait_for_run(page, 0, RUN_LIMIT_SECONDS) / 1000  # since navigation start
-                else:
-                    before = await finished_runs(page)
-                    pref = PREFECTURES[(PREFECTURES.index(pref) + 1 + index % (len(PREFECTURES) - 1)) % len(PREFECTURES)]
-                    entered = await choose_prefecture(page, pref, before, sent, result.input_retries, result.lost_reruns)
-                    seconds = (await wait_for_run(page, before, RUN_LIMIT_SECONDS) - entered) / 1000
-                error = await page_errors(page)
-                if js_errors:
-                    error, js_errors[:] = f"ブラウザの例外: {js_errors[0]}", []
-                if error is None and after_swap:
-                    sidebar = await page.locator('[data-testid="stSidebar"]').inner_text()
-                    if f"構築: {swap['new_built_at']}" in sidebar:
-                        saw_new = True
-                    else:
-                        shown = next((line for line in sidebar.splitlines() if "構築:" in line), "（表示なし）")
-                        error = (f"入れ替え後の実行で古いデータベースを表示（入れ替えから {started - swap['done_at']:.1f} 秒後に"
-                                 f"開始、表示: {shown.split('構築:')[-1].strip()}）")
-            except Exception as exc:  # a timeout or a closed page: the run did not complete
-                seconds = clock() - started
-                error = f"{type(exc).__name__}: {str(exc).splitlines()[0][:160]}"
-            result.actions.append(Action(index, kind, path, round(started, 2), round(seconds, 3), after_swap, error))
-            if error:
-                result.errors.append(f"セッション{index} {kind} /{path}: {error}")
+                run = await act(tab, kind, page, pref)
+                shown, error = check_run(run, tab, page, pref, swap)
+            except TabError as exc:
+                error = str(exc)
+                await tab.close()
+            if error is None and after_swap and shown != swap.new:
+                error = (f"入れ替え後の操作で古いデータベースを表示（入れ替えから {started - swap.done_at:.1f} 秒後に"
+                         f"開始、構築: {shown}）")
+            saw_new = saw_new or (shown is not None and shown == swap.new)
+            record(result, Action(index, "crowd", kind, page, round(started, 2), round(clock() - started, 3),
+                                  run.script_runs, round(run.bytes_received / 1024, 1), after_swap, error))
             step += 1
             await asyncio.sleep(pause.uniform(0.5, 1.5) * think)
         if saw_new:
@@ -479,51 +319,71 @@ async def run_session(index: int, browser, base: str, clock, deadline: float, sw
         else:
             result.errors.append(f"セッション{index}: 入れ替え後の新しいデータを一度も表示しませんでした")
     finally:
-        await context.close()
+        await tab.close()
 
 
-async def swap_database(sources: list[Path], db: Path, at: float, clock, swap: dict, result: Result) -> None:
+def record(result: Result, action: Action) -> None:
+    result.actions.append(action)
+    if action.error:
+        result.errors.append(f"セッション{action.session} {action.kind} /{action.page}: {action.error}")
+
+
+async def baseline(base: str, swap: Swap, result: Result) -> None:
+    """One session alone: a warm-up open of the front page (untimed: the first run imports the app
+    and fills its caches, as a deployment's smoke check after a restart does; without it, N
+    sessions arriving at once at a fresh server import the app in N threads, see docs/ADMIN.md),
+    then on every page: open it, change the filter, click the next page."""
+    tab = StreamlitTab(base, RUN_LIMIT_SECONDS)
+    try:
+        try:
+            warm_up = check_run(await tab.open("", {"pref": PREFECTURES[0]}), tab, "", PREFECTURES[0], swap)[1]
+        except TabError as exc:
+            warm_up = str(exc)
+        if warm_up:
+            result.errors.append(f"最初の読み込み /: {warm_up}")
+        for number, page in enumerate(PAGES):
+            first, other = PREFECTURES[number % 2], PREFECTURES[1 - number % 2]
+            steps = (("load", page, first), ("rerun", page, other), ("navigate", PAGES[(number + 1) % len(PAGES)], other))
+            for kind, path, pref in steps:
+                started = time.monotonic()
+                run, error = Run(), None
+                try:
+                    run = await act(tab, kind, path, pref)
+                    error = check_run(run, tab, path, pref, swap)[1]
+                except TabError as exc:
+                    error = str(exc)
+                record(result, Action(-1, "solo", kind, path, 0.0, round(time.monotonic() - started, 3),
+                                      run.script_runs, round(run.bytes_received / 1024, 1), False, error))
+    finally:
+        await tab.close()
+
+
+async def swap_database(sources: list[Path], db: Path, at: float, clock, swap: Swap, result: Result) -> None:
     await asyncio.sleep(max(0.0, at - clock()))
     result.swap_at = round(clock(), 1)
     fewer = [s for s in sources if s.name != DROPPED_FOLDER]
     result.build_seconds = round(await asyncio.to_thread(build_database, fewer, db, "load-test-swap"), 2)
-    swap["new_built_at"] = built_at(db)
-    swap["done_at"] = clock()
+    swap.new, swap.done_at = built_at(db), clock()
 
 
-async def warm_up(browser, base: str) -> None:
-    """One session opens the front page before the others start, as a deployment's smoke check after a
-    restart does. Without it, N sessions that arrive at once at a fresh server import the app's
-    modules in N threads at the same time (Python's per-module import locks can then raise
-    _DeadlockError), and each deep link's first run ends in st.rerun() — see --cold-start."""
-    context = await browser.new_context(locale="ja-JP")
-    await context.add_init_script(RUN_COUNTER)
-    page = await context.new_page()
-    await page.goto(f"{base}/", wait_until="domcontentloaded")
-    await wait_for_run(page, 0, RUN_LIMIT_SECONDS)
-    await context.close()
-
-
-async def drive(base: str, sessions: int, seconds: float, sources: list[Path], db: Path, result: Result,
+async def drive(server: Server, sessions: int, seconds: float, sources: list[Path], db: Path, result: Result,
                 think: float, cold_start: bool = False) -> None:
-    from playwright.async_api import async_playwright
+    swap = Swap(old=built_at(db))
+    if not cold_start:
+        await baseline(server.base, swap, result)
+    cpu_before = server.cpu_seconds()
+    origin = time.monotonic()
 
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            if not cold_start:
-                await warm_up(browser, base)
-            origin = time.monotonic()
+    def clock() -> float:
+        return time.monotonic() - origin
 
-            def clock() -> float:
-                return time.monotonic() - origin
-
-            swap: dict = {}
-            tasks = [run_session(i, browser, base, clock, seconds, swap, result, think) for i in range(sessions)]
-            tasks.append(swap_database(sources, db, seconds / 3, clock, swap, result))
-            await asyncio.gather(*tasks)
-        finally:
-            await browser.close()
+    tasks = [run_session(i, server.base, clock, seconds, swap, result, think) for i in range(sessions)]
+    tasks.append(swap_database(sources, db, seconds / 3, clock, swap, result))
+    await asyncio.gather(*tasks)
+    result.crowd_seconds = round(clock(), 1)
+    cpu_after = server.cpu_seconds()
+    if cpu_before is not None and cpu_after is not None:
+        result.crowd_cpu_seconds = round(cpu_after - cpu_before, 1)
 
 
 def source_folders(shared: Path) -> list[Path]:
@@ -532,8 +392,10 @@ def source_folders(shared: Path) -> list[Path]:
 
 def run_load_test(sessions: int, seconds: float, shared: Path, workdir: Path | None = None,
                   think: float = THINK_SECONDS, cold_start: bool = False) -> Result:
-    """Build a database from ``shared``, serve it, drive ``sessions`` browsers for ``seconds``
-    (plus the time the last actions take to finish) with a rebuild halfway; return the figures."""
+    """Build a database from ``shared``, serve it, measure one session alone (not with
+    ``cold_start``: the crowd then meets the fresh server), then drive ``sessions`` at once for
+    ``seconds`` (plus the time the last actions take) with a rebuild a third of the way in; return
+    the figures."""
     own = workdir is None
     workdir = Path(workdir or tempfile.mkdtemp(prefix="dx-load-"))
     try:
@@ -541,10 +403,11 @@ def run_load_test(sessions: int, seconds: float, shared: Path, workdir: Path | N
         sources = source_folders(shared)
         build_database(sources, db, "load-test")
         result = Result(sessions=sessions, seconds=seconds)
-        with Server(db, workdir / "server.log") as server:
-            asyncio.run(drive(server.base, sessions, seconds, sources, db, result, think, cold_start))
+        with Server(workdir / "server.log", env={"DX_DB": str(db)}) as server:
+            asyncio.run(drive(server, sessions, seconds, sources, db, result, think, cold_start))
         result.peak_rss_mb = round(server.peak_rss_kb / 1024, 1)
-        result.server_cpu_seconds = round(server.cpu_seconds, 1)
+        if server.final_cpu_seconds is not None:
+            result.server_cpu_seconds = round(server.final_cpu_seconds, 1)
         log = server.log_text()
         if "Traceback" in log:
             result.errors.append("サーバーのログに例外: " + log[log.index("Traceback"):][:1500])
@@ -552,6 +415,11 @@ def run_load_test(sessions: int, seconds: float, shared: Path, workdir: Path | N
     finally:
         if own:
             shutil.rmtree(workdir, ignore_errors=True)
+
+
+def report(result: Result) -> dict:
+    """What goes into the JSON file: the figures, the errors and every action."""
+    return {"summary": result.summary(), "errors": result.errors, "actions": [asdict(a) for a in result.actions]}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -562,20 +430,14 @@ def main(argv: list[str] | None = None) -> int:
                         default=Path(os.environ.get("DX_SHARED_DATA", ROOT.parent / "shared" / "data")))
     parser.add_argument("--think", type=float, default=THINK_SECONDS, help="mean pause between a session's inputs (s)")
     parser.add_argument("--cold-start", action="store_true",
-                        help="start every session at once on the fresh server, without the warm-up request")
+                        help="no warm-up and no baseline: every session arrives at once at the fresh server")
     parser.add_argument("--json", type=Path, help="write the figures and every action here")
     args = parser.parse_args(argv)
-    if not CHROMIUM.exists():
-        print(f"{CHROMIUM} がありません（apt-get install chromium fonts-noto-cjk）。", file=sys.stderr)
-        return 2
     result = run_load_test(args.sessions, args.seconds, args.shared_data, think=args.think, cold_start=args.cold_start)
     print("\n".join(result.lines()))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({"summary": result.summary(), "errors": result.errors,
-                                         "input_retries": result.input_retries, "lost_reruns": result.lost_reruns,
-                                         "actions": [asdict(a) for a in result.actions]}, ensure_ascii=False, indent=1),
-                             encoding="utf-8")
+        args.json.write_text(json.dumps(report(result), ensure_ascii=False, indent=1), encoding="utf-8")
     return 0 if not result.errors else 1
 
 
