@@ -420,17 +420,16 @@ def support_counts(priority: pd.DataFrame) -> pd.DataFrame:
     recommended = priority[["code", "priority", "recommended_ids"]].assign(
         item_id=priority["recommended_ids"].fillna("").str.split(",")).explode("item_id")
     recommended = recommended[recommended["item_id"].astype(bool)]
-    counts = recommended.groupby(["item_id", "priority"]).size().rename("municipalities").reset_index()
     named = priority["support_ids"].fillna("").str.split(",").explode()
     named = named[named.astype(bool)].value_counts()
-    rows = []
-    for item in menu.values():
-        for level in PRIORITY_LEVELS + (NOT_ASSESSED,):
-            hit = counts[(counts["item_id"] == item.id) & (counts["priority"] == level)]["municipalities"]
-            rows.append({"item_id": item.id, "name": item.name, "provider": item.provider, "priority": level,
-                         "municipalities": int(hit.iloc[0]) if len(hit) else 0,
-                         "named_in_support": int(named.get(item.id, 0))})
-    return pd.DataFrame(rows)
+    # every menu item × priority, in menu order, filled in one reindex (a filter per cell cost ~40 ms a run)
+    grid = pd.MultiIndex.from_product([list(menu), PRIORITY_LEVELS + (NOT_ASSESSED,)], names=["item_id", "priority"])
+    counts = recommended.groupby(["item_id", "priority"]).size().reindex(grid, fill_value=0)
+    frame = counts.rename("municipalities").astype(int).reset_index()
+    frame.insert(1, "name", frame["item_id"].map({item_id: item.name for item_id, item in menu.items()}))
+    frame.insert(2, "provider", frame["item_id"].map({item_id: item.provider for item_id, item in menu.items()}))
+    frame["named_in_support"] = frame["item_id"].map(named).fillna(0).astype(int)
+    return frame
 
 
 def visit_plan(priority: pd.DataFrame, municipalities: pd.DataFrame, levels: tuple[str, ...] = ("高", "中")) -> pd.DataFrame:

@@ -10,7 +10,8 @@ import pytest
 from metrics import views
 from metrics.assessment import assessment_scores
 from metrics.filters import Filter, select_municipalities
-from metrics.priority import support_priority
+from metrics.definitions import load_support_menu
+from metrics.priority import NOT_ASSESSED, support_priority
 
 # DATA.md §2: CIOの任命 — 実施 1270, 未実施 463, 調査無し 8 (all 石川県)
 CIO_YES, CIO_NO, CIO_MISSING = 1270, 463, 8
@@ -121,6 +122,15 @@ def test_support_counts_and_visit_plan(demo_con):
     for item_id, group in counts.groupby("item_id"):
         expected = priority["recommended_ids"].str.split(",").apply(lambda ids: item_id in ids).sum()
         assert group["municipalities"].sum() == expected
+    recommended = priority["recommended_ids"].fillna("").str.split(",")
+    for row in counts.itertuples():  # every item × priority cell, counted one municipality at a time
+        assert row.municipalities == sum(row.item_id in ids and level == row.priority
+                                         for ids, level in zip(recommended, priority["priority"]))
+    menu = load_support_menu()
+    assert counts["item_id"].drop_duplicates().tolist() == list(menu)  # menu order, every item kept
+    assert all(levels == ("高", "中", "低", NOT_ASSESSED) for levels in counts.groupby("item_id")["priority"].apply(tuple))
+    assert (counts["name"] == counts["item_id"].map({i: m.name for i, m in menu.items()})).all()
+    assert list(counts.columns) == ["item_id", "name", "provider", "priority", "municipalities", "named_in_support"]
     plan = views.visit_plan(priority, select_municipalities(demo_con, flt))
     assert set(plan["priority"]) <= {"高", "中"} and len(plan) == priority["priority"].isin(["高", "中"]).sum()
     for _, visits in plan.groupby("region"):
