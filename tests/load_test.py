@@ -123,8 +123,7 @@ class Result:
                "crowd_cpu_seconds": self.crowd_cpu_seconds,
                "mib_received": round(sum(a.kib_received for a in self.actions) / 1024, 1)}
         for phase in PHASES:
-            out[phase] = {kind: spread(self.times(phase, kind)) for kind in (*KINDS, None)}
-            out[phase]["all"] = out[phase].pop(None)
+            out[phase] = {**{kind: spread(self.times(phase, kind)) for kind in KINDS}, "all": spread(self.times(phase))}
         return out
 
     def lines(self) -> list[str]:
@@ -196,6 +195,7 @@ class Server:
              "--server.fileWatcherType", "none"],
             cwd=script.parent, env={**os.environ, **(env or {})}, stdout=self._log, stderr=subprocess.STDOUT)
         self.peak_rss_kb = 0
+        self.final_cpu_seconds: float | None = None  # read when the server stops
         self._stop = threading.Event()
         self._sampler = threading.Thread(target=self._sample, daemon=True)
 
@@ -266,12 +266,20 @@ def check_run(run: Run, tab: StreamlitTab, page: str, pref: str, swap: Swap) -> 
     return shown, None
 
 
-async def act(tab: StreamlitTab, kind: str, page: str, pref: str) -> Run:
-    if kind == "load":
-        return await tab.open(page, {"pref": pref})
-    if kind == "navigate":
-        return await tab.navigate(page)
-    return await tab.choose(PREF_BOX, pref)
+async def act(tab: StreamlitTab, kind: str, page: str, pref: str, swap: Swap) -> tuple[Run, str | None, str | None]:
+    """Make one input and check what it shows: (the run, the build shown, the error or None). A
+    tab whose input failed is closed, so that its next input opens the page again."""
+    try:
+        if kind == "load":
+            run = await tab.open(page, {"pref": pref})
+        elif kind == "navigate":
+            run = await tab.navigate(page)
+        else:
+            run = await tab.choose(PREF_BOX, pref)
+    except TabError as exc:
+        await tab.close()
+        return Run(), None, str(exc)
+    return (run, *check_run(run, tab, page, pref, swap))
 
 
 async def run_session(index: int, base: str, clock, deadline: float, swap: Swap, result: Result,
@@ -299,13 +307,7 @@ async def run_session(index: int, base: str, clock, deadline: float, swap: Swap,
             if tab.ws is None:  # the first input, or the connection was lost: open the page again
                 kind = "load"
             started = clock()
-            run, error, shown = Run(), None, None
-            try:
-                run = await act(tab, kind, page, pref)
-                shown, error = check_run(run, tab, page, pref, swap)
-            except TabError as exc:
-                error = str(exc)
-                await tab.close()
+            run, shown, error = await act(tab, kind, page, pref, swap)
             if error is None and after_swap and shown != swap.new:
                 error = (f"入れ替え後の操作で古いデータベースを表示（入れ替えから {started - swap.done_at:.1f} 秒後に"
                          f"開始、構築: {shown}）")
@@ -335,10 +337,7 @@ async def baseline(base: str, swap: Swap, result: Result) -> None:
     then on every page: open it, change the filter, click the next page."""
     tab = StreamlitTab(base, RUN_LIMIT_SECONDS)
     try:
-        try:
-            warm_up = check_run(await tab.open("", {"pref": PREFECTURES[0]}), tab, "", PREFECTURES[0], swap)[1]
-        except TabError as exc:
-            warm_up = str(exc)
+        warm_up = (await act(tab, "load", "", PREFECTURES[0], swap))[2]
         if warm_up:
             result.errors.append(f"最初の読み込み /: {warm_up}")
         for number, page in enumerate(PAGES):
@@ -346,12 +345,7 @@ async def baseline(base: str, swap: Swap, result: Result) -> None:
             steps = (("load", page, first), ("rerun", page, other), ("navigate", PAGES[(number + 1) % len(PAGES)], other))
             for kind, path, pref in steps:
                 started = time.monotonic()
-                run, error = Run(), None
-                try:
-                    run = await act(tab, kind, path, pref)
-                    error = check_run(run, tab, path, pref, swap)[1]
-                except TabError as exc:
-                    error = str(exc)
+                run, _, error = await act(tab, kind, path, pref, swap)
                 record(result, Action(-1, "solo", kind, path, 0.0, round(time.monotonic() - started, 3),
                                       run.script_runs, round(run.bytes_received / 1024, 1), False, error))
     finally:

@@ -6,15 +6,14 @@ the server answers with ``ForwardMsg``s — the run starting (``new_session``), 
 (``delta``), the navigation, the query string it wrote, and ``script_finished``. ``StreamlitTab``
 sends the same messages a browser sends for a page opened by URL, a choice in a sidebar select
 box and a click in the top navigation, and reads back what the browser would draw: which
-elements came, whether one is an exception or an error message, the sidebar's text, and how long
-the server took until its last run ended. The server cannot tell it from a browser (same
+elements came, whether one is an exception or an error message, the sidebar's text; each call
+returns once the server's last run for the input has ended (the caller times it). The server cannot tell it from a browser (same
 messages, same session, every chart's payload sent); nothing is drawn, so many tabs cost the
 client machine little.
 """
 from __future__ import annotations
 
 import asyncio
-import time
 import urllib.request
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode
@@ -40,7 +39,6 @@ class Run:
     """What the server sent for one input, up to the end of its last script run (a run that ends
     in ``st.rerun()`` is followed by another; the elements are those of the last one)."""
 
-    seconds: float = 0.0
     script_runs: int = 0
     bytes_received: int = 0
     main_elements: int = 0
@@ -81,7 +79,6 @@ class StreamlitTab:
         """Open ``/path?query`` as a new tab or a reload: the page's HTTP requests, a new websocket
         (a new server session), its first run."""
         await self.close()
-        started = time.monotonic()
         self.page_hash, self.widgets, self.query = "", {}, dict(query or {})
         try:
             await asyncio.wait_for(asyncio.to_thread(self._fetch_page, path), self.limit_seconds)
@@ -90,7 +87,7 @@ class StreamlitTab:
                                     ping_interval=None)  # a browser sends no websocket pings either
         except Exception as error:  # refused, timed out, or the handshake failed
             raise TabError(f"ページを開けませんでした: {type(error).__name__}: {error}") from error
-        return await self._rerun(started, page_name=path)
+        return await self._rerun(page_name=path)
 
     async def choose(self, label: str, option: str) -> Run:
         """Choose ``option`` (as shown) in the select box labelled ``label``, as a click in its list does."""
@@ -102,14 +99,14 @@ class StreamlitTab:
         self.widgets[box.id] = WidgetState(id=box.id, string_value=option)
         if box.query_param_key:  # a widget bound to the URL: the browser writes its new value there
             self.query[box.query_param_key] = option
-        return await self._rerun(time.monotonic())
+        return await self._rerun()
 
     async def navigate(self, path: str) -> Run:
         """Click the page ``path`` in the top navigation (same session, another page's script)."""
         if path not in self.pages:
             raise TabError(f"ナビゲーションに「/{path}」がありません")
         self.page_hash = self.pages[path]
-        return await self._rerun(time.monotonic())
+        return await self._rerun()
 
     def selected(self, label: str) -> str | None:
         """The option the select box ``label`` shows after the last run: the value the tab holds for
@@ -135,7 +132,7 @@ class StreamlitTab:
             with urllib.request.urlopen(f"{self.base}/{request.format(path=path)}", timeout=self.limit_seconds) as answer:
                 answer.read()
 
-    async def _rerun(self, started: float, page_name: str = "") -> Run:
+    async def _rerun(self, page_name: str = "") -> Run:
         request = BackMsg()
         state = request.rerun_script
         state.query_string = urlencode(self.query)
@@ -151,7 +148,6 @@ class StreamlitTab:
                            f"（実行 {run.script_runs} 回、受信 {run.bytes_received:,} バイト）") from None
         except Exception as error:  # websockets' ConnectionClosed and its kin
             raise TabError(f"接続が切れました: {type(error).__name__}: {error}") from error
-        run.seconds = time.monotonic() - started
         return run
 
     async def _receive(self, run: Run) -> None:

@@ -43,10 +43,14 @@ st.navigation([st.Page(front, title="表紙", default=True), st.Page(second, tit
 '''
 
 
-def test_a_tab_sees_what_a_browser_would(tmp_path):
+@pytest.fixture()
+def tiny_app(tmp_path):
     script = tmp_path / "tiny_app.py"
     script.write_text(textwrap.dedent(TINY_APP), encoding="utf-8")
+    return script
 
+
+def test_a_tab_sees_what_a_browser_would(tiny_app, tmp_path):
     async def visit(base: str) -> None:
         tab = StreamlitTab(base, limit_seconds=30)
         try:
@@ -77,15 +81,12 @@ def test_a_tab_sees_what_a_browser_would(tmp_path):
         finally:
             await tab.close()
 
-    with Server(tmp_path / "server.log", script=script) as server:
+    with Server(tmp_path / "server.log", script=tiny_app) as server:
         asyncio.run(visit(server.base))
         assert "ValueError: わざと" in server.log_text()  # the server saw the same failure
 
 
-def test_a_tab_reports_a_lost_server(tmp_path):
-    script = tmp_path / "tiny_app.py"
-    script.write_text(textwrap.dedent(TINY_APP), encoding="utf-8")
-
+def test_a_tab_reports_a_lost_server(tiny_app, tmp_path):
     async def visit(server: Server) -> None:
         tab = StreamlitTab(server.base, limit_seconds=30)
         await tab.open("", {"pref": "北海道"})
@@ -95,7 +96,7 @@ def test_a_tab_reports_a_lost_server(tmp_path):
             await tab.choose("都道府県", "兵庫県")
         await tab.close()
 
-    with Server(tmp_path / "server.log", script=script) as server:
+    with Server(tmp_path / "server.log", script=tiny_app) as server:
         asyncio.run(visit(server))
 
 
