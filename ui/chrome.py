@@ -29,8 +29,21 @@ _CSS = """
 .dx-legend {display: flex; flex-wrap: wrap; align-items: center; gap: 0.35rem 1.1rem; font-size: 0.85rem; margin: 0.2rem 0 0.4rem;}
 .dx-legend .bar {display: inline-block; width: 220px; height: 12px; border-radius: 2px; vertical-align: middle; margin: 0 0.4rem;}
 .dx-legend .swatch {display: inline-block; width: 12px; height: 12px; border-radius: 2px; vertical-align: middle; margin-right: 0.3rem; border: 1px solid rgba(0,0,0,.15);}
-.dx-badge {display: inline-block; padding: 0.1rem 0.7rem; border-radius: 0.8rem; color: #fff; font-weight: 700;}
-.dx-muted {color: #6b7280; font-size: 0.85rem;}
+.dx-badge {display: inline-block; padding: 0.1rem 0.7rem; border-radius: 0.8rem; color: #111827; font-weight: 700;}
+.dx-muted {color: #4b5563; font-size: 0.85rem;}
+/* Accessibility (JIS X 8341-3 AA, docs/ACCESSIBILITY.md). Text contrast of at least 4.5:1 on white
+   and on the sidebar's grey: captions and the labels of switched-off filters are drawn lighter by
+   the theme (about 4:1). */
+[data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p {color: #4b5563;}
+label[data-testid="stWidgetLabel"][disabled] p {color: #5b6170;}
+/* a focus ring that is always visible when moving by keyboard */
+:focus-visible {outline: 3px solid #0B5CAD !important; outline-offset: 2px;}
+/* headings of sections are h2 (after the page's h1) at the size of Streamlit's subheader */
+h2 {font-size: 1.75rem !important; line-height: 1.2 !important; padding: 0.75rem 0 1rem !important;}
+/* KPI cards: labels, values and deltas wrap instead of being cut with an ellipsis at 1366×768 */
+[data-testid="stMetric"] .stMarkdownEllipsis, [data-testid="stMetric"] .stMarkdownEllipsis p {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important;}
+[data-testid="stMetricDelta"] {height: auto !important; align-items: flex-start;}
 @media print {
   [data-testid="stSidebar"], [data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stStatusWidget"],
   [data-testid="stSidebarCollapsedControl"], [data-testid="stDownloadButton"], [data-testid="stButton"],
@@ -51,8 +64,14 @@ def is_demo() -> bool:
     return build_info().get("demo") == "true"
 
 
+# Streamlit's page says <html lang="en">: screen readers would read the Japanese text with an English voice
+_LANGUAGE_SCRIPT = "<script>document.documentElement.lang = 'ja';</script>"
+
+
 def inject_css() -> None:
+    """The style sheet and the page's language (ja); every mode of app.py calls it first."""
     st.markdown(_CSS, unsafe_allow_html=True)
+    st.html(_LANGUAGE_SCRIPT, unsafe_allow_javascript=True)
 
 
 def demo_banner() -> None:
