@@ -88,11 +88,11 @@ if len(sheet):
             earlier = scores[(scores["round_id"] == other[0]) & (scores["level"] == "field")].set_index("field")["score"]
             series[style.short_round_label(round_labels[other[0]])] = earlier
         series[f"同規模（{row['pop_band']}）の中央値"] = data.cached(views.group_field_medians)(tuple(band_codes), selection.round_id)
-        st.plotly_chart(charts.radar(series, fields), key="ka_radar")
+        chrome.chart(charts.radar(series, fields), key="ka_radar")
     with table_col:
         st.header("段階 × 分野の得点")
         matrix = score_matrix(scores, code, selection.round_id, value="score", questionnaire=questionnaire)
-        st.plotly_chart(charts.heat_table(matrix), key="ka_matrix")
+        chrome.chart(charts.heat_table(matrix), key="ka_matrix")
         levels = maturity(sheet, questionnaire=questionnaire).iloc[0]
         coverage = sheet.loc[sheet["level"] == "overall", "coverage"]
         st.caption(f"得点は0〜100（満点に対する割合）。回答率 {coverage.iloc[0]:.0%}。"
@@ -143,7 +143,7 @@ if peer != "similar":
     binary = shares[(shares["kind"] == "binary") & shares["indicator_id"].isin(gap_table["indicator_id"])]
     chart_col, table_col = st.columns([2, 3], gap="medium")
     with chart_col:
-        st.plotly_chart(charts.peer_comparison(binary, row["name"], peer_kinds[peer].split("（")[0]), key="ka_peers")
+        chrome.chart(charts.peer_comparison(binary, row["name"], peer_kinds[peer].split("（")[0]), key="ka_peers")
 else:
     table_col = st.container()
 with table_col:
@@ -168,7 +168,7 @@ with hist_col:
     st.header("回ごとの推移")
     history = views.score_history(scores, code, known_rounds["round_id"].tolist())
     if history["round_id"].nunique() >= 1:
-        st.plotly_chart(charts.history(history, round_labels), key="ka_history")
+        chrome.chart(charts.history(history, round_labels), key="ka_history")
     else:
         st.write("アセスメントの回答がありません。")
 with similar_col:

@@ -53,7 +53,7 @@ with left:
     geometry = data.shared(maps.load_geometry)()
     picked = maps.show(frame, measure, geometry, key="ov_map",
                        national=selection.flt.pref_code is None and selection.flt.region_set is None, category_order=order)
-    st.caption("市区町村をクリックすると右に詳細を表示します。境界のない島しょ部の団体は点で示しています。")
+    st.caption("市区町村をクリックするか、地図の下の一覧から名前で選ぶと右に詳細を表示します。境界のない島しょ部の団体は点で示しています。")
     chrome.commentary(commentary.measure_sentences(measure, values, filters.directory(), selection.flt.pref_code))
 with right:
     if picked and picked in set(chosen["code"]):
@@ -99,11 +99,11 @@ with dist_col:
     chosen_values = values[values["code"].isin(chosen["code"])]
     if measure["kind"] in ("binary", "category"):
         distribution = charts.distribution(chosen_values, measure, category_shares=views.category_shares(chosen_values, order))
-        st.plotly_chart(distribution, key="ov_distribution")
+        chrome.chart(distribution, key="ov_distribution")
     else:
         reference, _ = views.summary_statistic(values["value"], "number")
         distribution = charts.distribution(chosen_values, measure, reference)
-        st.plotly_chart(distribution, key="ov_distribution")
+        chrome.chart(distribution, key="ov_distribution")
     chrome.png_download(distribution, f"分布：{measure['title']}", f"distribution_{measure['measure_id']}", "ov_distribution_png",
                         selection.scope, chrome.measure_source(measure))
     if measure["kind"] != "category":
@@ -127,7 +127,7 @@ with rank_col:
     else:
         national_value, _ = views.summary_statistic(values["value"], measure["kind"])
         ranking_chart = charts.prefecture_ranking(ranking, measure, selection.flt.pref_code, national_value)
-        st.plotly_chart(ranking_chart, key="ov_ranking")
+        chrome.chart(ranking_chart, key="ov_ranking")
         statistic = ranking["statistic"].iloc[0]
         st.caption(f"都道府県内の市区町村の{statistic}（データのある団体のみ）。"
                    + ("" if measure["polarity"] != "lower_is_better" else "値が小さいほど上位です。"))
@@ -139,7 +139,7 @@ if st.toggle("エクスポート用の地図（plotly）を表示", key="ov_expo
              help="会議資料に貼り付ける静止画向けの地図です（右上のカメラのアイコンでPNG保存）。"):
     chrome.offline_geo()
     export_map = maps.export_figure(frame, measure, geometry, f"{measure['title']}（{selection.scope}）", order)
-    st.plotly_chart(export_map, key="ov_export_map")
+    chrome.chart(export_map, key="ov_export_map")
     chrome.png_download(export_map, f"地図：{measure['title']}", f"map_{measure['measure_id']}", "ov_map_png",
                         selection.scope, chrome.measure_source(measure))
 

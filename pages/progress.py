@@ -100,7 +100,8 @@ with slope_col:
         shown = pd.concat([ordered.tail(6), ordered.head(6)]).drop_duplicates("code")
         st.caption("改善の大きい6団体と、後退（または改善の小さい）6団体")
     slope = charts.slope(shown.sort_values("eval_score", ascending=False), base_label, eval_label)
-    st.plotly_chart(slope, key="pr_slope")
+    chrome.chart(slope, key="pr_slope", table=shown[["name", "base_score", "eval_score", "trend_label"]].rename(
+        columns={"name": "市区町村", "base_score": base_label, "eval_score": eval_label, "trend_label": "判定"}))
     chrome.png_download(slope, f"当初 → 評価：{parts[part]}", f"slope_{base_round}_{eval_round}", "pr_slope_png",
                         f"{selection.scope}・{base_label} → {eval_label}", f"出典：{change_measure['credit']}")
 if part == "overall":  # the sentences are about the overall score
@@ -114,7 +115,7 @@ field = st.segmented_control("分野", fields, default="全体", key="pr_field",
 matrix = views.maturity_transition(levels, base_round, eval_round, field, codes=chosen["code"].tolist())
 left, right = st.columns([3, 2], gap="medium")
 transition = charts.transition(matrix, base_label, eval_label)
-left.plotly_chart(transition, key="pr_transition")
+chrome.chart(transition, where=left, key="pr_transition")
 with left:
     chrome.png_download(transition, f"成熟度レベルの移動（{field}）", f"transition_{base_round}_{eval_round}", "pr_transition_png",
                         f"{selection.scope}・{base_label} → {eval_label}", f"出典：{change_measure['credit']}")

@@ -63,7 +63,7 @@ with menu_col:
     st.header("支援メニューごとの対象団体数")
     item_counts = views.support_counts(priority)
     items_chart = charts.support_items(item_counts)
-    st.plotly_chart(items_chart, key="sp_items")
+    chrome.chart(items_chart, key="sp_items")
     st.caption("推奨する支援に挙がった団体の数（1団体が複数のメニューに数えられます）。メニューは data/support_menu.yaml。")
     # the counts of the page's own selection (region, band and type filters included), not the whole prefecture
     chrome.commentary(commentary.priority_commentary(data.cursor(), selection.flt.pref_code, selection.round_id, priority))

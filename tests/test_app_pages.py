@@ -165,7 +165,7 @@ def test_compare_page_keeps_the_set_in_the_url(demo_db, monkeypatch):
                   cm_cross="CIOの任命")
     assert not at.exception
     assert at.multiselect(key="cmp").value == ["282014", "281000"]
-    crossed = at.dataframe[1].value
+    crossed = next(table.value for table in at.dataframe if "計" in table.value.index)
     assert crossed.loc["計", "計"] == 41, "the cross-table's grand total is every selected municipality"
     assert not any("比較セットは空" in i.value for i in at.info)
 

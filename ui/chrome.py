@@ -33,8 +33,9 @@ _CSS = """
 .dx-muted {color: #4b5563; font-size: 0.85rem;}
 /* Accessibility (JIS X 8341-3 AA, docs/ACCESSIBILITY.md). Text contrast of at least 4.5:1 on white
    and on the sidebar's grey: captions and the labels of switched-off filters are drawn lighter by
-   the theme (about 4:1). */
-[data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p {color: #4b5563;}
+   the theme (caption at 60 % opacity: about 4:1). */
+[data-testid="stCaptionContainer"] {opacity: 1 !important;}
+[data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p, [data-testid="stCaptionContainer"] li {color: #4b5563;}
 label[data-testid="stWidgetLabel"][disabled] p {color: #5b6170;}
 /* a focus ring that is always visible when moving by keyboard */
 :focus-visible {outline: 3px solid #0B5CAD !important; outline-offset: 2px;}
@@ -142,6 +143,21 @@ def commentary(sentences: list[str]) -> None:
     """The generated sentences (metrics.commentary) under a chart, as plain text."""
     if sentences:
         st.markdown("".join(plain(sentence) for sentence in sentences[:3]))
+
+
+TABLE_LABEL = "表で見る"
+
+
+def chart(fig: go.Figure, *, key: str, where=None, table: pd.DataFrame | None = None, **kwargs) -> None:
+    """A plotly chart with its text alternative one click away: an expander 「表で見る」 right under it
+    with the values it draws (``charts.figure_table``, or ``table`` where the page has a better one).
+    ``where``: the column or container to draw into (default: the current one)."""
+    target = where if where is not None else st
+    target.plotly_chart(fig, key=key, **kwargs)
+    shown = table if table is not None else charts.figure_table(fig)
+    if len(shown):
+        with target.expander(TABLE_LABEL, icon=":material/table:"):
+            st.dataframe(shown, hide_index=True, key=f"{key}_table")
 
 
 def png_download(fig: go.Figure, title: str, file_name: str, key: str, subtitle: str = "", source: str = "") -> None:
