@@ -31,7 +31,7 @@ COLUMNS = {
 }
 table = summary[[c for c in COLUMNS if c in summary.columns and (c != "region" or selection.flt.region_set)]]
 table = table.rename(columns=COLUMNS)
-st.header("一覧")
+st.header("一覧", anchor=False)
 scores = {c: st.column_config.NumberColumn(format="%.1f") for c in
           ("総合得点", "推進体制", "人材", "デジタル技術", "住民サービス", "アセスメント")}
 picked = st.dataframe(

@@ -26,7 +26,7 @@ info = chrome.build_info()
 access = auth.admin_gate()
 
 # ---- what is shown now
-st.header("表示中のデータベース")
+st.header("表示中のデータベース", anchor=False)
 counts = data.cached(views.table_counts)()
 left, right = st.columns([2, 3], gap="medium")
 with left:
@@ -41,7 +41,7 @@ with right:
                  column_config={"件数": st.column_config.NumberColumn(format="localized")})
 
 # ---- upload → validate → accept
-st.header("ファイルの取り込み")
+st.header("ファイルの取り込み", anchor=False)
 st.caption("CSV・Excel・GeoJSON・TopoJSON・zip（国土数値情報のShapefile）を受け付けます。ファイルの種類は名前ではなく内容で判別し、"
            "取り込む前に検証結果を表示します。問題のないファイルだけを「取り込み対象に追加」でき、"
            "「データベースを再構築」を押すまで、表示中のデータは変わりません。")
@@ -151,7 +151,7 @@ with st.expander("公式データの取得（インターネット接続が必�
                 st.success(f"{len(manifest)} 件を {CACHE_DIR} に保存しました。「データベースを再構築」で取り込めます。")
 
 # ---- provenance
-st.header("出典・ライセンス・基準日")
+st.header("出典・ライセンス・基準日", anchor=False)
 overview = data.cached(views.sources_overview)()
 st.dataframe(overview[["title", "publisher", "licence", "credit", "newest_as_of", "as_of_note", "rows", "synthetic", "loaded"]].rename(
     columns={"title": "データ", "publisher": "提供", "licence": "ライセンス", "credit": "出典表記", "newest_as_of": "基準日",
@@ -160,14 +160,14 @@ st.dataframe(overview[["title", "publisher", "licence", "credit", "newest_as_of"
 
 log_col, unresolved_col = st.columns(2, gap="medium")
 with log_col:
-    st.header("取込ログ")
+    st.header("取込ログ", anchor=False)
     st.caption("いつ・誰が・どのファイル（SHA-256）を取り込んだか。")
     log = data.cached(views.ingest_log)()
     st.dataframe(log.rename(columns={
         "loaded_at": "日時", "file": "ファイル", "loader": "種類", "rows": "行数", "status": "結果", "message": "メッセージ",
         "loaded_by": "担当", "sha256": "SHA-256"}), hide_index=True, height=320)
 with unresolved_col:
-    st.header("対応付けできなかった名前")
+    st.header("対応付けできなかった名前", anchor=False)
     unresolved = data.cached(views.unresolved_names)()
     if unresolved.empty:
         st.write("ありません。すべての市区町村名が団体コードに対応しました。")
@@ -184,7 +184,7 @@ with unresolved_col:
 # ---- survey template and full export
 template_col, workbook_col = st.columns(2, gap="medium")
 with template_col:
-    st.header("調査票（Excel）")
+    st.header("調査票（Excel）", anchor=False)
     prefectures = data.cached(views.prefectures)()
     names = prefectures["name"].tolist()
     default = names.index(selection.pref_name) if selection.pref_name in names else names.index("兵庫県")
@@ -207,7 +207,7 @@ with template_col:
                            mime=export.XLSX_MIME, icon=":material/download:", key="dm_template_download")
     st.caption("1行 = 1団体（県内の全市町村を記入済み）、設問ごとにプルダウン。回答済みのファイルは上の取り込みでそのまま読み込めます。")
 with workbook_col:
-    st.header("すべての数値（Excel）")
+    st.header("すべての数値（Excel）", anchor=False)
     st.caption(f"対象: {selection.scope}。総合得点・アセスメント・成熟度・ギャップ・変化・支援優先度・類似団体・参考事例を"
                "シートごとに出力します（列の意味は docs/METHODOLOGY.md）。")
     if st.button("Excelを作成", key="dm_workbook", icon=":material/table:"):

@@ -80,7 +80,7 @@ sheet = scores[scores["round_id"] == selection.round_id] if selection.round_id e
 if len(sheet):
     radar_col, table_col = st.columns(2, gap="medium")
     with radar_col:
-        st.header("4分野のバランス")
+        st.header("4分野のバランス", anchor=False)
         field_scores = sheet[sheet["level"] == "field"].set_index("field")["score"]
         series = {row["name"]: field_scores}
         other = [r for r in known_rounds["round_id"] if r != selection.round_id and r in set(scores["round_id"])]
@@ -90,7 +90,7 @@ if len(sheet):
         series[f"同規模（{row['pop_band']}）の中央値"] = data.cached(views.group_field_medians)(tuple(band_codes), selection.round_id)
         chrome.chart(charts.radar(series, fields), key="ka_radar")
     with table_col:
-        st.header("段階 × 分野の得点")
+        st.header("段階 × 分野の得点", anchor=False)
         matrix = score_matrix(scores, code, selection.round_id, value="score", questionnaire=questionnaire)
         chrome.chart(charts.heat_table(matrix), key="ka_matrix")
         levels = maturity(sheet, questionnaire=questionnaire).iloc[0]
@@ -105,12 +105,12 @@ mine = priority[priority["code"] == code]
 menu = load_support_menu()
 why_col, menu_col, case_col = st.columns(3, gap="medium")
 with why_col:
-    st.header("支援優先度と理由")
+    st.header("支援優先度と理由", anchor=False)
     if len(mine):
         reasons = [r + "。" for r in mine.iloc[0]["reasons"].split("。") if r]
         st.markdown("\n".join(f"- {r}" for r in reasons))
 with menu_col:
-    st.header("推奨する支援")
+    st.header("推奨する支援", anchor=False)
     ids = [i for i in (mine.iloc[0]["recommended_ids"] if len(mine) else "").split(",") if i]
     named = set((mine.iloc[0]["support_ids"] if len(mine) else "").split(","))
     if not ids:
@@ -121,7 +121,7 @@ with menu_col:
         st.markdown(f"**{mark}{item.name}**（{item.provider}）  \n<span class='dx-muted'>{item.description}</span>",
                     unsafe_allow_html=True)
 with case_col:
-    st.header("参考事例")
+    st.header("参考事例", anchor=False)
     cases = data.cached(recommend_cases)(Filter(codes=(code,)), selection.round_id) if len(sheet) else pd.DataFrame()
     if cases.empty:
         st.write("アセスメントの回答がないため、事例を選べません。")
@@ -131,7 +131,7 @@ with case_col:
                     unsafe_allow_html=True)
 
 # ---- indicators against peers
-st.header("デジタル庁指標：比較対象との差")
+st.header("デジタル庁指標：比較対象との差", anchor=False)
 peer_kinds = {k: v for k, v in PEER_KINDS.items() if k != "region" or selection.flt.region_set}
 peer = st.segmented_control("比較対象", list(peer_kinds), format_func=lambda k: peer_kinds[k].split("（")[0],
                             default="pop_band", key="ka_peer", required=True)
@@ -165,14 +165,14 @@ with table_col:
 # ---- history and similar municipalities
 hist_col, similar_col = st.columns(2, gap="medium")
 with hist_col:
-    st.header("回ごとの推移")
+    st.header("回ごとの推移", anchor=False)
     history = views.score_history(scores, code, known_rounds["round_id"].tolist())
     if history["round_id"].nunique() >= 1:
         chrome.chart(charts.history(history, round_labels), key="ka_history")
     else:
         st.write("アセスメントの回答がありません。")
 with similar_col:
-    st.header("類似団体")
+    st.header("類似団体", anchor=False)
     features = data.shared(similarity_features)(selection.round_id)
     similar = data.cached(similar_municipalities)(Filter(codes=(code,)), k=5, round_id=selection.round_id, feature_frame=features)
     similar = similar.merge(national[["code", "composite", "assessment", "priority"]], left_on="peer_code", right_on="code",
@@ -191,7 +191,7 @@ with similar_col:
         st.caption(f"近さの基準: {similar['features_used'].iloc[0]}。行を選ぶとその団体のカルテに切り替わります。")
 
 # ---- the comparison set
-st.header("比較セットとの比較")
+st.header("比較セットとの比較", anchor=False)
 others = [c for c in selection.compare if c != code]
 if code not in selection.compare and len(selection.compare) < filters.MAX_COMPARE:
     def _add_to_set():

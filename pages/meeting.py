@@ -6,7 +6,7 @@ import streamlit as st
 
 from exports.views import ExportError
 from metrics import views
-from ui import chrome, data, meeting
+from ui import charts, chrome, data, meeting
 from ui.filters import ALL, NATIONAL
 
 meeting.require_app()
@@ -67,7 +67,11 @@ with slide:
         # a chart taller than the screen (47 prefectures at projector size) scrolls inside the slide
         with st.container(height=meeting.CHART_HEIGHT if height > meeting.CHART_HEIGHT else "content", border=False):
             st.plotly_chart(meeting.high_contrast(result.figure), height=max(height, meeting.CHART_HEIGHT),
-                            config={"displayModeBar": False}, key=f"mt_chart_{number}")
+                            config={"displayModeBar": False}, key=f"mt_chart_{number}",
+                            alt=f"{result.title}のグラフ。同じ値の表は下の「{chrome.TABLE_LABEL}」にあります。")
+        # the text alternative, beside the slide's controls so that the slide still fits the screen
+        with controls.popover(chrome.TABLE_LABEL, icon=":material/table:"):
+            st.dataframe(charts.figure_table(result.figure), hide_index=True, key=f"mt_table_{number}")
     elif result.table is not None:
         st.dataframe(result.table, hide_index=True, height=meeting.CHART_HEIGHT)
     with st.container(key="mt_commentary"):

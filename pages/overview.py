@@ -49,7 +49,7 @@ if measure["measure_id"] == "priority":
     order = list(views.PRIORITY_LEVELS)
 left, right = st.columns([3, 2], gap="medium")
 with left:
-    st.header(f"地図：{measure['title']}")
+    st.header(f"地図：{measure['title']}", anchor=False)
     geometry = data.shared(maps.load_geometry)()
     picked = maps.show(frame, measure, geometry, key="ov_map",
                        national=selection.flt.pref_code is None and selection.flt.region_set is None, category_order=order)
@@ -59,7 +59,7 @@ with right:
     if picked and picked in set(chosen["code"]):
         row = summary[summary["code"] == picked].iloc[0]
         value_row = frame[frame["code"] == picked].iloc[0]
-        st.header(f"{row['name']}（{row['pref_name']}）")
+        st.header(f"{row['name']}（{row['pref_name']}）", anchor=False)
         st.markdown(
             f"- {row['type']}・人口 {style.format_number(row['population'])}人（{row['pop_band'] or '人口不明'}）\n"
             f"- {measure['short_title']}: **{style.format_value(value_row['value'], measure['kind'], measure['unit'], value_row['label'])}**\n"
@@ -75,7 +75,7 @@ with right:
     else:
         ranked = frame.dropna(subset=["value"])
         if measure["kind"] in ("binary", "category"):
-            st.header("回答の内訳")
+            st.header("回答の内訳", anchor=False)
             shares = views.category_shares(values[values["code"].isin(chosen["code"])], order)
             st.dataframe(shares.rename(columns={"label": "区分", "municipalities": "団体数", "share": "割合（%）"}),
                          hide_index=True, column_config={"割合（%）": st.column_config.NumberColumn(format="%.1f")})
@@ -83,9 +83,9 @@ with right:
             best_first = measure["polarity"] != "lower_is_better"
             ranked = ranked.sort_values("value", ascending=not best_first)
             shown = lambda part: part[["tip_name", "tip_value"]].rename(columns={"tip_name": "団体", "tip_value": "値"})  # noqa: E731
-            st.header("上位の団体")
+            st.header("上位の団体", anchor=False)
             st.dataframe(shown(ranked.head(5)), hide_index=True)
-            st.header("下位の団体")
+            st.header("下位の団体", anchor=False)
             st.dataframe(shown(ranked.tail(5).iloc[::-1]), hide_index=True)
     table = frame[["code", "pref_name", "name", "value", "label"]].rename(
         columns={"code": "団体コード", "pref_name": "都道府県", "name": "市区町村", "value": measure["short_title"], "label": "区分"})
@@ -95,7 +95,7 @@ with right:
 # ---- distribution and ranking
 dist_col, rank_col = st.columns(2, gap="medium")
 with dist_col:
-    st.header("分布")
+    st.header("分布", anchor=False)
     chosen_values = values[values["code"].isin(chosen["code"])]
     if measure["kind"] in ("binary", "category"):
         distribution = charts.distribution(chosen_values, measure, category_shares=views.category_shares(chosen_values, order))
@@ -107,7 +107,7 @@ with dist_col:
     chrome.png_download(distribution, f"分布：{measure['title']}", f"distribution_{measure['measure_id']}", "ov_distribution_png",
                         selection.scope, chrome.measure_source(measure))
     if measure["kind"] != "category":
-        st.header("人口規模別")
+        st.header("人口規模別", anchor=False)
         bands = data.cached(pop_band_order)()
         by_band = views.band_summary(values.merge(filters.directory()[["code", "pop_band"]], on="code"),
                                      chosen["code"], measure["kind"], bands)
@@ -120,7 +120,7 @@ with dist_col:
         st.dataframe(shown, hide_index=True)
         chrome.commentary(commentary.crosstab_sentences(measure, values, filters.directory(), selection.flt.pref_code))
 with rank_col:
-    st.header("都道府県の順位")
+    st.header("都道府県の順位", anchor=False)
     ranking = filters.measure_ranking(measure)
     if ranking.empty:
         st.info("区分の指標には順位がありません。分布と地図をご覧ください。")
@@ -135,7 +135,7 @@ with rank_col:
         chrome.png_download(ranking_chart, f"都道府県の順位：{measure['title']}", f"ranking_{measure['measure_id']}",
                             "ov_ranking_png", f"都道府県別の{statistic}", chrome.measure_source(measure))
 
-if st.toggle("エクスポート用の地図（plotly）を表示", key="ov_export",
+if st.toggle("エクスポート用の地図（静止画向け）を表示", key="ov_export",
              help="会議資料に貼り付ける静止画向けの地図です（右上のカメラのアイコンでPNG保存）。"):
     chrome.offline_geo()
     export_map = maps.export_figure(frame, measure, geometry, f"{measure['title']}（{selection.scope}）", order)

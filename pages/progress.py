@@ -79,7 +79,7 @@ change_measure = pd.Series({
     "as_of": f"{base_round}→{eval_round}", "synthetic": bool(known_rounds["synthetic"].any()),
     "domain_min": float("nan"), "domain_max": float("nan"), "diverging": True, "description": ""})
 with map_col:
-    st.header("変化の地図")
+    st.header("変化の地図", anchor=False)
     values = rows[["code", "change"]].rename(columns={"change": "value"}).assign(label=pd.NA)
     frame = maps.map_frame(values, chosen, change_measure)
     picked = maps.show(frame, change_measure, data.shared(maps.load_geometry)(), key="pr_map", height=520,
@@ -90,7 +90,7 @@ with map_col:
         st.markdown(f"**{one['name']}（{one['pref_name']}）**：{style.format_value(one['base_score'], 'score', '点')} → "
                     f"{style.format_value(one['eval_score'], 'score', '点')}（{one['trend_label']}）")
 with slope_col:
-    st.header("当初 → 評価")
+    st.header("当初 → 評価", anchor=False)
     comparable = rows.dropna(subset=["change"])
     if selection.compare:
         shown = comparable[comparable["code"].isin(selection.compare)]
@@ -108,7 +108,7 @@ if part == "overall":  # the sentences are about the overall score
     chrome.commentary(data.cached(commentary.progress_commentary)(selection.flt.pref_code, base_round, eval_round))
 
 # ---- maturity movement
-st.header("成熟度レベルの移動")
+st.header("成熟度レベルの移動", anchor=False)
 levels = data.shared(views.maturity_levels)()
 fields = ["全体", *questionnaire.fields]
 field = st.segmented_control("分野", fields, default="全体", key="pr_field", required=True)
@@ -129,7 +129,7 @@ right.metric("レベルが下がった団体", f"{down:,}団体", border=True)
 right.caption("成熟度 = STEP0から順に、得点がしきい値（50点）に達した段階の数。分野別は、その分野の各段階の得点で同じ規則を当てはめたもの。")
 
 # ---- lists
-st.header("改善した団体・停滞している団体")
+st.header("改善した団体・停滞している団体", anchor=False)
 columns = {"pref_name": "都道府県", "name": "市区町村", "base_score": "当初", "eval_score": "評価",
            "change": "変化", "trend_label": "判定"}
 number = {c: st.column_config.NumberColumn(format="%.1f") for c in ("当初", "評価")}

@@ -32,7 +32,7 @@ st.caption("弱い段階（満点の半分未満）が2つ以上 → 高、1つ 
            "支援内容は弱い段階ごとのメニューで、STEP0〜2 が弱いうちは STEP3 の支援を後回しにします。")
 
 # ---- the list
-st.header("支援優先度の一覧")
+st.header("支援優先度の一覧", anchor=False)
 levels = st.multiselect("表示する優先度", LEVELS, default=["高", "中"], key="sp_levels", bind="query-params")
 shown = priority[priority["priority"].isin(levels)] if levels else priority
 first_reason = shown["reasons"].str.split("。").str[1:3].str.join("。").fillna("")
@@ -60,7 +60,7 @@ else:
 # ---- the menu
 menu_col, region_col = st.columns(2, gap="medium")
 with menu_col:
-    st.header("支援メニューごとの対象団体数")
+    st.header("支援メニューごとの対象団体数", anchor=False)
     item_counts = views.support_counts(priority)
     items_chart = charts.support_items(item_counts)
     chrome.chart(items_chart, key="sp_items")
@@ -84,7 +84,7 @@ if region_set:
 visit_levels = tuple(level for level in ("高", "中") if level in (levels or LEVELS)) or ("高",)
 plan = views.visit_plan(priority, places, visit_levels)
 with region_col:
-    st.header("地域ごとの訪問計画")
+    st.header("地域ごとの訪問計画", anchor=False)
     if plan.empty:
         st.write("訪問の対象（支援優先度 " + "・".join(visit_levels) + "）の団体はありません。")
     else:

@@ -14,7 +14,7 @@ import streamlit as st
 
 from exports.images import figure_png, with_caption
 from metrics import views
-from ui import charts, data
+from ui import charts, data, style
 
 DEMO_LABEL = "デモ用の架空データ"
 REGISTRY_CREDIT = "市区町村一覧：code4fukui/localgovjp（CC0）"
@@ -45,6 +45,15 @@ h2 {font-size: 1.75rem !important; line-height: 1.2 !important; padding: 0.75rem
 [data-testid="stMetric"] .stMarkdownEllipsis, [data-testid="stMetric"] .stMarkdownEllipsis p {
   white-space: normal !important; overflow: visible !important; text-overflow: clip !important;}
 [data-testid="stMetricDelta"] {height: auto !important; align-items: flex-start;}
+/* The file uploader's own words are English ("Upload", "200MB per file • CSV, …") and Streamlit has no
+   option for them: hidden (and so left out of what screen readers read) and written in Japanese by
+   CSS; the limit and the accepted kinds stand in Japanese in the caption above the uploader. */
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p,
+[data-testid="stFileUploaderDropzoneInstructions"] span {visibility: hidden; font-size: 0 !important;}
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p::after {
+  content: "ファイルを選ぶ"; visibility: visible; font-size: 0.875rem;}
+[data-testid="stFileUploaderDropzoneInstructions"] span::after {
+  content: "ここにファイルをドラッグ＆ドロップするか、「ファイルを選ぶ」を押してください"; visibility: visible; font-size: 0.875rem;}
 @media print {
   [data-testid="stSidebar"], [data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stStatusWidget"],
   [data-testid="stSidebarCollapsedControl"], [data-testid="stDownloadButton"], [data-testid="stButton"],
@@ -65,14 +74,33 @@ def is_demo() -> bool:
     return build_info().get("demo") == "true"
 
 
-# Streamlit's page says <html lang="en">: screen readers would read the Japanese text with an English voice
-_LANGUAGE_SCRIPT = "<script>document.documentElement.lang = 'ja';</script>"
+# Streamlit's page says <html lang="en">: screen readers would read the Japanese text with an English voice.
+# The file uploader's button and hidden file input are named in English ("Upload", "file upload") and
+# Streamlit has no option for them: name them in Japanese (aria-label) whenever the uploader is drawn.
+_PAGE_SCRIPT = """<script>
+document.documentElement.lang = 'ja';
+if (!window.dxJapaneseNames) {
+  window.dxJapaneseNames = true;
+  const name = () => document.querySelectorAll('[data-testid="stFileUploader"]').forEach(uploader => {
+    const label = uploader.querySelector('[data-testid="stWidgetLabel"]')?.textContent?.trim() || 'ファイル';
+    uploader.querySelectorAll('[data-testid="stFileUploaderDropzone"] button').forEach(button => {
+      if (button.getAttribute('aria-label') !== 'ファイルを選ぶ') button.setAttribute('aria-label', 'ファイルを選ぶ');
+    });
+    uploader.querySelectorAll('input[type="file"]').forEach(input => {
+      if (input.getAttribute('aria-label') !== label) input.setAttribute('aria-label', label);
+    });
+  });
+  new MutationObserver(name).observe(document.body, {childList: true, subtree: true});
+  name();
+}
+</script>"""
 
 
 def inject_css() -> None:
-    """The style sheet and the page's language (ja); every mode of app.py calls it first."""
+    """The style sheet, the page's language (ja) and Japanese names for the uploader; every mode of
+    app.py calls it first."""
     st.markdown(_CSS, unsafe_allow_html=True)
-    st.html(_LANGUAGE_SCRIPT, unsafe_allow_javascript=True)
+    st.html(_PAGE_SCRIPT, unsafe_allow_javascript=True)
 
 
 def demo_banner() -> None:
@@ -89,11 +117,11 @@ def source_line() -> str:
     """Which database, the デジタル庁 snapshot shown and when the store was built."""
     info = build_info()
     path = data.database_path().name
-    built = info.get("built_at", "不明").replace("T", " ")
+    built = style.format_date(info.get("built_at", "不明"))
     label = f"{DEMO_LABEL}（{path}）" if is_demo() else path
     snapshots = data.cached(views.snapshots)()
     chosen = st.session_state.get("snap") or (str(snapshots["as_of"].iloc[-1])[:10] if len(snapshots) else None)
-    as_of = f"　デジタル庁データ基準日: {chosen}" if chosen else ""
+    as_of = f"　デジタル庁データ基準日: {style.format_date(chosen)}" if chosen else ""
     return f"データ: {label}{as_of}　構築: {built}"
 
 
@@ -101,7 +129,7 @@ def measure_source(measure: pd.Series | None) -> str:
     """「出典：…（基準日 2026-11-23）」 for a measure; demo values are marked."""
     if measure is None:
         return ""
-    as_of = measure["as_of"] or "—"
+    as_of = style.format_date(measure["as_of"] or None)
     when = f"調査回 {as_of}" if measure["group"].startswith("アセスメント") else f"基準日 {as_of}"
     demo = f"・{DEMO_LABEL}" if measure["synthetic"] else ""
     return f"{measure['credit']}（{when}{demo}）"
@@ -109,7 +137,7 @@ def measure_source(measure: pd.Series | None) -> str:
 
 def page_header(title: str, subtitle: str | None = None, measure: pd.Series | None = None) -> None:
     """Title, the scope of the selection and the source of the numbers below."""
-    st.title(title)
+    st.title(title, anchor=False)
     parts = [subtitle] if subtitle else []
     if measure is not None:
         parts.append(measure_source(measure))
@@ -127,7 +155,7 @@ def credits() -> None:
 
 
 def _date(value) -> str:
-    return "—" if value is None or pd.isna(value) else str(value)[:10]
+    return "—" if value is None or pd.isna(value) else style.format_date(str(value)[:10])
 
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>$:&])")
@@ -146,14 +174,40 @@ def commentary(sentences: list[str]) -> None:
 
 
 TABLE_LABEL = "表で見る"
+# plotly's tool bar in Japanese: plotly.js takes a locale's dictionary with the chart (config.locales),
+# no script has to be registered in the page
+PLOTLY_JAPANESE = {
+    "Download plot as a PNG": "グラフをPNGで保存", "Download plot": "グラフを保存", "Zoom": "範囲を拡大", "Pan": "移動",
+    "Zoom in": "拡大", "Zoom out": "縮小", "Autoscale": "全体を表示", "Reset axes": "軸を元に戻す", "Reset view": "表示を元に戻す",
+    "Box Select": "四角形で選択", "Lasso Select": "投げ縄で選択", "Toggle Spike Lines": "補助線の表示切替",
+    "Show closest data on hover": "最も近い値を表示", "Compare data on hover": "値を並べて表示",
+    "Toggle show closest data on hover": "最も近い値の表示切替", "Produced with Plotly.js": "Plotly.js で作成",
+    "Double-click to zoom back out": "ダブルクリックで元の表示に戻ります", "Taking snapshot - this may take a few seconds":
+        "画像を作成しています（数秒かかることがあります）", "Snapshot succeeded": "画像を作成しました",
+    "Sorry, there was a problem downloading your snapshot!": "画像を作成できませんでした", "Reset": "元に戻す",
+    "Click to enter Plot title": "グラフの題名を入力", "Click to enter X axis title": "横軸の題名を入力",
+    "Click to enter Y axis title": "縦軸の題名を入力", "Click to enter Colorscale title": "色の凡例の題名を入力",
+}
+PLOTLY_CONFIG = {"locale": "ja", "locales": {"ja": {"dictionary": PLOTLY_JAPANESE}}}
+
+
+def _chart_name(fig: go.Figure) -> str:
+    layout = fig.layout
+    for title in (layout.title, layout.yaxis.title if layout.yaxis else None, layout.xaxis.title if layout.xaxis else None):
+        if title is not None and title.text:
+            return re.sub(r"<[^>]+>", " ", str(title.text))
+    return "グラフ"
 
 
 def chart(fig: go.Figure, *, key: str, where=None, table: pd.DataFrame | None = None, **kwargs) -> None:
     """A plotly chart with its text alternative one click away: an expander 「表で見る」 right under it
-    with the values it draws (``charts.figure_table``, or ``table`` where the page has a better one).
-    ``where``: the column or container to draw into (default: the current one)."""
+    with the values it draws (``charts.figure_table``, or ``table`` where the page has a better one),
+    named for screen readers, its tool bar in Japanese. ``where``: the column or container to draw
+    into (default: the current one)."""
     target = where if where is not None else st
-    target.plotly_chart(fig, key=key, **kwargs)
+    config = {**PLOTLY_CONFIG, **kwargs.pop("config", {})}
+    alt = kwargs.pop("alt", None) or f"{_chart_name(fig)}のグラフ。同じ値の表は直後の「{TABLE_LABEL}」にあります。"
+    target.plotly_chart(fig, key=key, config=config, alt=alt, **kwargs)
     shown = table if table is not None else charts.figure_table(fig)
     if len(shown):
         with target.expander(TABLE_LABEL, icon=":material/table:"):
