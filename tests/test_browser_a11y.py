@@ -133,3 +133,100 @@ def test_known_streamlit_exceptions_are_documented():
         assert issue in text, f"{rule}: {issue} is not in docs/ACCESSIBILITY.md"
     for heading in ("適合レベル", "対象範囲", "試験日", "試験方法", "JIS X 8341-3:2016"):
         assert heading in text, f"docs/ACCESSIBILITY.md lacks {heading}"
+
+
+FOCUSED = r'''() => {
+  const e = document.activeElement;
+  if (!e || e === document.body) return null;
+  const style = getComputedStyle(e), box = e.getBoundingClientRect();
+  const text = (e.innerText || '').replace(/\s+/g, ' ').trim();
+  // a region that takes the focus (the main area after 「Skip to main content」) is named by its tag, not its text
+  const name = e.getAttribute('aria-label') || (text.length <= 80 ? text : '') || e.getAttribute('title') || e.tagName.toLowerCase();
+  return {name, role: e.getAttribute('role') || e.tagName.toLowerCase(), visible: box.width > 0 && box.height > 0,
+          ring: e.matches(':focus-visible') && style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2};
+}'''
+
+
+def walk(page, wanted: list[str], limit: int = 160) -> list[dict]:
+    """Tab through the page from the top until every wanted control had the focus (or ``limit``
+    presses); each stop must show a focus ring."""
+    stops, missing = [], list(wanted)
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        stop = page.evaluate(FOCUSED)
+        if stop is None:
+            continue
+        stops.append(stop)
+        assert stop["visible"] and stop["ring"], f"the focus on {stop} is not visible"
+        missing = [name for name in missing if name not in stop["name"]]
+        if not missing:
+            break
+    assert not missing, f"the keyboard does not reach {missing}; it went through {[s['name'][:30] for s in stops]}"
+    return stops
+
+
+def test_keyboard_reaches_every_control_with_a_visible_focus(context, server):
+    page = context.new_page()
+    visit(page, f"{server}/?pref={HYOGO}")
+    stops = walk(page, ["都道府県", "地域区分", "人口規模", "団体区分", "指標", "比較セット", "会議モード", "市町村カルテ",
+                        "比較・分析", "データ管理", "地図の団体を名前で選ぶ", "地図の値を表で見る", "この指標の値（CSV）",
+                        "表で見る", "グラフ（PNG）", "会議資料（PPTX）"])
+    # Shift+Tab goes back one stop
+    page.keyboard.press("Shift+Tab")
+    assert page.evaluate(FOCUSED)["name"] == stops[-2]["name"]
+
+    # the map's list: type a name, Enter, and the municipality opens as a click on the map does
+    page.get_by_role("combobox", name="地図の団体を名前で選ぶ（地図をクリックするのと同じ）").focus()
+    page.keyboard.type("姫路市")
+    page.keyboard.press("Enter")
+    settle(page)
+    opener = page.get_by_role("button", name="この団体のカルテを開く")
+    opener.wait_for(timeout=min(20.0, remaining()) * 1000)
+    assert page.locator("h2").filter(has_text="姫路市（兵庫県）").count() == 1
+    opener.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_timeout(300)
+    settle(page)
+    assert page.locator("h1", has_text="市町村カルテ").count() == 1
+    assert page.locator('[data-testid="stMarkdown"]').filter(has_text="支援優先度").first.inner_text().startswith("姫路市")
+
+    # tabs: reached by Tab, the next one by an arrow key, opened by Enter
+    visit(page, f"{server}/compare?pref={HYOGO}")
+    walk(page, ["散布図"])
+    page.keyboard.press("ArrowRight")
+    assert page.evaluate(FOCUSED)["name"] == "人口規模別の分布"
+    page.keyboard.press("Enter")
+    page.wait_for_timeout(300)
+    settle(page)
+    assert page.get_by_role("tab", name="人口規模別の分布").get_attribute("aria-selected") == "true"
+
+    # 会議モード: the slide controls
+    visit(page, f"{server}/?mode=meeting&pref={HYOGO}")
+    walk(page, ["次へ", "都道府県・資料", "会議モードを終了", "表で見る"], limit=40)
+    assert_no_error(page)
+
+
+def test_kpi_cards_fit_a_1366_screen(browser, server):
+    """At 1366×768 (the common office laptop) no KPI label, value or delta is cut; screenshots at
+    1366×768 and 1920×1080 go to artifacts/screenshots/ for a look."""
+    cut = r'''() => [...document.querySelectorAll('[data-testid="stMetric"] p')]
+        .filter(p => p.scrollWidth > p.clientWidth + 1 || getComputedStyle(p).textOverflow === 'ellipsis'
+                     && p.scrollWidth > p.clientWidth).map(p => p.textContent)'''
+    shots = ROOT / "artifacts" / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    for width, height in ((1366, 768), (1920, 1080)):
+        context = browser.new_context(viewport={"width": width, "height": height}, locale="ja-JP")
+        try:
+            page = context.new_page()
+            for path in ("karte", "", "progress"):
+                visit(page, f"{server}/{path}?pref={HYOGO}")
+                assert page.locator('[data-testid="stMetric"]').count() >= 3
+                assert page.evaluate(cut) == [], f"/{path} at {width}×{height}: cut {page.evaluate(cut)}"
+                deltas = page.locator('[data-testid="stMetricDelta"]')
+                for index in range(deltas.count()):
+                    box, card = deltas.nth(index).bounding_box(), deltas.nth(index).locator(
+                        "xpath=ancestor::*[@data-testid='stMetric']").bounding_box()
+                    assert box["x"] + box["width"] <= card["x"] + card["width"] + 1, f"/{path}: a delta leaves its card"
+                page.screenshot(path=str(shots / f"kpi_{path or 'overview'}_{width}x{height}.png"))
+        finally:
+            context.close()
