@@ -367,7 +367,7 @@ def figure_table(fig: go.Figure) -> pd.DataFrame:
             if text is not None and np.asarray(text, dtype=object).shape == values.shape:
                 values = np.asarray(text, dtype=object)
             grid = pd.DataFrame(values, index=list(trace.y), columns=list(trace.x))
-            grids.append(grid.rename_axis(_axis_title(fig, "yaxis", "")).reset_index())
+            grids.append(grid.rename_axis(_axis_title(fig, "yaxis", "項目")).reset_index())
         elif kind in ("choropleth", "scattergeo"):
             for label in text or []:
                 name, _, value = str(label).partition("<br>")
