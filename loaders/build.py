@@ -23,7 +23,8 @@ from loaders.base import LoadContext, LoadResult, Loader
 from loaders.catalog import DATA_DIR, load_indicator_catalog, load_pop_bands, load_sources
 from loaders.errors import Issue, LoaderError, Report, UnknownFileError, shorten
 from loaders.registry import Registry, load_registry
-from loaders.textio import read_text, sniff_head
+from loaders.textio import detect_encoding, sniff_head
+from metrics.dates import japanese_date
 
 # One module per source; each exposes LOADERS (instances following loaders.base.Loader).
 LOADER_MODULES = (
@@ -304,8 +305,8 @@ def build(
                 continue
             loader = detect_loader(path, loaders)
             if loader is None:
-                if path in explicit:
-                    raise unreadable_file_error(path)
+                if path in explicit and (place := undecodable_place(path)) is not None:
+                    raise undecodable_file_error(path, place)
                 if path.suffix.lower() not in IGNORED_SUFFIXES:
                     summary.report.warn("内容から種類を判別できないため読み込みませんでした。", file=path)
                     entry["message"] = "未対応の形式"
@@ -318,7 +319,7 @@ def build(
             try:
                 result = loader.load(path, file_ctx)
             except LoaderError as exc:
-                raise BuildError(str(exc), issues=[exc.as_issue()]) from exc
+                raise with_encoding(exc, path) from exc
             if path in explicit:
                 check_rows_kept(path, result)
             entry["rows"] = result.rows
@@ -364,6 +365,20 @@ def build(
     return summary
 
 
+def with_encoding(error: LoaderError, path: Path) -> BuildError:
+    """The loader's error as a BuildError, naming the text encoding the file was read with (a wrong guess
+    shows up as garbled values, so the reader needs to know which encoding produced them)."""
+    message = error.message
+    try:
+        data = path.read_bytes()
+        if b"\x00" not in data[:65536]:
+            message += f"（文字コード {detect_encoding(data)} として読みました）"
+    except (OSError, LoaderError):
+        pass
+    issue = LoaderError(message, file=error.file, row=error.row, column=error.column).as_issue()
+    return BuildError(message, issues=[issue, *error.issues], file=error.file, row=error.row, column=error.column)
+
+
 def explicit_files(sources: Iterable[Path], files: list[Path], upload_dirs: tuple[Path, ...]) -> set[Path]:
     """Files the administrator chose one by one — a ``--source`` that is a file, or an upload — which must
     load; files found in a folder may be documentation or other material and are skipped with a warning."""
@@ -373,32 +388,24 @@ def explicit_files(sources: Iterable[Path], files: list[Path], upload_dirs: tupl
             if path in given or any(path.resolve().is_relative_to(folder) for folder in uploads)}
 
 
-def unreadable_file_error(path: Path) -> BuildError:
-    """Why a file chosen by the administrator cannot be read: where its text stops decoding, or that no
-    loader recognises its content."""
-    try:
-        read_text(path)
-    except LoaderError as exc:
-        place = undecodable_place(path)
-        if place is not None:
-            row, column, attempts = place
-            message = (f"文字コードを判別できないため読み込めません（試した文字コード: {attempts}）。"
-                       "UTF-8 または Shift_JIS の CSV として保存し直してください。")
-            return BuildError(message, issues=[LoaderError(message, file=path, row=row, column=column).as_issue()],
-                              file=path, row=row, column=column)
-        return BuildError(exc.message, issues=[exc.as_issue()], file=path, row=exc.row, column=exc.column)
-    error = UnknownFileError("内容から種類を判別できないため読み込めません（対応している形式は README を参照）。", file=path)
-    return BuildError(error.message, issues=[error.as_issue()], file=path)
+def undecodable_file_error(path: Path, place: tuple[int, int, str]) -> BuildError:
+    """A file chosen by the administrator whose text no supported encoding decodes: where it stops decoding."""
+    row, column, attempts = place
+    message = (f"文字コードを判別できないため読み込めません（試した文字コード: {attempts}）。"
+               "UTF-8 または Shift_JIS の CSV として保存し直してください。")
+    return BuildError(message, issues=[LoaderError(message, file=path, row=row, column=column).as_issue()],
+                      file=path, row=row, column=column)
 
 
 def undecodable_place(path: Path) -> tuple[int, int, str] | None:
-    """(row, column, the encodings tried with where each failed) of the first byte that neither UTF-8 nor
-    Shift_JIS (cp932) can decode, at the place the better-fitting encoding fails; None for binary files."""
+    """(row, column, the encodings tried with where each failed) of the first byte that none of UTF-8,
+    Shift_JIS (cp932) and EUC-JP can decode, at the place the best-fitting encoding fails; None for a file
+    one of them decodes and for binary files (other content: skipped with a warning like any unknown file)."""
     data = path.read_bytes()
-    if b"\x00" in data[:65536]:
+    if b"\x00" in data[:65536] or data[:2] in (b"\xff\xfe", b"\xfe\xff") or data.startswith(b"PK"):
         return None
     failures = {}
-    for codec in ("utf-8", "cp932"):
+    for codec in ("utf-8", "cp932", "euc_jp"):
         try:
             data.decode(codec)
         except UnicodeDecodeError as exc:

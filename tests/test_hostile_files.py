@@ -343,7 +343,11 @@ def test_xlsx_with_traversal_members_is_read_in_place(tmp_path, load_context):
 @pytest.fixture(scope="module")
 def hostile_build(shared_data, tmp_path_factory):
     """A build of real files whose names and answers carry HTML/JS and SQL fragments."""
-    folder = tmp_path_factory.mktemp("hostile")
+    root = tmp_path_factory.mktemp("hostile")
+    # read as a folder: a file given by itself that keeps no row stops the build (test_bad_input_explicit.py),
+    # and pref.csv, whose renamed 北海道 makes it read as a municipal file, keeps none
+    folder = root / "inputs"
+    folder.mkdir()
     da = shared_data / "digital-agency" / "都道府県のDX進捗状況_都道府県比較.csv"
     rows = list(csv.reader(io.StringIO(da.read_text(encoding="utf-8-sig"), newline="")))
     rows[0][2], rows[0][3] = IMG, SQL  # 北海道 and 青森県 become names that match nothing
@@ -355,8 +359,8 @@ def hostile_build(shared_data, tmp_path_factory):
     rows[2][q3], rows[3][q3], rows[4][q3] = SCRIPT, SQL, '"; DELETE FROM indicator_values; --'
     with open(folder / "survey.csv", "w", encoding="utf-8-sig", newline="") as handle:
         csv.writer(handle, lineterminator="\r\n").writerows(rows)
-    target = folder / "db" / "dashboard.duckdb"
-    summary = build([folder / "pref.csv", folder / "survey.csv"], target)
+    target = root / "db" / "dashboard.duckdb"
+    summary = build([folder], target)
     return summary, target, rows[2][1].zfill(6)
 
 
