@@ -25,7 +25,7 @@ newest_values AS (
     SELECT
         v.code,
         i.i_no,
-        arg_max_null(v.value, date_diff('day', DATE '1970-01-01', v.as_of) * 2 + CAST(NOT v.synthetic AS INTEGER)) AS value,
+        arg_max_null(v.value, coalesce(date_diff('day', DATE '1970-01-01', v.as_of), -1000000) * 2 + CAST(NOT v.synthetic AS INTEGER)) AS value,
         max(v.as_of) AS as_of
     FROM indicator_values AS v
     JOIN gap_indicators AS i USING (indicator_id)

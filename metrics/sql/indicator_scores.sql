@@ -18,13 +18,14 @@ selected AS (
 ),
 newest_values AS (
     -- one value per municipality × member: the newest snapshot (a real value before a demo one:
-    -- the largest days × 2 + real); a NULL there stays missing, an older snapshot is not used to fill it
+    -- the largest days × 2 + real; a value of unknown 調査時点 (NULL as_of) ranks below every dated one); a NULL
+    -- value there stays missing, an older snapshot is not used to fill it
     SELECT
         v.code,
         v.indicator_id,
-        arg_max_null(v.value, date_diff('day', DATE '1970-01-01', v.as_of) * 2 + CAST(NOT v.synthetic AS INTEGER)) AS value,
+        arg_max_null(v.value, coalesce(date_diff('day', DATE '1970-01-01', v.as_of), -1000000) * 2 + CAST(NOT v.synthetic AS INTEGER)) AS value,
         max(v.as_of) AS as_of,
-        arg_max_null(v.synthetic, date_diff('day', DATE '1970-01-01', v.as_of) * 2 + CAST(NOT v.synthetic AS INTEGER)) AS synthetic
+        arg_max_null(v.synthetic, coalesce(date_diff('day', DATE '1970-01-01', v.as_of), -1000000) * 2 + CAST(NOT v.synthetic AS INTEGER)) AS synthetic
     FROM indicator_values AS v
     SEMI JOIN member_indicators AS i USING (indicator_id)
     SEMI JOIN selected AS s USING (code)
