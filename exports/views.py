@@ -25,6 +25,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from metrics import commentary, views
+from metrics.dates import japanese_date, measure_dates
 from metrics.assessment import rounds
 from metrics.catalog import indicator_catalog
 from metrics.change import assessment_change, composite_change, default_rounds
@@ -214,9 +215,10 @@ def _source(measure: pd.Series) -> str:
     return (credit if credit.startswith("出典") else f"出典：{credit}") + (f"（{DEMO_NOTE}を含む）" if measure["synthetic"] else "")
 
 
-def _as_of(measure: pd.Series) -> str:
-    as_of = measure["as_of"] or "—"
-    return f"調査回 {as_of}" if str(measure["group"]).startswith("アセスメント") else f"基準日 {as_of}"
+def _as_of(con, measure: pd.Series) -> str:
+    if str(measure["group"]).startswith("アセスメント"):
+        return f"調査回 {measure['as_of'] or '—'}"
+    return measure_dates(con, measure).text()
 
 
 def _assessment_lines(con) -> tuple[str, str]:
@@ -282,7 +284,7 @@ def _map_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
         "code": "団体コード", "pref_name": "都道府県", "name": "市区町村", "value": measure["short_title"], "label": "区分"})
     return ViewResult("overview_map", f"地図：{measure['title']}", f"{scope.name}・{len(chosen):,}団体", figure, table,
                       commentary.measure_commentary(con, measure["measure_id"], scope.pref_code), _source(measure),
-                      _as_of(measure), _pref(scope))
+                      _as_of(con, measure), _pref(scope))
 
 
 def _ranking_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
@@ -291,7 +293,7 @@ def _ranking_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
     kind = measure["kind"]
     if kind == "category":
         return _missing(title, f"「{measure['title']}」は区分の指標のため、順位はありません。", scope, _source(measure),
-                        _as_of(measure), "ranking")
+                        _as_of(con, measure), "ranking")
     values = views.measure_frame(con, measure["measure_id"])
     lines = commentary.ranking_commentary(con, measure["measure_id"], scope.pref_code)
     if scope.pref_code and kind != "binary":
@@ -313,7 +315,7 @@ def _ranking_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
             subtitle += f"（{style.MISSING_LABEL} {missing:,}団体は含まない）"
         table = pd.DataFrame({"順位": ranked["rank"], "団体コード": ranked["code"], "市区町村": ranked["name"],
                               measure["short_title"]: ranked["value"]})
-        return ViewResult("ranking", title, subtitle, figure, table, lines, _source(measure), _as_of(measure), _pref(scope))
+        return ViewResult("ranking", title, subtitle, figure, table, lines, _source(measure), _as_of(con, measure), _pref(scope))
     ranking = views.measure_ranking(con, measure["measure_id"])
     national, statistic = views.summary_statistic(values["value"], kind)
     shown, subtitle = ranking, f"都道府県別の{statistic}"
@@ -326,7 +328,7 @@ def _ranking_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
     table = ranking.rename(columns={"rank": "順位", "pref_code": "都道府県コード", "pref_name": "都道府県", "value": statistic,
                                     "municipalities": "団体数", "with_data": "データあり"}).drop(columns="statistic")
     return ViewResult("ranking", title, subtitle, figure, table, lines, _source(measure),
-                      _as_of(measure), _pref(scope))
+                      _as_of(con, measure), _pref(scope))
 
 
 def _distribution_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
@@ -349,7 +351,7 @@ def _distribution_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewRes
             "value": f"{statistic}（{scope.name}）", "national": f"{statistic}（全国）"})
     return ViewResult("distribution", f"分布：{measure['title']}", f"{scope.name}・{len(chosen):,}団体", figure, table,
                       commentary.measure_commentary(con, measure["measure_id"], scope.pref_code), _source(measure),
-                      _as_of(measure), _pref(scope))
+                      _as_of(con, measure), _pref(scope))
 
 
 def _crosstab_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
@@ -369,15 +371,15 @@ def _crosstab_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
         labels, order = bin_values(frame["value"], SCORE_EDGES, SCORE_LABELS).astype("object"), list(SCORE_LABELS)
     else:
         return _missing(title, f"「{measure['title']}」は区分や得点でないため、クロス集計にしません。", scope,
-                        _source(measure), _as_of(measure), "crosstab")
+                        _source(measure), _as_of(con, measure), "crosstab")
     if frame["value"].isna().all() and (kind != "category" or frame["label"].isna().all()):
         return _missing(title, f"{scope.name}には「{measure['title']}」のデータがありません。", scope, _source(measure),
-                        _as_of(measure), "crosstab")
+                        _as_of(con, measure), "crosstab")
     table = cross_table(frame.assign(区分=labels), "pop_band", "区分", pop_band_order(con), order)
     figure = charts.cross_table_bars(table)
     exported = table.rename_axis(index="人口規模", columns=None).reset_index()
     return ViewResult("crosstab", title, f"{scope.name}・{len(chosen):,}団体（団体数）", figure, exported,
-                      commentary.crosstab_commentary(con, measure_id, scope.pref_code), _source(measure), _as_of(measure),
+                      commentary.crosstab_commentary(con, measure_id, scope.pref_code), _source(measure), _as_of(con, measure),
                       _pref(scope))
 
 
@@ -420,7 +422,7 @@ def _progress_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
         rows = change[change["pillar"] == "総合"]
         base_label, eval_label = dates[0], dates[-1]
         composite = measure_row(con, "composite")
-        source, as_of = _source(composite), f"基準日 {dates[0]}→{dates[-1]}"
+        source, as_of = _source(composite), f"調査時点 {japanese_date(dates[0])}→{japanese_date(dates[-1])}"
         subject = "デジタル庁指標の総合得点"
     rows = rows.merge(names, on="code", how="inner")
     comparable = rows.dropna(subset=["change"]).sort_values(["change", "code"])

@@ -9,6 +9,7 @@ import pandas as pd
 import xlsxwriter
 
 from metrics.assessment import rounds
+from metrics.dates import dates_for, japanese_date
 from metrics.filters import Filter
 from metrics.query import run
 from metrics.summary import all_metrics
@@ -63,13 +64,13 @@ def _about(con: duckdb.DuckDBPyConnection, results: dict[str, pd.DataFrame]) -> 
     for source in run(con, "value_sources", {}).itertuples():
         note = "（デモ用の架空データを含む）" if source.synthetic else ""
         rows.append({"項目": f"出典: {source.title}", "内容": f"{source.credit}{note}", "行数": None,
-                     "基準日": None if pd.isna(source.as_of) else str(source.as_of)[:10]})
+                     "調査時点・取得日": dates_for(con, None, None, [source.source]).text() or None})
     for r in rounds(con).itertuples():
         note = "（デモ用の架空データ）" if r.synthetic else ""
         rows.append({"項目": f"調査回: {r.round_id}", "内容": f"{r.label}{note}（{r.municipalities}団体）", "行数": None,
-                     "基準日": None if pd.isna(r.held_on) else str(r.held_on)[:10]})
+                     "調査時点・取得日": japanese_date(r.held_on)})
     built = run(con, "build_time", {})["built_at"]
     rows.append({"項目": "データベース構築日時", "内容": built.iloc[0] if len(built) else "不明", "行数": None})
     rows.append({"項目": "出力日時", "内容": datetime.now().isoformat(timespec="seconds"), "行数": None})
     rows.append({"項目": "算出方法", "内容": "docs/METHODOLOGY.md を参照", "行数": None})
-    return pd.DataFrame(rows, columns=["項目", "内容", "行数", "基準日"])
+    return pd.DataFrame(rows, columns=["項目", "内容", "行数", "調査時点・取得日"])

@@ -16,7 +16,7 @@ from loaders.build import BuildError, build, check_file
 from loaders.demo import real_data_folders
 from loaders.errors import LoaderError, shorten
 from loaders.fetch import CACHE_DIR, fetch, planned_downloads
-from metrics import views
+from metrics import dates, views
 from metrics.export import workbook_bytes
 from ui import auth, chrome, data, export, filters, uploads
 
@@ -90,18 +90,32 @@ for upload in files or []:
             st.dataframe(report["unresolved"], hide_index=True)
         if report.get("accepted"):
             st.success(f"{staged.path.name} は取り込み対象です。「データベースを再構築」で反映されます。")
-        elif report["ok"] and st.button("取り込み対象に追加", key=f"dm_accept_{staged.sha256[:12]}", icon=":material/check:"):
-            uploads.accept(staged.path)
-            report["accepted"] = True
-            st.success(f"{staged.path.name} を data/uploads に置きました。「データベースを再構築」で反映されます。")
+        elif report["ok"]:
+            as_of = st.date_input(
+                "調査時点（このファイルの数値が表す日。分からなければ空欄）", value=None, max_value=date.today(),
+                format="YYYY/MM/DD", key=f"dm_asof_{staged.sha256[:12]}",
+                help="公表元が示す調査時点（例：4月1日現在の調査なら その年の4月1日）。ダウンロードした日ではありません。"
+                     "既知の版は自動で調査時点が付きます。空欄で既知の版でもなければ「調査時点不明」として取り込み、"
+                     "アップロードした日を取得日として記録します。")
+            if st.button("取り込み対象に追加", key=f"dm_accept_{staged.sha256[:12]}", icon=":material/check:"):
+                try:
+                    uploads.accept(staged.path, as_of=as_of)
+                except uploads.UploadNameError as exc:
+                    st.error(str(exc))
+                else:
+                    report["accepted"] = True
+                    st.success(f"{staged.path.name} を data/uploads に置きました。「データベースを再構築」で反映されます。")
 
 waiting = uploads.accepted()
 sources = real_data_folders() + ([uploads.UPLOAD_DIR] if waiting else [])
 st.markdown("**再構築で読み込むもの**")
 st.markdown("\n".join(f"- `{folder}`" for folder in sources) or "- （公開データのフォルダが見つかりません）")
+declared = uploads.declared_dates()
 for path in waiting:
     cols = st.columns([6, 1])
-    cols[0].caption(f"{path.name}（{path.stat().st_size:,} バイト）")
+    when = (f"調査時点 {dates.japanese_date(declared[path.name])}" if path.name in declared
+            else "調査時点の指定なし（既知の版でなければ調査時点不明）")
+    cols[0].caption(f"{path.name}（{path.stat().st_size:,} バイト、{when}）")
     if access.allowed:
         cols[1].button("削除", key=f"dm_remove_{path.name}", on_click=uploads.remove, args=(path.name,))
 target = store.DEFAULT_DB if data.is_demo_fallback() else data.database_path()
@@ -111,6 +125,7 @@ if access.allowed and st.button(
     with st.status("再構築しています…", expanded=True) as status:
         try:
             summary = build(sources, target, loaded_by=access.identity, upload_dirs=[uploads.UPLOAD_DIR],
+                            declared_as_of={str(uploads.UPLOAD_DIR / name): day for name, day in declared.items()},
                             on_file=lambda p: status.write(f"読み込み中: {Path(p).name}"))
         except BuildError as exc:
             status.update(label="再構築できませんでした（データベースは元のまま）", state="error")
@@ -151,18 +166,25 @@ with st.expander("公式データの取得（インターネット接続が必�
                 st.success(f"{len(manifest)} 件を {CACHE_DIR} に保存しました。「データベースを再構築」で取り込めます。")
 
 # ---- provenance
-st.subheader("出典・ライセンス・基準日")
+st.subheader("出典・ライセンス・調査時点")
+st.caption("調査時点は数値が表す時点（公表元の「データの定義」による）、取得日はファイルを入手した日です。別の事実なので別に示します。")
 overview = data.cached(views.sources_overview)()
-st.dataframe(overview[["title", "publisher", "licence", "credit", "newest_as_of", "as_of_note", "rows", "synthetic", "loaded"]].rename(
-    columns={"title": "データ", "publisher": "提供", "licence": "ライセンス", "credit": "出典表記", "newest_as_of": "基準日",
-             "as_of_note": "基準日の注記", "rows": "件数", "synthetic": "架空データ", "loaded": "取込済み"}),
+overview = overview.assign(dates=[chrome.source_dates(row).removeprefix("、") for row in overview.itertuples()])
+st.dataframe(overview[["title", "publisher", "licence", "credit", "dates", "as_of_note", "rows", "synthetic", "loaded"]].rename(
+    columns={"title": "データ", "publisher": "提供", "licence": "ライセンス", "credit": "出典表記", "dates": "調査時点・取得日",
+             "as_of_note": "調査時点の注記", "rows": "件数", "synthetic": "架空データ", "loaded": "取込済み"}),
     hide_index=True, column_config={"件数": st.column_config.NumberColumn(format="localized")})
+st.markdown("**読み込んだ版**")
+st.dataframe(data.cached(dates.loaded_releases)(), hide_index=True)
 
 log_col, unresolved_col = st.columns(2, gap="medium")
 with log_col:
     st.subheader("取込ログ")
     st.caption("いつ・誰が・どのファイル（SHA-256）を取り込んだか。")
     log = data.cached(views.ingest_log)()
+    statuses = {"ok": "読み込み済み", "warning": "警告あり", "skipped": "対象外", "duplicate": "重複（同じ内容を読み込み済み）",
+                "error": "エラー"}
+    log = log.assign(status=log["status"].map(statuses).fillna(log["status"]))
     st.dataframe(log.rename(columns={
         "loaded_at": "日時", "file": "ファイル", "loader": "種類", "rows": "行数", "status": "結果", "message": "メッセージ",
         "loaded_by": "担当", "sha256": "SHA-256"}), hide_index=True, height=320)

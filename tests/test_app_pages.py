@@ -84,7 +84,7 @@ def test_every_page_renders(which, page, request, monkeypatch):
         assert sum(int(m.value.replace(",", "").removesuffix("団体")) for m in levels) == 1741
         assert len(at.get("download_button")) >= 2
     elif page == "pages/data.py":
-        assert {"表示中のデータベース", "ファイルの取り込み", "出典・ライセンス・基準日", "取込ログ"} <= {s.value for s in at.subheader}
+        assert {"表示中のデータベース", "ファイルの取り込み", "出典・ライセンス・調査時点", "取込ログ"} <= {s.value for s in at.subheader}
 
 
 @pytest.mark.parametrize("which", ["demo", "real"])
