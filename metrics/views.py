@@ -19,17 +19,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from metrics.assessment import assessment_scores, latest_rounds, maturity, rounds
+from metrics.assessment import assessment_scores, latest_rounds, rounds
 from metrics.catalog import indicator_catalog
 from metrics.change import assessment_change, default_rounds
-from metrics.composite import composite
 from metrics.crosstab import cross_table, measure_values
-from metrics.definitions import COMPOSITE, PILLARS, Questionnaire, load_questionnaire, load_support_menu
+from metrics.definitions import COMPOSITE, PILLARS, load_questionnaire, load_support_menu
 from metrics.filters import Filter, select_municipalities
-from metrics.priority import NOT_ASSESSED, support_priority
+from metrics.priority import NOT_ASSESSED
 from metrics.query import run
-from metrics.stored import read as read_stored
+from metrics.snapshots import snapshots  # noqa: F401 - pages read the snapshots from here
 from metrics.summary import municipality_summary
+from metrics.tables import field_maturity_levels, stored_assessment, stored_composite, stored_maturity, stored_priority
 
 MISSING_LABEL = "データなし"
 PRIORITY_LEVELS = ("高", "中", "低")
@@ -152,7 +152,7 @@ def measure_frame(con, measure_id: str, round_id: str | None = None, as_of: str 
     codes = select_municipalities(con)[["code"]]
     label = pd.Series(pd.NA, index=codes.index, dtype="string")
     if measure_id == "priority":
-        priority = support_priority(con, None, round_id, scores=_round_scores(con, round_id))
+        priority = stored_priority(con, None, round_id)
         priority = priority[priority["priority"] != NOT_ASSESSED].set_index("code")
         values = priority["priority_order"].astype(float)
         label = codes["code"].map(priority["priority"]).astype("string")
@@ -180,7 +180,7 @@ def composite_measures(con, as_of: str | None = None) -> dict[str, pd.DataFrame]
     """``measure_frame`` of 'composite' and of every 'pillar:<柱>' from one computation of the
     composite (a page that switches between them computes it once per snapshot)."""
     codes = select_municipalities(con)[["code"]]
-    scores = composite(con, None, as_of)
+    scores = stored_composite(con, None, as_of)
     return {
         "composite" if pillar == COMPOSITE else f"pillar:{pillar}":
             _measure_result(codes, scores[scores["pillar"] == pillar].set_index("code")["score"])
@@ -194,8 +194,10 @@ def assessment_measures(con, round_id: str | None = None) -> dict[str, pd.DataFr
     codes = select_municipalities(con)[["code"]]
     questionnaire = load_questionnaire()
     scores = _round_scores(con, round_id)
+    levels = stored_maturity(con)
+    levels = levels.merge(scores.loc[scores["level"] == "overall", ["code", "round_id"]], on=["code", "round_id"])
     frames = {"assessment": _measure_result(codes, scores[scores["level"] == "overall"].set_index("code")["score"]),
-              "maturity": _measure_result(codes, maturity(scores).set_index("code")["maturity"])}
+              "maturity": _measure_result(codes, levels.set_index("code")["maturity"])}
     stages = scores[scores["level"] == "stage"]
     for stage in sorted(questionnaire.stages):
         frames[f"stage:{stage}"] = _measure_result(codes, stages[stages["stage"] == stage].set_index("code")["score"])
@@ -214,7 +216,7 @@ def _measure_result(codes: pd.DataFrame, values: pd.Series, label: pd.Series | N
 
 
 def _round_scores(con, round_id: str | None) -> pd.DataFrame:
-    scores = assessment_scores(con, None, round_ids=[round_id] if round_id else None)
+    scores = stored_assessment(con, None, round_ids=[round_id] if round_id else None)
     if round_id:
         return scores
     return latest_rounds(scores, rounds(con)["round_id"].tolist())
@@ -225,18 +227,14 @@ def national_summary(con, round_id: str | None = None, as_of: str | None = None)
     families it needs only: composite as of ``as_of``, assessment, maturity and priority of
     ``round_id`` (default: each municipality's newest round) and the change between the default
     rounds. Extra columns: pref_code, kana, pop_band_order, lat, lng, n_weak, priority_order."""
-    # the families that depend on neither argument, as the build stored them for the whole country
-    stored = read_stored(con, ["assessment", "maturity", "gaps", "assessment_change"])
-    if stored is None:
-        scores = assessment_scores(con)
-        stored = {"assessment": scores, "maturity": maturity(scores), "gaps": None,
-                  "assessment_change": assessment_change(con, scores=scores)}
+    # every family as the build wrote it into the metric tables (metrics.tables)
+    scores = stored_assessment(con)
     results = {
-        "assessment": stored["assessment"],
-        "maturity": stored["maturity"],
-        "composite": composite(con, None, as_of),
-        "priority": support_priority(con, None, round_id, scores=stored["assessment"], indicator_gaps=stored["gaps"]),
-        "assessment_change": stored["assessment_change"],
+        "assessment": scores,
+        "maturity": stored_maturity(con),
+        "composite": stored_composite(con, None, as_of),
+        "priority": stored_priority(con, None, round_id),
+        "assessment_change": assessment_change(con, scores=scores),
     }
     summary = municipality_summary(con, None, results, round_id).drop(columns="region")
     extra = select_municipalities(con)[["code", "pref_code", "kana", "pop_band_order", "lat", "lng"]]
@@ -372,24 +370,18 @@ def category_shares(values: pd.DataFrame, order: list[str] | None = None) -> pd.
 
 # ---------------------------------------------------------------- maturity and its movement
 
-def field_maturity(scores: pd.DataFrame, questionnaire: Questionnaire | None = None) -> pd.DataFrame:
+def field_maturity(scores: pd.DataFrame) -> pd.DataFrame:
     """Maturity level 0–4 overall and per field: the rule of ``maturity`` (consecutive stages from
     STEP0 whose score reaches the threshold) applied to all the sheet (field 「全体」) and to each
     field's stage cells. Columns: code, round_id, field, maturity."""
-    questionnaire = questionnaire or load_questionnaire()
-    overall = maturity(scores, questionnaire=questionnaire)[["code", "round_id", "maturity"]].assign(field="全体")
-    parts = [overall]
-    cells = scores[scores["level"] == "cell"]
-    for field in questionnaire.fields:
-        as_stages = cells[cells["field"] == field].assign(level="stage")
-        if len(as_stages):
-            parts.append(maturity(as_stages, questionnaire=questionnaire)[["code", "round_id", "maturity"]].assign(field=field))
-    return pd.concat(parts, ignore_index=True)[["code", "round_id", "field", "maturity"]]
+    levels = field_maturity_levels(scores).rename(columns={"level": "maturity"})
+    return levels[["code", "round_id", "field", "maturity"]]
 
 
 def maturity_levels(con) -> pd.DataFrame:
-    """``field_maturity`` of every returned sheet in the store (all rounds, all municipalities)."""
-    return field_maturity(assessment_scores(con))
+    """``field_maturity`` of every returned sheet in the store (all rounds, all municipalities), as
+    the build wrote it (table maturity_levels)."""
+    return stored_maturity(con, field=None)[["code", "round_id", "field", "maturity"]]
 
 
 def maturity_transition(levels: pd.DataFrame, base_round: str, eval_round: str, field: str = "全体",
@@ -520,6 +512,4 @@ prefectures = _store_view("prefectures", "view_prefectures",
                           "pref_code, code, name, municipalities — for the prefecture filter.")
 region_set_prefectures = _store_view("region_set_prefectures", "view_region_set_prefectures",
                                      "region_set, pref_code, municipalities: the prefectures each region set covers.")
-snapshots = _store_view("snapshots", "view_snapshots", """As-of dates of the デジタル庁 municipal values, oldest
-    first: as_of, municipalities, synthetic.""")
 table_counts = _store_view("table_counts", "view_table_counts", "Row counts of the main tables: item (Japanese), rows.")
