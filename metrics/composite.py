@@ -48,4 +48,5 @@ def composite_wide(scores: pd.DataFrame) -> pd.DataFrame:
     wide = scores.pivot(index="code", columns="pillar", values="score")
     order = [COMPOSITE] + [p for p in PILLARS if p in wide.columns]
     totals = scores[scores["pillar"] == COMPOSITE].set_index("code")[["n_available", "n_missing", "n_pillars_missing"]]
-    return wide[order].join(totals).reset_index()
+    # (reindex: a store without デジタル庁 values has no composite column to pick)
+    return wide.reindex(columns=order).join(totals).reset_index()
