@@ -21,15 +21,18 @@ import pandas as pd
 
 from metrics.assessment import assessment_scores, latest_rounds, rounds
 from metrics.catalog import indicator_catalog
-from metrics.change import assessment_change, default_rounds
+from metrics.change import assessment_change, composite_change, default_rounds, indicator_change
 from metrics.crosstab import cross_table, measure_values
 from metrics.definitions import COMPOSITE, PILLARS, load_questionnaire, load_support_menu
 from metrics.filters import Filter, select_municipalities
 from metrics.priority import NOT_ASSESSED
 from metrics.query import run
+from metrics.snapshots import previous_snapshot, snapshot_dates, snapshot_label
 from metrics.snapshots import snapshots  # noqa: F401 - pages read the snapshots from here
 from metrics.summary import municipality_summary
-from metrics.tables import field_maturity_levels, stored_assessment, stored_composite, stored_maturity, stored_priority
+from metrics.tables import (
+    field_maturity_levels, stored_assessment, stored_composite, stored_composite_history, stored_maturity, stored_priority,
+)
 
 MISSING_LABEL = "データなし"
 PRIORITY_LEVELS = ("高", "中", "低")
@@ -239,7 +242,48 @@ def national_summary(con, round_id: str | None = None, as_of: str | None = None)
     summary = municipality_summary(con, None, results, round_id).drop(columns="region")
     extra = select_municipalities(con)[["code", "pref_code", "kana", "pop_band_order", "lat", "lng"]]
     order = results["priority"][["code", "priority_order", "n_weak"]]
-    return summary.merge(extra, on="code", how="left").merge(order, on="code", how="left")
+    summary = summary.merge(extra, on="code", how="left").merge(order, on="code", how="left")
+    base_as_of, eval_as_of = official_pair(con, as_of)
+    change = composite_change(con, None, base_as_of, eval_as_of) if base_as_of else pd.DataFrame(
+        columns=["code", "pillar", "change", "trend_label"])
+    change = change.loc[change["pillar"] == COMPOSITE, ["code", "change", "trend_label"]].rename(
+        columns={"change": "composite_change", "trend_label": "composite_trend_label"})
+    return summary.merge(change, on="code", how="left")
+
+
+def official_pair(con, as_of: str | None = None) -> tuple[str | None, str | None]:
+    """(previous, current) デジタル庁 snapshots as 'YYYY-MM-DD': ``as_of`` (default the newest) and
+    the snapshot before it; previous is None when there is none."""
+    dates = snapshot_dates(con)
+    current = as_of if as_of in dates else (dates[-1] if dates else None)
+    return previous_snapshot(dates, current), current
+
+
+def official_change(con, measure_id: str, base_as_of: str, eval_as_of: str) -> pd.DataFrame:
+    """Change of a デジタル庁 measure (the composite, a pillar, or an indicator of the catalog) for
+    every municipality between two snapshots: code, base_value, eval_value, change (positive =
+    better), trend, trend_label (改善/停滞/後退/比較不可). Empty for a measure without direction
+    (category, neutral) or not from デジタル庁."""
+    columns = ["code", "base_value", "eval_value", "change", "trend", "trend_label"]
+    if measure_bundle(measure_id) == "composite":
+        pillar = COMPOSITE if measure_id == "composite" else measure_id.split(":", 1)[1]
+        change = composite_change(con, None, base_as_of, eval_as_of)
+        change = change[change["pillar"] == pillar].rename(columns={"base_score": "base_value", "eval_score": "eval_value"})
+        return change[columns].reset_index(drop=True)
+    change = indicator_change(con, None, [measure_id], base_as_of, eval_as_of)
+    return change[columns].reset_index(drop=True)
+
+
+def official_history(con, code: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One municipality's デジタル庁 figures at every snapshot, oldest first: (composite, indicators).
+    composite: series (総合 and the pillars), as_of, label, value (0–100). indicators: indicator_id,
+    short_title, kind, unit, polarity, as_of, label, value — the 市区町村比較 indicators."""
+    composite_rows = stored_composite_history(con, Filter(codes=(code,)))
+    composite_rows = composite_rows.rename(columns={"pillar": "series", "score": "value"})
+    composite_rows["label"] = composite_rows["as_of"].map(snapshot_label)
+    indicators = run(con, "view_indicator_history", {"code": code})
+    indicators["label"] = indicators["as_of"].map(snapshot_label)
+    return composite_rows[["series", "as_of", "label", "value"]], indicators
 
 
 # ---------------------------------------------------------------- summaries of a selection
@@ -297,6 +341,7 @@ def headline(summary: pd.DataFrame, national: pd.DataFrame) -> pd.DataFrame:
         "assessment": "アセスメント総合得点（0〜100）の中央値", "maturity": "成熟度レベル（0〜4）の平均",
         "priority_high": "アセスメントのある団体のうち、支援優先度が「高」の割合",
         "improved": "当初と評価の両方に回答した団体のうち、総合得点が改善した割合",
+        "improved_official": "前回と今回の調査時点の両方で総合得点（デジタル庁指標）のある団体のうち、総合得点が改善した割合",
     }
     rows = [{"item": "municipalities", "label": "対象団体数", "value": float(len(summary)),
              "national": float(len(national)), "unit": "団体", "with_data": len(summary)}]
@@ -322,6 +367,12 @@ def headline(summary: pd.DataFrame, national: pd.DataFrame) -> pd.DataFrame:
                      "national": improved(national["trend_label"]), "unit": "%",
                      "with_data": int(summary["trend_label"].isin(["改善", "停滞", "後退"]).sum()),
                      "n": int((summary["trend_label"] == "改善").sum())})
+    if "composite_trend_label" in summary and national["composite_trend_label"].notna().any():
+        improved = lambda s: 100.0 * (s == "改善").sum() / max(s.isin(["改善", "停滞", "後退"]).sum(), 1)  # noqa: E731
+        trends = summary["composite_trend_label"]
+        rows.append({"item": "improved_official", "label": "改善した団体（デジタル庁指標）", "value": improved(trends),
+                     "national": improved(national["composite_trend_label"]), "unit": "%",
+                     "with_data": int(trends.isin(["改善", "停滞", "後退"]).sum()), "n": int((trends == "改善").sum())})
     frame = pd.DataFrame(rows)
     frame.insert(2, "description", frame["item"].map(descriptions))
     return frame

@@ -55,6 +55,33 @@ def real_db(real_build):
 
 
 @pytest.fixture(scope="session")
+def two_release_db(shared_data, tmp_path_factory):
+    """The real files plus a later release of the 市区町村比較 file with some answers changed
+    (tests/release_fixtures.py), built as one store: two デジタル庁 snapshots."""
+    import dataclasses
+
+    import duckdb
+
+    from loaders.build import build, detect_loader, write_result
+    from release_fixtures import LATER_AS_OF, write_later_release
+
+    folder = tmp_path_factory.mktemp("releases")
+    later = write_later_release(shared_data, folder / "later")
+
+    def later_release(con, ctx, report):
+        loader = detect_loader(later)
+        write_result(con, loader.load(later, dataclasses.replace(ctx, as_of=LATER_AS_OF)))
+
+    target = folder / "dashboard.duckdb"
+    build([shared_data], target, synthetic_steps=[later_release])
+    # the later release is official data, not the demo's: the store is not a demo store
+    con = duckdb.connect(str(target))
+    con.execute("UPDATE build_info SET value = 'false' WHERE key = 'demo'")
+    con.close()
+    return target
+
+
+@pytest.fixture(scope="session")
 def demo_db(tmp_path_factory):
     """The embedded demo exactly as a fresh machine without public data builds it."""
     from loaders.demo import build_demo
