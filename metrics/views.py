@@ -21,9 +21,9 @@ import pandas as pd
 
 from metrics.assessment import assessment_scores, latest_rounds, rounds
 from metrics.catalog import indicator_catalog
-from metrics.change import assessment_change, composite_change, default_rounds, indicator_change
+from metrics.change import TRENDS, assessment_change, classify, composite_change, default_rounds, indicator_change
 from metrics.crosstab import cross_table, measure_values
-from metrics.definitions import COMPOSITE, PILLARS, load_questionnaire, load_support_menu
+from metrics.definitions import COMPOSITE, PILLARS, load_priority_rules, load_questionnaire, load_support_menu
 from metrics.filters import Filter, select_municipalities
 from metrics.priority import NOT_ASSESSED
 from metrics.query import run
@@ -284,6 +284,26 @@ def official_history(con, code: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     indicators = run(con, "view_indicator_history", {"code": code})
     indicators["label"] = indicators["as_of"].map(snapshot_label)
     return composite_rows[["series", "as_of", "label", "value"]], indicators
+
+
+def history_table(indicators: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """``official_history``'s indicators as one row per indicator, and the snapshot labels oldest
+    first. Columns: indicator_id, short_title, kind, unit, one column per label (the value), change
+    (newest − previous, signed so that positive is better), trend_label (改善/停滞/後退/比較不可;
+    NULL with a single snapshot)."""
+    labels = list(dict.fromkeys(indicators.sort_values("as_of", na_position="last")["label"]))
+    wide = indicators.pivot_table(index="indicator_id", columns="label", values="value", aggfunc="first", dropna=False)
+    wide = wide.reindex(columns=labels)
+    about = indicators.drop_duplicates("indicator_id").set_index("indicator_id")[["short_title", "kind", "unit", "polarity"]]
+    table = about.join(wide).reset_index()
+    table["change"] = np.nan
+    table["trend_label"] = None
+    if len(labels) >= 2:
+        direction = table["polarity"].map({"higher_is_better": 1.0, "lower_is_better": -1.0})
+        table["change"] = direction * (table[labels[-1]] - table[labels[-2]])
+        tolerance = table["kind"].map(load_priority_rules().change_tolerance).fillna(0.0)
+        table["trend_label"] = classify(table["change"], tolerance).map(TRENDS)
+    return table.drop(columns="polarity"), labels
 
 
 # ---------------------------------------------------------------- summaries of a selection
