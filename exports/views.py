@@ -414,7 +414,7 @@ def _progress_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
         as_of = f"調査回 {base}→{evaluation}"
         subject = "アセスメント総合得点"
     else:
-        dates = [str(d)[:10] for d in views.snapshots(con)["as_of"]]
+        dates = views.snapshot_dates(con)
         if len(dates) < 2:
             source, as_of = _assessment_lines(con)
             return _missing("当初→評価の変化", lines[0], scope, source, as_of, "progress")

@@ -23,7 +23,7 @@ from metrics.filters import Filter, selected_codes
 from metrics.gaps import gaps
 from metrics.priority import support_priority
 from metrics.query import run
-from metrics.snapshots import snapshot_dates
+from metrics.snapshots import UNKNOWN, as_of_params, snapshot_keys
 
 METRIC_TABLES = ("composite_scores", "indicator_gaps", "assessment_scores", "maturity_levels", "support_priority")
 OVERALL_FIELD = "全体"
@@ -44,14 +44,17 @@ PRIORITY_COLUMNS = ["code", "round_id", "as_of", "basis", "priority", "priority_
 def write_metric_tables(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Fill the metric tables from the store's data tables (replacing what they held); returns the
     rows written per table. Any error propagates: the build that calls this fails with it."""
-    dates = snapshot_dates(con)
-    composite_rows = [composite(con, None, as_of=day).assign(as_of=pd.Timestamp(day)) for day in dates]
-    gap_rows = [gaps(con, None, as_of=day).rename(columns={"as_of": "value_as_of"}).assign(as_of=pd.Timestamp(day))
-                for day in dates]
+    keys = snapshot_keys(con)
+    composite_rows = [composite(con, None, as_of=key).assign(as_of=_snapshot_date(key)) for key in keys]
+    gap_rows = [gaps(con, None, as_of=key).rename(columns={"as_of": "value_as_of"}).assign(as_of=_snapshot_date(key))
+                for key in keys]
     scores = assessment_scores(con)
     round_ids = rounds(con)["round_id"].tolist()
-    newest_gaps = gap_rows[-1] if gap_rows else None
-    newest = pd.Timestamp(dates[-1]) if dates else pd.NaT
+    # the priority's indicator reasons come from the newest snapshot (the one pages show by default)
+    dated = [key for key in keys if key != UNKNOWN]
+    newest_key = dated[-1] if dated else (keys[-1] if keys else None)
+    newest_gaps = gap_rows[keys.index(newest_key)] if newest_key else None
+    newest = _snapshot_date(newest_key) if newest_key else pd.NaT
     priority_rows = [
         support_priority(con, None, round_id, scores=scores, indicator_gaps=newest_gaps)
         .assign(round_id=round_id, as_of=newest)
@@ -75,6 +78,10 @@ def write_metric_tables(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
                 con.unregister("metric_rows")
         written[table] = len(frame)
     return written
+
+
+def _snapshot_date(key: str) -> pd.Timestamp:
+    return pd.NaT if key == UNKNOWN else pd.Timestamp(key)
 
 
 def _concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
@@ -103,26 +110,16 @@ def _codes(con, flt: Filter | None) -> list[str] | None:
     return None if flt is None else selected_codes(con, flt)
 
 
-def _has_metric_tables(con: duckdb.DuckDBPyConnection) -> bool:
-    """False for a store built before the metric tables existed (its readers compute instead)."""
-    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'support_priority'"
-                            ).fetchone()[0])
-
-
 def stored_composite(con: duckdb.DuckDBPyConnection, flt: Filter | None = None, as_of: str | None = None) -> pd.DataFrame:
     """``metrics.composite.composite`` as the build stored it, for the snapshot ``as_of`` (default
     the newest; a date between snapshots gives the newest snapshot on or before it). Same columns;
     ``as_of`` is the snapshot's 調査時点."""
-    if not _has_metric_tables(con):
-        return composite(con, flt, as_of)
-    return run(con, "table_composite_scores", {"codes": _codes(con, flt), "as_of": as_of, "pillars": list(PILLARS)})
+    return run(con, "table_composite_scores", {"codes": _codes(con, flt), "pillars": list(PILLARS), **as_of_params(as_of)})
 
 
 def stored_composite_history(con: duckdb.DuckDBPyConnection, flt: Filter | None = None) -> pd.DataFrame:
     """Every snapshot of the composite and its pillars, oldest first: code, as_of, pillar, score,
     n_available, n_missing."""
-    if not _has_metric_tables(con):
-        return pd.DataFrame(columns=["code", "as_of", "pillar", "score", "n_available", "n_missing"])
     return run(con, "table_composite_history", {"codes": _codes(con, flt), "pillars": list(PILLARS),
                                                 "composite_label": COMPOSITE})
 
@@ -131,17 +128,13 @@ def stored_gaps(con: duckdb.DuckDBPyConnection, flt: Filter | None = None, as_of
                 indicator_ids: Iterable[str] | None = None) -> pd.DataFrame:
     """``metrics.gaps.gaps`` with the default peer group (人口規模) as the build stored it, for the
     snapshot ``as_of`` (default the newest). Same columns (``as_of`` = the value's own date)."""
-    if not _has_metric_tables(con):
-        return gaps(con, flt, indicator_ids, as_of=as_of)
-    return run(con, "table_indicator_gaps", {"codes": _codes(con, flt), "as_of": as_of,
+    return run(con, "table_indicator_gaps", {"codes": _codes(con, flt), **as_of_params(as_of),
                                              "indicator_ids": list(indicator_ids) if indicator_ids is not None else None})
 
 
 def stored_assessment(con: duckdb.DuckDBPyConnection, flt: Filter | None = None,
                       round_ids: Iterable[str] | None = None) -> pd.DataFrame:
     """``metrics.assessment.assessment_scores`` as the build stored it (same columns and order)."""
-    if not _has_metric_tables(con):
-        return assessment_scores(con, flt, round_ids)
     frame = run(con, "table_assessment_scores", {"codes": _codes(con, flt),
                                                  "round_ids": list(round_ids) if round_ids is not None else None})
     frame["stage"] = frame["stage"].astype("Int64")
@@ -153,11 +146,6 @@ def stored_maturity(con: duckdb.DuckDBPyConnection, flt: Filter | None = None, f
     """``metrics.assessment.maturity`` of every sheet as the build stored it: code, round_id, basis,
     maturity, maturity_label, next_stage, next_gap, missing_stages — of ``field`` (default the
     whole sheet, 全体); with ``field=None`` every field, with a ``field`` column."""
-    if not _has_metric_tables(con):
-        levels = field_maturity_levels(assessment_scores(con, flt))
-        levels = levels[levels["field"] == field] if field is not None else levels
-        return levels.rename(columns={"level": "maturity", "label": "maturity_label"}).drop(
-            columns=[] if field is None else ["field"]).reset_index(drop=True)
     frame = run(con, "table_maturity_levels", {"codes": _codes(con, flt), "field": field})
     frame["next_stage"] = frame["next_stage"].astype("Int64")
     return frame if field is None else frame.drop(columns="field")
@@ -166,8 +154,6 @@ def stored_maturity(con: duckdb.DuckDBPyConnection, flt: Filter | None = None, f
 def stored_priority(con: duckdb.DuckDBPyConnection, flt: Filter | None = None, round_id: str | None = None) -> pd.DataFrame:
     """``metrics.priority.support_priority`` as the build stored it: the judgement of ``round_id``
     (default: each municipality's newest round with a sheet). Same columns and order."""
-    if not _has_metric_tables(con):
-        return support_priority(con, flt, round_id)
     frame = run(con, "table_support_priority", {"codes": _codes(con, flt), "round_id": round_id})
     for column in ("priority_order", "n_weak"):
         frame[column] = frame[column].astype("Int64")

@@ -27,6 +27,7 @@ from metrics.definitions import COMPOSITE, PILLARS, load_priority_rules, load_qu
 from metrics.filters import Filter, select_municipalities
 from metrics.priority import NOT_ASSESSED
 from metrics.query import run
+from metrics.snapshots import UNKNOWN as UNKNOWN_SNAPSHOT  # noqa: F401 - the sidebar's key for 調査時点不明
 from metrics.snapshots import previous_snapshot, snapshot_dates, snapshot_label
 from metrics.snapshots import snapshots  # noqa: F401 - pages read the snapshots from here
 from metrics.summary import municipality_summary
