@@ -1,7 +1,7 @@
 """Build the store: every recognised file under the source folders into a new DuckDB file.
 
 Steps: registry and catalogs → each file (sniffed by content) → finalise (population, bands,
-indicator as-of, catalog completeness) → the national metrics kept in the store → mark complete →
+indicator as-of, catalog completeness) → the metric tables (a failure fails the build) → mark complete →
 atomic swap. Any loader error stops the build and leaves the previous database byte-for-byte unchanged.
 """
 from __future__ import annotations
@@ -39,6 +39,9 @@ IGNORED_SUFFIXES = {".md", ".txt", ".pdf", ".html", ".sha256"}
 # Population for 団体規模 (bands, density), in order of preference: the yearly 住民基本台帳 count is the
 # series prefectures band municipalities by (seed 000's table); the census fills gaps; demo values last.
 POPULATION_INDICATORS = ("population_juki", "population_census", "population_demo")
+# Steps run after finalise, as "module:function(con)": the metric tables (composite_scores …) that pages,
+# exports and analysts read. Named here rather than imported: metrics reads the store this module writes.
+METRIC_STEPS = ("metrics.tables:write_metric_tables",)
 
 
 def loader_modules() -> list:
@@ -226,16 +229,16 @@ def finalise(con: duckdb.DuckDBPyConnection, catalog: dict[str, dict]) -> None:
     )
 
 
-def precompute_metrics(con: duckdb.DuckDBPyConnection, report: Report) -> None:
-    """Keep the national metrics in the store (metrics.stored), so that pages and exports read them
-    instead of computing them. A failure here leaves the store as correct as without the step (the
-    metrics are then computed when shown), so it is reported as a warning, not a failed build."""
-    from metrics.summary import store_all_metrics  # metrics reads the store this module writes
-
-    try:
-        store_all_metrics(con)
-    except Exception as exc:  # noqa: BLE001 - any metric failure: report it, keep the build
-        report.warn(f"指標の事前計算に失敗しました（画面の表示時に計算します）: {shorten(str(exc))}")
+def run_metric_steps(con: duckdb.DuckDBPyConnection, steps: Iterable[str] = METRIC_STEPS) -> None:
+    """Run the declared metric steps on the finished data tables. A failing step fails the build
+    (BuildError): a store whose metric tables are missing or stale is never swapped in."""
+    for step in steps:
+        module_name, _, function_name = step.partition(":")
+        try:
+            getattr(importlib.import_module(module_name), function_name)(con)
+        except Exception as exc:  # noqa: BLE001 - any failure of a metric step stops the build
+            raise BuildError("指標の表（総合得点・指標の差・アセスメント得点・成熟度・支援優先度）を作れなかったため、"
+                             f"データベースを更新しませんでした: {shorten(str(exc))}") from exc
 
 
 SyntheticStep = Callable[[duckdb.DuckDBPyConnection, LoadContext, Report], None]
@@ -339,7 +342,7 @@ def build(
         for step in synthetic_steps:
             step(con, ctx, summary.report)
         finalise(con, catalog)
-        precompute_metrics(con, summary.report)
+        run_metric_steps(con)
         now = datetime.now()
         log = pd.DataFrame([
             {"file": Path(f["file"]).name, "sha256": f["sha256"], "loader": f["loader"], "rows": f["rows"],

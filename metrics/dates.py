@@ -11,6 +11,7 @@ from datetime import date, datetime
 import pandas as pd
 
 UNKNOWN_AS_OF = "調査時点不明"
+UNKNOWN_SNAPSHOT = "unknown"  # metrics.snapshots' key of the releases of unknown 調査時点: their dates are all shown
 
 
 def as_date(value: object) -> date | None:
@@ -92,7 +93,7 @@ def indicator_dates(con, indicator_ids=None, as_of: object = None, sources=None)
     the newest on or before ``as_of``."""
     from metrics.query import run  # metrics.query reads the store's cache; imported here to keep this module light
 
-    day = as_date(as_of)
+    day = None if as_of == UNKNOWN_SNAPSHOT else as_date(as_of)
     return run(con, "indicator_dates", {
         "indicator_ids": list(indicator_ids) if indicator_ids is not None else None,
         "sources": list(sources) if sources is not None else None,
