@@ -117,7 +117,8 @@ CREATE TABLE releases (                     -- one loaded release of an official
 CREATE TABLE release_indicators (           -- the 調査時点 each release carries for each indicator
     release_id   VARCHAR NOT NULL,
     indicator_id VARCHAR NOT NULL,
-    as_of        DATE                       -- NULL = 不明
+    as_of        DATE,                      -- NULL = 不明
+    as_of_estimated BOOLEAN NOT NULL DEFAULT false  -- the date is inferred from evidence (data/releases.yaml), shown as （推定）
 );
 
 CREATE TABLE boundaries (                   -- one row per municipality after the build (see loaders/boundaries.py)

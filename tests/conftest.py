@@ -58,32 +58,15 @@ def real_db(real_build):
 def two_release_db(shared_data, tmp_path_factory):
     """The real files plus a later release of the 市区町村比較 file with some answers changed
     (tests/release_fixtures.py), built as one store: two デジタル庁 snapshots."""
-    import dataclasses
-    import datetime
-
-    import duckdb
-
-    from loaders import releases
-    from loaders.build import build, detect_loader, sha256_of, write_release, write_result
+    from loaders.build import build
     from release_fixtures import LATER_AS_OF, write_later_release
 
     folder = tmp_path_factory.mktemp("releases")
     later = write_later_release(shared_data, folder / "later")
 
-    def later_release(con, ctx, report):
-        # the later file declared with its own 調査時点, as `loaders build --as-of FILE=DATE` does
-        result = detect_loader(later).load(later, dataclasses.replace(ctx, as_of=LATER_AS_OF))
-        sha256 = sha256_of(later)
-        write_release(con, later, sha256, result, declared=True,
-                      retrieved=releases.retrieval_of(later, sha256, datetime.date.today()))
-        write_result(con, result)
-
     target = folder / "dashboard.duckdb"
-    build([shared_data], target, synthetic_steps=[later_release])
-    # the later release is official data, not the demo's: the store is not a demo store
-    con = duckdb.connect(str(target))
-    con.execute("UPDATE build_info SET value = 'false' WHERE key = 'demo'")
-    con.close()
+    # the later file declared with its own 調査時点, as `loaders build --as-of FILE=DATE` does
+    build([shared_data, later], target, as_of=[f"{later}={LATER_AS_OF}"])
     return target
 
 
