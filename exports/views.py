@@ -449,10 +449,11 @@ def _change_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
     base_as_of, eval_as_of = views.official_pair(con)
     if measure["group"] not in (views.GROUP_COMPOSITE, views.GROUP_DA, views.GROUP_PROCEDURES) or measure["kind"] == "category":
         return _missing(title, f"「{measure['title']}」はデジタル庁の指標でないため、公表データの変化を示せません。", scope,
-                        _source(measure), "", "change")
+                        _source(measure), _as_of(measure), "change")
     if base_as_of is None:
         return _missing(title, "デジタル庁データの調査時点が1つだけのため、前回からの変化はまだありません。"
-                               "次の公表データを取り込むと、このスライドに変化を示します。", scope, _source(measure), "", "change")
+                               "次の公表データを取り込むと、このスライドに変化を示します。", scope, _source(measure),
+                        _as_of(measure), "change")
     base_label, eval_label = views.snapshot_label(base_as_of), views.snapshot_label(eval_as_of)
     names = select_municipalities(con, scope.flt)[["code", "name"]]
     rows = views.official_change(con, measure["measure_id"], base_as_of, eval_as_of).merge(names, on="code", how="inner")

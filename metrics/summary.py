@@ -22,11 +22,6 @@ from metrics.query import shared_results
 from metrics.tables import stored_assessment, stored_composite, stored_gaps, stored_maturity, stored_priority
 
 
-# the keys of all_metrics' result, in order
-FAMILIES = ("summary", "assessment", "maturity", "composite", "indicators", "gaps", "assessment_change",
-            "indicator_change", "priority", "similar", "cases")
-
-
 def all_metrics(con: duckdb.DuckDBPyConnection, flt: Filter | None = None, round_id: str | None = None,
                 peer: str = "pop_band", region_set: str | None = None, k: int = 5) -> dict[str, pd.DataFrame]:
     """Every metric family for the selection, computing shared inputs once. Keys (in export order):
