@@ -76,7 +76,7 @@ map_col, slope_col = st.columns([3, 2], gap="medium")
 change_measure = pd.Series({
     "measure_id": "change", "title": f"{parts[part]}の変化", "short_title": "得点の変化", "unit": "点", "kind": "change",
     "polarity": "higher_is_better", "group": views.GROUP_ASSESSMENT, "credit": "都道府県のアセスメント調査",
-    "as_of": f"{base_round}→{eval_round}", "synthetic": bool(known_rounds["synthetic"].any()),
+    "as_of": f"{base_label}→{eval_label}", "synthetic": bool(known_rounds["synthetic"].any()),
     "domain_min": float("nan"), "domain_max": float("nan"), "diverging": True, "description": ""})
 with map_col:
     st.subheader("変化の地図")
@@ -103,8 +103,9 @@ with slope_col:
     st.plotly_chart(slope, key="pr_slope")
     chrome.png_download(slope, f"当初 → 評価：{parts[part]}", f"slope_{base_round}_{eval_round}", "pr_slope_png",
                         f"{selection.scope}・{base_label} → {eval_label}", f"出典：{change_measure['credit']}")
-if part == "overall":  # the sentences are about the overall score
-    chrome.commentary(data.cached(commentary.progress_commentary)(selection.flt.pref_code, base_round, eval_round))
+# the sentences count the rows the map and the slope chart draw (the whole selection, by round label)
+subject = "アセスメント総合得点" if part == "overall" else f"アセスメント {parts[part]}の得点"
+chrome.commentary(commentary.progress_sentences(rows, selection.scope, f"{subject}（{base_label}→{eval_label}）"))
 
 # ---- maturity movement
 st.subheader("成熟度レベルの移動")
