@@ -29,6 +29,7 @@ from metrics.assessment import round_labels, rounds
 from metrics.catalog import indicator_catalog
 from metrics.change import assessment_change, composite_change, default_rounds
 from metrics.crosstab import bin_values, cross_table, pop_band_order
+from metrics.dates import japanese_date
 from metrics.filters import Filter, select_municipalities
 from metrics.gaps import gaps
 from metrics.priority import NOT_ASSESSED, support_priority
@@ -428,7 +429,7 @@ def _progress_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
                             "progress")
         change = composite_change(con, scope.flt, dates[0], dates[-1])
         rows = change[change["pillar"] == "総合"]
-        base_label, eval_label = commentary.date_text(dates[0]), commentary.date_text(dates[-1])
+        base_label, eval_label = japanese_date(dates[0]), japanese_date(dates[-1])
         composite = measure_row(con, "composite")
         source, as_of = _source(composite), f"基準日 {dates[0]}→{dates[-1]}"
         subject = "デジタル庁指標の総合得点"

@@ -34,6 +34,7 @@ import pandas as pd
 
 from metrics.assessment import assessment_scores, latest_rounds, maturity, round_labels, rounds
 from metrics.change import assessment_change, composite_change, default_rounds
+from metrics.dates import japanese_date
 from metrics.definitions import load_questionnaire
 from metrics.filters import Filter, select_municipalities
 from metrics.gaps import gaps
@@ -379,12 +380,6 @@ def priority_commentary(con, pref_code: str | None = None, round_id: str | None 
     return sentences
 
 
-def date_text(value) -> str:
-    """A date as users read it: 2024年4月1日."""
-    stamp = pd.Timestamp(value)
-    return f"{stamp.year}年{stamp.month}月{stamp.day}日"
-
-
 def progress_commentary(con, pref_code: str | None = None, base_round: str | None = None,
                         eval_round: str | None = None) -> list[str]:
     """Improved / stalled / regressed between two assessment rounds (overall score), the biggest
@@ -405,7 +400,7 @@ def progress_commentary(con, pref_code: str | None = None, base_round: str | Non
             return ["比較できる調査回が2回分そろっていないため、変化はまだ示せない。"]
         change = composite_change(con, flt, dates[0], dates[-1])
         rows = change[change["pillar"] == "総合"]
-        subject = f"デジタル庁指標の総合得点（{date_text(dates[0])}→{date_text(dates[-1])}）"
+        subject = f"デジタル庁指標の総合得点（{japanese_date(dates[0])}→{japanese_date(dates[-1])}）"
     rows = rows.merge(select_municipalities(con, flt)[["code", "name"]], on="code", how="inner")
     return progress_sentences(rows, scope_name, subject)
 
@@ -520,7 +515,7 @@ def _gap_text(row: pd.Series) -> str:
 
 
 __all__ = [
-    "band_sentences", "band_table", "basis_text", "count_text", "crosstab_commentary", "crosstab_sentences", "date_text",
+    "band_sentences", "band_table", "basis_text", "count_text", "crosstab_commentary", "crosstab_sentences",
     "difference_text", "measure_commentary", "measure_inputs", "measure_sentences", "municipality_commentary",
     "municipality_ranking_sentences", "prefecture_ranking_sentences", "priority_commentary", "progress_commentary",
     "progress_sentences", "ranking_commentary", "ranking_sentences", "selection_sentences", "share_text",
