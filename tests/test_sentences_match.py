@@ -41,12 +41,13 @@ def unescaped(text: str) -> str:
     return re.sub(r"\\(.)", r"\1", text)
 
 
-def _open(monkeypatch, db: Path, **query) -> AppTest:
+def _open(monkeypatch, db: Path, page: str = "pages/overview.py", **query) -> AppTest:
+    """A fresh session of ``page`` opened with ``query`` in the URL (as a pasted link)."""
     monkeypatch.setenv("DX_DB", str(db))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
     for key, value in query.items():
         at.query_params[key] = value
-    at.switch_page("pages/overview.py")
+    at.switch_page(page)
     return at.run()
 
 
@@ -148,6 +149,28 @@ def test_overview_binary_sentence_counts_the_selection(real_db, real_con, monkey
     assert int(shares.loc[shares["区分"] == "実施", "団体数"].iloc[0]) == done
 
 
+@pytest.mark.parametrize("query, flt", SELECTIONS[:2] + SELECTIONS[3:4], ids=["北海道×5万未満", "兵庫県×町", "但馬"])
+def test_overview_survey_score_sentences_on_the_demo(demo_db, demo_con, monkeypatch, query, flt):
+    """The assessment score (survey answers, the sidebar's newest round): KPI, map sentence and band
+    sentence say the median of the same municipalities."""
+    from metrics.assessment import assessment_scores
+
+    at = _open(monkeypatch, demo_db, ind="アセスメント総合得点", **query)
+    assert not at.exception, [e.message for e in at.exception]
+    scores = assessment_scores(demo_con, flt, round_ids=["2026-evaluation"])
+    overall = select_municipalities(demo_con, flt)[["code", "pop_band"]].merge(
+        scores[scores["level"] == "overall"][["code", "score"]], on="code", how="left")
+    median = overall["score"].median()
+    assert next(m.value for m in at.metric if m.label == "アセスメント 中央値") == f"{median:.1f}点"
+    assert f"の「アセスメント総合得点」の中央値は{median:.1f}点" in _sentences(at, "の「アセスメント総合得点」の中央値は")
+    bands = overall.groupby("pop_band")["score"].agg(["median", "size"])
+    band_sentence = _sentences(at, "人口規模別にみると" if len(bands) > 1 else "」の中央値は" + bands.index[0])
+    named = re.findall(rf"(\d[^（、]*?万(?:未満|以上)?)（({NUMBER})団体）の?で?({NUMBER})点", band_sentence)
+    assert named, band_sentence
+    for band, count, value in named:
+        assert (int(count), float(value)) == (bands.loc[band, "size"], round(bands.loc[band, "median"], 1))
+
+
 # ---------------------------------------------------------------- the deck's views
 
 
@@ -243,19 +266,10 @@ def test_karte_sentences_match_its_facts_and_gap_table(demo_con, tmp_path):
 # ---------------------------------------------------------------- 進捗 and 支援計画 (survey scores: the demo)
 
 
-def _open_page(monkeypatch, db: Path, page: str, **query) -> AppTest:
-    monkeypatch.setenv("DX_DB", str(db))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
-    for key, value in query.items():
-        at.query_params[key] = value
-    at.switch_page(page)
-    return at.run()
-
-
 @pytest.mark.parametrize("query", [{"pref": "北海道", "band": ["5万未満"]}, {"pref": "兵庫県", "type": ["町"]},
                                    {"pref": "兵庫県", "rset": HYOGO_REGIONS, "region": "但馬", "pr_part": "分野「BPR」"}])
 def test_progress_and_support_sentences_count_the_cards(demo_db, monkeypatch, query):
-    at = _open_page(monkeypatch, demo_db, "pages/progress.py", **query)
+    at = _open(monkeypatch, demo_db, "pages/progress.py", **query)
     assert not at.exception, [e.message for e in at.exception]
     cards = {m.label: int(m.value.replace(",", "").removesuffix("団体")) for m in at.metric}
     sentence = _sentences(at, "比べられる")
@@ -268,7 +282,7 @@ def test_progress_and_support_sentences_count_the_cards(demo_db, monkeypatch, qu
         best = improved.iloc[0]
         assert f"最も改善したのは{best['市区町村']}（{best['変化']:+.1f}点）" in sentence
 
-    at = _open_page(monkeypatch, demo_db, "pages/support.py", **query)
+    at = _open(monkeypatch, demo_db, "pages/support.py", **query)
     assert not at.exception
     cards = {m.label: int(m.value.replace(",", "").removesuffix("団体")) for m in at.metric}
     sentence = _sentences(at, "アセスメントに回答した")
