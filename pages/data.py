@@ -12,7 +12,7 @@ import streamlit as st
 
 from loaders import store
 from loaders.boundaries import missing_boundaries
-from loaders.build import BuildError, all_loaders, build, check_file
+from loaders.build import BuildError, build, check_file
 from loaders.demo import real_data_folders
 from loaders.errors import LoaderError, shorten
 from loaders.fetch import CACHE_DIR, fetch, planned_downloads
@@ -20,7 +20,6 @@ from metrics import views
 from metrics.export import workbook_bytes
 from ui import auth, chrome, data, export, filters, uploads
 
-INGEST_STATUS = {"ok": "取込済み", "warning": "取込済み（警告あり）", "skipped": "対象外", "error": "エラー"}
 selection = filters.current()
 chrome.page_header("データ管理", "取り込み・検証・再構築と、出典・ライセンス・取込ログ。")
 info = chrome.build_info()
@@ -168,9 +167,10 @@ with log_col:
     st.caption("いつ・誰が・どのファイル（SHA-256）を取り込んだか。")
     log = data.cached(views.ingest_log)()
     # the loader and the result as people read them (the log stores the loader's id and an English status)
+    from loaders.build import all_loaders
     loader_titles = {loader.name: loader.title for loader in all_loaders()}
-    log = log.assign(loader=log["loader"].map(loader_titles).fillna("—"),
-                     status=log["status"].map(INGEST_STATUS).fillna(log["status"]))
+    results = {"ok": "取込済み", "warning": "取込済み（警告あり）", "skipped": "対象外", "error": "エラー"}
+    log = log.assign(loader=log["loader"].map(loader_titles).fillna("—"), status=log["status"].map(results).fillna(log["status"]))
     st.dataframe(log.rename(columns={
         "loaded_at": "日時", "file": "ファイル", "loader": "種類", "rows": "行数", "status": "結果", "message": "メッセージ",
         "loaded_by": "担当", "sha256": "SHA-256"}), hide_index=True, height=320)
