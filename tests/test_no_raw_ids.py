@@ -42,15 +42,35 @@ def store(demo_db, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def raw_ids(store) -> re.Pattern:
-    """Every round, indicator and source id of the store, as whole words."""
-    with duckdb.connect(str(store), read_only=True) as con:
+def real_store(real_db, tmp_path_factory) -> Path:
+    """The build of ../shared/data (no assessment rounds; an ingest log of real files)."""
+    target = tmp_path_factory.mktemp("ids_real") / "dashboard.duckdb"
+    shutil.copy(real_db, target)
+    return target
+
+
+def _id_pattern(path: Path) -> tuple[re.Pattern, set[str]]:
+    """Every round, indicator and source id of a store, as whole words."""
+    with duckdb.connect(str(path), read_only=True) as con:
         ids = [r for (r,) in con.execute("SELECT round_id FROM survey_rounds").fetchall()]
         ids += [i for (i,) in con.execute("SELECT id FROM indicators").fetchall()]
         ids += [s for (s,) in con.execute("SELECT id FROM sources").fetchall()]
-    assert {"2026-baseline", "2026-evaluation", "da_cio", "digital_agency_municipal"} <= set(ids)
     words = "|".join(re.escape(i) for i in sorted(ids, key=len, reverse=True))
-    return re.compile(rf"(?<![A-Za-z0-9_\-])({words})(?![A-Za-z0-9_\-])")
+    return re.compile(rf"(?<![A-Za-z0-9_\-])({words})(?![A-Za-z0-9_\-])"), set(ids)
+
+
+@pytest.fixture(scope="module")
+def raw_ids(store) -> re.Pattern:
+    pattern, ids = _id_pattern(store)
+    assert {"2026-baseline", "2026-evaluation", "da_cio", "digital_agency_municipal"} <= ids
+    return pattern
+
+
+@pytest.fixture(scope="module")
+def real_ids(real_store) -> re.Pattern:
+    pattern, ids = _id_pattern(real_store)
+    assert {"da_cio", "population_juki", "digital_agency_municipal", "juki_population"} <= ids
+    return pattern
 
 
 def _strings(value) -> list[str]:
@@ -136,6 +156,14 @@ def test_pages_show_no_raw_ids(store, raw_ids, monkeypatch, page, query):
     texts = visible_texts(at)
     assert len(texts) > 20
     assert _leaks(texts, raw_ids) == []
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_pages_of_the_real_files_show_no_raw_ids(real_store, real_ids, monkeypatch, page):
+    """The real build: its ingest log names loaders and results in Japanese, the fetch plan sources by title."""
+    at = _open(monkeypatch, real_store, page)
+    assert not at.exception, [e.message for e in at.exception]
+    assert _leaks(visible_texts(at), real_ids) == []
 
 
 def test_the_check_sees_what_a_page_shows(store, raw_ids, monkeypatch):
