@@ -16,8 +16,15 @@ crosstab_commentary(con, measure_id, pref_code=None, …)
     ``crosstab_sentences(measure, values, places, pref_code)``, from frames a page already holds
     (its measure row, the measure's values of every municipality and the municipality directory),
     so a prefecture change does not read the measure again.
-priority_commentary(con, pref_code=None, round_id=None)
-    How many are 高 / 中, the most recommended support item, 判定不可.
+selection_sentences / band_sentences / prefecture_ranking_sentences / municipality_ranking_sentences
+    The same sentences from exactly the frame a figure draws — the selection on the map (any
+    filter), the table by population band, the prefecture ranking, the municipalities ranked —
+    so every number and name in them can be found beside them. Pages and the deck use these.
+progress_sentences(rows, scope_name, subject)
+    ``progress_commentary`` from the change rows a chart draws. Rounds are named by their label
+    (``metrics.assessment.round_labels``), never by their id.
+priority_commentary(con, pref_code=None, round_id=None, priority=None, scope_name=None)
+    How many are 高 / 中, the most recommended support item, 判定不可 (of the rows given, if any).
 progress_commentary(con, pref_code=None, base_round=None, eval_round=None)
     Improved / stalled / regressed counts and the biggest movers (composite snapshots when fewer
     than two assessment rounds are loaded).
