@@ -41,13 +41,13 @@ import pandas as pd
 
 from metrics.assessment import assessment_scores, latest_rounds, maturity, round_labels, rounds
 from metrics.change import assessment_change, composite_change, default_rounds
-from metrics.dates import japanese_date
 from metrics.definitions import load_questionnaire
 from metrics.filters import Filter, select_municipalities
 from metrics.gaps import gaps
 from metrics.priority import NOT_ASSESSED, support_priority
+from metrics.snapshots import snapshot_dates, snapshot_label
 from metrics.views import (
-    band_summary, measure_frame, measure_options, prefecture_ranking, snapshots, summary_statistic, support_counts,
+    band_summary, measure_frame, measure_options, prefecture_ranking, summary_statistic, support_counts,
 )
 
 NATIONAL = "全国"
@@ -402,20 +402,21 @@ def progress_commentary(con, pref_code: str | None = None, base_round: str | Non
         labels = round_labels(con)
         subject = f"アセスメント総合得点（{labels[base_round]}→{labels[eval_round]}）"
     else:
-        dates = [str(d)[:10] for d in snapshots(con)["as_of"]]
+        dates = snapshot_dates(con)
         if len(dates) < 2:
             return ["比較できる調査回が2回分そろっていないため、変化はまだ示せない。"]
         change = composite_change(con, flt, dates[0], dates[-1])
         rows = change[change["pillar"] == "総合"]
-        subject = f"デジタル庁指標の総合得点（{japanese_date(dates[0])}→{japanese_date(dates[-1])}）"
+        subject = f"デジタル庁指標の総合得点（{snapshot_label(dates[0])}→{snapshot_label(dates[-1])}）"
     rows = rows.merge(select_municipalities(con, flt)[["code", "name"]], on="code", how="inner")
     return progress_sentences(rows, scope_name, subject)
 
 
-def progress_sentences(rows: pd.DataFrame, scope_name: str, subject: str) -> list[str]:
+def progress_sentences(rows: pd.DataFrame, scope_name: str, subject: str, unit: str | None = "点") -> list[str]:
     """``progress_commentary`` from the change rows a figure draws (code, name, change,
     trend_label: one per municipality of the selection, 比較不可 included); ``subject`` names the
-    score and the two rounds by their labels."""
+    score and the two rounds by their labels; ``unit`` the change's unit (点, ポイント; None: the
+    change is a step such as 未実施 → 実施, and the biggest movers are not named)."""
     counts = rows["trend_label"].value_counts()
     comparable = rows.dropna(subset=["change"])
     if comparable.empty:
@@ -427,10 +428,10 @@ def progress_sentences(rows: pd.DataFrame, scope_name: str, subject: str) -> lis
     ordered = comparable.sort_values(["change", "code"], ascending=[False, True])
     best, worst = ordered.iloc[0], ordered.iloc[-1]
     movers = []
-    if best["change"] > 0:
-        movers.append(f"最も改善したのは{best['name']}（{best['change']:+.1f}点）")
-    if worst["change"] < 0:
-        movers.append(f"最も後退したのは{worst['name']}（{worst['change']:+.1f}点）")
+    if unit and best["change"] > 0:
+        movers.append(f"最も改善したのは{best['name']}（{best['change']:+.1f}{unit}）")
+    if unit and worst["change"] < 0:
+        movers.append(f"最も後退したのは{worst['name']}（{worst['change']:+.1f}{unit}）")
     if movers:
         sentences.append("、".join(movers) + "。")
     not_comparable = len(rows) - len(comparable)
