@@ -154,7 +154,10 @@ with st.expander(f"以前の版に戻す（保存されている版: {len(versio
         st.markdown("\n".join(f"- `{v.name}`" for v in versions))
 
 with st.expander("公式データの取得（インターネット接続が必要）"):
-    plan = pd.DataFrame([{"出典": d.source_id, "ファイル": d.relative_path, "URL": d.url} for d in planned_downloads()])
+    known_sources = data.cached(views.sources_overview)()
+    source_titles = dict(zip(known_sources["source"], known_sources["title"]))
+    plan = pd.DataFrame([{"出典": source_titles.get(d.source_id, d.source_id), "ファイル": d.relative_path, "URL": d.url}
+                         for d in planned_downloads()])
     st.dataframe(plan, hide_index=True)
     if access.allowed and st.button("公式サイトから取得", key="dm_fetch", icon=":material/cloud_download:"):
         with st.spinner("ダウンロードしています…"):
@@ -182,9 +185,12 @@ with log_col:
     st.subheader("取込ログ")
     st.caption("いつ・誰が・どのファイル（SHA-256）を取り込んだか。")
     log = data.cached(views.ingest_log)()
-    statuses = {"ok": "読み込み済み", "warning": "警告あり", "skipped": "対象外", "duplicate": "重複（同じ内容を読み込み済み）",
-                "error": "エラー"}
-    log = log.assign(status=log["status"].map(statuses).fillna(log["status"]))
+    # the loader and the result as people read them (the log stores the loader's id and an English status)
+    from loaders.build import all_loaders
+    loader_titles = {loader.name: loader.title for loader in all_loaders()}
+    results = {"ok": "取込済み", "warning": "取込済み（警告あり）", "skipped": "対象外",
+               "duplicate": "重複（同じ内容を読み込み済み）", "error": "エラー"}
+    log = log.assign(loader=log["loader"].map(loader_titles).fillna("—"), status=log["status"].map(results).fillna(log["status"]))
     st.dataframe(log.rename(columns={
         "loaded_at": "日時", "file": "ファイル", "loader": "種類", "rows": "行数", "status": "結果", "message": "メッセージ",
         "loaded_by": "担当", "sha256": "SHA-256"}), hide_index=True, height=320)
