@@ -455,7 +455,10 @@ def test_other_content_is_refused_with_a_clear_message(name, data, tmp_path):
     assert loader is None and result is None
     assert issues[0].level == "error" and "内容から種類を判別できません" in issues[0].message
     assert name in str(issues[0])
-    summary = build([path], tmp_path / "db" / "dashboard.duckdb")
+    with pytest.raises(BuildError, match=re.escape(name)):  # listed, and the build stops
+        build([path], tmp_path / "db" / "dashboard.duckdb")
+    assert not (tmp_path / "db" / "dashboard.duckdb").exists()
+    summary = build([path], tmp_path / "db" / "dashboard.duckdb", force=True)
     assert summary.files[0]["status"] == "skipped"
     assert any(name in str(w) for w in summary.report.warnings)
 
