@@ -580,8 +580,9 @@ def check_files(paths: Iterable[Path], as_of: str | None = None) -> tuple[list[d
         errors = [i for i in issues if i.level == "error"]
         if loader is None:
             problems.append(unknown_file_problem(path))
-        else:
-            problems.extend(_problem(path, i.message, i.row, i.column) for i in errors)
+        else:  # a loader's error may come back among its issues too: each problem once
+            places = dict.fromkeys((i.message, i.row, i.column) for i in errors)
+            problems.extend(_problem(path, message, row, column) for message, row, column in places)
         rows.append({"file": str(path), "loader": loader.title if loader else None,
                      "rows": {name: len(frame) for name, frame in result.tables.items()} if result else {},
                      "ok": result is not None and not errors, "warnings": [i for i in issues if i.level == "warning"],
