@@ -462,7 +462,7 @@ class ShrinkError(BuildError):
     """The new database would hold much less than the current one; ``table`` compares them."""
 
     def __init__(self, table: pd.DataFrame, reason: str):
-        self.table = table
+        self.table, self.reason = table, reason
         super().__init__(f"{reason}データベースは変更していません。このまま置き換えるときは --force を付けて"
                          "（画面では確認してから）もう一度実行してください。")
 

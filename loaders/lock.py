@@ -35,12 +35,16 @@ class BuildLockedError(LoaderError):
 
     def __init__(self, holder: dict):
         self.holder = holder
-        started = str(holder.get("started_at") or "不明").replace("T", " ")
-        user = holder.get("user") or "不明"
-        action = holder.get("action")
-        what = f"（{action}）" if action else ""
-        super().__init__(f"別の更新{what}が実行中です（開始時刻 {started}、担当者 {user}）。"
-                         "終わってからもう一度実行してください。データベースは変更していません。")
+        super().__init__(f"{describe_holder(holder)}終わってからもう一度実行してください。データベースは変更していません。")
+
+
+def describe_holder(holder: dict) -> str:
+    """「別の更新（再構築）が実行中です（開始時刻 …、担当者 …）。」"""
+    started = str(holder.get("started_at") or "不明").replace("T", " ")
+    user = holder.get("user") or "不明"
+    action = holder.get("action")
+    what = f"（{action}）" if action else ""
+    return f"別の更新{what}が実行中です（開始時刻 {started}、担当者 {user}）。"
 
 
 def lock_path(target: str | Path) -> Path:

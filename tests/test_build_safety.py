@@ -231,3 +231,60 @@ def test_build_and_check_list_every_problem_of_every_file(built, full_source, tm
     assert "文字コード: Shift_JIS（cp932）" in check.stdout and "4行目" in check.stdout
     good = cli("check", str(broken / "pref.csv"))
     assert good.returncode == 0 and "問題なし" in good.stdout
+
+
+# ---------------------------------------------------------------- the same on データ管理
+
+def open_data_page(monkeypatch, db: Path, sources: list[Path]):
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("DX_DB", str(db))
+    monkeypatch.setattr("loaders.demo.real_data_folders", lambda: list(sources))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    at.switch_page("pages/data.py")
+    return at.run()
+
+
+def test_the_page_shows_the_shrink_table_and_replaces_only_when_confirmed(built, shared_data, tmp_path, monkeypatch,
+                                                                         server_navigation):
+    fewer = tmp_path / "fewer"
+    fewer.mkdir()
+    shutil.copy(shared_data / PREF_FILE, fewer / "pref.csv")
+    before = digest(built)
+    at = open_data_page(monkeypatch, built, [fewer])
+    assert not at.exception
+    at.button(key="dm_rebuild").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert digest(built) == before
+    assert any("5%を超えて少なく" in w.value for w in at.warning), [w.value for w in at.warning]
+    table = next(d.value for d in at.dataframe if "新しいデータベース" in d.value.columns)
+    assert table.set_index("項目").loc["指標値のある市区町村数", "現在"] > 1700
+    at.button(key="dm_rebuild_force").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert digest(built) != before
+    assert not any(b.key == "dm_rebuild_force" for b in at.button)
+
+
+def test_the_page_lists_every_problem_and_respects_the_lock(built, full_source, tmp_path, monkeypatch, server_navigation):
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    write_cp932(broken / "調査_2026-baseline.csv", scored_sheet_rows(), bad_cell=(3, 1))
+    (broken / "returns.xlsx").write_bytes(os.urandom(300))
+    before = digest(built)
+    at = open_data_page(monkeypatch, built, [full_source, broken])
+    at.button(key="dm_rebuild").click().run()
+    assert not at.exception
+    problems = next(d.value for d in at.dataframe if "文字コード" in d.value.columns)
+    assert set(problems["ファイル"]) == {"調査_2026-baseline.csv", "returns.xlsx"}
+    assert any("2 件のファイル" in e.value for e in at.error)
+    assert digest(built) == before
+
+    (broken / "調査_2026-baseline.csv").unlink()
+    (broken / "returns.xlsx").unlink()
+    with BuildLock(built, user="県DX推進課 佐藤", action="再構築"):
+        at.run()
+        assert any("別の更新（再構築）が実行中です" in i.value and "佐藤" in i.value for i in at.info)
+        at.button(key="dm_rebuild").click().run()
+        assert not at.exception
+        assert any("別の更新（再構築）が実行中です" in e.value for e in at.error)
+    assert digest(built) == before
