@@ -50,7 +50,7 @@ upload_cap = st.get_option("server.maxUploadSize")
 if access.allowed:
     st.caption(f"1ファイル {upload_cap:,} MB まで（.streamlit/config.toml の server.maxUploadSize）。これより大きいファイルは"
                "受け付けられないため、サーバー上で `python -m loaders build --source フォルダ` で取り込んでください。")
-else:
+elif access.can_log_in:
     st.info("ファイルの取り込み・公式データの取得・再構築・切り戻しは管理者だけが行えます。上の「管理者ログイン」からログインしてください。",
             icon=":material/lock:")
 # the uploader itself writes nothing, but each file it receives is staged on disk below, so viewers get none
