@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import re
 import io
 import shutil
 import sys
@@ -265,3 +266,52 @@ def test_an_unexpected_error_is_a_japanese_message_with_details_in_the_log(demo_
     assert any("表示中にエラーが起きました（データ管理）" in e and "再読み込み" in e for e in errors), errors
     assert not any("internal detail" in e or "RuntimeError" in e for e in errors)
     assert any(r.exc_info and "internal detail" in str(r.exc_info[1]) for r in caplog.records), "details in the log"
+
+
+SCRIPT_NAME = '<img src=x onerror="alert(1)"><script>alert(2)</script>**神戸市**'
+
+
+def test_names_and_menu_texts_in_the_kartes_html_are_escaped(demo_db, tmp_path, monkeypatch, server_navigation):
+    """The カルテ header is an HTML block and the menu lines carry an HTML span: a municipality named
+    like markup, and menu items named like it, show as text, never as elements."""
+    from metrics import definitions
+
+    db = tmp_path / "markup.duckdb"
+    shutil.copy(demo_db, db)
+    with duckdb.connect(str(db)) as con:
+        from metrics.filters import Filter
+        from metrics.priority import support_priority
+
+        priority = support_priority(con, Filter(pref_code=HYOGO))
+        code = priority.loc[priority["recommended_ids"].fillna("") != "", "code"].iloc[0]  # one with a menu to show
+        con.execute("UPDATE municipalities SET name = ? WHERE code = ?", [SCRIPT_NAME, code])
+        if {"metric_results"} <= {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}:
+            con.execute("DELETE FROM metric_results")
+    original = definitions.load_support_menu
+
+    def load(*args, **kwargs):
+        return {key: dataclasses.replace(item, name="<script>alert(3)</script>" + item.name,
+                                         description="<b onmouseover=alert(4)>" + item.description)
+                for key, item in original(*args, **kwargs).items()}
+
+    for name, module in list(sys.modules.items()):
+        if name.startswith(("metrics", "ui", "exports")) and getattr(module, "load_support_menu", None) is original:
+            monkeypatch.setattr(module, "load_support_menu", load)
+    monkeypatch.setenv("DX_DB", str(db))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    at.query_params["pref"] = "兵庫県"
+    at.switch_page("pages/karte.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    if at.selectbox(key="ka_code").value != code:
+        at.selectbox(key="ka_code").select(code).run()
+    markup = [m.value for m in at.markdown]
+    header = next(m for m in markup if "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in m)
+    assert "<img" not in header and "<script" not in header
+    assert "&lt;script&gt;alert(2)&lt;/script&gt;**神戸市**" in header, "an HTML block shows markdown literally"
+    menu_lines = [m for m in markup if "alert\\(3\\)" in m]
+    assert menu_lines, "the recommended menu is shown"
+    for line in menu_lines:
+        # inline markdown: the only live tags are the page's own span; every other < is escaped
+        ours = line.replace("<span class='dx-muted'>", "").replace("</span>", "")
+        assert not re.search(r"(?<!\\)<", ours), line
+        assert "\\<script\\>" in line and "\\<b onmouseover=alert\\(4\\)\\>" in line
