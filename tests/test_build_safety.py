@@ -211,7 +211,7 @@ def test_build_and_check_list_every_problem_of_every_file(built, full_source, tm
     problems = stopped.value.problems
     assert {p["file"] for p in problems} == {"調査_2026-baseline.csv", "点数_2026-baseline.csv", "returns.xlsx"}
     undecodable = next(p for p in problems if p["file"] == "調査_2026-baseline.csv")
-    assert undecodable["row"] == 4 and "読めないバイト" in undecodable["reason"]
+    assert undecodable["row"] == 4 and "文字コードを判別できない" in undecodable["reason"]
     assert "判別できません" in undecodable["encoding"]
     not_a_number = next(p for p in problems if p["file"] == "点数_2026-baseline.csv")
     assert not_a_number["row"] == 3 and "たくさん" in not_a_number["reason"]
