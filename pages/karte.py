@@ -41,12 +41,15 @@ fields = list(questionnaire.fields)
 
 # ---- who
 priority_colour = style.PRIORITY_COLOURS.get(summary["priority"], style.MISSING_HEX)
+# an HTML block (no markdown inside it): every text from the data is html.escape'd
 st.markdown(
     f"<div style='display:flex;align-items:baseline;gap:1rem;flex-wrap:wrap;margin:0.4rem 0 0.6rem'>"
-    f"<span style='font-size:2rem;font-weight:700'>{row['name']}</span>"
-    f"<span class='dx-muted'>{row['pref_name']}・{row['type']}・団体コード {code}"
-    f"{'・' + str(row['kana']) if row['kana'] else ''}</span>"
-    f"<span class='dx-badge' style='background:{priority_colour}'>支援優先度 {summary['priority']}</span></div>",
+    f"<span style='font-size:2rem;font-weight:700'>{chrome.html_text(row['name'])}</span>"
+    f"<span class='dx-muted'>{chrome.html_text(row['pref_name'])}・{chrome.html_text(row['type'])}"
+    f"・団体コード {chrome.html_text(code)}"
+    f"{'・' + chrome.html_text(row['kana']) if row['kana'] else ''}</span>"
+    f"<span class='dx-badge' style='background:{chrome.html_text(priority_colour)}'>"
+    f"支援優先度 {chrome.html_text(summary['priority'])}</span></div>",
     unsafe_allow_html=True)
 band_codes = directory.loc[directory["pop_band"] == row["pop_band"], "code"]
 band = national[national["code"].isin(band_codes)]
@@ -118,17 +121,19 @@ with menu_col:
     for item_id in ids:
         item = menu[item_id]
         mark = "【支援内容】" if item_id in named else ""
-        st.markdown(f"**{mark}{item.name}**（{item.provider}）  \n<span class='dx-muted'>{item.description}</span>",
-                    unsafe_allow_html=True)
+        # markdown with an inline span: texts from the YAML are escaped for both (chrome.plain)
+        st.markdown(f"**{mark}{chrome.plain(item.name)}**（{chrome.plain(item.provider)}）  \n"
+                    f"<span class='dx-muted'>{chrome.plain(item.description)}</span>", unsafe_allow_html=True)
 with case_col:
     st.header("参考事例", anchor=False)
     cases = data.cached(recommend_cases)(Filter(codes=(code,)), selection.round_id) if len(sheet) else pd.DataFrame()
     if cases.empty:
         st.write("アセスメントの回答がないため、事例を選べません。")
     for case in cases.itertuples():
-        st.markdown(f"**{case.title}**（{case.pref_name}{'' if case.body == case.pref_name else case.body}）  \n"
-                    f"{case.summary}  \n<span class='dx-muted'>{case.reason} 出典: {case.source} {case.section}</span>",
-                    unsafe_allow_html=True)
+        body = "" if case.body == case.pref_name else case.body
+        st.markdown(f"**{chrome.plain(case.title)}**（{chrome.plain(case.pref_name)}{chrome.plain(body)}）  \n"
+                    f"{chrome.plain(case.summary)}  \n<span class='dx-muted'>{chrome.plain(case.reason)} 出典: {chrome.plain(case.source)} "
+                    f"{chrome.plain(case.section)}</span>", unsafe_allow_html=True)
 
 # ---- indicators against peers
 st.header("デジタル庁指標：比較対象との差", anchor=False)
@@ -161,6 +166,30 @@ with table_col:
     group = gap_table["peer_group"].dropna()
     st.caption("差は「正 = 比較対象より良い」。実施/未実施の指標は 1 = 実施、率は%ポイント。"
                + (f"比較対象: {group.iloc[0]}（{int(gap_table['n_peers'].max())}団体）。" if len(group) else ""))
+
+# ---- the デジタル庁 figures at every snapshot: change since the previous release
+st.header("デジタル庁指標の推移（調査時点ごと）", anchor=False)
+composite_history, indicator_history = data.cached(views.official_history)(code)
+history_rows, snapshot_labels = views.history_table(indicator_history)
+if len(snapshot_labels) < 2:
+    st.caption("デジタル庁データの調査時点が1つだけのため、推移はまだありません。"
+               "次の公表データを取り込むと、前回の調査時点からの変化をここに表示します。")
+else:
+    trend_col, values_col = st.columns([2, 3], gap="medium")
+    with trend_col:
+        series = composite_history.rename(columns={"label": "round_id", "value": "score"})
+        chrome.chart(charts.history(series.dropna(subset=["score"]), {}), key="ka_official_history")
+        st.caption("総合得点と4つの柱（0〜100）。")
+    with values_col:
+        shown = pd.DataFrame({"指標": history_rows["short_title"]})
+        for label in snapshot_labels:
+            shown[label] = [style.format_value(v, k, u) for v, k, u in
+                            zip(history_rows[label], history_rows["kind"], history_rows["unit"])]
+        shown["前回からの変化"] = history_rows["change"]
+        shown["判定"] = history_rows["trend_label"]
+        st.dataframe(shown, hide_index=True, height=35 * len(shown) + 40,
+                     column_config={"前回からの変化": st.column_config.NumberColumn(format="%+.1f")})
+        st.caption("変化は良い方向を正とします（実施/未実施は 1 = 実施、率は%ポイント）。")
 
 # ---- history and similar municipalities
 hist_col, similar_col = st.columns(2, gap="medium")

@@ -21,6 +21,11 @@ if measure is None or chosen.empty:
 national = filters.summary()
 summary = national[national["code"].isin(chosen["code"])]
 scoped = len(chosen) < len(national)
+# every sentence is computed from the frame its figure draws: the map's municipalities, the table by
+# band, the ranking of prefectures over the selection's bands and types (so a prefecture × band
+# selection is its prefecture's bar)
+whole_prefecture = bool(selection.flt.pref_code) and not (selection.flt.region_set or selection.flt.codes)
+basis = commentary.basis_text(selection.flt.pop_bands, selection.flt.types)
 
 # ---- KPI cards: the selection beside the nation
 kpis = views.headline(summary, national)
@@ -54,7 +59,10 @@ with left:
     picked = maps.show(frame, measure, geometry, key="ov_map",
                        national=selection.flt.pref_code is None and selection.flt.region_set is None, category_order=order)
     st.caption("市区町村をクリックするか、地図の下の一覧から名前で選ぶと右に詳細を表示します。境界のない島しょ部の団体は点で示しています。")
-    chrome.commentary(commentary.measure_sentences(measure, values, filters.directory(), selection.flt.pref_code))
+    ranking = filters.measure_ranking(measure, selection.flt)
+    chrome.commentary(commentary.selection_sentences(
+        measure, values, chosen, selection.scope, ranking=ranking if whole_prefecture else None,
+        pref_code=selection.flt.pref_code, basis=basis))
 with right:
     if picked and picked in set(chosen["code"]):
         row = summary[summary["code"] == picked].iloc[0]
@@ -118,10 +126,9 @@ with dist_col:
                                                              for v in by_band["value"]],
             f"{statistic}（全国）": [style.format_statistic(v, statistic, measure["kind"], measure["unit"]) for v in by_band["national"]]})
         st.dataframe(shown, hide_index=True)
-        chrome.commentary(commentary.crosstab_sentences(measure, values, filters.directory(), selection.flt.pref_code))
+        chrome.commentary(commentary.band_sentences(measure, by_band, selection.scope))
 with rank_col:
     st.header("都道府県の順位", anchor=False)
-    ranking = filters.measure_ranking(measure)
     if ranking.empty:
         st.info("区分の指標には順位がありません。分布と地図をご覧ください。")
     else:
@@ -129,11 +136,37 @@ with rank_col:
         ranking_chart = charts.prefecture_ranking(ranking, measure, selection.flt.pref_code, national_value)
         chrome.chart(ranking_chart, key="ov_ranking")
         statistic = ranking["statistic"].iloc[0]
-        st.caption(f"都道府県内の市区町村の{statistic}（データのある団体のみ）。"
+        st.caption(f"都道府県内の{basis + 'の' if basis else ''}市区町村の{statistic}（データのある団体のみ）。"
                    + ("" if measure["polarity"] != "lower_is_better" else "値が小さいほど上位です。"))
-        chrome.commentary(commentary.ranking_sentences(measure, values, filters.directory(), selection.flt.pref_code))
+        chrome.commentary(commentary.prefecture_ranking_sentences(measure, ranking, selection.flt.pref_code, basis))
         chrome.png_download(ranking_chart, f"都道府県の順位：{measure['title']}", f"ranking_{measure['measure_id']}",
-                            "ov_ranking_png", f"都道府県別の{statistic}", chrome.measure_source(measure))
+                            "ov_ranking_png", f"{basis + 'の団体でみた' if basis else ''}都道府県別の{statistic}",
+                            chrome.measure_source(measure))
+
+# ---- change since the previous release of the デジタル庁 data (the measure's snapshot and the one before)
+_, measure_as_of = filters.measure_arguments(measure)
+base_as_of, eval_as_of = data.cached(views.official_pair)(measure_as_of)
+official = measure["group"] in (views.GROUP_COMPOSITE, views.GROUP_DA, views.GROUP_PROCEDURES)
+if official and base_as_of and measure["kind"] != "category" and measure["polarity"] != "neutral":
+    base_label, eval_label = views.snapshot_label(base_as_of), views.snapshot_label(eval_as_of)
+    st.header(f"前回の調査時点からの変化：{measure['title']}", anchor=False)
+    change = data.shared(views.official_change)(measure["measure_id"], base_as_of, eval_as_of)
+    change = change[change["code"].isin(chosen["code"])].merge(chosen[["code", "pref_name", "name"]], on="code")
+    counts = change["trend_label"].value_counts()
+    for column, label in zip(st.columns(4), ("改善", "停滞", "後退", "比較不可")):
+        n = int(counts.get(label, 0))
+        column.metric(label, f"{n:,}団体", help=f"{len(change):,}団体中 {n / max(len(change), 1):.0%}", border=True)
+    moved = change[change["trend"].isin(["improved", "regressed"])].sort_values(["change", "code"], ascending=[False, True])
+    kind, unit = measure["kind"], measure["unit"]
+    st.caption(f"デジタル庁データの{base_label}と{eval_label}の比較（{selection.scope}）。"
+               "変化は良い方向を正とします。どちらかの時点に値がなければ「比較不可」。")
+    if len(moved):
+        st.dataframe(pd.DataFrame({
+            "都道府県": moved["pref_name"], "市区町村": moved["name"],
+            base_label: [style.format_value(v, kind, unit) for v in moved["base_value"]],
+            eval_label: [style.format_value(v, kind, unit) for v in moved["eval_value"]],
+            "変化": moved["change"], "判定": moved["trend_label"]}), hide_index=True,
+            column_config={"変化": st.column_config.NumberColumn(format="%+.1f")})
 
 if st.toggle("エクスポート用の地図（静止画向け）を表示", key="ov_export",
              help="会議資料に貼り付ける静止画向けの地図です（右上のカメラのアイコンでPNG保存）。"):

@@ -76,7 +76,8 @@ def render() -> Selection:
     sets = data.cached(region_sets)()
     bands = data.cached(pop_band_order)()
     known_rounds = data.cached(rounds)()
-    snapshot_dates = [str(d)[:10] for d in data.cached(views.snapshots)()["as_of"]]
+    snapshot_frame = data.cached(views.snapshots)()
+    snapshot_labels = dict(zip(snapshot_frame["key"], snapshot_frame["label"]))
     options = measures()
     municipalities = directory()
     labels = municipality_label(municipalities)
@@ -117,9 +118,13 @@ def render() -> Selection:
                                     key="round", bind="query-params", placeholder=CHOOSE)
             round_label = round_labels[round_id]
         as_of = None
-        if len(snapshot_dates) > 1:
-            as_of = st.selectbox("デジタル庁データの時点", snapshot_dates, index=len(snapshot_dates) - 1,
-                                 key="snap", bind="query-params", placeholder=CHOOSE)
+        if len(snapshot_labels) > 1:
+            # the newest dated snapshot by default (a release of unknown 調査時点 is listed last)
+            keys = list(snapshot_labels)
+            dated = [key for key in keys if key != views.UNKNOWN_SNAPSHOT]
+            as_of = st.selectbox("デジタル庁データの調査時点", keys, index=keys.index(dated[-1] if dated else keys[-1]),
+                                 format_func=snapshot_labels.get, key="snap", bind="query-params",
+                                 placeholder=CHOOSE)
         compare = st.multiselect(
             f"比較セット（最大{MAX_COMPARE}団体）", list(labels), format_func=labels.get, key="cmp",
             bind="query-params", max_selections=MAX_COMPARE, placeholder="団体名を入力して追加",
@@ -187,9 +192,13 @@ def measure_values(measure: pd.Series) -> pd.DataFrame:
     return data.shared(views.measure_frame)(measure_id, round_id, as_of)
 
 
-def measure_ranking(measure: pd.Series) -> pd.DataFrame:
-    """``metrics.views.measure_ranking`` of the measure, from the values the page already has."""
-    return views.ranking_of(measure_values(measure), directory(), measure["kind"], measure["polarity"])
+def measure_ranking(measure: pd.Series, flt: Filter | None = None) -> pd.DataFrame:
+    """``metrics.views.measure_ranking`` of the measure, from the values the page already has; with
+    ``flt``, over the municipalities of its population bands and 団体区分 (``views.ranking_basis``)."""
+    values = measure_values(measure)
+    if flt is not None and (flt.pop_bands or flt.types):
+        values = values[values["code"].isin(views.ranking_basis(directory(), flt)["code"])]
+    return views.ranking_of(values, directory(), measure["kind"], measure["polarity"])
 
 
 def summary() -> pd.DataFrame:

@@ -7,7 +7,6 @@ and always labelled 「データなし」 — never a colour of the scale, so it
 from __future__ import annotations
 
 import math
-import re
 
 import numpy as np
 import pandas as pd
@@ -97,19 +96,6 @@ def format_number(value: float, digits: int = 1) -> str:
     if abs(value) >= 1000 or float(value).is_integer():
         return f"{value:,.0f}"
     return f"{value:,.{digits}f}"
-
-
-_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
-
-
-def format_date(value) -> str:
-    """A date as Japanese write it (2024年4月1日); ISO dates inside a text (「2026-11-23」, a date and
-    time 「2026-12-06T20:42」) are rewritten, anything else is returned as it is, a missing date as 「—」."""
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    text = str(value)
-    text = re.sub(r"(\d{4}-\d{2}-\d{2})[T ](\d{2}):(\d{2})(:\d{2}(\.\d+)?)?([+-]\d{2}:?\d{2}|Z)?", r"\1 \2:\3", text)
-    return _ISO_DATE.sub(lambda m: f"{int(m[1])}年{int(m[2])}月{int(m[3])}日", text)
 
 
 def format_value(value, kind: str, unit: str, label: str | None = None) -> str:

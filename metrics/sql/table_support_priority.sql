@@ -1,0 +1,28 @@
+-- Support priority from the support_priority table, in the columns and order
+-- metrics.priority.support_priority returns: the judgement of $round_id, or (NULL) each
+-- municipality's newest round with a sheet (else its row of the newest round: 判定不可).
+-- Parameters: $codes (NULL = all), $round_id.
+WITH round_order AS (
+    SELECT round_id, row_number() OVER (ORDER BY held_on NULLS LAST, round_id) AS position
+    FROM survey_rounds
+),
+judged AS (
+    SELECT p.*, coalesce(o.position, 0) AS position
+    FROM support_priority AS p
+    LEFT JOIN round_order AS o USING (round_id)
+    WHERE ($round_id IS NULL OR p.round_id = $round_id)
+      AND ($codes IS NULL OR p.code IN (SELECT unnest($codes)))
+),
+chosen AS (
+    SELECT *
+    FROM judged
+    QUALIFY row_number() OVER (PARTITION BY code ORDER BY basis IS NULL, position DESC) = 1
+)
+SELECT
+    c.code, m.pref_name, m.name,
+    CASE WHEN c.basis IS NOT NULL THEN c.round_id END AS round_id,
+    c.basis, c.priority, CAST(c.priority_order AS BIGINT) AS priority_order, CAST(c.n_weak AS BIGINT) AS n_weak,
+    c.weak_stages, c.support, c.support_ids, c.recommended, c.recommended_ids, c.reasons
+FROM chosen AS c
+JOIN municipalities AS m USING (code)
+ORDER BY c.priority_order NULLS LAST, c.n_weak DESC NULLS LAST, c.code
