@@ -30,7 +30,7 @@ newest_values AS (
         max(v.as_of) AS as_of
     FROM indicator_values AS v
     JOIN gap_indicators AS i USING (indicator_id)
-    WHERE CASE WHEN $unknown_as_of THEN v.as_of IS NULL ELSE $as_of IS NULL OR v.as_of <= CAST($as_of AS DATE) END
+    WHERE CASE WHEN $unknown_as_of THEN v.as_of IS NULL ELSE $as_of IS NULL OR (v.as_of <= CAST($as_of AS DATE) OR (v.as_of IS NULL AND v.release_id IN (SELECT release_id FROM releases WHERE as_of <= CAST($as_of AS DATE)))) END
     GROUP BY v.code, i.i_no
 ),
 peer_groups AS (

@@ -31,7 +31,7 @@ newest_values AS (
     FROM indicator_values AS v
     SEMI JOIN member_indicators AS i USING (indicator_id)
     SEMI JOIN selected AS s USING (code)
-    WHERE CASE WHEN $unknown_as_of THEN v.as_of IS NULL ELSE $as_of IS NULL OR v.as_of <= CAST($as_of AS DATE) END
+    WHERE CASE WHEN $unknown_as_of THEN v.as_of IS NULL ELSE $as_of IS NULL OR (v.as_of <= CAST($as_of AS DATE) OR (v.as_of IS NULL AND v.release_id IN (SELECT release_id FROM releases WHERE as_of <= CAST($as_of AS DATE)))) END
     GROUP BY v.code, v.indicator_id
 ),
 grid AS (
