@@ -10,9 +10,10 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from loaders import lock as build_lock
 from loaders import store
 from loaders.boundaries import missing_boundaries
-from loaders.build import BuildError, build, check_file
+from loaders.build import BuildProblemsError, ShrinkError, build, check_file
 from loaders.demo import real_data_folders
 from loaders.errors import LoaderError, shorten
 from loaders.fetch import CACHE_DIR, fetch, planned_downloads
@@ -49,7 +50,7 @@ upload_cap = st.get_option("server.maxUploadSize")
 if access.allowed:
     st.caption(f"1ファイル {upload_cap:,} MB まで（.streamlit/config.toml の server.maxUploadSize）。これより大きいファイルは"
                "受け付けられないため、サーバー上で `python -m loaders build --source フォルダ` で取り込んでください。")
-else:
+elif access.can_log_in:
     st.info("ファイルの取り込み・公式データの取得・再構築・切り戻しは管理者だけが行えます。上の「管理者ログイン」からログインしてください。",
             icon=":material/lock:")
 # the uploader itself writes nothing, but each file it receives is staged on disk below, so viewers get none
@@ -119,21 +120,51 @@ for path in waiting:
     if access.allowed:
         cols[1].button("削除", key=f"dm_remove_{path.name}", on_click=uploads.remove, args=(path.name,))
 target = store.DEFAULT_DB if data.is_demo_fallback() else data.database_path()
-if access.allowed and st.button(
-        "データベースを再構築", type="primary", icon=":material/autorenew:", key="dm_rebuild",
-        help=f"{target.name} を作り直し、完成してから入れ替えます。失敗したときは今のデータベースがそのまま残ります。"):
+
+
+def run_build(force: bool = False) -> None:
+    """Rebuild under the build lock; every problem, a shrinking result or another running update is
+    reported in Japanese and leaves the database as it is."""
     with st.status("再構築しています…", expanded=True) as status:
         try:
-            summary = build(sources, target, loaded_by=access.identity, upload_dirs=[uploads.UPLOAD_DIR],
+            summary = build(sources, target, loaded_by=access.identity, upload_dirs=[uploads.UPLOAD_DIR], force=force,
                             declared_as_of={str(uploads.UPLOAD_DIR / name): day for name, day in declared.items()},
                             on_file=lambda p: status.write(f"読み込み中: {Path(p).name}"))
-        except BuildError as exc:
+        except ShrinkError as exc:
+            status.update(label="再構築を止めました（データベースは元のまま）", state="error")
+            st.session_state["dm_shrink"] = {"message": exc.reason, "table": exc.table}
+        except BuildProblemsError as exc:
+            status.update(label="再構築できませんでした（データベースは元のまま）", state="error")
+            st.error(exc.headline)
+            st.dataframe(exc.table(), hide_index=True)
+        except LoaderError as exc:  # a broken definition, another update running (BuildLockedError)
             status.update(label="再構築できませんでした（データベースは元のまま）", state="error")
             st.error(str(exc))
         else:
             status.update(label=f"再構築しました（{summary.seconds:.1f} 秒）", state="complete")
             st.code("\n".join(summary.lines()), language=None)
             data.refresh()
+
+
+running = build_lock.holder(target)
+if running:
+    st.info(build_lock.describe_holder(running), icon=":material/hourglass_top:")
+confirmed = st.session_state.pop("dm_shrink_confirmed", False)
+if access.allowed and st.button(
+        "データベースを再構築", type="primary", icon=":material/autorenew:", key="dm_rebuild",
+        help=f"{target.name} を作り直し、完成してから入れ替えます。失敗したときは今のデータベースがそのまま残ります。"):
+    st.session_state.pop("dm_shrink", None)
+    run_build()
+elif access.allowed and confirmed and st.session_state.pop("dm_shrink", None):
+    run_build(force=True)
+shrink = st.session_state.get("dm_shrink")
+if access.allowed and shrink:
+    st.warning(f"{shrink['message']}今のデータベースは変更していません。次の表を確かめ、このまま置き換えてよいときだけ確定してください。",
+               icon=":material/warning:")
+    st.dataframe(shrink["table"], hide_index=True,
+                 column_config={c: st.column_config.NumberColumn(format="localized") for c in ("現在", "新しいデータベース")})
+    st.button("少なくなることを確認して置き換える", key="dm_rebuild_force", icon=":material/done_all:",
+              on_click=st.session_state.update, kwargs={"dm_shrink_confirmed": True})
 
 versions = store.list_versions(target)
 with st.expander(f"以前の版に戻す（保存されている版: {len(versions)}）"):
@@ -144,7 +175,8 @@ with st.expander(f"以前の版に戻す（保存されている版: {len(versio
         chosen = st.selectbox("戻す版", versions, format_func=lambda v: v.name, key="dm_version")
         if st.button("この版に戻す", key="dm_rollback", icon=":material/history:"):
             try:
-                store.rollback(target, chosen)
+                with build_lock.BuildLock(target, user=access.identity, action="切り戻し"):
+                    store.rollback(target, chosen)
             except LoaderError as exc:
                 st.error(f"戻せませんでした（データベースは元のまま）: {exc}")
             else:
@@ -154,12 +186,16 @@ with st.expander(f"以前の版に戻す（保存されている版: {len(versio
         st.markdown("\n".join(f"- `{v.name}`" for v in versions))
 
 with st.expander("公式データの取得（インターネット接続が必要）"):
-    plan = pd.DataFrame([{"出典": d.source_id, "ファイル": d.relative_path, "URL": d.url} for d in planned_downloads()])
+    known_sources = data.cached(views.sources_overview)()
+    source_titles = dict(zip(known_sources["source"], known_sources["title"]))
+    plan = pd.DataFrame([{"出典": source_titles.get(d.source_id, d.source_id), "ファイル": d.relative_path, "URL": d.url}
+                         for d in planned_downloads()])
     st.dataframe(plan, hide_index=True)
     if access.allowed and st.button("公式サイトから取得", key="dm_fetch", icon=":material/cloud_download:"):
         with st.spinner("ダウンロードしています…"):
             try:
-                manifest = fetch(CACHE_DIR, progress=None)
+                with build_lock.BuildLock(target, user=access.identity, action="公式データの取得"):
+                    manifest = fetch(CACHE_DIR, progress=None)
             except LoaderError as exc:
                 st.error(f"取得できませんでした: {exc}")
             else:
@@ -182,9 +218,12 @@ with log_col:
     st.subheader("取込ログ")
     st.caption("いつ・誰が・どのファイル（SHA-256）を取り込んだか。")
     log = data.cached(views.ingest_log)()
-    statuses = {"ok": "読み込み済み", "warning": "警告あり", "skipped": "対象外", "duplicate": "重複（同じ内容を読み込み済み）",
-                "error": "エラー"}
-    log = log.assign(status=log["status"].map(statuses).fillna(log["status"]))
+    # the loader and the result as people read them (the log stores the loader's id and an English status)
+    from loaders.build import all_loaders
+    loader_titles = {loader.name: loader.title for loader in all_loaders()}
+    results = {"ok": "取込済み", "warning": "取込済み（警告あり）", "skipped": "対象外",
+               "duplicate": "重複（同じ内容を読み込み済み）", "error": "エラー"}
+    log = log.assign(loader=log["loader"].map(loader_titles).fillna("—"), status=log["status"].map(results).fillna(log["status"]))
     st.dataframe(log.rename(columns={
         "loaded_at": "日時", "file": "ファイル", "loader": "種類", "rows": "行数", "status": "結果", "message": "メッセージ",
         "loaded_by": "担当", "sha256": "SHA-256"}), hide_index=True, height=320)

@@ -8,6 +8,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = Path(os.environ.get("DX_SHARED_DATA", ROOT.parent / "shared" / "data"))
+# pages still show their Japanese error message (ui.guard), and the exception reaches AppTest's at.exception
+os.environ.setdefault("DX_STRICT_ERRORS", "1")
 
 
 def _require_shared_data() -> Path:

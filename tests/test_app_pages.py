@@ -209,6 +209,10 @@ def test_upload_accept_and_rebuild(demo_db, shared_data, tmp_path, monkeypatch, 
     before = db.stat().st_mtime_ns
     at.button(key="dm_rebuild").click().run()
     assert not at.exception
+    # a boundary file alone holds far less than the demo it replaces: the page asks before swapping
+    assert db.stat().st_mtime_ns == before and any("5%を超えて少なく" in w.value for w in at.warning)
+    at.button(key="dm_rebuild_force").click().run()
+    assert not at.exception
     assert db.stat().st_mtime_ns != before, "the rebuilt database was swapped in"
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("SELECT value FROM build_info WHERE key = 'demo'").fetchone()[0] == "false"

@@ -46,9 +46,12 @@ def test_an_undecodable_file_given_by_itself_stops_the_build(database, shared_da
         build([folder, garbled], target)
     assert "area-garbled.csv" in str(raised.value) and "3行目" in str(raised.value) and "B列" in str(raised.value)
     assert target.read_bytes() == before
-    # the same file found in a folder is only skipped with a warning (folders hold other material too)
+    # the same file found in a folder stops the build too (nothing is skipped silently) unless forced
     shutil.copy(broken, folder / broken.name)
-    summary = build([folder], target)
+    with pytest.raises(BuildError, match="area-broken.csv"):
+        build([folder], target)
+    assert target.read_bytes() == before
+    summary = build([folder], target, force=True)
     assert [f["status"] for f in summary.files if f["file"].endswith("area-broken.csv")] == ["skipped"]
 
 

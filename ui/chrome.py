@@ -125,6 +125,12 @@ def plain(text: object) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
 
 
+def html_text(text: object) -> str:
+    """Text from the data inside an HTML block of ``st.markdown(..., unsafe_allow_html=True)`` (no
+    markdown is parsed there): html.escape'd, quotes included."""
+    return html.escape(str(text), quote=True)
+
+
 def commentary(sentences: list[str]) -> None:
     """The generated sentences (metrics.commentary) under a chart, as plain text."""
     if sentences:
