@@ -92,11 +92,19 @@ def compute_all_metrics(con: duckdb.DuckDBPyConnection, flt: Filter | None = Non
 
 @contextmanager
 def _side_cursor(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    # A cursor starts in the connection's default catalog, not in the one ``con`` has switched to
+    # (the app's connection ATTACHes the file and runs ``USE store``): follow ``con`` there.
     side = con.cursor()
+    catalog, schema = con.execute("SELECT current_database(), current_schema()").fetchone()
+    side.execute(f"USE {_identifier(catalog)}.{_identifier(schema)}")
     try:
         yield side
     finally:
         side.close()
+
+
+def _identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def municipality_summary(con: duckdb.DuckDBPyConnection, flt: Filter | None, results: dict[str, pd.DataFrame],

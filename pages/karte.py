@@ -41,12 +41,15 @@ fields = list(questionnaire.fields)
 
 # ---- who
 priority_colour = style.PRIORITY_COLOURS.get(summary["priority"], style.MISSING_HEX)
+# an HTML block (no markdown inside it): every text from the data is html.escape'd
 st.markdown(
     f"<div style='display:flex;align-items:baseline;gap:1rem;flex-wrap:wrap;margin:0.4rem 0 0.6rem'>"
-    f"<span style='font-size:2rem;font-weight:700'>{row['name']}</span>"
-    f"<span class='dx-muted'>{row['pref_name']}・{row['type']}・団体コード {code}"
-    f"{'・' + str(row['kana']) if row['kana'] else ''}</span>"
-    f"<span class='dx-badge' style='background:{priority_colour}'>支援優先度 {summary['priority']}</span></div>",
+    f"<span style='font-size:2rem;font-weight:700'>{chrome.html_text(row['name'])}</span>"
+    f"<span class='dx-muted'>{chrome.html_text(row['pref_name'])}・{chrome.html_text(row['type'])}"
+    f"・団体コード {chrome.html_text(code)}"
+    f"{'・' + chrome.html_text(row['kana']) if row['kana'] else ''}</span>"
+    f"<span class='dx-badge' style='background:{chrome.html_text(priority_colour)}'>"
+    f"支援優先度 {chrome.html_text(summary['priority'])}</span></div>",
     unsafe_allow_html=True)
 band_codes = directory.loc[directory["pop_band"] == row["pop_band"], "code"]
 band = national[national["code"].isin(band_codes)]
@@ -118,17 +121,19 @@ with menu_col:
     for item_id in ids:
         item = menu[item_id]
         mark = "【支援内容】" if item_id in named else ""
-        st.markdown(f"**{mark}{item.name}**（{item.provider}）  \n<span class='dx-muted'>{item.description}</span>",
-                    unsafe_allow_html=True)
+        # markdown with an inline span: texts from the YAML are escaped for both (chrome.plain)
+        st.markdown(f"**{mark}{chrome.plain(item.name)}**（{chrome.plain(item.provider)}）  \n"
+                    f"<span class='dx-muted'>{chrome.plain(item.description)}</span>", unsafe_allow_html=True)
 with case_col:
     st.subheader("参考事例")
     cases = data.cached(recommend_cases)(Filter(codes=(code,)), selection.round_id) if len(sheet) else pd.DataFrame()
     if cases.empty:
         st.write("アセスメントの回答がないため、事例を選べません。")
     for case in cases.itertuples():
-        st.markdown(f"**{case.title}**（{case.pref_name}{'' if case.body == case.pref_name else case.body}）  \n"
-                    f"{case.summary}  \n<span class='dx-muted'>{case.reason} 出典: {case.source} {case.section}</span>",
-                    unsafe_allow_html=True)
+        body = "" if case.body == case.pref_name else case.body
+        st.markdown(f"**{chrome.plain(case.title)}**（{chrome.plain(case.pref_name)}{chrome.plain(body)}）  \n"
+                    f"{chrome.plain(case.summary)}  \n<span class='dx-muted'>{chrome.plain(case.reason)} 出典: {chrome.plain(case.source)} "
+                    f"{chrome.plain(case.section)}</span>", unsafe_allow_html=True)
 
 # ---- indicators against peers
 st.subheader("デジタル庁指標：比較対象との差")

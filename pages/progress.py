@@ -128,8 +128,13 @@ with slope_col:
     st.plotly_chart(slope, key="pr_slope")
     chrome.png_download(slope, f"{sides[0]} → {sides[1]}：{parts[part]}", f"slope_{file_part}", "pr_slope_png",
                         f"{selection.scope}・{base_label} → {eval_label}", f"出典：{change_measure['credit']}")
-if source == "assessment" and part == "overall":  # the sentences are about the overall score
-    chrome.commentary(data.cached(commentary.progress_commentary)(selection.flt.pref_code, base_round, eval_round))
+# the sentences count the rows the map and the slope chart draw (the whole selection, named by label)
+if source == "assessment":
+    subject = "アセスメント総合得点" if part == "overall" else f"アセスメント {parts[part]}の得点"
+else:
+    subject = f"デジタル庁指標の{parts[part]}"
+chrome.commentary(commentary.progress_sentences(rows, selection.scope, f"{subject}（{base_label}→{eval_label}）",
+                                                {"score": "点", "percent": "ポイント"}.get(kind)))
 
 
 # ---- maturity movement (assessment rounds only)

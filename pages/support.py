@@ -66,7 +66,8 @@ with menu_col:
     st.plotly_chart(items_chart, key="sp_items")
     st.caption("推奨する支援に挙がった団体の数（1団体が複数のメニューに数えられます）。メニューは data/support_menu.yaml。")
     # the counts of the page's own selection (region, band and type filters included), not the whole prefecture
-    chrome.commentary(commentary.priority_commentary(data.cursor(), selection.flt.pref_code, selection.round_id, priority))
+    chrome.commentary(commentary.priority_commentary(data.cursor(), selection.flt.pref_code, selection.round_id, priority,
+                                                     scope_name=selection.scope))
     chrome.png_download(items_chart, "支援メニューごとの対象団体数", "support_items", "sp_items_png",
                         selection.scope + (f"・{selection.round_label}" if selection.round_label else ""),
                         "出典：都道府県のアセスメント調査、支援メニュー data/support_menu.yaml")

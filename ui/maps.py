@@ -101,7 +101,7 @@ def colour_measure(values: pd.DataFrame, measure: pd.Series, category_order: lis
     legend = (
         f'<div class="dx-legend"><span>{html.escape(low)}<span class="bar" style="background:linear-gradient(90deg,{gradient})">'
         f'</span>{html.escape(high)}</span><span class="dx-muted">{html.escape(note)}</span>'
-        f'<span><span class="swatch" style="background:{style.MISSING_HEX}"></span>{style.MISSING_LABEL}</span></div>')
+        f'<span><span class="swatch" style="background:{style.MISSING_HEX}"></span>{html.escape(style.MISSING_LABEL)}</span></div>')
     return Colouring(rgb, legend)
 
 
