@@ -459,10 +459,17 @@ def test_other_content_is_refused_with_a_clear_message(name, data, tmp_path):
     assert loader is None and result is None
     assert issues[0].level == "error" and "内容から種類を判別できません" in issues[0].message
     assert name in str(issues[0])
-    with pytest.raises(BuildError, match=re.escape(name)):  # listed, and the build stops
-        build([path], tmp_path / "db" / "dashboard.duckdb")
-    assert not (tmp_path / "db" / "dashboard.duckdb").exists()
-    summary = build([path], tmp_path / "db" / "dashboard.duckdb", force=True)
+    target = tmp_path / "db" / "dashboard.duckdb"
+    for force in (False, True):  # a file given by itself must load, forced or not
+        with pytest.raises(BuildError, match=re.escape(name)):
+            build([path], target, force=force)
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    path.rename(folder / name)
+    with pytest.raises(BuildError, match=re.escape(name)):  # in a folder: listed, and the build stops
+        build([folder], target)
+    assert not target.exists()
+    summary = build([folder], target, force=True)  # forced: skipped, and said so
     assert summary.files[0]["status"] == "skipped"
     assert any(name in str(w) for w in summary.report.warnings)
 
