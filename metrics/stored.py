@@ -26,7 +26,7 @@ import pyarrow as pa
 from metrics.definitions import DATA_DIR, questionnaire_path
 
 METRICS_DIR = Path(__file__).resolve().parent
-DEFINITIONS = ("priority_rules.yaml", "support_menu.yaml", "reference_cases.yaml")
+DEFINITIONS = ("priority_rules.yaml", "official_priority_rules.yaml", "reference_cases.yaml")
 LIBRARIES = ("duckdb", "numpy", "pandas", "pyarrow")
 # zstd: a fifth of the uncompressed size (the gap table repeats its titles 10⁵ times), read in tens of ms
 _WRITE_OPTIONS = pa.ipc.IpcWriteOptions(compression="zstd")
@@ -36,7 +36,10 @@ NAN_COLUMNS = "dx_nan_columns"
 
 def _inputs() -> list[Path]:
     code = sorted(_imported_modules("summary")) + sorted((METRICS_DIR / "sql").glob("*.sql"))
-    return code + [questionnaire_path()] + [DATA_DIR / name for name in DEFINITIONS]
+    from metrics.menus import MENU_DIR, uploaded_menu_dir  # the menus in force, an uploaded one included
+
+    menus = sorted(MENU_DIR.glob("*.yaml")) + sorted(uploaded_menu_dir().glob("*.yaml"))
+    return code + [questionnaire_path()] + [DATA_DIR / name for name in DEFINITIONS] + menus
 
 
 @lru_cache(maxsize=None)
