@@ -44,6 +44,7 @@ RECOMMENDATION_COLUMNS = [
 PRIORITY_COLUMNS = [
     "priority", "priority_order", "n_weak", "weak_stages", "support", "support_ids", *RECOMMENDATION_COLUMNS, "reasons",
 ]
+MIN_BINARY_GAP = 0.1
 REASON_SEPARATOR = "｜"  # between the reasons of the recommended items (names contain ・ and 、)
 
 
@@ -190,6 +191,8 @@ def prioritise(stages: pd.DataFrame, rules: PriorityRules | None = None, menu: d
                 reasons.append(NOT_ASSESSED_REASON)
         reasons.extend(texts)
         ranked = rank_items(weaknesses, menu, level_name)
+        # the 支援内容 a rule names for a weak stage (宮城県's table) comes first: it is the prefecture's own answer
+        ranked = [r for r in ranked if r[0].id in support_ids] + [r for r in ranked if r[0].id not in support_ids]
         rows.append({
             key: name,
             "priority": level_name or NOT_ASSESSED,
@@ -276,13 +279,16 @@ def indicator_weaknesses(values: pd.DataFrame, menu: dict[str, SupportItem], rul
     wanted = {i for item in menu.values() for i in item.indicators} | set(rules.indicator_stage)
     rows = values[isin(values["indicator_id"], sorted(wanted))]
     binary = rows["kind"] == "binary"
-    magnitude = np.where(binary, np.where(rows["value"] == 0, rows["band_mean"], 0.0),
+    # not implemented: the share of the band that implements it, at least MIN_BINARY_GAP (the target is 実施 even
+    # where no peer has it yet)
+    magnitude = np.where(binary, np.where(rows["value"] == 0, np.maximum(rows["band_mean"], MIN_BINARY_GAP), 0.0),
                          np.clip((rows["band_median"] - rows["value"]) / 100.0, 0, None))
     rows = rows.assign(magnitude=magnitude)
     rows = rows[rows["magnitude"] > 0]
     stage_field = rows["indicator_id"].map(rules.indicator_stage)
     reasons = [
-        f"「{title}」が未実施（同じ人口規模の団体の{mean:.0%}が実施）" if kind == "binary" else
+        (f"「{title}」が未実施（同じ人口規模の団体の{mean:.0%}が実施）" if mean > 0 else f"「{title}」が未実施（目標は実施）")
+        if kind == "binary" else
         f"「{title}」が{_fmt(value)}%（同じ人口規模の中央値 {_fmt(median)}%）"
         for kind, title, value, mean, median in zip(rows["kind"].tolist(), rows["short_title"].tolist(), rows["value"].tolist(),
                                                     rows["band_mean"].tolist(), rows["band_median"].tolist())
