@@ -15,6 +15,7 @@ from exports.pptx_deck import (
 from exports.images import figure_png
 from exports.views import render_view
 from metrics.assessment import rounds
+from metrics.cases import recommendation_table
 from metrics.filters import Filter, select_municipalities
 from metrics.priority import support_priority
 from metrics.views import national_summary
@@ -45,9 +46,16 @@ def build_karte(con, code: str, out_path: str | Path, *, theme: str = "print") -
         f"成熟度：{summary['maturity_label'] if isinstance(summary.get('maturity_label'), str) else style.MISSING_LABEL}",
         f"支援優先度：{summary['priority'] if isinstance(summary.get('priority'), str) else style.MISSING_LABEL}",
     ]
-    priority = support_priority(con, Filter(codes=(code,)))
-    recommended = priority["recommended"].iloc[0] if len(priority) else ""
-    facts.append(f"推奨する支援：{recommended or 'なし'}")
+    # the menu in force for this municipality: the national one and its own prefecture's
+    priority = support_priority(con, Filter(pref_code=code[:2], codes=(code,)))
+    if len(priority) and priority["basis_label"].iloc[0]:
+        facts[3] += f"（{priority['basis_label'].iloc[0]}）"
+    recommended = recommendation_table(priority.assign(population=place["population"])) if len(priority) else None
+    if recommended is None or recommended.empty:
+        facts.append("推奨する支援：なし")
+    else:
+        facts.append("推奨する支援（最大3件）：")
+        facts += [f"{rec.rank}. {rec.item} — {rec.reason}" for rec in recommended.itertuples()]
 
     top = Inches(1.25)
     picture_width, picture_height = Inches(5.6), Inches(2.85)

@@ -382,18 +382,28 @@ def _crosstab_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
 
 
 def _priority_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
-    priority = support_priority(con, scope.flt)
-    counts = views.support_counts(priority)
+    priority = support_priority(con, scope.flt)  # national menu + the scope's prefecture's own
+    counts = views.support_counts(priority, scope.pref_code)
     figure = charts.support_items(counts[counts.groupby("item_id")["municipalities"].transform("sum") > 0])
     summary = views.national_summary(con).set_index("code")["assessment"]
-    order = priority.sort_values(["priority_order", "n_weak", "code"], ascending=[True, False, True], na_position="last")
+    order = priority  # support_priority's order: 高 first, then weak stages / official points
     table = pd.DataFrame({
-        "支援優先度": order["priority"], "団体コード": order["code"], "市区町村": order["name"],
-        "弱い段階": order["weak_stages"], "支援内容": order["support"], "推奨する支援": order["recommended"],
+        "支援優先度": order["priority"], "判定の根拠": order["basis_label"], "団体コード": order["code"],
+        "市区町村": order["name"], "調査の回答": order["response"], "弱い段階": order["weak_stages"],
+        "支援内容": order["support"], "推奨する支援（最大3件）": order["recommended"],
+        "主な理由": order["recommended_reasons"].str.split("｜").str[0],
         "アセスメント得点": order["code"].map(summary)}).reset_index(drop=True)
+    if not (table["調査の回答"] != "対象外").any():
+        table = table.drop(columns=["調査の回答"])
     level_counts = priority["priority"].value_counts()
     subtitle = f"{scope.name}・" + "、".join(f"{level} {int(level_counts.get(level, 0)):,}団体"
                                              for level in ("高", "中", "低", NOT_ASSESSED) if level_counts.get(level, 0))
+    unanswered = int((priority["response"] == "未回答").sum())
+    if unanswered:
+        subtitle += f"（うち調査に未回答 {unanswered:,}団体）"
+    labels = [label for label in priority["basis_label"].unique() if label]
+    if labels:
+        subtitle += "・" + "／".join(labels)
     source, as_of = _assessment_lines(con)
     return ViewResult("priority", "支援優先度と推奨する支援", subtitle, figure, table,
                       commentary.priority_commentary(con, scope.pref_code, priority=priority), source, as_of, _pref(scope))

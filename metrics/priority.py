@@ -45,6 +45,7 @@ PRIORITY_COLUMNS = [
     "priority", "priority_order", "n_weak", "weak_stages", "support", "support_ids", *RECOMMENDATION_COLUMNS, "reasons",
 ]
 MIN_BINARY_GAP = 0.1
+NAME_SEPARATOR = "、"  # between item names (names themselves contain ・)
 REASON_SEPARATOR = "｜"  # between the reasons of the recommended items (names contain ・ and 、)
 
 
@@ -90,12 +91,12 @@ def rank_items(weaknesses: list[tuple], menu: dict[str, SupportItem], level: str
 def _recommendation_columns(ranked: list[tuple]) -> dict:
     top = ranked[:MAX_RECOMMENDED]
     return {
-        "recommended": "・".join(item.name for item, *_ in top),
+        "recommended": NAME_SEPARATOR.join(item.name for item, *_ in top),
         "recommended_ids": ",".join(item.id for item, *_ in top),
         "recommended_reasons": REASON_SEPARATOR.join(text for _, _, text, _, _ in top),
         "recommended_stages": ",".join("" if stage is None else str(int(stage)) for *_, stage, _ in top),
         "recommended_fields": ",".join(field or "" for *_, field in top),
-        "candidates": "・".join(item.name for item, *_ in ranked),
+        "candidates": NAME_SEPARATOR.join(item.name for item, *_ in ranked),
         "candidate_ids": ",".join(item.id for item, *_ in ranked),
     }
 
@@ -117,10 +118,10 @@ def prioritise(stages: pd.DataFrame, rules: PriorityRules | None = None, menu: d
     Returns one row per ``key`` (input order): ``key``, priority (高/中/低), priority_order (1 = 高),
     n_weak, weak_stages ('STEP0・STEP3'), support (宮城-style 支援内容: the stage_support item of
     each weak stage that is on the menu, deferred ones left out, '・'-joined), support_ids,
-    recommended (at most three items, best first, '・'-joined), recommended_ids (','-joined),
+    recommended (at most three items, best first, '、'-joined), recommended_ids (','-joined),
     recommended_reasons (one line per item, '｜'-joined), recommended_stages / recommended_fields
     (the stage and field of the gap each item closes, ','-joined, '' when none), candidates /
-    candidate_ids (every item that applies, best first), reasons (Japanese sentences).
+    candidate_ids (every item that applies, best first; names '、'-joined), reasons (Japanese sentences).
     """
     rules = rules or load_priority_rules()
     menu = menu if menu is not None else support_menu(None)

@@ -24,7 +24,8 @@ from metrics.catalog import indicator_catalog
 from metrics.change import assessment_change, default_rounds
 from metrics.composite import composite
 from metrics.crosstab import cross_table, measure_values
-from metrics.definitions import COMPOSITE, PILLARS, Questionnaire, load_questionnaire, load_support_menu
+from metrics.definitions import COMPOSITE, PILLARS, Questionnaire, load_questionnaire
+from metrics.menus import support_menu
 from metrics.filters import Filter, select_municipalities
 from metrics.priority import NOT_ASSESSED, support_priority
 from metrics.query import run
@@ -48,7 +49,8 @@ MEASURE_COLUMNS = [
 ]
 VISIT_PLAN_COLUMNS = {
     "region": "地域", "visit_order": "訪問順", "code": "団体コード", "pref_name": "都道府県", "name": "市区町村",
-    "priority": "支援優先度", "weak_stages": "弱い段階", "support": "支援内容", "recommended": "推奨する支援",
+    "priority": "支援優先度", "basis_label": "判定の根拠", "response": "調査の回答", "weak_stages": "弱い段階",
+    "support": "支援内容", "recommended": "推奨する支援", "recommended_reasons": "推奨の理由",
     "assessment": "アセスメント得点", "reasons": "理由",
 }
 
@@ -411,12 +413,13 @@ def maturity_transition(levels: pd.DataFrame, base_round: str, eval_round: str, 
 
 # ---------------------------------------------------------------- support plan
 
-def support_counts(priority: pd.DataFrame) -> pd.DataFrame:
-    """How many municipalities each support-menu item is recommended to, by priority.
-    ``priority``: rows of ``support_priority`` (recommended_ids, support_ids, priority). Columns:
-    item_id, name, provider, priority, municipalities, named_in_support (宮城-style 支援内容 count
-    of the item, all priorities). Menu order; items recommended to nobody are kept with 0."""
-    menu = load_support_menu()
+def support_counts(priority: pd.DataFrame, prefecture: str | None = None) -> pd.DataFrame:
+    """How many municipalities each support-menu item is recommended to (among their at most three
+    recommendations), by priority. ``priority``: rows of ``support_priority`` (recommended_ids,
+    support_ids, priority); ``prefecture``: whose menu is in force (None: the national menu only).
+    Columns: item_id, name, provider, priority, municipalities, named_in_support (宮城-style 支援内容
+    count of the item, all priorities). Menu order; items recommended to nobody are kept with 0."""
+    menu = support_menu(prefecture)
     recommended = priority[["code", "priority", "recommended_ids"]].assign(
         item_id=priority["recommended_ids"].fillna("").str.split(",")).explode("item_id")
     recommended = recommended[recommended["item_id"].astype(bool)]
@@ -447,6 +450,9 @@ def visit_plan(priority: pd.DataFrame, municipalities: pd.DataFrame, levels: tup
         plan["assessment"] = np.nan
     # regions in the order of their first member code (the registry's order: 神戸 before 淡路)
     plan["region_order"] = plan["region"].map(pd.Series(places.index, index=places.index).groupby(region).min())
+    if "basis_label" not in plan:
+        plan["basis_label"], plan["response"], plan["recommended_reasons"] = "", "", ""
+    plan["recommended_reasons"] = plan["recommended_reasons"].str.replace("｜", "／", regex=False)
     plan = plan.sort_values(["region_order", "priority_order", "n_weak", "assessment", "code"],
                             ascending=[True, True, False, True, True], na_position="last")
     plan["visit_order"] = plan.groupby("region").cumcount() + 1
