@@ -19,7 +19,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from metrics.assessment import assessment_scores, latest_rounds, rounds
+from metrics.assessment import NOT_ANSWERED, assessment_scores, latest_rounds, rounds, surveyed_prefectures
 from metrics.definitions import (
     OfficialRules, PriorityRules, Questionnaire, SupportItem, load_official_rules, load_priority_rules, load_questionnaire,
 )
@@ -28,7 +28,6 @@ from metrics.menus import support_menu
 from metrics.query import isin, run
 
 NOT_ASSESSED = "判定不可"
-NOT_ANSWERED = "未回答"
 NOT_ASSESSED_REASON = "アセスメントの回答も公開データの値もないため、優先度を判定できません。"
 SURVEY_LABEL = "アセスメント調査による判定"
 MAX_RECOMMENDED = 3
@@ -328,12 +327,6 @@ def field_weaknesses(scores: pd.DataFrame, rules: PriorityRules | None = None,
                    "" if pd.isna(m) else f"（同じ人口規模の中央値 {m:.0f}点）") + "。"
                    for f, s, m in zip(fields["field"].tolist(), fields["score"].tolist(), fields["band_median"].tolist())],
     })
-
-
-def surveyed_prefectures(con: duckdb.DuckDBPyConnection) -> set[str]:
-    """Prefecture codes ('30') with at least one returned sheet in any round: their municipalities
-    without a sheet in a round are 未回答 in it (a municipality elsewhere was never asked)."""
-    return set(run(con, "surveyed_prefectures", {})["pref_code"].tolist())
 
 
 def support_priority(con: duckdb.DuckDBPyConnection, flt: Filter | None = None, round_id: str | None = None,

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from metrics.assessment import assessment_scores, latest_rounds, maturity, rounds
+from metrics.assessment import NOT_ANSWERED, assessment_scores, latest_rounds, maturity, rounds, unanswered_codes
 from metrics.catalog import indicator_catalog
 from metrics.change import assessment_change, default_rounds
 from metrics.composite import composite
@@ -155,12 +155,14 @@ def measure_frame(con, measure_id: str, round_id: str | None = None, as_of: str 
     label = pd.Series(pd.NA, index=codes.index, dtype="string")
     if measure_id == "priority":
         priority = support_priority(con, None, round_id, scores=_round_scores(con, round_id))
-        priority = priority[priority["priority"] != NOT_ASSESSED].set_index("code")
+        priority = priority[priority["priority"] != NOT_ASSESSED].set_index("code")  # official judgement where no sheet
         values = priority["priority_order"].astype(float)
         label = codes["code"].map(priority["priority"]).astype("string")
     elif measure_id == "change":
         change = assessment_change(con, None, base_round, eval_round)
-        values = change[change["level"] == "overall"].set_index("code")["change"]
+        overall = change[change["level"] == "overall"].set_index("code")
+        values = overall["change"]
+        label = codes["code"].map(overall["trend_label"].where(overall["trend"] == "not_answered")).astype("string")
     else:
         frame = measure_values(con, measure_id, None, as_of).set_index("code")
         values = frame["value"]
@@ -196,14 +198,17 @@ def assessment_measures(con, round_id: str | None = None) -> dict[str, pd.DataFr
     codes = select_municipalities(con)[["code"]]
     questionnaire = load_questionnaire()
     scores = _round_scores(con, round_id)
-    frames = {"assessment": _measure_result(codes, scores[scores["level"] == "overall"].set_index("code")["score"]),
-              "maturity": _measure_result(codes, maturity(scores).set_index("code")["maturity"])}
+    # a municipality of a surveyed prefecture without a sheet is 未回答 (its own colour on maps), not missing data
+    silent = set(unanswered_codes(con, scores))
+    label = pd.Series(np.where(codes["code"].isin(silent), NOT_ANSWERED, None), index=codes.index, dtype="string")
+    frames = {"assessment": _measure_result(codes, scores[scores["level"] == "overall"].set_index("code")["score"], label),
+              "maturity": _measure_result(codes, maturity(scores).set_index("code")["maturity"], label)}
     stages = scores[scores["level"] == "stage"]
     for stage in sorted(questionnaire.stages):
-        frames[f"stage:{stage}"] = _measure_result(codes, stages[stages["stage"] == stage].set_index("code")["score"])
+        frames[f"stage:{stage}"] = _measure_result(codes, stages[stages["stage"] == stage].set_index("code")["score"], label)
     fields = scores[scores["level"] == "field"]
     for field in questionnaire.fields:
-        frames[f"field:{field}"] = _measure_result(codes, fields[fields["field"] == field].set_index("code")["score"])
+        frames[f"field:{field}"] = _measure_result(codes, fields[fields["field"] == field].set_index("code")["score"], label)
     return frames
 
 

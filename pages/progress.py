@@ -64,12 +64,13 @@ base_label, eval_label = labels[base_round], labels[eval_round]
 
 # ---- how many improved
 counts = rows["trend_label"].value_counts()
-for column, label in zip(st.columns(4), TRENDS.values()):
+for column, label in zip(st.columns(len(TRENDS)), TRENDS.values()):
     n = int(counts.get(label, 0))
     column.metric(label, f"{n:,}団体", help=f"{len(rows):,}団体中 {n / max(len(rows), 1):.0%}", border=True)
 tolerance = load_priority_rules().change_tolerance.get("assessment", 0.0)
 st.caption(f"{parts[part]}の得点（0〜100）が {base_label} から {eval_label} に{tolerance:g}点を超えて上がれば「改善」、"
-           f"{tolerance:g}点を超えて下がれば「後退」、その間は「停滞」、どちらかの回答がなければ「比較不可」。")
+           f"{tolerance:g}点を超えて下がれば「後退」、その間は「停滞」。どちらかの回に回答のない団体は「未回答」、"
+           "回答はあるが得点を出せない団体は「比較不可」として数え、どの団体も一つの判定に入ります。")
 
 # ---- change map and slope chart
 map_col, slope_col = st.columns([3, 2], gap="medium")
@@ -80,7 +81,8 @@ change_measure = pd.Series({
     "domain_min": float("nan"), "domain_max": float("nan"), "diverging": True, "description": ""})
 with map_col:
     st.subheader("変化の地図")
-    values = rows[["code", "change"]].rename(columns={"change": "value"}).assign(label=pd.NA)
+    values = rows[["code", "change"]].rename(columns={"change": "value"}).assign(
+        label=rows["trend_label"].where(rows["trend"] == "not_answered").astype("object"))
     frame = maps.map_frame(values, chosen, change_measure)
     picked = maps.show(frame, change_measure, data.shared(maps.load_geometry)(), key="pr_map", height=520,
                        national=selection.flt.pref_code is None and selection.flt.region_set is None)

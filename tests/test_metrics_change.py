@@ -48,7 +48,8 @@ def test_assessment_change_baseline_to_evaluation():
     assert overall.loc["302015", "change"] == pytest.approx(60.0) and overall.loc["302015", "trend_label"] == "改善"
     assert overall.loc["302023", "change"] == 0 and overall.loc["302023", "trend_label"] == "停滞"
     assert overall.loc["302031", "trend"] == "regressed"
-    assert overall.loc["303810", "trend"] == "not_comparable" and pd.isna(overall.loc["303810", "eval_score"])
+    # no sheet in the evaluation round: 未回答, counted rather than dropped
+    assert overall.loc["303810", "trend_label"] == "未回答" and pd.isna(overall.loc["303810", "eval_score"])
     cells = assessment_change(con).query("code == '302015' and level == 'cell'")
     assert len(cells) == 16 and (cells["change"] == 60).all()
     lenient = assessment_change(con, tolerance=70).query("level == 'overall'")
