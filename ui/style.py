@@ -109,7 +109,7 @@ def format_value(value, kind: str, unit: str, label: str | None = None) -> str:
     if label is not None and not (isinstance(label, float) and math.isnan(label)) and label is not pd.NA:
         if kind in ("binary", "category"):
             return str(label)
-    if label == NOT_ANSWERED_LABEL:
+    if isinstance(label, str) and label == NOT_ANSWERED_LABEL:
         return NOT_ANSWERED_LABEL
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return MISSING_LABEL
