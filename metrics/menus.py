@@ -267,7 +267,7 @@ def menu_template_frame(prefecture: str) -> pd.DataFrame:
         TEMPLATE_COLUMNS["page"]: item.page,
         TEMPLATE_COLUMNS["stages"]: "・".join(f"STEP{s}" for s in item.addresses.stages),
         TEMPLATE_COLUMNS["fields"]: "・".join(item.addresses.fields),
-        TEMPLATE_COLUMNS["indicators"]: "・".join(titles.get(i, i) for i in item.addresses.indicators),
+        TEMPLATE_COLUMNS["indicators"]: "、".join(titles.get(i, i) for i in item.addresses.indicators),
         TEMPLATE_COLUMNS["priorities"]: "・".join(item.addresses.priorities),
     } for item in items]
     if not rows:
@@ -290,9 +290,9 @@ def menu_template_notes(prefecture: str) -> list[tuple[str, str]]:
                  "取り込むと、この都道府県の支援メニューが置き換わります（国のメニューはそのまま）。"),
         ("ID（英数字）", "英字で始まる英数字と _ 。ほかの都道府県や国のメニューと重ならない名前にします。"),
         ("提供主体", f"{pref_name(prefecture)}、または{pref_name(prefecture)}で始まる名前（例: {pref_name(prefecture)}電子自治体推進協議会）。"),
-        ("対象の段階", "・".join(f"STEP{s}（{n}）" for s, n in sorted(questionnaire.stages.items())) + " を「・」で区切って書きます。"),
+        ("対象の段階", "・".join(f"STEP{s}（{n}）" for s, n in sorted(questionnaire.stages.items())) + " を「・」で区切って書きます（指標だけは「、」で区切ります）。"),
         ("対象の分野", "・".join(questionnaire.fields)),
-        ("対象のデジタル庁指標", "・".join(title for i, title in indicator_titles().items()
+        ("対象のデジタル庁指標", "、".join(title for i, title in indicator_titles().items()
                                      if i.startswith("da_") and not i.startswith("da_proc_") and "分母" not in title and "分子" not in title)),
         ("対象の支援優先度", "高・中・低"),
         ("注意", "セルに数式（= で始まる式）は使えません。段階・分野・指標・優先度のどれか1つは必ず書きます。"),
@@ -343,8 +343,9 @@ def parse_menu_workbook(content: bytes, prefecture: str, sheet_label: str = TEMP
             values[key] = "" if value is None else str(value).strip()
         if not any(values.values()):
             continue
-        parts = {key: [p.strip() for p in re.split(r"[・、,，/／\n]", values[key]) if p.strip()]
-                 for key in ("stages", "fields", "indicators", "priorities")}
+        # indicator names contain ・ (子育て・介護26手続): they are separated by 、 only
+        parts = {key: [p.strip() for p in re.split(r"[、,，\n]" if key == "indicators" else r"[・、,，/／\n]", values[key])
+                       if p.strip()] for key in ("stages", "fields", "indicators", "priorities")}
         stages = []
         for part in parts["stages"]:
             text = part.upper().replace("ＳＴＥＰ", "STEP").replace("STEP", "").strip()
