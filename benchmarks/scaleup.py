@@ -24,7 +24,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from loaders import store
+from loaders import releases, store
 from loaders.base import LoadContext
 from loaders.errors import Report
 from loaders.questionnaire import Question, load_questionnaire
@@ -179,5 +179,8 @@ def write_snapshots(con: duckdb.DuckDBPyConnection, ctx: LoadContext, snapshots:
                                         "raw": [str(int(v)) for v in value]}))
         frame = pd.concat(frames, ignore_index=True).assign(
             source=SNAPSHOT_SOURCE, as_of=as_of, file=f"{FILE_LABEL}（指標スナップショット）", synthetic=True)
+        release, frame = releases.synthetic_release(f"demo-scaleup-{as_of.isoformat()}", SNAPSHOT_SOURCE, frame.file[0], frame)
         written += store.append(con, "indicator_values", frame)
+        store.append(con, "releases", pd.DataFrame([release.row()]))
+        store.append(con, "release_indicators", releases.release_indicator_rows(release, frame))
     return written

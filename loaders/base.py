@@ -32,6 +32,7 @@ class LoadResult:
     source: str                                   # sources.id
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)  # store table -> rows to append
     report: Report = field(default_factory=Report)
+    as_of_from_file: bool = False                 # the 調査時点 was read from the file itself (e.g. its title)
 
     @property
     def rows(self) -> int:

@@ -11,14 +11,14 @@ import hashlib
 import importlib
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Callable, Iterable
 
 import duckdb
 import pandas as pd
 
-from loaders import store
+from loaders import releases, store
 from loaders.base import LoadContext, LoadResult, Loader
 from loaders.catalog import DATA_DIR, load_indicator_catalog, load_pop_bands, load_sources
 from loaders.errors import Issue, LoaderError, Report, UnknownFileError, shorten
@@ -162,6 +162,8 @@ def finalise(con: duckdb.DuckDBPyConnection, catalog: dict[str, dict]) -> None:
             "polarity": e["polarity"], "weight": float(e.get("weight", 1.0)),
             "target": float(e["target"]) if e.get("target") is not None else None,
             "level": e["level"], "component": bool(e.get("component", False)), "description": e["description"],
+            "survey": e.get("survey"), "as_of_text": e.get("as_of_text"), "definition_url": e.get("definition_url"),
+            "as_of_group": e.get("as_of_group"),
         }
         for e in catalog.values()
     ])
@@ -247,9 +249,14 @@ def build(
     loaded_by: str | None = None,
     keep_versions: int = store.KEEP_VERSIONS,
     on_file: Callable[[Path], None] | None = None,
+    upload_dirs: Iterable[Path] = (),
 ) -> BuildSummary:
-    """Ingest every recognised file into a new database and swap it in; raise BuildError on failure."""
+    """Ingest every recognised file into a new database and swap it in; raise BuildError on failure.
+
+    ``upload_dirs``: folders of uploaded files, whose 取得日 is the day of the upload."""
     started = time.perf_counter()
+    today = date.today()
+    upload_dirs = tuple(Path(folder) for folder in upload_dirs)
     synthetic_steps = tuple(synthetic_steps)
     target = Path(target)
     summary = BuildSummary(target=target)
@@ -284,6 +291,8 @@ def build(
                 result = loader.load(path, ctx)
             except LoaderError as exc:
                 raise BuildError(str(exc), issues=[exc.as_issue()]) from exc
+            write_release(con, path, entry["sha256"], result, declared=as_of is not None,
+                          retrieved=releases.retrieval_of(path, entry["sha256"], today, upload_dirs))
             write_result(con, result)
             entry["rows"] = result.rows
             entry["status"] = "warning" if result.report.warnings else "ok"
@@ -317,6 +326,28 @@ def build(
         raise
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def write_release(con: duckdb.DuckDBPyConnection, path: Path, sha256: str, result: LoadResult, *, declared: bool,
+                  retrieved: releases.Retrieval) -> None:
+    """A file of indicator values is a release: its row in ``releases``, the 調査時点 it carries per
+    indicator, and the release id and 取得日 on its value rows."""
+    values = result.tables.get("indicator_values")
+    if values is None or values.empty:
+        return
+    if declared:
+        origin = releases.DECLARED
+    elif result.as_of_from_file:
+        origin = releases.IN_FILE
+    else:
+        origin = releases.SOURCE_DEFAULT
+    release = releases.Release(
+        release_id=releases.unknown_release_id(sha256), source=result.source, file=path.name, sha256=sha256,
+        as_of=releases.newest_as_of(values), as_of_origin=origin, retrieved=retrieved,
+    )
+    result.tables["indicator_values"] = releases.stamp(values, release)
+    store.append(con, "releases", pd.DataFrame([release.row()]))
+    store.append(con, "release_indicators", releases.release_indicator_rows(release, values))
 
 
 def write_result(con: duckdb.DuckDBPyConnection, result: LoadResult) -> None:

@@ -457,7 +457,8 @@ class JukiPopulationLoader:
         report_missing(report, path, registry, set(seen), "人口の行")
         report_categories(report, path, self.title, counts)
         frame = indicator_frame(records, self.source, path)
-        return LoadResult(self.name, self.source, {"indicator_values": frame}, report)
+        return LoadResult(self.name, self.source, {"indicator_values": frame}, report,
+                          as_of_from_file=not ctx.as_of and parse_japanese_date(layout.title) is not None)
 
 
 # ---------------------------------------------------------------- 国勢調査 2025 速報 (CSV)

@@ -80,7 +80,11 @@ CREATE TABLE indicators (
     target      DOUBLE,
     level       VARCHAR NOT NULL,           -- municipality / prefecture / both
     component   BOOLEAN NOT NULL DEFAULT false, -- a numerator/denominator row, not an indicator of its own
-    description VARCHAR NOT NULL
+    description VARCHAR NOT NULL,
+    survey      VARCHAR,                    -- 調査名: the survey the publisher took the figure from
+    as_of_text  VARCHAR,                    -- the publisher's own words for the 調査時点 (quoted)
+    definition_url VARCHAR,                 -- the page those words are quoted from
+    as_of_group VARCHAR                     -- indicators sharing one 調査時点: 推進体制 / 業務のDX / … / 人口
 );
 
 CREATE TABLE indicator_values (
@@ -89,9 +93,31 @@ CREATE TABLE indicator_values (
     value        DOUBLE,                    -- NULL = missing (raw says why); unit as in indicators.unit
     raw          VARCHAR,                   -- the cell as written in the file
     source       VARCHAR NOT NULL,          -- sources.id
-    as_of        DATE NOT NULL,
+    as_of        DATE,                      -- 調査時点 of the value; NULL = 調査時点「不明」
+    release_id   VARCHAR NOT NULL,          -- releases.release_id of the file the row was first loaded from
+    retrieved_on DATE,                      -- 取得日 of that file (download / upload); never a 調査時点
     file         VARCHAR,                   -- file name the value came from
     synthetic    BOOLEAN NOT NULL DEFAULT false
+    -- key (code, indicator_id, as_of), NULL as_of equal to NULL: checked by the build (loaders/releases.py)
+);
+
+CREATE TABLE releases (                     -- one loaded release of an official indicator file (or a demo one)
+    release_id   VARCHAR PRIMARY KEY,       -- from data/releases.yaml, or 'file-' + 12 hex of the sha256, or 'demo-…'
+    source       VARCHAR,                   -- sources.id
+    label        VARCHAR,                   -- 「2024年4月1日時点」 / 「調査時点不明（取得日 2026年11月23日）」
+    as_of        DATE,                      -- newest indicator 調査時点 in the release; NULL = 不明
+    retrieved_on DATE,                      -- 取得日
+    retrieved_on_origin VARCHAR,            -- fetch (data/cache/manifest.json) / upload / build (date of the build)
+    file         VARCHAR,                   -- file name
+    sha256       VARCHAR,
+    as_of_origin VARCHAR,                   -- release_list / declared / in_file / source_default / unknown
+    synthetic    BOOLEAN NOT NULL DEFAULT false
+);
+
+CREATE TABLE release_indicators (           -- the 調査時点 each release carries for each indicator
+    release_id   VARCHAR NOT NULL,
+    indicator_id VARCHAR NOT NULL,
+    as_of        DATE                       -- NULL = 不明
 );
 
 CREATE TABLE boundaries (                   -- one row per municipality after the build (see loaders/boundaries.py)

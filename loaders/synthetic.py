@@ -17,7 +17,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from loaders import store
+from loaders import releases, store
 from loaders.base import LoadContext, source_as_of
 from loaders.errors import Report
 from loaders.questionnaire import QuestionnaireDefinition, load_questionnaire, normalise_answer, questions_frame
@@ -207,7 +207,10 @@ def synthetic_indicator_step(con: duckdb.DuckDBPyConnection, ctx: LoadContext, r
         frames.append(_indicator_values(indicator, ctx.indicators[indicator], municipalities, theta))
     frame = pd.concat(frames, ignore_index=True)
     frame = frame.assign(source=DEMO_SOURCE, as_of=as_of, file=DEMO_FILE, synthetic=True)
+    release, frame = releases.synthetic_release("demo-indicators", DEMO_SOURCE, DEMO_FILE, frame)
     store.append(con, "indicator_values", frame)
+    store.append(con, "releases", pd.DataFrame([release.row()]))
+    store.append(con, "release_indicators", releases.release_indicator_rows(release, frame))
     report.info(f"デモ用の架空の指標値を作成しました（{len(municipalities)}団体、人口と{frame.indicator_id.nunique() - 1}指標）。")
 
 

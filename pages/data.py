@@ -111,7 +111,7 @@ if access.allowed and st.button(
         help=f"{target.name} を作り直し、完成してから入れ替えます。失敗したときは今のデータベースがそのまま残ります。"):
     with st.status("再構築しています…", expanded=True) as status:
         try:
-            summary = build(sources, target, loaded_by=access.identity,
+            summary = build(sources, target, loaded_by=access.identity, upload_dirs=[uploads.UPLOAD_DIR],
                             on_file=lambda p: status.write(f"読み込み中: {Path(p).name}"))
         except BuildError as exc:
             status.update(label="再構築できませんでした（データベースは元のまま）", state="error")

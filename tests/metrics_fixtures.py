@@ -149,15 +149,34 @@ def synthetic_store(path: Path, registry, seed: int = 7) -> duckdb.DuckDBPyConne
                 "value": pref_value.round() if kind == "binary" else pref_value, "raw": None,
                 "source": "digital_agency_prefecture", "as_of": pd.Timestamp(as_of), "file": "synthetic", "synthetic": True,
             }))
-    store.append(con, "indicator_values", pd.concat(value_frames, ignore_index=True))
+    append_values(con, pd.concat(value_frames, ignore_index=True))
     return con
 
 
 def fill(con: duckdb.DuckDBPyConnection, **tables: pd.DataFrame) -> duckdb.DuckDBPyConnection:
     """Append rows to store tables by name (e.g. fill(con, questions=..., survey_answers=...))."""
     for table, frame in tables.items():
-        store.append(con, table, frame)
+        if table == "indicator_values":
+            append_values(con, frame)
+        else:
+            store.append(con, table, frame)
     return con
+
+
+def append_values(con: duckdb.DuckDBPyConnection, values: pd.DataFrame) -> None:
+    """Indicator values as the build writes them: rows without a release_id get one release per
+    (source, as_of), with its ``releases`` and ``release_indicators`` rows."""
+    if "release_id" not in values.columns:
+        as_of_text = pd.to_datetime(values["as_of"]).dt.strftime("%Y-%m-%d").fillna("unknown")
+        values = values.assign(release_id="test-" + values["source"].astype(str) + "-" + as_of_text)
+    store.append(con, "indicator_values", values)
+    synthetic = values["synthetic"] if "synthetic" in values.columns else pd.Series(False, index=values.index)
+    firsts = values.assign(synthetic=synthetic.astype(bool)).groupby("release_id", as_index=False).agg(
+        source=("source", "first"), as_of=("as_of", "max"), synthetic=("synthetic", "all"))
+    known = {row[0] for row in con.execute("SELECT release_id FROM releases").fetchall()}
+    new = firsts[~firsts.release_id.isin(known)]
+    store.append(con, "releases", new.assign(label=new.release_id, as_of_origin="source_default"))
+    store.append(con, "release_indicators", values[["release_id", "indicator_id", "as_of"]].drop_duplicates())
 
 
 # 和歌山県 (seed 001): real registry names and codes, synthetic populations
