@@ -438,7 +438,7 @@ def _progress_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
     figure = charts.slope(shown.sort_values("eval_score", ascending=False), base_label, eval_label)
     counts = rows["trend_label"].value_counts()
     subtitle = (f"{scope.name}・{subject}：" + "、".join(f"{label} {int(counts.get(label, 0)):,}団体"
-                                                      for label in ("改善", "停滞", "後退", "比較不可") if counts.get(label, 0))
+                                                      for label in ("改善", "停滞", "後退", "比較不可", "未回答") if counts.get(label, 0))
                 + "（図は変化の大きい団体と小さい団体 各6）")
     table = rows.sort_values(["change", "code"], ascending=[False, True], na_position="last")
     table = pd.DataFrame({"団体コード": table["code"], "市区町村": table["name"], base_label: table["base_score"],

@@ -56,6 +56,18 @@ def test_assessment_change_baseline_to_evaluation():
     assert set(lenient.dropna(subset=["change"])["trend"]) == {"stalled"}
 
 
+def test_every_municipality_of_a_surveyed_prefecture_is_counted():
+    """和歌山県 in the fixture: 5 municipalities, 北山村 answered neither round and 美浜町 not the
+    evaluation — both 未回答, so the trends add up to the prefecture (issue: 30 団体 vs 29)."""
+    con = _survey_store()
+    overall = assessment_change(con).query("level == 'overall'").set_index("code")
+    assert sorted(overall.index) == sorted(CODES)
+    assert overall["trend_label"].value_counts().to_dict() == {"改善": 1, "停滞": 1, "後退": 1, "未回答": 2}
+    assert overall.loc["304271", "trend_label"] == "未回答" and pd.isna(overall.loc["304271", "base_score"])
+    stage = assessment_change(con).query("level == 'stage' and stage == 0")
+    assert len(stage) == len(CODES)
+
+
 def test_one_round_gives_no_change():
     con = new_store()
     fill(con, survey_rounds=rounds_frame("2026-baseline"))
