@@ -124,7 +124,6 @@ class PriorityRules:
     defer_support: dict[int, tuple[int, ...]]  # stage → stages whose weakness postpones its support
     prescored_max_points: dict[int, float]  # max points of a pre-scored sheet that states none
     weak_field_score: float                 # a field (0–100) below this is a weakness worth support
-    indicator_reference: dict[str, str]     # indicator kind → gap reference that marks a weakness
     change_tolerance: dict[str, float]      # |change| ≤ tolerance counts as stalled (by measure kind)
 
 
@@ -146,7 +145,6 @@ def load_priority_rules(path: Path | None = None, menu: dict[str, SupportItem] |
             defer_support={int(k): tuple(int(s) for s in v) for k, v in (data.get("defer_support") or {}).items()},
             prescored_max_points={int(k): float(v) for k, v in data["prescored_max_points"].items()},
             weak_field_score=float(data.get("weak_field_score", 50)),
-            indicator_reference=dict(data.get("indicator_reference") or {}),
             change_tolerance={str(k): float(v) for k, v in (data.get("change_tolerance") or {}).items()},
         )
     except (KeyError, TypeError, ValueError) as exc:
