@@ -31,7 +31,7 @@ from metrics.change import assessment_change, composite_change, default_rounds
 from metrics.crosstab import bin_values, cross_table, pop_band_order
 from metrics.filters import Filter, select_municipalities
 from metrics.gaps import gaps
-from metrics.priority import NOT_ASSESSED, support_priority
+from metrics.priority import NOT_ASSESSED, SURVEY_LABEL, support_priority
 from ui import charts, maps, style
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -395,6 +395,10 @@ def _priority_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
         "アセスメント得点": order["code"].map(summary)}).reset_index(drop=True)
     if not (table["調査の回答"] != "対象外").any():
         table = table.drop(columns=["調査の回答"])
+    # columns of the survey judgement stay out when no municipality has a sheet (official data alone)
+    surveyed = (priority["basis_label"] == SURVEY_LABEL).any()
+    if not surveyed:
+        table = table.drop(columns=["弱い段階", "支援内容", "アセスメント得点"])
     level_counts = priority["priority"].value_counts()
     subtitle = f"{scope.name}・" + "、".join(f"{level} {int(level_counts.get(level, 0)):,}団体"
                                              for level in ("高", "中", "低", NOT_ASSESSED) if level_counts.get(level, 0))
@@ -405,6 +409,9 @@ def _priority_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
     if labels:
         subtitle += "・" + "／".join(labels)
     source, as_of = _assessment_lines(con)
+    if not surveyed and _has_measure(con, "composite"):  # judged from the デジタル庁 indicators alone
+        composite = measure_row(con, "composite")
+        source, as_of = _source(composite), _as_of(composite)
     return ViewResult("priority", "支援優先度と推奨する支援", subtitle, figure, table,
                       commentary.priority_commentary(con, scope.pref_code, priority=priority), source, as_of, _pref(scope))
 

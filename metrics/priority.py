@@ -60,23 +60,27 @@ def rank_items(weaknesses: list[tuple], menu: dict[str, SupportItem], level: str
     An item's score is the sum, over the weaknesses it addresses, of their magnitude (an indicator
     matched through its stage only counts STAGE_MATCH_WEIGHT of it); an item for ``level`` adds
     PRIORITY_ITEM_WEIGHT × the largest magnitude. Ties keep menu order. Returns (item, score,
-    reason, stage, field) with reason = the text of the largest gap the item closes."""
+    reason, stage, field) with reason = the text of the largest gap the item closes (one it names
+    directly before one it shares a stage with)."""
     largest = max((w[4] for w in weaknesses), default=0.0)
     ranked = []
     for order, item in enumerate(menu.values()):
-        score, best, best_part = 0.0, None, 0.0
+        score, best, best_part = 0.0, None, (False, 0.0)
         for kind, stage, field, indicator, magnitude, text in weaknesses:
+            direct = True
             if kind == "stage":
                 part = magnitude if stage in item.stages else 0.0
             elif kind == "field":
                 part = magnitude if field in item.fields else 0.0
+            elif indicator in item.indicators:
+                part = magnitude
             else:
-                part = magnitude if indicator in item.indicators else (
-                    magnitude * STAGE_MATCH_WEIGHT if stage is not None and stage in item.stages else 0.0)
+                direct, part = False, magnitude * STAGE_MATCH_WEIGHT if stage is not None and stage in item.stages else 0.0
             if part > 0:
                 score += part
-                if part > best_part:
-                    best, best_part = (text, stage, field), part
+                # the reason names a weakness the item is meant for (named by it) before one matched through its stage
+                if (direct, part) > best_part:
+                    best, best_part = (text, stage, field), (direct, part)
         if level is not None and level in item.priorities and largest > 0:
             score += PRIORITY_ITEM_WEIGHT * largest
             if best is None:

@@ -94,7 +94,8 @@ def measure_options(con) -> pd.DataFrame:
                                   "STEP0から順に、得点がしきい値に達した段階の数（0〜4）。"),
                      "unit": "レベル", "kind": "level", "domain_max": 4.0})
         rows.append({**_score_row("priority", "支援優先度（高・中・低）", "支援優先度", GROUP_ASSESSMENT, credit, newest, synthetic,
-                                  "弱い段階（満点の半分未満）の数による支援優先度。2つ以上で高、1つで中、なしで低。"),
+                                  "アセスメントのある団体は弱い段階（満点の半分未満）の数（2つ以上で高、1つで中、なしで低）、"
+                                  "ない団体は公開データ（デジタル庁指標）による判定。"),
                      "unit": "", "kind": "category", "domain_min": np.nan, "domain_max": np.nan})
         if len(known_rounds) >= 2:
             base, evaluation = default_rounds(con)
