@@ -444,7 +444,7 @@ def support_counts(priority: pd.DataFrame, prefecture: str | None = None) -> pd.
 def visit_plan(priority: pd.DataFrame, municipalities: pd.DataFrame, levels: tuple[str, ...] = ("高", "中")) -> pd.DataFrame:
     """Field visits grouped by region: the municipalities of ``levels``, per region (the
     ``region`` column of ``municipalities``, else the prefecture), 高 first, then more weak
-    stages, then the lower assessment score, then code. ``priority``: rows of ``support_priority``
+    stages (or official weakness points), then the lower assessment score, then code. ``priority``: rows of ``support_priority``
     (optionally with ``assessment``); ``municipalities``: code, pref_name, region. Columns: see
     VISIT_PLAN_COLUMNS (English keys; the values are the Japanese headers for export)."""
     plan = priority[priority["priority"].isin(levels)].copy()
@@ -459,7 +459,12 @@ def visit_plan(priority: pd.DataFrame, municipalities: pd.DataFrame, levels: tup
     if "basis_label" not in plan:
         plan["basis_label"], plan["response"], plan["recommended_reasons"] = "", "", ""
     plan["recommended_reasons"] = plan["recommended_reasons"].str.replace("｜", "／", regex=False)
-    plan = plan.sort_values(["region_order", "priority_order", "n_weak", "assessment", "code"],
+    # more weak stages first; without a sheet, more official weakness points first
+    weight = plan["n_weak"].astype("Float64")
+    if "official_points" in plan:
+        weight = weight.fillna(plan["official_points"].astype("Float64"))
+    plan["weight"] = weight
+    plan = plan.sort_values(["region_order", "priority_order", "weight", "assessment", "code"],
                             ascending=[True, True, False, True, True], na_position="last")
     plan["visit_order"] = plan.groupby("region").cumcount() + 1
     return plan[list(VISIT_PLAN_COLUMNS)].reset_index(drop=True)

@@ -116,14 +116,15 @@ with st.expander("この画面の支援メニュー（国のメニュー" + ("�
                "都道府県のメニューは「データ管理」の支援メニューのテンプレート（Excel）で差し替えられます。")
 
 # ---- the menu
-menu_col, region_col = st.columns(2, gap="medium")
+# full width: the menu names are long, a half column left the bars a sliver
+menu_col, region_col = st.container(), st.container()
 with menu_col:
     st.subheader("支援メニューごとの対象団体数")
     item_counts = views.support_counts(priority, pref_code)
     items_chart = charts.support_items(item_counts)
     st.plotly_chart(items_chart, key="sp_items")
     st.caption("推奨する支援（1団体あたり最大3件）に挙がった団体の数。国のメニュー"
-               + ("と" + selection.scope + "のメニュー。" if pref_code else "のみ。"))
+               + ("と" + selection.scope + "のメニュー。" if own_menu else "のみ。"))
     # the counts of the page's own selection (region, band and type filters included), not the whole prefecture
     chrome.commentary(commentary.priority_commentary(data.cursor(), selection.flt.pref_code, selection.round_id, priority))
     chrome.png_download(items_chart, "支援メニューごとの対象団体数", "support_items", "sp_items_png",
@@ -152,8 +153,11 @@ with region_col:
         st.dataframe(per_region.rename_axis("地域").reset_index().rename(columns={"高": "優先度 高", "中": "優先度 中"}),
                      hide_index=True, height=min(35 * len(per_region) + 40, 360))
     grouping = f"地域区分「{region_set}」" if region_set else "都道府県"
-    st.caption(f"{grouping}ごとに、優先度の高い順・弱い段階の多い順・アセスメント得点の低い順に並べています。")
+    st.caption(f"{grouping}ごとに、優先度の高い順・弱い段階（回答のない団体は公開データの弱みの点数）の多い順・"
+               "アセスメント得点の低い順に並べています。調査に未回答の団体も、公開データによる判定で訪問の対象に入ります。")
 plan_table = plan.rename(columns=views.VISIT_PLAN_COLUMNS)
+if not surveyed:  # official data alone: the survey's columns would be empty
+    plan_table = plan_table.drop(columns=["調査の回答", "弱い段階", "支援内容", "アセスメント得点"])
 st.dataframe(plan_table.drop(columns=["理由"]), hide_index=True, height=360,
              column_config={"アセスメント得点": st.column_config.NumberColumn(format="%.1f"),
                             "推奨する支援": st.column_config.TextColumn(width="large")})

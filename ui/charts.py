@@ -259,7 +259,9 @@ def support_items(counts: pd.DataFrame) -> go.Figure:
         fig.add_trace(go.Bar(y=order, x=part["municipalities"], orientation="h", name=f"支援優先度 {level}",
                              marker_color=style.PRIORITY_COLOURS[level], hovertemplate="%{y}: %{x}団体<extra>" + level + "</extra>"))
     fig.update_xaxes(title_text="推奨する団体数")
-    return _layout(fig, height=max(320, 28 * len(order) + 80), barmode="stack", legend={"orientation": "h", "y": -0.12})
+    # the legend above the bars: below them it ran into the axis title on short menus
+    return _layout(fig, height=max(320, 28 * len(order) + 110), barmode="stack",
+                   legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0})
 
 
 def priority_bars(shares: pd.DataFrame) -> go.Figure:
