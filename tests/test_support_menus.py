@@ -8,7 +8,6 @@ import io
 import openpyxl
 import pytest
 
-from exports.tables import view_notes  # noqa: F401  (the template goes through the same writer as every export)
 from metrics import menus
 from metrics.definitions import DefinitionError
 from ui.export import excel_bytes
