@@ -43,6 +43,7 @@ VIEW_TYPES: dict[str, str] = {
     "crosstab": "人口規模別のクロス集計",
     "priority": "支援優先度と推奨する支援",
     "progress": "当初→評価の変化",
+    "change": "前回の調査時点からの変化（デジタル庁指標）",
     "stage_field": "段階×分野の得点",
     "karte": "市町村カルテ",
 }
@@ -64,7 +65,8 @@ class ViewSpec(BaseModel):
     """One entry of a saved-views file."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    view: Literal["overview_map", "ranking", "distribution", "crosstab", "priority", "progress", "stage_field", "karte"]
+    view: Literal["overview_map", "ranking", "distribution", "crosstab", "priority", "progress", "change", "stage_field",
+                  "karte"]
     measure: str | None = None
     title: str | None = None
     code: str | None = None
@@ -429,7 +431,7 @@ def _progress_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
         as_of = f"調査回 {base}→{evaluation}"
         subject = "アセスメント総合得点"
     else:
-        dates = [str(d)[:10] for d in views.snapshots(con)["as_of"]]
+        dates = views.snapshot_dates(con)
         if len(dates) < 2:
             source, as_of = _assessment_lines(con)
             return _missing("当初→評価の変化", lines[0], scope, source, as_of, "progress")
@@ -452,6 +454,54 @@ def _progress_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
                           eval_label: table["eval_score"], "変化": table["change"], "判定": table["trend_label"]})
     return ViewResult("progress", f"当初→評価の変化：{subject}", subtitle, figure, table.reset_index(drop=True), lines,
                       source, as_of, _pref(scope))
+
+
+def _change_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
+    """The 変化 slide: a デジタル庁 measure (default the composite) between the previous and the newest
+    snapshot, for the prefecture's municipalities (or the nation)."""
+    measure = measure_row(con, spec.measure or DEFAULT_MEASURE)
+    title = f"前回の調査時点からの変化：{measure['title']}"
+    base_as_of, eval_as_of = views.official_pair(con)
+    if measure["group"] not in (views.GROUP_COMPOSITE, views.GROUP_DA, views.GROUP_PROCEDURES) or measure["kind"] == "category":
+        return _missing(title, f"「{measure['title']}」はデジタル庁の指標でないため、公表データの変化を示せません。", scope,
+                        _source(measure), "", "change")
+    if base_as_of is None:
+        return _missing(title, "デジタル庁データの調査時点が1つだけのため、前回からの変化はまだありません。"
+                               "次の公表データを取り込むと、このスライドに変化を示します。", scope, _source(measure), "", "change")
+    base_label, eval_label = views.snapshot_label(base_as_of), views.snapshot_label(eval_as_of)
+    names = select_municipalities(con, scope.flt)[["code", "name"]]
+    rows = views.official_change(con, measure["measure_id"], base_as_of, eval_as_of).merge(names, on="code", how="inner")
+    rows = rows.rename(columns={"base_value": "base_score", "eval_value": "eval_score"})
+    comparable = rows.dropna(subset=["change"]).sort_values(["change", "code"])
+    moved = comparable[comparable["trend"] != "stalled"]
+    shown = pd.concat([moved.tail(6), moved.head(6)]).drop_duplicates("code") if len(moved) else comparable.tail(6)
+    figure = charts.slope(shown.sort_values("eval_score", ascending=False), base_label, eval_label)
+    counts = rows["trend_label"].value_counts()
+    subtitle = f"{scope.name}・{base_label} → {eval_label}：" + "、".join(
+        f"{label} {int(counts.get(label, 0)):,}団体" for label in ("改善", "停滞", "後退", "比較不可") if counts.get(label, 0))
+    kind, unit = measure["kind"], measure["unit"]
+    table = rows.sort_values(["change", "code"], ascending=[False, True], na_position="last")
+    table = pd.DataFrame({
+        "団体コード": table["code"], "市区町村": table["name"],
+        base_label: [style.format_value(v, kind, unit) for v in table["base_score"]],
+        eval_label: [style.format_value(v, kind, unit) for v in table["eval_score"]],
+        "変化": table["change"], "判定": table["trend_label"]}).reset_index(drop=True)
+    return ViewResult("change", title, subtitle, figure, table, _change_sentences(rows, scope, measure, base_label, eval_label),
+                      _source(measure), f"調査時点 {base_label} → {eval_label}", _pref(scope))
+
+
+def _change_sentences(rows: pd.DataFrame, scope: Scope, measure: pd.Series, base_label: str, eval_label: str) -> list[str]:
+    """Sentences about the 変化 slide, from the same rows as its table."""
+    counts = rows["trend_label"].value_counts()
+    improved, regressed = int(counts.get("改善", 0)), int(counts.get("後退", 0))
+    comparable = int(rows["change"].notna().sum())
+    lines = [f"{scope.name}の{len(rows):,}団体のうち、{base_label}と{eval_label}の両方に値があるのは{comparable:,}団体。"
+             f"「{measure['short_title']}」が改善したのは{improved:,}団体、後退したのは{regressed:,}団体。"]
+    best = rows.dropna(subset=["change"]).sort_values(["change", "code"], ascending=[False, True])
+    best = best[best["trend"] == "improved"]
+    if len(best):
+        lines.append("改善の大きい団体：" + "、".join(best["name"].head(3)) + "。")
+    return lines
 
 
 def _stage_field_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
@@ -518,5 +568,6 @@ def _pref(scope: Scope) -> str | None:
 
 _BUILDERS = {
     "overview_map": _map_view, "ranking": _ranking_view, "distribution": _distribution_view, "crosstab": _crosstab_view,
-    "priority": _priority_view, "progress": _progress_view, "stage_field": _stage_field_view, "karte": _karte_view,
+    "priority": _priority_view, "progress": _progress_view, "change": _change_view, "stage_field": _stage_field_view,
+    "karte": _karte_view,
 }

@@ -12,7 +12,7 @@ from loaders.errors import LoaderError
 def _cmd_build(args) -> int:
     from loaders.build import build
 
-    summary = build(args.source, Path(args.db), as_of=args.as_of, loaded_by=args.user)
+    summary = build(args.source, Path(args.db), as_of=args.as_of or None, loaded_by=args.user)
     print("\n".join(summary.lines()))
     return 0
 
@@ -87,13 +87,16 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("build", help="フォルダ内の対応ファイルをすべて取り込み、データベースを作り直す")
     p.add_argument("--source", type=Path, action="append", required=True, help="取り込むフォルダまたはファイル（複数可）")
     p.add_argument("--db", default=str(store.DEFAULT_DB))
-    p.add_argument("--as-of", help="基準日の上書き（YYYY-MM-DD）")
+    p.add_argument("--as-of", action="append", metavar="[FILE=]YYYY-MM-DD",
+                   help="調査時点の指定（複数可）。FILE=日付 はそのファイル（パス、またはフォルダ内のファイル名）に、"
+                        "日付だけのときは調査時点の分からないすべてのファイルに使います。版の一覧（data/releases.yaml）"
+                        "にあるファイルは一覧の調査時点を使います。未来の日付は指定できません")
     p.add_argument("--user", help="取込ログに記録する担当者名（省略時はOSのユーザー名）")
     p.set_defaults(func=_cmd_build)
 
     p = sub.add_parser("check", help="1ファイルを検証する（書き込みなし）")
     p.add_argument("file")
-    p.add_argument("--as-of")
+    p.add_argument("--as-of", help="調査時点（YYYY-MM-DD）")
     p.set_defaults(func=_cmd_check)
 
     p = sub.add_parser("fetch", help="公式の公開ファイルをダウンロードする")

@@ -50,9 +50,12 @@ class Loader(Protocol):
         """Read, validate and normalise; raise ``LoaderError`` for anything that cannot be loaded."""
 
 
-def source_as_of(ctx: LoadContext, source_id: str) -> str:
-    """The as-of date for a source: the context's override, else the catalog's."""
+def source_as_of(ctx: LoadContext, source_id: str) -> str | None:
+    """The 調査時点 a loader puts on its rows: the declared one, else data/sources.yaml's, else None.
+
+    The build replaces it by the release list's dates or 不明 where neither the administrator nor the
+    file itself gives one (loaders.releases), so a loader never has to guess."""
     if ctx.as_of:
         return ctx.as_of
     value = ctx.sources[source_id].get("as_of")
-    return str(value)
+    return str(value) if value is not None else None

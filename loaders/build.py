@@ -1,7 +1,7 @@
 """Build the store: every recognised file under the source folders into a new DuckDB file.
 
 Steps: registry and catalogs → each file (sniffed by content) → finalise (population, bands,
-indicator as-of, catalog completeness) → the national metrics kept in the store → mark complete →
+indicator as-of, catalog completeness) → the metric tables (a failure fails the build) → mark complete →
 atomic swap. Any loader error stops the build and leaves the previous database byte-for-byte unchanged.
 """
 from __future__ import annotations
@@ -10,10 +10,10 @@ import getpass
 import hashlib
 import importlib
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Mapping
 
 import duckdb
 import pandas as pd
@@ -23,7 +23,7 @@ from loaders.base import LoadContext, LoadResult, Loader
 from loaders.catalog import DATA_DIR, load_indicator_catalog, load_pop_bands, load_sources
 from loaders.errors import Issue, LoaderError, Report, UnknownFileError, shorten
 from loaders.registry import Registry, load_registry
-from loaders.textio import sniff_head
+from loaders.textio import read_text, sniff_head
 
 # One module per source; each exposes LOADERS (instances following loaders.base.Loader).
 LOADER_MODULES = (
@@ -38,6 +38,9 @@ IGNORED_SUFFIXES = {".md", ".txt", ".pdf", ".html", ".sha256"}
 # Population for 団体規模 (bands, density), in order of preference: the yearly 住民基本台帳 count is the
 # series prefectures band municipalities by (seed 000's table); the census fills gaps; demo values last.
 POPULATION_INDICATORS = ("population_juki", "population_census", "population_demo")
+# Steps run after finalise, as "module:function(con)": the metric tables (composite_scores …) that pages,
+# exports and analysts read. Named here rather than imported: metrics reads the store this module writes.
+METRIC_STEPS = ("metrics.tables:write_metric_tables",)
 
 
 def loader_modules() -> list:
@@ -225,16 +228,16 @@ def finalise(con: duckdb.DuckDBPyConnection, catalog: dict[str, dict]) -> None:
     )
 
 
-def precompute_metrics(con: duckdb.DuckDBPyConnection, report: Report) -> None:
-    """Keep the national metrics in the store (metrics.stored), so that pages and exports read them
-    instead of computing them. A failure here leaves the store as correct as without the step (the
-    metrics are then computed when shown), so it is reported as a warning, not a failed build."""
-    from metrics.summary import store_all_metrics  # metrics reads the store this module writes
-
-    try:
-        store_all_metrics(con)
-    except Exception as exc:  # noqa: BLE001 - any metric failure: report it, keep the build
-        report.warn(f"指標の事前計算に失敗しました（画面の表示時に計算します）: {shorten(str(exc))}")
+def run_metric_steps(con: duckdb.DuckDBPyConnection, steps: Iterable[str] = METRIC_STEPS) -> None:
+    """Run the declared metric steps on the finished data tables. A failing step fails the build
+    (BuildError): a store whose metric tables are missing or stale is never swapped in."""
+    for step in steps:
+        module_name, _, function_name = step.partition(":")
+        try:
+            getattr(importlib.import_module(module_name), function_name)(con)
+        except Exception as exc:  # noqa: BLE001 - any failure of a metric step stops the build
+            raise BuildError("指標の表（総合得点・指標の差・アセスメント得点・成熟度・支援優先度）を作れなかったため、"
+                             f"データベースを更新しませんでした: {shorten(str(exc))}") from exc
 
 
 SyntheticStep = Callable[[duckdb.DuckDBPyConnection, LoadContext, Report], None]
@@ -244,27 +247,44 @@ def build(
     sources: Iterable[Path],
     target: Path = store.DEFAULT_DB,
     *,
-    as_of: str | None = None,
+    as_of: str | Iterable[str] | None = None,
+    declared_as_of: Mapping[str, str | date] | None = None,
     synthetic_steps: Iterable[SyntheticStep] = (),
     loaded_by: str | None = None,
     keep_versions: int = store.KEEP_VERSIONS,
     on_file: Callable[[Path], None] | None = None,
     upload_dirs: Iterable[Path] = (),
+    release_list: Path | None = None,
 ) -> BuildSummary:
     """Ingest every recognised file into a new database and swap it in; raise BuildError on failure.
 
-    ``upload_dirs``: folders of uploaded files, whose 取得日 is the day of the upload."""
+    ``as_of``: the ``--as-of`` values — ``YYYY-MM-DD`` for every file without a known 調査時点, and/or
+    ``FILE=YYYY-MM-DD`` for one file (a path, or a file name inside a source folder); ``declared_as_of``
+    maps FILE → date the same way (the upload form). ``upload_dirs``: folders of uploaded files, whose
+    取得日 is the day of the upload and which, like a file given by itself, must load (an unreadable
+    file there stops the build instead of being skipped). ``release_list``: data/releases.yaml."""
     started = time.perf_counter()
     today = date.today()
     upload_dirs = tuple(Path(folder) for folder in upload_dirs)
     synthetic_steps = tuple(synthetic_steps)
     target = Path(target)
     summary = BuildSummary(target=target)
+    try:
+        declarations = releases.Declarations.parse(as_of, today, declared_as_of)
+    except LoaderError as exc:
+        raise BuildError(str(exc), issues=[exc.as_issue()]) from exc
     files = iter_source_files(sources)
+    explicit = explicit_files(sources, files, upload_dirs)
+    unmatched = declarations.unmatched(files)
+    if unmatched:
+        raise BuildError(f"調査時点を指定したファイル「{'」「'.join(unmatched)}」が、取り込むファイルの中にありません"
+                         "（パスか、フォルダ内のファイル名で指定してください）。")
     source_catalog = load_sources()
     catalog = load_indicator_catalog(sources=source_catalog)
+    known = releases.load_release_list(release_list, catalog=catalog, sources=source_catalog)
     registry = load_registry()
-    ctx = LoadContext(registry=registry, indicators=catalog, sources=source_catalog, as_of=as_of)
+    ctx = LoadContext(registry=registry, indicators=catalog, sources=source_catalog,
+                      as_of=declarations.default.isoformat() if declarations.default else None)
     loaders = all_loaders()
     user = loaded_by or _current_user()
 
@@ -273,36 +293,55 @@ def build(
     try:
         store.create_schema(con)
         write_reference_tables(con, registry, source_catalog)
+        loaded_hashes: dict[str, str] = {}  # sha256 → the file first loaded with it
         for path in files:
             if on_file:
                 on_file(path)
-            entry = {"file": str(path), "loader": None, "rows": 0, "status": "skipped", "message": "", "sha256": sha256_of(path)}
+            sha256 = sha256_of(path)
+            entry = {"file": str(path), "loader": None, "rows": 0, "status": "skipped", "message": "", "sha256": sha256}
+            summary.files.append(entry)
+            if sha256 in loaded_hashes:
+                entry["status"] = "duplicate"
+                entry["message"] = f"「{Path(loaded_hashes[sha256]).name}」と同じ内容のため、読み込みませんでした（重複）。"
+                summary.report.info(entry["message"], file=path)
+                continue
             loader = detect_loader(path, loaders)
             if loader is None:
+                if path in explicit:
+                    raise unreadable_file_error(path)
                 if path.suffix.lower() not in IGNORED_SUFFIXES:
                     summary.report.warn("内容から種類を判別できないため読み込みませんでした。", file=path)
                     entry["message"] = "未対応の形式"
                 else:
                     entry["message"] = "説明文書"
-                summary.files.append(entry)
                 continue
             entry["loader"] = loader.name
+            declared = declarations.for_file(path)
+            file_ctx = replace(ctx, as_of=declared.isoformat()) if declared else replace(ctx, as_of=None)
             try:
-                result = loader.load(path, ctx)
+                result = loader.load(path, file_ctx)
             except LoaderError as exc:
                 raise BuildError(str(exc), issues=[exc.as_issue()]) from exc
-            write_release(con, path, entry["sha256"], result, declared=as_of is not None,
-                          retrieved=releases.retrieval_of(path, entry["sha256"], today, upload_dirs))
-            write_result(con, result)
+            if path in explicit:
+                check_rows_kept(path, result)
             entry["rows"] = result.rows
+            kept = write_release(
+                con, path, sha256, result, catalog=catalog, known=known.get(sha256), declared=declared,
+                default=declarations.default, retrieved=releases.retrieval_of(path, sha256, today, upload_dirs),
+                registry=registry,
+            )
+            loaded_hashes[sha256] = str(path)
+            write_result(con, result)
             entry["status"] = "warning" if result.report.warnings else "ok"
-            entry["message"] = f"警告 {len(result.report.warnings)} 件" if result.report.warnings else ""
+            messages = [f"警告 {len(result.report.warnings)} 件"] if result.report.warnings else []
+            if kept is not None and kept.repeated:
+                messages.append(f"{kept.repeated:,} 件は読み込み済みの版と同じ値のため1件として保持")
+            entry["message"] = "、".join(messages)
             summary.report.extend(result.report)
-            summary.files.append(entry)
         for step in synthetic_steps:
             step(con, ctx, summary.report)
         finalise(con, catalog)
-        precompute_metrics(con, summary.report)
+        run_metric_steps(con)
         now = datetime.now()
         log = pd.DataFrame([
             {"file": Path(f["file"]).name, "sha256": f["sha256"], "loader": f["loader"], "rows": f["rows"],
@@ -328,26 +367,159 @@ def build(
     return summary
 
 
-def write_release(con: duckdb.DuckDBPyConnection, path: Path, sha256: str, result: LoadResult, *, declared: bool,
-                  retrieved: releases.Retrieval) -> None:
-    """A file of indicator values is a release: its row in ``releases``, the 調査時点 it carries per
-    indicator, and the release id and 取得日 on its value rows."""
+def explicit_files(sources: Iterable[Path], files: list[Path], upload_dirs: tuple[Path, ...]) -> set[Path]:
+    """Files the administrator chose one by one — a ``--source`` that is a file, or an upload — which must
+    load; files found in a folder may be documentation or other material and are skipped with a warning."""
+    given = {Path(source) for source in sources if Path(source).is_file()}
+    uploads = [folder.resolve() for folder in upload_dirs]
+    return {path for path in files
+            if path in given or any(path.resolve().is_relative_to(folder) for folder in uploads)}
+
+
+def unreadable_file_error(path: Path) -> BuildError:
+    """Why a file chosen by the administrator cannot be read: where its text stops decoding, or that no
+    loader recognises its content."""
+    try:
+        read_text(path)
+    except LoaderError as exc:
+        place = undecodable_place(path)
+        if place is not None:
+            row, column, attempts = place
+            message = (f"文字コードを判別できないため読み込めません（試した文字コード: {attempts}）。"
+                       "UTF-8 または Shift_JIS の CSV として保存し直してください。")
+            return BuildError(message, issues=[LoaderError(message, file=path, row=row, column=column).as_issue()],
+                              file=path, row=row, column=column)
+        return BuildError(exc.message, issues=[exc.as_issue()], file=path, row=exc.row, column=exc.column)
+    error = UnknownFileError("内容から種類を判別できないため読み込めません（対応している形式は README を参照）。", file=path)
+    return BuildError(error.message, issues=[error.as_issue()], file=path)
+
+
+def undecodable_place(path: Path) -> tuple[int, int, str] | None:
+    """(row, column, the encodings tried with where each failed) of the first byte that neither UTF-8 nor
+    Shift_JIS (cp932) can decode, at the place the better-fitting encoding fails; None for binary files."""
+    data = path.read_bytes()
+    if b"\x00" in data[:65536]:
+        return None
+    failures = {}
+    for codec in ("utf-8", "cp932"):
+        try:
+            data.decode(codec)
+        except UnicodeDecodeError as exc:
+            failures[codec] = exc.start
+        else:
+            return None
+    position = max(failures.values())
+    line_start = data.rfind(b"\n", 0, position) + 1
+    row = data.count(b"\n", 0, position) + 1
+    column = data.count(b",", line_start, position)
+    newline = b"\n"
+    attempts = "、".join(f"{name}（{data.count(newline, 0, at) + 1}行目で失敗）" for name, at in failures.items())
+    return row, column, attempts
+
+
+def check_rows_kept(path: Path, result: LoadResult) -> None:
+    """A file chosen by the administrator that keeps no row (every code or name unknown) is an error, not
+    an empty load: a wrong file or a broken code column would otherwise pass silently."""
+    if result.rows or not result.report.unresolved:
+        return
+    first = result.report.unresolved[0]
+    message = (f"{len(result.report.unresolved):,} 行すべての団体コード・団体名が登録簿にないため、1行も読み込めません"
+               f"（最初の行の値「{shorten(first['name'])}」: {first['reason']}）。")
+    raise BuildError(message, issues=[LoaderError(message, file=path, row=first.get("row"), column=first.get("column")).as_issue()],
+                     file=path, row=first.get("row"), column=first.get("column"))
+
+
+@dataclass
+class KeptValues:
+    release: releases.Release
+    new: int        # rows written
+    repeated: int   # rows equal to a value already loaded for the same key (kept once)
+
+
+def write_release(con: duckdb.DuckDBPyConnection, path: Path, sha256: str, result: LoadResult, *,
+                  catalog: dict[str, dict], known: "releases.KnownRelease | None", declared: date | None,
+                  default: date | None, retrieved: releases.Retrieval, registry: Registry) -> KeptValues | None:
+    """A file of indicator values is a release: date its rows (loaders.releases), refuse values that
+    contradict an already loaded release for the same (code, indicator, 調査時点), keep values equal to
+    one once, and write the release and the 調査時点 it carries per indicator."""
     values = result.tables.get("indicator_values")
     if values is None or values.empty:
-        return
-    if declared:
-        origin = releases.DECLARED
-    elif result.as_of_from_file:
-        origin = releases.IN_FILE
-    else:
-        origin = releases.SOURCE_DEFAULT
+        return None
+    if known is not None and known.source != result.source:
+        raise BuildError(f"版の一覧では出典「{known.source}」の版「{known.release_id}」とされるファイルを、"
+                         f"「{result.source}」として読み込もうとしました（data/releases.yaml を確認してください）。", file=path)
+    dating = releases.date_values(values, sha256, catalog, known, declared, default, result.as_of_from_file)
+    values = values.assign(as_of=dating.as_of)
     release = releases.Release(
-        release_id=releases.unknown_release_id(sha256), source=result.source, file=path.name, sha256=sha256,
-        as_of=releases.newest_as_of(values), as_of_origin=origin, retrieved=retrieved,
+        release_id=dating.release_id, source=result.source, file=path.name, sha256=sha256,
+        as_of=releases.newest_as_of(values), as_of_origin=dating.as_of_origin, retrieved=retrieved,
     )
-    result.tables["indicator_values"] = releases.stamp(values, release)
+    carried = releases.release_indicator_rows(release, values.assign(as_of_estimated=dating.estimated))
+    values = releases.stamp(values, release)
+    con.register("incoming_values", store.as_arrow(values))
+    try:
+        report_conflicts(con, path, catalog, registry)
+        repeated = con.execute(
+            """
+            SELECT count(*) FROM incoming_values AS i JOIN indicator_values AS v
+              ON v.code = i.code AND v.indicator_id = i.indicator_id AND v.as_of IS NOT DISTINCT FROM i.as_of
+            """
+        ).fetchone()[0]
+        con.execute(
+            """
+            INSERT INTO indicator_values BY NAME
+            SELECT * FROM incoming_values AS i
+            WHERE NOT EXISTS (
+                SELECT 1 FROM indicator_values AS v
+                WHERE v.code = i.code AND v.indicator_id = i.indicator_id AND v.as_of IS NOT DISTINCT FROM i.as_of
+            )
+            """
+        )
+    finally:
+        con.unregister("incoming_values")
+    del result.tables["indicator_values"]  # written above; write_result stores the other tables
     store.append(con, "releases", pd.DataFrame([release.row()]))
-    store.append(con, "release_indicators", releases.release_indicator_rows(release, values))
+    store.append(con, "release_indicators", carried)
+    return KeptValues(release, len(values) - repeated, repeated)
+
+
+CONFLICT_EXAMPLES = 5
+
+
+def report_conflicts(con: duckdb.DuckDBPyConnection, path: Path, catalog: dict[str, dict], registry: Registry) -> None:
+    """Stop the build when the incoming release gives another value than a loaded one for the same key."""
+    conflicts = con.execute(
+        """
+        SELECT i.code, i.indicator_id, i.as_of, i.raw AS new_raw, v.raw AS old_raw, v.file AS old_file
+        FROM incoming_values AS i JOIN indicator_values AS v
+          ON v.code = i.code AND v.indicator_id = i.indicator_id AND v.as_of IS NOT DISTINCT FROM i.as_of
+        WHERE v.value IS DISTINCT FROM i.value
+        ORDER BY i.code, i.indicator_id
+        """
+    ).fetchall()
+    if not conflicts:
+        return
+    names = entity_names(registry)
+    examples = []
+    for code, indicator, as_of, new_raw, old_raw, old_file in conflicts[:CONFLICT_EXAMPLES]:
+        title = catalog.get(indicator, {}).get("title", indicator)
+        examples.append(f"{names.get(code, code)}の「{title}」（調査時点 {japanese_date(as_of) or '不明'}）:"
+                        f"「{old_file}」では「{shorten(old_raw)}」、「{path.name}」では「{shorten(new_raw)}」")
+    more = f" ほか {len(conflicts) - CONFLICT_EXAMPLES:,} 件" if len(conflicts) > CONFLICT_EXAMPLES else ""
+    old_files = sorted({row[5] for row in conflicts})
+    message = (f"「{path.name}」と「{'」「'.join(old_files)}」が、同じ団体・指標・調査時点に異なる値を持っています"
+               f"（{len(conflicts):,} 件）。" + "／".join(examples) + more + "。"
+               "別の調査時点の版であれば、python -m loaders build --as-of ファイル名=YYYY-MM-DD で調査時点を指定してください。"
+               "データベースは変更していません。")
+    raise BuildError(message, file=path)
+
+
+def entity_names(registry: Registry) -> dict[str, str]:
+    """code → 「兵庫県神戸市」 for municipalities, 「兵庫県」 for prefectures (messages name places, not codes)."""
+    municipalities = registry.municipalities
+    names = dict(zip(municipalities.code, municipalities.pref_name + municipalities.name))
+    names.update(zip(registry.prefectures.code, registry.prefectures.name))
+    return names
 
 
 def write_result(con: duckdb.DuckDBPyConnection, result: LoadResult) -> None:

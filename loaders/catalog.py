@@ -9,7 +9,8 @@ import yaml
 from loaders.errors import LoaderError
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
-INDICATOR_FIELDS = ("id", "title", "unit", "kind", "pillar", "source", "polarity", "level", "description")
+INDICATOR_FIELDS = ("id", "title", "unit", "kind", "pillar", "source", "polarity", "level", "description",
+                    "survey", "as_of_group")  # as_of_group: the indicators that share one 調査時点 (data/releases.yaml)
 POLARITIES = {"higher_is_better", "lower_is_better", "neutral"}
 KINDS = {"binary", "percent", "count", "number", "category"}
 

@@ -300,10 +300,11 @@ class DigitalAgencyLoader:
     # ------------------------------------------------------------------ output
     def _frame(self, path: Path, matched: dict[str, Row], values: dict[str, list[float | None]],
                codes: list[str | None], ctx: LoadContext) -> pd.DataFrame:
+        declared = source_as_of(ctx, self.source)
         try:
-            as_of = date.fromisoformat(source_as_of(ctx, self.source))
+            as_of = date.fromisoformat(declared) if declared else None
         except ValueError as exc:
-            raise LoaderError(f"出典「{self.source}」の基準日が日付ではありません（{exc}）。", file=path) from exc
+            raise LoaderError(f"調査時点「{declared}」が日付ではありません（{exc}）。", file=path) from exc
         kept = [(offset, code) for offset, code in enumerate(codes) if code is not None]
         records = {"code": [], "indicator_id": [], "value": [], "raw": []}
         for indicator, row in matched.items():

@@ -344,16 +344,16 @@ def find_juki_layout(sheets: dict[str, list[list[object]]], ctx: LoadContext, pa
     raise LoaderError("「団体コード」「都道府県名」「市区町村名」の見出し行が見つかりません（住民基本台帳人口の表ではありません）。", file=path)
 
 
-def juki_dates(title: str, ctx: LoadContext, path: Path, report: Report) -> tuple[str, str]:
+def juki_dates(title: str, ctx: LoadContext, path: Path, report: Report) -> tuple[str | None, str | None]:
     """(as-of of population/households, as-of of the movements) from the title; the movements cover the
     calendar year named in the title, so they are dated on its 31 December."""
     if ctx.as_of:
         return ctx.as_of, ctx.as_of
     population_date = parse_japanese_date(title)
     if population_date is None:
-        fallback = source_as_of(ctx, "juki_population")
-        report.warn(f"表題から基準日を読み取れないため、出典の基準日 {fallback} を使います。", path, 1)
-        return fallback, fallback
+        report.warn("表題から調査時点（令和X年1月1日）を読み取れないため、調査時点は「不明」として読み込みます"
+                    "（python -m loaders build --as-of ファイル名=YYYY-MM-DD で指定できます）。", path, 1)
+        return None, None
     movement = _MOVEMENT_YEAR.search(unicodedata.normalize("NFKC", title))
     movement_date = date(era_year(*movement.groups()), 12, 31) if movement else population_date
     return population_date.isoformat(), movement_date.isoformat()

@@ -4,17 +4,31 @@ A release is one loaded file of an official indicator source. Its rows in ``indi
 carry the 調査時点 (``as_of``: what the survey describes; NULL = 不明) and the 取得日
 (``retrieved_on``: when the file was downloaded or uploaded). The two are different facts and are
 never substituted for each other.
+
+The 調査時点 of a file, in order:
+1. its sha256 is in the release list (data/releases.yaml): the date of each indicator group there;
+2. the administrator declared a date for this file (``--as-of FILE=YYYY-MM-DD``, the upload form);
+3. the file states it (住基: 「令和6年1月1日住民基本台帳人口」 in its title);
+4. a date declared for every file without a known date (``--as-of YYYY-MM-DD``);
+5. none of these: 調査時点「不明」 (NULL). Never the download date.
 """
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import Iterable, Mapping
 
 import pandas as pd
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from metrics.dates import as_date, release_label
+from loaders.catalog import DATA_DIR, SAFE_LOADER
+from loaders.errors import LoaderError
+from metrics.dates import as_date, japanese_date, release_label
+
+RELEASES_FILE = DATA_DIR / "releases.yaml"
 
 MANIFEST_NAME = "manifest.json"  # written by loaders.fetch beside the downloaded files
 
@@ -93,9 +107,11 @@ def stamp(frame: pd.DataFrame, release: Release) -> pd.DataFrame:
 
 
 def release_indicator_rows(release: Release, frame: pd.DataFrame) -> pd.DataFrame:
-    """(release_id, indicator_id, as_of) for each 調査時点 the release carries."""
-    pairs = frame[["indicator_id", "as_of"]].drop_duplicates()
-    return pairs.assign(release_id=release.release_id)[["release_id", "indicator_id", "as_of"]]
+    """(release_id, indicator_id, as_of, as_of_estimated) for each 調査時点 the release carries."""
+    estimated = frame["as_of_estimated"] if "as_of_estimated" in frame.columns else False
+    pairs = frame.assign(as_of_estimated=estimated)[["indicator_id", "as_of", "as_of_estimated"]].drop_duplicates(
+        ["indicator_id", "as_of"])
+    return pairs.assign(release_id=release.release_id)[["release_id", "indicator_id", "as_of", "as_of_estimated"]]
 
 
 def newest_as_of(frame: pd.DataFrame) -> date | None:
@@ -108,3 +124,188 @@ def synthetic_release(release_id: str, source: str, file: str, frame: pd.DataFra
     release = Release(release_id=release_id, source=source, file=file, sha256="", as_of=newest_as_of(frame),
                       as_of_origin=SOURCE_DEFAULT, retrieved=Retrieval(None, ""), synthetic=True)
     return release, stamp(frame, release)
+
+
+# ---------------------------------------------------------------- the release list (data/releases.yaml)
+
+class GroupAsOf(BaseModel):
+    """The 調査時点 of one indicator group in a release, with the evidence for it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    as_of: date | None          # None: the evidence does not settle it → 調査時点「不明」
+    estimated: bool = False     # inferred by us from the evidence, not stated by the publisher: shown as （推定）
+    basis: str = Field(min_length=1)  # where the date comes from, quoted; the reasoning where it is inferred
+
+
+class KnownRelease(BaseModel):
+    """One known release of an official file, recognised by the sha256 of its bytes."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    release_id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    source: str                 # sources.id
+    file: str                   # the publisher's file name
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    published: date | None = None  # the publisher's release / update date (not a 調査時点)
+    obtained_from: str = Field(min_length=1)  # where the copy with this sha256 came from
+    as_of: dict[str, GroupAsOf]  # as_of_group (indicator catalog) → 調査時点
+    note: str | None = None
+
+
+def _validation_message(error: ValidationError, entries: list) -> str:
+    problems = []
+    for item in error.errors()[:5]:
+        location = list(item["loc"])
+        where = f"{location[0] + 1}番目の版" if location and isinstance(location[0], int) else "版の一覧"
+        if location and isinstance(location[0], int) and isinstance(entries[location[0]], dict):
+            where += f"（{entries[location[0]].get('release_id', '?')}）"
+        field_path = ".".join(str(part) for part in location[1:])
+        problems.append(f"{where}の {field_path or '全体'}: {item['msg']}")
+    return "版の一覧の形式が正しくありません。" + "／".join(problems)
+
+
+def load_release_list(path: Path | None = None, catalog: dict[str, dict] | None = None,
+                      sources: dict[str, dict] | None = None) -> dict[str, KnownRelease]:
+    """The known releases by sha256, validated against the sources and the indicator catalog: every
+    indicator group of the release's source has a date entry, and no other group is named."""
+    path = Path(path or RELEASES_FILE)
+    if not path.exists():
+        return {}
+    try:
+        entries = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER) or []
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise LoaderError(f"YAMLの書式が正しくありません（{getattr(exc, 'problem', exc)}）。", file=path,
+                          row=mark.line + 1 if mark else None) from exc
+    if not isinstance(entries, list):
+        raise LoaderError("版の一覧は、版（release_id, source, file, sha256, …）のリストにしてください。", file=path)
+    try:
+        known = [KnownRelease.model_validate(entry) for entry in entries]
+    except ValidationError as exc:
+        raise LoaderError(_validation_message(exc, entries), file=path) from None
+    result: dict[str, KnownRelease] = {}
+    ids: set[str] = set()
+    for release in known:
+        if release.release_id in ids:
+            raise LoaderError(f"版「{release.release_id}」が2回あります。", file=path)
+        if release.sha256 in result:
+            raise LoaderError(f"版「{release.release_id}」の sha256 は版「{result[release.sha256].release_id}」と同じです。", file=path)
+        if sources is not None and release.source not in sources:
+            raise LoaderError(f"版「{release.release_id}」の出典「{release.source}」が data/sources.yaml にありません。", file=path)
+        if catalog is not None:
+            groups = {entry.get("as_of_group") for entry in catalog.values() if _from_source(entry, release.source)}
+            missing = sorted(str(g) for g in groups - set(release.as_of))
+            extra = sorted(set(release.as_of) - groups)
+            if missing or extra:
+                problem = f"調査時点のない指標グループ {missing}" if missing else f"出典にない指標グループ {extra}"
+                raise LoaderError(f"版「{release.release_id}」に{problem}があります。", file=path)
+        ids.add(release.release_id)
+        result[release.sha256] = release
+    return result
+
+
+def _from_source(entry: dict, source: str) -> bool:
+    return entry.get("source") == source or source in (entry.get("loaded_from") or ())
+
+
+# ---------------------------------------------------------------- declared dates (--as-of, upload form)
+
+def parse_declared_date(text: str | date, today: date, file: str | None = None) -> date:
+    """A declared 調査時点: an ISO date that is not in the future (history may be filled in backwards)."""
+    if isinstance(text, date):
+        day = text
+    else:
+        try:
+            day = date.fromisoformat(str(text).strip())
+        except ValueError:
+            raise LoaderError(f"調査時点「{text}」は日付として読めません。YYYY-MM-DD の形（例: 2024-04-01）で指定してください。",
+                              file=file) from None
+    if day > today:
+        raise LoaderError(f"調査時点 {japanese_date(day)} は未来の日付です（今日は {japanese_date(today)}）。"
+                          "調査が何時点の状況を表しているかを、今日以前の日付で指定してください。", file=file)
+    return day
+
+
+@dataclass
+class Declarations:
+    """Dates the administrator declared: per file (path or file name) and one for every file without a known date."""
+
+    per_file: dict[str, date] = field(default_factory=dict)
+    default: date | None = None
+
+    @classmethod
+    def parse(cls, values: Iterable[str] | str | None, today: date,
+              per_file: Mapping[str, str | date] | None = None) -> "Declarations":
+        """From ``--as-of`` values (``DATE`` or ``FILE=DATE``, repeatable) and a mapping FILE → DATE."""
+        declarations = cls()
+        if isinstance(values, str):
+            values = [values]
+        for value in values or ():
+            if "=" in str(value):
+                name, _, day = str(value).rpartition("=")
+                declarations.add(name, parse_declared_date(day, today, name))
+            elif declarations.default is not None:
+                raise LoaderError("すべてのファイルに共通の調査時点（--as-of 日付）は1つだけ指定できます。"
+                                  "ファイルごとの日付は --as-of ファイル=日付 で指定してください。")
+            else:
+                declarations.default = parse_declared_date(value, today)
+        for name, day in (per_file or {}).items():
+            declarations.add(str(name), parse_declared_date(day, today, str(name)))
+        return declarations
+
+    def add(self, name: str, day: date) -> None:
+        name = name.strip()
+        if not name:
+            raise LoaderError("--as-of ファイル=日付 のファイルが空です。")
+        if name in self.per_file and self.per_file[name] != day:
+            raise LoaderError(f"ファイル「{name}」に2つの調査時点（{japanese_date(self.per_file[name])}、{japanese_date(day)}）が指定されています。")
+        self.per_file[name] = day
+
+    def for_file(self, path: Path) -> date | None:
+        """The date declared for this file: by its path (as given or resolved) or by its file name."""
+        path = Path(path)
+        for name, day in self.per_file.items():
+            if name == path.name or name == str(path) or _same_file(Path(name), path):
+                return day
+        return None
+
+    def unmatched(self, files: Iterable[Path]) -> list[str]:
+        """Declared names that match none of the files (a typo would silently leave a file 不明)."""
+        files = list(files)
+        return [name for name in self.per_file
+                if not any(name == f.name or name == str(f) or _same_file(Path(name), f) for f in files)]
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.exists() and a.resolve() == b.resolve()
+    except OSError:
+        return False
+
+
+# ---------------------------------------------------------------- dating a loaded file
+
+@dataclass(frozen=True)
+class Dating:
+    release_id: str
+    as_of_origin: str
+    as_of: pd.Series      # one 調査時点 (date or None) per value row
+    estimated: pd.Series | bool = False  # per value row: the 調査時点 is our inference (release list)
+
+
+def date_values(values: pd.DataFrame, sha256: str, catalog: dict[str, dict], known: KnownRelease | None,
+                declared: date | None, default: date | None, as_of_from_file: bool) -> Dating:
+    """The 調査時点 of each value row and where it came from (the order in the module docstring)."""
+    if known is not None:
+        by_group = {group: entry.as_of for group, entry in known.as_of.items()}
+        groups = values["indicator_id"].map(lambda indicator: catalog[indicator].get("as_of_group"))
+        estimated = {group: entry.estimated for group, entry in known.as_of.items()}
+        return Dating(known.release_id, FROM_RELEASE_LIST, groups.map(by_group).astype(object),
+                      groups.map(estimated).astype(bool))
+    release_id = unknown_release_id(sha256)
+    if declared is not None:
+        return Dating(release_id, DECLARED, pd.Series([declared] * len(values), index=values.index, dtype=object))
+    if as_of_from_file:
+        return Dating(release_id, IN_FILE, values["as_of"].map(as_date).astype(object))
+    if default is not None:
+        return Dating(release_id, DECLARED, pd.Series([default] * len(values), index=values.index, dtype=object))
+    return Dating(release_id, UNKNOWN, pd.Series([None] * len(values), index=values.index, dtype=object))

@@ -117,7 +117,8 @@ CREATE TABLE releases (                     -- one loaded release of an official
 CREATE TABLE release_indicators (           -- the 調査時点 each release carries for each indicator
     release_id   VARCHAR NOT NULL,
     indicator_id VARCHAR NOT NULL,
-    as_of        DATE                       -- NULL = 不明
+    as_of        DATE,                      -- NULL = 不明
+    as_of_estimated BOOLEAN NOT NULL DEFAULT false  -- the date is inferred from evidence (data/releases.yaml), shown as （推定）
 );
 
 CREATE TABLE boundaries (                   -- one row per municipality after the build (see loaders/boundaries.py)
@@ -197,10 +198,95 @@ CREATE TABLE ingest_log (
     loaded_by VARCHAR
 );
 
-CREATE TABLE metric_results (             -- results computed at the end of the build (metrics/stored.py)
-    family      VARCHAR NOT NULL,         -- summary, assessment, … (the keys all_metrics returns); query:<name> (metrics.query.STORED_QUERIES)
-    position    INTEGER NOT NULL,         -- order of the family in all_metrics' result
-    fingerprint VARCHAR NOT NULL,         -- sha256 of the metrics code, definitions and library versions that computed it
-    rows        BIGINT NOT NULL,          -- rows of the frame
-    data        BLOB NOT NULL             -- the pandas DataFrame as an Arrow IPC stream (zstd) with pandas' metadata
+-- Metric tables: written by the build's metric step (metrics/tables.py) from the tables above, so
+-- that pages, exports and analysts read the same numbers. One row per municipality × 調査時点
+-- (composite_scores, indicator_gaps) or × assessment round (assessment_scores, maturity_levels,
+-- support_priority). Documented in data/SCHEMA.md.
+
+CREATE TABLE composite_scores (             -- デジタル庁指標の総合得点と4つの柱 (docs/METHODOLOGY.md)
+    code              VARCHAR NOT NULL,
+    as_of             DATE,                 -- 調査時点 of the snapshot (metrics.views.snapshots); NULL = 不明
+    pillar            VARCHAR NOT NULL,     -- 推進体制 / 人材 / デジタル技術 / 住民サービス / 総合 (the composite)
+    score             DOUBLE,               -- 0–100; NULL = missing (a pillar with < half its members, a composite with a missing pillar)
+    n_members         BIGINT NOT NULL,      -- indicators of the pillar (of all pillars for 総合)
+    n_available       BIGINT NOT NULL,      -- of them with a value
+    n_missing         BIGINT NOT NULL,
+    n_pillars         BIGINT NOT NULL,      -- 1 for a pillar, 4 for 総合
+    n_pillars_missing BIGINT NOT NULL
+);
+
+CREATE TABLE indicator_gaps (               -- indicator values against target, peers (人口規模), prefecture and nation
+    code            VARCHAR NOT NULL,
+    as_of           DATE,                   -- 調査時点 of the snapshot; the values are the newest on or before it
+    indicator_id    VARCHAR NOT NULL,
+    value           DOUBLE,                 -- in indicators.unit; NULL = missing
+    value_as_of     DATE,                   -- as_of of that value in indicator_values
+    target          DOUBLE,
+    gap_target      DOUBLE,                 -- every gap: positive = better than the reference (signed by polarity)
+    peer_group      VARCHAR,                -- the municipality's 人口規模 (pop_band)
+    peer_median     DOUBLE,
+    n_peers         BIGINT,
+    gap_peer        DOUBLE,
+    pref_value      DOUBLE,
+    pref_basis      VARCHAR,                -- 都道府県の値 / 県内市区町村の中央値
+    gap_pref        DOUBLE,
+    national_median DOUBLE,
+    n_national      BIGINT,
+    gap_national    DOUBLE
+);
+
+CREATE TABLE assessment_scores (            -- アセスメント得点 (4段階 × 4分野) of every returned sheet
+    code       VARCHAR NOT NULL,
+    round_id   VARCHAR NOT NULL,
+    basis      VARCHAR NOT NULL,            -- answers (scored from survey_answers) / stage_scores (a pre-scored sheet)
+    level      VARCHAR NOT NULL,            -- cell / stage / field / overall
+    stage      INTEGER,                     -- 0..3 (NULL for field and overall rows)
+    stage_name VARCHAR,
+    field      VARCHAR,                     -- DX全般 / 情報システム / BPR / データ利活用 (NULL for stage and overall rows)
+    points     DOUBLE,
+    max_points DOUBLE,
+    score      DOUBLE,                      -- 0–100 = 100 × points / max_points
+    n_items    BIGINT,
+    answered   BIGINT,
+    coverage   DOUBLE                       -- answered / n_items (0–1)
+);
+
+CREATE TABLE maturity_levels (              -- 成熟度レベル 0–4 per sheet, overall (field 全体) and per field
+    code           VARCHAR NOT NULL,
+    round_id       VARCHAR NOT NULL,
+    field          VARCHAR NOT NULL,        -- 全体 or a field of the questionnaire
+    basis          VARCHAR NOT NULL,
+    level          INTEGER NOT NULL,        -- consecutive stages from STEP0 whose score reaches its threshold
+    label          VARCHAR NOT NULL,        -- レベル2（STEP1 … まで到達）
+    next_stage     INTEGER,                 -- first stage not reached (NULL at level 4)
+    next_gap       DOUBLE,                  -- threshold − score of that stage
+    missing_stages INTEGER NOT NULL
+);
+
+CREATE TABLE support_priority (             -- 支援優先度 and recommended support (data/priority_rules.yaml, support menus)
+    code            VARCHAR NOT NULL,
+    round_id        VARCHAR,                -- the assessment round judged (NULL when no round is loaded)
+    as_of           DATE,                   -- 調査時点 of the デジタル庁 values behind indicator-based reasons
+    basis           VARCHAR,                -- answers / stage_scores (the sheet judged); NULL = no sheet in the round
+    response        VARCHAR,                -- 回答 / 未回答 (surveyed prefecture, no sheet) / 対象外 (prefecture not surveyed)
+    basis_label     VARCHAR,                -- アセスメント調査による判定 / 公開データによる判定 / '' (判定不可)
+    priority        VARCHAR NOT NULL,       -- 高 / 中 / 低 / 判定不可 (the survey's where a sheet exists, else the official one)
+    priority_order  INTEGER,                -- 1 = 高
+    n_weak          INTEGER,
+    weak_stages     VARCHAR,
+    support         VARCHAR,                -- 宮城-style 支援内容
+    support_ids     VARCHAR,
+    recommended     VARCHAR,                -- at most three items, best first, '、'-joined (national + own prefecture's menu)
+    recommended_ids VARCHAR,
+    recommended_reasons VARCHAR,            -- one line per recommended item, '｜'-joined
+    recommended_stages  VARCHAR,            -- stage of the gap each item closes, ','-joined ('' = none)
+    recommended_fields  VARCHAR,
+    candidates      VARCHAR,                -- every item that applies (「ほかの候補」 included), best first
+    candidate_ids   VARCHAR,
+    reasons         VARCHAR NOT NULL,       -- Japanese sentences
+    survey_priority VARCHAR,                -- 高 / 中 / 低 / 未回答; NULL = prefecture not surveyed
+    official_priority VARCHAR,              -- 「公開データによる判定」: 高 / 中 / 低 / 判定不可 (data/official_priority_rules.yaml)
+    official_points DOUBLE,
+    official_reasons VARCHAR,
+    disagree        BOOLEAN                 -- both judgements exist and differ
 );

@@ -35,7 +35,7 @@ def append(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> i
     allowed = {row[0] for row in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
     if table not in allowed:
         raise ValueError(f"unknown table {table!r}")
-    con.register("incoming_rows", _as_arrow(frame))
+    con.register("incoming_rows", as_arrow(frame))
     try:
         con.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM incoming_rows')
     finally:
@@ -43,7 +43,7 @@ def append(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> i
     return len(frame)
 
 
-def _as_arrow(frame: pd.DataFrame) -> pa.Table | pd.DataFrame:
+def as_arrow(frame: pd.DataFrame) -> pa.Table | pd.DataFrame:
     """The rows as an Arrow table: DuckDB inserts from Arrow about three times faster than from a
     DataFrame with text columns (10⁶ indicator values: 0.08 s instead of 0.23 s). A column pyarrow
     cannot type by itself (mixed Python objects) leaves the frame to DuckDB's own pandas scan."""

@@ -7,11 +7,12 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from metrics.assessment import assessment_scores, load_questionnaire, rounds, surveyed_prefectures
-from metrics.composite import composite
+from metrics.assessment import load_questionnaire, rounds, surveyed_prefectures
 from metrics.definitions import PriorityRules, load_priority_rules
 from metrics.filters import Filter, selected_codes
 from metrics.query import run
+from metrics.snapshots import snapshot_dates
+from metrics.tables import stored_assessment, stored_composite
 
 TRENDS = {"improved": "改善", "stalled": "停滞", "regressed": "後退", "not_comparable": "比較不可", "not_answered": "未回答"}
 KEYS = ["code", "level", "stage", "stage_name", "field"]
@@ -63,7 +64,7 @@ def assessment_change(con: duckdb.DuckDBPyConnection, flt: Filter | None = None,
     rules = rules or load_priority_rules()
     tolerance = rules.change_tolerance.get("assessment", 0.0) if tolerance is None else tolerance
     if scores is None:
-        scores = assessment_scores(con, flt, round_ids=[base_round, eval_round])
+        scores = stored_assessment(con, flt, round_ids=[base_round, eval_round])
     # only the key and score columns are copied (the score table has ~10⁵ rows)
     base = scores.loc[scores["round_id"] == base_round, KEYS + ["score"]].set_index(KEYS)["score"].rename("base_score")
     evaluation = scores.loc[scores["round_id"] == eval_round, KEYS + ["score"]].set_index(KEYS)["score"].rename("eval_score")
@@ -122,21 +123,23 @@ def indicator_change(con: duckdb.DuckDBPyConnection, flt: Filter | None = None,
 def composite_change(con: duckdb.DuckDBPyConnection, flt: Filter | None = None, base_as_of: str | None = None,
                      eval_as_of: str | None = None, tolerance: float | None = None,
                      rules: PriorityRules | None = None) -> pd.DataFrame:
-    """Change of the composite and its pillars (0–100) between two snapshot dates (default: the
-    first and newest as-of of the デジタル庁 values). Columns: code, pillar, base_as_of, eval_as_of,
-    base_score, eval_score, change, trend, trend_label; tolerance default
-    change_tolerance.assessment (score points). A missing pillar/composite is not_comparable."""
+    """Change of the composite and its pillars (0–100) between two snapshots (default: the
+    previous and the newest デジタル庁 snapshot), read from the composite_scores table. Columns:
+    code, pillar, base_as_of, eval_as_of, base_score, eval_score, change, trend, trend_label;
+    tolerance default change_tolerance.assessment (score points). A missing pillar/composite is
+    not_comparable."""
     rules = rules or load_priority_rules()
     if base_as_of is None or eval_as_of is None:
-        first, newest = run(con, "snapshot_range", {}).iloc[0]
-        base_as_of = base_as_of or (None if pd.isna(first) else str(first.date()))
-        eval_as_of = eval_as_of or (None if pd.isna(newest) else str(newest.date()))
+        dates = snapshot_dates(con)
+        eval_as_of = eval_as_of or (dates[-1] if dates else None)
+        earlier = [day for day in dates if eval_as_of is not None and day < eval_as_of]
+        base_as_of = base_as_of or (earlier[-1] if earlier else None)
     columns = ["code", "pillar", "base_as_of", "eval_as_of", "base_score", "eval_score", "change", "trend", "trend_label"]
     if base_as_of is None or eval_as_of is None or base_as_of >= eval_as_of:
         return pd.DataFrame(columns=columns)
     tolerance = rules.change_tolerance.get("assessment", 0.0) if tolerance is None else tolerance
-    base = composite(con, flt, as_of=base_as_of).set_index(["code", "pillar"])["score"].rename("base_score")
-    evaluation = composite(con, flt, as_of=eval_as_of).set_index(["code", "pillar"])["score"].rename("eval_score")
+    base = stored_composite(con, flt, as_of=base_as_of).set_index(["code", "pillar"])["score"].rename("base_score")
+    evaluation = stored_composite(con, flt, as_of=eval_as_of).set_index(["code", "pillar"])["score"].rename("eval_score")
     result = pd.concat([base, evaluation], axis=1).reset_index()
     result["base_as_of"], result["eval_as_of"] = base_as_of, eval_as_of
     result["change"] = result["eval_score"] - result["base_score"]

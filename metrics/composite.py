@@ -7,6 +7,7 @@ import pandas as pd
 from metrics.definitions import COMPOSITE, PILLARS
 from metrics.filters import Filter, selected_codes
 from metrics.query import run
+from metrics.snapshots import as_of_params
 
 
 def indicator_scores(con: duckdb.DuckDBPyConnection, flt: Filter | None = None, as_of: str | None = None,
@@ -17,12 +18,13 @@ def indicator_scores(con: duckdb.DuckDBPyConnection, flt: Filter | None = None, 
     weight > 0, not a component, polarity not neutral, in one of ``pillars``.
     Normalisation (fixed goalposts): binary 実施=1 / 未実施=0 as is; percent value / 100; count or
     number value / target (only with a target); clipped to 0–1; lower_is_better is turned round
-    (1 − share). The newest snapshot on or before ``as_of`` is used; a missing value there stays
+    (1 − share). The newest snapshot on or before ``as_of`` is used (``as_of`` = 'unknown': the values
+    whose 調査時点 is 不明); a missing value there stays
     missing (NULL), never 0 and never filled from an older snapshot.
     Columns: code, indicator_id, title, short_title, kind, polarity, pillar, weight, value (catalog
     unit), as_of, synthetic, normalised (0–1 or NULL).
     """
-    return run(con, "indicator_scores", {"codes": selected_codes(con, flt), "pillars": list(pillars), "as_of": as_of})
+    return run(con, "indicator_scores", {"codes": selected_codes(con, flt), "pillars": list(pillars), **as_of_params(as_of)})
 
 
 def composite(con: duckdb.DuckDBPyConnection, flt: Filter | None = None, as_of: str | None = None,
@@ -48,4 +50,5 @@ def composite_wide(scores: pd.DataFrame) -> pd.DataFrame:
     wide = scores.pivot(index="code", columns="pillar", values="score")
     order = [COMPOSITE] + [p for p in PILLARS if p in wide.columns]
     totals = scores[scores["pillar"] == COMPOSITE].set_index("code")[["n_available", "n_missing", "n_pillars_missing"]]
-    return wide[order].join(totals).reset_index()
+    # (reindex: a store without デジタル庁 values has no composite column to pick)
+    return wide.reindex(columns=order).join(totals).reset_index()

@@ -11,13 +11,15 @@ import pyarrow.compute as pc
 from metrics.filters import Filter, selected_codes
 from metrics.peers import PEER_KINDS, similar_municipalities
 from metrics.query import arrow_frame, isin, run_arrow
+from metrics.snapshots import as_of_params
 
 
 def gaps(con: duckdb.DuckDBPyConnection, flt: Filter | None = None, indicator_ids: Iterable[str] | None = None,
          peer: str = "pop_band", region_set: str | None = None, as_of: str | None = None,
          similar: pd.DataFrame | None = None, k: int = 5) -> pd.DataFrame:
     """One row per selected municipality × indicator (non-component, not 'category', level
-    municipality/both; ``indicator_ids`` narrows it) with its newest value on or before ``as_of``.
+    municipality/both; ``indicator_ids`` narrows it) with its newest value on or before ``as_of``
+    (``as_of`` = 'unknown': the values whose 調査時点 is 不明).
 
     References and gaps, all in the indicator's unit (percentage points for %):
       gap_target   value − catalog target
@@ -51,7 +53,7 @@ def gaps(con: duckdb.DuckDBPyConnection, flt: Filter | None = None, indicator_id
         "indicator_ids": list(indicator_ids) if indicator_ids is not None else None,
         "peer": peer,
         "region_set": region_set,
-        "as_of": as_of,
+        **as_of_params(as_of),
     }, relations={"similar_pairs": pairs})
     # the grid names each indicator by its number in the catalog's id order (see gaps.sql)
     attributes = run_arrow(con, "indicator_attributes", {})

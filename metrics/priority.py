@@ -308,16 +308,21 @@ def indicator_weaknesses(values: pd.DataFrame, menu: dict[str, SupportItem], rul
 
 
 def field_weaknesses(scores: pd.DataFrame, rules: PriorityRules | None = None,
-                     band_of: pd.Series | None = None) -> pd.DataFrame:
-    """Weak fields of the sheets in ``scores``: a field score below rules.weak_field_score or below
-    the median of the same population band (``band_of``: code → pop_band), magnitude = the larger
-    shortfall ÷ 100. Columns: code, field, indicator_id (NA), stage (NA), magnitude, reason."""
+                     band_of: pd.Series | None = None, peer_scores: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Weak fields of the sheets in ``scores``: a field score below rules.weak_field_score, with its
+    shortfall to 50 or to the median of the same population band among ``peer_scores`` (default
+    ``scores``; ``band_of``: code → pop_band of every peer), whichever is larger, ÷ 100 as magnitude.
+    Columns: code, field, indicator_id (NA), stage (NA), magnitude, reason."""
     rules = rules or load_priority_rules()
     field_order = {f: i for i, f in enumerate(load_questionnaire().fields)}
     fields = scores.loc[(scores["level"] == "field") & scores["score"].notna(), ["code", "field", "score"]]
     if band_of is not None and len(fields):
+        peers = scores if peer_scores is None else peer_scores
+        peers = peers.loc[(peers["level"] == "field") & peers["score"].notna(), ["code", "field", "score"]]
+        medians = peers.assign(band=peers["code"].map(band_of)).groupby(["band", "field"])["score"].median()
         fields = fields.assign(band=fields["code"].map(band_of))
-        fields["band_median"] = fields.groupby(["band", "field"], dropna=False)["score"].transform("median")
+        fields["band_median"] = [medians.get((band, field), np.nan)
+                                 for band, field in zip(fields["band"].tolist(), fields["field"].tolist())]
     else:
         fields = fields.assign(band_median=np.nan)
     shortfall = np.maximum(rules.weak_field_score - fields["score"], (fields["band_median"] - fields["score"]).fillna(0))
@@ -336,12 +341,15 @@ def field_weaknesses(scores: pd.DataFrame, rules: PriorityRules | None = None,
 def support_priority(con: duckdb.DuckDBPyConnection, flt: Filter | None = None, round_id: str | None = None,
                      rules: PriorityRules | None = None, menu: dict[str, SupportItem] | None = None,
                      scores: pd.DataFrame | None = None, indicator_gaps: pd.DataFrame | None = None,
-                     official_rules: OfficialRules | None = None, as_of: str | None = None) -> pd.DataFrame:
+                     official_rules: OfficialRules | None = None, as_of: str | None = None,
+                     menu_scope: str = "view") -> pd.DataFrame:
     """Support priority and at most three recommended items for every selected municipality — the
     stable entry point of the support plan (支援計画, カルテ, deck and the build-time table).
 
     The menu in force is the national menu plus the prefecture of ``flt`` (``flt.pref_code``); with
-    no prefecture selected, national items only. The survey judgement uses the stage totals of
+    no prefecture selected, national items only (``menu_scope='view'``). ``menu_scope='own'`` gives
+    each municipality the national menu plus its own prefecture's — what each prefecture's view shows;
+    the build stores that (metrics.tables). The survey judgement uses the stage totals of
     ``round_id`` (default: each municipality's newest round); the official judgement
     (「公開データによる判定」) the newest official values (on or before ``as_of``) against the
     municipality's population band. ``priority`` is the survey judgement where a sheet exists, else
@@ -358,8 +366,16 @@ def support_priority(con: duckdb.DuckDBPyConnection, flt: Filter | None = None, 
     """
     rules = rules or load_priority_rules()
     official_rules = official_rules or load_official_rules()
-    menu = menu if menu is not None else support_menu(flt.pref_code if flt else None)
+    if menu_scope not in ("view", "own"):
+        raise ValueError(f"menu_scope must be 'view' or 'own', got {menu_scope!r}")
     municipalities = select_municipalities(con, flt)[["code", "pref_code", "pref_name", "name", "pop_band"]]
+    if menu is not None:
+        menus_by_pref = {None: menu}
+    elif menu_scope == "view":
+        menus_by_pref = {None: support_menu(flt.pref_code if flt else None)}
+    else:
+        menus_by_pref = {pref: support_menu(pref) for pref in sorted(set(municipalities["pref_code"]))}
+    every_item = {i: item for m in menus_by_pref.values() for i, item in m.items()}
     codes = municipalities["code"]
     if scores is None:
         scores = assessment_scores(con, flt, round_ids=[round_id] if round_id else None)
@@ -370,19 +386,38 @@ def support_priority(con: duckdb.DuckDBPyConnection, flt: Filter | None = None, 
         scores = scores[scores["round_id"] == round_id]
     else:
         scores = latest_rounds(scores, rounds(con)["round_id"].tolist())
-    wanted = set(official_rules.indicators) | {i for item in menu.values() for i in item.indicators}
+    wanted = set(official_rules.indicators) | {i for item in every_item.values() for i in item.indicators}
     values = band_values(con, wanted, as_of)
     values = values[isin(values["code"], codes)]
     official = official_priority(values, official_rules)
-    band_of = municipalities.set_index("code")["pop_band"]
-    findings = pd.concat([field_weaknesses(scores, rules, band_of), indicator_weaknesses(values, menu, official_rules)],
-                         ignore_index=True)
+    # peers are the municipalities of the same population band nationwide, whatever the selection
+    everyone = select_municipalities(con)[["code", "pop_band"]] if flt is not None else municipalities
+    band_of = everyone.set_index("code")["pop_band"]
+    peer_scores = scores
+    if flt is not None and (scores["level"] == "field").any():
+        peer_scores = assessment_scores(con, None, round_ids=[round_id] if round_id else None)
+        if not round_id:
+            peer_scores = latest_rounds(peer_scores, rounds(con)["round_id"].tolist())
+    findings = pd.concat([field_weaknesses(scores, rules, band_of, peer_scores),
+                          indicator_weaknesses(values, every_item, official_rules)], ignore_index=True)
     stage_rows = scores.loc[scores["level"] == "stage", ["code", "stage", "points", "max_points"]]
-    assessed = prioritise(stage_rows, rules, menu, findings=findings,
-                          fallback_levels=dict(zip(official["code"], official["official_priority"])))
+    fallback = dict(zip(official["code"], official["official_priority"]))
+    if None in menus_by_pref:
+        assessed = prioritise(stage_rows, rules, menus_by_pref[None], findings=findings, fallback_levels=fallback)
+    else:  # each prefecture's municipalities with that prefecture's menu
+        parts = []
+        for pref, pref_menu in menus_by_pref.items():
+            codes_of = municipalities.loc[municipalities["pref_code"] == pref, "code"]
+            parts.append(prioritise(stage_rows[isin(stage_rows["code"], codes_of)], rules, pref_menu,
+                                    findings=findings[isin(findings["code"], codes_of)],
+                                    fallback_levels={c: fallback[c] for c in codes_of if c in fallback}))
+        assessed = pd.concat(parts, ignore_index=True) if parts else prioritise(stage_rows.iloc[0:0], rules, {})
     sheet = scores.loc[scores["level"] == "overall", ["code", "round_id", "basis"]]
     result = municipalities.merge(sheet, on="code", how="left").merge(assessed, on="code", how="left")
     result = result.merge(official[["code", "official_priority", "official_points", "official_reasons"]], on="code", how="left")
+    # text columns stay text when no municipality has an official value (an all-missing merge is float)
+    for column in ("official_priority", "official_reasons", "reasons", "priority"):
+        result[column] = result[column].astype("object")
     has_sheet = result["basis"].notna()
     surveyed = result["pref_code"].isin(surveyed_prefectures(con))
     result["response"] = np.where(has_sheet, "回答", np.where(surveyed, NOT_ANSWERED, "対象外"))

@@ -12,7 +12,6 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from metrics.stored import read as read_stored
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 
@@ -23,10 +22,6 @@ _NULLABLE = {
     pa.uint64(): pd.UInt64Dtype(), pa.bool_(): pd.BooleanDtype(),
 }
 
-
-# Queries without parameters whose result the build keeps in the store (metrics.stored): each scans
-# one of the largest tables (every answer, every indicator value) for a few dozen rows.
-STORED_QUERIES = ("rounds", "indicator_catalog")
 
 # results of the outermost ``shared_results`` block: (connection id, query, parameters) → DataFrame
 _shared: ContextVar[dict | None] = ContextVar("metrics_shared_results", default=None)
@@ -51,8 +46,7 @@ def run(con: duckdb.DuckDBPyConnection, name: str, params: dict,
         if key in shared:
             # a shallow copy: pandas' copy-on-write keeps the shared frame unchanged by the caller
             return shared[key].copy(deep=False)
-    kept = read_stored(con, [stored_query(name)]) if name in STORED_QUERIES and not params and not relations else None
-    result = kept[stored_query(name)] if kept is not None else arrow_frame(run_arrow(con, name, params, relations))
+    result = arrow_frame(run_arrow(con, name, params, relations))
     if key is not None:
         shared[key] = result.copy(deep=False)
     return result
@@ -72,11 +66,6 @@ def run_arrow(con: duckdb.DuckDBPyConnection, name: str, params: dict,
     finally:
         for relation in relations:
             con.unregister(relation)
-
-
-def stored_query(name: str) -> str:
-    """The ``metric_results`` family under which the build keeps the result of query ``name``."""
-    return f"query:{name}"
 
 
 @contextmanager

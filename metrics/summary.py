@@ -18,9 +18,8 @@ from metrics.filters import Filter, select_municipalities
 from metrics.gaps import gaps
 from metrics.peers import similar_municipalities, similarity_features
 from metrics.priority import support_priority
-from metrics.query import STORED_QUERIES, run, shared_results, stored_query
-from metrics.stored import read as read_stored
-from metrics.stored import write as write_stored
+from metrics.query import shared_results
+from metrics.tables import stored_assessment, stored_composite, stored_gaps, stored_maturity, stored_priority
 
 
 # the keys of all_metrics' result, in order
@@ -36,19 +35,16 @@ def all_metrics(con: duckdb.DuckDBPyConnection, flt: Filter | None = None, round
     and similarity (default: each municipality's newest); ``peer`` / ``region_set`` pick the
     gap peer group. Each value is the DataFrame the function of the same family returns.
 
-    The national call with the default settings reads the result the build stored
-    (``metrics.stored``) when it was computed by the same code and definitions."""
-    if flt is None and round_id is None and peer == "pop_band" and region_set is None and k == 5:
-        stored = read_stored(con, list(FAMILIES))
-        if stored is not None:
-            return stored
-    return compute_all_metrics(con, flt, round_id, peer, region_set, k)
+    The families the build writes as tables (metrics.tables: assessment, maturity, composite,
+    the gaps to the 人口規模 peers, priority) are read from them; the others are computed."""
+    return compute_all_metrics(con, flt, round_id, peer, region_set, k, from_tables=True)
 
 
 def compute_all_metrics(con: duckdb.DuckDBPyConnection, flt: Filter | None = None, round_id: str | None = None,
-                        peer: str = "pop_band", region_set: str | None = None, k: int = 5) -> dict[str, pd.DataFrame]:
-    """``all_metrics`` computed from the store's tables, not read from ``metric_results`` (only the
-    small reference queries of ``metrics.query.STORED_QUERIES`` may come from there)."""
+                        peer: str = "pop_band", region_set: str | None = None, k: int = 5,
+                        from_tables: bool = False) -> dict[str, pd.DataFrame]:
+    """``all_metrics`` computed from the store's data tables (``from_tables``: the families the
+    build wrote as metric tables are read from them instead)."""
     with shared_results(), _side_cursor(con) as side, ThreadPoolExecutor(max_workers=1) as pool:
         # Work that waits on nothing this thread computes runs on a cursor of its own in a second
         # thread: the gap table (the largest query), the indicator change, and then the similar
@@ -56,20 +52,22 @@ def compute_all_metrics(con: duckdb.DuckDBPyConnection, flt: Filter | None = Non
         # overlap with the pandas work here; the results are the same as one after the other.
         side_work = contextvars.copy_context()
         pending_gaps = None
-        if peer != "similar":  # with 'similar' the gaps need the similar municipalities first
+        if from_tables and peer == "pop_band":
+            pending_gaps = pool.submit(side_work.run, stored_gaps, side, flt)
+        elif peer != "similar":  # with 'similar' the gaps need the similar municipalities first
             pending_gaps = pool.submit(side_work.run, gaps, side, flt, peer=peer, region_set=region_set)
         pending_change = pool.submit(side_work.run, indicator_change, side, flt)
         national = flt is None
-        scores = assessment_scores(con, flt)
+        scores = stored_assessment(con, flt) if from_tables else assessment_scores(con, flt)
         members = indicator_scores(con, flt)
-        composite_scores = composite(con, flt, members=members)
+        composite_scores = stored_composite(con, flt) if from_tables else composite(con, flt, members=members)
         # similarity is standardised over the whole country: national results can be reused as they are
         features = similarity_features(con, round_id, composite_scores=composite_scores if national else None,
                                        scores=scores if national else None)
         pending_similar = pool.submit(side_work.run, similar_municipalities, side, flt, k=k, round_id=round_id,
                                       feature_frame=features)
         base_round, eval_round = default_rounds(con)
-        levels = maturity(scores)
+        levels = stored_maturity(con, flt) if from_tables else maturity(scores)
         change = assessment_change(con, flt, base_round, eval_round, scores=scores)
         cases = recommend_cases(con, flt, round_id, scores=scores)
         # the families that wait on the second thread come last, when its work is most likely done
@@ -77,6 +75,10 @@ def compute_all_metrics(con: duckdb.DuckDBPyConnection, flt: Filter | None = Non
             gap_table = pending_gaps.result()
         else:
             gap_table = gaps(con, flt, peer=peer, region_set=region_set, similar=pending_similar.result())
+        if from_tables:
+            priority = stored_priority(con, flt, round_id)
+        else:
+            priority = support_priority(con, flt, round_id, scores=scores, indicator_gaps=gap_table)
         results = {
             "assessment": scores,
             "maturity": levels,
@@ -85,7 +87,7 @@ def compute_all_metrics(con: duckdb.DuckDBPyConnection, flt: Filter | None = Non
             "gaps": gap_table,
             "assessment_change": change,
             "indicator_change": pending_change.result(),
-            "priority": support_priority(con, flt, round_id, scores=scores, indicator_gaps=gap_table),
+            "priority": priority,
             "similar": pending_similar.result(),
             "cases": cases,
         }
@@ -126,11 +128,3 @@ def municipality_summary(con: duckdb.DuckDBPyConnection, flt: Filter | None, res
     change = results["assessment_change"]
     change = change[change["level"] == "overall"][["code", "change", "trend_label"]]
     return frame.merge(change, on="code", how="left")
-
-
-def store_all_metrics(con: duckdb.DuckDBPyConnection) -> int:
-    """Compute the national ``all_metrics`` (default settings) and the reference queries every page
-    reads (``metrics.query.STORED_QUERIES``), and keep them in the store's ``metric_results`` for
-    ``all_metrics`` and ``metrics.query.run`` to read; the build's last step. Returns the bytes stored."""
-    queries = {stored_query(name): run(con, name, {}) for name in STORED_QUERIES}
-    return write_stored(con, {**compute_all_metrics(con), **queries})

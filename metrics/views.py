@@ -19,18 +19,22 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from metrics.assessment import NOT_ANSWERED, assessment_scores, latest_rounds, maturity, rounds, unanswered_codes
+from metrics.assessment import NOT_ANSWERED, assessment_scores, latest_rounds, rounds, unanswered_codes
 from metrics.catalog import indicator_catalog
-from metrics.change import assessment_change, default_rounds
-from metrics.composite import composite
+from metrics.change import TRENDS, assessment_change, classify, composite_change, default_rounds, indicator_change
 from metrics.crosstab import cross_table, measure_values
-from metrics.definitions import COMPOSITE, PILLARS, Questionnaire, load_questionnaire
+from metrics.definitions import COMPOSITE, PILLARS, load_priority_rules, load_questionnaire
 from metrics.menus import support_menu
 from metrics.filters import Filter, select_municipalities
-from metrics.priority import NOT_ASSESSED, support_priority
+from metrics.priority import NOT_ASSESSED
 from metrics.query import run
-from metrics.stored import read as read_stored
+from metrics.snapshots import UNKNOWN as UNKNOWN_SNAPSHOT  # noqa: F401 - the sidebar's key for 調査時点不明
+from metrics.snapshots import previous_snapshot, snapshot_dates, snapshot_label
+from metrics.snapshots import snapshots  # noqa: F401 - pages read the snapshots from here
 from metrics.summary import municipality_summary
+from metrics.tables import (
+    field_maturity_levels, stored_assessment, stored_composite, stored_composite_history, stored_maturity, stored_priority,
+)
 
 MISSING_LABEL = "データなし"
 PRIORITY_LEVELS = ("高", "中", "低")
@@ -155,7 +159,7 @@ def measure_frame(con, measure_id: str, round_id: str | None = None, as_of: str 
     codes = select_municipalities(con)[["code"]]
     label = pd.Series(pd.NA, index=codes.index, dtype="string")
     if measure_id == "priority":
-        priority = support_priority(con, None, round_id, scores=_round_scores(con, round_id))
+        priority = stored_priority(con, None, round_id)
         priority = priority[priority["priority"] != NOT_ASSESSED].set_index("code")  # official judgement where no sheet
         values = priority["priority_order"].astype(float)
         label = codes["code"].map(priority["priority"]).astype("string")
@@ -185,7 +189,7 @@ def composite_measures(con, as_of: str | None = None) -> dict[str, pd.DataFrame]
     """``measure_frame`` of 'composite' and of every 'pillar:<柱>' from one computation of the
     composite (a page that switches between them computes it once per snapshot)."""
     codes = select_municipalities(con)[["code"]]
-    scores = composite(con, None, as_of)
+    scores = stored_composite(con, None, as_of)
     return {
         "composite" if pillar == COMPOSITE else f"pillar:{pillar}":
             _measure_result(codes, scores[scores["pillar"] == pillar].set_index("code")["score"])
@@ -199,11 +203,13 @@ def assessment_measures(con, round_id: str | None = None) -> dict[str, pd.DataFr
     codes = select_municipalities(con)[["code"]]
     questionnaire = load_questionnaire()
     scores = _round_scores(con, round_id)
+    levels = stored_maturity(con)
+    levels = levels.merge(scores.loc[scores["level"] == "overall", ["code", "round_id"]], on=["code", "round_id"])
     # a municipality of a surveyed prefecture without a sheet is 未回答 (its own colour on maps), not missing data
     silent = set(unanswered_codes(con, scores))
     label = pd.Series(np.where(codes["code"].isin(silent), NOT_ANSWERED, None), index=codes.index, dtype="string")
     frames = {"assessment": _measure_result(codes, scores[scores["level"] == "overall"].set_index("code")["score"], label),
-              "maturity": _measure_result(codes, maturity(scores).set_index("code")["maturity"], label)}
+              "maturity": _measure_result(codes, levels.set_index("code")["maturity"], label)}
     stages = scores[scores["level"] == "stage"]
     for stage in sorted(questionnaire.stages):
         frames[f"stage:{stage}"] = _measure_result(codes, stages[stages["stage"] == stage].set_index("code")["score"], label)
@@ -222,7 +228,7 @@ def _measure_result(codes: pd.DataFrame, values: pd.Series, label: pd.Series | N
 
 
 def _round_scores(con, round_id: str | None) -> pd.DataFrame:
-    scores = assessment_scores(con, None, round_ids=[round_id] if round_id else None)
+    scores = stored_assessment(con, None, round_ids=[round_id] if round_id else None)
     if round_id:
         return scores
     return latest_rounds(scores, rounds(con)["round_id"].tolist())
@@ -233,23 +239,80 @@ def national_summary(con, round_id: str | None = None, as_of: str | None = None)
     families it needs only: composite as of ``as_of``, assessment, maturity and priority of
     ``round_id`` (default: each municipality's newest round) and the change between the default
     rounds. Extra columns: pref_code, kana, pop_band_order, lat, lng, n_weak, priority_order."""
-    # the families that depend on neither argument, as the build stored them for the whole country
-    stored = read_stored(con, ["assessment", "maturity", "gaps", "assessment_change"])
-    if stored is None:
-        scores = assessment_scores(con)
-        stored = {"assessment": scores, "maturity": maturity(scores), "gaps": None,
-                  "assessment_change": assessment_change(con, scores=scores)}
+    # every family as the build wrote it into the metric tables (metrics.tables)
+    scores = stored_assessment(con)
     results = {
-        "assessment": stored["assessment"],
-        "maturity": stored["maturity"],
-        "composite": composite(con, None, as_of),
-        "priority": support_priority(con, None, round_id, scores=stored["assessment"], indicator_gaps=stored["gaps"]),
-        "assessment_change": stored["assessment_change"],
+        "assessment": scores,
+        "maturity": stored_maturity(con),
+        "composite": stored_composite(con, None, as_of),
+        "priority": stored_priority(con, None, round_id),
+        "assessment_change": assessment_change(con, scores=scores),
     }
     summary = municipality_summary(con, None, results, round_id).drop(columns="region")
     extra = select_municipalities(con)[["code", "pref_code", "kana", "pop_band_order", "lat", "lng"]]
     order = results["priority"][["code", "priority_order", "n_weak"]]
-    return summary.merge(extra, on="code", how="left").merge(order, on="code", how="left")
+    summary = summary.merge(extra, on="code", how="left").merge(order, on="code", how="left")
+    base_as_of, eval_as_of = official_pair(con, as_of)
+    change = composite_change(con, None, base_as_of, eval_as_of) if base_as_of else pd.DataFrame(
+        columns=["code", "pillar", "change", "trend_label"])
+    change = change.loc[change["pillar"] == COMPOSITE, ["code", "change", "trend_label"]].rename(
+        columns={"change": "composite_change", "trend_label": "composite_trend_label"})
+    return summary.merge(change, on="code", how="left")
+
+
+def official_pair(con, as_of: str | None = None) -> tuple[str | None, str | None]:
+    """(previous, current) デジタル庁 snapshots as 'YYYY-MM-DD': ``as_of`` (default the newest) and
+    the snapshot before it; previous is None when there is none."""
+    dates = snapshot_dates(con)
+    current = as_of if as_of in dates else (dates[-1] if dates else None)
+    return previous_snapshot(dates, current), current
+
+
+def official_change(con, measure_id: str, base_as_of: str, eval_as_of: str) -> pd.DataFrame:
+    """Change of a デジタル庁 measure (the composite, a pillar, or an indicator of the catalog) for
+    every municipality between two snapshots: code, base_value, eval_value, change (positive =
+    better), trend, trend_label (改善/停滞/後退/比較不可). Empty for a measure without direction
+    (category, neutral) or not from デジタル庁."""
+    columns = ["code", "base_value", "eval_value", "change", "trend", "trend_label"]
+    if measure_bundle(measure_id) == "composite":
+        pillar = COMPOSITE if measure_id == "composite" else measure_id.split(":", 1)[1]
+        change = composite_change(con, None, base_as_of, eval_as_of)
+        change = change[change["pillar"] == pillar].rename(columns={"base_score": "base_value", "eval_score": "eval_value"})
+        return change[columns].reset_index(drop=True)
+    change = indicator_change(con, None, [measure_id], base_as_of, eval_as_of)
+    return change[columns].reset_index(drop=True)
+
+
+def official_history(con, code: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One municipality's デジタル庁 figures at every snapshot, oldest first: (composite, indicators).
+    composite: series (総合 and the pillars), as_of, label, value (0–100). indicators: indicator_id,
+    short_title, kind, unit, polarity, as_of, label, value — the 市区町村比較 indicators."""
+    composite_rows = stored_composite_history(con, Filter(codes=(code,)))
+    composite_rows = composite_rows.rename(columns={"pillar": "series", "score": "value"})
+    composite_rows["label"] = composite_rows["as_of"].map(snapshot_label)
+    indicators = run(con, "view_indicator_history", {"code": code})
+    indicators["label"] = indicators["as_of"].map(snapshot_label)
+    return composite_rows[["series", "as_of", "label", "value"]], indicators
+
+
+def history_table(indicators: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """``official_history``'s indicators as one row per indicator, and the snapshot labels oldest
+    first. Columns: indicator_id, short_title, kind, unit, one column per label (the value), change
+    (newest − previous, signed so that positive is better), trend_label (改善/停滞/後退/比較不可;
+    NULL with a single snapshot)."""
+    labels = list(dict.fromkeys(indicators.sort_values("as_of", na_position="last")["label"]))
+    wide = indicators.pivot_table(index="indicator_id", columns="label", values="value", aggfunc="first", dropna=False)
+    wide = wide.reindex(columns=labels)
+    about = indicators.drop_duplicates("indicator_id").set_index("indicator_id")[["short_title", "kind", "unit", "polarity"]]
+    table = about.join(wide).reset_index()
+    table["change"] = np.nan
+    table["trend_label"] = None
+    if len(labels) >= 2:
+        direction = table["polarity"].map({"higher_is_better": 1.0, "lower_is_better": -1.0})
+        table["change"] = direction * (table[labels[-1]] - table[labels[-2]])
+        tolerance = table["kind"].map(load_priority_rules().change_tolerance).fillna(0.0)
+        table["trend_label"] = classify(table["change"], tolerance).map(TRENDS)
+    return table.drop(columns="polarity"), labels
 
 
 # ---------------------------------------------------------------- summaries of a selection
@@ -307,6 +370,7 @@ def headline(summary: pd.DataFrame, national: pd.DataFrame) -> pd.DataFrame:
         "assessment": "アセスメント総合得点（0〜100）の中央値", "maturity": "成熟度レベル（0〜4）の平均",
         "priority_high": "アセスメントのある団体のうち、支援優先度が「高」の割合",
         "improved": "当初と評価の両方に回答した団体のうち、総合得点が改善した割合",
+        "improved_official": "前回と今回の調査時点の両方で総合得点（デジタル庁指標）のある団体のうち、総合得点が改善した割合",
     }
     rows = [{"item": "municipalities", "label": "対象団体数", "value": float(len(summary)),
              "national": float(len(national)), "unit": "団体", "with_data": len(summary)}]
@@ -332,6 +396,12 @@ def headline(summary: pd.DataFrame, national: pd.DataFrame) -> pd.DataFrame:
                      "national": improved(national["trend_label"]), "unit": "%",
                      "with_data": int(summary["trend_label"].isin(["改善", "停滞", "後退"]).sum()),
                      "n": int((summary["trend_label"] == "改善").sum())})
+    if "composite_trend_label" in summary and national["composite_trend_label"].notna().any():
+        improved = lambda s: 100.0 * (s == "改善").sum() / max(s.isin(["改善", "停滞", "後退"]).sum(), 1)  # noqa: E731
+        trends = summary["composite_trend_label"]
+        rows.append({"item": "improved_official", "label": "改善した団体（デジタル庁指標）", "value": improved(trends),
+                     "national": improved(national["composite_trend_label"]), "unit": "%",
+                     "with_data": int(trends.isin(["改善", "停滞", "後退"]).sum()), "n": int((trends == "改善").sum())})
     frame = pd.DataFrame(rows)
     frame.insert(2, "description", frame["item"].map(descriptions))
     return frame
@@ -380,24 +450,18 @@ def category_shares(values: pd.DataFrame, order: list[str] | None = None) -> pd.
 
 # ---------------------------------------------------------------- maturity and its movement
 
-def field_maturity(scores: pd.DataFrame, questionnaire: Questionnaire | None = None) -> pd.DataFrame:
+def field_maturity(scores: pd.DataFrame) -> pd.DataFrame:
     """Maturity level 0–4 overall and per field: the rule of ``maturity`` (consecutive stages from
     STEP0 whose score reaches the threshold) applied to all the sheet (field 「全体」) and to each
     field's stage cells. Columns: code, round_id, field, maturity."""
-    questionnaire = questionnaire or load_questionnaire()
-    overall = maturity(scores, questionnaire=questionnaire)[["code", "round_id", "maturity"]].assign(field="全体")
-    parts = [overall]
-    cells = scores[scores["level"] == "cell"]
-    for field in questionnaire.fields:
-        as_stages = cells[cells["field"] == field].assign(level="stage")
-        if len(as_stages):
-            parts.append(maturity(as_stages, questionnaire=questionnaire)[["code", "round_id", "maturity"]].assign(field=field))
-    return pd.concat(parts, ignore_index=True)[["code", "round_id", "field", "maturity"]]
+    levels = field_maturity_levels(scores).rename(columns={"level": "maturity"})
+    return levels[["code", "round_id", "field", "maturity"]]
 
 
 def maturity_levels(con) -> pd.DataFrame:
-    """``field_maturity`` of every returned sheet in the store (all rounds, all municipalities)."""
-    return field_maturity(assessment_scores(con))
+    """``field_maturity`` of every returned sheet in the store (all rounds, all municipalities), as
+    the build wrote it (table maturity_levels)."""
+    return stored_maturity(con, field=None)[["code", "round_id", "field", "maturity"]]
 
 
 def maturity_transition(levels: pd.DataFrame, base_round: str, eval_round: str, field: str = "全体",
@@ -537,6 +601,4 @@ prefectures = _store_view("prefectures", "view_prefectures",
                           "pref_code, code, name, municipalities — for the prefecture filter.")
 region_set_prefectures = _store_view("region_set_prefectures", "view_region_set_prefectures",
                                      "region_set, pref_code, municipalities: the prefectures each region set covers.")
-snapshots = _store_view("snapshots", "view_snapshots", """As-of dates of the デジタル庁 municipal values, oldest
-    first: as_of, municipalities, synthetic.""")
 table_counts = _store_view("table_counts", "view_table_counts", "Row counts of the main tables: item (Japanese), rows.")

@@ -174,6 +174,30 @@ with table_col:
     st.caption("差は「正 = 比較対象より良い」。実施/未実施の指標は 1 = 実施、率は%ポイント。"
                + (f"比較対象: {group.iloc[0]}（{int(gap_table['n_peers'].max())}団体）。" if len(group) else ""))
 
+# ---- the デジタル庁 figures at every snapshot: change since the previous release
+st.subheader("デジタル庁指標の推移（調査時点ごと）")
+composite_history, indicator_history = data.cached(views.official_history)(code)
+history_rows, snapshot_labels = views.history_table(indicator_history)
+if len(snapshot_labels) < 2:
+    st.caption("デジタル庁データの調査時点が1つだけのため、推移はまだありません。"
+               "次の公表データを取り込むと、前回の調査時点からの変化をここに表示します。")
+else:
+    trend_col, values_col = st.columns([2, 3], gap="medium")
+    with trend_col:
+        series = composite_history.rename(columns={"label": "round_id", "value": "score"})
+        st.plotly_chart(charts.history(series.dropna(subset=["score"]), {}), key="ka_official_history")
+        st.caption("総合得点と4つの柱（0〜100）。")
+    with values_col:
+        shown = pd.DataFrame({"指標": history_rows["short_title"]})
+        for label in snapshot_labels:
+            shown[label] = [style.format_value(v, k, u) for v, k, u in
+                            zip(history_rows[label], history_rows["kind"], history_rows["unit"])]
+        shown["前回からの変化"] = history_rows["change"]
+        shown["判定"] = history_rows["trend_label"]
+        st.dataframe(shown, hide_index=True, height=35 * len(shown) + 40,
+                     column_config={"前回からの変化": st.column_config.NumberColumn(format="%+.1f")})
+        st.caption("変化は良い方向を正とします（実施/未実施は 1 = 実施、率は%ポイント）。")
+
 # ---- history and similar municipalities
 hist_col, similar_col = st.columns(2, gap="medium")
 with hist_col:

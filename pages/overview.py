@@ -135,6 +135,31 @@ with rank_col:
         chrome.png_download(ranking_chart, f"都道府県の順位：{measure['title']}", f"ranking_{measure['measure_id']}",
                             "ov_ranking_png", f"都道府県別の{statistic}", chrome.measure_source(measure))
 
+# ---- change since the previous release of the デジタル庁 data (the measure's snapshot and the one before)
+_, measure_as_of = filters.measure_arguments(measure)
+base_as_of, eval_as_of = data.cached(views.official_pair)(measure_as_of)
+official = measure["group"] in (views.GROUP_COMPOSITE, views.GROUP_DA, views.GROUP_PROCEDURES)
+if official and base_as_of and measure["kind"] != "category" and measure["polarity"] != "neutral":
+    base_label, eval_label = views.snapshot_label(base_as_of), views.snapshot_label(eval_as_of)
+    st.subheader(f"前回の調査時点からの変化：{measure['title']}")
+    change = data.shared(views.official_change)(measure["measure_id"], base_as_of, eval_as_of)
+    change = change[change["code"].isin(chosen["code"])].merge(chosen[["code", "pref_name", "name"]], on="code")
+    counts = change["trend_label"].value_counts()
+    for column, label in zip(st.columns(4), ("改善", "停滞", "後退", "比較不可")):
+        n = int(counts.get(label, 0))
+        column.metric(label, f"{n:,}団体", help=f"{len(change):,}団体中 {n / max(len(change), 1):.0%}", border=True)
+    moved = change[change["trend"].isin(["improved", "regressed"])].sort_values(["change", "code"], ascending=[False, True])
+    kind, unit = measure["kind"], measure["unit"]
+    st.caption(f"デジタル庁データの{base_label}と{eval_label}の比較（{selection.scope}）。"
+               "変化は良い方向を正とします。どちらかの時点に値がなければ「比較不可」。")
+    if len(moved):
+        st.dataframe(pd.DataFrame({
+            "都道府県": moved["pref_name"], "市区町村": moved["name"],
+            base_label: [style.format_value(v, kind, unit) for v in moved["base_value"]],
+            eval_label: [style.format_value(v, kind, unit) for v in moved["eval_value"]],
+            "変化": moved["change"], "判定": moved["trend_label"]}), hide_index=True,
+            column_config={"変化": st.column_config.NumberColumn(format="%+.1f")})
+
 if st.toggle("エクスポート用の地図（plotly）を表示", key="ov_export",
              help="会議資料に貼り付ける静止画向けの地図です（右上のカメラのアイコンでPNG保存）。"):
     chrome.offline_geo()

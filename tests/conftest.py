@@ -55,6 +55,22 @@ def real_db(real_build):
 
 
 @pytest.fixture(scope="session")
+def two_release_db(shared_data, tmp_path_factory):
+    """The real files plus a later release of the 市区町村比較 file with some answers changed
+    (tests/release_fixtures.py), built as one store: two デジタル庁 snapshots."""
+    from loaders.build import build
+    from release_fixtures import LATER_AS_OF, write_later_release
+
+    folder = tmp_path_factory.mktemp("releases")
+    later = write_later_release(shared_data, folder / "later")
+
+    target = folder / "dashboard.duckdb"
+    # the later file declared with its own 調査時点, as `loaders build --as-of FILE=DATE` does
+    build([shared_data, later], target, as_of=[f"{later}={LATER_AS_OF}"])
+    return target
+
+
+@pytest.fixture(scope="session")
 def demo_db(tmp_path_factory):
     """The embedded demo exactly as a fresh machine without public data builds it."""
     from loaders.demo import build_demo

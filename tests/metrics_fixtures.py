@@ -150,16 +150,23 @@ def synthetic_store(path: Path, registry, seed: int = 7) -> duckdb.DuckDBPyConne
                 "source": "digital_agency_prefecture", "as_of": pd.Timestamp(as_of), "file": "synthetic", "synthetic": True,
             }))
     append_values(con, pd.concat(value_frames, ignore_index=True))
+    from metrics.tables import write_metric_tables
+
+    write_metric_tables(con)
     return con
 
 
 def fill(con: duckdb.DuckDBPyConnection, **tables: pd.DataFrame) -> duckdb.DuckDBPyConnection:
-    """Append rows to store tables by name (e.g. fill(con, questions=..., survey_answers=...))."""
+    """Append rows to store tables by name (e.g. fill(con, questions=..., survey_answers=...)), then
+    write the metric tables as the build's last step does (metrics.tables)."""
+    from metrics.tables import write_metric_tables
+
     for table, frame in tables.items():
         if table == "indicator_values":
             append_values(con, frame)
         else:
             store.append(con, table, frame)
+    write_metric_tables(con)
     return con
 
 

@@ -72,7 +72,7 @@ def source_line() -> str:
     built = info.get("built_at", "不明").replace("T", " ")
     label = f"{DEMO_LABEL}（{path}）" if is_demo() else path
     snapshots = data.cached(views.snapshots)()
-    chosen = st.session_state.get("snap") or (str(snapshots["as_of"].iloc[-1])[:10] if len(snapshots) else None)
+    chosen = st.session_state.get("snap") or (snapshots["key"].iloc[-1] if len(snapshots) else None)
     as_of = f"　デジタル庁データ基準日: {chosen}" if chosen else ""
     return f"データ: {label}{as_of}　構築: {built}"
 

@@ -75,7 +75,8 @@ def render() -> Selection:
     sets = data.cached(region_sets)()
     bands = data.cached(pop_band_order)()
     known_rounds = data.cached(rounds)()
-    snapshot_dates = [str(d)[:10] for d in data.cached(views.snapshots)()["as_of"]]
+    snapshot_frame = data.cached(views.snapshots)()
+    snapshot_labels = dict(zip(snapshot_frame["key"], snapshot_frame["label"]))
     options = measures()
     municipalities = directory()
     labels = municipality_label(municipalities)
@@ -116,9 +117,12 @@ def render() -> Selection:
                                     key="round", bind="query-params")
             round_label = round_labels[round_id]
         as_of = None
-        if len(snapshot_dates) > 1:
-            as_of = st.selectbox("デジタル庁データの時点", snapshot_dates, index=len(snapshot_dates) - 1,
-                                 key="snap", bind="query-params")
+        if len(snapshot_labels) > 1:
+            # the newest dated snapshot by default (a release of unknown 調査時点 is listed last)
+            keys = list(snapshot_labels)
+            dated = [key for key in keys if key != views.UNKNOWN_SNAPSHOT]
+            as_of = st.selectbox("デジタル庁データの調査時点", keys, index=keys.index(dated[-1] if dated else keys[-1]),
+                                 format_func=snapshot_labels.get, key="snap", bind="query-params")
         compare = st.multiselect(
             f"比較セット（最大{MAX_COMPARE}団体）", list(labels), format_func=labels.get, key="cmp",
             bind="query-params", max_selections=MAX_COMPARE, placeholder="団体名を入力して追加",

@@ -2,7 +2,8 @@
 -- its peer group's median, its prefecture, and the national median of all municipalities.
 -- Every gap is signed by polarity: positive = better than the reference (NULL for neutral indicators).
 -- Parameters: $codes, $indicator_ids (NULL = every non-component indicator), $peer ('pop_band',
--- 'type', 'prefecture', 'region', 'similar'), $region_set, $as_of (NULL = newest).
+-- 'type', 'prefecture', 'region', 'similar'), $region_set, $as_of (NULL = newest), $unknown_as_of (true:
+-- only the values whose 調査時点 is 不明; a value of unknown date otherwise counts as the oldest).
 -- Input relation: similar_pairs (code, peer_code), read when $peer = 'similar'.
 -- Municipalities and indicators are joined, grouped and sorted by their ordinal numbers: m_no in
 -- code order, i_no in id order over the whole catalog. The result names the indicator by i_no only;
@@ -25,11 +26,11 @@ newest_values AS (
     SELECT
         v.code,
         i.i_no,
-        arg_max_null(v.value, date_diff('day', DATE '1970-01-01', v.as_of) * 2 + CAST(NOT v.synthetic AS INTEGER)) AS value,
+        arg_max_null(v.value, coalesce(date_diff('day', DATE '1970-01-01', v.as_of), -1000000) * 2 + CAST(NOT v.synthetic AS INTEGER)) AS value,
         max(v.as_of) AS as_of
     FROM indicator_values AS v
     JOIN gap_indicators AS i USING (indicator_id)
-    WHERE $as_of IS NULL OR v.as_of <= CAST($as_of AS DATE)
+    WHERE CASE WHEN $unknown_as_of THEN v.as_of IS NULL ELSE $as_of IS NULL OR v.as_of <= CAST($as_of AS DATE) END
     GROUP BY v.code, i.i_no
 ),
 peer_groups AS (

@@ -1,7 +1,9 @@
 -- Every composite member indicator for every selected municipality, normalised to 0–1.
 -- Members: デジタル庁 indicators (source digital_agency_*), level municipality/both, weight > 0,
 -- not a numerator/denominator component, in one of the pillars, with a direction (not neutral).
--- Parameters: $codes, $pillars, $as_of (NULL = newest; else the newest value on or before it).
+-- Parameters: $codes, $pillars, $as_of (NULL = newest; else the newest value on or before it),
+-- $unknown_as_of (true: only the values whose 調査時点 is 不明). A value of unknown date counts as the
+-- oldest: the newest is a dated value where one exists.
 WITH member_indicators AS (
     SELECT id AS indicator_id, title, short_title, kind, polarity, pillar, weight, target
     FROM indicators
@@ -22,13 +24,13 @@ newest_values AS (
     SELECT
         v.code,
         v.indicator_id,
-        arg_max_null(v.value, date_diff('day', DATE '1970-01-01', v.as_of) * 2 + CAST(NOT v.synthetic AS INTEGER)) AS value,
+        arg_max_null(v.value, coalesce(date_diff('day', DATE '1970-01-01', v.as_of), -1000000) * 2 + CAST(NOT v.synthetic AS INTEGER)) AS value,
         max(v.as_of) AS as_of,
-        arg_max_null(v.synthetic, date_diff('day', DATE '1970-01-01', v.as_of) * 2 + CAST(NOT v.synthetic AS INTEGER)) AS synthetic
+        arg_max_null(v.synthetic, coalesce(date_diff('day', DATE '1970-01-01', v.as_of), -1000000) * 2 + CAST(NOT v.synthetic AS INTEGER)) AS synthetic
     FROM indicator_values AS v
     SEMI JOIN member_indicators AS i USING (indicator_id)
     SEMI JOIN selected AS s USING (code)
-    WHERE $as_of IS NULL OR v.as_of <= CAST($as_of AS DATE)
+    WHERE CASE WHEN $unknown_as_of THEN v.as_of IS NULL ELSE $as_of IS NULL OR v.as_of <= CAST($as_of AS DATE) END
     GROUP BY v.code, v.indicator_id
 ),
 grid AS (

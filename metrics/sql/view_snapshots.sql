@@ -1,9 +1,20 @@
--- The as-of dates of the デジタル庁 municipal indicator values (the snapshots a user can choose and
--- compare), oldest first, with how many municipalities each covers.
-SELECT v.as_of, count(DISTINCT v.code) AS municipalities, bool_or(v.synthetic) AS synthetic
-FROM indicator_values AS v
-JOIN indicators AS i ON i.id = v.indicator_id
-JOIN municipalities AS m ON m.code = v.code
-WHERE i.source LIKE 'digital_agency%'
-GROUP BY v.as_of
-ORDER BY v.as_of
+-- The official snapshots a user can choose and compare: one per distinct 調査時点 (releases.as_of)
+-- of the releases that carry デジタル庁 indicators (the demo's invented release too), oldest first
+-- (調査時点 不明 last), with how many municipalities have a value in them.
+WITH official_release_indicators AS (
+    SELECT r.as_of AS snapshot, ri.indicator_id, ri.as_of
+    FROM releases AS r
+    JOIN release_indicators AS ri USING (release_id)
+    JOIN indicators AS i ON i.id = ri.indicator_id
+    WHERE i.source LIKE 'digital_agency%'
+),
+release_values AS (
+    SELECT o.snapshot, v.code, v.synthetic
+    FROM official_release_indicators AS o
+    JOIN indicator_values AS v ON v.indicator_id = o.indicator_id AND v.as_of IS NOT DISTINCT FROM o.as_of
+    SEMI JOIN municipalities AS m ON m.code = v.code
+)
+SELECT snapshot AS as_of, count(DISTINCT code) AS municipalities, bool_or(synthetic) AS synthetic
+FROM release_values
+GROUP BY snapshot
+ORDER BY snapshot NULLS LAST

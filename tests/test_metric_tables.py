@@ -1,0 +1,139 @@
+"""Metric tables written at build time (metrics/tables.py): their rows equal what the metric functions
+compute in memory, SCHEMA.md's example queries run on them, and a failing metric step fails the build
+without touching the database."""
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+from pandas.testing import assert_frame_equal
+
+import metrics.tables
+from loaders.build import BuildError, build
+from loaders.store import create_schema
+from metrics.assessment import assessment_scores, maturity, rounds
+from metrics.composite import composite
+from metrics.definitions import COMPOSITE
+from metrics.filters import Filter
+from metrics.gaps import gaps
+from metrics.priority import support_priority
+from metrics.snapshots import snapshot_dates
+from metrics.tables import (
+    METRIC_TABLES, stored_assessment, stored_composite, stored_gaps, stored_maturity, stored_priority,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+SCHEMA_DOC = (ROOT / "data" / "SCHEMA.md").read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module", params=["demo_db", "two_release_db"])
+def store(request):
+    """The demo (assessment rounds, one snapshot) and the real files with a later release (two snapshots)."""
+    con = duckdb.connect(str(request.getfixturevalue(request.param)), read_only=True)
+    yield con
+    con.close()
+
+
+def test_every_metric_table_is_filled(store):
+    counts = {table: store.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0] for table in METRIC_TABLES}
+    dates = snapshot_dates(store)
+    assert counts["composite_scores"] == 1741 * 5 * len(dates)
+    assert store.execute("SELECT count(DISTINCT as_of) FROM indicator_gaps").fetchone()[0] == len(dates)
+    n_rounds = len(rounds(store))
+    assert counts["support_priority"] == 1741 * max(n_rounds, 1)
+    assert (counts["assessment_scores"] > 0) == (n_rounds > 0)
+
+
+def test_composite_scores_equal_the_composite_of_each_snapshot(store):
+    for day in snapshot_dates(store):
+        computed = composite(store, None, as_of=day).drop(columns="as_of")
+        table = store.execute("SELECT * FROM composite_scores WHERE as_of = CAST(? AS DATE) ORDER BY code, pillar",
+                              [day]).df()
+        expected = computed.sort_values(["code", "pillar"], ignore_index=True)
+        assert_frame_equal(table.drop(columns="as_of")[expected.columns], expected, check_dtype=False)
+        assert_frame_equal(stored_composite(store, None, day).drop(columns="as_of"), computed, check_dtype=False)
+
+
+def test_indicator_gaps_equal_the_gaps_of_each_snapshot(store):
+    for day in snapshot_dates(store):
+        computed = gaps(store, Filter(pref_code="28"), as_of=day)
+        assert_frame_equal(stored_gaps(store, Filter(pref_code="28"), day), computed, check_dtype=False)
+    newest = gaps(store, None)
+    assert_frame_equal(stored_gaps(store), newest, check_dtype=False)
+
+
+def test_assessment_maturity_and_priority_equal_the_computed_ones(store):
+    scores = assessment_scores(store)
+    assert_frame_equal(stored_assessment(store), scores)
+    assert_frame_equal(stored_maturity(store), maturity(scores), check_dtype=False)
+    hyogo = Filter(pref_code="28")
+    assert_frame_equal(_missing_as_none(stored_priority(store, hyogo)), _missing_as_none(support_priority(store, hyogo)))
+    for round_id in rounds(store)["round_id"]:
+        assert_frame_equal(_missing_as_none(stored_priority(store, None, round_id)),
+                           _missing_as_none(support_priority(store, None, round_id, menu_scope="own")))
+
+
+def _missing_as_none(frame: pd.DataFrame) -> pd.DataFrame:
+    """The same cells with every missing value as None (a column with no round at all is NaN in one
+    frame and None in the other)."""
+    return frame.astype(object).where(frame.notna(), None)
+
+
+def schema_queries() -> list[str]:
+    return re.findall(r"```sql\n(.*?)\n```", SCHEMA_DOC, flags=re.S)
+
+
+def test_schema_doc_queries_run_and_the_change_example_matches_the_metrics(two_release_db):
+    con = duckdb.connect(str(two_release_db), read_only=True)
+    try:
+        results = [con.execute(query).df() for query in schema_queries()]
+        change = next(frame for frame in results if "change" in frame.columns)
+        previous, latest = snapshot_dates(con)[-2:]
+        base = composite(con, None, as_of=previous).query("pillar == @COMPOSITE").set_index("code")["score"]
+        evaluation = composite(con, None, as_of=latest).query("pillar == @COMPOSITE").set_index("code")["score"]
+        expected = (evaluation - base).dropna()
+        names = con.execute("SELECT name, code FROM municipalities").df().set_index("name")["code"]
+        moved = change.dropna(subset=["change"])
+        moved = moved[moved["change"].abs() > 1e-9]
+        assert len(moved) == int((expected.abs() > 1e-9).sum()) >= 3
+        for row in moved.itertuples():
+            code = names[row.name] if not isinstance(names[row.name], pd.Series) else None
+            if code is not None:
+                assert row.change == pytest.approx(expected[code])
+        assert change["change"].dropna().iloc[0] == pytest.approx(expected.max())
+        cio = next(frame for frame in results if "previous_value" in frame.columns)
+        assert list(cio["name"]) == ["姫路市"] and (cio["previous_value"].iloc[0], cio["latest_value"].iloc[0]) == (1.0, 0.0)
+    finally:
+        con.close()
+
+
+def test_schema_has_no_blob_cache():
+    con = duckdb.connect()
+    create_schema(con)
+    tables = {t for (t,) in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    assert "metric_results" not in tables and set(METRIC_TABLES) <= tables
+    assert not (ROOT / "metrics" / "stored.py").exists()
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_a_failing_metric_step_fails_the_build_and_keeps_the_database(tmp_path, monkeypatch):
+    target = tmp_path / "dashboard.duckdb"
+    build([], target)
+    before = _digest(target)
+
+    def broken(con):
+        raise ValueError("指標の計算に失敗（テスト）")
+
+    monkeypatch.setattr(metrics.tables, "write_metric_tables", broken)
+    with pytest.raises(BuildError) as failure:
+        build([], target)
+    assert "指標の表" in str(failure.value) and "指標の計算に失敗（テスト）" in str(failure.value)
+    assert _digest(target) == before
+    assert not list(tmp_path.glob(".dashboard.duckdb.building-*"))
