@@ -261,7 +261,7 @@ def support_items(counts: pd.DataFrame) -> go.Figure:
     fig.update_xaxes(title_text="推奨する団体数")
     # the legend above the bars: below them it ran into the axis title on short menus
     return _layout(fig, height=max(320, 28 * len(order) + 110), barmode="stack",
-                   legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0})
+                   legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0, "traceorder": "normal"})
 
 
 def priority_bars(shares: pd.DataFrame) -> go.Figure:
