@@ -5,6 +5,7 @@ maturity, support priority and recommended support, the commentary and the gap t
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from pptx.util import Inches, Mm
@@ -54,8 +55,9 @@ def build_karte(con, code: str, out_path: str | Path, *, theme: str = "print") -
     if recommended is None or recommended.empty:
         facts.append("推奨する支援：なし")
     else:
-        facts.append("推奨する支援（最大3件）：")
-        facts += [f"{rec.rank}. {rec.item} — {rec.reason}" for rec in recommended.itertuples()]
+        # one line per item: its name and the weakness it closes, in short (the screen and Excel keep the full reason)
+        facts.append("推奨する支援（最大3件）と主な理由：")
+        facts += [f"{rec.rank}. {rec.item}（{_short_reason(rec.reason)}）" for rec in recommended.itertuples()]
 
     top = Inches(1.25)
     picture_width, picture_height = Inches(5.6), Inches(2.85)
@@ -66,7 +68,7 @@ def build_karte(con, code: str, out_path: str | Path, *, theme: str = "print") -
                          scale=1)
         add_picture(slide, png, MARGIN, top, picture_width, picture_height)
     right = MARGIN + picture_width + Inches(0.2)
-    add_text(slide, right, top, A4_WIDTH - right - MARGIN, Inches(1.7), facts, 11)
+    add_text(slide, right, top, A4_WIDTH - right - MARGIN, Inches(1.7), facts, 10)
     add_text(slide, right, top + Inches(1.75), A4_WIDTH - right - MARGIN, Inches(1.6), result.commentary, 11, bullet=True)
 
     if result.table is not None and len(result.table):
@@ -83,3 +85,9 @@ def build_karte(con, code: str, out_path: str | Path, *, theme: str = "print") -
     out_path = Path(out_path)
     presentation.save(out_path)
     return out_path
+
+
+def _short_reason(reason: str) -> str:
+    """「CIO任命」が未実施（…） → CIO任命が未実施; STEP1（全体方針の決定）が5/30点（…） → STEP1が5/30点."""
+    text = re.sub(r"（[^（）]*）", "", str(reason)).replace("「", "").replace("」", "")
+    return text[:24] + ("…" if len(text) > 24 else "")
