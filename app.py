@@ -3,6 +3,7 @@ import streamlit as st
 
 import ui.preload  # noqa: F401  first: one fixed import order for all sessions (see the module)
 from ui import chrome, filters, meeting
+from ui.guard import friendly_errors
 
 st.set_page_config(page_title="自治体DX進捗ダッシュボード", page_icon="📊", layout="wide",
                    initial_sidebar_state="expanded")
@@ -21,7 +22,8 @@ if meeting.active():  # 会議モード (?mode=meeting): only the slides, no sid
     chrome.inject_css()
     meeting.inject_css()
     chrome.offline_geo()
-    navigation.run()
+    with friendly_errors("会議モード"):
+        navigation.run()
     st.stop()
 
 navigation = st.navigation(PAGES, position="top")
@@ -32,7 +34,8 @@ with st.sidebar:
     st.divider()
     st.caption(chrome.source_line())
 chrome.demo_banner()
-navigation.run()
+with friendly_errors(navigation.title):  # no English error box: a Japanese message, details in the log
+    navigation.run()
 st.divider()
 with st.expander("出典・ライセンス"):
     chrome.credits()

@@ -75,9 +75,8 @@ def ingest(run: Run, work: Path, runs: int, warmup: int = 1) -> None:
 # ---------------------------------------------------------------- metrics
 
 def metrics(run: Run, db: Path, runs: int, national_only: bool = False) -> None:
-    from metrics import stored
     from metrics.filters import Filter
-    from metrics.summary import FAMILIES, all_metrics, compute_all_metrics
+    from metrics.summary import all_metrics, compute_all_metrics
 
     con = duckdb.connect(str(db), read_only=True)
     try:
@@ -88,8 +87,7 @@ def metrics(run: Run, db: Path, runs: int, national_only: bool = False) -> None:
         last: dict = {}
         samples = timed(lambda: last.update(all_metrics(con)), runs, warmup=1)
         rows = {name: len(frame) for name, frame in last.items()}
-        # the national call reads what the build stored, unless the store predates the running code
-        how = "read from metric_results (computed at ingest)" if stored.read(con, list(FAMILIES)) is not None else "computed"
+        how = "composite, gaps, assessment, maturity and priority read from the metric tables"
         run.add(Result.of("metrics: all_metrics, all 1,741 municipalities", "ms", samples, floor,
                           "SELECT count(*) round trip", METRICS_TARGET_MS, scale=1000,
                           note=f"{how}; {sum(rows.values()):,} result rows (gaps {rows['gaps']:,}, assessment {rows['assessment']:,})"))
@@ -98,11 +96,11 @@ def metrics(run: Run, db: Path, runs: int, national_only: bool = False) -> None:
         computed = timed(lambda: compute_all_metrics(con), runs, warmup=1)
         run.add(Result.of("metrics: all_metrics computed, all 1,741 municipalities", "ms", computed, floor,
                           "SELECT count(*) round trip", scale=1000,
-                          note="the same results computed from the tables (what the build and a filtered call do)"))
+                          note="the same results all computed from the data tables (what the build's metric step does)"))
         prefecture = timed(lambda: all_metrics(con, Filter(pref_code="28")), runs, warmup=1)
         run.add(Result.of("metrics: all_metrics, one prefecture (兵庫県, 41)", "ms", prefecture, floor,
                           "SELECT count(*) round trip", scale=1000,
-                          note="national medians and similarity are still computed over the whole country"))
+                          note="the metric tables' rows of the prefecture; similarity still computed over the whole country"))
     finally:
         con.close()
 

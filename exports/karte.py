@@ -15,7 +15,7 @@ from exports.pptx_deck import (
 )
 from exports.images import figure_png
 from exports.views import render_view
-from metrics.assessment import rounds
+from metrics.assessment import round_labels, rounds
 from metrics.cases import recommendation_table
 from metrics.filters import Filter, select_municipalities
 from metrics.priority import support_priority
@@ -80,7 +80,8 @@ def build_karte(con, code: str, out_path: str | Path, *, theme: str = "print") -
             add_text(slide, MARGIN, table_top + sum(layout.heights), width, Inches(0.25),
                      f"ほか{rest}指標は市町村カルテの画面とExcelの書き出しにあります。", 8, colour=MUTED)
     known = rounds(con)
-    as_of = result.as_of + (f"（調査回 {known['round_id'].iloc[-1]}）" if len(known) and "調査回" not in result.as_of else "")
+    newest = round_labels(con)[known["round_id"].iloc[-1]] if len(known) else None
+    as_of = result.as_of + (f"（調査回 {newest}）" if newest and "調査回" not in result.as_of else "")
     add_footer(slide, result.source, as_of, 1, 1, A4_WIDTH, A4_HEIGHT)
     out_path = Path(out_path)
     presentation.save(out_path)

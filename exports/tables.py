@@ -1,10 +1,10 @@
 """A view's table as the files a committee paper needs: Excel (formatted, with a 「説明」 sheet of
-title, scope, source, as-of and the commentary) and CSV (UTF-8 with BOM) — both through
-ui/export.py, so formula-like text is neutralised the same way as on the pages."""
+title, scope, source, as-of and the commentary) and CSV (UTF-8 with BOM) — both through the one
+writer of exported files (loaders.writer), so formula-like text is neutralised as on the pages."""
 from __future__ import annotations
 
 from exports.views import ViewResult
-from ui.export import csv_bytes, excel_bytes
+from loaders.writer import csv_bytes, excel_bytes
 
 SHEET_NAME_LIMIT = 31  # Excel's limit on a sheet name
 

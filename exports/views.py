@@ -25,7 +25,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from metrics import commentary, views
-from metrics.assessment import rounds
+from metrics.assessment import round_labels, rounds
+from metrics.dates import japanese_date, measure_dates
 from metrics.catalog import indicator_catalog
 from metrics.change import assessment_change, composite_change, default_rounds
 from metrics.crosstab import bin_values, cross_table, pop_band_order
@@ -216,16 +217,24 @@ def _source(measure: pd.Series) -> str:
     return (credit if credit.startswith("出典") else f"出典：{credit}") + (f"（{DEMO_NOTE}を含む）" if measure["synthetic"] else "")
 
 
-def _as_of(measure: pd.Series) -> str:
-    as_of = measure["as_of"] or "—"
-    return f"調査回 {as_of}" if str(measure["group"]).startswith("アセスメント") else f"基準日 {as_of}"
+def _as_of(con, measure: pd.Series) -> str:
+    if str(measure["group"]).startswith("アセスメント"):
+        return f"調査回 {measure['as_of'] or '—'}"
+    return measure_dates(con, measure).text()
 
 
 def _assessment_lines(con) -> tuple[str, str]:
     known = rounds(con)
     synthetic = bool(known["synthetic"].any()) if len(known) else False
     source = f"出典：{ASSESSMENT_CREDIT}" + (f"（{DEMO_NOTE}を含む）" if synthetic else "")
-    return source, (f"調査回 {known['round_id'].iloc[-1]}" if len(known) else "調査回 なし")
+    return source, (f"調査回 {round_labels(con)[known['round_id'].iloc[-1]]}" if len(known) else "調査回 なし")
+
+
+def _selection_lines(con, measure: pd.Series, values: pd.DataFrame, chosen: pd.DataFrame, scope: Scope) -> list[str]:
+    """The sentences under a view of the scope's municipalities (``chosen``), from the values drawn;
+    a prefecture's rank is read from the ranking of all prefectures (the ranking view's bars)."""
+    ranking = views.ranking_of(values, select_municipalities(con), measure["kind"], measure["polarity"]) if scope.pref_code else None
+    return commentary.selection_sentences(measure, values, chosen, scope.name, ranking=ranking, pref_code=scope.pref_code)
 
 
 def _category_order(values: pd.DataFrame, measure: pd.Series) -> list[str] | None:
@@ -283,8 +292,7 @@ def _map_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
     table = frame[["code", "pref_name", "name", "value", "label"]].rename(columns={
         "code": "団体コード", "pref_name": "都道府県", "name": "市区町村", "value": measure["short_title"], "label": "区分"})
     return ViewResult("overview_map", f"地図：{measure['title']}", f"{scope.name}・{len(chosen):,}団体", figure, table,
-                      commentary.measure_commentary(con, measure["measure_id"], scope.pref_code), _source(measure),
-                      _as_of(measure), _pref(scope))
+                      _selection_lines(con, measure, values, chosen, scope), _source(measure), _as_of(con, measure), _pref(scope))
 
 
 def _ranking_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
@@ -293,9 +301,8 @@ def _ranking_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
     kind = measure["kind"]
     if kind == "category":
         return _missing(title, f"「{measure['title']}」は区分の指標のため、順位はありません。", scope, _source(measure),
-                        _as_of(measure), "ranking")
+                        _as_of(con, measure), "ranking")
     values = views.measure_frame(con, measure["measure_id"])
-    lines = commentary.ranking_commentary(con, measure["measure_id"], scope.pref_code)
     if scope.pref_code and kind != "binary":
         chosen = select_municipalities(con, scope.flt)[["code", "name"]]
         frame = chosen.merge(values, on="code", how="left")
@@ -310,13 +317,15 @@ def _ranking_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
         national, statistic = views.summary_statistic(values["value"], kind)
         figure = charts.municipality_ranking(shown.assign(name=shown["rank"].astype(str) + ". " + shown["name"]),
                                              measure, national, f"全国の{statistic}")
+        lines = commentary.municipality_ranking_sentences(measure, frame, scope.name)
         missing = int(frame["value"].isna().sum())
         if missing:
             subtitle += f"（{style.MISSING_LABEL} {missing:,}団体は含まない）"
         table = pd.DataFrame({"順位": ranked["rank"], "団体コード": ranked["code"], "市区町村": ranked["name"],
                               measure["short_title"]: ranked["value"]})
-        return ViewResult("ranking", title, subtitle, figure, table, lines, _source(measure), _as_of(measure), _pref(scope))
-    ranking = views.measure_ranking(con, measure["measure_id"])
+        return ViewResult("ranking", title, subtitle, figure, table, lines, _source(measure), _as_of(con, measure), _pref(scope))
+    ranking = views.ranking_of(values, select_municipalities(con), kind, measure["polarity"])
+    lines = commentary.prefecture_ranking_sentences(measure, ranking, scope.pref_code)
     national, statistic = views.summary_statistic(values["value"], kind)
     shown, subtitle = ranking, f"都道府県別の{statistic}"
     if theme != "screen" and len(ranking) > 2 * PROJECTOR_RANKING_ROWS:
@@ -328,7 +337,7 @@ def _ranking_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
     table = ranking.rename(columns={"rank": "順位", "pref_code": "都道府県コード", "pref_name": "都道府県", "value": statistic,
                                     "municipalities": "団体数", "with_data": "データあり"}).drop(columns="statistic")
     return ViewResult("ranking", title, subtitle, figure, table, lines, _source(measure),
-                      _as_of(measure), _pref(scope))
+                      _as_of(con, measure), _pref(scope))
 
 
 def _distribution_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
@@ -350,8 +359,7 @@ def _distribution_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewRes
             "pop_band": "人口規模", "municipalities": "団体数", "with_data": "データあり",
             "value": f"{statistic}（{scope.name}）", "national": f"{statistic}（全国）"})
     return ViewResult("distribution", f"分布：{measure['title']}", f"{scope.name}・{len(chosen):,}団体", figure, table,
-                      commentary.measure_commentary(con, measure["measure_id"], scope.pref_code), _source(measure),
-                      _as_of(measure), _pref(scope))
+                      _selection_lines(con, measure, values, chosen, scope), _source(measure), _as_of(con, measure), _pref(scope))
 
 
 def _crosstab_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
@@ -371,16 +379,20 @@ def _crosstab_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
         labels, order = bin_values(frame["value"], SCORE_EDGES, SCORE_LABELS).astype("object"), list(SCORE_LABELS)
     else:
         return _missing(title, f"「{measure['title']}」は区分や得点でないため、クロス集計にしません。", scope,
-                        _source(measure), _as_of(measure), "crosstab")
+                        _source(measure), _as_of(con, measure), "crosstab")
     if frame["value"].isna().all() and (kind != "category" or frame["label"].isna().all()):
         return _missing(title, f"{scope.name}には「{measure['title']}」のデータがありません。", scope, _source(measure),
-                        _as_of(measure), "crosstab")
+                        _as_of(con, measure), "crosstab")
     table = cross_table(frame.assign(区分=labels), "pop_band", "区分", pop_band_order(con), order)
     figure = charts.cross_table_bars(table)
     exported = table.rename_axis(index="人口規模", columns=None).reset_index()
-    return ViewResult("crosstab", title, f"{scope.name}・{len(chosen):,}団体（団体数）", figure, exported,
-                      commentary.crosstab_commentary(con, measure_id, scope.pref_code), _source(measure), _as_of(measure),
-                      _pref(scope))
+    if kind == "category":
+        lines = _selection_lines(con, measure, values, chosen, scope)
+    else:
+        places = select_municipalities(con)
+        lines = commentary.band_sentences(measure, commentary.band_table(values, places, chosen, kind), scope.name)
+    return ViewResult("crosstab", title, f"{scope.name}・{len(chosen):,}団体（団体数）", figure, exported, lines,
+                      _source(measure), _as_of(con, measure), _pref(scope))
 
 
 def _priority_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
@@ -415,33 +427,34 @@ def _priority_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
         composite = measure_row(con, "composite")
         source, as_of = _source(composite), _as_of(composite)
     return ViewResult("priority", "支援優先度と推奨する支援", subtitle, figure, table,
-                      commentary.priority_commentary(con, scope.pref_code, priority=priority), source, as_of, _pref(scope))
+                      commentary.priority_commentary(con, scope.pref_code, priority=priority, scope_name=scope.name), source, as_of, _pref(scope))
 
 
 def _progress_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
     base, evaluation = default_rounds(con)
-    lines = commentary.progress_commentary(con, scope.pref_code)
     names = select_municipalities(con, scope.flt)[["code", "name"]]
     if base and evaluation:
         change = assessment_change(con, scope.flt, base, evaluation)
         rows = change[change["level"] == "overall"]
-        labels = dict(zip(rounds(con)["round_id"], rounds(con)["label"].map(style.short_round_label)))
+        labels = round_labels(con)
         base_label, eval_label = labels[base], labels[evaluation]
-        source, as_of = _assessment_lines(con)
-        as_of = f"調査回 {base}→{evaluation}"
+        source, _ = _assessment_lines(con)
+        as_of = f"調査回 {base_label}→{eval_label}"
         subject = "アセスメント総合得点"
     else:
         dates = views.snapshot_dates(con)
         if len(dates) < 2:
             source, as_of = _assessment_lines(con)
-            return _missing("当初→評価の変化", lines[0], scope, source, as_of, "progress")
+            return _missing("当初→評価の変化", commentary.progress_commentary(con, scope.pref_code)[0], scope, source, as_of,
+                            "progress")
         change = composite_change(con, scope.flt, dates[0], dates[-1])
         rows = change[change["pillar"] == "総合"]
-        base_label, eval_label = dates[0], dates[-1]
+        base_label, eval_label = views.snapshot_label(dates[0]), views.snapshot_label(dates[-1])
         composite = measure_row(con, "composite")
-        source, as_of = _source(composite), f"基準日 {dates[0]}→{dates[-1]}"
+        source, as_of = _source(composite), f"調査時点 {japanese_date(dates[0])}→{japanese_date(dates[-1])}"
         subject = "デジタル庁指標の総合得点"
     rows = rows.merge(names, on="code", how="inner")
+    lines = commentary.progress_sentences(rows, scope.name, f"{subject}（{base_label}→{eval_label}）")
     comparable = rows.dropna(subset=["change"]).sort_values(["change", "code"])
     shown = pd.concat([comparable.tail(6), comparable.head(6)]).drop_duplicates("code")
     figure = charts.slope(shown.sort_values("eval_score", ascending=False), base_label, eval_label)
@@ -464,10 +477,11 @@ def _change_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
     base_as_of, eval_as_of = views.official_pair(con)
     if measure["group"] not in (views.GROUP_COMPOSITE, views.GROUP_DA, views.GROUP_PROCEDURES) or measure["kind"] == "category":
         return _missing(title, f"「{measure['title']}」はデジタル庁の指標でないため、公表データの変化を示せません。", scope,
-                        _source(measure), "", "change")
+                        _source(measure), _as_of(con, measure), "change")
     if base_as_of is None:
         return _missing(title, "デジタル庁データの調査時点が1つだけのため、前回からの変化はまだありません。"
-                               "次の公表データを取り込むと、このスライドに変化を示します。", scope, _source(measure), "", "change")
+                               "次の公表データを取り込むと、このスライドに変化を示します。", scope, _source(measure),
+                        _as_of(con, measure), "change")
     base_label, eval_label = views.snapshot_label(base_as_of), views.snapshot_label(eval_as_of)
     names = select_municipalities(con, scope.flt)[["code", "name"]]
     rows = views.official_change(con, measure["measure_id"], base_as_of, eval_as_of).merge(names, on="code", how="inner")

@@ -12,33 +12,39 @@ from loaders.errors import LoaderError
 def _cmd_build(args) -> int:
     from loaders.build import build
 
-    summary = build(args.source, Path(args.db), as_of=args.as_of or None, loaded_by=args.user)
+    summary = build(args.source, Path(args.db), as_of=args.as_of or None, loaded_by=args.user, force=args.force)
     print("\n".join(summary.lines()))
     return 0
 
 
 def _cmd_check(args) -> int:
-    from loaders.build import check_file
+    """Every file of every argument examined; every problem listed (file, row, column, reason, encoding)."""
+    from loaders.build import check_files, problem_lines
 
-    loader, result, issues = check_file(Path(args.file), as_of=args.as_of)
-    print(f"ファイル: {args.file}")
-    print(f"種類: {loader.title if loader else '不明'}")
-    if result is not None:
-        for table, frame in result.tables.items():
-            print(f"  {table}: {len(frame)} 行")
-        for item in result.report.unresolved:
+    files, problems = check_files([Path(f) for f in args.file], as_of=args.as_of)
+    for entry in files:
+        print(f"ファイル: {entry['file']}")
+        print(f"  種類: {entry['loader'] or '不明'}")
+        for table, rows in entry["rows"].items():
+            print(f"  {table}: {rows} 行")
+        for item in entry["unresolved"]:
             print(f"  対応付けできない名前: {item['name']}（{item['reason']}）")
-    errors = [i for i in issues if i.level == "error"]
-    for issue in issues:
-        print(f"  [{issue.level}] {issue}")
-    print("結果: " + ("エラーあり" if errors or result is None else "問題なし"))
-    return 1 if errors or result is None else 0
+        for issue in entry["warnings"]:
+            print(f"  [warning] {issue}")
+        print("  結果: " + ("問題なし" if entry["ok"] else "エラーあり"))
+    if problems:
+        print(f"問題 {len(problems)} 件:")
+        print("\n".join(f"  {line}" for line in problem_lines(problems)))
+    print("結果: " + ("エラーあり" if problems or not files else "問題なし"))
+    return 1 if problems or not files else 0
 
 
 def _cmd_fetch(args) -> int:
     from loaders.fetch import fetch
+    from loaders.lock import BuildLock
 
-    manifest = fetch(Path(args.dest), base_url=args.base_url, retries=args.retries)
+    with BuildLock(Path(args.db), action="公式データの取得"):  # the cache is what the next build reads
+        manifest = fetch(Path(args.dest), base_url=args.base_url, retries=args.retries)
     for row in manifest:
         print(f"{row['path']}  {row['bytes']} bytes  sha256={row['sha256']}")
     print(f"{len(manifest)} 件を {args.dest} に保存しました。")
@@ -66,7 +72,10 @@ def _cmd_template(args) -> int:
 
 
 def _cmd_rollback(args) -> int:
-    restored = store.rollback(Path(args.db), Path(args.version) if args.version else None)
+    from loaders.lock import BuildLock
+
+    with BuildLock(Path(args.db), action="切り戻し"):
+        restored = store.rollback(Path(args.db), Path(args.version) if args.version else None)
     print(f"{restored.name} の内容に戻しました: {args.db}")
     return 0
 
@@ -92,10 +101,12 @@ def parser() -> argparse.ArgumentParser:
                         "日付だけのときは調査時点の分からないすべてのファイルに使います。版の一覧（data/releases.yaml）"
                         "にあるファイルは一覧の調査時点を使います。未来の日付は指定できません")
     p.add_argument("--user", help="取込ログに記録する担当者名（省略時はOSのユーザー名）")
+    p.add_argument("--force", action="store_true",
+                   help="判別できないファイルを飛ばし、今より大幅に少ないデータベースでも置き換える")
     p.set_defaults(func=_cmd_build)
 
-    p = sub.add_parser("check", help="1ファイルを検証する（書き込みなし）")
-    p.add_argument("file")
+    p = sub.add_parser("check", help="ファイルを検証する（書き込みなし。フォルダ・複数可、問題をすべて一覧）")
+    p.add_argument("file", nargs="+")
     p.add_argument("--as-of", help="調査時点（YYYY-MM-DD）")
     p.set_defaults(func=_cmd_check)
 
@@ -103,6 +114,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--dest", default=None)
     p.add_argument("--base-url", help="ミラーのURL（公式URLのホスト部分を置き換える）")
     p.add_argument("--retries", type=int, default=3)
+    p.add_argument("--db", default=str(store.DEFAULT_DB), help="更新の排他に使うデータベース（同じロックを取る）")
     p.set_defaults(func=_cmd_fetch)
 
     p = sub.add_parser("demo", help="デモ用データベースを作成する")
@@ -137,9 +149,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except LoaderError as exc:
-        print(f"エラー: {exc}", file=sys.stderr)
-        for issue in exc.issues[1:]:
-            print(f"  {issue}", file=sys.stderr)
+        lines = exc.lines() if hasattr(exc, "lines") else [str(exc), *(f"  {issue}" for issue in exc.issues[1:])]
+        print(f"エラー: {lines[0]}", file=sys.stderr)
+        for line in lines[1:]:
+            print(line, file=sys.stderr)
         if args.command == "build":
             print("データベースは変更していません。", file=sys.stderr)
         return 1

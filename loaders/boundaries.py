@@ -24,7 +24,9 @@ Several files may cover the same municipality; ``finalise`` keeps one row per co
 from __future__ import annotations
 
 import json
+import logging
 import mmap
+import os
 import re
 import zipfile
 from datetime import date
@@ -42,6 +44,7 @@ from loaders.errors import LoaderError, Report
 from loaders.registry import EXPECTED_MUNICIPALITIES, Registry
 from loaders.textio import BROKEN_ZIP_ERRORS, check_zip_container, detect_encoding, is_zip, sniff_head
 
+LOG = logging.getLogger(__name__)
 SOURCE_ID = "n03_boundaries"
 CODE_COLUMN = "N03_007"
 NAME_COLUMNS = ("N03_001", "N03_002", "N03_003", "N03_004")
@@ -58,6 +61,15 @@ BROWSER_DECIMALS = 4  # ≈ 11 m; the 2021 TopoJSON's own grid is ≈ 48 m
 # except each municipality's largest part, because even a triangle per islet would not fit.
 TOLERANCES = (0.0, 0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05)
 PART_FACTOR = 4
+# GeoJSON / TopoJSON are parsed whole in memory (GDAL, json): ≈ 12 × the file size at peak (a 75 MB
+# GeoJSON took 926 MB). Larger files are refused before parsing; the official Shapefile zip, or one
+# file per prefecture, carries the same boundaries. $DX_MAX_JSON_MB / $DX_MAX_FEATURES raise the limits.
+MAX_JSON_BYTES = int(float(os.environ.get("DX_MAX_JSON_MB", "60")) * 1_000_000)
+MAX_FEATURES = int(os.environ.get("DX_MAX_FEATURES", "100000"))
+_FEATURE_TYPES = {  # what one feature looks like: a GeoJSON Feature, a TopoJSON geometry
+    "geojson": re.compile(rb'"type"\s*:\s*"Feature"'),
+    "topojson": re.compile(rb'"type"\s*:\s*"(?:Polygon|MultiPolygon)"'),
+}
 _FEATURE_OVERHEAD = len('{"type":"Feature","properties":{"code":"000000"},"geometry":},')
 
 # Counters in Report.counts (summed over files by the build).
@@ -83,6 +95,8 @@ class N03BoundariesLoader:
         result = LoadResult(loader=self.name, source=SOURCE_ID)
         report = result.report
         kind = _detect_format(path, sniff_head(path))
+        if kind in _FEATURE_TYPES:
+            check_json_size(path, kind)
         if kind == "topojson":
             frame, raw_count = _read_topojson(path, report)
             member_names: list[str] = []
@@ -159,6 +173,20 @@ def _detect_format(path: Path, head: str) -> str | None:
     return None
 
 
+def check_json_size(path: Path, kind: str = "geojson") -> None:
+    """Refuse a GeoJSON / TopoJSON too large to parse safely, before anything parses it."""
+    size = path.stat().st_size
+    advice = ("国土数値情報の「シェープファイル（ZIP）」版を使うか、都道府県ごとのファイルに分けて取り込んでください"
+              "（上限は環境変数 DX_MAX_JSON_MB・DX_MAX_FEATURES で変えられます）。")
+    if size > MAX_JSON_BYTES:
+        raise LoaderError(f"境界データ（GeoJSON/TopoJSON）が大きすぎます（{size / 1e6:,.0f} MB、上限 {MAX_JSON_BYTES / 1e6:,.0f} MB）。"
+                          + advice, file=path)
+    with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        features = sum(1 for _ in _FEATURE_TYPES[kind].finditer(data))
+    if features > MAX_FEATURES:
+        raise LoaderError(f"境界データの地物が多すぎます（{features:,} 件、上限 {MAX_FEATURES:,} 件）。" + advice, file=path)
+
+
 def _file_contains(path: Path, needle: bytes) -> bool:
     # TopoJSON puts all arcs before the properties, so the key is usually far past the head
     with open(path, "rb") as handle:
@@ -188,7 +216,10 @@ def _read_vector(source: str | Path, file: Path, **options) -> gpd.GeoDataFrame:
     try:
         return pyogrio.read_dataframe(source, **options)
     except Exception as exc:  # GDAL reports broken input through several exception types
-        raise LoaderError(f"地理データとして読めません（ファイルが壊れているか途中で切れています: {exc}）。", file=file) from exc
+        # GDAL's own (English) text goes to the log, not to the user
+        LOG.warning("GDAL could not read %s: %s", file, exc)
+        raise LoaderError("地理データとして読めません（ファイルが壊れているか途中で切れています）。"
+                          "国土数値情報からダウンロードし直してください。", file=file) from exc
 
 
 def _read_topojson(path: Path, report: Report) -> tuple[gpd.GeoDataFrame, int]:

@@ -21,9 +21,11 @@ import pandas as pd
 from loaders import releases, store
 from loaders.base import LoadContext, LoadResult, Loader
 from loaders.catalog import DATA_DIR, load_indicator_catalog, load_pop_bands, load_sources
-from loaders.errors import Issue, LoaderError, Report, UnknownFileError, shorten
+from loaders.errors import Issue, LoaderError, Report, UnknownFileError, describe_place, shorten
+from loaders.lock import BuildLock
 from loaders.registry import Registry, load_registry
-from loaders.textio import read_text, sniff_head
+from loaders.textio import detect_encoding, read_text, sniff_head
+from metrics.dates import japanese_date
 
 # One module per source; each exposes LOADERS (instances following loaders.base.Loader).
 LOADER_MODULES = (
@@ -243,7 +245,7 @@ def run_metric_steps(con: duckdb.DuckDBPyConnection, steps: Iterable[str] = METR
 SyntheticStep = Callable[[duckdb.DuckDBPyConnection, LoadContext, Report], None]
 
 
-def build(
+def _build(
     sources: Iterable[Path],
     target: Path = store.DEFAULT_DB,
     *,
@@ -255,8 +257,10 @@ def build(
     on_file: Callable[[Path], None] | None = None,
     upload_dirs: Iterable[Path] = (),
     release_list: Path | None = None,
+    force: bool = False,
 ) -> BuildSummary:
     """Ingest every recognised file into a new database and swap it in; raise BuildError on failure.
+    Called by ``build`` under the database's build lock.
 
     ``as_of``: the ``--as-of`` values — ``YYYY-MM-DD`` for every file without a known 調査時点, and/or
     ``FILE=YYYY-MM-DD`` for one file (a path, or a file name inside a source folder); ``declared_as_of``
@@ -290,6 +294,7 @@ def build(
 
     building = store.new_build_path(target)
     con = duckdb.connect(str(building))
+    problems: list[dict] = []
     try:
         store.create_schema(con)
         write_reference_tables(con, registry, source_catalog)
@@ -307,11 +312,15 @@ def build(
                 continue
             loader = detect_loader(path, loaders)
             if loader is None:
-                if path in explicit:
-                    raise unreadable_file_error(path)
-                if path.suffix.lower() not in IGNORED_SUFFIXES:
+                if path in explicit:  # chosen by the administrator: it must load, forced or not
+                    problems.append(unknown_file_problem(path))
+                    continue
+                if not is_ignored(path):
+                    # not silently: an unrecognised data file stops the build (listed with its encoding) unless forced
                     summary.report.warn("内容から種類を判別できないため読み込みませんでした。", file=path)
                     entry["message"] = "未対応の形式"
+                    if not force:
+                        problems.append(unknown_file_problem(path))
                 else:
                     entry["message"] = "説明文書"
                 continue
@@ -321,15 +330,22 @@ def build(
             try:
                 result = loader.load(path, file_ctx)
             except LoaderError as exc:
-                raise BuildError(str(exc), issues=[exc.as_issue()]) from exc
-            if path in explicit:
-                check_rows_kept(path, result)
+                problems.extend(loader_problems(path, with_encoding(exc, path)))  # every file is examined before stopping
+                entry.update(status="error", message=exc.message)
+                continue
             entry["rows"] = result.rows
-            kept = write_release(
-                con, path, sha256, result, catalog=catalog, known=known.get(sha256), declared=declared,
-                default=declarations.default, retrieved=releases.retrieval_of(path, sha256, today, upload_dirs),
-                registry=registry,
-            )
+            try:
+                if path in explicit:
+                    check_rows_kept(path, result)
+                kept = write_release(
+                    con, path, sha256, result, catalog=catalog, known=known.get(sha256), declared=declared,
+                    default=declarations.default, retrieved=releases.retrieval_of(path, sha256, today, upload_dirs),
+                    registry=registry,
+                )
+            except LoaderError as exc:
+                problems.extend(loader_problems(path, exc))
+                entry.update(status="error", message=exc.message)
+                continue
             loaded_hashes[sha256] = str(path)
             write_result(con, result)
             entry["status"] = "warning" if result.report.warnings else "ok"
@@ -338,6 +354,8 @@ def build(
                 messages.append(f"{kept.repeated:,} 件は読み込み済みの版と同じ値のため1件として保持")
             entry["message"] = "、".join(messages)
             summary.report.extend(result.report)
+        if problems:
+            raise BuildProblemsError(problems)
         for step in synthetic_steps:
             step(con, ctx, summary.report)
         finalise(con, catalog)
@@ -354,6 +372,8 @@ def build(
         store.set_info(con, "built_by", user)
         store.set_info(con, "demo", "true" if synthetic_steps else "false")
         store.set_info(con, "complete", "true")
+        if not force:
+            guard_against_shrinking(con, target, summary, bool(synthetic_steps))
         con.execute("CHECKPOINT")
         con.close()
         store.swap_in(building, target, keep=keep_versions)
@@ -365,6 +385,20 @@ def build(
         raise
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def with_encoding(error: LoaderError, path: Path) -> BuildError:
+    """The loader's error as a BuildError, naming the text encoding the file was read with (a wrong guess
+    shows up as garbled values, so the reader needs to know which encoding produced them)."""
+    message = error.message
+    try:
+        data = path.read_bytes()
+        if b"\x00" not in data[:65536]:
+            message += f"（文字コード {detect_encoding(data)} として読みました）"
+    except (OSError, LoaderError):
+        pass
+    issue = LoaderError(message, file=error.file, row=error.row, column=error.column).as_issue()
+    return BuildError(message, issues=[issue, *error.issues], file=error.file, row=error.row, column=error.column)
 
 
 def explicit_files(sources: Iterable[Path], files: list[Path], upload_dirs: tuple[Path, ...]) -> set[Path]:
@@ -395,13 +429,14 @@ def unreadable_file_error(path: Path) -> BuildError:
 
 
 def undecodable_place(path: Path) -> tuple[int, int, str] | None:
-    """(row, column, the encodings tried with where each failed) of the first byte that neither UTF-8 nor
-    Shift_JIS (cp932) can decode, at the place the better-fitting encoding fails; None for binary files."""
+    """(row, column, the encodings tried with where each failed) of the first byte that none of UTF-8,
+    Shift_JIS (cp932) and EUC-JP can decode, at the place the best-fitting encoding fails; None for a file
+    one of them decodes and for binary files (other content: skipped with a warning like any unknown file)."""
     data = path.read_bytes()
-    if b"\x00" in data[:65536]:
+    if b"\x00" in data[:65536] or data[:2] in (b"\xff\xfe", b"\xfe\xff") or data.startswith(b"PK"):
         return None
     failures = {}
-    for codec in ("utf-8", "cp932"):
+    for codec in ("utf-8", "cp932", "euc_jp"):
         try:
             data.decode(codec)
         except UnicodeDecodeError as exc:
@@ -569,3 +604,176 @@ def check_file(path: Path, as_of: str | None = None) -> tuple[Loader | None, Loa
     except LoaderError as exc:
         return loader, None, [exc.as_issue()] + exc.issues
     return loader, result, result.report.issues
+
+
+# ---------------------------------------------------------------- safety of a build (issue 15):
+# the build lock, every problem listed before stopping, and no silent shrinking of the database
+
+IGNORED_NAMES = {"manifest.json"}  # loaders.fetch's list of what it downloaded, beside the files
+SHRINK_TOLERANCE = 0.05  # a new database may hold up to 5 % less of any measure without --force
+SHRINK_MEASURES = {  # label → SQL on a built store
+    "指標値のある市区町村数": "SELECT count(DISTINCT v.code) FROM indicator_values v JOIN municipalities m USING (code)",
+    "値のある指標数": "SELECT count(DISTINCT indicator_id) FROM indicator_values",
+    "調査回答（行）": "SELECT count(*) FROM survey_answers",
+}
+PROBLEM_COLUMNS = {"file": "ファイル", "row": "行", "column": "列", "reason": "理由", "encoding": "文字コード"}
+
+
+def build(sources: Iterable[Path], target: Path = store.DEFAULT_DB, *, force: bool = False, **options) -> BuildSummary:
+    """Ingest every recognised file into a new database and swap it in (``_build``), holding the
+    database's build lock (loaders.lock) throughout: a second update stops at once with
+    ``BuildLockedError``. Without ``force`` the build examines every file and stops with
+    ``BuildProblemsError`` listing every problem, and stops with ``ShrinkError`` (a before/after
+    table) when the new database would hold much less than the current one. Options as ``_build``."""
+    with BuildLock(Path(target), user=options.get("loaded_by"), action="再構築") as lock:
+        summary = _build(sources, target, force=force, **options)
+    if lock.stale:
+        summary.report.warn(f"途中で止まった更新（開始 {lock.stale.get('started_at', '不明')}、担当 {lock.stale.get('user', '不明')}）"
+                            "が残したロックを解除しました。", file=lock.path)
+    return summary
+
+
+class BuildProblemsError(BuildError):
+    """Files that could not be read; ``problems`` lists each (file, row, column, reason, encoding)."""
+
+    def __init__(self, problems: list[dict]):
+        self.problems = problems
+        files = list(dict.fromkeys(p["file"] for p in problems))
+        self.headline = (f"{len(files)} 件のファイル（{'、'.join(files[:5])}{' ほか' if len(files) > 5 else ''}）に"
+                         f"問題が {len(problems)} 件あります。すべて直してから、もう一度再構築してください。")
+        # the message names the first problems too; lines() and table() list them all
+        super().__init__("\n".join([self.headline, *problem_lines(problems[:5])]),
+                         issues=[Issue("error", p["reason"], p["file"], p["row"], p["column"]) for p in problems])
+
+    def table(self) -> pd.DataFrame:
+        return problems_table(self.problems)
+
+    def lines(self) -> list[str]:
+        return [self.headline] + [f"  {line}" for line in problem_lines(self.problems)]
+
+
+class ShrinkError(BuildError):
+    """The new database would hold much less than the current one; ``table`` compares them."""
+
+    def __init__(self, table: pd.DataFrame, reason: str):
+        self.table, self.reason = table, reason
+        super().__init__(f"{reason}データベースは変更していません。このまま置き換えるときは --force を付けて"
+                         "（画面では確認してから）もう一度実行してください。")
+
+    def lines(self) -> list[str]:
+        return [str(self), *self.table.to_string(index=False).splitlines()]
+
+
+def problems_table(problems: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame(problems, columns=list(PROBLEM_COLUMNS)).rename(columns=PROBLEM_COLUMNS)
+
+
+def problem_lines(problems: list[dict]) -> list[str]:
+    lines = []
+    for p in problems:
+        place = describe_place(p["file"], p["row"], p["column"])
+        lines.append(f"{place}: {p['reason']}（文字コード: {p['encoding']}）")
+    return lines
+
+
+def is_ignored(path: Path) -> bool:
+    """Documents and the download manifest, which a source folder may hold beside the data."""
+    return path.suffix.lower() in IGNORED_SUFFIXES or path.name in IGNORED_NAMES
+
+
+def _problem(path: Path, reason: str, row: int | None = None, column: int | str | None = None) -> dict:
+    return {"file": Path(path).name, "row": row, "column": column, "reason": shorten(reason, 300),
+            "encoding": describe_encoding(path)}
+
+
+def unknown_file_problem(path: Path) -> dict:
+    """An unrecognised file as a problem row: where its text stops decoding, or that no loader knows it."""
+    return loader_problems(path, unreadable_file_error(path))[0]
+
+
+def loader_problems(path: Path, exc: LoaderError) -> list[dict]:
+    """The error of a loader and any further issues it collected, each as a problem row."""
+    problems = [_problem(path, exc.message, exc.row, exc.column)]
+    for issue in exc.issues:
+        if issue.level == "error" and (issue.message, issue.row, issue.column) != (exc.message, exc.row, exc.column):
+            problems.append(_problem(path, issue.message, issue.row, issue.column))
+    return problems
+
+
+ENCODING_PROBE_BYTES = 16 << 20
+
+
+def describe_encoding(path: Path) -> str:
+    """How a file's text is encoded, as the problem list shows it."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(ENCODING_PROBE_BYTES)
+    except OSError:
+        return "読めません"
+    if data.startswith(b"PK\x03\x04"):
+        return "Excel・zip（文字コードなし）"
+    if data.startswith(b"\xef\xbb\xbf"):
+        return "UTF-8（BOM付き）"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "UTF-16"
+    if b"\x00" in data[:65536]:
+        return "バイナリ"
+    for codec, label in (("utf-8", "UTF-8"), ("cp932", "Shift_JIS（cp932）")):
+        try:
+            data.decode(codec)
+        except UnicodeDecodeError as exc:
+            if codec == "utf-8" and exc.start >= len(data) - 3 and len(data) == ENCODING_PROBE_BYTES:
+                return label  # cut inside a character by the probe
+            continue
+        return label
+    return "判別できません（UTF-8・Shift_JIS のどちらでも読めないバイトがあります）"
+
+
+def guard_against_shrinking(con: duckdb.DuckDBPyConnection, target: Path, summary: BuildSummary, synthetic: bool) -> None:
+    """Stop (ShrinkError) when the finished new store ``con`` would replace ``target`` with much less:
+    no recognised file at all, or any of SHRINK_MEASURES more than SHRINK_TOLERANCE below the
+    current database's."""
+    recognised = [f for f in summary.files if f["loader"]]
+    after = {label: con.execute(sql).fetchone()[0] for label, sql in SHRINK_MEASURES.items()}
+    before = current_measures(Path(target))
+    table = pd.DataFrame([{"項目": label, "現在": before.get(label) if before else None, "新しいデータベース": after[label]}
+                          for label in SHRINK_MEASURES])
+    if not recognised and not synthetic:
+        raise ShrinkError(table, "読み込める（種類を判別できる）ファイルが1件もありません。")
+    if not before:
+        return
+    shrunk = [label for label in SHRINK_MEASURES if after[label] < before[label] * (1 - SHRINK_TOLERANCE)]
+    if shrunk:
+        raise ShrinkError(table, f"新しいデータベースは今より {'・'.join(shrunk)} が5%を超えて少なくなります。")
+
+
+def current_measures(target: Path) -> dict[str, int] | None:
+    """SHRINK_MEASURES of the database now at ``target`` (None when there is none or it is unreadable)."""
+    if not target.is_file():
+        return None
+    try:
+        with duckdb.connect(str(target), read_only=True) as current:
+            return {label: current.execute(sql).fetchone()[0] for label, sql in SHRINK_MEASURES.items()}
+    except duckdb.Error:
+        return None  # not a store (or a broken one): nothing to protect
+
+
+def check_files(paths: Iterable[Path], as_of: str | None = None) -> tuple[list[dict], list[dict]]:
+    """``check_file`` on every file of ``paths`` (files or folders): (one row per file: file, type,
+    rows, result; every problem as in BuildProblemsError)."""
+    rows, problems = [], []
+    for path in iter_source_files(paths):
+        if is_ignored(path):
+            continue
+        loader, result, issues = check_file(path, as_of=as_of)
+        errors = [i for i in issues if i.level == "error"]
+        if loader is None:
+            problems.append(unknown_file_problem(path))
+        else:  # a loader's error may come back among its issues too: each problem once
+            places = dict.fromkeys((i.message, i.row, i.column) for i in errors)
+            problems.extend(_problem(path, message, row, column) for message, row, column in places)
+        rows.append({"file": str(path), "loader": loader.title if loader else None,
+                     "rows": {name: len(frame) for name, frame in result.tables.items()} if result else {},
+                     "ok": result is not None and not errors, "warnings": [i for i in issues if i.level == "warning"],
+                     "unresolved": result.report.unresolved if result else []})
+    return rows, problems

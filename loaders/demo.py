@@ -41,7 +41,7 @@ def _synthetic_where_missing(con: duckdb.DuckDBPyConnection, ctx: LoadContext, r
 
 def build_demo(target: Path = store.DEMO_DB, sources: list[Path] | None = None) -> BuildSummary:
     folders = real_data_folders() if sources is None else sources
-    return build(folders, target, synthetic_steps=[_synthetic_where_missing], loaded_by="demo")
+    return build(folders, target, synthetic_steps=[_synthetic_where_missing], loaded_by="デモ（自動構築）")
 
 
 def resolve_database() -> tuple[Path, bool]:

@@ -151,16 +151,27 @@ class KnownRelease(BaseModel):
     note: str | None = None
 
 
-def _validation_message(error: ValidationError, entries: list) -> str:
+PROBLEMS = {
+    "missing": "がありません",
+    "extra_forbidden": "は使えない項目です",
+    "string_pattern_mismatch": "の形式が正しくありません",
+    "string_too_short": "が空です",
+    "date_from_datetime_parsing": "が日付（YYYY-MM-DD）ではありません",
+    "date_parsing": "が日付（YYYY-MM-DD）ではありません",
+    "date_type": "が日付（YYYY-MM-DD）ではありません",
+    "dict_type": "は「グループ名: {as_of, basis}」の形にしてください",
+    "model_type": "は項目（キー: 値）の形にしてください",
+    "bool_type": "は true / false にしてください",
+}
+
+
+def _validation_message(error: ValidationError, position: int, entry: object) -> str:
+    name = entry.get("release_id", "?") if isinstance(entry, dict) else "?"
     problems = []
     for item in error.errors()[:5]:
-        location = list(item["loc"])
-        where = f"{location[0] + 1}番目の版" if location and isinstance(location[0], int) else "版の一覧"
-        if location and isinstance(location[0], int) and isinstance(entries[location[0]], dict):
-            where += f"（{entries[location[0]].get('release_id', '?')}）"
-        field_path = ".".join(str(part) for part in location[1:])
-        problems.append(f"{where}の {field_path or '全体'}: {item['msg']}")
-    return "版の一覧の形式が正しくありません。" + "／".join(problems)
+        field_path = ".".join(str(part) for part in item["loc"]) or "全体"
+        problems.append(f"{field_path}{PROBLEMS.get(item['type'], '：' + item['msg'])}")
+    return f"版の一覧の{position}番目の版（{name}）: " + "、".join(problems) + "。"
 
 
 def load_release_list(path: Path | None = None, catalog: dict[str, dict] | None = None,
@@ -178,10 +189,12 @@ def load_release_list(path: Path | None = None, catalog: dict[str, dict] | None 
                           row=mark.line + 1 if mark else None) from exc
     if not isinstance(entries, list):
         raise LoaderError("版の一覧は、版（release_id, source, file, sha256, …）のリストにしてください。", file=path)
-    try:
-        known = [KnownRelease.model_validate(entry) for entry in entries]
-    except ValidationError as exc:
-        raise LoaderError(_validation_message(exc, entries), file=path) from None
+    known = []
+    for position, entry in enumerate(entries, start=1):
+        try:
+            known.append(KnownRelease.model_validate(entry))
+        except ValidationError as exc:
+            raise LoaderError(_validation_message(exc, position, entry), file=path) from None
     result: dict[str, KnownRelease] = {}
     ids: set[str] = set()
     for release in known:

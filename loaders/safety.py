@@ -1,9 +1,11 @@
 """Safety helpers for what leaves or enters the data folder: exported cells and uploaded file names.
 
 - ``neutralise_formula`` / ``neutralise_frame``: a text cell that starts with ``=``, ``+``, ``-``, ``@``, a tab
-  or a carriage return is run as a formula by Excel or LibreOffice when a CSV/XLSX export is opened
-  (CSV injection). Such cells get a leading ``'`` so they are shown as the text they are. Numbers
-  stay numbers (a negative number is not text and is never prefixed).
+  or a carriage return (or the full-width ``＝ ＋ － ＠``, which Japanese Excel turns into the ASCII ones on
+  entry) is run as a formula by Excel or LibreOffice when a CSV/XLSX export is opened (CSV
+  injection). Such cells get a leading ``'`` so they are shown as the text they are. Numbers stay
+  numbers (a negative number is not text and is never prefixed). Every file that leaves the app goes
+  through ``loaders.writer``, which applies these to every cell, header and sheet name.
 - ``safe_upload_name`` / ``upload_path``: the browser sends the file name, so it is untrusted. Only the
   last path component is kept, control and reserved characters are replaced, hidden/relative names
   are refused, and the destination is checked to lie inside the upload folder.
@@ -18,7 +20,7 @@ import pandas as pd
 
 from loaders.errors import LoaderError
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 MAX_NAME_BYTES = 200  # below the 255-byte limit of common file systems, leaving room for a suffix
 _RESERVED = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
 _WINDOWS_DEVICES = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
@@ -34,10 +36,12 @@ def neutralise_formula(value: object) -> object:
 def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``frame`` for CSV/Excel export: text cells and column names neutralised, numbers untouched."""
     out = frame.copy()
-    for column in out.columns:
-        series = out[column]
+    for position in range(out.shape[1]):
+        series = out.iloc[:, position]
+        if isinstance(series.dtype, pd.CategoricalDtype):
+            series = series.astype(object)
         if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
-            out[column] = series.map(neutralise_formula, na_action="ignore")
+            out.isetitem(position, series.map(neutralise_formula, na_action="ignore"))
     out.columns = [neutralise_formula(column) for column in out.columns]
     return out
 

@@ -32,6 +32,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from loaders.errors import LoaderError
 from loaders.questionnaire import SCALE_MAX, QuestionnaireDefinition
 from loaders.registry import Registry
+from loaders.safety import neutralise_formula
 from loaders.survey import (
     ANSWER_SHEET, DESCRIPTION_ROWS, INSTRUCTIONS_SHEET, META_SHEET, OPTIONS_SHEET, TEMPLATE_FORMAT_VERSION,
     TEMPLATE_MARKER, check_round_id, round_label,
@@ -96,9 +97,20 @@ def write_template(path: str | Path, prefecture_name: str, round_id: str, regist
     options.sheet_state = "hidden"
     meta.sheet_state = "veryHidden"
     workbook.active = 0
+    _neutralise_cells(workbook)
     path.parent.mkdir(parents=True, exist_ok=True)
     workbook.save(path)
     return path
+
+
+def _neutralise_cells(workbook: Workbook) -> None:
+    """Every text written from the registry or the questionnaire file as text, never a formula (the
+    same rule as loaders.writer): openpyxl makes any string starting with ``=`` a live formula."""
+    for sheet in workbook.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str):
+                    cell.value = neutralise_formula(cell.value)
 
 
 def _write_cover(sheet, definition: QuestionnaireDefinition, prefecture: str, round_id: str, count: int) -> None:

@@ -75,6 +75,18 @@ recommend_cases(con, flt=None, round_id=None, n=3)
     population_text, stage, field, title, summary, source, section, size_ratio, reason.
 reference_cases() / match_cases(cases, stage, field=None, population=None, n=3)
 
+Metric tables (metrics.tables; written at build time, documented in data/SCHEMA.md)
+-----------------------------------------------------------------------------------
+write_metric_tables(con)
+    composite_scores, indicator_gaps (per 調査時点 snapshot), assessment_scores, maturity_levels,
+    support_priority (per assessment round): the build's metric step; a failure fails the build.
+stored_composite / stored_gaps / stored_assessment / stored_maturity / stored_priority(con, flt, …)
+    The same frames as composite / gaps (人口規模 peers) / assessment_scores / maturity /
+    support_priority, read from the tables.
+snapshots(con) (metrics.snapshots)
+    The デジタル庁 snapshots a user can compare, oldest first, 調査時点 不明 last: as_of, key, label,
+    municipalities, synthetic. composite_change and the pages compare the previous and the newest.
+
 Tables and export
 -----------------
 cross_table(frame, row, column, row_order=None, column_order=None)
@@ -85,9 +97,8 @@ all_metrics(con, flt=None, round_id=None, peer='pop_band', region_set=None, k=5)
     indicator_change, priority, similar, cases. ``summary`` is one row per municipality: code,
     pref_name, name, type, pop_band, population, region, composite, pillar scores,
     composite_n_missing, round_id, assessment, coverage, maturity, maturity_label, priority,
-    weak_stages, support, recommended, change, trend_label. The national call with the default
-    settings reads what the build stored (metrics.stored, table metric_results) when the running
-    code and definitions computed it; metrics.summary.compute_all_metrics always computes.
+    weak_stages, support, recommended, change, trend_label. The families the build writes as metric
+    tables are read from them; metrics.summary.compute_all_metrics computes everything.
 workbook_bytes(con, flt=None, round_id=None)
     The .xlsx of all_metrics (one sheet per family plus 「説明」) for a download button.
 

@@ -8,8 +8,6 @@ export: every metric of a built database as one .xlsx, one sheet per metric fami
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import re
 import sys
 from pathlib import Path
@@ -19,6 +17,7 @@ import pandas as pd
 
 from loaders.errors import LoaderError
 from loaders.textio import is_zip, normalise_text, parse_cell, read_csv_rows, read_excel_sheets
+from loaders.writer import write_csv
 from metrics.filters import Filter
 from metrics.menus import support_menu
 from metrics.priority import prioritise
@@ -88,12 +87,8 @@ def priority_command(args: argparse.Namespace) -> int:
     table = result.join(scores, on="municipality")
     table = table[["municipality", *scores.columns, "priority", "weak_stages", "support", "recommended", "reasons"]]
     table.columns = ["市区町村", *scores.columns, "支援優先度", "弱い段階", "支援内容", "推奨する支援", "理由"]
-    if args.out:
-        table.to_csv(args.out, index=False, encoding="utf-8-sig")
-    else:
-        buffer = io.StringIO()
-        table.to_csv(buffer, index=False, quoting=csv.QUOTE_MINIMAL)
-        sys.stdout.write(buffer.getvalue())
+    # the one writer of exported files: a municipality named like a formula stays text
+    write_csv(table, args.out if args.out else sys.stdout)
     return 0
 
 

@@ -155,3 +155,19 @@ def latest_rounds(scores: pd.DataFrame, round_order: Sequence[str]) -> pd.DataFr
     newest = np.full(codes.max() + 1 if len(codes) else 0, -1, dtype=position.dtype)
     np.maximum.at(newest, codes, position)
     return scores[position == newest[codes]]
+
+
+DEMO_ROUND_NOTE = "（デモ用の架空データ）"
+
+
+def round_label(label: str) -> str:
+    """A round's label as pages, decks and sentences show it: without the demo note (the demo
+    banner says it), e.g. 「2026年度 評価（年度末）」."""
+    return str(label).replace(DEMO_ROUND_NOTE, "").strip()
+
+
+def round_labels(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """round_id → ``round_label`` of every round (ids are never shown to users; a round loaded
+    without a label keeps its id)."""
+    known = rounds(con)
+    return {r: round_label(label) or r for r, label in zip(known["round_id"], known["label"].fillna(""))}

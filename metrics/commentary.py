@@ -16,8 +16,15 @@ crosstab_commentary(con, measure_id, pref_code=None, …)
     ``crosstab_sentences(measure, values, places, pref_code)``, from frames a page already holds
     (its measure row, the measure's values of every municipality and the municipality directory),
     so a prefecture change does not read the measure again.
-priority_commentary(con, pref_code=None, round_id=None)
-    How many are 高 / 中, the most recommended support item, 判定不可.
+selection_sentences / band_sentences / prefecture_ranking_sentences / municipality_ranking_sentences
+    The same sentences from exactly the frame a figure draws — the selection on the map (any
+    filter), the table by population band, the prefecture ranking, the municipalities ranked —
+    so every number and name in them can be found beside them. Pages and the deck use these.
+progress_sentences(rows, scope_name, subject)
+    ``progress_commentary`` from the change rows a chart draws. Rounds are named by their label
+    (``metrics.assessment.round_labels``), never by their id.
+priority_commentary(con, pref_code=None, round_id=None, priority=None, scope_name=None)
+    How many are 高 / 中, the most recommended support item, 判定不可 (of the rows given, if any).
 progress_commentary(con, pref_code=None, base_round=None, eval_round=None)
     Improved / stalled / regressed counts and the biggest movers (composite snapshots when fewer
     than two assessment rounds are loaded).
@@ -32,14 +39,15 @@ import math
 
 import pandas as pd
 
-from metrics.assessment import assessment_scores, latest_rounds, maturity, rounds
+from metrics.assessment import assessment_scores, latest_rounds, maturity, round_labels, rounds
 from metrics.change import assessment_change, composite_change, default_rounds
 from metrics.definitions import load_questionnaire
 from metrics.filters import Filter, select_municipalities
 from metrics.gaps import gaps
 from metrics.priority import NOT_ASSESSED, SURVEY_LABEL, support_priority
+from metrics.snapshots import snapshot_dates, snapshot_label
 from metrics.views import (
-    measure_frame, measure_options, prefecture_ranking, snapshots, summary_statistic, support_counts,
+    band_summary, measure_frame, measure_options, prefecture_ranking, summary_statistic, support_counts,
 )
 
 NATIONAL = "全国"
@@ -153,19 +161,31 @@ def _better(kind: str, polarity: str) -> bool:
 
 # ---------------------------------------------------------------- one measure
 
-def measure_commentary(con, measure_id: str, pref_code: str | None = None, round_id: str | None = None,
-                       as_of: str | None = None) -> list[str]:
-    """The selection's share (binary), most common answer (category) or statistic (numbers) beside
-    the nation, the prefecture's rank among the prefectures, and how many have no data."""
-    return measure_sentences(*measure_inputs(con, measure_id, round_id, as_of), pref_code)
+# Each sentence is computed from the frame its figure draws: ``selection_sentences`` from the
+# municipalities on the map, ``band_sentences`` from the table by population band,
+# ``prefecture_ranking_sentences`` from the ranking the bar chart shows and
+# ``municipality_ranking_sentences`` from the municipalities ranked. A page passes the frames it
+# draws; ``measure_sentences`` / ``crosstab_sentences`` / ``ranking_sentences`` (and the
+# ``*_commentary`` functions reading the store) build those frames for a whole prefecture.
+
+def basis_text(pop_bands=(), types=()) -> str:
+    """The part of a selection that applies to every prefecture alike (population bands and
+    団体区分): 「人口 5万未満」「町・村」「人口 5万未満・町」, or '' when neither is chosen."""
+    parts = (["人口 " + "・".join(pop_bands)] if pop_bands else []) + (["・".join(types)] if types else [])
+    return "・".join(parts)
 
 
-def measure_sentences(measure: pd.Series, values: pd.DataFrame, places: pd.DataFrame,
-                      pref_code: str | None = None) -> list[str]:
-    """``measure_commentary`` from a measure row, its values and the municipality directory."""
-    values = _with_places(values, places)
-    scope_name = _scope_name(places, pref_code)
-    scoped = values[values["pref_code"] == _pref(pref_code)] if pref_code else values
+def selection_sentences(measure: pd.Series, values: pd.DataFrame, chosen: pd.DataFrame, scope_name: str, *,
+                        ranking: pd.DataFrame | None = None, pref_code: str | None = None, basis: str = "") -> list[str]:
+    """The selection's share (binary), most common answer (category) or statistic (numbers)
+    beside the nation's, the prefecture's rank and how many of the selection have no data.
+
+    ``values``: the measure for every municipality (code, value, label), the national reference;
+    ``chosen``: the municipalities the figure draws (a ``code`` column); ``scope_name`` names
+    them. With ``ranking`` (the prefecture ranking shown beside, ``views.ranking_of``) and
+    ``pref_code`` the prefecture's rank is read from it — pass it only when the selection is that
+    prefecture's row of the ranking (the whole prefecture, within the ranking's ``basis``)."""
+    scoped = values[values["code"].isin(chosen["code"])]
     kind, title = measure["kind"], measure["title"]
     present = scoped["value"].dropna()
     if present.empty and (kind != "category" or scoped["label"].isna().all()):
@@ -175,31 +195,123 @@ def measure_sentences(measure: pd.Series, values: pd.DataFrame, places: pd.DataF
         top = labels.value_counts()
         return [f"「{title}」で最も多い回答は「{top.index[0]}」で、{count_text(len(labels))}中{count_text(top.iloc[0])}"
                 f"（{share_text(100.0 * top.iloc[0] / len(labels))}）。", *_missing_sentence(scoped["label"])]
+    compared = len(scoped) < len(values)  # a part of the country is set beside the whole
     sentences = []
     if kind == "binary":
         done = int((present == 1).sum())
         share = 100.0 * done / len(present)
         national = 100.0 * (values["value"].dropna() == 1).mean()
         sentence = f"「{title}」を実施している団体は{count_text(len(present))}中{count_text(done)}（{share_text(share)}）"
-        if pref_code:
+        if compared:
             sentence += f"で、{difference_text(share - national, kind, f'全国平均（{share_text(national)}）')}"
         sentences.append(sentence + "。")
     else:
         value, statistic = summary_statistic(present, kind)
         national, _ = summary_statistic(values["value"], kind)
         sentence = f"{scope_name}の「{title}」の{statistic}は{value_text(value, kind, measure['unit'])}"
-        if pref_code:
+        if compared:
             reference = f"全国の{statistic}（{value_text(national, kind, measure['unit'])}）"
             sentence += f"で、{difference_text(value - national, kind, reference, measure['unit'])}"
         sentences.append(sentence + "。")
-    if pref_code:
-        ranking = prefecture_ranking(values, kind, measure["polarity"])
+    if ranking is not None and pref_code:
         own = ranking[ranking["pref_code"] == _pref(pref_code)]
         if len(own) and pd.notna(own["rank"].iloc[0]):
             ranked = int(ranking["rank"].notna().sum())
-            sentences.append(f"{scope_name}は{ranked}都道府県中{int(own['rank'].iloc[0])}位"
+            sentences.append((f"{basis}の団体で比べると、" if basis else "")
+                             + f"{own['pref_name'].iloc[0]}は{ranked}都道府県中{int(own['rank'].iloc[0])}位"
                              + ("（値が小さいほど上位）" if measure["polarity"] == "lower_is_better" else "") + "。")
     return sentences + _missing_sentence(scoped["value"])
+
+
+def band_sentences(measure: pd.Series, by_band: pd.DataFrame, scope_name: str = NATIONAL) -> list[str]:
+    """By population band, from the table shown (``views.band_summary``: pop_band, municipalities,
+    with_data, value, statistic): the band furthest behind and the one furthest ahead, with the
+    number of the selection's municipalities in each; bands without any are not named."""
+    kind, title = measure["kind"], measure["title"]
+    rows = [(r.pop_band, r.value, r.statistic, int(r.municipalities)) for r in by_band.itertuples()
+            if r.municipalities > 0 and not pd.isna(r.value)]
+    if not rows:
+        return [f"{scope_name}には「{title}」のデータがない。"]
+    higher_first = _better(kind, measure["polarity"])
+    ordered = sorted(rows, key=lambda r: r[1], reverse=higher_first)
+    ahead, behind = ordered[0], ordered[-1]
+    statistic = ahead[2]
+    if len(rows) == 1:
+        return [f"「{title}」の{statistic}は{ahead[0]}（{count_text(ahead[3])}）で{value_text(ahead[1], kind, measure['unit'])}。"]
+    sentences = [
+        f"人口規模別にみると、「{title}」の{statistic}が最も遅れているのは{behind[0]}（{count_text(behind[3])}）の"
+        f"{value_text(behind[1], kind, measure['unit'])}。",
+        f"最も進んでいるのは{ahead[0]}（{count_text(ahead[3])}）の{value_text(ahead[1], kind, measure['unit'])}。",
+    ]
+    missing = int((by_band["municipalities"] - by_band["with_data"]).sum())
+    return sentences + ([f"{NO_DATA}が{count_text(missing)}あり、計算から除いている。"] if missing else [])
+
+
+def prefecture_ranking_sentences(measure: pd.Series, ranking: pd.DataFrame, pref_code: str | None = None,
+                                 basis: str = "") -> list[str]:
+    """The top three prefectures of the ranking shown (``views.ranking_of``) and where the
+    prefecture stands (or, nationally, the last one). ``basis`` names the municipalities each
+    prefecture is summed up over when not all of them (「人口 5万未満」)."""
+    kind, title, polarity = measure["kind"], measure["title"], measure["polarity"]
+    if kind == "category":
+        return [f"「{title}」は区分の指標のため、順位はつけていない。"]
+    ranking = ranking.dropna(subset=["value"])
+    if ranking.empty:
+        return [f"「{title}」のデータがない。"]
+    statistic = ranking["statistic"].iloc[0]
+    top = "、".join(f"{r.pref_name}（{value_text(r.value, kind, measure['unit'])}）" for r in ranking.head(3).itertuples())
+    sentences = [(f"{basis}の団体でみた" if basis else "") + f"都道府県別の{statistic}の上位は{top}。"]
+    own = ranking[ranking["pref_code"] == _pref(pref_code)] if pref_code else ranking.iloc[0:0]
+    if len(own):
+        row = own.iloc[0]
+        sentences.append(f"{row['pref_name']}は{value_text(row['value'], kind, measure['unit'])}で"
+                         f"{len(ranking)}都道府県中{int(row['rank'])}位。")
+    elif not pref_code:
+        last = ranking.iloc[-1]
+        sentences.append(f"最も{'低い' if _better(kind, polarity) else '高い'}のは{last['pref_name']}"
+                         f"（{value_text(last['value'], kind, measure['unit'])}）。")
+    return sentences
+
+
+def municipality_ranking_sentences(measure: pd.Series, frame: pd.DataFrame, scope_name: str) -> list[str]:
+    """The best three municipalities of the frame ranked (code, name, value; missing values
+    included, said to be missing) and its worst."""
+    kind, title = measure["kind"], measure["title"]
+    if kind == "category":
+        return [f"「{title}」は区分の指標のため、順位はつけていない。"]
+    higher_first = _better(kind, measure["polarity"])
+    present = frame.dropna(subset=["value"]).sort_values(["value", "code"], ascending=[not higher_first, True])
+    if present.empty:
+        return [f"{scope_name}には「{title}」のデータがない。"]
+    best = "、".join(f"{r.name}（{value_text(r.value, kind, measure['unit'])}）" for r in present.head(3).itertuples())
+    sentences = [f"{scope_name}で「{title}」が{'高い' if higher_first else '低い'}順に、{best}。"]
+    if len(present) > 3:
+        worst = present.iloc[-1]
+        sentences.append(f"最も{'低い' if higher_first else '高い'}のは{worst['name']}"
+                         f"（{value_text(worst['value'], kind, measure['unit'])}）。")
+    return sentences + _missing_sentence(frame["value"])
+
+
+def _prefecture_frames(places: pd.DataFrame, pref_code: str | None) -> tuple[pd.DataFrame, str]:
+    """The municipalities of a prefecture (all without one) and the scope's name."""
+    chosen = places[places["pref_code"] == _pref(pref_code)] if pref_code else places
+    return chosen, _scope_name(places, pref_code)
+
+
+def measure_commentary(con, measure_id: str, pref_code: str | None = None, round_id: str | None = None,
+                       as_of: str | None = None) -> list[str]:
+    """The selection's share (binary), most common answer (category) or statistic (numbers) beside
+    the nation, the prefecture's rank among the prefectures, and how many have no data."""
+    return measure_sentences(*measure_inputs(con, measure_id, round_id, as_of), pref_code)
+
+
+def measure_sentences(measure: pd.Series, values: pd.DataFrame, places: pd.DataFrame,
+                      pref_code: str | None = None) -> list[str]:
+    """``selection_sentences`` of a whole prefecture (or the nation) from a measure row, its values
+    and the municipality directory, ranked among all prefectures."""
+    chosen, scope_name = _prefecture_frames(places, pref_code)
+    ranking = prefecture_ranking(_with_places(values, places), measure["kind"], measure["polarity"]) if pref_code else None
+    return selection_sentences(measure, values, chosen, scope_name, ranking=ranking, pref_code=pref_code)
 
 
 def ranking_commentary(con, measure_id: str, pref_code: str | None = None, round_id: str | None = None,
@@ -212,42 +324,15 @@ def ranking_commentary(con, measure_id: str, pref_code: str | None = None, round
 def ranking_sentences(measure: pd.Series, values: pd.DataFrame, places: pd.DataFrame,
                       pref_code: str | None = None) -> list[str]:
     """``ranking_commentary`` from a measure row, its values and the municipality directory."""
-    kind, title, polarity = measure["kind"], measure["title"], measure["polarity"]
+    kind = measure["kind"]
     if kind == "category":
-        return [f"「{title}」は区分の指標のため、順位はつけていない。"]
-    values = _with_places(values, places)
-    higher_first = _better(kind, polarity)
+        return prefecture_ranking_sentences(measure, pd.DataFrame(), pref_code)
     if pref_code and kind != "binary":
-        scoped = values[values["pref_code"] == _pref(pref_code)]
-        present = scoped.dropna(subset=["value"]).sort_values(["value", "code"], ascending=[not higher_first, True])
-        if present.empty:
-            return [f"{_scope_name(places, pref_code)}には「{title}」のデータがない。"]
-        head = present.head(3)
-        best = "、".join(f"{r.name}（{value_text(r.value, kind, measure['unit'])}）" for r in head.itertuples())
-        worst = present.iloc[-1]
-        scope_name = scoped["pref_name"].iloc[0]
-        sentences = [f"{scope_name}で「{title}」が{'高い' if higher_first else '低い'}順に、{best}。"]
-        if len(present) > 3:
-            sentences.append(f"最も{'低い' if higher_first else '高い'}のは{worst['name']}"
-                             f"（{value_text(worst['value'], kind, measure['unit'])}）。")
-        return sentences + _missing_sentence(scoped["value"])
-    ranking = prefecture_ranking(values, kind, polarity).dropna(subset=["value"])
-    if ranking.empty:
-        return [f"「{title}」のデータがない。"]
-    statistic = ranking["statistic"].iloc[0]
-    top = "、".join(f"{r.pref_name}（{value_text(r.value, kind, measure['unit'])}）" for r in ranking.head(3).itertuples())
-    sentences = [f"都道府県別の{statistic}の上位は{top}。"]
-    if pref_code:
-        own = ranking[ranking["pref_code"] == _pref(pref_code)]
-        if len(own):
-            row = own.iloc[0]
-            sentences.append(f"{row['pref_name']}は{value_text(row['value'], kind, measure['unit'])}で"
-                             f"{len(ranking)}都道府県中{int(row['rank'])}位。")
-    else:
-        last = ranking.iloc[-1]
-        sentences.append(f"最も{'低い' if higher_first else '高い'}のは{last['pref_name']}"
-                         f"（{value_text(last['value'], kind, measure['unit'])}）。")
-    return sentences
+        chosen, scope_name = _prefecture_frames(places, pref_code)
+        frame = chosen[["code", "name"]].merge(values[["code", "value"]], on="code", how="left")
+        return municipality_ranking_sentences(measure, frame, scope_name)
+    ranking = prefecture_ranking(_with_places(values, places), kind, measure["polarity"])
+    return prefecture_ranking_sentences(measure, ranking, pref_code)
 
 
 def crosstab_commentary(con, measure_id: str, pref_code: str | None = None, round_id: str | None = None,
@@ -259,40 +344,29 @@ def crosstab_commentary(con, measure_id: str, pref_code: str | None = None, roun
 
 def crosstab_sentences(measure: pd.Series, values: pd.DataFrame, places: pd.DataFrame,
                        pref_code: str | None = None) -> list[str]:
-    """``crosstab_commentary`` from a measure row, its values and the municipality directory."""
-    kind, title = measure["kind"], measure["title"]
-    if kind == "category":
+    """``band_sentences`` of a whole prefecture (or the nation) from a measure row, its values and
+    the municipality directory."""
+    if measure["kind"] == "category":
         return measure_sentences(measure, values, places, pref_code)
-    values = _with_places(values, places)
-    scoped = values[values["pref_code"] == _pref(pref_code)] if pref_code else values
-    rows = []
-    for (_, band), part in scoped.groupby(["pop_band_order", "pop_band"], sort=True):
-        value, statistic = summary_statistic(part["value"], kind)
-        if not math.isnan(value):
-            rows.append((band, value, statistic, len(part)))
-    if not rows:
-        return [f"{_scope_name(places, pref_code)}には「{title}」のデータがない。"]
-    higher_first = _better(kind, measure["polarity"])
-    ordered = sorted(rows, key=lambda r: r[1], reverse=higher_first)
-    ahead, behind = ordered[0], ordered[-1]
-    statistic = ahead[2]
-    if len(rows) == 1:
-        return [f"「{title}」の{statistic}は{ahead[0]}（{count_text(ahead[3])}）で{value_text(ahead[1], kind, measure['unit'])}。"]
-    sentences = [
-        f"人口規模別にみると、「{title}」の{statistic}が最も遅れているのは{behind[0]}（{count_text(behind[3])}）の"
-        f"{value_text(behind[1], kind, measure['unit'])}。",
-        f"最も進んでいるのは{ahead[0]}（{count_text(ahead[3])}）の{value_text(ahead[1], kind, measure['unit'])}。",
-    ]
-    return sentences + _missing_sentence(scoped["value"])
+    chosen, scope_name = _prefecture_frames(places, pref_code)
+    return band_sentences(measure, band_table(values, places, chosen, measure["kind"]), scope_name)
+
+
+def band_table(values: pd.DataFrame, places: pd.DataFrame, chosen: pd.DataFrame, kind: str) -> pd.DataFrame:
+    """``views.band_summary`` of the ``chosen`` municipalities, the bands in their order."""
+    bands = places.dropna(subset=["pop_band"]).sort_values("pop_band_order")["pop_band"].drop_duplicates().tolist()
+    return band_summary(values.merge(places[["code", "pop_band"]], on="code"), chosen["code"], kind, bands)
 
 
 # ---------------------------------------------------------------- support and progress
 
 def priority_commentary(con, pref_code: str | None = None, round_id: str | None = None,
-                        priority: pd.DataFrame | None = None) -> list[str]:
+                        priority: pd.DataFrame | None = None, scope_name: str | None = None) -> list[str]:
     """高 / 中 counts among the assessed municipalities, the support item recommended most often and
-    how many could not be assessed. ``priority`` may pass a ``support_priority`` result."""
-    flt, scope_name = _scope(con, pref_code)
+    how many could not be assessed. ``priority`` may pass a ``support_priority`` result (the rows
+    a page shows, then named by ``scope_name``)."""
+    flt, default_name = _scope(con, pref_code)
+    scope_name = scope_name or default_name
     priority = support_priority(con, flt, round_id) if priority is None else priority
     counts = priority["priority"].value_counts()
     by_survey = priority["basis_label"] == SURVEY_LABEL if "basis_label" in priority else priority["priority"].isin(["高", "中", "低"])
@@ -332,15 +406,24 @@ def progress_commentary(con, pref_code: str | None = None, base_round: str | Non
     if base_round and eval_round:
         change = assessment_change(con, flt, base_round, eval_round)
         rows = change[change["level"] == "overall"]
-        subject = f"アセスメント総合得点（{base_round}→{eval_round}）"
+        labels = round_labels(con)
+        subject = f"アセスメント総合得点（{labels[base_round]}→{labels[eval_round]}）"
     else:
-        dates = [str(d)[:10] for d in snapshots(con)["as_of"]]
+        dates = snapshot_dates(con)
         if len(dates) < 2:
             return ["比較できる調査回が2回分そろっていないため、変化はまだ示せない。"]
         change = composite_change(con, flt, dates[0], dates[-1])
         rows = change[change["pillar"] == "総合"]
-        subject = f"デジタル庁指標の総合得点（{dates[0]}→{dates[-1]}）"
+        subject = f"デジタル庁指標の総合得点（{snapshot_label(dates[0])}→{snapshot_label(dates[-1])}）"
     rows = rows.merge(select_municipalities(con, flt)[["code", "name"]], on="code", how="inner")
+    return progress_sentences(rows, scope_name, subject)
+
+
+def progress_sentences(rows: pd.DataFrame, scope_name: str, subject: str, unit: str | None = "点") -> list[str]:
+    """``progress_commentary`` from the change rows a figure draws (code, name, change,
+    trend_label: one per municipality of the selection, 比較不可 included); ``subject`` names the
+    score and the two rounds by their labels; ``unit`` the change's unit (点, ポイント; None: the
+    change is a step such as 未実施 → 実施, and the biggest movers are not named)."""
     counts = rows["trend_label"].value_counts()
     comparable = rows.dropna(subset=["change"])
     if comparable.empty:
@@ -352,10 +435,10 @@ def progress_commentary(con, pref_code: str | None = None, base_round: str | Non
     ordered = comparable.sort_values(["change", "code"], ascending=[False, True])
     best, worst = ordered.iloc[0], ordered.iloc[-1]
     movers = []
-    if best["change"] > 0:
-        movers.append(f"最も改善したのは{best['name']}（{best['change']:+.1f}点）")
-    if worst["change"] < 0:
-        movers.append(f"最も後退したのは{worst['name']}（{worst['change']:+.1f}点）")
+    if unit and best["change"] > 0:
+        movers.append(f"最も改善したのは{best['name']}（{best['change']:+.1f}{unit}）")
+    if unit and worst["change"] < 0:
+        movers.append(f"最も後退したのは{worst['name']}（{worst['change']:+.1f}{unit}）")
     if movers:
         sentences.append("、".join(movers) + "。")
     not_comparable = len(rows) - len(comparable)
@@ -451,8 +534,9 @@ def _gap_text(row: pd.Series) -> str:
 
 
 __all__ = [
-    "count_text", "crosstab_commentary", "crosstab_sentences", "difference_text", "measure_commentary",
-    "measure_inputs", "measure_sentences", "municipality_commentary", "priority_commentary", "progress_commentary",
-    "ranking_commentary", "ranking_sentences", "share_text", "stage_field_commentary", "stage_field_matrix",
-    "value_text",
+    "band_sentences", "band_table", "basis_text", "count_text", "crosstab_commentary", "crosstab_sentences",
+    "difference_text", "measure_commentary", "measure_inputs", "measure_sentences", "municipality_commentary",
+    "municipality_ranking_sentences", "prefecture_ranking_sentences", "priority_commentary", "progress_commentary",
+    "progress_sentences", "ranking_commentary", "ranking_sentences", "selection_sentences", "share_text",
+    "stage_field_commentary", "stage_field_matrix", "value_text",
 ]

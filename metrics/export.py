@@ -1,14 +1,14 @@
 """All metrics as one Excel workbook: one sheet per metric family, plus a sheet that explains them."""
 from __future__ import annotations
 
-import io
 from datetime import datetime
 
 import duckdb
 import pandas as pd
-import xlsxwriter
 
+from loaders.writer import Workbook
 from metrics.assessment import rounds
+from metrics.dates import dates_for, japanese_date
 from metrics.filters import Filter
 from metrics.query import run
 from metrics.summary import all_metrics
@@ -34,28 +34,13 @@ def workbook_bytes(con: duckdb.DuckDBPyConnection, flt: Filter | None = None, ro
     holds, sources and as-of dates, build time) and one sheet per family (column names as in the
     metrics API, documented in docs/METHODOLOGY.md). Missing values are empty cells."""
     results = results if results is not None else all_metrics(con, flt, round_id)
-    buffer = io.BytesIO()
-    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})
-    header = workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
-    _write_sheet(workbook, "説明", _about(con, results), header)
+    # through the one writer of exported files (loaders.writer): names, labels and answers from
+    # the data cannot become formulas
+    workbook = Workbook()
+    workbook.add_table("説明", _about(con, results), max_width=90)
     for key, (sheet, _what) in SHEETS.items():
-        _write_sheet(workbook, sheet, results[key], header)
-    workbook.close()
-    return buffer.getvalue()
-
-
-def _write_sheet(workbook, name: str, frame: pd.DataFrame, header_format) -> None:
-    # column by column through xlsxwriter: about twice as fast as DataFrame.to_excel on 10⁶ cells
-    sheet = workbook.add_worksheet(name)
-    sheet.write_row(0, 0, [str(c) for c in frame.columns], header_format)
-    for j, column in enumerate(frame.columns):
-        values = frame[column]
-        if pd.api.types.is_datetime64_any_dtype(values):
-            values = values.dt.strftime("%Y-%m-%d")
-        sheet.write_column(1, j, values.astype(object).where(values.notna(), None).tolist())
-        sheet.set_column(j, j, min(max(len(str(column)) + 2, 10), 40))
-    sheet.freeze_panes(1, 0)
-    sheet.autofilter(0, 0, max(len(frame), 1), max(len(frame.columns) - 1, 0))
+        workbook.add_table(sheet, results[key], max_width=40)
+    return workbook.bytes()
 
 
 def _about(con: duckdb.DuckDBPyConnection, results: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -63,13 +48,13 @@ def _about(con: duckdb.DuckDBPyConnection, results: dict[str, pd.DataFrame]) -> 
     for source in run(con, "value_sources", {}).itertuples():
         note = "（デモ用の架空データを含む）" if source.synthetic else ""
         rows.append({"項目": f"出典: {source.title}", "内容": f"{source.credit}{note}", "行数": None,
-                     "基準日": None if pd.isna(source.as_of) else str(source.as_of)[:10]})
+                     "調査時点・取得日": dates_for(con, None, None, [source.source]).text() or None})
     for r in rounds(con).itertuples():
         note = "（デモ用の架空データ）" if r.synthetic else ""
         rows.append({"項目": f"調査回: {r.round_id}", "内容": f"{r.label}{note}（{r.municipalities}団体）", "行数": None,
-                     "基準日": None if pd.isna(r.held_on) else str(r.held_on)[:10]})
+                     "調査時点・取得日": japanese_date(r.held_on)})
     built = run(con, "build_time", {})["built_at"]
     rows.append({"項目": "データベース構築日時", "内容": built.iloc[0] if len(built) else "不明", "行数": None})
     rows.append({"項目": "出力日時", "内容": datetime.now().isoformat(timespec="seconds"), "行数": None})
     rows.append({"項目": "算出方法", "内容": "docs/METHODOLOGY.md を参照", "行数": None})
-    return pd.DataFrame(rows, columns=["項目", "内容", "行数", "基準日"])
+    return pd.DataFrame(rows, columns=["項目", "内容", "行数", "調査時点・取得日"])

@@ -22,11 +22,6 @@ from metrics.query import shared_results
 from metrics.tables import stored_assessment, stored_composite, stored_gaps, stored_maturity, stored_priority
 
 
-# the keys of all_metrics' result, in order
-FAMILIES = ("summary", "assessment", "maturity", "composite", "indicators", "gaps", "assessment_change",
-            "indicator_change", "priority", "similar", "cases")
-
-
 def all_metrics(con: duckdb.DuckDBPyConnection, flt: Filter | None = None, round_id: str | None = None,
                 peer: str = "pop_band", region_set: str | None = None, k: int = 5) -> dict[str, pd.DataFrame]:
     """Every metric family for the selection, computing shared inputs once. Keys (in export order):
@@ -97,11 +92,19 @@ def compute_all_metrics(con: duckdb.DuckDBPyConnection, flt: Filter | None = Non
 
 @contextmanager
 def _side_cursor(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    # A cursor starts in the connection's default catalog, not in the one ``con`` has switched to
+    # (the app's connection ATTACHes the file and runs ``USE store``): follow ``con`` there.
     side = con.cursor()
+    catalog, schema = con.execute("SELECT current_database(), current_schema()").fetchone()
+    side.execute(f"USE {_identifier(catalog)}.{_identifier(schema)}")
     try:
         yield side
     finally:
         side.close()
+
+
+def _identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def municipality_summary(con: duckdb.DuckDBPyConnection, flt: Filter | None, results: dict[str, pd.DataFrame],

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from metrics.assessment import NOT_ANSWERED, assessment_scores, latest_rounds, rounds, unanswered_codes
+from metrics.assessment import NOT_ANSWERED, assessment_scores, latest_rounds, round_labels, rounds, unanswered_codes
 from metrics.catalog import indicator_catalog
 from metrics.change import TRENDS, assessment_change, classify, composite_change, default_rounds, indicator_change
 from metrics.crosstab import cross_table, measure_values
@@ -64,7 +64,8 @@ VISIT_PLAN_COLUMNS = {
 def measure_options(con) -> pd.DataFrame:
     """Every measure the store can show, in menu order. Columns: measure_id, title (unique, used as
     the menu label), short_title, unit, kind (score / level / change / binary / percent / count /
-    number / category), polarity, group, credit (source line), as_of (newest date or round id),
+    number / category), polarity, group, credit (source line), as_of (newest date, or the newest
+    round's label for the assessment measures),
     synthetic (any demo value), domain_min / domain_max (fixed colour range or NaN = from the data),
     diverging (colour around 0), description."""
     catalog = indicator_catalog(con)
@@ -85,7 +86,8 @@ def measure_options(con) -> pd.DataFrame:
     if len(known_rounds):
         credit = "都道府県のアセスメント調査（4段階×4分野）"
         synthetic = bool(known_rounds["synthetic"].any())
-        newest = str(known_rounds["round_id"].iloc[-1])
+        labels = round_labels(con)  # the as-of of a survey measure is its round, by label (never the id)
+        newest = labels[known_rounds["round_id"].iloc[-1]]
         rows.append(_score_row("assessment", "アセスメント総合得点", "アセスメント", GROUP_ASSESSMENT, credit, newest, synthetic,
                                "アセスメントシートの全設問で得た点数の、満点に対する割合（0〜100）。"))
         for stage, name in sorted(questionnaire.stages.items()):
@@ -104,7 +106,7 @@ def measure_options(con) -> pd.DataFrame:
         if len(known_rounds) >= 2:
             base, evaluation = default_rounds(con)
             rows.append({**_score_row("change", "アセスメント総合得点の変化（当初→評価）", "得点の変化", GROUP_ASSESSMENT, credit,
-                                      f"{base}→{evaluation}", synthetic, "評価の回の総合得点から当初の回の総合得点を引いた差（点）。"),
+                                      f"{labels[base]}→{labels[evaluation]}", synthetic, "評価の回の総合得点から当初の回の総合得点を引いた差（点）。"),
                          "kind": "change", "domain_min": np.nan, "domain_max": np.nan, "diverging": True})
     indicators = catalog[~catalog["component"] & catalog["level"].isin(["municipality", "both"])
                          & (catalog["municipalities"] > 0)]
@@ -120,8 +122,11 @@ def measure_options(con) -> pd.DataFrame:
     options = pd.DataFrame(rows, columns=MEASURE_COLUMNS)
     options["order"] = options["group"].map({g: i for i, g in enumerate(GROUP_ORDER)})
     options = options.sort_values("order", kind="stable").drop(columns="order").reset_index(drop=True)
+    # titles are the menu's labels: a repeated one is told apart by its group, then by a number (never by its id)
     duplicated = options["title"].duplicated(keep=False)
-    options.loc[duplicated, "title"] = options.loc[duplicated, "title"] + "（" + options.loc[duplicated, "measure_id"] + "）"
+    options.loc[duplicated, "title"] = options.loc[duplicated, "title"] + "（" + options.loc[duplicated, "group"] + "）"
+    repeat = options.groupby("title").cumcount()
+    options.loc[repeat > 0, "title"] = options.loc[repeat > 0, "title"] + "（" + (repeat[repeat > 0] + 1).astype(str) + "）"
     return options
 
 
@@ -431,6 +436,19 @@ def ranking_of(values: pd.DataFrame, municipalities: pd.DataFrame, kind: str, po
         return prefecture_ranking(pd.DataFrame(columns=["code", "pref_code", "pref_name", "value"]), kind, polarity)
     values = values.merge(municipalities[["code", "pref_code", "pref_name"]], on="code")
     return prefecture_ranking(values, kind, polarity)
+
+
+def ranking_basis(municipalities: pd.DataFrame, flt: Filter | None) -> pd.DataFrame:
+    """The municipalities prefectures are ranked over for a selection: every prefecture's, kept to
+    the selection's population bands and 団体区分 (the part of a filter that is not a place), so
+    that a prefecture × band selection is its prefecture's row of the ranking.
+    ``municipalities``: ``select_municipalities`` (pop_band, type)."""
+    keep = pd.Series(True, index=municipalities.index)
+    if flt is not None and flt.pop_bands:
+        keep &= municipalities["pop_band"].isin(list(flt.pop_bands))
+    if flt is not None and flt.types:
+        keep &= municipalities["type"].isin(list(flt.types))
+    return municipalities[keep]
 
 
 def category_shares(values: pd.DataFrame, order: list[str] | None = None) -> pd.DataFrame:

@@ -10,13 +10,14 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from loaders import lock as build_lock
 from loaders import store
 from loaders.boundaries import missing_boundaries
-from loaders.build import BuildError, build, check_file
+from loaders.build import BuildProblemsError, ShrinkError, build, check_file
 from loaders.demo import real_data_folders
 from loaders.errors import LoaderError, shorten
 from loaders.fetch import CACHE_DIR, fetch, planned_downloads
-from metrics import menus, views
+from metrics import dates, menus, views
 from metrics.definitions import DefinitionError
 from metrics.export import workbook_bytes
 from ui import auth, chrome, data, export, filters, uploads
@@ -50,7 +51,7 @@ upload_cap = st.get_option("server.maxUploadSize")
 if access.allowed:
     st.caption(f"1ファイル {upload_cap:,} MB まで（.streamlit/config.toml の server.maxUploadSize）。これより大きいファイルは"
                "受け付けられないため、サーバー上で `python -m loaders build --source フォルダ` で取り込んでください。")
-else:
+elif access.can_log_in:
     st.info("ファイルの取り込み・公式データの取得・再構築・切り戻しは管理者だけが行えます。上の「管理者ログイン」からログインしてください。",
             icon=":material/lock:")
 # the uploader itself writes nothing, but each file it receives is staged on disk below, so viewers get none
@@ -91,35 +92,80 @@ for upload in files or []:
             st.dataframe(report["unresolved"], hide_index=True)
         if report.get("accepted"):
             st.success(f"{staged.path.name} は取り込み対象です。「データベースを再構築」で反映されます。")
-        elif report["ok"] and st.button("取り込み対象に追加", key=f"dm_accept_{staged.sha256[:12]}", icon=":material/check:"):
-            uploads.accept(staged.path)
-            report["accepted"] = True
-            st.success(f"{staged.path.name} を data/uploads に置きました。「データベースを再構築」で反映されます。")
+        elif report["ok"]:
+            as_of = st.date_input(
+                "調査時点（このファイルの数値が表す日。分からなければ空欄）", value=None, max_value=date.today(),
+                format="YYYY/MM/DD", key=f"dm_asof_{staged.sha256[:12]}",
+                help="公表元が示す調査時点（例：4月1日現在の調査なら その年の4月1日）。ダウンロードした日ではありません。"
+                     "既知の版は自動で調査時点が付きます。空欄で既知の版でもなければ「調査時点不明」として取り込み、"
+                     "アップロードした日を取得日として記録します。")
+            if st.button("取り込み対象に追加", key=f"dm_accept_{staged.sha256[:12]}", icon=":material/check:"):
+                try:
+                    uploads.accept(staged.path, as_of=as_of)
+                except uploads.UploadNameError as exc:
+                    st.error(str(exc))
+                else:
+                    report["accepted"] = True
+                    st.success(f"{staged.path.name} を data/uploads に置きました。「データベースを再構築」で反映されます。")
 
 waiting = uploads.accepted()
 sources = real_data_folders() + ([uploads.UPLOAD_DIR] if waiting else [])
 st.markdown("**再構築で読み込むもの**")
 st.markdown("\n".join(f"- `{folder}`" for folder in sources) or "- （公開データのフォルダが見つかりません）")
+declared = uploads.declared_dates()
 for path in waiting:
     cols = st.columns([6, 1])
-    cols[0].caption(f"{path.name}（{path.stat().st_size:,} バイト）")
+    when = (f"調査時点 {dates.japanese_date(declared[path.name])}" if path.name in declared
+            else "調査時点の指定なし（既知の版でなければ調査時点不明）")
+    cols[0].caption(f"{path.name}（{path.stat().st_size:,} バイト、{when}）")
     if access.allowed:
         cols[1].button("削除", key=f"dm_remove_{path.name}", on_click=uploads.remove, args=(path.name,))
 target = store.DEFAULT_DB if data.is_demo_fallback() else data.database_path()
-if access.allowed and st.button(
-        "データベースを再構築", type="primary", icon=":material/autorenew:", key="dm_rebuild",
-        help=f"{target.name} を作り直し、完成してから入れ替えます。失敗したときは今のデータベースがそのまま残ります。"):
+
+
+def run_build(force: bool = False) -> None:
+    """Rebuild under the build lock; every problem, a shrinking result or another running update is
+    reported in Japanese and leaves the database as it is."""
     with st.status("再構築しています…", expanded=True) as status:
         try:
-            summary = build(sources, target, loaded_by=access.identity, upload_dirs=[uploads.UPLOAD_DIR],
+            summary = build(sources, target, loaded_by=access.identity, upload_dirs=[uploads.UPLOAD_DIR], force=force,
+                            declared_as_of={str(uploads.UPLOAD_DIR / name): day for name, day in declared.items()},
                             on_file=lambda p: status.write(f"読み込み中: {Path(p).name}"))
-        except BuildError as exc:
+        except ShrinkError as exc:
+            status.update(label="再構築を止めました（データベースは元のまま）", state="error")
+            st.session_state["dm_shrink"] = {"message": exc.reason, "table": exc.table}
+        except BuildProblemsError as exc:
+            status.update(label="再構築できませんでした（データベースは元のまま）", state="error")
+            st.error(exc.headline)
+            st.dataframe(exc.table(), hide_index=True)
+        except LoaderError as exc:  # a broken definition, another update running (BuildLockedError)
             status.update(label="再構築できませんでした（データベースは元のまま）", state="error")
             st.error(str(exc))
         else:
             status.update(label=f"再構築しました（{summary.seconds:.1f} 秒）", state="complete")
             st.code("\n".join(summary.lines()), language=None)
             data.refresh()
+
+
+running = build_lock.holder(target)
+if running:
+    st.info(build_lock.describe_holder(running), icon=":material/hourglass_top:")
+confirmed = st.session_state.pop("dm_shrink_confirmed", False)
+if access.allowed and st.button(
+        "データベースを再構築", type="primary", icon=":material/autorenew:", key="dm_rebuild",
+        help=f"{target.name} を作り直し、完成してから入れ替えます。失敗したときは今のデータベースがそのまま残ります。"):
+    st.session_state.pop("dm_shrink", None)
+    run_build()
+elif access.allowed and confirmed and st.session_state.pop("dm_shrink", None):
+    run_build(force=True)
+shrink = st.session_state.get("dm_shrink")
+if access.allowed and shrink:
+    st.warning(f"{shrink['message']}今のデータベースは変更していません。次の表を確かめ、このまま置き換えてよいときだけ確定してください。",
+               icon=":material/warning:")
+    st.dataframe(shrink["table"], hide_index=True,
+                 column_config={c: st.column_config.NumberColumn(format="localized") for c in ("現在", "新しいデータベース")})
+    st.button("少なくなることを確認して置き換える", key="dm_rebuild_force", icon=":material/done_all:",
+              on_click=st.session_state.update, kwargs={"dm_shrink_confirmed": True})
 
 versions = store.list_versions(target)
 with st.expander(f"以前の版に戻す（保存されている版: {len(versions)}）"):
@@ -130,7 +176,8 @@ with st.expander(f"以前の版に戻す（保存されている版: {len(versio
         chosen = st.selectbox("戻す版", versions, format_func=lambda v: v.name, key="dm_version")
         if st.button("この版に戻す", key="dm_rollback", icon=":material/history:"):
             try:
-                store.rollback(target, chosen)
+                with build_lock.BuildLock(target, user=access.identity, action="切り戻し"):
+                    store.rollback(target, chosen)
             except LoaderError as exc:
                 st.error(f"戻せませんでした（データベースは元のまま）: {exc}")
             else:
@@ -140,30 +187,44 @@ with st.expander(f"以前の版に戻す（保存されている版: {len(versio
         st.markdown("\n".join(f"- `{v.name}`" for v in versions))
 
 with st.expander("公式データの取得（インターネット接続が必要）"):
-    plan = pd.DataFrame([{"出典": d.source_id, "ファイル": d.relative_path, "URL": d.url} for d in planned_downloads()])
+    known_sources = data.cached(views.sources_overview)()
+    source_titles = dict(zip(known_sources["source"], known_sources["title"]))
+    plan = pd.DataFrame([{"出典": source_titles.get(d.source_id, d.source_id), "ファイル": d.relative_path, "URL": d.url}
+                         for d in planned_downloads()])
     st.dataframe(plan, hide_index=True)
     if access.allowed and st.button("公式サイトから取得", key="dm_fetch", icon=":material/cloud_download:"):
         with st.spinner("ダウンロードしています…"):
             try:
-                manifest = fetch(CACHE_DIR, progress=None)
+                with build_lock.BuildLock(target, user=access.identity, action="公式データの取得"):
+                    manifest = fetch(CACHE_DIR, progress=None)
             except LoaderError as exc:
                 st.error(f"取得できませんでした: {exc}")
             else:
                 st.success(f"{len(manifest)} 件を {CACHE_DIR} に保存しました。「データベースを再構築」で取り込めます。")
 
 # ---- provenance
-st.subheader("出典・ライセンス・基準日")
+st.subheader("出典・ライセンス・調査時点")
+st.caption("調査時点は数値が表す時点（公表元の「データの定義」による）、取得日はファイルを入手した日です。別の事実なので別に示します。")
 overview = data.cached(views.sources_overview)()
-st.dataframe(overview[["title", "publisher", "licence", "credit", "newest_as_of", "as_of_note", "rows", "synthetic", "loaded"]].rename(
-    columns={"title": "データ", "publisher": "提供", "licence": "ライセンス", "credit": "出典表記", "newest_as_of": "基準日",
-             "as_of_note": "基準日の注記", "rows": "件数", "synthetic": "架空データ", "loaded": "取込済み"}),
+overview = overview.assign(dates=[chrome.source_dates(row).removeprefix("、") for row in overview.itertuples()])
+st.dataframe(overview[["title", "publisher", "licence", "credit", "dates", "as_of_note", "rows", "synthetic", "loaded"]].rename(
+    columns={"title": "データ", "publisher": "提供", "licence": "ライセンス", "credit": "出典表記", "dates": "調査時点・取得日",
+             "as_of_note": "調査時点の注記", "rows": "件数", "synthetic": "架空データ", "loaded": "取込済み"}),
     hide_index=True, column_config={"件数": st.column_config.NumberColumn(format="localized")})
+st.markdown("**読み込んだ版**")
+st.dataframe(data.cached(dates.loaded_releases)(), hide_index=True)
 
 log_col, unresolved_col = st.columns(2, gap="medium")
 with log_col:
     st.subheader("取込ログ")
     st.caption("いつ・誰が・どのファイル（SHA-256）を取り込んだか。")
     log = data.cached(views.ingest_log)()
+    # the loader and the result as people read them (the log stores the loader's id and an English status)
+    from loaders.build import all_loaders
+    loader_titles = {loader.name: loader.title for loader in all_loaders()}
+    results = {"ok": "取込済み", "warning": "取込済み（警告あり）", "skipped": "対象外",
+               "duplicate": "重複（同じ内容を読み込み済み）", "error": "エラー"}
+    log = log.assign(loader=log["loader"].map(loader_titles).fillna("—"), status=log["status"].map(results).fillna(log["status"]))
     st.dataframe(log.rename(columns={
         "loaded_at": "日時", "file": "ファイル", "loader": "種類", "rows": "行数", "status": "結果", "message": "メッセージ",
         "loaded_by": "担当", "sha256": "SHA-256"}), hide_index=True, height=320)

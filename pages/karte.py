@@ -41,12 +41,15 @@ fields = list(questionnaire.fields)
 
 # ---- who
 priority_colour = style.PRIORITY_COLOURS.get(summary["priority"], style.MISSING_HEX)
+# an HTML block (no markdown inside it): every text from the data is html.escape'd
 st.markdown(
     f"<div style='display:flex;align-items:baseline;gap:1rem;flex-wrap:wrap;margin:0.4rem 0 0.6rem'>"
-    f"<span style='font-size:2rem;font-weight:700'>{row['name']}</span>"
-    f"<span class='dx-muted'>{row['pref_name']}・{row['type']}・団体コード {code}"
-    f"{'・' + str(row['kana']) if row['kana'] else ''}</span>"
-    f"<span class='dx-badge' style='background:{priority_colour}'>支援優先度 {summary['priority']}</span></div>",
+    f"<span style='font-size:2rem;font-weight:700'>{chrome.html_text(row['name'])}</span>"
+    f"<span class='dx-muted'>{chrome.html_text(row['pref_name'])}・{chrome.html_text(row['type'])}"
+    f"・団体コード {chrome.html_text(code)}"
+    f"{'・' + chrome.html_text(row['kana']) if row['kana'] else ''}</span>"
+    f"<span class='dx-badge' style='background:{chrome.html_text(priority_colour)}'>"
+    f"支援優先度 {chrome.html_text(summary['priority'])}</span></div>",
     unsafe_allow_html=True)
 band_codes = directory.loc[directory["pop_band"] == row["pop_band"], "code"]
 band = national[national["code"].isin(band_codes)]
@@ -110,7 +113,7 @@ with why_col:
         if one["basis_label"]:
             st.caption(f"判定の根拠: {one['basis_label']}")
         reasons = [r + "。" for r in one["reasons"].split("。") if r]
-        st.markdown("\n".join(f"- {r}" for r in reasons))
+        st.markdown("\n".join(f"- {chrome.plain(r)}" for r in reasons))
         if one["response"] == NOT_ANSWERED:
             st.markdown(f"この調査回のアセスメントは **{NOT_ANSWERED}** です。")
         elif one["response"] == "回答":
@@ -122,12 +125,13 @@ with menu_col:
         st.write("推奨する支援はありません。")
     for rec in recommended.itertuples():
         mark = "【支援内容】" if rec.item_id in named else ""
-        st.markdown(f"{rec.rank}. **{mark}{rec.item}**（{rec.provider}）  \n<span class='dx-muted'>理由: {rec.reason}</span>",
-                    unsafe_allow_html=True)
+        # markdown with an inline span: texts from the YAML are escaped for both (chrome.plain)
+        st.markdown(f"{rec.rank}. **{mark}{chrome.plain(rec.item)}**（{chrome.plain(rec.provider)}）  \n"
+                    f"<span class='dx-muted'>理由: {chrome.plain(rec.reason)}</span>", unsafe_allow_html=True)
     others = [n for n in (one["candidates"] if one is not None else "").split(NAME_SEPARATOR)
               if n and n not in set(recommended.get("item", []))]
     with st.expander(f"ほかの候補（{len(others)}件）"):
-        st.markdown("\n".join(f"- {n}" for n in others) if others else "ほかの候補はありません。")
+        st.markdown("\n".join(f"- {chrome.plain(n)}" for n in others) if others else "ほかの候補はありません。")
 with case_col:
     st.subheader("同じ人口規模の参考事例")
     shown_cases = {}
@@ -138,9 +142,9 @@ with case_col:
         st.write(f"推奨する支援の段階に、同じ人口規模（{row['pop_band'] or '不明'}）の参考事例はありません。")
     for case, item in shown_cases.values():
         body = case["body"] if case["body"] == case["pref_name"] else case["pref_name"] + case["body"]
-        st.markdown(f"**{case['title']}**（{body}、人口 {case['population_text']}）  \n{case['summary']}  \n"
-                    f"<span class='dx-muted'>「{item}」の参考。出典: {case['source']} {case['section']}</span>",
-                    unsafe_allow_html=True)
+        st.markdown(f"**{chrome.plain(case['title'])}**（{chrome.plain(body)}、人口 {chrome.plain(case['population_text'])}）  \n"
+                    f"{chrome.plain(case['summary'])}  \n<span class='dx-muted'>「{chrome.plain(item)}」の参考。"
+                    f"出典: {chrome.plain(case['source'])} {chrome.plain(case['section'])}</span>", unsafe_allow_html=True)
 
 # ---- indicators against peers
 st.subheader("デジタル庁指標：比較対象との差")

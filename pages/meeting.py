@@ -52,7 +52,7 @@ with slide:
         st.stop()
     top = st.columns([5, 3, 1.2], vertical_alignment="center")
     with top[0].container(key="mt_header"):
-        st.markdown(chrome.plain(f"{result.prefecture or prefecture or NATIONAL}　｜　{result.as_of or '基準日 不明'}"))
+        st.markdown(chrome.plain(f"{result.prefecture or prefecture or NATIONAL}　｜　{result.as_of or '調査時点不明'}"))
     if chrome.is_demo():
         with top[1].container(key="mt_demo"):
             st.markdown(chrome.DEMO_LABEL)

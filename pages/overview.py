@@ -21,6 +21,11 @@ if measure is None or chosen.empty:
 national = filters.summary()
 summary = national[national["code"].isin(chosen["code"])]
 scoped = len(chosen) < len(national)
+# every sentence is computed from the frame its figure draws: the map's municipalities, the table by
+# band, the ranking of prefectures over the selection's bands and types (so a prefecture × band
+# selection is its prefecture's bar)
+whole_prefecture = bool(selection.flt.pref_code) and not (selection.flt.region_set or selection.flt.codes)
+basis = commentary.basis_text(selection.flt.pop_bands, selection.flt.types)
 
 # ---- KPI cards: the selection beside the nation
 kpis = views.headline(summary, national)
@@ -54,7 +59,10 @@ with left:
     picked = maps.show(frame, measure, geometry, key="ov_map",
                        national=selection.flt.pref_code is None and selection.flt.region_set is None, category_order=order)
     st.caption("市区町村をクリックすると右に詳細を表示します。境界のない島しょ部の団体は点で示しています。")
-    chrome.commentary(commentary.measure_sentences(measure, values, filters.directory(), selection.flt.pref_code))
+    ranking = filters.measure_ranking(measure, selection.flt)
+    chrome.commentary(commentary.selection_sentences(
+        measure, values, chosen, selection.scope, ranking=ranking if whole_prefecture else None,
+        pref_code=selection.flt.pref_code, basis=basis))
 with right:
     if picked and picked in set(chosen["code"]):
         row = summary[summary["code"] == picked].iloc[0]
@@ -118,10 +126,9 @@ with dist_col:
                                                              for v in by_band["value"]],
             f"{statistic}（全国）": [style.format_statistic(v, statistic, measure["kind"], measure["unit"]) for v in by_band["national"]]})
         st.dataframe(shown, hide_index=True)
-        chrome.commentary(commentary.crosstab_sentences(measure, values, filters.directory(), selection.flt.pref_code))
+        chrome.commentary(commentary.band_sentences(measure, by_band, selection.scope))
 with rank_col:
     st.subheader("都道府県の順位")
-    ranking = filters.measure_ranking(measure)
     if ranking.empty:
         st.info("区分の指標には順位がありません。分布と地図をご覧ください。")
     else:
@@ -129,11 +136,12 @@ with rank_col:
         ranking_chart = charts.prefecture_ranking(ranking, measure, selection.flt.pref_code, national_value)
         st.plotly_chart(ranking_chart, key="ov_ranking")
         statistic = ranking["statistic"].iloc[0]
-        st.caption(f"都道府県内の市区町村の{statistic}（データのある団体のみ）。"
+        st.caption(f"都道府県内の{basis + 'の' if basis else ''}市区町村の{statistic}（データのある団体のみ）。"
                    + ("" if measure["polarity"] != "lower_is_better" else "値が小さいほど上位です。"))
-        chrome.commentary(commentary.ranking_sentences(measure, values, filters.directory(), selection.flt.pref_code))
+        chrome.commentary(commentary.prefecture_ranking_sentences(measure, ranking, selection.flt.pref_code, basis))
         chrome.png_download(ranking_chart, f"都道府県の順位：{measure['title']}", f"ranking_{measure['measure_id']}",
-                            "ov_ranking_png", f"都道府県別の{statistic}", chrome.measure_source(measure))
+                            "ov_ranking_png", f"{basis + 'の団体でみた' if basis else ''}都道府県別の{statistic}",
+                            chrome.measure_source(measure))
 
 # ---- change since the previous release of the デジタル庁 data (the measure's snapshot and the one before)
 _, measure_as_of = filters.measure_arguments(measure)

@@ -58,9 +58,9 @@ if source == "assessment":
         rows = rows[rows["field"] == key]
     tolerance = load_priority_rules().change_tolerance.get("assessment", 0.0)
     unit, kind, credit, file_part = "点", "score", "都道府県のアセスメント調査", f"{base_round}_{eval_round}"
-    rule = (f"得点（0〜100）が{tolerance:g}点を超えて上がれば「改善」、{tolerance:g}点を超えて下がれば「後退」、"
-            "その間は「停滞」。どちらかの回に回答のない団体は「未回答」、回答はあるが得点を出せない団体は「比較不可」として数え、"
-            "どの団体も一つの判定に入ります。")
+    rule = (f"の得点（0〜100）が {{base}} から {{eval}} に{tolerance:g}点を超えて上がれば「改善」、"
+            f"{tolerance:g}点を超えて下がれば「後退」、その間は「停滞」。どちらかの回に回答のない団体は「未回答」、"
+            "回答はあるが得点を出せない団体は「比較不可」として数え、どの団体も一つの判定に入ります。")
 else:
     labels = {day: views.snapshot_label(day) for day in official_dates}
     options = filters.measures()
@@ -83,8 +83,8 @@ else:
     unit = "点" if kind == "score" else option["unit"]
     tolerance = load_priority_rules().change_tolerance.get("assessment" if kind == "score" else kind, 0.0)
     credit, file_part = "デジタル庁「自治体DX推進状況」", f"{base_round}_{eval_round}"
-    rule = ("良い方向への変化を「改善」、悪い方向への変化を「後退」、" + (f"差が{tolerance:g}以内なら" if tolerance else "変わらなければ")
-            + "「停滞」、どちらかの時点に値がなければ「比較不可」。")
+    rule = ("：{base} → {eval}。良い方向への変化を「改善」、悪い方向への変化を「後退」、"
+            + (f"差が{tolerance:g}以内なら" if tolerance else "変わらなければ") + "「停滞」、どちらかの時点に値がなければ「比較不可」。")
 rows = rows[rows["code"].isin(chosen["code"])].merge(chosen[["code", "pref_name", "name"]], on="code", how="left")
 base_label, eval_label = labels[base_round], labels[eval_round]
 sides = ("当初", "評価") if source == "assessment" else ("前回", "今回")
@@ -96,7 +96,7 @@ shown_trends = [label for trend, label in TRENDS.items() if source == "assessmen
 for column, label in zip(st.columns(len(shown_trends)), shown_trends):
     n = int(counts.get(label, 0))
     column.metric(label, f"{n:,}団体", help=f"{len(rows):,}団体中 {n / max(len(rows), 1):.0%}", border=True)
-st.caption(f"{parts[part]}：{base_label} → {eval_label}。{rule}")
+st.caption(parts[part] + rule.format(base=base_label, eval=eval_label))
 
 # ---- change map and slope chart
 map_col, slope_col = st.columns([3, 2], gap="medium")
@@ -132,8 +132,13 @@ with slope_col:
     st.plotly_chart(slope, key="pr_slope")
     chrome.png_download(slope, f"{sides[0]} → {sides[1]}：{parts[part]}", f"slope_{file_part}", "pr_slope_png",
                         f"{selection.scope}・{base_label} → {eval_label}", f"出典：{change_measure['credit']}")
-if source == "assessment" and part == "overall":  # the sentences are about the overall score
-    chrome.commentary(data.cached(commentary.progress_commentary)(selection.flt.pref_code, base_round, eval_round))
+# the sentences count the rows the map and the slope chart draw (the whole selection, named by label)
+if source == "assessment":
+    subject = "アセスメント総合得点" if part == "overall" else f"アセスメント {parts[part]}の得点"
+else:
+    subject = f"デジタル庁指標の{parts[part]}"
+chrome.commentary(commentary.progress_sentences(rows, selection.scope, f"{subject}（{base_label}→{eval_label}）",
+                                                {"score": "点", "percent": "ポイント"}.get(kind)))
 
 
 # ---- maturity movement (assessment rounds only)

@@ -65,14 +65,15 @@ rows = picked.selection.rows if picked else []
 if len(shown):
     one = shown.iloc[rows[0] if rows else 0]
     with st.container(border=True):
-        st.markdown(f"**{one['name']}（{one['pref_name']}・{one['pop_band'] or '人口規模不明'}）** — 支援優先度 **{one['priority']}**"
+        # texts from the data and the menu files are shown literally (chrome.plain)
+        st.markdown(f"**{chrome.plain(one['name'])}（{chrome.plain(one['pref_name'])}・{one['pop_band'] or '人口規模不明'}）** — 支援優先度 **{one['priority']}**"
                     + (f"（{one['basis_label']}）" if one["basis_label"] else "")
                     + ("" if rows else "　<span class='dx-muted'>（一覧の先頭。行を選ぶとその団体を表示します）</span>"),
                     unsafe_allow_html=True)
         why_col, what_col = st.columns(2, gap="medium")
         with why_col:
             st.markdown("**理由**")
-            st.markdown("\n".join(f"- {r}。" for r in one["reasons"].split("。") if r))
+            st.markdown("\n".join(f"- {chrome.plain(r)}。" for r in one["reasons"].split("。") if r))
             if isinstance(one["survey_priority"], str) and one["survey_priority"] not in (NOT_ANSWERED,):
                 st.markdown(f"アセスメントによる判定 **{one['survey_priority']}**／{official_label} **{one['official_priority']}**")
         with what_col:
@@ -81,12 +82,13 @@ if len(shown):
             if recommended.empty:
                 st.write("推奨する支援はありません。")
             for rec in recommended.itertuples():
-                st.markdown(f"{rec.rank}. **{rec.item}**（{rec.provider}）  \n理由: {rec.reason}"
-                            + (f"  \n<span class='dx-muted'>同じ人口規模の参考事例: {rec.cases_text}</span>" if rec.cases_text else ""),
+                st.markdown(f"{rec.rank}. **{chrome.plain(rec.item)}**（{chrome.plain(rec.provider)}）  \n理由: {chrome.plain(rec.reason)}"
+                            + (f"  \n<span class='dx-muted'>同じ人口規模の参考事例: {chrome.plain(rec.cases_text)}</span>"
+                               if rec.cases_text else ""),
                             unsafe_allow_html=True)
             others = [name for name in one["candidates"].split(NAME_SEPARATOR) if name and name not in set(recommended["item"])]
             with st.expander(f"ほかの候補（{len(others)}件）"):
-                st.markdown("\n".join(f"- {name}" for name in others) if others else "ほかの候補はありません。")
+                st.markdown("\n".join(f"- {chrome.plain(name)}" for name in others) if others else "ほかの候補はありません。")
 
 # ---- both judgements side by side, where a survey exists
 if (priority["basis_label"] == "アセスメント調査による判定").any():
@@ -126,7 +128,8 @@ with menu_col:
     st.caption("推奨する支援（1団体あたり最大3件）に挙がった団体の数。国のメニュー"
                + ("と" + selection.scope + "のメニュー。" if own_menu else "のみ。"))
     # the counts of the page's own selection (region, band and type filters included), not the whole prefecture
-    chrome.commentary(commentary.priority_commentary(data.cursor(), selection.flt.pref_code, selection.round_id, priority))
+    chrome.commentary(commentary.priority_commentary(data.cursor(), selection.flt.pref_code, selection.round_id, priority,
+                                                     scope_name=selection.scope))
     chrome.png_download(items_chart, "支援メニューごとの対象団体数", "support_items", "sp_items_png",
                         selection.scope + (f"・{selection.round_label}" if selection.round_label else ""),
                         "出典：都道府県のアセスメント調査・デジタル庁「自治体DX推進状況」、国と都道府県の支援メニュー")

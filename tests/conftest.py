@@ -8,6 +8,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = Path(os.environ.get("DX_SHARED_DATA", ROOT.parent / "shared" / "data"))
+# pages still show their Japanese error message (ui.guard), and the exception reaches AppTest's at.exception
+os.environ.setdefault("DX_STRICT_ERRORS", "1")
 
 
 def _require_shared_data() -> Path:
@@ -119,3 +121,23 @@ def server_navigation(monkeypatch):
         PagesManager.uses_pages_directory = False
 
     monkeypatch.setattr(PagesManager, "__init__", init)
+
+
+MUNICIPAL_COMPARISON = "市区町村毎のDX進捗状況_市区町村比較.csv"
+
+
+def changed_comparison_copy(shared_data: Path, target: Path, municipality: str = "神戸市", rows: int = 3) -> Path:
+    """A copy of the real 市区町村比較 CSV with one municipality's first ``rows`` 実施/未実施 answers swapped
+    (same encoding, BOM and CRLF): another sha256, so no release data/releases.yaml knows."""
+    data = (shared_data / "digital-agency" / MUNICIPAL_COMPARISON).read_bytes()
+    lines = data.decode("utf-8-sig").split("\r\n")
+    column = lines[0].split(",").index(municipality)
+    changed = 0
+    for index in range(1, len(lines)):
+        cells = lines[index].split(",")
+        if changed < rows and len(cells) > column and cells[column] in ("実施", "未実施"):
+            cells[column] = "未実施" if cells[column] == "実施" else "実施"
+            lines[index] = ",".join(cells)
+            changed += 1
+    target.write_bytes(b"\xef\xbb\xbf" + "\r\n".join(lines).encode("utf-8"))
+    return target

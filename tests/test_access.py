@@ -32,9 +32,9 @@ OIDC_SECRETS = {
 
 
 @pytest.fixture(autouse=True)
-def fresh_process_limiter(monkeypatch):
-    """Each test starts with no failed logins counted for the whole process."""
-    monkeypatch.setattr(auth, "PROCESS_LIMITER", auth.ProcessLimiter())
+def fresh_address_limiter(monkeypatch):
+    """Each test starts with no failed logins counted for any client address."""
+    monkeypatch.setattr(auth, "ADDRESS_LIMITER", auth.AddressLimiter())
 
 
 @pytest.fixture(autouse=True)
@@ -124,7 +124,7 @@ def test_cli_prints_a_hash_that_verifies(monkeypatch, capsys):
 def test_failed_logins_wait_longer_each_time():
     now = [1000.0]
     throttle = auth.Throttle(clock=lambda: now[0])
-    limiter = auth.ProcessLimiter(clock=lambda: now[0])
+    limiter = auth.AddressLimiter(clock=lambda: now[0])
     waits = []
     for _ in range(5):
         ok, message = auth.attempt_password("wrong", HASH, throttle, limiter)
@@ -141,15 +141,46 @@ def test_failed_logins_wait_longer_each_time():
     assert throttle.wait_seconds() == auth.MAX_WAIT_SECONDS
 
 
-def test_new_sessions_do_not_escape_the_process_limit():
+def test_new_sessions_do_not_escape_the_address_limit_and_other_addresses_are_not_locked_out():
     now = [0.0]
-    limiter = auth.ProcessLimiter(limit=5, window=60, clock=lambda: now[0])
+    limiter = auth.AddressLimiter(limit=5, window=60, clock=lambda: now[0])
     for _ in range(5):
-        assert not auth.attempt_password("wrong", HASH, auth.Throttle(clock=lambda: now[0]), limiter)[0]
-    ok, message = auth.attempt_password(PASSWORD, HASH, auth.Throttle(clock=lambda: now[0]), limiter)
+        assert not auth.attempt_password("wrong", HASH, auth.Throttle(clock=lambda: now[0]), limiter, "198.51.100.7")[0]
+    ok, message = auth.attempt_password(PASSWORD, HASH, auth.Throttle(clock=lambda: now[0]), limiter, "198.51.100.7")
     assert not ok and "受け付けません" in message
+    # the administrator, elsewhere, is not locked out by a viewer's failures
+    assert auth.attempt_password(PASSWORD, HASH, auth.Throttle(clock=lambda: now[0]), limiter, "203.0.113.20")[0]
     now[0] += 61
-    assert auth.attempt_password(PASSWORD, HASH, auth.Throttle(clock=lambda: now[0]), limiter)[0]
+    assert auth.attempt_password(PASSWORD, HASH, auth.Throttle(clock=lambda: now[0]), limiter, "198.51.100.7")[0]
+
+
+def test_the_address_limiter_keeps_bounded_memory():
+    limiter = auth.AddressLimiter(limit=1, max_addresses=100)
+    for i in range(1000):
+        limiter.record_failure(f"10.0.{i // 256}.{i % 256}")
+    assert len(limiter._failures) == 100
+    assert limiter.blocked_for("10.0.3.231") > 0 and limiter.blocked_for("10.0.0.0") == 0
+
+
+@pytest.mark.parametrize("ip, headers, local", [
+    (None, {}, True),  # AppTest, bare mode
+    (None, {"Host": "localhost:8501", "Origin": "http://localhost:8501"}, True),
+    (None, {"Host": "127.0.0.1:8501"}, True),
+    (None, {"Host": "[::1]:8501", "Origin": "http://[::1]:8501"}, True),
+    ("203.0.113.5", {"Host": "dx.pref.example.jp"}, False),  # another machine
+    ("192.168.1.20", {"Host": "localhost:8501"}, False),  # a LAN peer naming localhost
+    (None, {"Host": "dx.pref.example.jp"}, False),  # a local reverse proxy passing the public Host
+    (None, {"Host": "127.0.0.1:8501", "X-Forwarded-For": "203.0.113.5"}, False),  # a proxy keeping Host
+    (None, {"Host": "127.0.0.1:8501", "Origin": "https://dx.pref.example.jp"}, False),  # a browser elsewhere
+])
+def test_only_a_browser_on_the_server_itself_is_local(ip, headers, local):
+    assert auth.is_local_request(ip, headers) is local
+
+
+def test_failed_logins_are_counted_per_client_address():
+    assert auth.client_address("203.0.113.5", {"X-Forwarded-For": "1.2.3.4"}) == "203.0.113.5", "a remote peer's header is ignored"
+    assert auth.client_address(None, {"X-Forwarded-For": "9.9.9.9, 198.51.100.7"}) == "198.51.100.7", "what the local proxy saw"
+    assert auth.client_address(None, {}) == "localhost"
 
 
 def test_policy_from_secrets():
@@ -178,12 +209,39 @@ def test_oidc_identity_needs_a_logged_in_listed_verified_user():
 
 # ---------------------------------------------------------------- the データ管理 page
 
-def test_without_administrators_everyone_may_update_and_the_page_says_so(page_db):
+def test_without_administrators_only_the_local_browser_may_update(page_db):
     at = data_page()
     assert not at.exception
     assert any(auth.OPEN_NOTICE in w.value for w in at.warning) and not at.error
     assert {"dm_upload", "dm_rebuild", "dm_fetch"} <= keys(at)
     assert any("200 MB まで" in c.value for c in at.caption), "the page states the upload cap"
+
+
+def test_without_administrators_a_remote_browser_gets_no_admin_action_and_is_told_how(page_db, monkeypatch):
+    monkeypatch.setattr(auth, "_request", lambda: ("203.0.113.5", {"Host": "dx.pref.example.jp"}))
+    at = data_page()
+    assert not at.exception
+    assert not keys(at) & {"dm_upload", *ADMIN_KEYS}
+    assert not any(k.startswith(("dm_remove_", "dm_accept_")) for k in keys(at))
+    closed = [i.value for i in at.info if auth.CLOSED_NOTICE in i.value]
+    assert closed and "docs/ADMIN.md" in closed[0] and "secrets.toml" in closed[0]
+    assert not any("ログインしてください" in i.value for i in at.info), "there is no login to point to"
+    assert not any(auth.OPEN_NOTICE in w.value for w in at.warning)
+    assert {"dm_template", "dm_workbook"} <= keys(at), "viewing and downloads stay open"
+
+
+def test_a_viewer_elsewhere_cannot_lock_the_administrator_out(page_db, monkeypatch):
+    monkeypatch.setattr(auth, "ADDRESS_LIMITER", auth.AddressLimiter(limit=1))
+    secrets = {"dashboard": {"admin_password_hash": HASH}}
+    monkeypatch.setattr(auth, "_request", lambda: ("198.51.100.7", {"Host": "dx.pref.example.jp"}))
+    viewer = log_in(data_page(secrets), "guess")
+    assert any("パスワードが違います" in e.value for e in viewer.error)
+    another_session = log_in(data_page(secrets), PASSWORD)  # same address, new session: still blocked
+    assert any("受け付けません" in e.value for e in another_session.error)
+    assert not keys(another_session) & {"dm_upload", *ADMIN_KEYS}
+    monkeypatch.setattr(auth, "_request", lambda: ("203.0.113.20", {"Host": "dx.pref.example.jp"}))
+    admin = log_in(data_page(secrets), PASSWORD)
+    assert not admin.exception and {"dm_upload", "dm_rebuild", "dm_fetch"} <= keys(admin)
 
 
 def test_a_viewer_gets_no_admin_action(page_db):
@@ -194,7 +252,7 @@ def test_a_viewer_gets_no_admin_action(page_db):
     assert any("管理者だけが行えます" in i.value for i in at.info)
     assert not any(auth.OPEN_NOTICE in w.value for w in at.warning)
     # viewing stays open: the read-only parts are all there
-    assert {"表示中のデータベース", "出典・ライセンス・基準日", "取込ログ", "調査票（Excel）"} <= {s.value for s in at.subheader}
+    assert {"表示中のデータベース", "出典・ライセンス・調査時点", "取込ログ", "調査票（Excel）"} <= {s.value for s in at.subheader}
     assert {"dm_template", "dm_workbook"} <= keys(at)
 
 
@@ -245,6 +303,7 @@ def test_rebuild_and_rollback_record_the_administrator(page_db, tmp_path, monkey
     (uploads / "himeji.geojson").write_text(json.dumps(geojson, ensure_ascii=False), encoding="utf-8")
     at = data_page(OIDC_SECRETS, {"is_logged_in": True, "email": "dx-office@pref.example.jp"})
     at = at.button(key="dm_rebuild").click().run()
+    at = at.button(key="dm_rebuild_force").click().run()  # one boundary file replaces the demo: confirmed
     assert not at.exception, [e.message for e in at.exception]
     with duckdb.connect(str(page_db), read_only=True) as con:
         logged = con.execute("SELECT file, sha256, loaded_by, loaded_at FROM ingest_log").fetchall()
@@ -269,7 +328,8 @@ def test_cli_build_records_the_os_user(tmp_path):
     source.mkdir()
     (source / "area.csv").write_text("not a recognised file\n", encoding="utf-8")
     target = tmp_path / "cli.duckdb"
-    assert main(["build", "--source", str(source), "--db", str(target)]) == 0
+    # an unrecognised file stops a build unless forced (tests/test_build_safety.py); forced, it is logged
+    assert main(["build", "--source", str(source), "--db", str(target), "--force"]) == 0
     with duckdb.connect(str(target), read_only=True) as con:
         assert con.execute("SELECT DISTINCT loaded_by FROM ingest_log").fetchall() == [(getpass.getuser(),)]
 

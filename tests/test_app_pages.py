@@ -84,7 +84,7 @@ def test_every_page_renders(which, page, request, monkeypatch):
         assert sum(int(m.value.replace(",", "").removesuffix("団体")) for m in levels) == 1741
         assert len(at.get("download_button")) >= 2
     elif page == "pages/data.py":
-        assert {"表示中のデータベース", "ファイルの取り込み", "出典・ライセンス・基準日", "取込ログ"} <= {s.value for s in at.subheader}
+        assert {"表示中のデータベース", "ファイルの取り込み", "出典・ライセンス・調査時点", "取込ログ"} <= {s.value for s in at.subheader}
 
 
 @pytest.mark.parametrize("which", ["demo", "real"])
@@ -208,6 +208,10 @@ def test_upload_accept_and_rebuild(demo_db, shared_data, tmp_path, monkeypatch, 
     assert accepted.exists()
     before = db.stat().st_mtime_ns
     at.button(key="dm_rebuild").click().run()
+    assert not at.exception
+    # a boundary file alone holds far less than the demo it replaces: the page asks before swapping
+    assert db.stat().st_mtime_ns == before and any("5%を超えて少なく" in w.value for w in at.warning)
+    at.button(key="dm_rebuild_force").click().run()
     assert not at.exception
     assert db.stat().st_mtime_ns != before, "the rebuilt database was swapped in"
     with duckdb.connect(str(db), read_only=True) as con:

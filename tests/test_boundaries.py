@@ -143,7 +143,7 @@ def test_browser_shapes_are_valid_and_rounded(loaded):
 def test_build_on_real_folder(shared_data, tmp_path, monkeypatch, registry):
     monkeypatch.setattr(build_module, "LOADER_MODULES", ("loaders.boundaries",))  # this loader only
     target = tmp_path / "store.duckdb"
-    summary = build([shared_data], target)
+    summary = build([shared_data], target, force=True)  # forced: the other files are unknown to this loader
     assert summary.counts["境界のある市区町村数"] >= 1730
     con = duckdb.connect(str(target), read_only=True)
     try:

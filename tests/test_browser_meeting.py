@@ -49,7 +49,7 @@ def test_meeting_mode_on_a_projector(context, server, tmp_path):
     assert box["width"] >= 0.9 * WIDTH and box["height"] >= 0.55 * HEIGHT, box
     assert page.evaluate("() => document.documentElement.scrollHeight") <= HEIGHT + 2, "the slide fits the screen"
     header = page.locator(".st-key-mt_header").inner_text()
-    assert "兵庫県" in header and "基準日" in header
+    assert "兵庫県" in header and "調査時点" in header
     total = int(counter(page).split("/")[1])
     assert counter(page) == f"1 / {total}" and total >= 3
     assert page.get_by_text("デモ用の架空データ").first.is_visible()

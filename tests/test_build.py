@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from loaders.build import BuildError, build
+from loaders.build import BuildError, BuildProblemsError, build
 from loaders.catalog import load_indicator_catalog
 from loaders.store import check_database, list_versions, rollback
 
@@ -99,7 +99,11 @@ def test_random_binary_named_xlsx_is_reported_and_old_database_kept(small_source
     build([small_source], target)
     before = digest(target)
     (small_source / "returns.xlsx").write_bytes(bytes(range(256)) * 100)
-    summary = build([small_source], target)
+    with pytest.raises(BuildProblemsError) as stopped:  # not silently left out
+        build([small_source], target)
+    assert [p["file"] for p in stopped.value.problems] == ["returns.xlsx"]
+    assert digest(target) == before
+    summary = build([small_source], target, force=True)
     skipped = [f for f in summary.files if f["file"].endswith("returns.xlsx")]
     assert skipped and skipped[0]["status"] == "skipped"
     assert any("returns.xlsx" in str(w) for w in summary.report.warnings)

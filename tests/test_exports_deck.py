@@ -42,10 +42,11 @@ def test_deck_for_hyogo_on_real_data(real_db, tmp_path, capsys):
     assert len(slides) == 1 + len(deck.views) + tables
     assert presentation.slide_width * 9 == presentation.slide_height * 16
     title = _texts(slides[0])
-    assert deck.title in title and "兵庫県" in title and "出典" in title and "基準日" in title
+    assert deck.title in title and "兵庫県" in title and "出典" in title and "調査時点" in title
     pictures = [shape for slide in slides for shape in slide.shapes if shape.shape_type == MSO_SHAPE_TYPE.PICTURE]
-    # the real data has no assessment rounds: progress and stage × field say so instead of a chart
-    assert len(pictures) == len(deck.views) - 2
+    # the real data has no assessment rounds and one デジタル庁 release: progress, stage × field and the
+    # 変化 slide say so instead of a chart
+    assert len(pictures) == len(deck.views) - 3
     for picture in pictures:
         pixels = np.asarray(Image.open(io.BytesIO(picture.image.blob)).convert("L"))
         assert pixels.shape[1] >= 1200 and (pixels < 128).mean() > 0.003  # drawn, with dark text on it
@@ -53,7 +54,7 @@ def test_deck_for_hyogo_on_real_data(real_db, tmp_path, capsys):
     for number, slide in enumerate(slides[1:], start=2):
         text = _texts(slide)
         assert "出典" in text and f"{number} / {len(slides)}" in text
-        assert "基準日" in text or "調査回" in text
+        assert "調査時点" in text or "調査回" in text
     assert "比較できる調査回が2回分そろっていない" in "\n".join(_texts(s) for s in view_slides)
     table_slides = [s for s in slides if any(shape.has_table for shape in s.shapes)]
     assert len(table_slides) == tables
@@ -94,7 +95,8 @@ def test_demo_deck_projector_and_karte(demo_db, tmp_path):
     assert main(["deck", "--db", str(demo_db), "--prefecture", "28", "--out", str(out), "--theme", "projector"]) == 0
     slides = list(Presentation(str(out)).slides)
     pictures = [s for s in slides for shape in s.shapes if shape.shape_type == MSO_SHAPE_TYPE.PICTURE]
-    assert len(pictures) == len(load_deck(DEFAULT_DECK).views)  # every view has data in the demo
+    # every view has data in the demo but the 変化 slide: the demo has one デジタル庁 release
+    assert len(pictures) == len(load_deck(DEFAULT_DECK).views) - 1
     assert "デモ用の架空データ" in _texts(slides[0])
     karte = tmp_path / "karte.pptx"
     assert main(["karte", "--db", str(demo_db), "--code", "282014", "--out", str(karte)]) == 0

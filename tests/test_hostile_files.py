@@ -343,7 +343,11 @@ def test_xlsx_with_traversal_members_is_read_in_place(tmp_path, load_context):
 @pytest.fixture(scope="module")
 def hostile_build(shared_data, tmp_path_factory):
     """A build of real files whose names and answers carry HTML/JS and SQL fragments."""
-    folder = tmp_path_factory.mktemp("hostile")
+    root = tmp_path_factory.mktemp("hostile")
+    # read as a folder: a file given by itself that keeps no row stops the build (test_bad_input_explicit.py),
+    # and pref.csv, whose renamed 北海道 makes it read as a municipal file, keeps none
+    folder = root / "inputs"
+    folder.mkdir()
     da = shared_data / "digital-agency" / "都道府県のDX進捗状況_都道府県比較.csv"
     rows = list(csv.reader(io.StringIO(da.read_text(encoding="utf-8-sig"), newline="")))
     rows[0][2], rows[0][3] = IMG, SQL  # 北海道 and 青森県 become names that match nothing
@@ -355,8 +359,8 @@ def hostile_build(shared_data, tmp_path_factory):
     rows[2][q3], rows[3][q3], rows[4][q3] = SCRIPT, SQL, '"; DELETE FROM indicator_values; --'
     with open(folder / "survey.csv", "w", encoding="utf-8-sig", newline="") as handle:
         csv.writer(handle, lineterminator="\r\n").writerows(rows)
-    target = folder / "db" / "dashboard.duckdb"
-    summary = build([folder / "pref.csv", folder / "survey.csv"], target)
+    target = root / "db" / "dashboard.duckdb"
+    summary = build([folder], target)
     return summary, target, rows[2][1].zfill(6)
 
 
@@ -455,7 +459,10 @@ def test_other_content_is_refused_with_a_clear_message(name, data, tmp_path):
     assert loader is None and result is None
     assert issues[0].level == "error" and "内容から種類を判別できません" in issues[0].message
     assert name in str(issues[0])
-    summary = build([path], tmp_path / "db" / "dashboard.duckdb")
+    with pytest.raises(BuildError, match=re.escape(name)):  # listed, and the build stops
+        build([path], tmp_path / "db" / "dashboard.duckdb")
+    assert not (tmp_path / "db" / "dashboard.duckdb").exists()
+    summary = build([path], tmp_path / "db" / "dashboard.duckdb", force=True)
     assert summary.files[0]["status"] == "skipped"
     assert any(name in str(w) for w in summary.report.warnings)
 
@@ -529,3 +536,47 @@ def test_upload_path_refuses_a_symlink_out_of_the_folder(tmp_path):
     with pytest.raises(LoaderError, match="外"):
         safety.upload_path(folder, "data.csv")
     assert safety.upload_path(folder, "other.csv") == folder.resolve() / "other.csv"
+
+
+# ---------------------------------------------------------------- oversized GeoJSON (issue 15)
+
+def test_a_geojson_over_the_size_limit_is_refused_before_gdal_parses_it(registry, tmp_path):
+    """A 75 MB GeoJSON once took 926 MB and answered in GDAL's English; now the size is checked first
+    (the rest of the file is whitespace: cheap to write, and GDAL would still parse all of it)."""
+    from loaders.boundaries import MAX_JSON_BYTES
+
+    collection = squares(registry, "31").to_json()
+    path = tmp_path / "big.geojson"
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(collection[:-1])
+        handle.write(" " * (MAX_JSON_BYTES + 1_000_000 - len(collection)))
+        handle.write("}")
+    assert path.stat().st_size > MAX_JSON_BYTES
+    code, peak_mb, output = peak_memory_mb("check", str(path))
+    assert code == 1
+    assert "境界データ（GeoJSON/TopoJSON）が大きすぎます" in output and "シェープファイル" in output, output
+    assert "GDAL" not in output and "Error" not in output
+    small = tmp_path / "small.geojson"
+    small.write_text(collection, encoding="utf-8")
+    _, baseline_mb, _ = peak_memory_mb("check", str(small))  # the same command on a small file: the imports
+    # parsing would take ≈ 12 × the file (> 700 MB); scanning it for the feature count maps it once
+    assert peak_mb < baseline_mb + MAX_JSON_BYTES / 1e6 + 100, f"{peak_mb:.0f} MB vs {baseline_mb:.0f} MB: the file was parsed"
+
+
+def test_a_geojson_with_too_many_features_is_refused(registry, tmp_path, load_context, monkeypatch):
+    import loaders.boundaries as boundaries
+
+    monkeypatch.setattr(boundaries, "MAX_FEATURES", 3)
+    monkeypatch.setattr(boundaries.pyogrio, "read_dataframe",
+                        lambda *a, **k: pytest.fail("GDAL must not parse a refused file"))
+    path = tmp_path / "many.geojson"
+    path.write_text(squares(registry, "31").to_json(), encoding="utf-8")
+    refused(path, load_context, pattern="地物が多すぎます（6 件、上限 3 件）")
+
+
+def test_gdal_errors_reach_the_user_in_japanese(registry, tmp_path, load_context):
+    text = squares(registry, "31").to_json()
+    path = tmp_path / "cut.geojson"
+    path.write_text(text[: len(text) * 2 // 3], encoding="utf-8")
+    error = refused(path, load_context, pattern="地理データとして読めません")
+    assert not re.search(r"[A-Za-z]{6,}", error.message.replace("GeoJSON", "")), error.message

@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from exports.views import DEFAULT_DECK, load_deck
-from metrics import commentary
+from metrics import commentary, views
 from metrics.views import measure_options
 from test_app_pages import open_app
 from ui.chrome import DEMO_LABEL, plain
@@ -162,7 +162,10 @@ def test_pages_carry_the_commentary_and_build_files_only_when_asked(demo_db, mon
         expected = {
             "map": commentary.measure_commentary(con, "composite", "28"),
             "bands": commentary.crosstab_commentary(con, "composite", "28"),
-            "ranking": commentary.ranking_commentary(con, "composite", "28"),
+            # under the chart of the prefectures: the prefectures, not 兵庫県's municipalities
+            "ranking": commentary.prefecture_ranking_sentences(
+                views.measure_options(con).set_index("measure_id", drop=False).loc["composite"],
+                views.measure_ranking(con, "composite"), "28"),
         }
     shown = [m.value for m in at.markdown]
     for part, sentences in expected.items():

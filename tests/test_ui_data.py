@@ -2,6 +2,7 @@
 import os
 
 import duckdb
+import pytest
 
 from ui import data
 
@@ -28,3 +29,26 @@ def test_swapped_database_is_seen_and_old_cursors_finish(tmp_path, monkeypatch):
     assert after.execute("SELECT value FROM marker").fetchone() == ("new",)
     assert before.execute("SELECT value FROM marker").fetchone() == ("old",)  # a session mid-query is not cut off
     assert data.db_key().endswith(str(os.stat(target).st_mtime_ns))
+
+
+def test_the_apps_connection_reads_its_database_and_nothing_else(tmp_path, monkeypatch):
+    """Read-only ATTACH first, then external access off and the configuration locked: the app's
+    queries see the store, and no query can read or write another file or undo the settings."""
+    target = tmp_path / "dashboard.duckdb"
+    write_db(target, "store")
+    secret = tmp_path / "secret.csv"
+    secret.write_text("password\nhunter2\n", encoding="utf-8")
+    monkeypatch.setenv("DX_DB", str(target))
+    con = data.cursor()
+    assert con.execute("SELECT value FROM marker").fetchone() == ("store",)
+    assert con.execute("SELECT current_setting('enable_external_access')").fetchone() == (False,)
+    side = con.cursor()  # a cursor of a cursor (metrics.summary's second thread) inherits the settings
+    for handle in (con, side):
+        for statement in (f"SELECT * FROM read_csv('{secret}')", f"COPY marker TO '{tmp_path / 'out.csv'}'",
+                          f"ATTACH '{tmp_path / 'other.duckdb'}' AS other", "INSTALL httpfs",
+                          "SET enable_external_access = true", "RESET lock_configuration"):
+            with pytest.raises(duckdb.Error):
+                handle.execute(statement)
+    with pytest.raises(duckdb.Error):
+        con.execute("CREATE TABLE store.evil AS SELECT 1")  # the file is attached read-only
+    assert not (tmp_path / "out.csv").exists() and not (tmp_path / "other.duckdb").exists()

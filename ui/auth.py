@@ -8,10 +8,13 @@ Viewing is always open. A deployment names its administrators in ``.streamlit/se
 - password: ``[dashboard] admin_password_hash = "pbkdf2_sha256$<iterations>$<salt>$<hash>"``, made
   with ``python -m ui.auth hash``.
 
-With neither (local use, the demo) everyone may update the data and the page says so. An admin
-setting that cannot be used (an unreadable secrets.toml, a malformed hash, e-mails without
-``[auth]``) locks the actions rather than opening them. Failed password logins are throttled per
-session (growing wait) and per process (a cap on failures per minute).
+With neither, administration is closed by default: only a browser on the server's own machine
+(a request from a loopback address, addressed to localhost, not relayed by a proxy — the
+single-user ``streamlit run app.py``) may update the data; anyone else is told how to configure an
+administrator (docs/ADMIN.md). An admin setting that cannot be used (an unreadable secrets.toml, a
+malformed hash, e-mails without ``[auth]``) locks the actions rather than opening them. Failed
+password logins are throttled per session (growing wait) and per client address (a cap on failures
+per minute), so viewers elsewhere cannot lock the administrator out.
 """
 from __future__ import annotations
 
@@ -28,6 +31,7 @@ from collections import deque
 from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 SECTION = "dashboard"
 ALGORITHM = "pbkdf2_sha256"
@@ -35,11 +39,17 @@ ITERATIONS = 600_000  # OWASP's 2023 figure for PBKDF2-HMAC-SHA256
 MIN_ITERATIONS = 100_000
 PASSWORD_IDENTITY = "admin (password)"
 OPEN_IDENTITY = "web（管理者未設定）"
-OPEN_NOTICE = "管理者が設定されていないため、誰でもデータを更新できます。"
+OPEN_NOTICE = "管理者が設定されていないため、このコンピューター上のブラウザからはデータを更新できます。"
+CLOSED_NOTICE = ("管理者が設定されていないため、データの更新（ファイルの取り込み・公式データの取得・再構築・切り戻し）は"
+                 "サーバーと同じコンピューター上のブラウザ（localhost）からだけ行えます。")
+LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
+# set by reverse proxies: a request that carries one came through a proxy, whatever its peer address
+FORWARDING_HEADERS = ("X-Forwarded-For", "X-Real-Ip", "Forwarded", "X-Forwarded-Host")
 # throttling of failed password logins
 FIRST_WAIT_SECONDS = 1.0
 MAX_WAIT_SECONDS = 300.0
-PROCESS_FAILURES_PER_MINUTE = 20
+ADDRESS_FAILURES_PER_MINUTE = 10
+MAX_TRACKED_ADDRESSES = 10_000
 _IDENTITY_KEY = "_dm_admin_identity"
 _THROTTLE_KEY = "_dm_admin_throttle"
 
@@ -84,36 +94,44 @@ def verify_password(password: str, encoded: str) -> bool:
 
 # ---------------------------------------------------------------- throttling
 
-class ProcessLimiter:
-    """At most ``limit`` failed logins per ``window`` seconds across all sessions of the server, so
-    opening new sessions does not escape the per-session wait."""
+class AddressLimiter:
+    """At most ``limit`` failed logins per ``window`` seconds from one client address, across all its
+    sessions (opening new sessions does not escape the per-session wait). Other addresses — the
+    administrator's — are not affected."""
 
-    def __init__(self, limit: int = PROCESS_FAILURES_PER_MINUTE, window: float = 60.0,
-                 clock: Callable[[], float] = time.monotonic):
-        self.limit, self.window, self.clock = limit, window, clock
-        self._failures: deque[float] = deque()
+    def __init__(self, limit: int = ADDRESS_FAILURES_PER_MINUTE, window: float = 60.0,
+                 clock: Callable[[], float] = time.monotonic, max_addresses: int = MAX_TRACKED_ADDRESSES):
+        self.limit, self.window, self.clock, self.max_addresses = limit, window, clock, max_addresses
+        self._failures: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
-    def _drain(self, now: float) -> None:
-        while self._failures and self._failures[0] <= now - self.window:
-            self._failures.popleft()
+    def _drain(self, address: str, now: float) -> deque[float]:
+        failures = self._failures.get(address, deque())
+        while failures and failures[0] <= now - self.window:
+            failures.popleft()
+        if not failures:
+            self._failures.pop(address, None)
+        return failures
 
-    def blocked_for(self) -> float:
+    def blocked_for(self, address: str) -> float:
         with self._lock:
             now = self.clock()
-            self._drain(now)
-            if len(self._failures) < self.limit:
+            failures = self._drain(address, now)
+            if len(failures) < self.limit:
                 return 0.0
-            return self._failures[0] + self.window - now
+            return failures[-self.limit] + self.window - now
 
-    def record_failure(self) -> None:
+    def record_failure(self, address: str) -> None:
         with self._lock:
             now = self.clock()
-            self._drain(now)
-            self._failures.append(now)
+            failures = self._drain(address, now)
+            if address not in self._failures and len(self._failures) >= self.max_addresses:
+                self._failures.pop(next(iter(self._failures)))  # bounded memory: forget the oldest address
+            failures.append(now)
+            self._failures[address] = failures
 
 
-PROCESS_LIMITER = ProcessLimiter()
+ADDRESS_LIMITER = AddressLimiter()
 
 
 @dataclass
@@ -135,16 +153,19 @@ class Throttle:
         self.failures, self.locked_until = 0, 0.0
 
 
-def attempt_password(password: str, encoded: str, throttle: Throttle, limiter: ProcessLimiter = PROCESS_LIMITER) -> tuple[bool, str]:
-    """Check a password under both throttles: (ok, Japanese message for the user)."""
-    wait = max(throttle.wait_seconds(), limiter.blocked_for())
+def attempt_password(password: str, encoded: str, throttle: Throttle, limiter: AddressLimiter | None = None,
+                     address: str = "localhost") -> tuple[bool, str]:
+    """Check a password under both throttles (this session's, this client address's): (ok, Japanese
+    message for the user)."""
+    limiter = limiter if limiter is not None else ADDRESS_LIMITER
+    wait = max(throttle.wait_seconds(), limiter.blocked_for(address))
     if wait > 0:
         return False, f"ログインの失敗が続いたため、あと {wait:.0f} 秒はパスワードを受け付けません。"
     if verify_password(password, encoded):
         throttle.reset()
         return True, "管理者としてログインしました。"
     throttle.record_failure()
-    limiter.record_failure()
+    limiter.record_failure(address)
     return False, f"パスワードが違います（失敗 {throttle.failures} 回。次の入力まで {throttle.wait_seconds():.0f} 秒お待ちください）。"
 
 
@@ -221,12 +242,60 @@ def current_policy() -> Policy:
     return policy_from_secrets(values)
 
 
+# ---------------------------------------------------------------- where a request comes from
+
+def _host_of(value: str) -> str:
+    value = value.strip().lower()
+    if "://" in value:
+        value = urlsplit(value).netloc
+    if value.startswith("["):  # [::1]:8501
+        return value[: value.find("]") + 1]
+    return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
+
+
+def is_local_request(ip_address: str | None, headers: Mapping[str, str]) -> bool:
+    """True for a browser on the server's own machine talking to it directly: Streamlit reports no
+    address for a loopback peer (``st.context.ip_address`` is None), the Host (and Origin, which
+    browsers send on the websocket) name localhost, and no proxy header is present."""
+    if ip_address is not None and ip_address not in LOOPBACK_HOSTS:
+        return False
+    lowered = {str(k).lower(): str(v) for k, v in headers.items()}
+    if any(name.lower() in lowered for name in FORWARDING_HEADERS):
+        return False
+    for name in ("host", "origin"):
+        if name in lowered and _host_of(lowered[name]) not in LOOPBACK_HOSTS:
+            return False
+    return True
+
+
+def client_address(ip_address: str | None, headers: Mapping[str, str]) -> str:
+    """The address failed logins are counted under. Behind a reverse proxy on the same machine the
+    peer is loopback; the client is then the last X-Forwarded-For entry (the one the proxy added)."""
+    if ip_address is None:
+        forwarded = {str(k).lower(): str(v) for k, v in headers.items()}.get("x-forwarded-for", "")
+        last = forwarded.split(",")[-1].strip()
+        return last or "localhost"
+    return ip_address
+
+
+def _request() -> tuple[str | None, dict[str, str]]:
+    import streamlit as st
+
+    try:
+        ip_address, headers = st.context.ip_address, dict(st.context.headers)
+    except Exception:  # noqa: BLE001 - no client context (bare mode): treat as local
+        return None, {}
+    # AppTest runs without a client: Streamlit's stand-in runtime answers with a mock, not an address
+    return (ip_address if isinstance(ip_address, str) else None), headers
+
+
 # ---------------------------------------------------------------- the gate on データ管理
 
 @dataclass(frozen=True)
 class Access:
     allowed: bool  # may this session change the data?
     identity: str | None  # recorded as ingest_log.loaded_by
+    can_log_in: bool = True  # False when no administrator is configured (closed by default)
 
 
 def oidc_identity(user: Mapping, policy: Policy) -> str | None:
@@ -251,8 +320,13 @@ def admin_gate() -> Access:
 
     policy = current_policy()
     if not policy.configured:
-        st.warning(f"{OPEN_NOTICE}公開するときは管理者を設定してください（docs/ADMIN.md）。", icon=":material/lock_open:")
-        return Access(True, OPEN_IDENTITY)
+        if is_local_request(*_request()):
+            st.warning(f"{OPEN_NOTICE}公開するときは管理者を設定してください（docs/ADMIN.md）。", icon=":material/lock_open:")
+            return Access(True, OPEN_IDENTITY)
+        st.info(f"{CLOSED_NOTICE}ほかのコンピューターから更新するには、サーバーの管理者が .streamlit/secrets.toml に"
+                "管理者（組織のアカウントのメールアドレス、またはパスワードのハッシュ）を設定してください"
+                "（手順は docs/ADMIN.md）。閲覧はこのままできます。", icon=":material/lock:")
+        return Access(False, None, can_log_in=False)
     state = st.session_state
     identity = oidc_identity(st.user, policy) or (state.get(_IDENTITY_KEY) if policy.password_ready else None)
     with st.container(border=True, key="dm_admin_box"):
@@ -298,7 +372,8 @@ def _password_login(policy: Policy, state: MutableMapping) -> None:
         password = st.text_input("管理者パスワード", type="password", key="dm_admin_password")
         submitted = st.form_submit_button("パスワードでログイン", icon=":material/key:")
     if submitted:
-        ok, message = attempt_password(password, policy.password_hash, _throttle(state))
+        ok, message = attempt_password(password, policy.password_hash, _throttle(state),
+                                       address=client_address(*_request()))
         if ok:
             state[_IDENTITY_KEY] = PASSWORD_IDENTITY
             st.rerun()

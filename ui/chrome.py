@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from exports.images import figure_png, with_caption
-from metrics import views
+from metrics import dates, views
 from ui import charts, data
 
 DEMO_LABEL = "デモ用の架空データ"
@@ -71,18 +71,19 @@ def source_line() -> str:
     path = data.database_path().name
     built = info.get("built_at", "不明").replace("T", " ")
     label = f"{DEMO_LABEL}（{path}）" if is_demo() else path
-    snapshots = data.cached(views.snapshots)()
-    chosen = st.session_state.get("snap") or (snapshots["key"].iloc[-1] if len(snapshots) else None)
-    as_of = f"　デジタル庁データ基準日: {chosen}" if chosen else ""
+    official = data.cached(dates.dates_for)(None, st.session_state.get("snap"), dates.COMPOSITE_SOURCES).text()
+    as_of = f"　デジタル庁データ {official}" if official else ""
     return f"データ: {label}{as_of}　構築: {built}"
 
 
 def measure_source(measure: pd.Series | None) -> str:
-    """「出典：…（基準日 2026-11-23）」 for a measure; demo values are marked."""
+    """「出典：…（調査時点 推進体制：2023年4月1日時点、…　｜　取得日 …）」 for a measure; demo values are marked."""
     if measure is None:
         return ""
-    as_of = measure["as_of"] or "—"
-    when = f"調査回 {as_of}" if measure["group"].startswith("アセスメント") else f"基準日 {as_of}"
+    if measure["group"].startswith("アセスメント"):
+        when = f"調査回 {measure['as_of'] or '—'}"
+    else:
+        when = data.cached(dates.measure_dates)(measure[["measure_id", "group"]].to_dict(), st.session_state.get("snap")).text()
     demo = f"・{DEMO_LABEL}" if measure["synthetic"] else ""
     return f"{measure['credit']}（{when}{demo}）"
 
@@ -100,14 +101,19 @@ def page_header(title: str, subtitle: str | None = None, measure: pd.Series | No
 def credits() -> None:
     sources = data.cached(views.sources_overview)()
     sources = sources[sources["loaded"] & (sources["source"] != "registry")]
-    lines = [f"- {html.escape(str(row.credit))}（{html.escape(str(row.licence))}、基準日 {_date(row.newest_as_of or row.as_of)}）"
+    lines = [f"- {html.escape(str(row.credit))}（{html.escape(str(row.licence))}{html.escape(source_dates(row))}）"
              for row in sources.itertuples()]
     lines.append(f"- {REGISTRY_CREDIT}")
     st.caption("\n".join(lines))
 
 
-def _date(value) -> str:
-    return "—" if value is None or pd.isna(value) else str(value)[:10]
+def source_dates(source) -> str:
+    """「、調査時点 …　｜　取得日 …」 for a row of views.sources_overview: the dates its loaded releases carry;
+    a source without indicator values (boundaries) gives the date of the edition loaded."""
+    text = data.cached(dates.dates_for)(None, None, (source.source,)).text()
+    if not text and dates.as_date(source.newest_as_of):
+        text = f"{dates.japanese_date(source.newest_as_of)}時点"
+    return f"、{text}" if text else ""
 
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>$:&])")
@@ -117,6 +123,12 @@ def plain(text: object) -> str:
     """Text from the data, shown literally by st.markdown: markdown, HTML, emoji/icon shortcodes and
     LaTeX delimiters escaped (a municipality named ``<script>`` shows as those characters)."""
     return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
+
+
+def html_text(text: object) -> str:
+    """Text from the data inside an HTML block of ``st.markdown(..., unsafe_allow_html=True)`` (no
+    markdown is parsed there): html.escape'd, quotes included."""
+    return html.escape(str(text), quote=True)
 
 
 def commentary(sentences: list[str]) -> None:

@@ -4,7 +4,7 @@ The connection is kept per process and keyed by the file's path and modification
 rebuild that swaps in a new file (``os.replace``) is picked up on the next rerun. ``duckdb.connect``
 shares one database instance per path within a process (a new connect would keep serving the old,
 unlinked file while any connection to it is open), so each version is an in-memory connection that
-ATTACHes the file read-only: the new file opens fresh while cursors of other sessions finish their
+ATTACHes the file read-only (then external file access is switched off and the configuration locked): the new file opens fresh while cursors of other sessions finish their
 queries on the previous version, which is closed only when a third version arrives.
 Each use takes a ``.cursor()``.
 Query results are cached with ``st.cache_data`` keyed by the same version (``cached``); the few
@@ -55,6 +55,7 @@ def current_version() -> DatabaseVersion:
 _connections: dict[tuple[str, int], duckdb.DuckDBPyConnection] = {}
 _connections_lock = threading.Lock()
 KEEP_OPEN_VERSIONS = 2
+LOCKED_SETTINGS = ("SET enable_external_access = false", "SET lock_configuration = true")
 
 
 def _open_version(path: str) -> duckdb.DuckDBPyConnection:
@@ -62,6 +63,10 @@ def _open_version(path: str) -> duckdb.DuckDBPyConnection:
     # ATTACH takes no bound parameters; the path is the app's own setting, quoted as a SQL literal
     literal = "'" + path.replace("'", "''") + "'"
     connection.execute(f"ATTACH {literal} AS store (READ_ONLY)")
+    # then no query of the app can touch another file (read_csv('/etc/passwd'), COPY … TO, ATTACH,
+    # extensions), and no query can switch that back: set after the ATTACH, which needs file access
+    for setting in LOCKED_SETTINGS:
+        connection.execute(setting)
     return connection
 
 

@@ -104,9 +104,9 @@ def colour_measure(values: pd.DataFrame, measure: pd.Series, category_order: lis
     legend = (
         f'<div class="dx-legend"><span>{html.escape(low)}<span class="bar" style="background:linear-gradient(90deg,{gradient})">'
         f'</span>{html.escape(high)}</span><span class="dx-muted">{html.escape(note)}</span>'
-        + (f'<span><span class="swatch" style="background:{style.NOT_ANSWERED_HEX}"></span>{style.NOT_ANSWERED_LABEL}</span>'
-           if unanswered.any() else "")
-        + f'<span><span class="swatch" style="background:{style.MISSING_HEX}"></span>{style.MISSING_LABEL}</span></div>')
+        + (f'<span><span class="swatch" style="background:{style.NOT_ANSWERED_HEX}"></span>'
+           f'{html.escape(style.NOT_ANSWERED_LABEL)}</span>' if unanswered.any() else "")
+        + f'<span><span class="swatch" style="background:{style.MISSING_HEX}"></span>{html.escape(style.MISSING_LABEL)}</span></div>')
     return Colouring(rgb, legend)
 
 

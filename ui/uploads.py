@@ -8,9 +8,11 @@ digits and ``._-()``, an allowed extension — nothing a user uploads can escape
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from loaders.catalog import DATA_DIR
@@ -19,6 +21,7 @@ UPLOAD_DIR = DATA_DIR / "uploads"
 STAGING_DIR = DATA_DIR / "tmp" / "uploads"
 ALLOWED_SUFFIXES = (".csv", ".xlsx", ".xlsm", ".json", ".geojson", ".topojson", ".zip")
 MAX_NAME_LENGTH = 120
+DECLARATIONS = ".as_of.json"  # 調査時点 declared on the upload form; hidden, so the build does not read it as data
 
 
 class UploadNameError(ValueError):
@@ -58,13 +61,41 @@ def stage(name: str, content: bytes, folder: Path | None = None) -> StagedFile:
     return StagedFile(target, hashlib.sha256(content).hexdigest(), len(content))
 
 
-def accept(staged: Path, folder: Path | None = None) -> Path:
-    """Move a validated file from staging into the uploads folder the rebuild reads."""
+def accept(staged: Path, folder: Path | None = None, as_of: date | None = None) -> Path:
+    """Move a validated file from staging into the uploads folder the rebuild reads, with the 調査時点 the
+    administrator declared for it (None: the release list's, the file's own, or 調査時点「不明」)."""
     folder = Path(folder or UPLOAD_DIR)
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / safe_name(Path(staged).name)
+    if as_of is not None and as_of > date.today():
+        raise UploadNameError(f"調査時点 {as_of.year}年{as_of.month}月{as_of.day}日 は未来の日付です。今日以前の日付を指定してください。")
     Path(staged).replace(target)
+    declare(target.name, as_of, folder)
     return target
+
+
+def declared_dates(folder: Path | None = None) -> dict[str, str]:
+    """File name → the 調査時点 (ISO) declared on the upload form, for the files still in the uploads folder."""
+    folder = Path(folder or UPLOAD_DIR)
+    try:
+        declared = json.loads((folder / DECLARATIONS).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {name: day for name, day in declared.items() if isinstance(day, str) and (folder / name).is_file()}
+
+
+def declare(name: str, as_of: date | None, folder: Path | None = None) -> None:
+    """Record (or, with None, forget) the 調査時点 declared for an uploaded file (a hidden file the build skips)."""
+    folder = Path(folder or UPLOAD_DIR)
+    declared = declared_dates(folder)
+    declared.pop(name, None)
+    if as_of is not None:
+        declared[name] = as_of.isoformat()
+    path = folder / DECLARATIONS
+    if declared:
+        path.write_text(json.dumps(declared, ensure_ascii=False, indent=1), encoding="utf-8")
+    else:
+        path.unlink(missing_ok=True)
 
 
 def accepted(folder: Path | None = None) -> list[Path]:
@@ -79,3 +110,4 @@ def remove(name: str, folder: Path | None = None) -> None:
     target = (folder / safe_name(name)).resolve()
     if target.is_relative_to(folder.resolve()):
         target.unlink(missing_ok=True)
+        declare(target.name, None, folder)

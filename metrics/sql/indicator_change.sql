@@ -43,7 +43,7 @@ newest_values AS (
         v.code,
         v.indicator_id,
         v.as_of > c.base_as_of AS after_base,
-        arg_max_null(v.value, date_diff('day', DATE '1970-01-01', v.as_of) * 2 + CAST(NOT v.synthetic AS INTEGER)) AS value
+        arg_max_null(v.value, coalesce(date_diff('day', DATE '1970-01-01', v.as_of), -1000000) * 2 + CAST(NOT v.synthetic AS INTEGER)) AS value
     FROM municipal_values AS v
     JOIN compared_indicators AS c USING (indicator_id)
     WHERE v.as_of <= c.eval_as_of

@@ -20,7 +20,8 @@ selected AS (
 ),
 newest_values AS (
     -- one value per municipality × member: the newest snapshot (a real value before a demo one:
-    -- the largest days × 2 + real); a NULL there stays missing, an older snapshot is not used to fill it
+    -- the largest days × 2 + real; a value of unknown 調査時点 (NULL as_of) ranks below every dated one); a NULL
+    -- value there stays missing, an older snapshot is not used to fill it
     SELECT
         v.code,
         v.indicator_id,
