@@ -74,7 +74,7 @@ def test_assessment_maturity_and_priority_equal_the_computed_ones(store):
     assert_frame_equal(_missing_as_none(stored_priority(store, hyogo)), _missing_as_none(support_priority(store, hyogo)))
     for round_id in rounds(store)["round_id"]:
         assert_frame_equal(_missing_as_none(stored_priority(store, None, round_id)),
-                           _missing_as_none(support_priority(store, None, round_id)))
+                           _missing_as_none(support_priority(store, None, round_id, menu_scope="own")))
 
 
 def _missing_as_none(frame: pd.DataFrame) -> pd.DataFrame:
