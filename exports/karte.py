@@ -5,6 +5,7 @@ maturity, support priority and recommended support, the commentary and the gap t
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from pptx.util import Inches, Mm
@@ -15,6 +16,7 @@ from exports.pptx_deck import (
 from exports.images import figure_png
 from exports.views import render_view
 from metrics.assessment import round_labels, rounds
+from metrics.cases import recommendation_table
 from metrics.filters import Filter, select_municipalities
 from metrics.priority import support_priority
 from metrics.views import national_summary
@@ -45,9 +47,17 @@ def build_karte(con, code: str, out_path: str | Path, *, theme: str = "print") -
         f"成熟度：{summary['maturity_label'] if isinstance(summary.get('maturity_label'), str) else style.MISSING_LABEL}",
         f"支援優先度：{summary['priority'] if isinstance(summary.get('priority'), str) else style.MISSING_LABEL}",
     ]
-    priority = support_priority(con, Filter(codes=(code,)))
-    recommended = priority["recommended"].iloc[0] if len(priority) else ""
-    facts.append(f"推奨する支援：{recommended or 'なし'}")
+    # the menu in force for this municipality: the national one and its own prefecture's
+    priority = support_priority(con, Filter(pref_code=code[:2], codes=(code,)))
+    if len(priority) and priority["basis_label"].iloc[0]:
+        facts[3] += f"（{priority['basis_label'].iloc[0]}）"
+    recommended = recommendation_table(priority.assign(population=place["population"])) if len(priority) else None
+    if recommended is None or recommended.empty:
+        facts.append("推奨する支援：なし")
+    else:
+        # one line per item: its name and the weakness it closes, in short (the screen and Excel keep the full reason)
+        facts.append("推奨する支援（最大3件）と主な理由：")
+        facts += [f"{rec.rank}. {rec.item}（{_short_reason(rec.reason)}）" for rec in recommended.itertuples()]
 
     top = Inches(1.25)
     picture_width, picture_height = Inches(5.6), Inches(2.85)
@@ -58,7 +68,7 @@ def build_karte(con, code: str, out_path: str | Path, *, theme: str = "print") -
                          scale=1)
         add_picture(slide, png, MARGIN, top, picture_width, picture_height)
     right = MARGIN + picture_width + Inches(0.2)
-    add_text(slide, right, top, A4_WIDTH - right - MARGIN, Inches(1.7), facts, 11)
+    add_text(slide, right, top, A4_WIDTH - right - MARGIN, Inches(1.7), facts, 10)
     add_text(slide, right, top + Inches(1.75), A4_WIDTH - right - MARGIN, Inches(1.6), result.commentary, 11, bullet=True)
 
     if result.table is not None and len(result.table):
@@ -76,3 +86,9 @@ def build_karte(con, code: str, out_path: str | Path, *, theme: str = "print") -
     out_path = Path(out_path)
     presentation.save(out_path)
     return out_path
+
+
+def _short_reason(reason: str) -> str:
+    """「CIO任命」が未実施（…） → CIO任命が未実施; STEP1（全体方針の決定）が5/30点（…） → STEP1が5/30点."""
+    text = re.sub(r"（[^（）]*）", "", str(reason)).replace("「", "").replace("」", "")
+    return text[:24] + ("…" if len(text) > 24 else "")

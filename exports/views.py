@@ -32,7 +32,7 @@ from metrics.change import assessment_change, composite_change, default_rounds
 from metrics.crosstab import bin_values, cross_table, pop_band_order
 from metrics.filters import Filter, select_municipalities
 from metrics.gaps import gaps
-from metrics.priority import NOT_ASSESSED, support_priority
+from metrics.priority import NOT_ASSESSED, SURVEY_LABEL, support_priority
 from ui import charts, maps, style
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -396,19 +396,36 @@ def _crosstab_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
 
 
 def _priority_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
-    priority = support_priority(con, scope.flt)
-    counts = views.support_counts(priority)
+    priority = support_priority(con, scope.flt)  # national menu + the scope's prefecture's own
+    counts = views.support_counts(priority, scope.pref_code)
     figure = charts.support_items(counts[counts.groupby("item_id")["municipalities"].transform("sum") > 0])
     summary = views.national_summary(con).set_index("code")["assessment"]
-    order = priority.sort_values(["priority_order", "n_weak", "code"], ascending=[True, False, True], na_position="last")
+    order = priority  # support_priority's order: 高 first, then weak stages / official points
     table = pd.DataFrame({
-        "支援優先度": order["priority"], "団体コード": order["code"], "市区町村": order["name"],
-        "弱い段階": order["weak_stages"], "支援内容": order["support"], "推奨する支援": order["recommended"],
+        "支援優先度": order["priority"], "判定の根拠": order["basis_label"], "団体コード": order["code"],
+        "市区町村": order["name"], "調査の回答": order["response"], "弱い段階": order["weak_stages"],
+        "支援内容": order["support"], "推奨する支援（最大3件）": order["recommended"],
+        "主な理由": order["recommended_reasons"].str.split("｜").str[0],
         "アセスメント得点": order["code"].map(summary)}).reset_index(drop=True)
+    if not (table["調査の回答"] != "対象外").any():
+        table = table.drop(columns=["調査の回答"])
+    # columns of the survey judgement stay out when no municipality has a sheet (official data alone)
+    surveyed = (priority["basis_label"] == SURVEY_LABEL).any()
+    if not surveyed:
+        table = table.drop(columns=["弱い段階", "支援内容", "アセスメント得点"])
     level_counts = priority["priority"].value_counts()
     subtitle = f"{scope.name}・" + "、".join(f"{level} {int(level_counts.get(level, 0)):,}団体"
                                              for level in ("高", "中", "低", NOT_ASSESSED) if level_counts.get(level, 0))
+    unanswered = int((priority["response"] == "未回答").sum())
+    if unanswered:
+        subtitle += f"（うち調査に未回答 {unanswered:,}団体）"
+    labels = [label for label in priority["basis_label"].unique() if label]
+    if labels:
+        subtitle += "・" + "／".join(labels)
     source, as_of = _assessment_lines(con)
+    if not surveyed and _has_measure(con, "composite"):  # judged from the デジタル庁 indicators alone
+        composite = measure_row(con, "composite")
+        source, as_of = _source(composite), _as_of(composite)
     return ViewResult("priority", "支援優先度と推奨する支援", subtitle, figure, table,
                       commentary.priority_commentary(con, scope.pref_code, priority=priority, scope_name=scope.name), source, as_of, _pref(scope))
 
@@ -443,7 +460,7 @@ def _progress_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
     figure = charts.slope(shown.sort_values("eval_score", ascending=False), base_label, eval_label)
     counts = rows["trend_label"].value_counts()
     subtitle = (f"{scope.name}・{subject}：" + "、".join(f"{label} {int(counts.get(label, 0)):,}団体"
-                                                      for label in ("改善", "停滞", "後退", "比較不可") if counts.get(label, 0))
+                                                      for label in ("改善", "停滞", "後退", "比較不可", "未回答") if counts.get(label, 0))
                 + "（図は変化の大きい団体と小さい団体 各6）")
     table = rows.sort_values(["change", "code"], ascending=[False, True], na_position="last")
     table = pd.DataFrame({"団体コード": table["code"], "市区町村": table["name"], base_label: table["base_score"],
@@ -532,7 +549,7 @@ def _karte_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
         binary = shares[(shares["kind"] == "binary") & shares["indicator_id"].str.startswith("da_")]
         figure = charts.peer_comparison(binary, row["name"], "同じ人口規模") if len(binary) else None
         source = _source(composite) if composite is not None else ""
-        as_of = _as_of(composite) if composite is not None else ""
+        as_of = _as_of(con, composite) if composite is not None else ""
     table = karte_gap_table(con, spec.code)
     return ViewResult("karte", f"市町村カルテ：{row['name']}（{row['pref_name']}）",
                       f"{row['type']}・人口規模 {row['pop_band'] or '不明'}", figure, table, lines, source, as_of, own.name)

@@ -267,14 +267,26 @@ CREATE TABLE support_priority (             -- 支援優先度 and recommended s
     code            VARCHAR NOT NULL,
     round_id        VARCHAR,                -- the assessment round judged (NULL when no round is loaded)
     as_of           DATE,                   -- 調査時点 of the デジタル庁 values behind indicator-based reasons
-    basis           VARCHAR,                -- answers / stage_scores (the sheet judged); NULL = no sheet (判定不可)
-    priority        VARCHAR NOT NULL,       -- 高 / 中 / 低 / 判定不可
+    basis           VARCHAR,                -- answers / stage_scores (the sheet judged); NULL = no sheet in the round
+    response        VARCHAR,                -- 回答 / 未回答 (surveyed prefecture, no sheet) / 対象外 (prefecture not surveyed)
+    basis_label     VARCHAR,                -- アセスメント調査による判定 / 公開データによる判定 / '' (判定不可)
+    priority        VARCHAR NOT NULL,       -- 高 / 中 / 低 / 判定不可 (the survey's where a sheet exists, else the official one)
     priority_order  INTEGER,                -- 1 = 高
     n_weak          INTEGER,
     weak_stages     VARCHAR,
     support         VARCHAR,                -- 宮城-style 支援内容
     support_ids     VARCHAR,
-    recommended     VARCHAR,
+    recommended     VARCHAR,                -- at most three items, best first, '、'-joined (national + own prefecture's menu)
     recommended_ids VARCHAR,
-    reasons         VARCHAR NOT NULL        -- Japanese sentences
+    recommended_reasons VARCHAR,            -- one line per recommended item, '｜'-joined
+    recommended_stages  VARCHAR,            -- stage of the gap each item closes, ','-joined ('' = none)
+    recommended_fields  VARCHAR,
+    candidates      VARCHAR,                -- every item that applies (「ほかの候補」 included), best first
+    candidate_ids   VARCHAR,
+    reasons         VARCHAR NOT NULL,       -- Japanese sentences
+    survey_priority VARCHAR,                -- 高 / 中 / 低 / 未回答; NULL = prefecture not surveyed
+    official_priority VARCHAR,              -- 「公開データによる判定」: 高 / 中 / 低 / 判定不可 (data/official_priority_rules.yaml)
+    official_points DOUBLE,
+    official_reasons VARCHAR,
+    disagree        BOOLEAN                 -- both judgements exist and differ
 );

@@ -1,7 +1,7 @@
 """Metrics of 自治体DX進捗ダッシュボード: pure functions over a DuckDB store (loaders/schema.sql).
 
 No Streamlit, no file I/O except the committed definitions in data/ (questionnaire.yaml or
-$DX_QUESTIONNAIRE, priority_rules.yaml, support_menu.yaml, reference_cases.yaml). Every function
+$DX_QUESTIONNAIRE, priority_rules.yaml, official_priority_rules.yaml, support_menus/*.yaml, reference_cases.yaml). Every function
 takes an open connection (read-only is enough) and returns a pandas DataFrame; SQL lives in
 metrics/sql/*.sql with bound parameters. Scores are 0–100; missing values stay NULL/NaN and are
 never counted as zero. The method is described in docs/METHODOLOGY.md.
@@ -58,9 +58,16 @@ indicator_change(con, flt=None, indicator_ids=None, base_as_of=None, eval_as_of=
     base_value, eval_value, change (signed by polarity), trend, trend_label.
 composite_change(con, flt=None, base_as_of=None, eval_as_of=None)
     code, pillar, base_as_of, eval_as_of, base_score, eval_score, change, trend, trend_label.
-support_priority(con, flt=None, round_id=None)
-    code, pref_name, name, round_id, basis, priority (高/中/低/判定不可), priority_order, n_weak,
-    weak_stages, support (宮城-style 支援内容), support_ids, recommended, recommended_ids, reasons.
+support_priority(con, flt=None, round_id=None, as_of=None)
+    The support plan's stable entry point. Menu in force: national items + flt.pref_code's own
+    (metrics.menus.support_menu). code, pref_name, name, pop_band, round_id, basis, response
+    (回答/未回答/対象外), basis_label (アセスメント調査による判定 / 公開データによる判定), priority
+    (高/中/低/判定不可), priority_order, n_weak, weak_stages, support (宮城-style 支援内容), support_ids,
+    recommended (≤3, '、'), recommended_ids, recommended_reasons ('｜'), recommended_stages,
+    recommended_fields, candidates, candidate_ids, reasons, survey_priority, official_priority,
+    official_points, official_reasons, disagree.
+official_priority(band_values(con, ids)) / recommendation_table(priority)
+    「公開データによる判定」 alone; the recommendations one per row with same-band reference cases.
 prioritise(stages, key='code')
     The same from a table of stage points (key, stage, points, max_points) without a store.
 recommend_cases(con, flt=None, round_id=None, n=3)

@@ -19,6 +19,7 @@ from loaders.errors import LoaderError
 from loaders.textio import is_zip, normalise_text, parse_cell, read_csv_rows, read_excel_sheets
 from loaders.writer import write_csv
 from metrics.filters import Filter
+from metrics.menus import support_menu
 from metrics.priority import prioritise
 
 STAGE_HEADER = re.compile(r"^(?:STEP|ステップ)([0-9])$")
@@ -80,7 +81,7 @@ def _number(row: list, column: int, path: Path, line: int) -> float | None:
 
 def priority_command(args: argparse.Namespace) -> int:
     stages = read_stage_sheet(Path(args.input))
-    result = prioritise(stages, key="municipality")
+    result = prioritise(stages, menu=support_menu(args.prefecture), key="municipality")
     scores = stages.pivot(index="municipality", columns="stage", values="points")
     scores.columns = [f"STEP{s}" for s in scores.columns]
     table = result.join(scores, on="municipality")
@@ -113,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     priority = commands.add_parser("priority", help="STEP0〜3 の点数表から支援優先度と支援内容を出力（CSV）")
     priority.add_argument("input", help="CSV または Excel（市区町村名と STEP0〜STEP3 の列。満点の列は任意）")
+    priority.add_argument("--prefecture", default="宮城県",
+                          help="支援メニューを使う都道府県（国のメニューに加える。既定: 宮城県、点数済みシートの様式の出どころ）")
     priority.add_argument("--out", help="CSV の出力先（省略時は標準出力。ファイルは Excel 向けに BOM 付き UTF-8）")
     priority.set_defaults(run=priority_command)
     export = commands.add_parser("export", help="全指標を Excel に書き出す（指標の系統ごとに1シート）")

@@ -20,6 +20,25 @@ def rounds(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return run(con, "rounds", {})
 
 
+NOT_ANSWERED = "未回答"
+
+
+def surveyed_prefectures(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """Prefecture codes ('30') with at least one returned sheet in any round: their municipalities
+    without a sheet in a round are 未回答 in it (a municipality elsewhere was never asked)."""
+    return set(run(con, "surveyed_prefectures", {})["pref_code"].tolist())
+
+
+def unanswered_codes(con: duckdb.DuckDBPyConnection, scores: pd.DataFrame, flt: Filter | None = None) -> list[str]:
+    """Selected municipalities of surveyed prefectures with no sheet in ``scores`` (one round's, or
+    each municipality's newest): 未回答, counted and drawn as such rather than dropped."""
+    from metrics.filters import select_municipalities
+
+    chosen = select_municipalities(con, flt)
+    surveyed = chosen[chosen["pref_code"].isin(surveyed_prefectures(con))]
+    return sorted(set(surveyed["code"]) - set(scores["code"]))
+
+
 def assessment_scores(
     con: duckdb.DuckDBPyConnection,
     flt: Filter | None = None,

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from metrics.assessment import assessment_scores, latest_rounds, rounds
-from metrics.definitions import load_questionnaire, load_reference_cases
+from metrics.definitions import DATA_DIR, load_questionnaire, load_reference_cases
 from metrics.filters import Filter, select_municipalities
 from metrics.query import isin
 
@@ -108,3 +108,63 @@ def recommend_cases(con: duckdb.DuckDBPyConnection, flt: Filter | None = None, r
     ranked = ranked.drop(columns=["field"]).rename(columns={"case_field": "field"})
     columns = ["code", "name", "round_id", "weakest_stage", "weakest_field", "rank"] + CASE_COLUMNS + ["size_ratio", "reason"]
     return ranked[columns]
+
+
+def case_bands(cases: pd.DataFrame, bands: pd.DataFrame) -> pd.Series:
+    """The population band (data/pop_bands.csv: label, min_population) of each case's body."""
+    ordered = bands.sort_values("min_population")
+    edges = ordered["min_population"].astype(float).tolist() + [float("inf")]
+    return pd.cut(cases["population"].astype(float), edges, right=False, labels=ordered["label"].tolist()).astype("string")
+
+
+def recommendation_table(priority: pd.DataFrame, cases: pd.DataFrame | None = None, bands: pd.DataFrame | None = None,
+                         n_cases: int = 2, body_kinds: tuple[str, ...] = ("municipality", "group")) -> pd.DataFrame:
+    """The recommended items of ``priority`` (rows of ``support_priority``) one per row, each with
+    its reason and up to ``n_cases`` reference cases of the same population band (data/
+    reference_cases.yaml: seeds 002 and 003) for the stage of the gap the item closes — same field
+    first, then nearest size, then case id. A municipality's own case is left out. Pure.
+
+    Columns: code, name, rank (1–3), item_id, item, provider, reason, stage, field, cases (list of
+    dicts: case_id, body, pref_name, title, summary, population_text, source, section), cases_text
+    (「body（pref）: title（source section）」 joined by '／')."""
+    from metrics.definitions import load_support_menu  # every provider: ids are looked up, not recommended
+
+    cases = cases if cases is not None else reference_cases()
+    if bands is None:
+        bands = pd.read_csv(DATA_DIR / "pop_bands.csv", comment="#")
+    pool = cases[cases["body_kind"].isin(body_kinds)].assign(band=case_bands(cases, bands))
+    menu = load_support_menu()
+    rows = []
+    for record in priority.itertuples(index=False):
+        ids = [i for i in str(record.recommended_ids or "").split(",") if i]
+        reasons = str(record.recommended_reasons or "").split("｜")
+        stages = str(record.recommended_stages or "").split(",")
+        fields = str(record.recommended_fields or "").split(",")
+        band = getattr(record, "pop_band", None)
+        population = getattr(record, "population", None)
+        for rank, item_id in enumerate(ids, start=1):
+            stage = stages[rank - 1] if rank - 1 < len(stages) else ""
+            field = fields[rank - 1] if rank - 1 < len(fields) else ""
+            matched = pool[(pool["band"] == band) & (pool["code"].fillna("") != record.code)] if band else pool.iloc[0:0]
+            if stage != "":
+                matched = matched[matched["stage"] == int(stage)]
+            else:
+                matched = matched.iloc[0:0]
+            if len(matched):
+                size = np.abs(np.log10(matched["population"].astype(float) / float(population))) if population else 0.0
+                matched = matched.assign(field_match=(matched["field"] == field), size=size).sort_values(
+                    ["field_match", "size", "id"], ascending=[False, True, True]).head(n_cases)
+            picked = [{"case_id": c.id, "body": c.body, "pref_name": c.pref_name, "title": c.title, "summary": c.summary,
+                       "population_text": c.population_text, "source": c.source, "section": c.section}
+                      for c in matched.itertuples()]
+            item = menu.get(item_id)
+            rows.append({
+                "code": record.code, "name": record.name, "rank": rank, "item_id": item_id,
+                "item": item.name if item else item_id, "provider": item.provider if item else "",
+                "reason": reasons[rank - 1] if rank - 1 < len(reasons) else "",
+                "stage": int(stage) if stage != "" else pd.NA, "field": field or pd.NA, "cases": picked,
+                "cases_text": "／".join(f"{c['body'] if c['body'] == c['pref_name'] else c['pref_name'] + c['body']}「{c['title']}」"
+                                       f"（{' '.join(c['source'].split()[:2])} {c['section'].split()[-1]}）" for c in picked),
+            })
+    columns = ["code", "name", "rank", "item_id", "item", "provider", "reason", "stage", "field", "cases", "cases_text"]
+    return pd.DataFrame(rows, columns=columns)

@@ -7,14 +7,14 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from metrics.assessment import rounds
+from metrics.assessment import load_questionnaire, rounds, surveyed_prefectures
 from metrics.definitions import PriorityRules, load_priority_rules
 from metrics.filters import Filter, selected_codes
 from metrics.query import run
 from metrics.snapshots import snapshot_dates
 from metrics.tables import stored_assessment, stored_composite
 
-TRENDS = {"improved": "改善", "stalled": "停滞", "regressed": "後退", "not_comparable": "比較不可"}
+TRENDS = {"improved": "改善", "stalled": "停滞", "regressed": "後退", "not_comparable": "比較不可", "not_answered": "未回答"}
 KEYS = ["code", "level", "stage", "stage_name", "field"]
 
 
@@ -48,10 +48,11 @@ def assessment_change(con: duckdb.DuckDBPyConnection, flt: Filter | None = None,
 
     Columns: code, level, stage, stage_name, field, base_round, eval_round, base_score,
     eval_score (0–100), change (eval − base, score points; assessment scores are higher-is-better),
-    trend ('improved' / 'stalled' / 'regressed' / 'not_comparable'), trend_label (改善 / 停滞 /
-    後退 / 比較不可). |change| ≤ ``tolerance`` (default change_tolerance.assessment of
-    priority_rules.yaml) is stalled. A municipality missing from one of the rounds appears with
-    that score NULL and trend not_comparable. ``scores`` may pass an ``assessment_scores`` result
+    trend ('improved' / 'stalled' / 'regressed' / 'not_comparable' / 'not_answered'), trend_label
+    (改善 / 停滞 / 後退 / 比較不可 / 未回答). |change| ≤ ``tolerance`` (default change_tolerance.assessment of
+    priority_rules.yaml) is stalled. A municipality with no sheet in one of the rounds appears with
+    that score NULL and trend not_answered (未回答), and so does one of a surveyed prefecture that
+    returned no sheet in either round; a sheet whose score cannot be computed is not_comparable. ``scores`` may pass an ``assessment_scores`` result
     (for the same selection) that contains both rounds.
     """
     if base_round is None or eval_round is None:
@@ -68,9 +69,28 @@ def assessment_change(con: duckdb.DuckDBPyConnection, flt: Filter | None = None,
     base = scores.loc[scores["round_id"] == base_round, KEYS + ["score"]].set_index(KEYS)["score"].rename("base_score")
     evaluation = scores.loc[scores["round_id"] == eval_round, KEYS + ["score"]].set_index(KEYS)["score"].rename("eval_score")
     result = pd.concat([base, evaluation], axis=1).reset_index()
+    # municipalities of a surveyed prefecture that returned no sheet in either round: listed, as 未回答
+    from metrics.filters import select_municipalities
+
+    chosen = select_municipalities(con, flt)
+    surveyed = set(chosen.loc[chosen["pref_code"].isin(surveyed_prefectures(con)), "code"])
+    silent = sorted(surveyed - set(scores.loc[scores["round_id"].isin([base_round, eval_round]), "code"]))
+    if silent:
+        questionnaire = load_questionnaire()
+        parts = [("overall", pd.NA, pd.NA, pd.NA)] + [("stage", s, n, pd.NA) for s, n in sorted(questionnaire.stages.items())] \
+            + [("field", pd.NA, pd.NA, f) for f in questionnaire.fields]
+        blank = pd.DataFrame([{"code": c, "level": lv, "stage": st, "stage_name": sn, "field": fd}
+                              for c in silent for lv, st, sn, fd in parts])
+        blank["stage"] = blank["stage"].astype("Int64")
+        result = pd.concat([result, blank], ignore_index=True)
     result["base_round"], result["eval_round"] = base_round, eval_round
     result["change"] = result["eval_score"] - result["base_score"]
     result["trend"] = classify(result["change"], tolerance)
+    # no sheet at all in one of the rounds (not just a score that cannot be computed): 未回答
+    returned_base = set(scores.loc[scores["round_id"] == base_round, "code"])
+    returned_eval = set(scores.loc[scores["round_id"] == eval_round, "code"])
+    silent_in_one = ~result["code"].isin(returned_base) | ~result["code"].isin(returned_eval)
+    result.loc[silent_in_one, "trend"] = "not_answered"
     result["trend_label"] = result["trend"].map(TRENDS)
     return result[columns].sort_values(["code", "level", "stage", "field"], ignore_index=True)
 

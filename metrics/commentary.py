@@ -44,7 +44,7 @@ from metrics.change import assessment_change, composite_change, default_rounds
 from metrics.definitions import load_questionnaire
 from metrics.filters import Filter, select_municipalities
 from metrics.gaps import gaps
-from metrics.priority import NOT_ASSESSED, support_priority
+from metrics.priority import NOT_ASSESSED, SURVEY_LABEL, support_priority
 from metrics.snapshots import snapshot_dates, snapshot_label
 from metrics.views import (
     band_summary, measure_frame, measure_options, prefecture_ranking, summary_statistic, support_counts,
@@ -369,21 +369,28 @@ def priority_commentary(con, pref_code: str | None = None, round_id: str | None 
     scope_name = scope_name or default_name
     priority = support_priority(con, flt, round_id) if priority is None else priority
     counts = priority["priority"].value_counts()
-    assessed = int(priority["priority"].isin(["高", "中", "低"]).sum())
+    by_survey = priority["basis_label"] == SURVEY_LABEL if "basis_label" in priority else priority["priority"].isin(["高", "中", "低"])
+    official = priority["priority"].isin(["高", "中", "低"]) & ~by_survey
+    assessed, judged = int(by_survey.sum()), int(official.sum())
     not_assessed = int(counts.get(NOT_ASSESSED, 0))
     sentences = []
     if assessed:
-        high, middle = int(counts.get("高", 0)), int(counts.get("中", 0))
+        high, middle = (int((priority.loc[by_survey, "priority"] == level).sum()) for level in ("高", "中"))
         sentences.append(f"{scope_name}でアセスメントに回答した{count_text(assessed)}のうち、支援優先度「高」は"
                          f"{count_text(high)}（{share_text(100.0 * high / assessed)}）、「中」は{count_text(middle)}。")
-    else:
-        sentences.append(f"{scope_name}の{count_text(len(priority))}はアセスメントの回答がないため、支援優先度を判定できない。")
-    items = support_counts(priority).groupby(["item_id", "name"], sort=False)["municipalities"].sum()
-    if items.max() > 0:
+    if judged:
+        high = int((priority.loc[official, "priority"] == "高").sum())
+        whose = "回答のない" if assessed else f"{scope_name}の"
+        sentences.append(f"{whose}{count_text(judged)}は公開データ（デジタル庁指標）で判定し、支援優先度「高」は"
+                         f"{count_text(high)}（{share_text(100.0 * high / judged)}）。")
+    if not assessed and not judged:
+        sentences.append(f"{scope_name}の{count_text(len(priority))}はアセスメントの回答も公開データの値もないため、支援優先度を判定できない。")
+    items = support_counts(priority, pref_code).groupby(["item_id", "name"], sort=False)["municipalities"].sum()
+    if len(items) and items.max() > 0:
         (_, name), n = items.idxmax(), int(items.max())
-        sentences.append(f"推奨する支援で最も多いのは「{name}」（{count_text(n)}）。")
-    if assessed and not_assessed:
-        sentences.append(f"回答のない{count_text(not_assessed)}は「{NOT_ASSESSED}」として別に数えている。")
+        sentences.append(f"推奨する支援（1団体最大3件）で最も多いのは「{name}」（{count_text(n)}）。")
+    if not_assessed:
+        sentences.append(f"値のない{count_text(not_assessed)}は「{NOT_ASSESSED}」として別に数えている。")
     return sentences
 
 
@@ -498,11 +505,15 @@ def municipality_commentary(con, code: str, round_id: str | None = None) -> list
             weakest = stages.sort_values(["score", "stage"]).iloc[0]
             sentence += f"で、最も弱い段階はSTEP{int(weakest['stage'])}（{weakest['stage_name']}、{weakest['score']:.1f}点）"
         sentences.append(sentence + "。")
-        priority = support_priority(con, flt, round_id).iloc[0]
+        priority = support_priority(con, Filter(pref_code=place["pref_code"].iloc[0], codes=tuple(place["code"])), round_id).iloc[0]
         support = f"、推奨する支援は{priority['recommended']}" if priority["recommended"] else ""
         sentences.append(f"支援優先度は「{priority['priority']}」{support}。")
     else:
         sentences.append(f"{name}のアセスメントの回答はまだない。")
+        priority = support_priority(con, Filter(pref_code=place["pref_code"].iloc[0], codes=tuple(place["code"])), round_id)
+        if len(priority) and priority.iloc[0]["basis_label"]:
+            support = f"、推奨する支援は{priority.iloc[0]['recommended']}" if priority.iloc[0]["recommended"] else ""
+            sentences.append(f"支援優先度は「{priority.iloc[0]['priority']}」（{priority.iloc[0]['basis_label']}）{support}。")
     table = gaps(con, flt)
     table = table[table["indicator_id"].str.startswith("da_") & ~table["indicator_id"].str.startswith("da_proc_")]
     behind = table.dropna(subset=["gap_peer"])

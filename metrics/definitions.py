@@ -88,29 +88,24 @@ class SupportItem:
     fields: tuple[str, ...] = ()
     indicators: tuple[str, ...] = ()
     priorities: tuple[str, ...] = ()
+    page: str = ""                 # page or section of the source document
+    prefecture: str | None = None  # None = a national item (every prefecture sees it)
 
 
-def load_support_menu(path: Path | None = None) -> dict[str, SupportItem]:
-    """data/support_menu.yaml: id → item, in file order."""
-    path = path or DATA_DIR / "support_menu.yaml"
-    menu: dict[str, SupportItem] = {}
-    for position, entry in enumerate(_read_yaml(path) or [], start=1):
-        missing = [key for key in ("id", "name", "provider", "description", "source") if not entry.get(key)]
-        if missing:
-            raise DefinitionError(f"ファイル「{path.name}」の{position}番目の支援メニューに {', '.join(missing)} がありません。")
-        addresses = entry.get("addresses") or {}
-        item = SupportItem(
-            id=entry["id"], name=entry["name"], provider=entry["provider"],
-            description=" ".join(str(entry["description"]).split()), source=entry["source"],
-            stages=tuple(int(s) for s in addresses.get("stages") or ()),
-            fields=tuple(addresses.get("fields") or ()),
-            indicators=tuple(addresses.get("indicators") or ()),
-            priorities=tuple(addresses.get("priorities") or ()),
-        )
-        if item.id in menu:
-            raise DefinitionError(f"ファイル「{path.name}」で支援メニューID「{item.id}」が重複しています。")
-        menu[item.id] = item
-    return menu
+def load_support_menu(path: Path | None = None, prefecture: str | None = None) -> dict[str, SupportItem]:
+    """Support menu items, id → item in file order (metrics.menus reads and validates the files).
+
+    ``path``: that one menu file's items. Else ``prefecture`` ('兵庫県' or '28'): the national items
+    plus that prefecture's own. Neither: every item of every provider — for looking items up by id,
+    never for recommending (a view recommends from ``metrics.menus.support_menu(prefecture)``)."""
+    from metrics import menus  # menus builds on the dataclasses of this module
+
+    if path is not None:
+        file = menus.parse_menu_file(Path(path))
+        return {item.id: menus._support_item(item, file.prefecture) for item in file.items}
+    if prefecture is not None:
+        return menus.support_menu(prefecture)
+    return menus.all_menu_items()
 
 
 @dataclass(frozen=True)
@@ -129,7 +124,6 @@ class PriorityRules:
     defer_support: dict[int, tuple[int, ...]]  # stage → stages whose weakness postpones its support
     prescored_max_points: dict[int, float]  # max points of a pre-scored sheet that states none
     weak_field_score: float                 # a field (0–100) below this is a weakness worth support
-    indicator_reference: dict[str, str]     # indicator kind → gap reference that marks a weakness
     change_tolerance: dict[str, float]      # |change| ≤ tolerance counts as stalled (by measure kind)
 
 
@@ -151,7 +145,6 @@ def load_priority_rules(path: Path | None = None, menu: dict[str, SupportItem] |
             defer_support={int(k): tuple(int(s) for s in v) for k, v in (data.get("defer_support") or {}).items()},
             prescored_max_points={int(k): float(v) for k, v in data["prescored_max_points"].items()},
             weak_field_score=float(data.get("weak_field_score", 50)),
-            indicator_reference=dict(data.get("indicator_reference") or {}),
             change_tolerance={str(k): float(v) for k, v in (data.get("change_tolerance") or {}).items()},
         )
     except (KeyError, TypeError, ValueError) as exc:
@@ -174,3 +167,59 @@ def load_reference_cases(path: Path | None = None) -> list[dict]:
         if missing:
             raise DefinitionError(f"ファイル「{path.name}」の{position}番目の事例に {', '.join(missing)} がありません。")
     return cases
+
+
+@dataclass(frozen=True)
+class OfficialSignal:
+    """One weakness read from the official indicators (data/official_priority_rules.yaml)."""
+
+    id: str
+    points: float
+    reason: str
+    stage: int | None
+    field: str | None
+    not_implemented: tuple[str, ...] = ()  # all of these binary indicators are 0
+    below_band_median: str | None = None   # this percent indicator is ``by`` points below its band's median
+    by: float = 0.0
+
+    @property
+    def indicators(self) -> tuple[str, ...]:
+        return self.not_implemented + ((self.below_band_median,) if self.below_band_median else ())
+
+
+@dataclass(frozen=True)
+class OfficialRules:
+    label: str                                  # 「公開データによる判定」
+    signals: tuple[OfficialSignal, ...]
+    levels: tuple[tuple[str, float, str], ...]  # (priority, min_points, summary), highest first
+    indicator_stage: dict[str, tuple[int, str]]  # indicator → (stage, field) for menus and cases
+
+    @property
+    def indicators(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys([i for s in self.signals for i in s.indicators] + list(self.indicator_stage)))
+
+
+def load_official_rules(path: Path | None = None) -> OfficialRules:
+    """data/official_priority_rules.yaml: support priority from the official indicators alone."""
+    path = path or DATA_DIR / "official_priority_rules.yaml"
+    data = _read_yaml(path) or {}
+    try:
+        signals = []
+        for entry in data["signals"]:
+            signal = OfficialSignal(
+                id=str(entry["id"]), points=float(entry["points"]), reason=str(entry["reason"]),
+                stage=None if entry.get("stage") is None else int(entry["stage"]), field=entry.get("field"),
+                not_implemented=tuple(entry.get("not_implemented") or ()),
+                below_band_median=entry.get("below_band_median"), by=float(entry.get("by") or 0))
+            if bool(signal.not_implemented) == bool(signal.below_band_median):
+                raise ValueError(f"signal {signal.id}: not_implemented か below_band_median のどちらか1つを書いてください")
+            signals.append(signal)
+        levels = tuple(sorted(((str(lv["priority"]), float(lv["min_points"]), str(lv["summary"])) for lv in data["levels"]),
+                              key=lambda level: -level[1]))
+        stages = {str(k): (int(v["stage"]), str(v["field"])) for k, v in (data.get("indicator_stage") or {}).items()}
+        rules = OfficialRules(str(data.get("label") or "公開データによる判定"), tuple(signals), levels, stages)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise DefinitionError(f"ファイル「{path.name}」の公開データによる判定の規則が不完全です（{exc}）。") from exc
+    if not rules.levels or rules.levels[-1][1] != 0:
+        raise DefinitionError(f"ファイル「{path.name}」の levels には min_points: 0 の段階（最も低い優先度）が必要です。")
+    return rules

@@ -35,8 +35,10 @@ GAP_COLUMNS = ["code", "as_of", "indicator_id", "value", "value_as_of", "target"
 ASSESSMENT_COLUMNS = ["code", "round_id", "basis", "level", "stage", "stage_name", "field", "points", "max_points",
                       "score", "n_items", "answered", "coverage"]
 MATURITY_COLUMNS = ["code", "round_id", "field", "basis", "level", "label", "next_stage", "next_gap", "missing_stages"]
-PRIORITY_COLUMNS = ["code", "round_id", "as_of", "basis", "priority", "priority_order", "n_weak", "weak_stages", "support",
-                    "support_ids", "recommended", "recommended_ids", "reasons"]
+PRIORITY_COLUMNS = ["code", "round_id", "as_of", "basis", "response", "basis_label", "priority", "priority_order", "n_weak",
+                    "weak_stages", "support", "support_ids", "recommended", "recommended_ids", "recommended_reasons",
+                    "recommended_stages", "recommended_fields", "candidates", "candidate_ids", "reasons", "survey_priority",
+                    "official_priority", "official_points", "official_reasons", "disagree"]
 
 
 # ---------------------------------------------------------------- writing (the build's metric step)
@@ -53,10 +55,10 @@ def write_metric_tables(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     # the priority's indicator reasons come from the newest snapshot (the one pages show by default)
     dated = [key for key in keys if key != UNKNOWN]
     newest_key = dated[-1] if dated else (keys[-1] if keys else None)
-    newest_gaps = gap_rows[keys.index(newest_key)] if newest_key else None
     newest = _snapshot_date(newest_key) if newest_key else pd.NaT
     priority_rows = [
-        support_priority(con, None, round_id, scores=scores, indicator_gaps=newest_gaps)
+        # each municipality with the national menu and its own prefecture's (what that prefecture's view shows)
+        support_priority(con, None, round_id, scores=scores, menu_scope="own")
         .assign(round_id=round_id, as_of=newest)
         for round_id in (round_ids or [None])
     ]
@@ -152,8 +154,10 @@ def stored_maturity(con: duckdb.DuckDBPyConnection, flt: Filter | None = None, f
 
 
 def stored_priority(con: duckdb.DuckDBPyConnection, flt: Filter | None = None, round_id: str | None = None) -> pd.DataFrame:
-    """``metrics.priority.support_priority`` as the build stored it: the judgement of ``round_id``
-    (default: each municipality's newest round with a sheet). Same columns and order."""
+    """``metrics.priority.support_priority(..., menu_scope='own')`` as the build stored it: the
+    judgement of ``round_id`` (default: each municipality's newest round with a sheet), each
+    municipality's recommendations from the national menu and its own prefecture's (equal to
+    ``support_priority`` for a prefecture's selection). Same columns and order."""
     frame = run(con, "table_support_priority", {"codes": _codes(con, flt), "round_id": round_id})
     for column in ("priority_order", "n_weak"):
         frame[column] = frame[column].astype("Int64")

@@ -19,11 +19,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from metrics.assessment import assessment_scores, latest_rounds, round_labels, rounds
+from metrics.assessment import NOT_ANSWERED, assessment_scores, latest_rounds, round_labels, rounds, unanswered_codes
 from metrics.catalog import indicator_catalog
-from metrics.change import TRENDS, assessment_change, classify, composite_change, default_rounds, indicator_change
+from metrics.change import TRENDS, assessment_change, classify, composite_change, default_rounds
 from metrics.crosstab import cross_table, measure_values
-from metrics.definitions import COMPOSITE, PILLARS, load_priority_rules, load_questionnaire, load_support_menu
+from metrics.definitions import COMPOSITE, PILLARS, load_priority_rules, load_questionnaire
+from metrics.menus import support_menu
 from metrics.filters import Filter, select_municipalities
 from metrics.priority import NOT_ASSESSED
 from metrics.query import run
@@ -32,7 +33,8 @@ from metrics.snapshots import previous_snapshot, snapshot_dates, snapshot_label
 from metrics.snapshots import snapshots  # noqa: F401 - pages read the snapshots from here
 from metrics.summary import municipality_summary
 from metrics.tables import (
-    field_maturity_levels, stored_assessment, stored_composite, stored_composite_history, stored_maturity, stored_priority,
+    field_maturity_levels, stored_assessment, stored_composite, stored_composite_history, stored_gaps, stored_maturity,
+    stored_priority,
 )
 
 MISSING_LABEL = "データなし"
@@ -52,7 +54,8 @@ MEASURE_COLUMNS = [
 ]
 VISIT_PLAN_COLUMNS = {
     "region": "地域", "visit_order": "訪問順", "code": "団体コード", "pref_name": "都道府県", "name": "市区町村",
-    "priority": "支援優先度", "weak_stages": "弱い段階", "support": "支援内容", "recommended": "推奨する支援",
+    "priority": "支援優先度", "basis_label": "判定の根拠", "response": "調査の回答", "weak_stages": "弱い段階",
+    "support": "支援内容", "recommended": "推奨する支援", "recommended_reasons": "推奨の理由",
     "assessment": "アセスメント得点", "reasons": "理由",
 }
 
@@ -98,7 +101,8 @@ def measure_options(con) -> pd.DataFrame:
                                   "STEP0から順に、得点がしきい値に達した段階の数（0〜4）。"),
                      "unit": "レベル", "kind": "level", "domain_max": 4.0})
         rows.append({**_score_row("priority", "支援優先度（高・中・低）", "支援優先度", GROUP_ASSESSMENT, credit, newest, synthetic,
-                                  "弱い段階（満点の半分未満）の数による支援優先度。2つ以上で高、1つで中、なしで低。"),
+                                  "アセスメントのある団体は弱い段階（満点の半分未満）の数（2つ以上で高、1つで中、なしで低）、"
+                                  "ない団体は公開データ（デジタル庁指標）による判定。"),
                      "unit": "", "kind": "category", "domain_min": np.nan, "domain_max": np.nan})
         if len(known_rounds) >= 2:
             base, evaluation = default_rounds(con)
@@ -162,12 +166,14 @@ def measure_frame(con, measure_id: str, round_id: str | None = None, as_of: str 
     label = pd.Series(pd.NA, index=codes.index, dtype="string")
     if measure_id == "priority":
         priority = stored_priority(con, None, round_id)
-        priority = priority[priority["priority"] != NOT_ASSESSED].set_index("code")
+        priority = priority[priority["priority"] != NOT_ASSESSED].set_index("code")  # official judgement where no sheet
         values = priority["priority_order"].astype(float)
         label = codes["code"].map(priority["priority"]).astype("string")
     elif measure_id == "change":
         change = assessment_change(con, None, base_round, eval_round)
-        values = change[change["level"] == "overall"].set_index("code")["change"]
+        overall = change[change["level"] == "overall"].set_index("code")
+        values = overall["change"]
+        label = codes["code"].map(overall["trend_label"].where(overall["trend"] == "not_answered")).astype("string")
     else:
         frame = measure_values(con, measure_id, None, as_of).set_index("code")
         values = frame["value"]
@@ -205,14 +211,17 @@ def assessment_measures(con, round_id: str | None = None) -> dict[str, pd.DataFr
     scores = _round_scores(con, round_id)
     levels = stored_maturity(con)
     levels = levels.merge(scores.loc[scores["level"] == "overall", ["code", "round_id"]], on=["code", "round_id"])
-    frames = {"assessment": _measure_result(codes, scores[scores["level"] == "overall"].set_index("code")["score"]),
-              "maturity": _measure_result(codes, levels.set_index("code")["maturity"])}
+    # a municipality of a surveyed prefecture without a sheet is 未回答 (its own colour on maps), not missing data
+    silent = set(unanswered_codes(con, scores))
+    label = pd.Series(np.where(codes["code"].isin(silent), NOT_ANSWERED, None), index=codes.index, dtype="string")
+    frames = {"assessment": _measure_result(codes, scores[scores["level"] == "overall"].set_index("code")["score"], label),
+              "maturity": _measure_result(codes, levels.set_index("code")["maturity"], label)}
     stages = scores[scores["level"] == "stage"]
     for stage in sorted(questionnaire.stages):
-        frames[f"stage:{stage}"] = _measure_result(codes, stages[stages["stage"] == stage].set_index("code")["score"])
+        frames[f"stage:{stage}"] = _measure_result(codes, stages[stages["stage"] == stage].set_index("code")["score"], label)
     fields = scores[scores["level"] == "field"]
     for field in questionnaire.fields:
-        frames[f"field:{field}"] = _measure_result(codes, fields[fields["field"] == field].set_index("code")["score"])
+        frames[f"field:{field}"] = _measure_result(codes, fields[fields["field"] == field].set_index("code")["score"], label)
     return frames
 
 
@@ -276,8 +285,19 @@ def official_change(con, measure_id: str, base_as_of: str, eval_as_of: str) -> p
         change = composite_change(con, None, base_as_of, eval_as_of)
         change = change[change["pillar"] == pillar].rename(columns={"base_score": "base_value", "eval_score": "eval_value"})
         return change[columns].reset_index(drop=True)
-    change = indicator_change(con, None, [measure_id], base_as_of, eval_as_of)
-    return change[columns].reset_index(drop=True)
+    # an indicator: its values at the two snapshots, as the build stored them (table indicator_gaps)
+    base = stored_gaps(con, None, base_as_of, [measure_id])
+    evaluation = stored_gaps(con, None, eval_as_of, [measure_id]).set_index("code")
+    if base.empty or base["polarity"].iloc[0] == "neutral" or base["kind"].iloc[0] == "category":
+        return pd.DataFrame(columns=columns)
+    direction = -1.0 if base["polarity"].iloc[0] == "lower_is_better" else 1.0
+    frame = pd.DataFrame({"code": base["code"], "base_value": base["value"].to_numpy(dtype=float),
+                          "eval_value": base["code"].map(evaluation["value"]).to_numpy(dtype=float)})
+    frame["change"] = direction * (frame["eval_value"] - frame["base_value"])
+    tolerance = load_priority_rules().change_tolerance.get(base["kind"].iloc[0], 0.0)
+    frame["trend"] = classify(frame["change"], tolerance)
+    frame["trend_label"] = frame["trend"].map(TRENDS)
+    return frame[columns].reset_index(drop=True)
 
 
 def official_history(con, code: str) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -493,12 +513,13 @@ def maturity_transition(levels: pd.DataFrame, base_round: str, eval_round: str, 
 
 # ---------------------------------------------------------------- support plan
 
-def support_counts(priority: pd.DataFrame) -> pd.DataFrame:
-    """How many municipalities each support-menu item is recommended to, by priority.
-    ``priority``: rows of ``support_priority`` (recommended_ids, support_ids, priority). Columns:
-    item_id, name, provider, priority, municipalities, named_in_support (宮城-style 支援内容 count
-    of the item, all priorities). Menu order; items recommended to nobody are kept with 0."""
-    menu = load_support_menu()
+def support_counts(priority: pd.DataFrame, prefecture: str | None = None) -> pd.DataFrame:
+    """How many municipalities each support-menu item is recommended to (among their at most three
+    recommendations), by priority. ``priority``: rows of ``support_priority`` (recommended_ids,
+    support_ids, priority); ``prefecture``: whose menu is in force (None: the national menu only).
+    Columns: item_id, name, provider, priority, municipalities, named_in_support (宮城-style 支援内容
+    count of the item, all priorities). Menu order; items recommended to nobody are kept with 0."""
+    menu = support_menu(prefecture)
     recommended = priority[["code", "priority", "recommended_ids"]].assign(
         item_id=priority["recommended_ids"].fillna("").str.split(",")).explode("item_id")
     recommended = recommended[recommended["item_id"].astype(bool)]
@@ -517,7 +538,7 @@ def support_counts(priority: pd.DataFrame) -> pd.DataFrame:
 def visit_plan(priority: pd.DataFrame, municipalities: pd.DataFrame, levels: tuple[str, ...] = ("高", "中")) -> pd.DataFrame:
     """Field visits grouped by region: the municipalities of ``levels``, per region (the
     ``region`` column of ``municipalities``, else the prefecture), 高 first, then more weak
-    stages, then the lower assessment score, then code. ``priority``: rows of ``support_priority``
+    stages (or official weakness points), then the lower assessment score, then code. ``priority``: rows of ``support_priority``
     (optionally with ``assessment``); ``municipalities``: code, pref_name, region. Columns: see
     VISIT_PLAN_COLUMNS (English keys; the values are the Japanese headers for export)."""
     plan = priority[priority["priority"].isin(levels)].copy()
@@ -529,7 +550,15 @@ def visit_plan(priority: pd.DataFrame, municipalities: pd.DataFrame, levels: tup
         plan["assessment"] = np.nan
     # regions in the order of their first member code (the registry's order: 神戸 before 淡路)
     plan["region_order"] = plan["region"].map(pd.Series(places.index, index=places.index).groupby(region).min())
-    plan = plan.sort_values(["region_order", "priority_order", "n_weak", "assessment", "code"],
+    if "basis_label" not in plan:
+        plan["basis_label"], plan["response"], plan["recommended_reasons"] = "", "", ""
+    plan["recommended_reasons"] = plan["recommended_reasons"].str.replace("｜", "／", regex=False)
+    # more weak stages first; without a sheet, more official weakness points first
+    weight = plan["n_weak"].astype("Float64")
+    if "official_points" in plan:
+        weight = weight.fillna(plan["official_points"].astype("Float64"))
+    plan["weight"] = weight
+    plan = plan.sort_values(["region_order", "priority_order", "weight", "assessment", "code"],
                             ascending=[True, True, False, True, True], na_position="last")
     plan["visit_order"] = plan.groupby("region").cumcount() + 1
     return plan[list(VISIT_PLAN_COLUMNS)].reset_index(drop=True)

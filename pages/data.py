@@ -17,7 +17,8 @@ from loaders.build import BuildProblemsError, ShrinkError, build, check_file
 from loaders.demo import real_data_folders
 from loaders.errors import LoaderError, shorten
 from loaders.fetch import CACHE_DIR, fetch, planned_downloads
-from metrics import dates, views
+from metrics import dates, menus, views
+from metrics.definitions import DefinitionError
 from metrics.export import workbook_bytes
 from ui import auth, chrome, data, export, filters, uploads
 
@@ -277,3 +278,28 @@ with workbook_col:
     if st.session_state.get("dm_workbook_bytes"):
         st.download_button("ダウンロード", st.session_state["dm_workbook_bytes"], file_name="dx_metrics.xlsx",
                            mime=export.XLSX_MIME, icon=":material/download:", key="dm_workbook_download")
+
+# ---- support menus: the template of a prefecture's own menu, and its upload (validated before it replaces anything)
+st.subheader("支援メニュー（Excel）")
+menu_col, upload_col = st.columns(2, gap="medium")
+with menu_col:
+    menu_pref = st.selectbox("都道府県", names, index=default, key="dm_menu_pref")
+    st.download_button(f"{menu_pref}の支援メニューのテンプレートをダウンロード",
+                       export.excel_bytes({menus.TEMPLATE_SHEET: menus.menu_template_frame(menu_pref)},
+                                          menus.menu_template_notes(menu_pref)),
+                       file_name=f"support_menu_{menus.PREF_CODES[menu_pref]}.xlsx", mime=export.XLSX_MIME,
+                       icon=":material/download:", key="dm_menu_template")
+    st.caption("今のメニュー（なければ記入例）が入っています。1行 = 1項目。国のメニューは全都道府県に共通で、ここでは変わりません。")
+with upload_col:
+    menu_file = st.file_uploader("記入したテンプレートを取り込む", type=["xlsx"], key="dm_menu_upload") if access.allowed else None
+    if menu_file is not None:
+        try:
+            parsed = menus.parse_menu_workbook(menu_file.getvalue(), menu_pref)
+        except DefinitionError as exc:
+            st.error(f"{menu_pref}の支援メニューは取り込めませんでした（今のメニューはそのままです）。\n\n"
+                     + "\n".join(f"- {line}" for line in str(exc).splitlines()))
+        else:
+            st.success(f"{menu_pref}の支援メニュー {len(parsed.items)}項目を確認しました。")
+            if st.button("このメニューに置き換える", key="dm_menu_accept", icon=":material/check:"):
+                menus.save_uploaded_menu(parsed)
+                st.success(f"{menu_pref}の支援メニューを置き換えました。支援計画・カルテ・会議資料に反映されます。")

@@ -7,12 +7,14 @@ import streamlit as st
 from exports.karte import build_karte
 from metrics import views
 from metrics.assessment import assessment_scores, maturity, rounds, score_matrix
-from metrics.cases import recommend_cases
-from metrics.definitions import load_questionnaire, load_support_menu
+from metrics.cases import recommendation_table
+from metrics.dates import japanese_date
+from metrics.definitions import load_questionnaire
 from metrics.filters import Filter, select_municipalities
 from metrics.gaps import gaps
 from metrics.peers import PEER_KINDS, similar_municipalities, similarity_features
-from metrics.priority import support_priority
+from metrics.population import population_change_line, population_history
+from metrics.priority import NAME_SEPARATOR, NOT_ANSWERED, support_priority
 from ui import charts, chrome, data, filters, style
 
 selection = filters.current()
@@ -55,7 +57,21 @@ band_codes = directory.loc[directory["pop_band"] == row["pop_band"], "code"]
 band = national[national["code"].isin(band_codes)]
 cards = st.columns(4)
 population = style.format_number(row["population"])
-cards[0].metric("人口", f"{population}人", help=f"人口規模 {row['pop_band'] or '不明'}（同じ規模の団体 {len(band):,}）", border=True)
+population_years = data.cached(population_history)(code)
+population_change = population_change_line(population_years)
+cards[0].metric("人口", f"{population}人", border=True, delta_color="off",
+                delta=None if population_change is None else f"{population_years['change'].iloc[-1]:+,.0f}人（前回の調査時点から）",
+                help=f"人口規模 {row['pop_band'] or '不明'}（同じ規模の団体 {len(band):,}、規模は最新の調査時点の人口で判定）")
+if population_change:
+    st.caption(population_change)
+    if len(population_years) > 2:
+        with st.expander(f"人口の推移（{len(population_years)}時点）"):
+            st.dataframe(population_years.assign(as_of=population_years["as_of"].map(japanese_date))[
+                ["as_of", "population", "change", "change_percent"]].rename(columns={
+                    "as_of": "調査時点", "population": "人口（人）", "change": "増減（人）", "change_percent": "増減率（%）"}),
+                hide_index=True, column_config={"人口（人）": st.column_config.NumberColumn(format="localized"),
+                                                "増減（人）": st.column_config.NumberColumn(format="%+d"),
+                                                "増減率（%）": st.column_config.NumberColumn(format="%+.2f")})
 
 
 def _vs_band(column: str) -> str | None:
@@ -102,38 +118,49 @@ if len(sheet):
                    + ("" if pd.isna(levels["next_stage"]) else
                       f"次の段階 STEP{int(levels['next_stage'])} まで あと{levels['next_gap']:.1f}点（しきい値 {questionnaire.thresholds[int(levels['next_stage'])]:g}点）。"))
 
-# ---- priority, support, cases
-priority = data.shared(support_priority)(None, selection.round_id)
-mine = priority[priority["code"] == code]
-menu = load_support_menu()
+# ---- priority, support, cases (the menu in force for this municipality: national + its own prefecture's)
+mine = data.cached(support_priority)(Filter(pref_code=code[:2], codes=(code,)), selection.round_id)
+one = mine.iloc[0] if len(mine) else None
+recommended = recommendation_table(mine.assign(population=row["population"])) if one is not None else pd.DataFrame()
 why_col, menu_col, case_col = st.columns(3, gap="medium")
 with why_col:
     st.subheader("支援優先度と理由")
-    if len(mine):
-        reasons = [r + "。" for r in mine.iloc[0]["reasons"].split("。") if r]
-        st.markdown("\n".join(f"- {r}" for r in reasons))
+    if one is not None:
+        if one["basis_label"]:
+            st.caption(f"判定の根拠: {one['basis_label']}")
+        reasons = [r + "。" for r in one["reasons"].split("。") if r]
+        st.markdown("\n".join(f"- {chrome.plain(r)}" for r in reasons))
+        if one["response"] == NOT_ANSWERED:
+            st.markdown(f"この調査回のアセスメントは **{NOT_ANSWERED}** です。")
+        elif one["response"] == "回答":
+            st.markdown(f"アセスメントによる判定 **{one['survey_priority']}**／公開データによる判定 **{one['official_priority']}**")
 with menu_col:
-    st.subheader("推奨する支援")
-    ids = [i for i in (mine.iloc[0]["recommended_ids"] if len(mine) else "").split(",") if i]
-    named = set((mine.iloc[0]["support_ids"] if len(mine) else "").split(","))
-    if not ids:
+    st.subheader("推奨する支援（最大3件）")
+    named = set((one["support_ids"] if one is not None else "").split(","))
+    if recommended.empty:
         st.write("推奨する支援はありません。")
-    for item_id in ids:
-        item = menu[item_id]
-        mark = "【支援内容】" if item_id in named else ""
+    for rec in recommended.itertuples():
+        mark = "【支援内容】" if rec.item_id in named else ""
         # markdown with an inline span: texts from the YAML are escaped for both (chrome.plain)
-        st.markdown(f"**{mark}{chrome.plain(item.name)}**（{chrome.plain(item.provider)}）  \n"
-                    f"<span class='dx-muted'>{chrome.plain(item.description)}</span>", unsafe_allow_html=True)
+        st.markdown(f"{rec.rank}. **{mark}{chrome.plain(rec.item)}**（{chrome.plain(rec.provider)}）  \n"
+                    f"<span class='dx-muted'>理由: {chrome.plain(rec.reason)}</span>", unsafe_allow_html=True)
+    others = [n for n in (one["candidates"] if one is not None else "").split(NAME_SEPARATOR)
+              if n and n not in set(recommended.get("item", []))]
+    with st.expander(f"ほかの候補（{len(others)}件）"):
+        st.markdown("\n".join(f"- {chrome.plain(n)}" for n in others) if others else "ほかの候補はありません。")
 with case_col:
-    st.subheader("参考事例")
-    cases = data.cached(recommend_cases)(Filter(codes=(code,)), selection.round_id) if len(sheet) else pd.DataFrame()
-    if cases.empty:
-        st.write("アセスメントの回答がないため、事例を選べません。")
-    for case in cases.itertuples():
-        body = "" if case.body == case.pref_name else case.body
-        st.markdown(f"**{chrome.plain(case.title)}**（{chrome.plain(case.pref_name)}{chrome.plain(body)}）  \n"
-                    f"{chrome.plain(case.summary)}  \n<span class='dx-muted'>{chrome.plain(case.reason)} 出典: {chrome.plain(case.source)} "
-                    f"{chrome.plain(case.section)}</span>", unsafe_allow_html=True)
+    st.subheader("同じ人口規模の参考事例")
+    shown_cases = {}
+    for rec in recommended.itertuples():
+        for case in rec.cases:
+            shown_cases.setdefault(case["case_id"], (case, rec.item))
+    if not shown_cases:
+        st.write(f"推奨する支援の段階に、同じ人口規模（{row['pop_band'] or '不明'}）の参考事例はありません。")
+    for case, item in shown_cases.values():
+        body = case["body"] if case["body"] == case["pref_name"] else case["pref_name"] + case["body"]
+        st.markdown(f"**{chrome.plain(case['title'])}**（{chrome.plain(body)}、人口 {chrome.plain(case['population_text'])}）  \n"
+                    f"{chrome.plain(case['summary'])}  \n<span class='dx-muted'>「{chrome.plain(item)}」の参考。"
+                    f"出典: {chrome.plain(case['source'])} {chrome.plain(case['section'])}</span>", unsafe_allow_html=True)
 
 # ---- indicators against peers
 st.subheader("デジタル庁指標：比較対象との差")

@@ -59,7 +59,8 @@ if source == "assessment":
     tolerance = load_priority_rules().change_tolerance.get("assessment", 0.0)
     unit, kind, credit, file_part = "点", "score", "都道府県のアセスメント調査", f"{base_round}_{eval_round}"
     rule = (f"の得点（0〜100）が {{base}} から {{eval}} に{tolerance:g}点を超えて上がれば「改善」、"
-            f"{tolerance:g}点を超えて下がれば「後退」、その間は「停滞」、どちらかの回答がなければ「比較不可」。")
+            f"{tolerance:g}点を超えて下がれば「後退」、その間は「停滞」。どちらかの回に回答のない団体は「未回答」、"
+            "回答はあるが得点を出せない団体は「比較不可」として数え、どの団体も一つの判定に入ります。")
 else:
     labels = {day: views.snapshot_label(day) for day in official_dates}
     options = filters.measures()
@@ -90,7 +91,9 @@ sides = ("当初", "評価") if source == "assessment" else ("前回", "今回")
 
 # ---- how many improved
 counts = rows["trend_label"].value_counts()
-for column, label in zip(st.columns(4), TRENDS.values()):
+# 未回答 is a fact about a survey round: official snapshots have no such box
+shown_trends = [label for trend, label in TRENDS.items() if source == "assessment" or trend != "not_answered"]
+for column, label in zip(st.columns(len(shown_trends)), shown_trends):
     n = int(counts.get(label, 0))
     column.metric(label, f"{n:,}団体", help=f"{len(rows):,}団体中 {n / max(len(rows), 1):.0%}", border=True)
 st.caption(parts[part] + rule.format(base=base_label, eval=eval_label))
@@ -105,7 +108,8 @@ change_measure = pd.Series({
     "domain_min": float("nan"), "domain_max": float("nan"), "diverging": True, "description": ""})
 with map_col:
     st.subheader("変化の地図")
-    values = rows[["code", "change"]].rename(columns={"change": "value"}).assign(label=pd.NA)
+    values = rows[["code", "change"]].rename(columns={"change": "value"}).assign(
+        label=rows["trend_label"].where(rows["trend"] == "not_answered").astype("object"))
     frame = maps.map_frame(values, chosen, change_measure)
     picked = maps.show(frame, change_measure, data.shared(maps.load_geometry)(), key="pr_map", height=520,
                        national=selection.flt.pref_code is None and selection.flt.region_set is None)

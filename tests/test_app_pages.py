@@ -131,7 +131,7 @@ def test_page_widget_change_reruns_the_page(demo_db, monkeypatch, server_navigat
     at.selectbox(key="pr_part").select("stage:3").run()
     assert not at.exception
     assert any(c.value.startswith("STEP3（DXの取組の実行）の得点") for c in at.caption)
-    assert sum(int(metric(at, label).removesuffix("団体")) for label in ("改善", "停滞", "後退", "比較不可")) == 62
+    assert sum(int(metric(at, label).removesuffix("団体")) for label in ("改善", "停滞", "後退", "比較不可", "未回答")) == 62
     assert [metric(at, label) for label in ("改善", "停滞", "後退")] != overall
 
 
@@ -173,7 +173,7 @@ def test_compare_page_keeps_the_set_in_the_url(demo_db, monkeypatch):
 def test_progress_transition_counts_everyone(demo_db, monkeypatch):
     at = open_app(monkeypatch, demo_db, "pages/progress.py", pref="兵庫県")
     assert not at.exception
-    trend = sum(int(metric(at, label).removesuffix("団体")) for label in ("改善", "停滞", "後退", "比較不可"))
+    trend = sum(int(metric(at, label).removesuffix("団体")) for label in ("改善", "停滞", "後退", "比較不可", "未回答"))
     moved = sum(int(metric(at, label).removesuffix("団体"))
                 for label in ("レベルが上がった団体", "同じレベルの団体", "レベルが下がった団体"))
     assert trend == moved == 41

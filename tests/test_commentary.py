@@ -90,9 +90,13 @@ def test_crosstab_names_the_band_behind(real_con):
     assert sentences[1].startswith(f"最も進んでいるのは{ahead[1]}")
 
 
-def test_priority_without_assessment_is_not_assessed(real_con):
+def test_priority_without_assessment_uses_official_data(real_con):
     sentences = commentary.priority_commentary(real_con, HYOGO)
-    assert sentences[0] == "兵庫県の41団体はアセスメントの回答がないため、支援優先度を判定できない。"
+    levels = support_priority(real_con, Filter(pref_code=HYOGO))["priority"]
+    high = int((levels == "高").sum())
+    assert len(levels) == 41 and "判定不可" not in set(levels)
+    assert sentences[0] == (f"兵庫県の41団体は公開データ（デジタル庁指標）で判定し、支援優先度「高」は{high}団体"
+                            f"（{100 * high / 41:.0f}%）。")
     assert commentary.progress_commentary(real_con, HYOGO) == ["比較できる調査回が2回分そろっていないため、変化はまだ示せない。"]
     assert "アセスメントの回答がない" in commentary.stage_field_commentary(real_con, HYOGO)[0]
 
@@ -101,11 +105,12 @@ def test_priority_counts_on_demo(demo_con):
     priority = support_priority(demo_con, Filter(pref_code=HYOGO))
     assessed = priority[priority["priority"].isin(["高", "中", "低"])]
     high, middle = (assessed["priority"] == "高").sum(), (assessed["priority"] == "中").sum()
-    items = priority["recommended"].str.split("・").explode().value_counts()
+    items = priority["recommended"].str.split("、").explode().value_counts()
     sentences = commentary.priority_commentary(demo_con, HYOGO)
     assert sentences[0] == (f"兵庫県でアセスメントに回答した{len(assessed)}団体のうち、支援優先度「高」は{high}団体"
                             f"（{100 * high / len(assessed):.0f}%）、「中」は{middle}団体。")
-    assert sentences[1] == f"推奨する支援で最も多いのは「{items.index[0]}」（{items.iloc[0]}団体）。"
+    most = set(items[items == items.iloc[0]].index)  # ties: the first in menu order is named
+    assert any(sentences[1] == f"推奨する支援（1団体最大3件）で最も多いのは「{name}」（{items.iloc[0]}団体）。" for name in most)
 
 
 def test_progress_counts_on_demo(demo_con):

@@ -48,11 +48,24 @@ def test_assessment_change_baseline_to_evaluation():
     assert overall.loc["302015", "change"] == pytest.approx(60.0) and overall.loc["302015", "trend_label"] == "改善"
     assert overall.loc["302023", "change"] == 0 and overall.loc["302023", "trend_label"] == "停滞"
     assert overall.loc["302031", "trend"] == "regressed"
-    assert overall.loc["303810", "trend"] == "not_comparable" and pd.isna(overall.loc["303810", "eval_score"])
+    # no sheet in the evaluation round: 未回答, counted rather than dropped
+    assert overall.loc["303810", "trend_label"] == "未回答" and pd.isna(overall.loc["303810", "eval_score"])
     cells = assessment_change(con).query("code == '302015' and level == 'cell'")
     assert len(cells) == 16 and (cells["change"] == 60).all()
     lenient = assessment_change(con, tolerance=70).query("level == 'overall'")
     assert set(lenient.dropna(subset=["change"])["trend"]) == {"stalled"}
+
+
+def test_every_municipality_of_a_surveyed_prefecture_is_counted():
+    """和歌山県 in the fixture: 5 municipalities, 北山村 answered neither round and 美浜町 not the
+    evaluation — both 未回答, so the trends add up to the prefecture (issue: 30 団体 vs 29)."""
+    con = _survey_store()
+    overall = assessment_change(con).query("level == 'overall'").set_index("code")
+    assert sorted(overall.index) == sorted(CODES)
+    assert overall["trend_label"].value_counts().to_dict() == {"改善": 1, "停滞": 1, "後退": 1, "未回答": 2}
+    assert overall.loc["304271", "trend_label"] == "未回答" and pd.isna(overall.loc["304271", "base_score"])
+    stage = assessment_change(con).query("level == 'stage' and stage == 0")
+    assert len(stage) == len(CODES)
 
 
 def test_one_round_gives_no_change():

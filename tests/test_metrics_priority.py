@@ -12,6 +12,8 @@ import pytest
 
 from metrics.__main__ import main, read_stage_sheet
 from metrics.definitions import DATA_DIR, DefinitionError, load_priority_rules, load_support_menu
+from metrics.filters import Filter
+from metrics.menus import support_menu
 from metrics.priority import NOT_ASSESSED, prioritise, support_priority
 from metrics_fixtures import (
     WAKAYAMA, answers_for, fill, indicator_rows, municipality_rows, new_store, questions_grid, rounds_frame,
@@ -48,7 +50,7 @@ def _miyagi_stages() -> pd.DataFrame:
 
 
 def test_miyagi_table_is_reproduced_exactly():
-    result = prioritise(_miyagi_stages())
+    result = prioritise(_miyagi_stages(), menu=support_menu("宮城県"))
     assert len(result) == 14
     for row, (_a, _b, _c, _d, priority, support) in zip(result.itertuples(), MIYAGI):
         assert row.priority == priority, row
@@ -58,14 +60,20 @@ def test_miyagi_table_is_reproduced_exactly():
 
 
 def test_miyagi_reasons_explain_the_rule():
-    result = prioritise(_miyagi_stages()).set_index("code")
+    result = prioritise(_miyagi_stages(), menu=support_menu("宮城県")).set_index("code")
     assert result.loc["行13", "weak_stages"] == "STEP0・STEP3"
     assert "10/30点" in result.loc["行13", "reasons"] and "後回し" in result.loc["行13", "reasons"]
     assert result.loc["行01", "reasons"].startswith("弱い段階なし")
-    # the broader recommendation adds 兵庫's menu for the same weaknesses
-    assert "DX推進リエゾン" in result.loc["行06", "recommended"]  # 高
-    assert "CIOフォーラム" in result.loc["行06", "recommended"]   # STEP1 is weak
+    # 宮城's own items and the national ones; never another prefecture's
+    assert "全体方針策定" in result.loc["行06", "recommended"]  # STEP1 5/30 is the largest gap
+    assert not any(item.startswith("hyogo_") or item.startswith("wakayama_")
+                   for item in ",".join(result["candidate_ids"]).split(","))
     assert result.loc["行01", "recommended"] == ""
+    # the same sheet seen by 兵庫県: its own menu instead of 宮城's, no 支援内容 named by 宮城's table
+    hyogo = prioritise(_miyagi_stages(), menu=support_menu("兵庫県")).set_index("code")
+    assert "DX推進リエゾン" in hyogo.loc["行06", "candidates"]  # 高
+    assert "CIOフォーラム" in hyogo.loc["行06", "candidates"]   # STEP1 is weak
+    assert (hyogo["support"] == "").all() and "miyagi_" not in ",".join(hyogo["candidate_ids"])
 
 
 def test_rules_are_data(tmp_path):
@@ -73,7 +81,7 @@ def test_rules_are_data(tmp_path):
     text = (DATA_DIR / "priority_rules.yaml").read_text(encoding="utf-8")
     strict.write_text(text.replace("share_below: 0.5", "share_below: 0.7"), encoding="utf-8")
     rules = load_priority_rules(strict)
-    result = prioritise(_miyagi_stages(), rules=rules).set_index("code")
+    result = prioritise(_miyagi_stages(), rules=rules, menu=support_menu("宮城県")).set_index("code")
     assert result.loc["行01", "priority"] == "高"  # 15/30 and 20/30 now count as weak
     broken = tmp_path / "broken.yaml"
     broken.write_text(text.replace("0: miyagi_development", "0: no_such_item"), encoding="utf-8")
@@ -86,7 +94,7 @@ def test_menu_has_both_seed_menus():
     names = {item.name for item in menu.values()}
     assert {"DX推進リエゾン", "地域DX出前講座（トップマネジメント）", "地域DX出前講座（カイゼンDX）", "地域DX出前講座（データ利活用）",
             "CIOフォーラム", "外部デジタル人材会議", "システム標準化支援", "DX推進リーダー育成", "研修の充実・共同調達",
-            "広域連携"} <= names
+            "広域連携（e-ひょうご・共同調達）"} <= names
     assert {"育成取組み", "全体方針策定", "推進体制", "取組み実行"} <= names
     assert all(item.description and item.source for item in menu.values())
 
@@ -109,19 +117,24 @@ def _store_with_sheets():
 
 
 def test_support_priority_from_the_store():
-    result = support_priority(_store_with_sheets()).set_index("code")
+    result = support_priority(_store_with_sheets(), Filter(pref_code="30")).set_index("code")
     assert result.loc["302031", "priority"] == "高" and result.loc["302031", "basis"] == "stage_scores"
     assert result.loc["302015", "priority"] == "低"
-    # an indicator weakness adds its menu item and a reason but does not raise the level
-    assert "CIOフォーラム" in result.loc["302015", "recommended"] and "CIOの任命" in result.loc["302015", "reasons"]
+    # an indicator weakness adds a menu item of 和歌山県 (or the national menu) and a reason, the level stays
+    assert "DX入門研修・研修動画（トップセミナー）" in result.loc["302015", "recommended"]
+    assert "CIOの任命" in result.loc["302015", "reasons"] and "CIOの任命" in result.loc["302015", "recommended_reasons"]
     # a weak field adds its menu item, the level stays 低
     assert result.loc["302023", "priority"] == "低"
-    assert "地域DX出前講座（データ利活用）" in result.loc["302023", "recommended"]
-    # no sheet at all: not assessed, never 高 by default
-    assert result.loc["304271", "priority"] == NOT_ASSESSED and pd.isna(result.loc["304271", "priority_order"])
-    assert "CIOフォーラム" in result.loc["304271", "recommended"]
+    assert "よろず相談：分野別相談（情報システム・BPR・データ利活用）" in result.loc["302023", "recommended"]
+    # no sheet in a surveyed prefecture: 未回答 in the survey, judged from its official values
+    assert result.loc["304271", "response"] == "未回答" and result.loc["304271", "survey_priority"] == "未回答"
+    assert result.loc["304271", "basis_label"] == "公開データによる判定" and result.loc["304271", "priority"] == "低"
+    assert "DX入門研修・研修動画（トップセミナー）" in result.loc["304271", "recommended"]
+    # no sheet and no official value: not assessed, nothing recommended
     assert result.loc["303810", "priority"] == NOT_ASSESSED and result.loc["303810", "recommended"] == ""
     assert result.index[0] == "302031"  # 高 first
+    assert (result["recommended_ids"].str.split(",").str.len() <= 3).all()
+    assert not result["candidate_ids"].str.contains("hyogo_|miyagi_").any()
 
 
 def _write_csv(path: Path, rows: list[list[str]], encoding: str = "utf-8") -> Path:

@@ -84,10 +84,30 @@ def test_cross_table_and_peers_with_population(real):
     assert len(sapporo) == 5 and "011002" not in set(sapporo["peer_code"])
 
 
-def test_priority_without_a_survey_is_not_guessed(real):
-    result = support_priority(real, Filter(pref_code="17"))
-    assert set(result["priority"]) == {NOT_ASSESSED} and len(result) == 19  # 石川県: 19 municipalities
-    no_cio = set(real.execute("SELECT code FROM indicator_values WHERE indicator_id = 'da_cio' AND value = 0 "
-                              "AND code LIKE '17%'").fetchall())
-    flagged = result[result["recommended"].str.contains("CIOフォーラム")]["code"]
-    assert {(c,) for c in flagged} == no_cio
+@pytest.mark.parametrize("pref_code, own", [("01", None), ("28", "hyogo_"), ("30", "wakayama_"), ("17", None)])
+def test_priority_from_official_data_alone(real, pref_code, own):
+    """No survey loaded: every municipality with official values is judged 「公開データによる判定」,
+    from the rules of data/official_priority_rules.yaml, with at most three recommendations from
+    the national menu and the prefecture's own (never another prefecture's)."""
+    result = support_priority(real, Filter(pref_code=pref_code))
+    with_values = {c for (c,) in real.execute(
+        "SELECT DISTINCT code FROM indicator_values WHERE indicator_id LIKE 'da_%' AND value IS NOT NULL "
+        "AND code LIKE ? AND code IN (SELECT code FROM municipalities)", [f"{pref_code}%"]).fetchall()}
+    assert set(result["code"]) == with_values  # the registry: every municipality has official values
+    assert NOT_ASSESSED not in set(result["priority"])
+    assert (result["basis_label"] == "公開データによる判定").all() and (result["response"] == "対象外").all()
+    both_missing = {c for (c,) in real.execute(
+        "SELECT code FROM indicator_values WHERE indicator_id IN ('da_cio', 'da_policy') AND value = 0 AND code LIKE ? "
+        "GROUP BY code HAVING count(DISTINCT indicator_id) = 2", [f"{pref_code}%"]).fetchall()}
+    flagged = set(result.loc[result["reasons"].str.contains("CIOが任命されておらず、DX推進の全体方針も策定されていません"), "code"])
+    assert flagged == both_missing
+    assert (result.loc[result["code"].isin(both_missing), "priority"] != "低").all()  # 2 points at least → 中 or 高
+    ids = result["recommended_ids"].str.split(",").explode()
+    ids = ids[ids.astype(bool)]
+    assert (result["recommended_ids"].str.split(",").str.len() <= 3).all() and len(ids)
+    assert ids.str.startswith("nat_").any() and not ids.str.startswith("miyagi_").any()
+    assert (ids.str.startswith(own).any() if own else ids.str.startswith("nat_").all())
+    reasons = result.loc[result["recommended_ids"] != "", "recommended_reasons"].str.split("｜")
+    assert (reasons.str.len() == result.loc[result["recommended_ids"] != "", "recommended_ids"].str.split(",").str.len()).all()
+
+

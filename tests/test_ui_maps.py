@@ -131,3 +131,20 @@ def test_picked_code_reads_polygons_and_points():
     assert maps.picked_code(point) == "133621"
     assert maps.picked_code({"selection": {"objects": {}}}) is None
     assert maps.picked_code(None) is None
+
+
+def test_unanswered_has_its_own_colour_and_legend_entry(real):
+    """A municipality asked by its prefecture's survey that did not answer is 未回答: not grey
+    「データなし」, but its own colour, legend entry (browser map and export) and tooltip text."""
+    measure = real["options"].loc["composite"].copy()
+    frame = real["composite"].copy()
+    frame["label"] = frame["label"].astype("object")
+    frame.loc[frame.index[:3], ["value", "label"]] = [float("nan"), style.NOT_ANSWERED_LABEL]
+    frame.loc[frame.index[3:5], "value"] = float("nan")
+    colouring = maps.colour_measure(frame, measure)
+    assert colouring.rgb[0] == maps._rgb(style.NOT_ANSWERED_HEX) != maps._rgb(style.MISSING_HEX) == colouring.rgb[3]
+    assert style.NOT_ANSWERED_LABEL in colouring.legend_html and style.MISSING_LABEL in colouring.legend_html
+    drawn = maps.map_frame(frame[["code", "value", "label"]], real["municipalities"], measure)
+    assert drawn.loc[drawn["code"] == frame["code"].iloc[0], "tip_text"].item() == style.NOT_ANSWERED_LABEL
+    figure = maps.export_figure(drawn, measure, real["geometry"], "テスト")
+    assert style.NOT_ANSWERED_LABEL in {trace.name for trace in figure.data}

@@ -118,7 +118,7 @@ def test_maturity_per_field_and_transition(demo_con):
 def test_support_counts_and_visit_plan(demo_con):
     flt = Filter(pref_code="28", region_set="兵庫県 県民局・センター")
     priority = support_priority(demo_con, flt)
-    counts = views.support_counts(priority)
+    counts = views.support_counts(priority, "28")
     for item_id, group in counts.groupby("item_id"):
         expected = priority["recommended_ids"].str.split(",").apply(lambda ids: item_id in ids).sum()
         assert group["municipalities"].sum() == expected
@@ -126,8 +126,10 @@ def test_support_counts_and_visit_plan(demo_con):
     for row in counts.itertuples():  # every item × priority cell, counted one municipality at a time
         assert row.municipalities == sum(row.item_id in ids and level == row.priority
                                          for ids, level in zip(recommended, priority["priority"]))
-    menu = load_support_menu()
+    menu = load_support_menu(prefecture="兵庫県")
     assert counts["item_id"].drop_duplicates().tolist() == list(menu)  # menu order, every item kept
+    assert not counts["item_id"].str.startswith(("miyagi_", "wakayama_")).any()  # never another prefecture's
+    assert (priority["recommended_ids"].str.split(",").str.len() <= 3).all()
     assert all(levels == ("高", "中", "低", NOT_ASSESSED) for levels in counts.groupby("item_id")["priority"].apply(tuple))
     assert (counts["name"] == counts["item_id"].map({i: m.name for i, m in menu.items()})).all()
     assert list(counts.columns) == ["item_id", "name", "provider", "priority", "municipalities", "named_in_support"]

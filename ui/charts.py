@@ -206,7 +206,7 @@ def indicator_heatmap(matrix: pd.DataFrame, text: pd.DataFrame, value_title: str
 def slope(frame: pd.DataFrame, base_label: str, eval_label: str) -> go.Figure:
     """Baseline → evaluation per municipality (``frame``: name, base_score, eval_score, trend_label)."""
     fig = go.Figure()
-    colours = style.category_colours(["改善", "停滞", "後退", "比較不可"])
+    colours = style.category_colours(["改善", "停滞", "後退", "比較不可", style.NOT_ANSWERED_LABEL])
     for row in frame.itertuples():
         colour = colours.get(row.trend_label, style.MISSING_HEX)
         fig.add_trace(go.Scatter(
@@ -223,7 +223,7 @@ def slope(frame: pd.DataFrame, base_label: str, eval_label: str) -> go.Figure:
 
 def change_bars(frame: pd.DataFrame) -> go.Figure:
     """Horizontal bars of score change per municipality (``frame``: name, change, trend_label)."""
-    colours = style.category_colours(["改善", "停滞", "後退", "比較不可"])
+    colours = style.category_colours(["改善", "停滞", "後退", "比較不可", style.NOT_ANSWERED_LABEL])
     fig = go.Figure(go.Bar(
         y=frame["name"], x=frame["change"], orientation="h", marker_color=[colours.get(t) for t in frame["trend_label"]],
         text=[f"{v:+.1f}" for v in frame["change"]], textposition="outside", cliponaxis=False,
@@ -259,7 +259,9 @@ def support_items(counts: pd.DataFrame) -> go.Figure:
         fig.add_trace(go.Bar(y=order, x=part["municipalities"], orientation="h", name=f"支援優先度 {level}",
                              marker_color=style.PRIORITY_COLOURS[level], hovertemplate="%{y}: %{x}団体<extra>" + level + "</extra>"))
     fig.update_xaxes(title_text="推奨する団体数")
-    return _layout(fig, height=max(320, 28 * len(order) + 80), barmode="stack", legend={"orientation": "h", "y": -0.12})
+    # the legend above the bars: below them it ran into the axis title on short menus
+    return _layout(fig, height=max(320, 28 * len(order) + 110), barmode="stack",
+                   legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0, "traceorder": "normal"})
 
 
 def priority_bars(shares: pd.DataFrame) -> go.Figure:

@@ -92,6 +92,9 @@ def colour_measure(values: pd.DataFrame, measure: pd.Series, category_order: lis
     scale = style.DIVERGING if diverging else style.SEQUENTIAL
     reverse = measure["polarity"] == "lower_is_better"
     rgb = style.rgb_for(values["value"], lo, hi, scale, reverse)
+    unanswered = (values["label"].astype("object") == style.NOT_ANSWERED_LABEL).to_numpy()
+    for i in unanswered.nonzero()[0]:
+        rgb[i] = _rgb(style.NOT_ANSWERED_HEX)
     stops = style.lut(scale)[:: style.LUT_SIZE // 8].tolist() + [style.lut(scale)[-1].tolist()]
     if reverse:
         stops = stops[::-1]
@@ -101,7 +104,9 @@ def colour_measure(values: pd.DataFrame, measure: pd.Series, category_order: lis
     legend = (
         f'<div class="dx-legend"><span>{html.escape(low)}<span class="bar" style="background:linear-gradient(90deg,{gradient})">'
         f'</span>{html.escape(high)}</span><span class="dx-muted">{html.escape(note)}</span>'
-        f'<span><span class="swatch" style="background:{style.MISSING_HEX}"></span>{html.escape(style.MISSING_LABEL)}</span></div>')
+        + (f'<span><span class="swatch" style="background:{style.NOT_ANSWERED_HEX}"></span>'
+           f'{html.escape(style.NOT_ANSWERED_LABEL)}</span>' if unanswered.any() else "")
+        + f'<span><span class="swatch" style="background:{style.MISSING_HEX}"></span>{html.escape(style.MISSING_LABEL)}</span></div>')
     return Colouring(rgb, legend)
 
 
@@ -266,7 +271,7 @@ def export_figure(frame: pd.DataFrame, measure: pd.Series, geometry: Geometry, t
         groups = [c for c in order if c != style.MISSING_LABEL] + [style.MISSING_LABEL]
         colours = style.category_colours(groups)
     else:
-        groups = ["値", style.MISSING_LABEL]
+        groups = ["値"] + ([style.NOT_ANSWERED_LABEL] if (labels == style.NOT_ANSWERED_LABEL).any() else []) + [style.MISSING_LABEL]
         diverging = bool(measure["diverging"])
         lo, hi = style.value_range(frame["value"], kind, measure["domain_min"], measure["domain_max"], diverging)
         scale = style.DIVERGING if diverging else style.SEQUENTIAL
@@ -274,9 +279,11 @@ def export_figure(frame: pd.DataFrame, measure: pd.Series, geometry: Geometry, t
         if categorical:
             members = labels == group
         else:
-            members = frame["value"].notna() if group == "値" else frame["value"].isna()
+            unanswered = (labels == style.NOT_ANSWERED_LABEL).to_numpy()
+            members = (frame["value"].notna() if group == "値" else
+                       pd.Series(unanswered, index=frame.index) if group == style.NOT_ANSWERED_LABEL else frame["value"].isna() & ~unanswered)
         part = frame[members & has_shape]
-        colour = colours[group] if categorical else style.MISSING_HEX
+        colour = colours[group] if categorical else (style.NOT_ANSWERED_HEX if group == style.NOT_ANSWERED_LABEL else style.MISSING_HEX)
         text = part["tip_name"] + "<br>" + part["tip_value"]
         if len(part) and not categorical and group == "値":
             fig.add_trace(go.Choropleth(

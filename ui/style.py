@@ -15,6 +15,10 @@ from plotly.colors import sample_colorscale
 MISSING_LABEL = "データなし"
 MISSING_RGB = (189, 189, 189)
 MISSING_HEX = "#BDBDBD"
+# a municipality asked by its prefecture's survey that did not answer: its own colour, darker than
+# 「データなし」 and 停滞 (not a missing value: a fact about the round)
+NOT_ANSWERED_LABEL = "未回答"
+NOT_ANSWERED_HEX = "#4D4D4D"
 FONT_FAMILY = "'Noto Sans CJK JP', 'Noto Sans JP', 'Hiragino Sans', 'Yu Gothic', sans-serif"
 SEQUENTIAL = "Viridis"
 DIVERGING = "PuOr"
@@ -22,7 +26,8 @@ DIVERGING = "PuOr"
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
 PRIORITY_COLOURS = {"高": "#D55E00", "中": "#E69F00", "低": "#56B4E9", "判定不可": MISSING_HEX}
 BINARY_COLOURS = {"実施": "#0072B2", "未実施": "#E69F00"}
-TREND_COLOURS = {"改善": "#0072B2", "停滞": "#999999", "後退": "#D55E00", "比較不可": MISSING_HEX}
+TREND_COLOURS = {"改善": "#0072B2", "停滞": "#999999", "後退": "#D55E00", "比較不可": MISSING_HEX,
+                 NOT_ANSWERED_LABEL: NOT_ANSWERED_HEX}
 BAND_COLOURS = ("#440154", "#414487", "#2A788E", "#22A884", "#7AD151", "#E0C31A")  # viridis steps, 5万未満 → 100万以上
 LUT_SIZE = 256
 
@@ -104,6 +109,8 @@ def format_value(value, kind: str, unit: str, label: str | None = None) -> str:
     if label is not None and not (isinstance(label, float) and math.isnan(label)) and label is not pd.NA:
         if kind in ("binary", "category"):
             return str(label)
+    if isinstance(label, str) and label == NOT_ANSWERED_LABEL:
+        return NOT_ANSWERED_LABEL
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return MISSING_LABEL
     if kind == "binary":

@@ -1,0 +1,58 @@
+"""支援計画, カルテ and the deck on a database built from ../shared/data only (no survey): every
+municipality judged from the official indicators, at most three recommendations each from the
+national menu plus the prefecture's own; and on the demo (with a survey): both judgements side by
+side, the disagreeing municipalities listed, 未回答 counted."""
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from exports.views import render_view
+from metrics.filters import Filter, select_municipalities
+from metrics.priority import support_priority
+from test_app_pages import open_app, texts
+
+PREFECTURES = {"北海道": "01", "兵庫県": "28", "和歌山県": "30"}
+
+
+@pytest.mark.parametrize("pref", list(PREFECTURES))
+def test_support_page_on_official_data_alone(real_db, monkeypatch, pref):
+    at = open_app(monkeypatch, real_db, "pages/support.py", pref=pref)
+    assert not at.exception
+    with duckdb.connect(str(real_db), read_only=True) as con:
+        n = len(select_municipalities(con, Filter(pref_code=PREFECTURES[pref])))
+    shown = {m.label: int(m.value.removesuffix("団体").replace(",", "")) for m in at.metric}
+    assert shown["判定不可"] == 0 and shown["支援優先度「高」"] + shown["支援優先度「中」"] + shown["支援優先度「低」"] == n
+    assert any("公開データによる判定" in i.value for i in at.info)
+    table = at.dataframe[0].value
+    assert (table["推奨する支援（最大3件）"].str.split("、").str.len() <= 3).all()
+    page = texts(at)
+    assert "推奨する支援（最大3件）" in page and "理由:" in page
+    assert any(e.label.startswith("ほかの候補") for e in at.expander)
+    menu_table = next(d.value for d in at.dataframe if "支援メニュー" in d.value.columns)
+    own = set(menu_table["区分"]) - {"国"}
+    assert own == ({pref} if pref != "北海道" else set())
+
+
+def test_karte_and_deck_judge_from_official_data(real_db, monkeypatch):
+    at = open_app(monkeypatch, real_db, "pages/karte.py", pref="和歌山県")
+    assert not at.exception
+    page = texts(at)
+    assert "判定の根拠: 公開データによる判定" in page and "判定不可" not in page
+    with duckdb.connect(str(real_db), read_only=True) as con:
+        view = render_view(con, {"view": "priority"}, "和歌山県")
+        assert "判定不可" not in view.subtitle and "公開データによる判定" in view.subtitle
+        assert (view.table["推奨する支援（最大3件）"].str.split("、").str.len() <= 3).all()
+        assert view.table["推奨する支援（最大3件）"].str.contains("よろず相談|DX入門研修|合同研修会").any()  # 和歌山's own
+        assert not view.table["推奨する支援（最大3件）"].str.contains("DX推進リエゾン|育成取組み").any()  # never 兵庫's or 宮城's
+
+
+def test_survey_and_official_judgements_side_by_side(demo_db, monkeypatch):
+    at = open_app(monkeypatch, demo_db, "pages/support.py", pref="兵庫県")
+    assert not at.exception
+    assert any(s.value.startswith("アセスメントによる判定と") for s in at.subheader)
+    with duckdb.connect(str(demo_db), read_only=True) as con:
+        priority = support_priority(con, Filter(pref_code="28"))
+    disagree = priority[priority["disagree"]]
+    assert len(disagree) and (disagree["survey_priority"] != disagree["official_priority"]).all()
+    assert f"判定が食い違う団体**（{len(disagree):,}団体" in texts(at)
