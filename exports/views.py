@@ -549,7 +549,7 @@ def _karte_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
         binary = shares[(shares["kind"] == "binary") & shares["indicator_id"].str.startswith("da_")]
         figure = charts.peer_comparison(binary, row["name"], "同じ人口規模") if len(binary) else None
         source = _source(composite) if composite is not None else ""
-        as_of = _as_of(composite) if composite is not None else ""
+        as_of = _as_of(con, composite) if composite is not None else ""
     table = karte_gap_table(con, spec.code)
     return ViewResult("karte", f"市町村カルテ：{row['name']}（{row['pref_name']}）",
                       f"{row['type']}・人口規模 {row['pop_band'] or '不明'}", figure, table, lines, source, as_of, own.name)

@@ -1,5 +1,6 @@
-"""The official snapshots a user can compare: one per 調査時点 of the デジタル庁 releases (table
-``releases``), oldest first, the releases whose 調査時点 is 不明 last.
+"""The official snapshots a user can compare: one per 調査時点 of the releases carrying the デジタル庁
+composite's indicators (table ``releases``: the 市区町村比較 file), oldest first, 調査時点 不明 last.
+A snapshot's values are, per source and indicator, those of the newest release on or before it.
 
 A snapshot is named by a key: its 調査時点 as 'YYYY-MM-DD', or ``UNKNOWN`` for 不明. Metric
 functions that take ``as_of`` accept these keys (``as_of_params``).
@@ -10,6 +11,7 @@ import duckdb
 import pandas as pd
 
 from metrics.dates import UNKNOWN_AS_OF, release_label
+from metrics.definitions import PILLARS
 from metrics.query import run
 
 UNKNOWN = "unknown"
@@ -25,7 +27,7 @@ def snapshots(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """The デジタル庁 snapshots, oldest first (調査時点 不明 last): as_of (date; NaT = 不明), key
     ('YYYY-MM-DD' or 'unknown'), label (「2024年4月1日時点」 / 「調査時点不明」), municipalities (how
     many have a value), synthetic."""
-    frame = run(con, "view_snapshots", {})
+    frame = run(con, "view_snapshots", {"pillars": list(PILLARS)})
     frame["key"] = [UNKNOWN if pd.isna(value) else str(value)[:10] for value in frame["as_of"]]
     frame["label"] = frame["key"].map(snapshot_label)
     return frame[["as_of", "key", "label", "municipalities", "synthetic"]]

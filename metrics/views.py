@@ -21,7 +21,7 @@ import pandas as pd
 
 from metrics.assessment import NOT_ANSWERED, assessment_scores, latest_rounds, round_labels, rounds, unanswered_codes
 from metrics.catalog import indicator_catalog
-from metrics.change import TRENDS, assessment_change, classify, composite_change, default_rounds, indicator_change
+from metrics.change import TRENDS, assessment_change, classify, composite_change, default_rounds
 from metrics.crosstab import cross_table, measure_values
 from metrics.definitions import COMPOSITE, PILLARS, load_priority_rules, load_questionnaire
 from metrics.menus import support_menu
@@ -33,7 +33,8 @@ from metrics.snapshots import previous_snapshot, snapshot_dates, snapshot_label
 from metrics.snapshots import snapshots  # noqa: F401 - pages read the snapshots from here
 from metrics.summary import municipality_summary
 from metrics.tables import (
-    field_maturity_levels, stored_assessment, stored_composite, stored_composite_history, stored_maturity, stored_priority,
+    field_maturity_levels, stored_assessment, stored_composite, stored_composite_history, stored_gaps, stored_maturity,
+    stored_priority,
 )
 
 MISSING_LABEL = "データなし"
@@ -284,8 +285,19 @@ def official_change(con, measure_id: str, base_as_of: str, eval_as_of: str) -> p
         change = composite_change(con, None, base_as_of, eval_as_of)
         change = change[change["pillar"] == pillar].rename(columns={"base_score": "base_value", "eval_score": "eval_value"})
         return change[columns].reset_index(drop=True)
-    change = indicator_change(con, None, [measure_id], base_as_of, eval_as_of)
-    return change[columns].reset_index(drop=True)
+    # an indicator: its values at the two snapshots, as the build stored them (table indicator_gaps)
+    base = stored_gaps(con, None, base_as_of, [measure_id])
+    evaluation = stored_gaps(con, None, eval_as_of, [measure_id]).set_index("code")
+    if base.empty or base["polarity"].iloc[0] == "neutral" or base["kind"].iloc[0] == "category":
+        return pd.DataFrame(columns=columns)
+    direction = -1.0 if base["polarity"].iloc[0] == "lower_is_better" else 1.0
+    frame = pd.DataFrame({"code": base["code"], "base_value": base["value"].to_numpy(dtype=float),
+                          "eval_value": base["code"].map(evaluation["value"]).to_numpy(dtype=float)})
+    frame["change"] = direction * (frame["eval_value"] - frame["base_value"])
+    tolerance = load_priority_rules().change_tolerance.get(base["kind"].iloc[0], 0.0)
+    frame["trend"] = classify(frame["change"], tolerance)
+    frame["trend_label"] = frame["trend"].map(TRENDS)
+    return frame[columns].reset_index(drop=True)
 
 
 def official_history(con, code: str) -> tuple[pd.DataFrame, pd.DataFrame]:

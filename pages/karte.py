@@ -8,10 +8,12 @@ from exports.karte import build_karte
 from metrics import views
 from metrics.assessment import assessment_scores, maturity, rounds, score_matrix
 from metrics.cases import recommendation_table
+from metrics.dates import japanese_date
 from metrics.definitions import load_questionnaire
 from metrics.filters import Filter, select_municipalities
 from metrics.gaps import gaps
 from metrics.peers import PEER_KINDS, similar_municipalities, similarity_features
+from metrics.population import population_change_line, population_history
 from metrics.priority import NAME_SEPARATOR, NOT_ANSWERED, support_priority
 from ui import charts, chrome, data, filters, style
 
@@ -55,7 +57,21 @@ band_codes = directory.loc[directory["pop_band"] == row["pop_band"], "code"]
 band = national[national["code"].isin(band_codes)]
 cards = st.columns(4)
 population = style.format_number(row["population"])
-cards[0].metric("人口", f"{population}人", help=f"人口規模 {row['pop_band'] or '不明'}（同じ規模の団体 {len(band):,}）", border=True)
+population_years = data.cached(population_history)(code)
+population_change = population_change_line(population_years)
+cards[0].metric("人口", f"{population}人", border=True, delta_color="off",
+                delta=None if population_change is None else f"{population_years['change'].iloc[-1]:+,.0f}人（前回の調査時点から）",
+                help=f"人口規模 {row['pop_band'] or '不明'}（同じ規模の団体 {len(band):,}、規模は最新の調査時点の人口で判定）")
+if population_change:
+    st.caption(population_change)
+    if len(population_years) > 2:
+        with st.expander(f"人口の推移（{len(population_years)}時点）"):
+            st.dataframe(population_years.assign(as_of=population_years["as_of"].map(japanese_date))[
+                ["as_of", "population", "change", "change_percent"]].rename(columns={
+                    "as_of": "調査時点", "population": "人口（人）", "change": "増減（人）", "change_percent": "増減率（%）"}),
+                hide_index=True, column_config={"人口（人）": st.column_config.NumberColumn(format="localized"),
+                                                "増減（人）": st.column_config.NumberColumn(format="%+d"),
+                                                "増減率（%）": st.column_config.NumberColumn(format="%+.2f")})
 
 
 def _vs_band(column: str) -> str | None:

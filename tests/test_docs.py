@@ -50,3 +50,25 @@ def test_schema_doc_lists_every_table_and_column():
         ).fetchall()]
         documented = {c.strip().split(" ")[0] for c in rows[table].split(",")}
         assert set(columns) <= documented, (table, set(columns) - documented)
+
+
+def test_methodology_dates_table_matches_the_release_list():
+    """docs/METHODOLOGY.md §0 states the 調査時点 recorded for each indicator group of the copies in
+    ../shared/data; it must say what data/releases.yaml says (不明 where the list has none, （推定） where estimated)."""
+    from loaders.releases import load_release_list
+
+    doc = (ROOT / "docs" / "METHODOLOGY.md").read_text(encoding="utf-8")
+    section = doc[doc.index("## 0. Dates"):doc.index("## 1.")]
+    rows = {line.split("|")[1].strip().split(" (")[0]: line.split("|")[2].strip()
+            for line in section.splitlines() if line.startswith("| ") and not line.startswith("| indicator group")}
+    recorded: dict[str, set[str]] = {}
+    for release in load_release_list().values():
+        for group, entry in release.as_of.items():
+            text = "不明" if entry.as_of is None else entry.as_of.isoformat() + (" (推定)" if entry.estimated else "")
+            recorded.setdefault(group, set()).add(text)
+    for group, texts in recorded.items():
+        documented = next((value for name, value in rows.items() if group in name.split(" / ")), None)
+        if group in ("人口", "人口動態"):
+            documented = rows["人口 / 人口動態"].split(" / ")[0 if group == "人口" else 1]
+        assert documented is not None, group
+        assert {part.strip() for part in documented.split(" and ")} == texts, (group, documented, texts)

@@ -403,6 +403,7 @@ def test_loaders_never_build_html():
 SQL_NAMES = {
     ("loaders/store.py", "table"): "a schema table name, checked against information_schema before use",
     ("loaders/boundaries.py", "column"): "one of two literal column names",
+    ("metrics/tables.py", "table"): "a metric table name, a key of the code's own dict of frames",
 }
 SQL_WORDS = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE|CREATE|DROP|FROM|WHERE)\b")
 
@@ -459,10 +460,17 @@ def test_other_content_is_refused_with_a_clear_message(name, data, tmp_path):
     assert loader is None and result is None
     assert issues[0].level == "error" and "内容から種類を判別できません" in issues[0].message
     assert name in str(issues[0])
-    with pytest.raises(BuildError, match=re.escape(name)):  # listed, and the build stops
-        build([path], tmp_path / "db" / "dashboard.duckdb")
-    assert not (tmp_path / "db" / "dashboard.duckdb").exists()
-    summary = build([path], tmp_path / "db" / "dashboard.duckdb", force=True)
+    target = tmp_path / "db" / "dashboard.duckdb"
+    for force in (False, True):  # a file given by itself must load, forced or not
+        with pytest.raises(BuildError, match=re.escape(name)):
+            build([path], target, force=force)
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    path.rename(folder / name)
+    with pytest.raises(BuildError, match=re.escape(name)):  # in a folder: listed, and the build stops
+        build([folder], target)
+    assert not target.exists()
+    summary = build([folder], target, force=True)  # forced: skipped, and said so
     assert summary.files[0]["status"] == "skipped"
     assert any(name in str(w) for w in summary.report.warnings)
 

@@ -2,8 +2,9 @@
 -- its peer group's median, its prefecture, and the national median of all municipalities.
 -- Every gap is signed by polarity: positive = better than the reference (NULL for neutral indicators).
 -- Parameters: $codes, $indicator_ids (NULL = every non-component indicator), $peer ('pop_band',
--- 'type', 'prefecture', 'region', 'similar'), $region_set, $as_of (NULL = newest), $unknown_as_of (true:
--- only the values whose 調査時点 is 不明; a value of unknown date otherwise counts as the oldest).
+-- 'type', 'prefecture', 'region', 'similar'), $region_set, $as_of (a snapshot's 調査時点; NULL = the
+-- newest), $unknown_as_of (true: the snapshot of 調査時点 不明); the values are those of the snapshot's
+-- release per source and indicator (snapshot_releases).
 -- Input relation: similar_pairs (code, peer_code), read when $peer = 'similar'.
 -- Municipalities and indicators are joined, grouped and sorted by their ordinal numbers: m_no in
 -- code order, i_no in id order over the whole catalog. The result names the indicator by i_no only;
@@ -20,17 +21,35 @@ WITH gap_indicators AS (
       AND level IN ('municipality', 'both')
       AND ($indicator_ids IS NULL OR list_contains($indicator_ids, id))
 ),
+snapshot_releases AS (
+    -- per source × indicator, the release a snapshot takes its values from: the newest on or before
+    -- $as_of (NULL: the newest of all), a release of unknown 調査時点 counting as the oldest (as the
+    -- newest for $unknown_as_of); with the 調査時点 the indicator's values carry in that release
+    SELECT
+        r.source,
+        ri.indicator_id,
+        arg_max_null(ri.as_of, release_rank) AS as_of,
+        max(release_rank) AS release_rank
+    FROM (
+        SELECT *, CASE WHEN as_of IS NULL THEN CASE WHEN $unknown_as_of THEN 100000000 ELSE -100000000 END
+                       ELSE date_diff('day', DATE '1970-01-01', as_of) END AS release_rank
+        FROM releases
+        WHERE $unknown_as_of OR $as_of IS NULL OR as_of IS NULL OR as_of <= CAST($as_of AS DATE)
+    ) AS r
+    JOIN release_indicators AS ri USING (release_id)
+    GROUP BY r.source, ri.indicator_id
+),
 newest_values AS (
-    -- the newest value (a real one before a demo one on the same date) per code × indicator: the
-    -- largest days × 2 + real, as row_number() over as_of DESC, synthetic would pick it
+    -- one value per code × indicator, from the snapshot's release (a real value before a demo one)
     SELECT
         v.code,
         i.i_no,
-        arg_max_null(v.value, coalesce(date_diff('day', DATE '1970-01-01', v.as_of), -1000000) * 2 + CAST(NOT v.synthetic AS INTEGER)) AS value,
+        arg_max_null(v.value, r.release_rank * 2 + CAST(NOT v.synthetic AS INTEGER)) AS value,
         max(v.as_of) AS as_of
     FROM indicator_values AS v
-    JOIN gap_indicators AS i USING (indicator_id)
-    WHERE CASE WHEN $unknown_as_of THEN v.as_of IS NULL ELSE $as_of IS NULL OR v.as_of <= CAST($as_of AS DATE) END
+    JOIN snapshot_releases AS r
+        ON r.source = v.source AND r.indicator_id = v.indicator_id AND r.as_of IS NOT DISTINCT FROM v.as_of
+    JOIN gap_indicators AS i ON i.indicator_id = v.indicator_id
     GROUP BY v.code, i.i_no
 ),
 peer_groups AS (

@@ -1,9 +1,8 @@
 -- Every composite member indicator for every selected municipality, normalised to 0–1.
 -- Members: デジタル庁 indicators (source digital_agency_*), level municipality/both, weight > 0,
 -- not a numerator/denominator component, in one of the pillars, with a direction (not neutral).
--- Parameters: $codes, $pillars, $as_of (NULL = newest; else the newest value on or before it),
--- $unknown_as_of (true: only the values whose 調査時点 is 不明). A value of unknown date counts as the
--- oldest: the newest is a dated value where one exists.
+-- Parameters: $codes, $pillars, $as_of (a snapshot's 調査時点; NULL = the newest), $unknown_as_of (true:
+-- the snapshot of 調査時点 不明). The values are those of the snapshot's release (snapshot_releases).
 WITH member_indicators AS (
     SELECT id AS indicator_id, title, short_title, kind, polarity, pillar, weight, target
     FROM indicators
@@ -18,20 +17,38 @@ WITH member_indicators AS (
 selected AS (
     SELECT unnest($codes) AS code
 ),
+snapshot_releases AS (
+    -- per source × indicator, the release a snapshot takes its values from: the newest on or before
+    -- $as_of (NULL: the newest of all), a release of unknown 調査時点 counting as the oldest (as the
+    -- newest for $unknown_as_of); with the 調査時点 the indicator's values carry in that release
+    SELECT
+        r.source,
+        ri.indicator_id,
+        arg_max_null(ri.as_of, release_rank) AS as_of,
+        max(release_rank) AS release_rank
+    FROM (
+        SELECT *, CASE WHEN as_of IS NULL THEN CASE WHEN $unknown_as_of THEN 100000000 ELSE -100000000 END
+                       ELSE date_diff('day', DATE '1970-01-01', as_of) END AS release_rank
+        FROM releases
+        WHERE $unknown_as_of OR $as_of IS NULL OR as_of IS NULL OR as_of <= CAST($as_of AS DATE)
+    ) AS r
+    JOIN release_indicators AS ri USING (release_id)
+    GROUP BY r.source, ri.indicator_id
+),
 newest_values AS (
-    -- one value per municipality × member: the newest snapshot (a real value before a demo one:
-    -- the largest days × 2 + real; a value of unknown 調査時点 (NULL as_of) ranks below every dated one); a NULL
-    -- value there stays missing, an older snapshot is not used to fill it
+    -- one value per municipality × member, from the snapshot's release (a real value before a demo
+    -- one); a NULL there stays missing, an older release is not used to fill it
     SELECT
         v.code,
         v.indicator_id,
-        arg_max_null(v.value, coalesce(date_diff('day', DATE '1970-01-01', v.as_of), -1000000) * 2 + CAST(NOT v.synthetic AS INTEGER)) AS value,
+        arg_max_null(v.value, r.release_rank * 2 + CAST(NOT v.synthetic AS INTEGER)) AS value,
         max(v.as_of) AS as_of,
-        arg_max_null(v.synthetic, coalesce(date_diff('day', DATE '1970-01-01', v.as_of), -1000000) * 2 + CAST(NOT v.synthetic AS INTEGER)) AS synthetic
+        arg_max_null(v.synthetic, r.release_rank * 2 + CAST(NOT v.synthetic AS INTEGER)) AS synthetic
     FROM indicator_values AS v
-    SEMI JOIN member_indicators AS i USING (indicator_id)
-    SEMI JOIN selected AS s USING (code)
-    WHERE CASE WHEN $unknown_as_of THEN v.as_of IS NULL ELSE $as_of IS NULL OR v.as_of <= CAST($as_of AS DATE) END
+    JOIN snapshot_releases AS r
+        ON r.source = v.source AND r.indicator_id = v.indicator_id AND r.as_of IS NOT DISTINCT FROM v.as_of
+    SEMI JOIN member_indicators AS i ON i.indicator_id = v.indicator_id
+    SEMI JOIN selected AS s ON s.code = v.code
     GROUP BY v.code, v.indicator_id
 ),
 grid AS (

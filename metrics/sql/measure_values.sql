@@ -6,7 +6,10 @@ WITH newest_values AS (
     FROM indicator_values
     WHERE indicator_id = $indicator_id
       AND list_contains($codes, code)
-      AND ($as_of IS NULL OR as_of <= CAST($as_of AS DATE))
+      -- a value of unknown 調査時点 belongs to every snapshot from its release's on (it ranks last: NULLS LAST)
+      AND ($as_of IS NULL OR as_of <= CAST($as_of AS DATE)
+           OR (as_of IS NULL AND release_id IN (SELECT release_id FROM releases WHERE as_of <= CAST($as_of AS DATE))))
+    -- (code, indicator_id, as_of) is the store's key, so only a demo value can share a date with a real one
     QUALIFY row_number() OVER (PARTITION BY code ORDER BY as_of DESC, synthetic) = 1
 ),
 measure AS (

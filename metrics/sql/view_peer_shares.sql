@@ -10,7 +10,7 @@ WITH newest_values AS (
     WHERE i.kind IN ('binary', 'percent')
       AND NOT i.component
       AND i.level IN ('municipality', 'both')
-      AND ($as_of IS NULL OR v.as_of <= CAST($as_of AS DATE))
+      AND ($as_of IS NULL OR (v.as_of <= CAST($as_of AS DATE) OR (v.as_of IS NULL AND v.release_id IN (SELECT release_id FROM releases WHERE as_of <= CAST($as_of AS DATE)))))
     QUALIFY row_number() OVER (PARTITION BY v.code, v.indicator_id ORDER BY v.as_of DESC, v.synthetic) = 1
 ),
 target AS (
