@@ -425,7 +425,7 @@ def _priority_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
     source, as_of = _assessment_lines(con)
     if not surveyed and _has_measure(con, "composite"):  # judged from the デジタル庁 indicators alone
         composite = measure_row(con, "composite")
-        source, as_of = _source(composite), _as_of(composite)
+        source, as_of = _source(composite), _as_of(con, composite)
     return ViewResult("priority", "支援優先度と推奨する支援", subtitle, figure, table,
                       commentary.priority_commentary(con, scope.pref_code, priority=priority, scope_name=scope.name), source, as_of, _pref(scope))
 

@@ -66,8 +66,9 @@ if len(shown):
     one = shown.iloc[rows[0] if rows else 0]
     with st.container(border=True):
         # texts from the data and the menu files are shown literally (chrome.plain)
-        st.markdown(f"**{chrome.plain(one['name'])}（{chrome.plain(one['pref_name'])}・{one['pop_band'] or '人口規模不明'}）** — 支援優先度 **{one['priority']}**"
-                    + (f"（{one['basis_label']}）" if one["basis_label"] else "")
+        st.markdown(f"**{chrome.plain(one['name'])}（{chrome.plain(one['pref_name'])}・{chrome.plain(one['pop_band'] or '人口規模不明')}）**"
+                    f" — 支援優先度 **{chrome.plain(one['priority'])}**"
+                    + (f"（{chrome.plain(one['basis_label'])}）" if one["basis_label"] else "")
                     + ("" if rows else "　<span class='dx-muted'>（一覧の先頭。行を選ぶとその団体を表示します）</span>"),
                     unsafe_allow_html=True)
         why_col, what_col = st.columns(2, gap="medium")

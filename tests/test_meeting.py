@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from exports.views import DEFAULT_DECK, load_deck
 from metrics import commentary, views
+from metrics.dates import measure_dates
 from metrics.views import measure_options
 from test_app_pages import open_app
 from ui.chrome import DEMO_LABEL, plain
@@ -51,7 +52,11 @@ def test_link_opens_the_slide_with_prefecture_as_of_and_source(hyogo, demo_db):
     assert [t.value for t in at.title] == [plain(f"分布：{cio['title']}")]
     assert slide_of(at) == f"3 / {len(DECK.views)}"
     texts = header(at)
-    assert any(t.startswith("兵庫県") and plain(cio["as_of"]) in t for t in texts), texts
+    con = duckdb.connect(str(demo_db), read_only=True)
+    dated = measure_dates(con, cio).text()  # 調査時点 per indicator group, from the one date helper
+    con.close()
+    assert dated.startswith("調査時点 ")
+    assert any(t.startswith("兵庫県") and plain(dated) in t for t in texts), texts
     assert DEMO_LABEL in texts
     assert any("出典" in t and plain(cio["credit"]) in t for t in texts)
     assert len(at.get("plotly_chart")) == 1, "one chart per screen"
