@@ -31,7 +31,7 @@ COLUMNS = {
 }
 table = summary[[c for c in COLUMNS if c in summary.columns and (c != "region" or selection.flt.region_set)]]
 table = table.rename(columns=COLUMNS)
-st.subheader("一覧")
+st.header("一覧", anchor=False)
 scores = {c: st.column_config.NumberColumn(format="%.1f") for c in
           ("総合得点", "推進体制", "人材", "デジタル技術", "住民サービス", "アセスメント")}
 picked = st.dataframe(
@@ -85,8 +85,8 @@ with tabs[0]:
                              key="cm_y", bind="query-params")
     log_x = pick[2].toggle("横軸を対数に", value=x_id.startswith("population"), key="cm_logx")
     frame = summary[["code", "name", "pref_name", "pop_band"]].assign(x=_values(x_id), y=_values(y_id))
-    st.plotly_chart(charts.scatter(frame, "x", "y", _axis(x_id), _axis(y_id), bands, log_x, list(selection.compare)),
-                    key="cm_scatter")
+    chrome.chart(charts.scatter(frame, "x", "y", _axis(x_id), _axis(y_id), bands, log_x, list(selection.compare)),
+                 key="cm_scatter")
     missing = int(frame[["x", "y"]].isna().any(axis=1).sum())
     st.caption(f"点は1団体。色は人口規模。どちらかの値がない{missing:,}団体は描いていません。"
                + ("比較セットの団体は名前つきの丸で示しています。" if selection.compare else ""))
@@ -95,7 +95,7 @@ with tabs[1]:
     box_id = st.selectbox("指標", numeric_ids, index=numeric_ids.index(score_id), format_func=titles.get, key="cm_box",
                           bind="query-params")
     frame = summary[["code", "name", "pop_band"]].assign(value=_values(box_id))
-    st.plotly_chart(charts.box_by_band(frame, "value", _axis(box_id), bands), key="cm_boxplot")
+    chrome.chart(charts.box_by_band(frame, "value", _axis(box_id), bands), key="cm_boxplot")
     st.caption("箱は四分位範囲、線は中央値、点は各団体。括弧内は値のある団体数です。")
 
 with tabs[2]:
@@ -117,7 +117,7 @@ with tabs[2]:
     crossed.index.name, crossed.columns.name = "人口規模", cross_measure["short_title"]
     left, right = st.columns([3, 2], gap="medium")
     left.dataframe(crossed, height=35 * len(crossed) + 40)
-    right.plotly_chart(charts.cross_table_bars(crossed), key="cm_crossbars")
+    chrome.chart(charts.cross_table_bars(crossed), where=right, key="cm_crossbars")
     st.caption("兵庫県「市町DX支援パッケージ」の団体規模別の表と同じ形式です（行 = 人口規模、列 = 回答、計 = 合計）。"
                "「不明」は値のない団体で、合計には必ず全団体が入ります。")
     st.download_button("クロス集計（CSV）", export.csv_bytes(crossed.reset_index()), file_name="cross_table.csv",
@@ -141,7 +141,7 @@ with tabs[3]:
         matrix = members.pivot(index="row", columns="short_title", values="normalised").reindex(index=order, columns=columns)
         text = members.assign(text=[style.format_value(v, k, "") for v, k in zip(members["value"], members["kind"])]).pivot(
             index="row", columns="short_title", values="text").reindex(index=order, columns=columns).fillna(style.MISSING_LABEL)
-        st.plotly_chart(charts.indicator_heatmap(matrix, text), key="cm_heatmap")
+        chrome.chart(charts.indicator_heatmap(matrix, text), key="cm_heatmap")
         st.caption("デジタル庁の13指標を0〜1にそろえた値（実施 = 1、率は ÷100）。灰色は「データなし」。")
 
 with tabs[4]:
@@ -152,8 +152,8 @@ with tabs[4]:
         compared["団体"] = compared["name"] + "（" + compared["pref_name"] + "）"
         pillars = [c for c in ("推進体制", "人材", "デジタル技術", "住民サービス") if c in compared.columns]
         extra = ["assessment"] if compared["assessment"].notna().any() else []
-        st.plotly_chart(charts.grouped_bars(compared.rename(columns={"assessment": "アセスメント"}), "団体",
-                                            pillars + (["アセスメント"] if extra else [])), key="cm_setbars")
+        chrome.chart(charts.grouped_bars(compared.rename(columns={"assessment": "アセスメント"}), "団体",
+                                         pillars + (["アセスメント"] if extra else [])), key="cm_setbars")
         shown = compared[["団体", "type", "pop_band", "composite", *pillars, *extra, "maturity", "priority"]].rename(columns={
             "type": "団体区分", "pop_band": "人口規模", "composite": "総合得点", "assessment": "アセスメント",
             "maturity": "成熟度", "priority": "支援優先度"})

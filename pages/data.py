@@ -28,7 +28,7 @@ info = chrome.build_info()
 access = auth.admin_gate()
 
 # ---- what is shown now
-st.subheader("表示中のデータベース")
+st.header("表示中のデータベース", anchor=False)
 counts = data.cached(views.table_counts)()
 left, right = st.columns([2, 3], gap="medium")
 with left:
@@ -43,7 +43,7 @@ with right:
                  column_config={"件数": st.column_config.NumberColumn(format="localized")})
 
 # ---- upload → validate → accept
-st.subheader("ファイルの取り込み")
+st.header("ファイルの取り込み", anchor=False)
 st.caption("CSV・Excel・GeoJSON・TopoJSON・zip（国土数値情報のShapefile）を受け付けます。ファイルの種類は名前ではなく内容で判別し、"
            "取り込む前に検証結果を表示します。問題のないファイルだけを「取り込み対象に追加」でき、"
            "「データベースを再構築」を押すまで、表示中のデータは変わりません。")
@@ -203,7 +203,7 @@ with st.expander("公式データの取得（インターネット接続が必�
                 st.success(f"{len(manifest)} 件を {CACHE_DIR} に保存しました。「データベースを再構築」で取り込めます。")
 
 # ---- provenance
-st.subheader("出典・ライセンス・調査時点")
+st.header("出典・ライセンス・調査時点", anchor=False)
 st.caption("調査時点は数値が表す時点（公表元の「データの定義」による）、取得日はファイルを入手した日です。別の事実なので別に示します。")
 overview = data.cached(views.sources_overview)()
 overview = overview.assign(dates=[chrome.source_dates(row).removeprefix("、") for row in overview.itertuples()])
@@ -216,7 +216,7 @@ st.dataframe(data.cached(dates.loaded_releases)(), hide_index=True)
 
 log_col, unresolved_col = st.columns(2, gap="medium")
 with log_col:
-    st.subheader("取込ログ")
+    st.header("取込ログ", anchor=False)
     st.caption("いつ・誰が・どのファイル（SHA-256）を取り込んだか。")
     log = data.cached(views.ingest_log)()
     # the loader and the result as people read them (the log stores the loader's id and an English status)
@@ -229,7 +229,7 @@ with log_col:
         "loaded_at": "日時", "file": "ファイル", "loader": "種類", "rows": "行数", "status": "結果", "message": "メッセージ",
         "loaded_by": "担当", "sha256": "SHA-256"}), hide_index=True, height=320)
 with unresolved_col:
-    st.subheader("対応付けできなかった名前")
+    st.header("対応付けできなかった名前", anchor=False)
     unresolved = data.cached(views.unresolved_names)()
     if unresolved.empty:
         st.write("ありません。すべての市区町村名が団体コードに対応しました。")
@@ -246,7 +246,7 @@ with unresolved_col:
 # ---- survey template and full export
 template_col, workbook_col = st.columns(2, gap="medium")
 with template_col:
-    st.subheader("調査票（Excel）")
+    st.header("調査票（Excel）", anchor=False)
     prefectures = data.cached(views.prefectures)()
     names = prefectures["name"].tolist()
     default = names.index(selection.pref_name) if selection.pref_name in names else names.index("兵庫県")
@@ -269,7 +269,7 @@ with template_col:
                            mime=export.XLSX_MIME, icon=":material/download:", key="dm_template_download")
     st.caption("1行 = 1団体（県内の全市町村を記入済み）、設問ごとにプルダウン。回答済みのファイルは上の取り込みでそのまま読み込めます。")
 with workbook_col:
-    st.subheader("すべての数値（Excel）")
+    st.header("すべての数値（Excel）", anchor=False)
     st.caption(f"対象: {selection.scope}。総合得点・アセスメント・成熟度・ギャップ・変化・支援優先度・類似団体・参考事例を"
                "シートごとに出力します（列の意味は docs/METHODOLOGY.md）。")
     if st.button("Excelを作成", key="dm_workbook", icon=":material/table:"):
@@ -280,7 +280,7 @@ with workbook_col:
                            mime=export.XLSX_MIME, icon=":material/download:", key="dm_workbook_download")
 
 # ---- support menus: the template of a prefecture's own menu, and its upload (validated before it replaces anything)
-st.subheader("支援メニュー（Excel）")
+st.header("支援メニュー（Excel）", anchor=False)
 menu_col, upload_col = st.columns(2, gap="medium")
 with menu_col:
     menu_pref = st.selectbox("都道府県", names, index=default, key="dm_menu_pref")

@@ -99,7 +99,7 @@ sheet = scores[scores["round_id"] == selection.round_id] if selection.round_id e
 if len(sheet):
     radar_col, table_col = st.columns(2, gap="medium")
     with radar_col:
-        st.subheader("4分野のバランス")
+        st.header("4分野のバランス", anchor=False)
         field_scores = sheet[sheet["level"] == "field"].set_index("field")["score"]
         series = {row["name"]: field_scores}
         other = [r for r in known_rounds["round_id"] if r != selection.round_id and r in set(scores["round_id"])]
@@ -107,11 +107,11 @@ if len(sheet):
             earlier = scores[(scores["round_id"] == other[0]) & (scores["level"] == "field")].set_index("field")["score"]
             series[style.short_round_label(round_labels[other[0]])] = earlier
         series[f"同規模（{row['pop_band']}）の中央値"] = data.cached(views.group_field_medians)(tuple(band_codes), selection.round_id)
-        st.plotly_chart(charts.radar(series, fields), key="ka_radar")
+        chrome.chart(charts.radar(series, fields), key="ka_radar")
     with table_col:
-        st.subheader("段階 × 分野の得点")
+        st.header("段階 × 分野の得点", anchor=False)
         matrix = score_matrix(scores, code, selection.round_id, value="score", questionnaire=questionnaire)
-        st.plotly_chart(charts.heat_table(matrix), key="ka_matrix")
+        chrome.chart(charts.heat_table(matrix), key="ka_matrix")
         levels = maturity(sheet, questionnaire=questionnaire).iloc[0]
         coverage = sheet.loc[sheet["level"] == "overall", "coverage"]
         st.caption(f"得点は0〜100（満点に対する割合）。回答率 {coverage.iloc[0]:.0%}。"
@@ -124,7 +124,7 @@ one = mine.iloc[0] if len(mine) else None
 recommended = recommendation_table(mine.assign(population=row["population"])) if one is not None else pd.DataFrame()
 why_col, menu_col, case_col = st.columns(3, gap="medium")
 with why_col:
-    st.subheader("支援優先度と理由")
+    st.header("支援優先度と理由", anchor=False)
     if one is not None:
         if one["basis_label"]:
             st.caption(f"判定の根拠: {one['basis_label']}")
@@ -135,7 +135,7 @@ with why_col:
         elif one["response"] == "回答":
             st.markdown(f"アセスメントによる判定 **{one['survey_priority']}**／公開データによる判定 **{one['official_priority']}**")
 with menu_col:
-    st.subheader("推奨する支援（最大3件）")
+    st.header("推奨する支援（最大3件）", anchor=False)
     named = set((one["support_ids"] if one is not None else "").split(","))
     if recommended.empty:
         st.write("推奨する支援はありません。")
@@ -149,7 +149,7 @@ with menu_col:
     with st.expander(f"ほかの候補（{len(others)}件）"):
         st.markdown("\n".join(f"- {chrome.plain(n)}" for n in others) if others else "ほかの候補はありません。")
 with case_col:
-    st.subheader("同じ人口規模の参考事例")
+    st.header("同じ人口規模の参考事例", anchor=False)
     shown_cases = {}
     for rec in recommended.itertuples():
         for case in rec.cases:
@@ -163,7 +163,7 @@ with case_col:
                     f"出典: {chrome.plain(case['source'])} {chrome.plain(case['section'])}</span>", unsafe_allow_html=True)
 
 # ---- indicators against peers
-st.subheader("デジタル庁指標：比較対象との差")
+st.header("デジタル庁指標：比較対象との差", anchor=False)
 peer_kinds = {k: v for k, v in PEER_KINDS.items() if k != "region" or selection.flt.region_set}
 peer = st.segmented_control("比較対象", list(peer_kinds), format_func=lambda k: peer_kinds[k].split("（")[0],
                             default="pop_band", key="ka_peer", required=True)
@@ -175,7 +175,7 @@ if peer != "similar":
     binary = shares[(shares["kind"] == "binary") & shares["indicator_id"].isin(gap_table["indicator_id"])]
     chart_col, table_col = st.columns([2, 3], gap="medium")
     with chart_col:
-        st.plotly_chart(charts.peer_comparison(binary, row["name"], peer_kinds[peer].split("（")[0]), key="ka_peers")
+        chrome.chart(charts.peer_comparison(binary, row["name"], peer_kinds[peer].split("（")[0]), key="ka_peers")
 else:
     table_col = st.container()
 with table_col:
@@ -195,7 +195,7 @@ with table_col:
                + (f"比較対象: {group.iloc[0]}（{int(gap_table['n_peers'].max())}団体）。" if len(group) else ""))
 
 # ---- the デジタル庁 figures at every snapshot: change since the previous release
-st.subheader("デジタル庁指標の推移（調査時点ごと）")
+st.header("デジタル庁指標の推移（調査時点ごと）", anchor=False)
 composite_history, indicator_history = data.cached(views.official_history)(code)
 history_rows, snapshot_labels = views.history_table(indicator_history)
 if len(snapshot_labels) < 2:
@@ -205,7 +205,7 @@ else:
     trend_col, values_col = st.columns([2, 3], gap="medium")
     with trend_col:
         series = composite_history.rename(columns={"label": "round_id", "value": "score"})
-        st.plotly_chart(charts.history(series.dropna(subset=["score"]), {}), key="ka_official_history")
+        chrome.chart(charts.history(series.dropna(subset=["score"]), {}), key="ka_official_history")
         st.caption("総合得点と4つの柱（0〜100）。")
     with values_col:
         shown = pd.DataFrame({"指標": history_rows["short_title"]})
@@ -221,14 +221,14 @@ else:
 # ---- history and similar municipalities
 hist_col, similar_col = st.columns(2, gap="medium")
 with hist_col:
-    st.subheader("回ごとの推移")
+    st.header("回ごとの推移", anchor=False)
     history = views.score_history(scores, code, known_rounds["round_id"].tolist())
     if history["round_id"].nunique() >= 1:
-        st.plotly_chart(charts.history(history, round_labels), key="ka_history")
+        chrome.chart(charts.history(history, round_labels), key="ka_history")
     else:
         st.write("アセスメントの回答がありません。")
 with similar_col:
-    st.subheader("類似団体")
+    st.header("類似団体", anchor=False)
     features = data.shared(similarity_features)(selection.round_id)
     similar = data.cached(similar_municipalities)(Filter(codes=(code,)), k=5, round_id=selection.round_id, feature_frame=features)
     similar = similar.merge(national[["code", "composite", "assessment", "priority"]], left_on="peer_code", right_on="code",
@@ -247,7 +247,7 @@ with similar_col:
         st.caption(f"近さの基準: {similar['features_used'].iloc[0]}。行を選ぶとその団体のカルテに切り替わります。")
 
 # ---- the comparison set
-st.subheader("比較セットとの比較")
+st.header("比較セットとの比較", anchor=False)
 others = [c for c in selection.compare if c != code]
 if code not in selection.compare and len(selection.compare) < filters.MAX_COMPARE:
     def _add_to_set():

@@ -1,12 +1,12 @@
 """会議モード: the slides of a deck of saved views for one prefecture, one chart per screen in the
 projector theme, with the prefecture, as-of date, source and 2–3 generated sentences on each slide.
-前へ/次へ (or ←/→, PageUp/PageDown from a presenter clicker) step through the deck; the URL keeps the
+前へ/次へ (or ←/→, Space, PageUp/PageDown from a presenter clicker) step through the deck; the URL keeps the
 slide, prefecture and deck. The settings (prefecture, deck) and the exit sit at the bottom."""
 import streamlit as st
 
 from exports.views import ExportError
 from metrics import views
-from ui import chrome, data, meeting
+from ui import charts, chrome, data, meeting
 from ui.filters import ALL, NATIONAL
 
 meeting.require_app()
@@ -37,9 +37,9 @@ previous_slot.button("前へ", icon=":material/arrow_back:", key="mt_previous", 
 next_slot.button("次へ", icon=":material/arrow_forward:", key="mt_next", disabled=number >= count, type="primary",
                  shortcut=meeting.NEXT_KEYS[0], on_click=meeting.go_to, args=(number + 1,))
 with st.container(key="mt_clicker", horizontal=True):
-    # a presenter's clicker sends PageDown/PageUp; a button takes one shortcut, so these carry the second keys
-    st.button("次へ", key="mt_next_clicker", shortcut=meeting.NEXT_KEYS[1], disabled=number >= count,
-              on_click=meeting.go_to, args=(number + 1,))
+    # a button takes one shortcut: hidden twins carry the other keys (a clicker's PageDown/PageUp, Space)
+    for key, shortcut in (("mt_next_clicker", meeting.NEXT_KEYS[1]), ("mt_next_space", meeting.NEXT_KEYS[2])):
+        st.button("次へ", key=key, shortcut=shortcut, disabled=number >= count, on_click=meeting.go_to, args=(number + 1,))
     st.button("前へ", key="mt_previous_clicker", shortcut=meeting.PREVIOUS_KEYS[1], disabled=number <= 1,
               on_click=meeting.go_to, args=(number - 1,))
 
@@ -67,7 +67,11 @@ with slide:
         # a chart taller than the screen (47 prefectures at projector size) scrolls inside the slide
         with st.container(height=meeting.CHART_HEIGHT if height > meeting.CHART_HEIGHT else "content", border=False):
             st.plotly_chart(meeting.high_contrast(result.figure), height=max(height, meeting.CHART_HEIGHT),
-                            config={"displayModeBar": False}, key=f"mt_chart_{number}")
+                            config={"displayModeBar": False}, key=f"mt_chart_{number}",
+                            alt=f"{result.title}のグラフ。同じ値の表は下の「{chrome.TABLE_LABEL}」にあります。")
+        # the text alternative, beside the slide's controls so that the slide still fits the screen
+        with controls.popover(chrome.TABLE_LABEL, icon=":material/table:"):
+            st.dataframe(charts.figure_table(result.figure), hide_index=True, key=f"mt_table_{number}")
     elif result.table is not None:
         st.dataframe(result.table, hide_index=True, height=meeting.CHART_HEIGHT)
     with st.container(key="mt_commentary"):

@@ -54,11 +54,11 @@ if measure["measure_id"] == "priority":
     order = list(views.PRIORITY_LEVELS)
 left, right = st.columns([3, 2], gap="medium")
 with left:
-    st.subheader(f"地図：{measure['title']}")
+    st.header(f"地図：{measure['title']}", anchor=False)
     geometry = data.shared(maps.load_geometry)()
     picked = maps.show(frame, measure, geometry, key="ov_map",
                        national=selection.flt.pref_code is None and selection.flt.region_set is None, category_order=order)
-    st.caption("市区町村をクリックすると右に詳細を表示します。境界のない島しょ部の団体は点で示しています。")
+    st.caption("市区町村をクリックするか、地図の下の一覧から名前で選ぶと右に詳細を表示します。境界のない島しょ部の団体は点で示しています。")
     ranking = filters.measure_ranking(measure, selection.flt)
     chrome.commentary(commentary.selection_sentences(
         measure, values, chosen, selection.scope, ranking=ranking if whole_prefecture else None,
@@ -67,7 +67,7 @@ with right:
     if picked and picked in set(chosen["code"]):
         row = summary[summary["code"] == picked].iloc[0]
         value_row = frame[frame["code"] == picked].iloc[0]
-        st.subheader(f"{row['name']}（{row['pref_name']}）")
+        st.header(f"{row['name']}（{row['pref_name']}）", anchor=False)
         st.markdown(
             f"- {row['type']}・人口 {style.format_number(row['population'])}人（{row['pop_band'] or '人口不明'}）\n"
             f"- {measure['short_title']}: **{style.format_value(value_row['value'], measure['kind'], measure['unit'], value_row['label'])}**\n"
@@ -83,7 +83,7 @@ with right:
     else:
         ranked = frame.dropna(subset=["value"])
         if measure["kind"] in ("binary", "category"):
-            st.subheader("回答の内訳")
+            st.header("回答の内訳", anchor=False)
             shares = views.category_shares(values[values["code"].isin(chosen["code"])], order)
             st.dataframe(shares.rename(columns={"label": "区分", "municipalities": "団体数", "share": "割合（%）"}),
                          hide_index=True, column_config={"割合（%）": st.column_config.NumberColumn(format="%.1f")})
@@ -91,9 +91,9 @@ with right:
             best_first = measure["polarity"] != "lower_is_better"
             ranked = ranked.sort_values("value", ascending=not best_first)
             shown = lambda part: part[["tip_name", "tip_value"]].rename(columns={"tip_name": "団体", "tip_value": "値"})  # noqa: E731
-            st.subheader("上位の団体")
+            st.header("上位の団体", anchor=False)
             st.dataframe(shown(ranked.head(5)), hide_index=True)
-            st.subheader("下位の団体")
+            st.header("下位の団体", anchor=False)
             st.dataframe(shown(ranked.tail(5).iloc[::-1]), hide_index=True)
     table = frame[["code", "pref_name", "name", "value", "label"]].rename(
         columns={"code": "団体コード", "pref_name": "都道府県", "name": "市区町村", "value": measure["short_title"], "label": "区分"})
@@ -103,19 +103,19 @@ with right:
 # ---- distribution and ranking
 dist_col, rank_col = st.columns(2, gap="medium")
 with dist_col:
-    st.subheader("分布")
+    st.header("分布", anchor=False)
     chosen_values = values[values["code"].isin(chosen["code"])]
     if measure["kind"] in ("binary", "category"):
         distribution = charts.distribution(chosen_values, measure, category_shares=views.category_shares(chosen_values, order))
-        st.plotly_chart(distribution, key="ov_distribution")
+        chrome.chart(distribution, key="ov_distribution")
     else:
         reference, _ = views.summary_statistic(values["value"], "number")
         distribution = charts.distribution(chosen_values, measure, reference)
-        st.plotly_chart(distribution, key="ov_distribution")
+        chrome.chart(distribution, key="ov_distribution")
     chrome.png_download(distribution, f"分布：{measure['title']}", f"distribution_{measure['measure_id']}", "ov_distribution_png",
                         selection.scope, chrome.measure_source(measure))
     if measure["kind"] != "category":
-        st.subheader("人口規模別")
+        st.header("人口規模別", anchor=False)
         bands = data.cached(pop_band_order)()
         by_band = views.band_summary(values.merge(filters.directory()[["code", "pop_band"]], on="code"),
                                      chosen["code"], measure["kind"], bands)
@@ -128,13 +128,13 @@ with dist_col:
         st.dataframe(shown, hide_index=True)
         chrome.commentary(commentary.band_sentences(measure, by_band, selection.scope))
 with rank_col:
-    st.subheader("都道府県の順位")
+    st.header("都道府県の順位", anchor=False)
     if ranking.empty:
         st.info("区分の指標には順位がありません。分布と地図をご覧ください。")
     else:
         national_value, _ = views.summary_statistic(values["value"], measure["kind"])
         ranking_chart = charts.prefecture_ranking(ranking, measure, selection.flt.pref_code, national_value)
-        st.plotly_chart(ranking_chart, key="ov_ranking")
+        chrome.chart(ranking_chart, key="ov_ranking")
         statistic = ranking["statistic"].iloc[0]
         st.caption(f"都道府県内の{basis + 'の' if basis else ''}市区町村の{statistic}（データのある団体のみ）。"
                    + ("" if measure["polarity"] != "lower_is_better" else "値が小さいほど上位です。"))
@@ -149,7 +149,7 @@ base_as_of, eval_as_of = data.cached(views.official_pair)(measure_as_of)
 official = measure["group"] in (views.GROUP_COMPOSITE, views.GROUP_DA, views.GROUP_PROCEDURES)
 if official and base_as_of and measure["kind"] != "category" and measure["polarity"] != "neutral":
     base_label, eval_label = views.snapshot_label(base_as_of), views.snapshot_label(eval_as_of)
-    st.subheader(f"前回の調査時点からの変化：{measure['title']}")
+    st.header(f"前回の調査時点からの変化：{measure['title']}", anchor=False)
     change = data.shared(views.official_change)(measure["measure_id"], base_as_of, eval_as_of)
     change = change[change["code"].isin(chosen["code"])].merge(chosen[["code", "pref_name", "name"]], on="code")
     counts = change["trend_label"].value_counts()
@@ -168,11 +168,11 @@ if official and base_as_of and measure["kind"] != "category" and measure["polari
             "変化": moved["change"], "判定": moved["trend_label"]}), hide_index=True,
             column_config={"変化": st.column_config.NumberColumn(format="%+.1f")})
 
-if st.toggle("エクスポート用の地図（plotly）を表示", key="ov_export",
+if st.toggle("エクスポート用の地図（静止画向け）を表示", key="ov_export",
              help="会議資料に貼り付ける静止画向けの地図です（右上のカメラのアイコンでPNG保存）。"):
     chrome.offline_geo()
     export_map = maps.export_figure(frame, measure, geometry, f"{measure['title']}（{selection.scope}）", order)
-    st.plotly_chart(export_map, key="ov_export_map")
+    chrome.chart(export_map, key="ov_export_map")
     chrome.png_download(export_map, f"地図：{measure['title']}", f"map_{measure['measure_id']}", "ov_map_png",
                         selection.scope, chrome.measure_source(measure))
 

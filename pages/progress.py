@@ -107,7 +107,7 @@ change_measure = pd.Series({
     "synthetic": bool(known_rounds["synthetic"].any()) if source == "assessment" else False,
     "domain_min": float("nan"), "domain_max": float("nan"), "diverging": True, "description": ""})
 with map_col:
-    st.subheader("変化の地図")
+    st.header("変化の地図", anchor=False)
     values = rows[["code", "change"]].rename(columns={"change": "value"}).assign(
         label=rows["trend_label"].where(rows["trend"] == "not_answered").astype("object"))
     frame = maps.map_frame(values, chosen, change_measure)
@@ -119,7 +119,7 @@ with map_col:
         st.markdown(f"**{one['name']}（{one['pref_name']}）**：{style.format_value(one['base_score'], kind, unit)} → "
                     f"{style.format_value(one['eval_score'], kind, unit)}（{one['trend_label']}）")
 with slope_col:
-    st.subheader(f"{sides[0]} → {sides[1]}")
+    st.header(f"{sides[0]} → {sides[1]}", anchor=False)
     comparable = rows.dropna(subset=["change"])
     if selection.compare:
         shown = comparable[comparable["code"].isin(selection.compare)]
@@ -129,7 +129,8 @@ with slope_col:
         shown = pd.concat([ordered.tail(6), ordered.head(6)]).drop_duplicates("code")
         st.caption("改善の大きい6団体と、後退（または改善の小さい）6団体")
     slope = charts.slope(shown.sort_values("eval_score", ascending=False), base_label, eval_label)
-    st.plotly_chart(slope, key="pr_slope")
+    chrome.chart(slope, key="pr_slope", table=shown[["name", "base_score", "eval_score", "trend_label"]].rename(
+        columns={"name": "市区町村", "base_score": base_label, "eval_score": eval_label, "trend_label": "判定"}))
     chrome.png_download(slope, f"{sides[0]} → {sides[1]}：{parts[part]}", f"slope_{file_part}", "pr_slope_png",
                         f"{selection.scope}・{base_label} → {eval_label}", f"出典：{change_measure['credit']}")
 # the sentences count the rows the map and the slope chart draw (the whole selection, named by label)
@@ -143,14 +144,14 @@ chrome.commentary(commentary.progress_sentences(rows, selection.scope, f"{subjec
 
 # ---- maturity movement (assessment rounds only)
 if source == "assessment":
-    st.subheader("成熟度レベルの移動")
+    st.header("成熟度レベルの移動", anchor=False)
     levels = data.shared(views.maturity_levels)()
     fields = ["全体", *questionnaire.fields]
     field = st.segmented_control("分野", fields, default="全体", key="pr_field", required=True)
     matrix = views.maturity_transition(levels, base_round, eval_round, field, codes=chosen["code"].tolist())
     left, right = st.columns([3, 2], gap="medium")
     transition = charts.transition(matrix, base_label, eval_label)
-    left.plotly_chart(transition, key="pr_transition")
+    chrome.chart(transition, where=left, key="pr_transition")
     with left:
         chrome.png_download(transition, f"成熟度レベルの移動（{field}）", f"transition_{base_round}_{eval_round}", "pr_transition_png",
                             f"{selection.scope}・{base_label} → {eval_label}", f"出典：{change_measure['credit']}")
@@ -164,7 +165,7 @@ if source == "assessment":
     right.caption("成熟度 = STEP0から順に、得点がしきい値（50点）に達した段階の数。分野別は、その分野の各段階の得点で同じ規則を当てはめたもの。")
 
 # ---- lists
-st.subheader("改善した団体・停滞している団体")
+st.header("改善した団体・停滞している団体", anchor=False)
 columns = {"pref_name": "都道府県", "name": "市区町村", "base_score": base_label, "eval_score": eval_label,
            "change": "変化", "trend_label": "判定"}
 number = {c: st.column_config.NumberColumn(format="%.1f") for c in (base_label, eval_label)}

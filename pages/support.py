@@ -47,7 +47,7 @@ st.caption(f"判定の根拠: アセスメントの回答がある団体は弱�
            "同じ人口規模の団体との差が大きい弱みを多く埋める順に並べています。")
 
 # ---- the list
-st.subheader("支援優先度の一覧")
+st.header("支援優先度の一覧", anchor=False)
 levels = st.multiselect("表示する優先度", LEVELS, default=["高", "中"], key="sp_levels", bind="query-params")
 shown = priority[priority["priority"].isin(levels)] if levels else priority
 table = pd.DataFrame({
@@ -66,8 +66,9 @@ if len(shown):
     one = shown.iloc[rows[0] if rows else 0]
     with st.container(border=True):
         # texts from the data and the menu files are shown literally (chrome.plain)
-        st.markdown(f"**{chrome.plain(one['name'])}（{chrome.plain(one['pref_name'])}・{one['pop_band'] or '人口規模不明'}）** — 支援優先度 **{one['priority']}**"
-                    + (f"（{one['basis_label']}）" if one["basis_label"] else "")
+        st.markdown(f"**{chrome.plain(one['name'])}（{chrome.plain(one['pref_name'])}・{chrome.plain(one['pop_band'] or '人口規模不明')}）**"
+                    f" — 支援優先度 **{chrome.plain(one['priority'])}**"
+                    + (f"（{chrome.plain(one['basis_label'])}）" if one["basis_label"] else "")
                     + ("" if rows else "　<span class='dx-muted'>（一覧の先頭。行を選ぶとその団体を表示します）</span>"),
                     unsafe_allow_html=True)
         why_col, what_col = st.columns(2, gap="medium")
@@ -92,7 +93,7 @@ if len(shown):
 
 # ---- both judgements side by side, where a survey exists
 if (priority["basis_label"] == "アセスメント調査による判定").any():
-    st.subheader(f"アセスメントによる判定と「{official_label}」")
+    st.header(f"アセスメントによる判定と「{official_label}」", anchor=False)
     both = priority[priority["response"] == "回答"]
     cross = pd.crosstab(both["survey_priority"], both["official_priority"]).reindex(
         index=["高", "中", "低"], columns=["高", "中", "低", NOT_ASSESSED], fill_value=0)
@@ -121,10 +122,10 @@ with st.expander("この画面の支援メニュー（国のメニュー" + ("�
 # full width: the menu names are long, a half column left the bars a sliver
 menu_col, region_col = st.container(), st.container()
 with menu_col:
-    st.subheader("支援メニューごとの対象団体数")
+    st.header("支援メニューごとの対象団体数", anchor=False)
     item_counts = views.support_counts(priority, pref_code)
     items_chart = charts.support_items(item_counts)
-    st.plotly_chart(items_chart, key="sp_items")
+    chrome.chart(items_chart, key="sp_items")
     st.caption("推奨する支援（1団体あたり最大3件）に挙がった団体の数。国のメニュー"
                + ("と" + selection.scope + "のメニュー。" if own_menu else "のみ。"))
     # the counts of the page's own selection (region, band and type filters included), not the whole prefecture
@@ -147,7 +148,7 @@ if region_set:
 visit_levels = tuple(level for level in ("高", "中") if level in (levels or LEVELS)) or ("高",)
 plan = views.visit_plan(priority, places, visit_levels)
 with region_col:
-    st.subheader("地域ごとの訪問計画")
+    st.header("地域ごとの訪問計画", anchor=False)
     if plan.empty:
         st.write("訪問の対象（支援優先度 " + "・".join(visit_levels) + "）の団体はありません。")
     else:

@@ -252,7 +252,7 @@ def test_a_viewer_gets_no_admin_action(page_db):
     assert any("管理者だけが行えます" in i.value for i in at.info)
     assert not any(auth.OPEN_NOTICE in w.value for w in at.warning)
     # viewing stays open: the read-only parts are all there
-    assert {"表示中のデータベース", "出典・ライセンス・調査時点", "取込ログ", "調査票（Excel）"} <= {s.value for s in at.subheader}
+    assert {"表示中のデータベース", "出典・ライセンス・調査時点", "取込ログ", "調査票（Excel）"} <= {s.value for s in at.header}
     assert {"dm_template", "dm_workbook"} <= keys(at)
 
 

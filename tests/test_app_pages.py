@@ -36,7 +36,7 @@ def open_app(monkeypatch, db: Path, page: str = "pages/overview.py", **query) ->
 
 
 def texts(at: AppTest) -> str:
-    return "\n".join([m.value for m in at.markdown] + [c.value for c in at.caption] + [s.value for s in at.subheader])
+    return "\n".join([m.value for m in at.markdown] + [c.value for c in at.caption] + [s.value for s in at.header])
 
 
 def metric(at: AppTest, label: str) -> str:
@@ -84,7 +84,7 @@ def test_every_page_renders(which, page, request, monkeypatch):
         assert sum(int(m.value.replace(",", "").removesuffix("団体")) for m in levels) == 1741
         assert len(at.get("download_button")) >= 2
     elif page == "pages/data.py":
-        assert {"表示中のデータベース", "ファイルの取り込み", "出典・ライセンス・調査時点", "取込ログ"} <= {s.value for s in at.subheader}
+        assert {"表示中のデータベース", "ファイルの取り込み", "出典・ライセンス・調査時点", "取込ログ"} <= {s.value for s in at.header}
 
 
 @pytest.mark.parametrize("which", ["demo", "real"])
@@ -105,7 +105,7 @@ def test_url_reproduces_the_filtered_view(real_db, monkeypatch):
     expected = count(real_db, Filter(pref_code="28", pop_bands=("5万未満", "5～10万")))
     assert 0 < expected < 41  # 兵庫県 has 41 市町 (seed 000)
     assert metric(at, "対象団体数") == f"{expected}団体"
-    assert "地図：CIOの任命" in [s.value for s in at.subheader]
+    assert "地図：CIOの任命" in [s.value for s in at.header]
     assert at.selectbox(key="pref").value == "28"
     assert at.multiselect(key="band").value == ["5万未満", "5～10万"]
 
@@ -119,7 +119,7 @@ def test_sidebar_filter_change_updates_the_page(real_db, monkeypatch, server_nav
     composite = next(m for m in at.metric if m.label == "総合得点 中央値")
     assert "全国比" in composite.delta, "the nation stays the reference for the KPI cards"
     at.selectbox(key="ind").select("da_cio").run()
-    assert "地図：CIOの任命" in [s.value for s in at.subheader]
+    assert "地図：CIOの任命" in [s.value for s in at.header]
     assert metric(at, "対象団体数") == "62団体", "the other filters are kept"
     at.switch_page("pages/karte.py").run()
     assert at.selectbox(key="ka_code").value == "131016", "the カルテ opens on the selection's first municipality (千代田区)"
@@ -147,7 +147,7 @@ def test_karte_opens_from_the_url_and_the_comparison_set(demo_db, monkeypatch):
     assert not at.exception
     assert at.selectbox(key="ka_code").value == "282014"
     assert any("姫路市" in m.value and "支援優先度" in m.value for m in at.markdown)
-    assert "比較セットとの比較" in [s.value for s in at.subheader]
+    assert "比較セットとの比較" in [s.value for s in at.header]
     compared = at.dataframe[-1].value
     assert list(compared["団体"]) == ["姫路市", "神戸市", "明石市"]
 
@@ -165,7 +165,7 @@ def test_compare_page_keeps_the_set_in_the_url(demo_db, monkeypatch):
                   cm_cross="CIOの任命")
     assert not at.exception
     assert at.multiselect(key="cmp").value == ["282014", "281000"]
-    crossed = at.dataframe[1].value
+    crossed = next(table.value for table in at.dataframe if "計" in table.value.index)
     assert crossed.loc["計", "計"] == 41, "the cross-table's grand total is every selected municipality"
     assert not any("比較セットは空" in i.value for i in at.info)
 

@@ -176,7 +176,7 @@ def test_every_page_renders_and_the_map_is_drawn(context, server):
     settle(page)
     opener = page.get_by_role("button", name="この団体のカルテを開く")
     opener.wait_for(timeout=min(20.0, remaining()) * 1000)
-    picked = page.locator("h3").filter(has_text="（兵庫県）").first.inner_text().split("（")[0]
+    picked = page.locator("h2").filter(has_text="（兵庫県）").first.inner_text().split("（")[0]
     shoot(page, "01b_overview_clicked")
     opener.click()
     page.wait_for_timeout(300)

@@ -115,3 +115,32 @@ def test_chart_png_and_karte_pptx_are_built_on_click(context, server, tmp_path):
     text = "".join(shape.text_frame.text for shape in slides[0].shapes if shape.has_text_frame)
     assert "神戸市" in text
     assert_no_error(page)
+
+
+def test_every_slide_control_moves_exactly_one_slide(context, server):
+    """A clicker's PageDown/PageUp, the keyboard's →/←/Space and the on-screen 前へ/次へ (by mouse,
+    and by Enter/Space on the focused button) each move one slide, never two."""
+    page = context.new_page()
+    page.goto(f"{server}/?mode=meeting&pref={HYOGO}")
+    wait_for_slide(page, 1)
+    total = int(counter(page).split("/")[1])
+    assert total >= 4
+    steps = [
+        ("PageDown", lambda: page.keyboard.press("PageDown"), 2),
+        ("PageUp", lambda: page.keyboard.press("PageUp"), 1),
+        ("Space", lambda: page.keyboard.press("Space"), 2),
+        ("→", lambda: page.keyboard.press("ArrowRight"), 3),
+        ("←", lambda: page.keyboard.press("ArrowLeft"), 2),
+        ("次へ (click)", lambda: page.get_by_role("button", name="次へ").click(), 3),
+        ("Space on the focused 次へ", lambda: page.keyboard.press("Space"), 4),
+        ("前へ (click)", lambda: page.get_by_role("button", name="前へ").click(), 3),
+        ("Enter on the focused 前へ", lambda: page.keyboard.press("Enter"), 2),
+    ]
+    for name, act, expected in steps:
+        act()
+        wait_for_slide(page, expected)
+        page.wait_for_timeout(600)  # a second step would have started by now
+        settle(page)
+        assert counter(page) == f"{expected} / {total}", f"{name}: {counter(page)}, expected {expected}"
+        assert f"slide={expected}" in page.url, f"{name}: {page.url}"
+    assert_no_error(page)

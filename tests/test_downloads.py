@@ -59,20 +59,24 @@ def hostile_db(demo_db, tmp_path_factory) -> Path:
     return db
 
 
+def rename_menu_items(monkeypatch, **prefixes: str) -> None:
+    """Every support menu item, of every provider, with ``prefixes`` put before its fields (name=…,
+    description=…): patched where the menu files become items (metrics.menus)."""
+    from metrics import menus
+
+    original = menus._support_item
+
+    def item(*args, **kwargs):
+        made = original(*args, **kwargs)
+        return dataclasses.replace(made, **{field: prefix + getattr(made, field) for field, prefix in prefixes.items()})
+
+    monkeypatch.setattr(menus, "_support_item", item)
+
+
 @pytest.fixture()
 def hostile_menu(monkeypatch):
-    """Support menu items named like formulas, wherever the menu is read."""
-    from metrics import definitions
-
-    original = definitions.load_support_menu
-
-    def load(*args, **kwargs):
-        return {key: dataclasses.replace(item, name="=" + item.name) for key, item in original(*args, **kwargs).items()}
-
-    for name, module in list(sys.modules.items()):
-        if (name.startswith(("metrics", "ui", "exports")) and module is not None
-                and getattr(module, "load_support_menu", None) is original):
-            monkeypatch.setattr(module, "load_support_menu", load)
+    """Support menu items named like formulas."""
+    rename_menu_items(monkeypatch, name="=")
 
 
 @pytest.fixture()
@@ -274,8 +278,6 @@ SCRIPT_NAME = '<img src=x onerror="alert(1)"><script>alert(2)</script>**神戸�
 def test_names_and_menu_texts_in_the_kartes_html_are_escaped(demo_db, tmp_path, monkeypatch, server_navigation):
     """The カルテ header is an HTML block and the menu lines carry an HTML span: a municipality named
     like markup, and menu items named like it, show as text, never as elements."""
-    from metrics import definitions
-
     db = tmp_path / "markup.duckdb"
     shutil.copy(demo_db, db)
     with duckdb.connect(str(db)) as con:
@@ -287,16 +289,7 @@ def test_names_and_menu_texts_in_the_kartes_html_are_escaped(demo_db, tmp_path, 
         con.execute("UPDATE municipalities SET name = ? WHERE code = ?", [SCRIPT_NAME, code])
         if {"metric_results"} <= {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}:
             con.execute("DELETE FROM metric_results")
-    original = definitions.load_support_menu
-
-    def load(*args, **kwargs):
-        return {key: dataclasses.replace(item, name="<script>alert(3)</script>" + item.name,
-                                         description="<b onmouseover=alert(4)>" + item.description)
-                for key, item in original(*args, **kwargs).items()}
-
-    for name, module in list(sys.modules.items()):
-        if name.startswith(("metrics", "ui", "exports")) and getattr(module, "load_support_menu", None) is original:
-            monkeypatch.setattr(module, "load_support_menu", load)
+    rename_menu_items(monkeypatch, name="<script>alert(3)</script>", provider="<b onmouseover=alert(4)>")
     monkeypatch.setenv("DX_DB", str(db))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
     at.query_params["pref"] = "兵庫県"
@@ -314,4 +307,11 @@ def test_names_and_menu_texts_in_the_kartes_html_are_escaped(demo_db, tmp_path, 
         # inline markdown: the only live tags are the page's own span; every other < is escaped
         ours = line.replace("<span class='dx-muted'>", "").replace("</span>", "")
         assert not re.search(r"(?<!\\)<", ours), line
-        assert "\\<script\\>" in line and "\\<b onmouseover=alert\\(4\\)\\>" in line
+    assert any("\\<script\\>" in line and "\\<b onmouseover=alert\\(4\\)\\>" in line for line in menu_lines)
+    at.switch_page("pages/support.py").run()  # the same menu items on 支援計画
+    assert not at.exception, [e.message for e in at.exception]
+    lines = [m.value for m in at.markdown if "alert\\(3\\)" in m.value]
+    assert lines
+    for line in lines:
+        ours = line.replace("<span class='dx-muted'>", "").replace("</span>", "")
+        assert not re.search(r"(?<!\\)<", ours), line

@@ -150,7 +150,8 @@ def test_build_with_a_mutated_file_finishes_or_keeps_the_old_database(data, benc
     before = digest(target)
     try:
         with time_limit():
-            build([path], target, keep_versions=0)
+            # forced past the shrink guard (a census file replaces a prefecture file): the loaders are tested here
+            build([path], target, keep_versions=0, force=True)
         result = "ok"
     except BuildError as error:
         assert JAPANESE.search(error.message) and path.name in str(error), str(error)

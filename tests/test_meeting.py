@@ -100,6 +100,8 @@ def test_clicker_keys_step_too(hyogo):
     assert at.query_params["slide"] == "4"
     at.button(key="mt_previous_clicker").click().run()
     assert at.query_params["slide"] == "3"
+    at.button(key="mt_next_space").click().run()
+    assert at.query_params["slide"] == "4"
 
 
 @pytest.mark.parametrize("slide, shown", [("99", None), ("abc", 1), ("0", 1)])

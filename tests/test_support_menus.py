@@ -92,3 +92,25 @@ def test_yaml_menu_errors_name_file_item_and_key(tmp_path):
         menus.parse_menu_file(bad)
     text = str(caught.value)
     assert "bad.yaml" in text and "架空県" in text and "STEP9" in text and "2番目の項目（id）" in text and "重複" in text
+
+
+def test_data_page_menu_upload_keeps_the_menu_on_error_and_replaces_it_when_accepted(
+        demo_db, tmp_path, monkeypatch, server_navigation):
+    from test_app_pages import open_app
+
+    monkeypatch.setenv("DX_MENU_UPLOADS", str(tmp_path))
+    at = open_app(monkeypatch, demo_db, "pages/data.py")
+    assert any(b.label.endswith("支援メニューのテンプレートをダウンロード") for b in at.get("download_button"))
+    at.selectbox(key="dm_menu_pref").select("和歌山県").run()
+    broken = _edit(_template("和歌山県"), {"C3": "兵庫県"})
+    at.file_uploader(key="dm_menu_upload").upload("menu.xlsx", broken).run()
+    assert not at.exception
+    message = "\n".join(e.value for e in at.error)
+    assert "今のメニューはそのまま" in message and "3行目" in message and "C列「提供主体」" in message
+    assert not list(tmp_path.glob("*.yaml"))
+    fixed = _edit(_template("和歌山県"), {"B2": "よろず相談（全体相談・改）"})
+    at.file_uploader(key="dm_menu_upload").upload("menu.xlsx", fixed).run()
+    at.button(key="dm_menu_accept").click().run()
+    assert not at.exception
+    assert menus.support_menu("和歌山県")["wakayama_general_consult"].name == "よろず相談（全体相談・改）"
+    assert "wakayama_general_consult" not in menus.support_menu("兵庫県")

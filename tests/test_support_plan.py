@@ -50,7 +50,7 @@ def test_karte_and_deck_judge_from_official_data(real_db, monkeypatch):
 def test_survey_and_official_judgements_side_by_side(demo_db, monkeypatch):
     at = open_app(monkeypatch, demo_db, "pages/support.py", pref="兵庫県")
     assert not at.exception
-    assert any(s.value.startswith("アセスメントによる判定と") for s in at.subheader)
+    assert any(s.value.startswith("アセスメントによる判定と") for s in at.header)
     with duckdb.connect(str(demo_db), read_only=True) as con:
         priority = support_priority(con, Filter(pref_code="28"))
     disagree = priority[priority["disagree"]]

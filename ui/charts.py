@@ -337,3 +337,85 @@ def themed(fig: go.Figure, theme: str = "screen") -> go.Figure:
             trace.colorbar.tickfont.size = body
             trace.colorbar.title.font.size = body
     return fig
+
+
+def _axis_title(fig: go.Figure, axis: str, fallback: str) -> str:
+    title = getattr(getattr(fig.layout, axis, None), "title", None)
+    return (title.text if title is not None and title.text else None) or fallback
+
+
+def _is_numeric(values) -> bool:
+    series = pd.Series(list(values) if values is not None else [], dtype="object").dropna()
+    return len(series) > 0 and pd.to_numeric(series, errors="coerce").notna().all()
+
+
+def _clean(values) -> list:
+    return [None if v is None or (isinstance(v, float) and np.isnan(v)) else v for v in list(values)]
+
+
+def figure_table(fig: go.Figure) -> pd.DataFrame:
+    """The values a chart draws, as a table (the text alternative shown beside each chart, WCAG 1.1.1):
+    heat maps as their grid, bars and lines one row per category and one column per series, a
+    scatter one row per point, boxes their five numbers, histograms their counts per class, maps one
+    row per municipality. Labels are the chart's own (axis titles, series names, written values)."""
+    grids, rows, points, boxes, classes, places = [], [], [], [], [], []
+    for trace in fig.data:
+        kind = trace.type
+        names = trace.name or "値"
+        text = list(trace.text) if isinstance(trace.text, (list, tuple, np.ndarray)) else None
+        hover = trace.hovertemplate or ""
+        if kind == "heatmap":
+            values = np.asarray(trace.z, dtype=object)
+            if text is not None and np.asarray(text, dtype=object).shape == values.shape:
+                values = np.asarray(text, dtype=object)
+            grid = pd.DataFrame(values, index=list(trace.y), columns=list(trace.x))
+            grids.append(grid.rename_axis(_axis_title(fig, "yaxis", "項目")).reset_index())
+        elif kind in ("choropleth", "scattergeo"):
+            for label in text or []:
+                name, _, value = str(label).partition("<br>")
+                places.append({"団体": name, "値": value})
+        elif kind == "box":
+            values = pd.to_numeric(pd.Series(trace.y), errors="coerce").dropna()
+            if len(values):
+                boxes.append({"区分": names, "団体数": len(values), "最小": values.min(), "第1四分位": values.quantile(0.25),
+                              "中央値": values.median(), "第3四分位": values.quantile(0.75), "最大": values.max()})
+        elif kind == "histogram":
+            values = pd.to_numeric(pd.Series(trace.x), errors="coerce").dropna()
+            if len(values):
+                counts, edges = np.histogram(values, bins=min(int(trace.nbinsx or 20), max(len(set(values)), 1)))
+                title = _axis_title(fig, "xaxis", "値")
+                classes += [{title: f"{lo:,.1f}〜{hi:,.1f}", "団体数": int(n)} for lo, hi, n in zip(edges, edges[1:], counts)]
+        elif kind == "scatterpolar":
+            theta, r = list(trace.theta), _clean(trace.r)
+            seen = set()
+            for category, value in zip(theta, r):
+                if category not in seen:
+                    seen.add(category)
+                    rows.append({"category": category, "series": names, "value": value})
+        elif kind in ("bar", "scatter", "scattergl"):
+            x, y = _clean(trace.x if trace.x is not None else []), _clean(trace.y if trace.y is not None else [])
+            if not any(v is not None for v in x + y):
+                continue  # a legend entry only
+            if kind != "bar" and _is_numeric(x) and _is_numeric(y):
+                x_title, y_title = _axis_title(fig, "xaxis", "横軸"), _axis_title(fig, "yaxis", "縦軸")
+                for index, (a, b) in enumerate(zip(x, y)):
+                    points.append({"団体": text[index] if text else "", x_title: a, y_title: b, "系列": names})
+                continue
+            horizontal = trace.orientation == "h" or (kind != "bar" and _is_numeric(x) and not _is_numeric(y))
+            categories, values = (y, x) if horizontal else (x, y)
+            if text is not None and "%{text}" in hover and len(text) == len(values):
+                values = text
+            for category, value in zip(categories, values):
+                rows.append({"category": category, "series": names, "value": value})
+    tables = grids + ([pd.DataFrame(points)] if points else []) + ([pd.DataFrame(boxes)] if boxes else [])
+    tables += ([pd.DataFrame(classes)] if classes else []) + ([pd.DataFrame(places)] if places else [])
+    if rows:
+        long = pd.DataFrame(rows)
+        series = list(dict.fromkeys(long["series"]))
+        wide = long.pivot_table(index="category", columns="series", values="value", aggfunc="first", sort=False)
+        wide = wide.reindex(index=list(dict.fromkeys(long["category"])), columns=series)
+        horizontal_axis = "yaxis" if any(t.orientation == "h" for t in fig.data if t.type == "bar") else "xaxis"
+        tables.append(wide.rename_axis(index=_axis_title(fig, horizontal_axis, "項目"), columns=None).reset_index())
+    if not tables:
+        return pd.DataFrame()
+    return tables[0] if len(tables) == 1 else pd.concat(tables, ignore_index=True)

@@ -29,8 +29,31 @@ _CSS = """
 .dx-legend {display: flex; flex-wrap: wrap; align-items: center; gap: 0.35rem 1.1rem; font-size: 0.85rem; margin: 0.2rem 0 0.4rem;}
 .dx-legend .bar {display: inline-block; width: 220px; height: 12px; border-radius: 2px; vertical-align: middle; margin: 0 0.4rem;}
 .dx-legend .swatch {display: inline-block; width: 12px; height: 12px; border-radius: 2px; vertical-align: middle; margin-right: 0.3rem; border: 1px solid rgba(0,0,0,.15);}
-.dx-badge {display: inline-block; padding: 0.1rem 0.7rem; border-radius: 0.8rem; color: #fff; font-weight: 700;}
-.dx-muted {color: #6b7280; font-size: 0.85rem;}
+.dx-badge {display: inline-block; padding: 0.1rem 0.7rem; border-radius: 0.8rem; color: #111827; font-weight: 700;}
+.dx-muted {color: #4b5563; font-size: 0.85rem;}
+/* Accessibility (JIS X 8341-3 AA, docs/ACCESSIBILITY.md). Text contrast of at least 4.5:1 on white
+   and on the sidebar's grey: captions and the labels of switched-off filters are drawn lighter by
+   the theme (caption at 60 % opacity: about 4:1). */
+[data-testid="stCaptionContainer"] {opacity: 1 !important;}
+[data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p, [data-testid="stCaptionContainer"] li {color: #4b5563;}
+label[data-testid="stWidgetLabel"][disabled] p {color: #5b6170;}
+/* a focus ring that is always visible when moving by keyboard */
+:focus-visible {outline: 3px solid #0B5CAD !important; outline-offset: 2px;}
+/* headings of sections are h2 (after the page's h1) at the size of Streamlit's subheader */
+h2 {font-size: 1.75rem !important; line-height: 1.2 !important; padding: 0.75rem 0 1rem !important;}
+/* KPI cards: labels, values and deltas wrap instead of being cut with an ellipsis at 1366×768 */
+[data-testid="stMetric"] .stMarkdownEllipsis, [data-testid="stMetric"] .stMarkdownEllipsis p {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important;}
+[data-testid="stMetricDelta"] {height: auto !important; align-items: flex-start;}
+/* The file uploader's own words are English ("Upload", "200MB per file • CSV, …") and Streamlit has no
+   option for them: hidden (and so left out of what screen readers read) and written in Japanese by
+   CSS; the limit and the accepted kinds stand in Japanese in the caption above the uploader. */
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p,
+[data-testid="stFileUploaderDropzoneInstructions"] span {visibility: hidden; font-size: 0 !important;}
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p::after {
+  content: "ファイルを選ぶ"; visibility: visible; font-size: 0.875rem;}
+[data-testid="stFileUploaderDropzoneInstructions"] span::after {
+  content: "ここにファイルをドラッグ＆ドロップするか、「ファイルを選ぶ」を押してください"; visibility: visible; font-size: 0.875rem;}
 @media print {
   [data-testid="stSidebar"], [data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stStatusWidget"],
   [data-testid="stSidebarCollapsedControl"], [data-testid="stDownloadButton"], [data-testid="stButton"],
@@ -51,8 +74,33 @@ def is_demo() -> bool:
     return build_info().get("demo") == "true"
 
 
+# Streamlit's page says <html lang="en">: screen readers would read the Japanese text with an English voice.
+# The file uploader's button and hidden file input are named in English ("Upload", "file upload") and
+# Streamlit has no option for them: name them in Japanese (aria-label) whenever the uploader is drawn.
+_PAGE_SCRIPT = """<script>
+document.documentElement.lang = 'ja';
+if (!window.dxJapaneseNames) {
+  window.dxJapaneseNames = true;
+  const name = () => document.querySelectorAll('[data-testid="stFileUploader"]').forEach(uploader => {
+    const label = uploader.querySelector('[data-testid="stWidgetLabel"]')?.textContent?.trim() || 'ファイル';
+    uploader.querySelectorAll('[data-testid="stFileUploaderDropzone"] button').forEach(button => {
+      if (button.getAttribute('aria-label') !== 'ファイルを選ぶ') button.setAttribute('aria-label', 'ファイルを選ぶ');
+    });
+    uploader.querySelectorAll('input[type="file"]').forEach(input => {
+      if (input.getAttribute('aria-label') !== label) input.setAttribute('aria-label', label);
+    });
+  });
+  new MutationObserver(name).observe(document.body, {childList: true, subtree: true});
+  name();
+}
+</script>"""
+
+
 def inject_css() -> None:
+    """The style sheet, the page's language (ja) and Japanese names for the uploader; every mode of
+    app.py calls it first."""
     st.markdown(_CSS, unsafe_allow_html=True)
+    st.html(_PAGE_SCRIPT, unsafe_allow_javascript=True)
 
 
 def demo_banner() -> None:
@@ -69,7 +117,8 @@ def source_line() -> str:
     """Which database, the デジタル庁 snapshot shown and when the store was built."""
     info = build_info()
     path = data.database_path().name
-    built = info.get("built_at", "不明").replace("T", " ")
+    built_at = info.get("built_at")
+    built = f"{dates.japanese_date(built_at)} {str(built_at)[11:16]}".rstrip() if dates.as_date(built_at) else "不明"
     label = f"{DEMO_LABEL}（{path}）" if is_demo() else path
     official = data.cached(dates.dates_for)(None, st.session_state.get("snap"), dates.COMPOSITE_SOURCES).text()
     as_of = f"　デジタル庁データ {official}" if official else ""
@@ -90,7 +139,7 @@ def measure_source(measure: pd.Series | None) -> str:
 
 def page_header(title: str, subtitle: str | None = None, measure: pd.Series | None = None) -> None:
     """Title, the scope of the selection and the source of the numbers below."""
-    st.title(title)
+    st.title(title, anchor=False)
     parts = [subtitle] if subtitle else []
     if measure is not None:
         parts.append(measure_source(measure))
@@ -135,6 +184,47 @@ def commentary(sentences: list[str]) -> None:
     """The generated sentences (metrics.commentary) under a chart, as plain text."""
     if sentences:
         st.markdown("".join(plain(sentence) for sentence in sentences[:3]))
+
+
+TABLE_LABEL = "表で見る"
+# plotly's tool bar in Japanese: plotly.js takes a locale's dictionary with the chart (config.locales),
+# no script has to be registered in the page
+PLOTLY_JAPANESE = {
+    "Download plot as a PNG": "グラフをPNGで保存", "Download plot": "グラフを保存", "Zoom": "範囲を拡大", "Pan": "移動",
+    "Zoom in": "拡大", "Zoom out": "縮小", "Autoscale": "全体を表示", "Reset axes": "軸を元に戻す", "Reset view": "表示を元に戻す",
+    "Box Select": "四角形で選択", "Lasso Select": "投げ縄で選択", "Toggle Spike Lines": "補助線の表示切替",
+    "Show closest data on hover": "最も近い値を表示", "Compare data on hover": "値を並べて表示",
+    "Toggle show closest data on hover": "最も近い値の表示切替", "Produced with Plotly.js": "Plotly.js で作成",
+    "Double-click to zoom back out": "ダブルクリックで元の表示に戻ります", "Taking snapshot - this may take a few seconds":
+        "画像を作成しています（数秒かかることがあります）", "Snapshot succeeded": "画像を作成しました",
+    "Sorry, there was a problem downloading your snapshot!": "画像を作成できませんでした", "Reset": "元に戻す",
+    "Click to enter Plot title": "グラフの題名を入力", "Click to enter X axis title": "横軸の題名を入力",
+    "Click to enter Y axis title": "縦軸の題名を入力", "Click to enter Colorscale title": "色の凡例の題名を入力",
+}
+PLOTLY_CONFIG = {"locale": "ja", "locales": {"ja": {"dictionary": PLOTLY_JAPANESE}}}
+
+
+def _chart_name(fig: go.Figure) -> str:
+    layout = fig.layout
+    for title in (layout.title, layout.yaxis.title if layout.yaxis else None, layout.xaxis.title if layout.xaxis else None):
+        if title is not None and title.text:
+            return re.sub(r"<[^>]+>", " ", str(title.text))
+    return "グラフ"
+
+
+def chart(fig: go.Figure, *, key: str, where=None, table: pd.DataFrame | None = None, **kwargs) -> None:
+    """A plotly chart with its text alternative one click away: an expander 「表で見る」 right under it
+    with the values it draws (``charts.figure_table``, or ``table`` where the page has a better one),
+    named for screen readers, its tool bar in Japanese. ``where``: the column or container to draw
+    into (default: the current one)."""
+    target = where if where is not None else st
+    config = {**PLOTLY_CONFIG, **kwargs.pop("config", {})}
+    alt = kwargs.pop("alt", None) or f"{_chart_name(fig)}のグラフ。同じ値の表は直後の「{TABLE_LABEL}」にあります。"
+    target.plotly_chart(fig, key=key, config=config, alt=alt, **kwargs)
+    shown = table if table is not None else charts.figure_table(fig)
+    if len(shown):
+        with target.expander(TABLE_LABEL, icon=":material/table:"):
+            st.dataframe(shown, hide_index=True, key=f"{key}_table")
 
 
 def png_download(fig: go.Figure, title: str, file_name: str, key: str, subtitle: str = "", source: str = "") -> None:

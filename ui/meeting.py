@@ -26,7 +26,8 @@ MODE_PARAM, MODE, SLIDE_PARAM = "mode", "meeting", "slide"
 PREF_KEY, DECK_KEY = "pref", "deck"  # the same ``pref`` parameter as the sidebar's prefecture filter
 THEME = "projector"
 CHART_HEIGHT = 650  # with the header, title, commentary and buttons the slide fits 1920×1080 without scrolling
-NEXT_KEYS = ("Right", "PageDown")  # arrow keys from a keyboard, PageDown/PageUp from a presenter clicker
+# arrow keys and Space from a keyboard (as in presentation software), PageDown/PageUp from a presenter clicker
+NEXT_KEYS = ("Right", "PageDown", "Space")
 PREVIOUS_KEYS = ("Left", "PageUp")
 INK = "#111827"
 
