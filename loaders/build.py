@@ -751,8 +751,13 @@ def current_measures(target: Path) -> dict[str, int] | None:
     """SHRINK_MEASURES of the database now at ``target`` (None when there is none or it is unreadable)."""
     if not target.is_file():
         return None
+    # an in-memory connection that ATTACHes the file, as ui/data.py does: connecting by path could hand
+    # out a database instance this process still holds for an older file at the same path
+    literal = "'" + str(target).replace("'", "''") + "'"
     try:
-        with duckdb.connect(str(target), read_only=True) as current:
+        with duckdb.connect() as current:
+            current.execute(f"ATTACH {literal} AS current_store (READ_ONLY)")
+            current.execute("USE current_store")
             return {label: current.execute(sql).fetchone()[0] for label, sql in SHRINK_MEASURES.items()}
     except duckdb.Error:
         return None  # not a store (or a broken one): nothing to protect
