@@ -1,6 +1,5 @@
 """The build: real data end to end, atomic swap, failures leave the old database untouched."""
 import hashlib
-import shutil
 import subprocess
 import sys
 from pathlib import Path

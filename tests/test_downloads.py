@@ -13,7 +13,6 @@ import dataclasses
 import re
 import io
 import shutil
-import sys
 from pathlib import Path
 
 import duckdb

@@ -2,7 +2,6 @@
 shows the change, and a third year just works."""
 import shutil
 from datetime import date
-from pathlib import Path
 
 import duckdb
 import openpyxl
