@@ -21,6 +21,7 @@ from pptx.util import Emu, Inches, Pt
 
 from exports.images import figure_png
 from exports.views import Deck, ViewResult, render_view, resolve_prefecture
+from metrics.dates import japanese_date
 from metrics.views import build_info
 
 SLIDE_WIDTH, SLIDE_HEIGHT = Emu(12192000), Emu(6858000)  # 16:9, PowerPoint's own widescreen size
@@ -135,9 +136,12 @@ def table_layout(frame: pd.DataFrame, width: int, max_height: int, size: int = 1
 
 def slide_columns(frame: pd.DataFrame, limit_em: float = LONG_TEXT_EM) -> tuple[pd.DataFrame, list[str]]:
     """The columns of ``frame`` that read well on a slide: long free-text columns (median text
-    longer than ``limit_em``, e.g. the full list of recommended support) are left to the Excel
-    export. Returns the frame and the names of the columns left out."""
-    long = [c for c in frame.columns if frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c].dtype)]
+    longer than ``limit_em``) are left to the Excel export, except those the view names in
+    ``frame.attrs["slide_keep"]`` (they wrap, e.g. the three recommended support items a committee
+    decides on). Returns the frame and the names of the columns left out."""
+    keep = set(frame.attrs.get("slide_keep", ()))
+    long = [c for c in frame.columns
+            if c not in keep and (frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c].dtype))]
     left_out = [c for c in long if frame[c].dropna().astype(str).map(_em).median() > limit_em]
     return frame.drop(columns=left_out), left_out
 
@@ -191,7 +195,7 @@ def build_deck(con, deck: Deck, prefecture: str | None, out_path: str | Path, *,
     add_text(slide, MARGIN, Inches(2.0), SLIDE_WIDTH - 2 * MARGIN, Inches(1.2), deck.title, 40, bold=True, colour=ACCENT)
     as_of_lines = list(dict.fromkeys(r.as_of for _, r in results if r.as_of))
     add_text(slide, MARGIN, Inches(3.3), SLIDE_WIDTH - 2 * MARGIN, Inches(1.5),
-             [scope.name, f"データの時点：{'、'.join(as_of_lines)}", f"作成日：{date.today().isoformat()}"], 20, colour=TEXT)
+             [scope.name, f"データの時点：{'、'.join(as_of_lines)}", f"作成日：{japanese_date(date.today())}"], 20, colour=TEXT)
     sources = list(dict.fromkeys(r.source for _, r in results if r.source))
     add_text(slide, MARGIN, Inches(5.0), SLIDE_WIDTH - 2 * MARGIN, Inches(1.6),
              sources + ([DEMO_NOTE] if demo else []), 12, colour=MUTED)

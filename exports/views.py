@@ -413,6 +413,7 @@ def _priority_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
     surveyed = (priority["basis_label"] == SURVEY_LABEL).any()
     if not surveyed:
         table = table.drop(columns=["弱い段階", "支援内容", "アセスメント得点"])
+    table.attrs["slide_keep"] = ["推奨する支援（最大3件）", "主な理由"]  # what the committee decides on: on the slide too
     level_counts = priority["priority"].value_counts()
     subtitle = f"{scope.name}・" + "、".join(f"{level} {int(level_counts.get(level, 0)):,}団体"
                                              for level in ("高", "中", "低", NOT_ASSESSED) if level_counts.get(level, 0))

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import duckdb
 import pytest
+from pptx import Presentation
 
-from exports.views import render_view
+from exports.pptx_deck import build_deck
+from exports.views import load_deck, render_view
 from metrics.filters import Filter, select_municipalities
 from metrics.priority import support_priority
 from test_app_pages import open_app, texts
@@ -45,6 +47,23 @@ def test_karte_and_deck_judge_from_official_data(real_db, monkeypatch):
         assert (view.table["推奨する支援（最大3件）"].str.split("、").str.len() <= 3).all()
         assert view.table["推奨する支援（最大3件）"].str.contains("よろず相談|DX入門研修|合同研修会").any()  # 和歌山's own
         assert not view.table["推奨する支援（最大3件）"].str.contains("DX推進リエゾン|育成取組み").any()  # never 兵庫's or 宮城's
+
+
+def test_deck_table_slide_shows_the_recommendations_with_reasons(real_db, tmp_path):
+    """The committee deck's priority table keeps 推奨する支援 and 主な理由 on the slide (wrapped), with the
+    prefecture's own items and never another prefecture's."""
+    with duckdb.connect(str(real_db), read_only=True) as con:
+        deck = load_deck()
+        deck.views = [v for v in deck.views if v.view == "priority"]
+        out = build_deck(con, deck, "和歌山県", tmp_path / "deck.pptx").path
+    tables = [shape.table for slide in Presentation(out).slides for shape in slide.shapes if shape.has_table]
+    assert tables, "the priority view has a table slide"
+    header = [cell.text for cell in tables[0].rows[0].cells]
+    assert "推奨する支援（最大3件）" in header and "主な理由" in header
+    column = header.index("推奨する支援（最大3件）")
+    items = [row.cells[column].text for row in list(tables[0].rows)[1:]]
+    assert items and all(1 <= len(text.split("、")) <= 3 for text in items)
+    assert not any("DX推進リエゾン" in text for text in items)  # 兵庫's item never reaches 和歌山's deck
 
 
 def test_survey_and_official_judgements_side_by_side(demo_db, monkeypatch):
