@@ -54,13 +54,14 @@ from pathlib import Path
 import duckdb
 
 from benchmarks.browser import free_port, status_kb, stop_process, wait_healthy
+from metrics.dates import japanese_date
 from tests.streamlit_client import Run, StreamlitTab, TabError
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ("", "karte", "compare", "progress", "support", "data")  # url paths; "" is 概要 (with the map)
 PREFECTURES = ("兵庫県", "北海道", "宮城県", "和歌山県", "東京都", "鳥取県", "沖縄県", "長野県", "福岡県", "秋田県")
 PREF_BOX = "都道府県"
-BUILD_MARK = "構築:"  # the sidebar's source line ends 「構築: 2026-12-03 07:24:58」 (ui.chrome.source_line)
+BUILD_MARK = "構築:"  # the sidebar's source line ends 「構築: 2026年12月3日 07:24:58」 (ui.chrome.source_line)
 DROPPED_FOLDER = "gsi-area"  # the second database is built without it
 RUN_LIMIT_SECONDS = 120.0
 SWAP_WAIT_SECONDS = 300.0
@@ -176,7 +177,8 @@ def build_database(sources: list[Path], db: Path, user: str) -> float:
 def built_at(db: Path) -> str:
     """The build time as the sidebar shows it."""
     with duckdb.connect(str(db), read_only=True) as con:
-        return con.execute("SELECT value FROM build_info WHERE key = 'built_at'").fetchone()[0].replace("T", " ")
+        value = con.execute("SELECT value FROM build_info WHERE key = 'built_at'").fetchone()[0]
+    return f"{japanese_date(value)} {value[11:19]}"
 
 
 class Server:

@@ -204,7 +204,16 @@ def test_build_with_several_returns(tmp_path, registry, definition):
     assert {round_id for round_id, _ in declared} == {"2025-evaluation", "2026-baseline"}
     con.close()
 
+    # the same return saved again under another name is the same file: loaded once, logged as a duplicate
     (source / "kobe_again.xlsx").write_bytes((source / "kobe.xlsx").read_bytes())
+    again = build([source], target)
+    assert [f["status"] for f in again.files if f["file"].endswith("kobe_again.xlsx")] == ["duplicate"]
+    # a second, different return for the same municipality and round stops the build
+    workbook = openpyxl.load_workbook(source / "kobe_again.xlsx")
+    sheet = workbook[survey.ANSWER_SHEET]
+    row = next(r for r in range(FIRST_DATA_ROW, sheet.max_row + 1) if sheet.cell(r, 1).value == "281000")
+    sheet.cell(row, 4, "いいえ")
+    workbook.save(source / "kobe_again.xlsx")
     before = target.read_bytes()
     with pytest.raises(LoaderError) as err:
         build([source], target)

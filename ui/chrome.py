@@ -118,7 +118,8 @@ def source_line() -> str:
     info = build_info()
     path = data.database_path().name
     built_at = info.get("built_at")
-    built = f"{dates.japanese_date(built_at)} {str(built_at)[11:16]}".rstrip() if dates.as_date(built_at) else "不明"
+    # to the second: two builds in one minute (an administrator's quick rebuild) are told apart on screen
+    built = f"{dates.japanese_date(built_at)} {str(built_at)[11:19]}".rstrip() if dates.as_date(built_at) else "不明"
     label = f"{DEMO_LABEL}（{path}）" if is_demo() else path
     official = data.cached(dates.dates_for)(None, st.session_state.get("snap"), dates.COMPOSITE_SOURCES).text()
     as_of = f"　デジタル庁データ {official}" if official else ""
