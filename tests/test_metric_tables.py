@@ -17,7 +17,7 @@ from loaders.build import BuildError, build
 from loaders.store import create_schema
 from metrics.assessment import assessment_scores, maturity, rounds
 from metrics.composite import composite
-from metrics.definitions import COMPOSITE
+from metrics.definitions import COMPOSITE  # noqa: F401 - read by DataFrame.query("… @COMPOSITE")
 from metrics.filters import Filter
 from metrics.gaps import gaps
 from metrics.priority import support_priority

@@ -10,7 +10,7 @@ import pytest
 from exports.pptx_deck import build_deck
 from exports.views import load_deck, render_view
 from metrics.composite import composite
-from metrics.definitions import COMPOSITE
+from metrics.definitions import COMPOSITE  # noqa: F401 - read by DataFrame.query("… @COMPOSITE")
 from metrics.filters import Filter, select_municipalities
 from metrics.snapshots import snapshot_dates, snapshot_label
 from release_fixtures import CHANGES, LATER_AS_OF, original_cells
