@@ -20,6 +20,7 @@ from exports import images
 from exports.karte import build_karte
 from exports.pptx_deck import build_deck
 from exports.views import load_deck
+from test_app_pages import open_app
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ["pages/overview.py", "pages/karte.py", "pages/compare.py", "pages/progress.py", "pages/support.py", "pages/data.py"]
@@ -129,15 +130,6 @@ def _leaks(texts: list[str], pattern: re.Pattern) -> list[str]:
     return sorted({f"{m.group(1)} in 「{t[:120]}」" for t in texts for m in [pattern.search(t)] if m})
 
 
-def _open(monkeypatch, db: Path, page: str, **query) -> AppTest:
-    monkeypatch.setenv("DX_DB", str(db))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
-    for key, value in query.items():
-        at.query_params[key] = value
-    at.switch_page(page)
-    return at.run()
-
-
 @pytest.mark.parametrize("page, query", [
     *[(page, {}) for page in PAGES],
     # the survey measures: the header's as-of line names the round, the change measure both rounds
@@ -151,7 +143,7 @@ def _open(monkeypatch, db: Path, page: str, **query) -> AppTest:
     ("pages/meeting.py", {"mode": "meeting", "pref": "兵庫県", "slide": "7"}),
 ])
 def test_pages_show_no_raw_ids(store, raw_ids, monkeypatch, page, query):
-    at = _open(monkeypatch, store, page, **query)
+    at = open_app(monkeypatch, store, page, **query)
     assert not at.exception, [e.message for e in at.exception]
     texts = visible_texts(at)
     assert len(texts) > 20
@@ -161,7 +153,7 @@ def test_pages_show_no_raw_ids(store, raw_ids, monkeypatch, page, query):
 @pytest.mark.parametrize("page", PAGES)
 def test_pages_of_the_real_files_show_no_raw_ids(real_store, real_ids, monkeypatch, page):
     """The real build: its ingest log names loaders and results in Japanese, the fetch plan sources by title."""
-    at = _open(monkeypatch, real_store, page)
+    at = open_app(monkeypatch, real_store, page)
     assert not at.exception, [e.message for e in at.exception]
     assert _leaks(visible_texts(at), real_ids) == []
 
@@ -169,7 +161,7 @@ def test_pages_of_the_real_files_show_no_raw_ids(real_store, real_ids, monkeypat
 def test_the_check_sees_what_a_page_shows(store, raw_ids, monkeypatch):
     """The collector reads captions, sentences, options and table cells: a round's label it finds,
     and an id written anywhere it reads would be reported."""
-    at = _open(monkeypatch, store, "pages/progress.py")
+    at = open_app(monkeypatch, store, "pages/progress.py")
     texts = visible_texts(at)
     assert any("2026年度 評価（年度末）" in t for t in texts)  # a round label, in options, captions and sentences
     assert any("神戸市" in t for t in texts)  # a table cell

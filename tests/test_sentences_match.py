@@ -19,6 +19,7 @@ from streamlit.testing.v1 import AppTest
 from exports.views import render_view
 from metrics.composite import composite
 from metrics.filters import Filter, select_municipalities
+from test_app_pages import open_app
 
 ROOT = Path(__file__).resolve().parent.parent
 NUMBER = r"[+-]?\d[\d,]*(?:\.\d+)?"
@@ -39,16 +40,6 @@ def numbers(text: str) -> list[float]:
 
 def unescaped(text: str) -> str:
     return re.sub(r"\\(.)", r"\1", text)
-
-
-def _open(monkeypatch, db: Path, page: str = "pages/overview.py", **query) -> AppTest:
-    """A fresh session of ``page`` opened with ``query`` in the URL (as a pasted link)."""
-    monkeypatch.setenv("DX_DB", str(db))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
-    for key, value in query.items():
-        at.query_params[key] = value
-    at.switch_page(page)
-    return at.run()
 
 
 def _sentences(at: AppTest, marker: str) -> str:
@@ -80,7 +71,7 @@ def _scores(con, flt: Filter) -> pd.DataFrame:
 
 @pytest.mark.parametrize("query, flt", SELECTIONS, ids=["北海道×5万未満", "兵庫県×町", "全国", "但馬", "全国×10万未満"])
 def test_overview_sentences_match_kpi_band_table_and_ranking(real_db, real_con, monkeypatch, query, flt):
-    at = _open(monkeypatch, real_db, **query)
+    at = open_app(monkeypatch, real_db, **query)
     assert not at.exception, [e.message for e in at.exception]
     selected = _scores(real_con, flt)
     everyone = _scores(real_con, Filter())
@@ -137,7 +128,7 @@ def test_overview_sentences_match_kpi_band_table_and_ranking(real_db, real_con, 
 
 @pytest.mark.parametrize("query, flt", SELECTIONS[:2], ids=["北海道×5万未満", "兵庫県×町"])
 def test_overview_binary_sentence_counts_the_selection(real_db, real_con, monkeypatch, query, flt):
-    at = _open(monkeypatch, real_db, ind="CIOの任命", **query)
+    at = open_app(monkeypatch, real_db, ind="CIOの任命", **query)
     assert not at.exception
     codes = select_municipalities(real_con, flt)["code"].tolist()
     with_data, done = real_con.execute(
@@ -155,7 +146,7 @@ def test_overview_survey_score_sentences_on_the_demo(demo_db, demo_con, monkeypa
     sentence say the median of the same municipalities."""
     from metrics.assessment import assessment_scores
 
-    at = _open(monkeypatch, demo_db, ind="アセスメント総合得点", **query)
+    at = open_app(monkeypatch, demo_db, ind="アセスメント総合得点", **query)
     assert not at.exception, [e.message for e in at.exception]
     scores = assessment_scores(demo_con, flt, round_ids=["2026-evaluation"])
     overall = select_municipalities(demo_con, flt)[["code", "pop_band"]].merge(
@@ -269,7 +260,7 @@ def test_karte_sentences_match_its_facts_and_gap_table(demo_con, tmp_path):
 @pytest.mark.parametrize("query", [{"pref": "北海道", "band": ["5万未満"]}, {"pref": "兵庫県", "type": ["町"]},
                                    {"pref": "兵庫県", "rset": HYOGO_REGIONS, "region": "但馬", "pr_part": "分野「BPR」"}])
 def test_progress_and_support_sentences_count_the_cards(demo_db, monkeypatch, query):
-    at = _open(monkeypatch, demo_db, "pages/progress.py", **query)
+    at = open_app(monkeypatch, demo_db, "pages/progress.py", **query)
     assert not at.exception, [e.message for e in at.exception]
     cards = {m.label: int(m.value.replace(",", "").removesuffix("団体")) for m in at.metric}
     sentence = _sentences(at, "比べられる")
@@ -282,7 +273,7 @@ def test_progress_and_support_sentences_count_the_cards(demo_db, monkeypatch, qu
         best = improved.iloc[0]
         assert f"最も改善したのは{best['市区町村']}（{best['変化']:+.1f}点）" in sentence
 
-    at = _open(monkeypatch, demo_db, "pages/support.py", **query)
+    at = open_app(monkeypatch, demo_db, "pages/support.py", **query)
     assert not at.exception
     cards = {m.label: int(m.value.replace(",", "").removesuffix("団体")) for m in at.metric}
     sentence = _sentences(at, "アセスメントに回答した")
