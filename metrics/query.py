@@ -1,6 +1,7 @@
 """Run the named SQL files in metrics/sql/ with bound parameters and return DataFrames."""
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import lru_cache
@@ -27,9 +28,15 @@ _NULLABLE = {
 _shared: ContextVar[dict | None] = ContextVar("metrics_shared_results", default=None)
 
 
+_INCLUDE = re.compile(r"^[ \t]*-- include: (\w+)[ \t]*$", re.MULTILINE)
+
+
 @lru_cache(maxsize=None)
 def sql_text(name: str) -> str:
-    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+    """metrics/sql/<name>.sql, each ``-- include: other`` line replaced by other.sql (a CTE body that
+    several queries share is written once)."""
+    text = (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+    return _INCLUDE.sub(lambda match: sql_text(match.group(1)), text)
 
 
 def run(con: duckdb.DuckDBPyConnection, name: str, params: dict,
