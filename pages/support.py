@@ -53,10 +53,10 @@ shown = priority[priority["priority"].isin(levels)] if levels else priority
 table = pd.DataFrame({
     "優先度": shown["priority"], "団体": shown["name"] + "（" + shown["pref_name"] + "）", "判定の根拠": shown["basis_label"],
     "推奨する支援（最大3件）": shown["recommended"],
-    "主な理由": shown["recommended_reasons"].str.split(REASON_SEPARATOR).str[0].fillna(""),
-    "アセスメント": shown["assessment"]})
-if surveyed:
+    "主な理由": shown["recommended_reasons"].str.split(REASON_SEPARATOR).str[0].fillna("")})
+if surveyed:  # without a survey the score column would be empty on every row (shown as "None")
     table.insert(3, "調査の回答", shown["response"])
+    table["アセスメント"] = shown["assessment"]
 picked = st.dataframe(table, hide_index=True, height=360, on_select="rerun", selection_mode="single-row", key="sp_table",
                       column_config={"主な理由": st.column_config.TextColumn(width="large"),
                                      "推奨する支援（最大3件）": st.column_config.TextColumn(width="large"),
