@@ -9,12 +9,12 @@ st.set_page_config(page_title="自治体DX進捗ダッシュボード", page_ico
                    initial_sidebar_state="expanded")
 
 PAGES = [
-    st.Page("pages/overview.py", title="概要", icon=":material/map:", default=True),  # served at /
-    st.Page("pages/karte.py", title="市町村カルテ", icon=":material/assignment_ind:", url_path="karte"),
-    st.Page("pages/compare.py", title="比較・分析", icon=":material/query_stats:", url_path="compare"),
-    st.Page("pages/progress.py", title="進捗", icon=":material/trending_up:", url_path="progress"),
-    st.Page("pages/support.py", title="支援計画", icon=":material/support_agent:", url_path="support"),
-    st.Page("pages/data.py", title="データ管理", icon=":material/database:", url_path="data"),
+    st.Page("app_pages/overview.py", title="概要", icon=":material/map:", default=True),  # served at /
+    st.Page("app_pages/karte.py", title="市町村カルテ", icon=":material/assignment_ind:", url_path="karte"),
+    st.Page("app_pages/compare.py", title="比較・分析", icon=":material/query_stats:", url_path="compare"),
+    st.Page("app_pages/progress.py", title="進捗", icon=":material/trending_up:", url_path="progress"),
+    st.Page("app_pages/support.py", title="支援計画", icon=":material/support_agent:", url_path="support"),
+    st.Page("app_pages/data.py", title="データ管理", icon=":material/database:", url_path="data"),
 ]
 
 if meeting.active():  # 会議モード (?mode=meeting): only the slides, no sidebar, filters or navigation

@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
                              "the CI smoke test uses a small fraction")
     parser.add_argument("--keep", action="store_true", help="keep the temporary databases (their folder is printed)")
     parser.add_argument("--dirty", action="store_true",
-                        help="measure the app (page reruns, browser) even when app.py, pages/ or ui/ have uncommitted changes")
+                        help="measure the app (page reruns, browser) even when app.py, app_pages/ or ui/ have uncommitted changes")
     args = parser.parse_args(argv)
     groups = set(args.only or GROUPS)
     runs = Repeats(args.quick)

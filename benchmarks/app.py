@@ -106,25 +106,6 @@ def _map_json(at) -> str | None:
     return charts[0].proto.json if charts else None
 
 
-def _navigation_v2_only() -> None:
-    """Make AppTest rerun app.py (st.navigation) like the server does, not the page script alone.
-
-    AppTest resets ``PagesManager.uses_pages_directory`` before every run and, since a ``pages/``
-    folder sits beside app.py, the flag comes back True: a rerun with a page selected then runs
-    that page the multipage-v1 way, without app.py and its sidebar (Streamlit 1.67). The server
-    sets the flag once at start-up and st.navigation clears it on the first run for good.
-    """
-    from streamlit.runtime.pages_manager import PagesManager
-
-    original = PagesManager.__init__
-
-    def init(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    PagesManager.__init__ = init
-
-
 def measure(db: Path, runs: int, timeout: float, label: str = "") -> list[Result]:
     """Every page's reruns; ``label`` (e.g. ' @16×') marks a scale-up run, where every page has the
     500 ms target and the map payloads are not measured again."""
@@ -133,7 +114,6 @@ def measure(db: Path, runs: int, timeout: float, label: str = "") -> list[Result
 
     from benchmarks.cases import TOPOJSON
 
-    _navigation_v2_only()
     topojson = SHARED_DATA / "boundaries" / TOPOJSON
     payload_floor = float(topojson.stat().st_size) if topojson.exists() else None
     payload_what = f"simplified TopoJSON {TOPOJSON}"
@@ -147,7 +127,7 @@ def measure(db: Path, runs: int, timeout: float, label: str = "") -> list[Result
     prefectures, measures = _candidates(db)
     results: list[Result] = []
     for page in pages:
-        name = page.removeprefix("pages/").removesuffix(".py")
+        name = page.removeprefix("app_pages/").removesuffix(".py")
         recolour_name = f"page rerun: {name}, national map recolours (measure changed){label}"
         filter_name = f"page rerun: {name}, prefecture filter changed{label}"
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)

@@ -134,7 +134,7 @@ def git_commit() -> str:
         return "unknown"
 
 
-def uncommitted(paths: tuple[str, ...] = ("app.py", "pages", "ui")) -> list[str]:
+def uncommitted(paths: tuple[str, ...] = ("app.py", "app_pages", "ui")) -> list[str]:
     """Files of the app that differ from the commit (changed or untracked); [] outside a git checkout."""
     try:
         status = subprocess.run(["git", "status", "--porcelain", "--", *paths], cwd=ROOT, capture_output=True,

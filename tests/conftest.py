@@ -102,27 +102,6 @@ def demo_con(demo_db):
     yield from _read_only(demo_db)
 
 
-@pytest.fixture()
-def server_navigation(monkeypatch):
-    """Run app.py on every AppTest run, as the server does after its first request.
-
-    AppTest resets ``PagesManager.uses_pages_directory`` before each run, and because a pages/
-    folder sits beside app.py Streamlit then runs a selected page on its own (its older multipage
-    mode). ui.filters.current() recovers by rerunning through app.py — which is what a fresh
-    server's first deep link needs (tested by the smoke tests) — but a button press would be
-    spent on the first of those two runs. The server sets the flag once; so does this fixture.
-    """
-    from streamlit.runtime.pages_manager import PagesManager
-
-    original = PagesManager.__init__
-
-    def init(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
-
-
 MUNICIPAL_COMPARISON = "市区町村毎のDX進捗状況_市区町村比較.csv"
 
 

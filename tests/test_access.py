@@ -37,11 +37,6 @@ def fresh_address_limiter(monkeypatch):
     monkeypatch.setattr(auth, "ADDRESS_LIMITER", auth.AddressLimiter())
 
 
-@pytest.fixture(autouse=True)
-def _server_navigation(server_navigation):
-    """Every test here runs app.py as the server does (the fixture in conftest.py)."""
-
-
 @pytest.fixture()
 def page_db(demo_db, tmp_path, monkeypatch):
     """A private copy of the demo DB with staging/uploads folders in tmp_path and no public folders."""
@@ -60,7 +55,7 @@ def data_page(secrets: dict | None = None, user: dict | None = None) -> AppTest:
         at.secrets[key] = value
     if user is not None:
         at.user = user
-    at.switch_page("pages/data.py")
+    at.switch_page("app_pages/data.py")
     return at.run()
 
 

@@ -15,17 +15,17 @@ from metrics.filters import Filter, select_municipalities
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = {
-    "pages/overview.py": "概要",
-    "pages/karte.py": "市町村カルテ",
-    "pages/compare.py": "比較・分析",
-    "pages/progress.py": "進捗",
-    "pages/support.py": "支援計画",
-    "pages/data.py": "データ管理",
+    "app_pages/overview.py": "概要",
+    "app_pages/karte.py": "市町村カルテ",
+    "app_pages/compare.py": "比較・分析",
+    "app_pages/progress.py": "進捗",
+    "app_pages/support.py": "支援計画",
+    "app_pages/data.py": "データ管理",
 }
 DEMO_LABEL = "デモ用の架空データ"
 
 
-def open_app(monkeypatch, db: Path, page: str = "pages/overview.py", **query) -> AppTest:
+def open_app(monkeypatch, db: Path, page: str = "app_pages/overview.py", **query) -> AppTest:
     """A fresh session that opens ``page`` with ``query`` in the URL (as a pasted link would)."""
     monkeypatch.setenv("DX_DB", str(db))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
@@ -66,32 +66,32 @@ def test_every_page_renders(which, page, request, monkeypatch):
     assert bool(banner) == (which == "demo"), "the demo banner is shown exactly when demo data is on screen"
     assert any("データ:" in c.value for c in at.sidebar.caption), "the data source and build date are always visible"
     charts, maps = at.get("plotly_chart"), at.get("deck_gl_json_chart")
-    if page == "pages/overview.py":
+    if page == "app_pages/overview.py":
         assert metric(at, "対象団体数") == "1,741団体"
         assert len(maps) == 1 and len(charts) >= 2
-    elif page == "pages/karte.py":
+    elif page == "app_pages/karte.py":
         assert at.selectbox(key="ka_code").value
         assert len(charts) >= 1 and any("支援優先度" in m.value for m in at.markdown)
-    elif page == "pages/compare.py":
+    elif page == "app_pages/compare.py":
         assert len(at.dataframe) >= 2 and len(charts) >= 3
-    elif page == "pages/progress.py":
+    elif page == "app_pages/progress.py":
         if which == "demo":
             assert len(maps) == 1 and {m.label for m in at.metric} >= {"改善", "停滞", "後退", "比較不可"}
         else:  # the real files carry no assessment rounds
             assert any("2回以上" in i.value for i in at.info)
-    elif page == "pages/support.py":
+    elif page == "app_pages/support.py":
         levels = [m for m in at.metric if m.label.startswith("支援優先度") or m.label == "判定不可"]
         assert sum(int(m.value.replace(",", "").removesuffix("団体")) for m in levels) == 1741
         assert len(at.get("download_button")) >= 2
-    elif page == "pages/data.py":
+    elif page == "app_pages/data.py":
         assert {"表示中のデータベース", "ファイルの取り込み", "出典・ライセンス・調査時点", "取込ログ"} <= {s.value for s in at.header}
 
 
 @pytest.mark.parametrize("which", ["demo", "real"])
 def test_meeting_page_renders(which, request, monkeypatch):
-    """会議モード (pages/meeting.py, tests/test_meeting.py): a slide without the dashboard's sidebar."""
+    """会議モード (app_pages/meeting.py, tests/test_meeting.py): a slide without the dashboard's sidebar."""
     db = request.getfixturevalue(f"{which}_db")
-    at = open_app(monkeypatch, db, "pages/meeting.py", mode="meeting", pref="兵庫県")
+    at = open_app(monkeypatch, db, "app_pages/meeting.py", mode="meeting", pref="兵庫県")
     assert not at.exception, [e.message for e in at.exception]
     assert len(at.title) == 1 and len(at.get("plotly_chart")) == 1
     assert len(at.sidebar) == 0
@@ -110,7 +110,7 @@ def test_url_reproduces_the_filtered_view(real_db, monkeypatch):
     assert at.multiselect(key="band").value == ["5万未満", "5～10万"]
 
 
-def test_sidebar_filter_change_updates_the_page(real_db, monkeypatch, server_navigation):
+def test_sidebar_filter_change_updates_the_page(real_db, monkeypatch):
     at = open_app(monkeypatch, real_db)
     at.selectbox(key="pref").select("13").run()
     assert not at.exception
@@ -121,12 +121,12 @@ def test_sidebar_filter_change_updates_the_page(real_db, monkeypatch, server_nav
     at.selectbox(key="ind").select("da_cio").run()
     assert "地図：CIOの任命" in [s.value for s in at.header]
     assert metric(at, "対象団体数") == "62団体", "the other filters are kept"
-    at.switch_page("pages/karte.py").run()
+    at.switch_page("app_pages/karte.py").run()
     assert at.selectbox(key="ka_code").value == "131016", "the カルテ opens on the selection's first municipality (千代田区)"
 
 
-def test_page_widget_change_reruns_the_page(demo_db, monkeypatch, server_navigation):
-    at = open_app(monkeypatch, demo_db, "pages/progress.py", pref="東京都")
+def test_page_widget_change_reruns_the_page(demo_db, monkeypatch):
+    at = open_app(monkeypatch, demo_db, "app_pages/progress.py", pref="東京都")
     overall = [metric(at, label) for label in ("改善", "停滞", "後退")]
     at.selectbox(key="pr_part").select("stage:3").run()
     assert not at.exception
@@ -142,7 +142,7 @@ def test_unknown_url_values_fall_back_to_defaults(real_db, monkeypatch):
 
 
 def test_karte_opens_from_the_url_and_the_comparison_set(demo_db, monkeypatch):
-    at = open_app(monkeypatch, demo_db, "pages/karte.py", ka_code=label_of(demo_db, "282014"),
+    at = open_app(monkeypatch, demo_db, "app_pages/karte.py", ka_code=label_of(demo_db, "282014"),
                   cmp=["神戸市（兵庫県）", "明石市（兵庫県）"])
     assert not at.exception
     assert at.selectbox(key="ka_code").value == "282014"
@@ -153,7 +153,7 @@ def test_karte_opens_from_the_url_and_the_comparison_set(demo_db, monkeypatch):
 
 
 def test_karte_search_lists_the_selection_first(real_db, monkeypatch):
-    at = open_app(monkeypatch, real_db, "pages/karte.py", pref="沖縄県")
+    at = open_app(monkeypatch, real_db, "app_pages/karte.py", pref="沖縄県")
     menu = at.selectbox(key="ka_code")
     assert menu.value == "472018"  # 那覇市, the first 沖縄県 code
     assert len(menu.options) == 1741  # every municipality stays searchable
@@ -161,7 +161,7 @@ def test_karte_search_lists_the_selection_first(real_db, monkeypatch):
 
 
 def test_compare_page_keeps_the_set_in_the_url(demo_db, monkeypatch):
-    at = open_app(monkeypatch, demo_db, "pages/compare.py", pref="兵庫県", cmp=["姫路市（兵庫県）", "神戸市（兵庫県）"],
+    at = open_app(monkeypatch, demo_db, "app_pages/compare.py", pref="兵庫県", cmp=["姫路市（兵庫県）", "神戸市（兵庫県）"],
                   cm_cross="CIOの任命")
     assert not at.exception
     assert at.multiselect(key="cmp").value == ["282014", "281000"]
@@ -171,7 +171,7 @@ def test_compare_page_keeps_the_set_in_the_url(demo_db, monkeypatch):
 
 
 def test_progress_transition_counts_everyone(demo_db, monkeypatch):
-    at = open_app(monkeypatch, demo_db, "pages/progress.py", pref="兵庫県")
+    at = open_app(monkeypatch, demo_db, "app_pages/progress.py", pref="兵庫県")
     assert not at.exception
     trend = sum(int(metric(at, label).removesuffix("団体")) for label in ("改善", "停滞", "後退", "比較不可", "未回答"))
     moved = sum(int(metric(at, label).removesuffix("団体"))
@@ -179,10 +179,10 @@ def test_progress_transition_counts_everyone(demo_db, monkeypatch):
     assert trend == moved == 41
 
 
-def test_upload_is_validated_before_it_is_taken_in(demo_db, tmp_path, monkeypatch, server_navigation):
+def test_upload_is_validated_before_it_is_taken_in(demo_db, tmp_path, monkeypatch):
     monkeypatch.setattr("ui.uploads.STAGING_DIR", tmp_path / "staging")
     monkeypatch.setattr("ui.uploads.UPLOAD_DIR", tmp_path / "uploads")
-    at = open_app(monkeypatch, demo_db, "pages/data.py")
+    at = open_app(monkeypatch, demo_db, "app_pages/data.py")
     at.file_uploader(key="dm_upload").upload("../../etc/passwd.csv", b"\x89PNG\r\n\x1a\nnot a table at all").run()
     assert not at.exception
     assert any("エラーあり" in m.value for m in at.markdown)
@@ -191,7 +191,7 @@ def test_upload_is_validated_before_it_is_taken_in(demo_db, tmp_path, monkeypatc
     assert not (tmp_path / "uploads").exists(), "nothing is taken in before it passes validation"
 
 
-def test_upload_accept_and_rebuild(demo_db, shared_data, tmp_path, monkeypatch, server_navigation):
+def test_upload_accept_and_rebuild(demo_db, shared_data, tmp_path, monkeypatch):
     db = tmp_path / "dashboard.duckdb"
     shutil.copy(demo_db, db)
     monkeypatch.setattr("ui.uploads.STAGING_DIR", tmp_path / "staging")
@@ -200,7 +200,7 @@ def test_upload_accept_and_rebuild(demo_db, shared_data, tmp_path, monkeypatch, 
     square = {"type": "Polygon", "coordinates": [[[134.6, 34.8], [134.7, 34.8], [134.7, 34.9], [134.6, 34.9], [134.6, 34.8]]]}
     geojson = {"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": square, "properties": {
         "N03_001": "兵庫県", "N03_002": None, "N03_003": None, "N03_004": "姫路市", "N03_007": "28201"}}]}
-    at = open_app(monkeypatch, db, "pages/data.py")
+    at = open_app(monkeypatch, db, "app_pages/data.py")
     at.file_uploader(key="dm_upload").upload("姫路 境界.geojson", json.dumps(geojson, ensure_ascii=False).encode()).run()
     assert any("問題なし" in m.value for m in at.markdown), texts(at)
     next(b for b in at.button if b.label == "取り込み対象に追加").click().run()

@@ -240,12 +240,11 @@ def open_data_page(monkeypatch, db: Path, sources: list[Path]):
     monkeypatch.setenv("DX_DB", str(db))
     monkeypatch.setattr("loaders.demo.real_data_folders", lambda: list(sources))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
-    at.switch_page("pages/data.py")
+    at.switch_page("app_pages/data.py")
     return at.run()
 
 
-def test_the_page_shows_the_shrink_table_and_replaces_only_when_confirmed(built, shared_data, tmp_path, monkeypatch,
-                                                                         server_navigation):
+def test_the_page_shows_the_shrink_table_and_replaces_only_when_confirmed(built, shared_data, tmp_path, monkeypatch):
     fewer = tmp_path / "fewer"
     fewer.mkdir()
     shutil.copy(shared_data / PREF_FILE, fewer / "pref.csv")
@@ -264,7 +263,7 @@ def test_the_page_shows_the_shrink_table_and_replaces_only_when_confirmed(built,
     assert not any(b.key == "dm_rebuild_force" for b in at.button)
 
 
-def test_the_page_lists_every_problem_and_respects_the_lock(built, full_source, tmp_path, monkeypatch, server_navigation):
+def test_the_page_lists_every_problem_and_respects_the_lock(built, full_source, tmp_path, monkeypatch):
     broken = tmp_path / "broken"
     broken.mkdir()
     write_cp932(broken / "調査_2026-baseline.csv", scored_sheet_rows(), bad_cell=(3, 1))

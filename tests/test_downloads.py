@@ -29,8 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 LINK = '=HYPERLINK("http://example.invalid/","クリック")'
 HOSTILE_STARTS = [LINK, "+1+2", "-3+4", "@SUM(A1)", "\t=1", "\r=1", "＝1+1", "＋1", "－1", "＠SUM(A1)"]
 HYOGO = "28"
-PAGES = ["pages/overview.py", "pages/karte.py", "pages/compare.py", "pages/progress.py", "pages/support.py",
-         "pages/data.py"]
+PAGES = ["app_pages/overview.py", "app_pages/karte.py", "app_pages/compare.py", "app_pages/progress.py", "app_pages/support.py",
+         "app_pages/data.py"]
 
 
 def formula_like(value: object) -> bool:
@@ -155,8 +155,7 @@ def hostile_registry():
     return Registry(municipalities, registry.prefectures, registry.wards)
 
 
-def test_every_download_of_every_page_opens_and_holds_no_formula(hostile_db, hostile_menu, captured, monkeypatch,
-                                                                 server_navigation):
+def test_every_download_of_every_page_opens_and_holds_no_formula(hostile_db, hostile_menu, captured, monkeypatch):
     monkeypatch.setenv("DX_DB", str(hostile_db))
     monkeypatch.setattr("loaders.registry.load_registry", hostile_registry)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
@@ -165,7 +164,7 @@ def test_every_download_of_every_page_opens_and_holds_no_formula(hostile_db, hos
     for page in PAGES:
         at.switch_page(page).run()
         assert not at.exception, (page, [e.message for e in at.exception])
-        if page == "pages/data.py":
+        if page == "app_pages/data.py":
             at.button(key="dm_workbook").click().run()
             at.button(key="dm_template").click().run()
             assert not at.exception, [e.message for e in at.exception]
@@ -195,12 +194,11 @@ def _all_text(name: str, data: bytes) -> str:
     return "\n".join(str(c.value) for s in book.worksheets for row in s.iter_rows() for c in row if c.value is not None)
 
 
-def test_the_menu_items_and_round_labels_reach_the_support_excel_as_text(hostile_db, hostile_menu, captured, monkeypatch,
-                                                                        server_navigation):
+def test_the_menu_items_and_round_labels_reach_the_support_excel_as_text(hostile_db, hostile_menu, captured, monkeypatch):
     monkeypatch.setenv("DX_DB", str(hostile_db))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
     at.query_params["pref"] = "兵庫県"
-    at.switch_page("pages/support.py").run()
+    at.switch_page("app_pages/support.py").run()
     assert not at.exception
     data = captured["support_plan.xlsx"]
     assert not check_xlsx(data, "support_plan.xlsx")
@@ -261,7 +259,7 @@ def test_an_unexpected_error_is_a_japanese_message_with_details_in_the_log(demo_
 
     monkeypatch.setattr("metrics.views.table_counts", broken)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.switch_page("pages/data.py")
+    at.switch_page("app_pages/data.py")
     with caplog.at_level("ERROR", logger="dx_dashboard"):
         at.run()
     assert not at.exception, "Streamlit's own error box is not shown"
@@ -274,7 +272,7 @@ def test_an_unexpected_error_is_a_japanese_message_with_details_in_the_log(demo_
 SCRIPT_NAME = '<img src=x onerror="alert(1)"><script>alert(2)</script>**神戸市**'
 
 
-def test_names_and_menu_texts_in_the_kartes_html_are_escaped(demo_db, tmp_path, monkeypatch, server_navigation):
+def test_names_and_menu_texts_in_the_kartes_html_are_escaped(demo_db, tmp_path, monkeypatch):
     """The カルテ header is an HTML block and the menu lines carry an HTML span: a municipality named
     like markup, and menu items named like it, show as text, never as elements."""
     db = tmp_path / "markup.duckdb"
@@ -292,7 +290,7 @@ def test_names_and_menu_texts_in_the_kartes_html_are_escaped(demo_db, tmp_path, 
     monkeypatch.setenv("DX_DB", str(db))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
     at.query_params["pref"] = "兵庫県"
-    at.switch_page("pages/karte.py").run()
+    at.switch_page("app_pages/karte.py").run()
     assert not at.exception, [e.message for e in at.exception]
     if at.selectbox(key="ka_code").value != code:
         at.selectbox(key="ka_code").select(code).run()
@@ -307,7 +305,7 @@ def test_names_and_menu_texts_in_the_kartes_html_are_escaped(demo_db, tmp_path, 
         ours = line.replace("<span class='dx-muted'>", "").replace("</span>", "")
         assert not re.search(r"(?<!\\)<", ours), line
     assert any("\\<script\\>" in line and "\\<b onmouseover=alert\\(4\\)\\>" in line for line in menu_lines)
-    at.switch_page("pages/support.py").run()  # the same menu items on 支援計画
+    at.switch_page("app_pages/support.py").run()  # the same menu items on 支援計画
     assert not at.exception, [e.message for e in at.exception]
     lines = [m.value for m in at.markdown if "alert\\(3\\)" in m.value]
     assert lines

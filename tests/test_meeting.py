@@ -19,7 +19,7 @@ from ui.chrome import DEMO_LABEL, plain
 DECK = load_deck(DEFAULT_DECK)
 
 
-def open_meeting(monkeypatch, db: Path, page: str = "pages/meeting.py", **query) -> AppTest:
+def open_meeting(monkeypatch, db: Path, page: str = "app_pages/meeting.py", **query) -> AppTest:
     return open_app(monkeypatch, db, page, **query)
 
 
@@ -38,7 +38,7 @@ def slide_of(at: AppTest) -> str:
 
 
 @pytest.fixture()
-def hyogo(demo_db, monkeypatch, server_navigation):
+def hyogo(demo_db, monkeypatch):
     """The default deck's third slide (分布 of CIOの任命) for 兵庫県, opened from a link."""
     return open_meeting(monkeypatch, demo_db, mode="meeting", slide="3", pref="兵庫県")
 
@@ -132,8 +132,8 @@ def test_exit_returns_to_the_dashboard_with_the_prefecture(hyogo):
     assert at.selectbox(key="pref").value == "28", "the sidebar takes the meeting's prefecture"
 
 
-def test_sidebar_switch_enters_the_mode(demo_db, monkeypatch, server_navigation):
-    at = open_meeting(monkeypatch, demo_db, "pages/karte.py", pref="兵庫県")
+def test_sidebar_switch_enters_the_mode(demo_db, monkeypatch):
+    at = open_meeting(monkeypatch, demo_db, "app_pages/karte.py", pref="兵庫県")
     assert at.toggle(key="mt_switch").value is False
     at.toggle(key="mt_switch").set_value(True).run()
     assert not at.exception
@@ -142,7 +142,7 @@ def test_sidebar_switch_enters_the_mode(demo_db, monkeypatch, server_navigation)
     assert any(t.startswith("兵庫県") for t in header(at))
 
 
-def test_another_deck_and_a_broken_one(demo_db, monkeypatch, tmp_path, server_navigation):
+def test_another_deck_and_a_broken_one(demo_db, monkeypatch, tmp_path):
     (tmp_path / "short.yaml").write_text("title: 短い資料\nviews:\n  - view: priority\n  - view: stage_field\n",
                                          encoding="utf-8")
     (tmp_path / "broken.yaml").write_text("title: 壊れた資料\nviews:\n  - view: pie_chart\n", encoding="utf-8")
@@ -163,7 +163,7 @@ def test_another_deck_and_a_broken_one(demo_db, monkeypatch, tmp_path, server_na
 def test_pages_carry_the_commentary_and_build_files_only_when_asked(demo_db, monkeypatch):
     drawn = []
     monkeypatch.setattr("ui.chrome.figure_png", lambda *args, **kwargs: drawn.append(args) or b"")
-    at = open_meeting(monkeypatch, demo_db, "pages/overview.py", pref="兵庫県")
+    at = open_meeting(monkeypatch, demo_db, "app_pages/overview.py", pref="兵庫県")
     assert not at.exception
     with duckdb.connect(str(demo_db), read_only=True) as con:
         expected = {
@@ -182,15 +182,15 @@ def test_pages_carry_the_commentary_and_build_files_only_when_asked(demo_db, mon
     assert labels.count("グラフ（PNG）") == 2 and "会議資料（PPTX）" in labels
     assert drawn == [], "no chart is rendered to PNG until its button is pressed"
 
-    at.switch_page("pages/support.py").run()
+    at.switch_page("app_pages/support.py").run()
     assert not at.exception
     assert any(m.value.startswith(plain("兵庫県でアセスメントに回答した41団体のうち")) for m in at.markdown)
-    at.switch_page("pages/karte.py").run()
+    at.switch_page("app_pages/karte.py").run()
     assert "カルテ（PPTX・A4横1枚）" in [b.label for b in at.get("download_button")]
 
 
 def test_progress_commentary_counts_the_selection(demo_db, monkeypatch):
-    at = open_meeting(monkeypatch, demo_db, "pages/progress.py", pref="兵庫県")
+    at = open_meeting(monkeypatch, demo_db, "app_pages/progress.py", pref="兵庫県")
     assert not at.exception
     counts = {label: next(m.value for m in at.metric if m.label == label) for label in ("改善", "停滞", "後退")}
     sentence = next(m.value for m in at.markdown if m.value.startswith(plain("兵庫県のアセスメント総合得点")))

@@ -23,7 +23,7 @@ from exports.views import load_deck
 from test_app_pages import open_app
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = ["pages/overview.py", "pages/karte.py", "pages/compare.py", "pages/progress.py", "pages/support.py", "pages/data.py"]
+PAGES = ["app_pages/overview.py", "app_pages/karte.py", "app_pages/compare.py", "app_pages/progress.py", "app_pages/support.py", "app_pages/data.py"]
 # proto fields that are not shown: widget ids, URL keys, file handles, icons, element kinds
 HIDDEN_FIELDS = {"id", "query_param_key", "form_id", "deferred_file_id", "url", "icon", "type", "theme", "tag",
                  "element_type", "format"}
@@ -133,14 +133,14 @@ def _leaks(texts: list[str], pattern: re.Pattern) -> list[str]:
 @pytest.mark.parametrize("page, query", [
     *[(page, {}) for page in PAGES],
     # the survey measures: the header's as-of line names the round, the change measure both rounds
-    ("pages/overview.py", {"ind": "アセスメント総合得点", "pref": "兵庫県"}),
-    ("pages/overview.py", {"ind": "アセスメント総合得点の変化（当初→評価）"}),
-    ("pages/overview.py", {"ind": "成熟度レベル（0〜4）", "band": ["5万未満"]}),
-    ("pages/progress.py", {"pref": "和歌山県", "pr_part": "分野「BPR」"}),
-    ("pages/karte.py", {"pref": "兵庫県"}),
-    ("pages/meeting.py", {"mode": "meeting", "pref": "兵庫県", "slide": "5"}),
-    ("pages/meeting.py", {"mode": "meeting", "slide": "6"}),
-    ("pages/meeting.py", {"mode": "meeting", "pref": "兵庫県", "slide": "7"}),
+    ("app_pages/overview.py", {"ind": "アセスメント総合得点", "pref": "兵庫県"}),
+    ("app_pages/overview.py", {"ind": "アセスメント総合得点の変化（当初→評価）"}),
+    ("app_pages/overview.py", {"ind": "成熟度レベル（0〜4）", "band": ["5万未満"]}),
+    ("app_pages/progress.py", {"pref": "和歌山県", "pr_part": "分野「BPR」"}),
+    ("app_pages/karte.py", {"pref": "兵庫県"}),
+    ("app_pages/meeting.py", {"mode": "meeting", "pref": "兵庫県", "slide": "5"}),
+    ("app_pages/meeting.py", {"mode": "meeting", "slide": "6"}),
+    ("app_pages/meeting.py", {"mode": "meeting", "pref": "兵庫県", "slide": "7"}),
 ])
 def test_pages_show_no_raw_ids(store, raw_ids, monkeypatch, page, query):
     at = open_app(monkeypatch, store, page, **query)
@@ -161,7 +161,7 @@ def test_pages_of_the_real_files_show_no_raw_ids(real_store, real_ids, monkeypat
 def test_the_check_sees_what_a_page_shows(store, raw_ids, monkeypatch):
     """The collector reads captions, sentences, options and table cells: a round's label it finds,
     and an id written anywhere it reads would be reported."""
-    at = open_app(monkeypatch, store, "pages/progress.py")
+    at = open_app(monkeypatch, store, "app_pages/progress.py")
     texts = visible_texts(at)
     assert any("2026年度 評価（年度末）" in t for t in texts)  # a round label, in options, captions and sentences
     assert any("神戸市" in t for t in texts)  # a table cell

@@ -45,7 +45,7 @@ def test_the_fixture_is_the_real_file_with_a_few_answers_changed(shared_data, tw
 
 
 def test_overview_counts_who_improved_on_official_data(two_release_db, monkeypatch, expected):
-    at = open_app(monkeypatch, two_release_db, "pages/overview.py")
+    at = open_app(monkeypatch, two_release_db, "app_pages/overview.py")
     assert not at.exception, [e.message for e in at.exception]
     comparable = len(expected["change"])
     share = 100.0 * len(expected["improved"]) / comparable
@@ -60,14 +60,14 @@ def test_overview_counts_who_improved_on_official_data(two_release_db, monkeypat
 
 
 def test_overview_with_one_release_shows_no_change(real_db, monkeypatch):
-    at = open_app(monkeypatch, real_db, "pages/overview.py")
+    at = open_app(monkeypatch, real_db, "app_pages/overview.py")
     assert not at.exception
     assert not any(s.value.startswith("前回の調査時点からの変化") for s in at.header)
     assert all(m.label != "改善した団体（デジタル庁指標）" for m in at.metric)
 
 
 def test_karte_shows_each_indicator_and_the_composite_at_every_release(two_release_db, two_con, monkeypatch, expected):
-    at = open_app(monkeypatch, two_release_db, "pages/karte.py", ka_code=label_of(two_release_db, KOBE))
+    at = open_app(monkeypatch, two_release_db, "app_pages/karte.py", ka_code=label_of(two_release_db, KOBE))
     assert not at.exception, [e.message for e in at.exception]
     assert "デジタル庁指標の推移（調査時点ごと）" in [s.value for s in at.header]
     assert at.get("plotly_chart") and any(c.key == "ka_official_history" for c in at.get("plotly_chart"))
@@ -83,13 +83,13 @@ def test_karte_shows_each_indicator_and_the_composite_at_every_release(two_relea
 
 
 def test_karte_with_one_release_says_there_is_no_history_yet(real_db, monkeypatch):
-    at = open_app(monkeypatch, real_db, "pages/karte.py", ka_code=label_of(real_db, KOBE))
+    at = open_app(monkeypatch, real_db, "app_pages/karte.py", ka_code=label_of(real_db, KOBE))
     assert not at.exception
     assert "調査時点が1つだけ" in texts(at)
 
 
 def test_progress_works_with_official_data_alone(two_release_db, monkeypatch, expected):
-    at = open_app(monkeypatch, two_release_db, "pages/progress.py")
+    at = open_app(monkeypatch, two_release_db, "app_pages/progress.py")
     assert not at.exception, [e.message for e in at.exception]
     assert not at.info, "no assessment survey is needed"
     assert at.selectbox(key="pr_base_snap").value == expected["previous"]
@@ -107,7 +107,7 @@ def test_progress_works_with_official_data_alone(two_release_db, monkeypatch, ex
 
 
 def test_progress_with_one_release_and_no_survey_explains_what_is_needed(real_db, monkeypatch):
-    at = open_app(monkeypatch, real_db, "pages/progress.py")
+    at = open_app(monkeypatch, real_db, "app_pages/progress.py")
     assert not at.exception
     assert any("公表分" in i.value for i in at.info)
 

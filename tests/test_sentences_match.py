@@ -260,7 +260,7 @@ def test_karte_sentences_match_its_facts_and_gap_table(demo_con, tmp_path):
 @pytest.mark.parametrize("query", [{"pref": "北海道", "band": ["5万未満"]}, {"pref": "兵庫県", "type": ["町"]},
                                    {"pref": "兵庫県", "rset": HYOGO_REGIONS, "region": "但馬", "pr_part": "分野「BPR」"}])
 def test_progress_and_support_sentences_count_the_cards(demo_db, monkeypatch, query):
-    at = open_app(monkeypatch, demo_db, "pages/progress.py", **query)
+    at = open_app(monkeypatch, demo_db, "app_pages/progress.py", **query)
     assert not at.exception, [e.message for e in at.exception]
     cards = {m.label: int(m.value.replace(",", "").removesuffix("団体")) for m in at.metric}
     sentence = _sentences(at, "比べられる")
@@ -273,7 +273,7 @@ def test_progress_and_support_sentences_count_the_cards(demo_db, monkeypatch, qu
         best = improved.iloc[0]
         assert f"最も改善したのは{best['市区町村']}（{best['変化']:+.1f}点）" in sentence
 
-    at = open_app(monkeypatch, demo_db, "pages/support.py", **query)
+    at = open_app(monkeypatch, demo_db, "app_pages/support.py", **query)
     assert not at.exception
     cards = {m.label: int(m.value.replace(",", "").removesuffix("団体")) for m in at.metric}
     sentence = _sentences(at, "アセスメントに回答した")

@@ -95,11 +95,11 @@ def test_yaml_menu_errors_name_file_item_and_key(tmp_path):
 
 
 def test_data_page_menu_upload_keeps_the_menu_on_error_and_replaces_it_when_accepted(
-        demo_db, tmp_path, monkeypatch, server_navigation):
+        demo_db, tmp_path, monkeypatch):
     from test_app_pages import open_app
 
     monkeypatch.setenv("DX_MENU_UPLOADS", str(tmp_path))
-    at = open_app(monkeypatch, demo_db, "pages/data.py")
+    at = open_app(monkeypatch, demo_db, "app_pages/data.py")
     assert any(b.label.endswith("支援メニューのテンプレートをダウンロード") for b in at.get("download_button"))
     at.selectbox(key="dm_menu_pref").select("和歌山県").run()
     broken = _edit(_template("和歌山県"), {"C3": "兵庫県"})

@@ -19,7 +19,7 @@ PREFECTURES = {"北海道": "01", "兵庫県": "28", "和歌山県": "30"}
 
 @pytest.mark.parametrize("pref", list(PREFECTURES))
 def test_support_page_on_official_data_alone(real_db, monkeypatch, pref):
-    at = open_app(monkeypatch, real_db, "pages/support.py", pref=pref)
+    at = open_app(monkeypatch, real_db, "app_pages/support.py", pref=pref)
     assert not at.exception
     with duckdb.connect(str(real_db), read_only=True) as con:
         n = len(select_municipalities(con, Filter(pref_code=PREFECTURES[pref])))
@@ -37,7 +37,7 @@ def test_support_page_on_official_data_alone(real_db, monkeypatch, pref):
 
 
 def test_karte_and_deck_judge_from_official_data(real_db, monkeypatch):
-    at = open_app(monkeypatch, real_db, "pages/karte.py", pref="和歌山県")
+    at = open_app(monkeypatch, real_db, "app_pages/karte.py", pref="和歌山県")
     assert not at.exception
     page = texts(at)
     assert "判定の根拠: 公開データによる判定" in page and "判定不可" not in page
@@ -67,7 +67,7 @@ def test_deck_table_slide_shows_the_recommendations_with_reasons(real_db, tmp_pa
 
 
 def test_survey_and_official_judgements_side_by_side(demo_db, monkeypatch):
-    at = open_app(monkeypatch, demo_db, "pages/support.py", pref="兵庫県")
+    at = open_app(monkeypatch, demo_db, "app_pages/support.py", pref="兵庫県")
     assert not at.exception
     assert any(s.value.startswith("アセスメントによる判定と") for s in at.header)
     with duckdb.connect(str(demo_db), read_only=True) as con:

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 import pandas as pd
 import streamlit as st
-from streamlit.runtime.pages_manager import PagesManager
 
 from metrics import views
 from metrics.assessment import rounds
@@ -149,13 +148,6 @@ def _region_sets_for(sets: pd.DataFrame, coverage: pd.DataFrame, pref_code: str 
 
 def current() -> Selection:
     """The selection the sidebar made in this run."""
-    if PagesManager.uses_pages_directory or _STATE_KEY not in st.session_state:
-        # Streamlit ran this script of pages/ on its own, without app.py (its older multipage mode,
-        # chosen because the folder exists): so it does for the first request to a fresh server when
-        # that is a page URL such as /karte?pref=…, and AppTest for every run. app.py's
-        # st.navigation switches that mode off: run again through app.py and its sidebar.
-        PagesManager.uses_pages_directory = False
-        st.rerun()
     return st.session_state[_STATE_KEY]
 
 

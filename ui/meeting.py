@@ -13,7 +13,6 @@ from pathlib import Path
 
 import plotly.graph_objects as go
 import streamlit as st
-from streamlit.runtime.pages_manager import PagesManager
 
 from exports.views import DEFAULT_DECK, Deck, ExportError, ViewResult, ViewSpec, render_view
 from exports.views import load_deck as read_deck
@@ -21,7 +20,7 @@ from ui import data
 
 ROOT = Path(__file__).resolve().parent.parent
 DECK_DIR = ROOT / "data" / "decks"
-PAGE_PATH = "pages/meeting.py"
+PAGE_PATH = "app_pages/meeting.py"
 MODE_PARAM, MODE, SLIDE_PARAM = "mode", "meeting", "slide"
 PREF_KEY, DECK_KEY = "pref", "deck"  # the same ``pref`` parameter as the sidebar's prefecture filter
 THEME = "projector"
@@ -81,14 +80,6 @@ def sidebar_switch() -> None:
     st.toggle("会議モード", key="mt_switch", on_change=_enter,
               help="プロジェクター向けに、保存したビューを1枚ずつ大きく表示します（URL: ?mode=meeting）。"
                    "←/→ または PageUp/PageDown で前後に進みます。")
-
-
-def require_app() -> None:
-    """Run through app.py: Streamlit runs a script of pages/ on its own for the first request to a
-    fresh server and in AppTest (see ui.filters.current); app.py's navigation switches that off."""
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
 
 
 def deck_files() -> dict[str, Path]:

@@ -79,7 +79,7 @@ with right:
             st.session_state["ka_code"] = picked
             # an empty mapping, not None: the sidebar's parameters are bound to widgets, which put
             # them back into the URL on the next page (None would try to clear them and fail)
-            st.switch_page("pages/karte.py", query_params={})
+            st.switch_page("app_pages/karte.py", query_params={})
     else:
         ranked = frame.dropna(subset=["value"])
         if measure["kind"] in ("binary", "category"):

@@ -9,7 +9,6 @@ from metrics import views
 from ui import charts, chrome, data, meeting
 from ui.filters import ALL, NATIONAL
 
-meeting.require_app()
 prefectures = data.cached(views.prefectures)()
 pref_names = dict(zip(prefectures["pref_code"], prefectures["name"]))
 decks = meeting.deck_files()
