@@ -1,12 +1,14 @@
 """自治体DX進捗ダッシュボード: navigation, page config and the shared sidebar."""
+
 import streamlit as st
 
 import ui.preload  # noqa: F401  first: one fixed import order for all sessions (see the module)
 from ui import chrome, filters, meeting
 from ui.guard import friendly_errors
 
-st.set_page_config(page_title="自治体DX進捗ダッシュボード", page_icon="📊", layout="wide",
-                   initial_sidebar_state="expanded")
+st.set_page_config(
+    page_title="自治体DX進捗ダッシュボード", page_icon="📊", layout="wide", initial_sidebar_state="expanded"
+)
 
 PAGES = [
     st.Page("app_pages/overview.py", title="概要", icon=":material/map:", default=True),  # served at /

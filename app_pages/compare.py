@@ -1,6 +1,7 @@
 """比較・分析: the selection as a sortable table, a scatter of any two measures, box plots by
 population band, the 兵庫-style cross-table, a municipality × indicator heatmap and the
 hand-picked comparison set (kept in the URL, reused by カルテ and 進捗)."""
+
 import pandas as pd
 import streamlit as st
 
@@ -24,21 +25,45 @@ if chosen.empty:
 
 # ---- the table
 COLUMNS = {
-    "code": "団体コード", "pref_name": "都道府県", "name": "市区町村", "type": "団体区分", "pop_band": "人口規模",
-    "region": "地域", "population": "人口", "composite": "総合得点", "推進体制": "推進体制", "人材": "人材",
-    "デジタル技術": "デジタル技術", "住民サービス": "住民サービス", "assessment": "アセスメント", "maturity": "成熟度",
-    "priority": "支援優先度", "change": "得点の変化", "trend_label": "変化の判定",
+    "code": "団体コード",
+    "pref_name": "都道府県",
+    "name": "市区町村",
+    "type": "団体区分",
+    "pop_band": "人口規模",
+    "region": "地域",
+    "population": "人口",
+    "composite": "総合得点",
+    "推進体制": "推進体制",
+    "人材": "人材",
+    "デジタル技術": "デジタル技術",
+    "住民サービス": "住民サービス",
+    "assessment": "アセスメント",
+    "maturity": "成熟度",
+    "priority": "支援優先度",
+    "change": "得点の変化",
+    "trend_label": "変化の判定",
 }
 table = summary[[c for c in COLUMNS if c in summary.columns and (c != "region" or selection.flt.region_set)]]
 table = table.rename(columns=COLUMNS)
 st.header("一覧", anchor=False)
-scores = {c: st.column_config.NumberColumn(format="%.1f") for c in
-          ("総合得点", "推進体制", "人材", "デジタル技術", "住民サービス", "アセスメント")}
+scores = {
+    c: st.column_config.NumberColumn(format="%.1f")
+    for c in ("総合得点", "推進体制", "人材", "デジタル技術", "住民サービス", "アセスメント")
+}
 picked = st.dataframe(
-    table, hide_index=True, on_select="rerun", selection_mode="multi-row", key="cm_table", height=380,
-    column_config={**scores, "人口": st.column_config.NumberColumn(format="localized"),
-                   "成熟度": st.column_config.NumberColumn(format="%d"),
-                   "得点の変化": st.column_config.NumberColumn(format="%+.1f")})
+    table,
+    hide_index=True,
+    on_select="rerun",
+    selection_mode="multi-row",
+    key="cm_table",
+    height=380,
+    column_config={
+        **scores,
+        "人口": st.column_config.NumberColumn(format="localized"),
+        "成熟度": st.column_config.NumberColumn(format="%d"),
+        "得点の変化": st.column_config.NumberColumn(format="%+.1f"),
+    },
+)
 rows = picked.selection.rows if picked else []
 buttons = st.columns([2, 2, 2, 3])
 
@@ -48,22 +73,44 @@ def _add_to_set(codes: list[str]) -> None:
     st.session_state["cmp"] = (current + [c for c in codes if c not in current])[: filters.MAX_COMPARE]
 
 
-buttons[0].button(f"選択した{len(rows)}団体を比較セットに追加", disabled=not rows, on_click=_add_to_set,
-                  args=(summary.iloc[rows]["code"].tolist(),), icon=":material/playlist_add:")
-buttons[1].download_button("CSV（Excel対応）", export.csv_bytes(table), file_name="municipalities.csv", mime=export.CSV_MIME,
-                           icon=":material/download:")
-buttons[2].download_button("Excel", export.excel_bytes({"一覧": table}, [("対象", selection.scope), ("データ", chrome.source_line())]),
-                           file_name="municipalities.xlsx", mime=export.XLSX_MIME, icon=":material/table:")
-st.caption("列名をクリックすると並べ替えられます。行を選んで比較セットに追加できます（最大10団体、URLに保存）。"
-           "空欄は「データなし」で、0 とは扱いません。")
+buttons[0].button(
+    f"選択した{len(rows)}団体を比較セットに追加",
+    disabled=not rows,
+    on_click=_add_to_set,
+    args=(summary.iloc[rows]["code"].tolist(),),
+    icon=":material/playlist_add:",
+)
+buttons[1].download_button(
+    "CSV（Excel対応）",
+    export.csv_bytes(table),
+    file_name="municipalities.csv",
+    mime=export.CSV_MIME,
+    icon=":material/download:",
+)
+buttons[2].download_button(
+    "Excel",
+    export.excel_bytes({"一覧": table}, [("対象", selection.scope), ("データ", chrome.source_line())]),
+    file_name="municipalities.xlsx",
+    mime=export.XLSX_MIME,
+    icon=":material/table:",
+)
+st.caption(
+    "列名をクリックすると並べ替えられます。行を選んで比較セットに追加できます（最大10団体、URLに保存）。"
+    "空欄は「データなし」で、0 とは扱いません。"
+)
 
 # ---- analyses
 numeric = options[~options["kind"].isin(["category", "binary"])]
 numeric_ids = numeric["measure_id"].tolist()
-population_id = next((m for m in ("population_juki", "population_census", "population_demo") if m in numeric_ids), numeric_ids[0])
+population_id = next(
+    (m for m in ("population_juki", "population_census", "population_demo") if m in numeric_ids), numeric_ids[0]
+)
 score_id = "composite" if "composite" in numeric_ids else numeric_ids[0]
-tabs = st.tabs(["散布図", "人口規模別の分布", "クロス集計（兵庫県方式）", "団体 × 指標ヒートマップ", "比較セット"],
-               key="cm_tab", bind="query-params")
+tabs = st.tabs(
+    ["散布図", "人口規模別の分布", "クロス集計（兵庫県方式）", "団体 × 指標ヒートマップ", "比較セット"],
+    key="cm_tab",
+    bind="query-params",
+)
 
 
 def _values(measure_id: str) -> pd.Series:
@@ -79,21 +126,38 @@ def _axis(measure_id: str) -> str:
 
 with tabs[0]:
     pick = st.columns([3, 3, 1])
-    x_id = pick[0].selectbox("横軸", numeric_ids, index=numeric_ids.index(population_id), format_func=titles.get,
-                             key="cm_x", bind="query-params")
-    y_id = pick[1].selectbox("縦軸", numeric_ids, index=numeric_ids.index(score_id), format_func=titles.get,
-                             key="cm_y", bind="query-params")
+    x_id = pick[0].selectbox(
+        "横軸",
+        numeric_ids,
+        index=numeric_ids.index(population_id),
+        format_func=titles.get,
+        key="cm_x",
+        bind="query-params",
+    )
+    y_id = pick[1].selectbox(
+        "縦軸", numeric_ids, index=numeric_ids.index(score_id), format_func=titles.get, key="cm_y", bind="query-params"
+    )
     log_x = pick[2].toggle("横軸を対数に", value=x_id.startswith("population"), key="cm_logx")
     frame = summary[["code", "name", "pref_name", "pop_band"]].assign(x=_values(x_id), y=_values(y_id))
-    chrome.chart(charts.scatter(frame, "x", "y", _axis(x_id), _axis(y_id), bands, log_x, list(selection.compare)),
-                 key="cm_scatter")
+    chrome.chart(
+        charts.scatter(frame, "x", "y", _axis(x_id), _axis(y_id), bands, log_x, list(selection.compare)),
+        key="cm_scatter",
+    )
     missing = int(frame[["x", "y"]].isna().any(axis=1).sum())
-    st.caption(f"点は1団体。色は人口規模。どちらかの値がない{missing:,}団体は描いていません。"
-               + ("比較セットの団体は名前つきの丸で示しています。" if selection.compare else ""))
+    st.caption(
+        f"点は1団体。色は人口規模。どちらかの値がない{missing:,}団体は描いていません。"
+        + ("比較セットの団体は名前つきの丸で示しています。" if selection.compare else "")
+    )
 
 with tabs[1]:
-    box_id = st.selectbox("指標", numeric_ids, index=numeric_ids.index(score_id), format_func=titles.get, key="cm_box",
-                          bind="query-params")
+    box_id = st.selectbox(
+        "指標",
+        numeric_ids,
+        index=numeric_ids.index(score_id),
+        format_func=titles.get,
+        key="cm_box",
+        bind="query-params",
+    )
     frame = summary[["code", "name", "pop_band"]].assign(value=_values(box_id))
     chrome.chart(charts.box_by_band(frame, "value", _axis(box_id), bands), key="cm_boxplot")
     st.caption("箱は四分位範囲、線は中央値、点は各団体。括弧内は値のある団体数です。")
@@ -102,8 +166,14 @@ with tabs[2]:
     categorical = options[options["kind"].isin(["category", "binary"]) | (options["measure_id"] == "maturity")]
     cat_ids = categorical["measure_id"].tolist()
     default = "priority" if "priority" in cat_ids else ("da_cio" if "da_cio" in cat_ids else cat_ids[0])
-    cross_id = st.selectbox("集計する項目", cat_ids, index=cat_ids.index(default), format_func=titles.get, key="cm_cross",
-                            bind="query-params")
+    cross_id = st.selectbox(
+        "集計する項目",
+        cat_ids,
+        index=cat_ids.index(default),
+        format_func=titles.get,
+        key="cm_cross",
+        bind="query-params",
+    )
     cross_measure = filters.measure(cross_id)
     values = filters.measure_values(cross_measure).set_index("code")
     if cross_id == "maturity":
@@ -111,24 +181,37 @@ with tabs[2]:
         column_order = [f"レベル{n}" for n in range(5)]
     else:
         labels = values["label"]
-        column_order = ["高", "中", "低"] if cross_id == "priority" else (["実施", "未実施"] if cross_measure["kind"] == "binary" else None)
+        column_order = (
+            ["高", "中", "低"]
+            if cross_id == "priority"
+            else (["実施", "未実施"] if cross_measure["kind"] == "binary" else None)
+        )
     frame = summary[["code", "pop_band"]].assign(answer=summary["code"].map(labels))
     crossed = cross_table(frame, "pop_band", "answer", row_order=bands, column_order=column_order)
     crossed.index.name, crossed.columns.name = "人口規模", cross_measure["short_title"]
     left, right = st.columns([3, 2], gap="medium")
     left.dataframe(crossed, height=35 * len(crossed) + 40)
     chrome.chart(charts.cross_table_bars(crossed), where=right, key="cm_crossbars")
-    st.caption("兵庫県「市町DX支援パッケージ」の団体規模別の表と同じ形式です（行 = 人口規模、列 = 回答、計 = 合計）。"
-               "「不明」は値のない団体で、合計には必ず全団体が入ります。")
-    st.download_button("クロス集計（CSV）", export.csv_bytes(crossed.reset_index()), file_name="cross_table.csv",
-                       mime=export.CSV_MIME, icon=":material/download:")
+    st.caption(
+        "兵庫県「市町DX支援パッケージ」の団体規模別の表と同じ形式です（行 = 人口規模、列 = 回答、計 = 合計）。"
+        "「不明」は値のない団体で、合計には必ず全団体が入ります。"
+    )
+    st.download_button(
+        "クロス集計（CSV）",
+        export.csv_bytes(crossed.reset_index()),
+        file_name="cross_table.csv",
+        mime=export.CSV_MIME,
+        icon=":material/download:",
+    )
 
 with tabs[3]:
     use_set = bool(selection.compare) and st.toggle("比較セットの団体だけを表示", value=True, key="cm_heat_set")
     codes = list(selection.compare) if use_set else summary.sort_values("composite", ascending=False)["code"].tolist()
     if len(codes) > HEATMAP_LIMIT:
-        st.caption(f"{len(codes):,}団体のうち、総合得点の高い順に{HEATMAP_LIMIT}団体を表示しています。"
-                   "絞り込むか比較セットを使うと、目的の団体だけを並べられます。")
+        st.caption(
+            f"{len(codes):,}団体のうち、総合得点の高い順に{HEATMAP_LIMIT}団体を表示しています。"
+            "絞り込むか比較セットを使うと、目的の団体だけを並べられます。"
+        )
         codes = codes[:HEATMAP_LIMIT]
     members = data.cached(indicator_scores)(Filter(codes=tuple(codes)), selection.as_of)
     if members.empty:
@@ -138,24 +221,45 @@ with tabs[3]:
         members = members.assign(row=members["code"].map(names["name"] + "（" + names["pref_name"] + "）"))
         order = [names.at[c, "name"] + "（" + names.at[c, "pref_name"] + "）" for c in codes]
         columns = list(dict.fromkeys(members.sort_values(["pillar", "indicator_id"])["short_title"]))
-        matrix = members.pivot(index="row", columns="short_title", values="normalised").reindex(index=order, columns=columns)
-        text = members.assign(text=[style.format_value(v, k, "") for v, k in zip(members["value"], members["kind"])]).pivot(
-            index="row", columns="short_title", values="text").reindex(index=order, columns=columns).fillna(style.MISSING_LABEL)
+        matrix = members.pivot(index="row", columns="short_title", values="normalised").reindex(
+            index=order, columns=columns
+        )
+        text = (
+            members.assign(text=[style.format_value(v, k, "") for v, k in zip(members["value"], members["kind"])])
+            .pivot(index="row", columns="short_title", values="text")
+            .reindex(index=order, columns=columns)
+            .fillna(style.MISSING_LABEL)
+        )
         chrome.chart(charts.indicator_heatmap(matrix, text), key="cm_heatmap")
         st.caption("デジタル庁の13指標を0〜1にそろえた値（実施 = 1、率は ÷100）。灰色は「データなし」。")
 
 with tabs[4]:
     if not selection.compare:
-        st.info("比較セットは空です。上の一覧で行を選んで追加するか、サイドバーの「比較セット」に団体名を入力してください。")
+        st.info(
+            "比較セットは空です。上の一覧で行を選んで追加するか、サイドバーの「比較セット」に団体名を入力してください。"
+        )
     else:
         compared = national.set_index("code").loc[list(selection.compare)].reset_index()
         compared["団体"] = compared["name"] + "（" + compared["pref_name"] + "）"
         pillars = [c for c in ("推進体制", "人材", "デジタル技術", "住民サービス") if c in compared.columns]
         extra = ["assessment"] if compared["assessment"].notna().any() else []
-        chrome.chart(charts.grouped_bars(compared.rename(columns={"assessment": "アセスメント"}), "団体",
-                                         pillars + (["アセスメント"] if extra else [])), key="cm_setbars")
-        shown = compared[["団体", "type", "pop_band", "composite", *pillars, *extra, "maturity", "priority"]].rename(columns={
-            "type": "団体区分", "pop_band": "人口規模", "composite": "総合得点", "assessment": "アセスメント",
-            "maturity": "成熟度", "priority": "支援優先度"})
+        chrome.chart(
+            charts.grouped_bars(
+                compared.rename(columns={"assessment": "アセスメント"}),
+                "団体",
+                pillars + (["アセスメント"] if extra else []),
+            ),
+            key="cm_setbars",
+        )
+        shown = compared[["団体", "type", "pop_band", "composite", *pillars, *extra, "maturity", "priority"]].rename(
+            columns={
+                "type": "団体区分",
+                "pop_band": "人口規模",
+                "composite": "総合得点",
+                "assessment": "アセスメント",
+                "maturity": "成熟度",
+                "priority": "支援優先度",
+            }
+        )
         st.dataframe(shown, hide_index=True, column_config=scores)
         st.button("比較セットを空にする", on_click=lambda: st.session_state.update(cmp=[]), icon=":material/clear_all:")

@@ -1,6 +1,7 @@
 """市町村カルテ: one municipality — radar of the four fields, the stage × field sheet, デジタル庁
 indicators against its peers with gaps, history across rounds, similar municipalities, support
 priority with reasons, recommended support and reference cases. Printable (Ctrl+P)."""
+
 import pandas as pd
 import streamlit as st
 
@@ -25,14 +26,30 @@ in_selection = set(chosen["code"])
 order = list(chosen["code"]) + [c for c in directory["code"] if c not in in_selection]
 entries = directory.set_index("code")
 # built column-wise: 1,741 labels cell by cell cost a noticeable part of every rerun
-search_labels = dict(zip(entries.index, entries["name"] + "（" + entries["pref_name"] + "）　" + entries["kana"].fillna("")
-                         + "　" + entries.index))
+search_labels = dict(
+    zip(
+        entries.index,
+        entries["name"] + "（" + entries["pref_name"] + "）　" + entries["kana"].fillna("") + "　" + entries.index,
+    )
+)
 
-chrome.page_header("市町村カルテ", "1団体の現状・弱み・支援をまとめた1枚です。ブラウザの印刷（Ctrl+P）で操作部品を除いて印刷できます。")
-code = st.selectbox("団体を選ぶ（名前・よみがな・団体コードで検索）", order, format_func=search_labels.get, key="ka_code",
-                    bind="query-params")
-chrome.built_download("カルテ（PPTX・A4横1枚）", lambda path: build_karte(data.cursor(), code, path), f"karte_{code}.pptx",
-                      "ka_pptx", help="この団体のカルテを印刷用の1枚（PowerPoint、A4横）にします。")
+chrome.page_header(
+    "市町村カルテ", "1団体の現状・弱み・支援をまとめた1枚です。ブラウザの印刷（Ctrl+P）で操作部品を除いて印刷できます。"
+)
+code = st.selectbox(
+    "団体を選ぶ（名前・よみがな・団体コードで検索）",
+    order,
+    format_func=search_labels.get,
+    key="ka_code",
+    bind="query-params",
+)
+chrome.built_download(
+    "カルテ（PPTX・A4横1枚）",
+    lambda path: build_karte(data.cursor(), code, path),
+    f"karte_{code}.pptx",
+    "ka_pptx",
+    help="この団体のカルテを印刷用の1枚（PowerPoint、A4横）にします。",
+)
 row = entries.loc[code]
 national = filters.summary()
 summary = national.set_index("code").loc[code]
@@ -52,26 +69,44 @@ st.markdown(
     f"{'・' + chrome.html_text(row['kana']) if row['kana'] else ''}</span>"
     f"<span class='dx-badge' style='background:{chrome.html_text(priority_colour)}'>"
     f"支援優先度 {chrome.html_text(summary['priority'])}</span></div>",
-    unsafe_allow_html=True)
+    unsafe_allow_html=True,
+)
 band_codes = directory.loc[directory["pop_band"] == row["pop_band"], "code"]
 band = national[national["code"].isin(band_codes)]
 cards = st.columns(4)
 population = style.format_number(row["population"])
 population_years = data.cached(population_history)(code)
 population_change = population_change_line(population_years)
-cards[0].metric("人口", f"{population}人", border=True, delta_color="off",
-                delta=None if population_change is None else f"{population_years['change'].iloc[-1]:+,.0f}人（前回の調査時点から）",
-                help=f"人口規模 {row['pop_band'] or '不明'}（同じ規模の団体 {len(band):,}、規模は最新の調査時点の人口で判定）")
+cards[0].metric(
+    "人口",
+    f"{population}人",
+    border=True,
+    delta_color="off",
+    delta=None if population_change is None else f"{population_years['change'].iloc[-1]:+,.0f}人（前回の調査時点から）",
+    help=f"人口規模 {row['pop_band'] or '不明'}（同じ規模の団体 {len(band):,}、規模は最新の調査時点の人口で判定）",
+)
 if population_change:
     st.caption(population_change)
     if len(population_years) > 2:
         with st.expander(f"人口の推移（{len(population_years)}時点）"):
-            st.dataframe(population_years.assign(as_of=population_years["as_of"].map(japanese_date))[
-                ["as_of", "population", "change", "change_percent"]].rename(columns={
-                    "as_of": "調査時点", "population": "人口（人）", "change": "増減（人）", "change_percent": "増減率（%）"}),
-                hide_index=True, column_config={"人口（人）": st.column_config.NumberColumn(format="localized"),
-                                                "増減（人）": st.column_config.NumberColumn(format="%+d"),
-                                                "増減率（%）": st.column_config.NumberColumn(format="%+.2f")})
+            st.dataframe(
+                population_years.assign(as_of=population_years["as_of"].map(japanese_date))[
+                    ["as_of", "population", "change", "change_percent"]
+                ].rename(
+                    columns={
+                        "as_of": "調査時点",
+                        "population": "人口（人）",
+                        "change": "増減（人）",
+                        "change_percent": "増減率（%）",
+                    }
+                ),
+                hide_index=True,
+                column_config={
+                    "人口（人）": st.column_config.NumberColumn(format="localized"),
+                    "増減（人）": st.column_config.NumberColumn(format="%+d"),
+                    "増減率（%）": st.column_config.NumberColumn(format="%+.2f"),
+                },
+            )
 
 
 def _vs_band(column: str) -> str | None:
@@ -79,17 +114,29 @@ def _vs_band(column: str) -> str | None:
     return None if pd.isna(value) or pd.isna(peer) else f"{value - peer:+.1f}点（同規模の中央値比）"
 
 
-cards[1].metric("総合得点（デジタル庁指標）", style.format_value(summary["composite"], "score", "点"),
-                delta=_vs_band("composite"), border=True)
+cards[1].metric(
+    "総合得点（デジタル庁指標）",
+    style.format_value(summary["composite"], "score", "点"),
+    delta=_vs_band("composite"),
+    border=True,
+)
 if len(known_rounds):
-    cards[2].metric("アセスメント総合得点", style.format_value(summary["assessment"], "score", "点"),
-                    delta=_vs_band("assessment"), border=True,
-                    help=f"{style.short_round_label(round_labels.get(selection.round_id, ''))}の回答から算出（0〜100）。")
+    cards[2].metric(
+        "アセスメント総合得点",
+        style.format_value(summary["assessment"], "score", "点"),
+        delta=_vs_band("assessment"),
+        border=True,
+        help=f"{style.short_round_label(round_labels.get(selection.round_id, ''))}の回答から算出（0〜100）。",
+    )
     change = summary["change"]
     level = summary["maturity"]
-    cards[3].metric("成熟度", style.MISSING_LABEL if pd.isna(level) else f"レベル{int(level)}",
-                    delta=None if pd.isna(change) else f"{float(change):+.1f}点（当初→評価の得点）", border=True,
-                    help=summary["maturity_label"] if isinstance(summary["maturity_label"], str) else None)
+    cards[3].metric(
+        "成熟度",
+        style.MISSING_LABEL if pd.isna(level) else f"レベル{int(level)}",
+        delta=None if pd.isna(change) else f"{float(change):+.1f}点（当初→評価の得点）",
+        border=True,
+        help=summary["maturity_label"] if isinstance(summary["maturity_label"], str) else None,
+    )
 else:
     cards[2].info("アセスメントの回答はまだ取り込まれていません。")
 
@@ -104,9 +151,13 @@ if len(sheet):
         series = {row["name"]: field_scores}
         other = [r for r in known_rounds["round_id"] if r != selection.round_id and r in set(scores["round_id"])]
         if other:
-            earlier = scores[(scores["round_id"] == other[0]) & (scores["level"] == "field")].set_index("field")["score"]
+            earlier = scores[(scores["round_id"] == other[0]) & (scores["level"] == "field")].set_index("field")[
+                "score"
+            ]
             series[style.short_round_label(round_labels[other[0]])] = earlier
-        series[f"同規模（{row['pop_band']}）の中央値"] = data.cached(views.group_field_medians)(tuple(band_codes), selection.round_id)
+        series[f"同規模（{row['pop_band']}）の中央値"] = data.cached(views.group_field_medians)(
+            tuple(band_codes), selection.round_id
+        )
         chrome.chart(charts.radar(series, fields), key="ka_radar")
     with table_col:
         st.header("段階 × 分野の得点", anchor=False)
@@ -114,9 +165,14 @@ if len(sheet):
         chrome.chart(charts.heat_table(matrix), key="ka_matrix")
         levels = maturity(sheet, questionnaire=questionnaire).iloc[0]
         coverage = sheet.loc[sheet["level"] == "overall", "coverage"]
-        st.caption(f"得点は0〜100（満点に対する割合）。回答率 {coverage.iloc[0]:.0%}。"
-                   + ("" if pd.isna(levels["next_stage"]) else
-                      f"次の段階 STEP{int(levels['next_stage'])} まで あと{levels['next_gap']:.1f}点（しきい値 {questionnaire.thresholds[int(levels['next_stage'])]:g}点）。"))
+        st.caption(
+            f"得点は0〜100（満点に対する割合）。回答率 {coverage.iloc[0]:.0%}。"
+            + (
+                ""
+                if pd.isna(levels["next_stage"])
+                else f"次の段階 STEP{int(levels['next_stage'])} まで あと{levels['next_gap']:.1f}点（しきい値 {questionnaire.thresholds[int(levels['next_stage'])]:g}点）。"
+            )
+        )
 
 # ---- priority, support, cases (the menu in force for this municipality: national + its own prefecture's)
 mine = data.cached(support_priority)(Filter(pref_code=code[:2], codes=(code,)), selection.round_id)
@@ -133,7 +189,9 @@ with why_col:
         if one["response"] == NOT_ANSWERED:
             st.markdown(f"この調査回のアセスメントは **{NOT_ANSWERED}** です。")
         elif one["response"] == "回答":
-            st.markdown(f"アセスメントによる判定 **{one['survey_priority']}**／公開データによる判定 **{one['official_priority']}**")
+            st.markdown(
+                f"アセスメントによる判定 **{one['survey_priority']}**／公開データによる判定 **{one['official_priority']}**"
+            )
 with menu_col:
     st.header("推奨する支援（最大3件）", anchor=False)
     named = set((one["support_ids"] if one is not None else "").split(","))
@@ -142,10 +200,16 @@ with menu_col:
     for rec in recommended.itertuples():
         mark = "【支援内容】" if rec.item_id in named else ""
         # markdown with an inline span: texts from the YAML are escaped for both (chrome.plain)
-        st.markdown(f"{rec.rank}. **{mark}{chrome.plain(rec.item)}**（{chrome.plain(rec.provider)}）  \n"
-                    f"<span class='dx-muted'>理由: {chrome.plain(rec.reason)}</span>", unsafe_allow_html=True)
-    others = [n for n in (one["candidates"] if one is not None else "").split(NAME_SEPARATOR)
-              if n and n not in set(recommended.get("item", []))]
+        st.markdown(
+            f"{rec.rank}. **{mark}{chrome.plain(rec.item)}**（{chrome.plain(rec.provider)}）  \n"
+            f"<span class='dx-muted'>理由: {chrome.plain(rec.reason)}</span>",
+            unsafe_allow_html=True,
+        )
+    others = [
+        n
+        for n in (one["candidates"] if one is not None else "").split(NAME_SEPARATOR)
+        if n and n not in set(recommended.get("item", []))
+    ]
     with st.expander(f"ほかの候補（{len(others)}件）"):
         st.markdown("\n".join(f"- {chrome.plain(n)}" for n in others) if others else "ほかの候補はありません。")
 with case_col:
@@ -158,18 +222,29 @@ with case_col:
         st.write(f"推奨する支援の段階に、同じ人口規模（{row['pop_band'] or '不明'}）の参考事例はありません。")
     for case, item in shown_cases.values():
         body = case["body"] if case["body"] == case["pref_name"] else case["pref_name"] + case["body"]
-        st.markdown(f"**{chrome.plain(case['title'])}**（{chrome.plain(body)}、人口 {chrome.plain(case['population_text'])}）  \n"
-                    f"{chrome.plain(case['summary'])}  \n<span class='dx-muted'>「{chrome.plain(item)}」の参考。"
-                    f"出典: {chrome.plain(case['source'])} {chrome.plain(case['section'])}</span>", unsafe_allow_html=True)
+        st.markdown(
+            f"**{chrome.plain(case['title'])}**（{chrome.plain(body)}、人口 {chrome.plain(case['population_text'])}）  \n"
+            f"{chrome.plain(case['summary'])}  \n<span class='dx-muted'>「{chrome.plain(item)}」の参考。"
+            f"出典: {chrome.plain(case['source'])} {chrome.plain(case['section'])}</span>",
+            unsafe_allow_html=True,
+        )
 
 # ---- indicators against peers
 st.header("デジタル庁指標：比較対象との差", anchor=False)
 peer_kinds = {k: v for k, v in PEER_KINDS.items() if k != "region" or selection.flt.region_set}
-peer = st.segmented_control("比較対象", list(peer_kinds), format_func=lambda k: peer_kinds[k].split("（")[0],
-                            default="pop_band", key="ka_peer", required=True)
+peer = st.segmented_control(
+    "比較対象",
+    list(peer_kinds),
+    format_func=lambda k: peer_kinds[k].split("（")[0],
+    default="pop_band",
+    key="ka_peer",
+    required=True,
+)
 region_set = selection.flt.region_set if peer == "region" else None
 gap_table = data.cached(gaps)(Filter(codes=(code,)), peer=peer, region_set=region_set, as_of=selection.as_of)
-gap_table = gap_table[gap_table["indicator_id"].str.startswith("da_") & ~gap_table["indicator_id"].str.startswith("da_proc_")]
+gap_table = gap_table[
+    gap_table["indicator_id"].str.startswith("da_") & ~gap_table["indicator_id"].str.startswith("da_proc_")
+]
 if peer != "similar":
     shares = data.cached(views.peer_shares)(code, peer, region_set, selection.as_of)
     binary = shares[(shares["kind"] == "binary") & shares["indicator_id"].isin(gap_table["indicator_id"])]
@@ -179,28 +254,48 @@ if peer != "similar":
 else:
     table_col = st.container()
 with table_col:
-    shown = pd.DataFrame({
-        "指標": gap_table["short_title"],
-        "値": [style.format_value(v, k, u) for v, k, u in zip(gap_table["value"], gap_table["kind"], gap_table["unit"])],
-        "比較対象の中央値": [style.format_value(v, k, u) for v, k, u in zip(gap_table["peer_median"], gap_table["kind"], gap_table["unit"])],
-        "差（比較対象）": gap_table["gap_peer"],
-        "全国の中央値": [style.format_value(v, k, u) for v, k, u in zip(gap_table["national_median"], gap_table["kind"], gap_table["unit"])],
-        "差（全国）": gap_table["gap_national"],
-        "目標との差": gap_table["gap_target"],
-    })
-    st.dataframe(shown, hide_index=True, height=35 * len(shown) + 40, column_config={
-        c: st.column_config.NumberColumn(format="%+.1f") for c in ("差（比較対象）", "差（全国）", "目標との差")})
+    shown = pd.DataFrame(
+        {
+            "指標": gap_table["short_title"],
+            "値": [
+                style.format_value(v, k, u) for v, k, u in zip(gap_table["value"], gap_table["kind"], gap_table["unit"])
+            ],
+            "比較対象の中央値": [
+                style.format_value(v, k, u)
+                for v, k, u in zip(gap_table["peer_median"], gap_table["kind"], gap_table["unit"])
+            ],
+            "差（比較対象）": gap_table["gap_peer"],
+            "全国の中央値": [
+                style.format_value(v, k, u)
+                for v, k, u in zip(gap_table["national_median"], gap_table["kind"], gap_table["unit"])
+            ],
+            "差（全国）": gap_table["gap_national"],
+            "目標との差": gap_table["gap_target"],
+        }
+    )
+    st.dataframe(
+        shown,
+        hide_index=True,
+        height=35 * len(shown) + 40,
+        column_config={
+            c: st.column_config.NumberColumn(format="%+.1f") for c in ("差（比較対象）", "差（全国）", "目標との差")
+        },
+    )
     group = gap_table["peer_group"].dropna()
-    st.caption("差は「正 = 比較対象より良い」。実施/未実施の指標は 1 = 実施、率は%ポイント。"
-               + (f"比較対象: {group.iloc[0]}（{int(gap_table['n_peers'].max())}団体）。" if len(group) else ""))
+    st.caption(
+        "差は「正 = 比較対象より良い」。実施/未実施の指標は 1 = 実施、率は%ポイント。"
+        + (f"比較対象: {group.iloc[0]}（{int(gap_table['n_peers'].max())}団体）。" if len(group) else "")
+    )
 
 # ---- the デジタル庁 figures at every snapshot: change since the previous release
 st.header("デジタル庁指標の推移（調査時点ごと）", anchor=False)
 composite_history, indicator_history = data.cached(views.official_history)(code)
 history_rows, snapshot_labels = views.history_table(indicator_history)
 if len(snapshot_labels) < 2:
-    st.caption("デジタル庁データの調査時点が1つだけのため、推移はまだありません。"
-               "次の公表データを取り込むと、前回の調査時点からの変化をここに表示します。")
+    st.caption(
+        "デジタル庁データの調査時点が1つだけのため、推移はまだありません。"
+        "次の公表データを取り込むと、前回の調査時点からの変化をここに表示します。"
+    )
 else:
     trend_col, values_col = st.columns([2, 3], gap="medium")
     with trend_col:
@@ -210,12 +305,18 @@ else:
     with values_col:
         shown = pd.DataFrame({"指標": history_rows["short_title"]})
         for label in snapshot_labels:
-            shown[label] = [style.format_value(v, k, u) for v, k, u in
-                            zip(history_rows[label], history_rows["kind"], history_rows["unit"])]
+            shown[label] = [
+                style.format_value(v, k, u)
+                for v, k, u in zip(history_rows[label], history_rows["kind"], history_rows["unit"])
+            ]
         shown["前回からの変化"] = history_rows["change"]
         shown["判定"] = history_rows["trend_label"]
-        st.dataframe(shown, hide_index=True, height=35 * len(shown) + 40,
-                     column_config={"前回からの変化": st.column_config.NumberColumn(format="%+.1f")})
+        st.dataframe(
+            shown,
+            hide_index=True,
+            height=35 * len(shown) + 40,
+            column_config={"前回からの変化": st.column_config.NumberColumn(format="%+.1f")},
+        )
         st.caption("変化は良い方向を正とします（実施/未実施は 1 = 実施、率は%ポイント）。")
 
 # ---- history and similar municipalities
@@ -230,19 +331,39 @@ with hist_col:
 with similar_col:
     st.header("類似団体", anchor=False)
     features = data.shared(similarity_features)(selection.round_id)
-    similar = data.cached(similar_municipalities)(Filter(codes=(code,)), k=5, round_id=selection.round_id, feature_frame=features)
-    similar = similar.merge(national[["code", "composite", "assessment", "priority"]], left_on="peer_code", right_on="code",
-                            how="left", suffixes=("", "_peer"))
-    table = pd.DataFrame({"順位": similar["rank"], "団体": similar["peer_name"] + "（" + similar["peer_pref_name"] + "）",
-                          "総合得点": similar["composite"], "アセスメント": similar["assessment"], "支援優先度": similar["priority"]})
+    similar = data.cached(similar_municipalities)(
+        Filter(codes=(code,)), k=5, round_id=selection.round_id, feature_frame=features
+    )
+    similar = similar.merge(
+        national[["code", "composite", "assessment", "priority"]],
+        left_on="peer_code",
+        right_on="code",
+        how="left",
+        suffixes=("", "_peer"),
+    )
+    table = pd.DataFrame(
+        {
+            "順位": similar["rank"],
+            "団体": similar["peer_name"] + "（" + similar["peer_pref_name"] + "）",
+            "総合得点": similar["composite"],
+            "アセスメント": similar["assessment"],
+            "支援優先度": similar["priority"],
+        }
+    )
 
     def _open_similar():
         rows = st.session_state["ka_similar"].selection.rows
         if rows:
             st.session_state["ka_code"] = similar.iloc[rows[0]]["peer_code"]
 
-    st.dataframe(table, hide_index=True, on_select=_open_similar, selection_mode="single-row", key="ka_similar",
-                 column_config={c: st.column_config.NumberColumn(format="%.1f") for c in ("総合得点", "アセスメント")})
+    st.dataframe(
+        table,
+        hide_index=True,
+        on_select=_open_similar,
+        selection_mode="single-row",
+        key="ka_similar",
+        column_config={c: st.column_config.NumberColumn(format="%.1f") for c in ("総合得点", "アセスメント")},
+    )
     if len(similar):
         st.caption(f"近さの基準: {similar['features_used'].iloc[0]}。行を選ぶとその団体のカルテに切り替わります。")
 
@@ -250,16 +371,41 @@ with similar_col:
 st.header("比較セットとの比較", anchor=False)
 others = [c for c in selection.compare if c != code]
 if code not in selection.compare and len(selection.compare) < filters.MAX_COMPARE:
+
     def _add_to_set():
         st.session_state["cmp"] = list(selection.compare) + [code]
 
     st.button("この団体を比較セットに追加", on_click=_add_to_set, icon=":material/playlist_add:")
 if others:
-    columns = ["name", "pref_name", "composite", "推進体制", "人材", "デジタル技術", "住民サービス", "assessment", "maturity", "priority"]
+    columns = [
+        "name",
+        "pref_name",
+        "composite",
+        "推進体制",
+        "人材",
+        "デジタル技術",
+        "住民サービス",
+        "assessment",
+        "maturity",
+        "priority",
+    ]
     compared = national.set_index("code").loc[[code] + others, [c for c in columns if c in national.columns]]
-    st.dataframe(compared.reset_index(drop=True).rename(columns={
-        "name": "団体", "pref_name": "都道府県", "composite": "総合得点", "assessment": "アセスメント",
-        "maturity": "成熟度", "priority": "支援優先度"}), hide_index=True,
-        column_config={c: st.column_config.NumberColumn(format="%.1f") for c in ("総合得点", "推進体制", "人材", "デジタル技術", "住民サービス", "アセスメント")})
+    st.dataframe(
+        compared.reset_index(drop=True).rename(
+            columns={
+                "name": "団体",
+                "pref_name": "都道府県",
+                "composite": "総合得点",
+                "assessment": "アセスメント",
+                "maturity": "成熟度",
+                "priority": "支援優先度",
+            }
+        ),
+        hide_index=True,
+        column_config={
+            c: st.column_config.NumberColumn(format="%.1f")
+            for c in ("総合得点", "推進体制", "人材", "デジタル技術", "住民サービス", "アセスメント")
+        },
+    )
 else:
     st.caption("サイドバーの「比較セット」に団体を加えると、ここに並べて表示します。")

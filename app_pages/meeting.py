@@ -2,6 +2,7 @@
 projector theme, with the prefecture, as-of date, source and 2–3 generated sentences on each slide.
 前へ/次へ (or ←/→, Space, PageUp/PageDown from a presenter clicker) step through the deck; the URL keeps the
 slide, prefecture and deck. The settings (prefecture, deck) and the exit sit at the bottom."""
+
 import streamlit as st
 
 from exports.views import ExportError
@@ -17,10 +18,24 @@ slide = st.container()
 controls = st.container(key="mt_controls", horizontal=True, vertical_alignment="center")
 previous_slot, next_slot = controls.empty(), controls.empty()
 with controls.popover("都道府県・資料", icon=":material/tune:"):
-    pref_code = st.selectbox("都道府県", [ALL, *pref_names], format_func=lambda c: NATIONAL if c == ALL else pref_names[c],
-                             key=meeting.PREF_KEY, bind="query-params", on_change=meeting.go_to, args=(1,))
-    deck_name = st.selectbox("資料（ビューの組み合わせ）", list(decks), format_func=lambda d: meeting.deck_title(decks[d]),
-                             key=meeting.DECK_KEY, bind="query-params", on_change=meeting.go_to, args=(1,))
+    pref_code = st.selectbox(
+        "都道府県",
+        [ALL, *pref_names],
+        format_func=lambda c: NATIONAL if c == ALL else pref_names[c],
+        key=meeting.PREF_KEY,
+        bind="query-params",
+        on_change=meeting.go_to,
+        args=(1,),
+    )
+    deck_name = st.selectbox(
+        "資料（ビューの組み合わせ）",
+        list(decks),
+        format_func=lambda d: meeting.deck_title(decks[d]),
+        key=meeting.DECK_KEY,
+        bind="query-params",
+        on_change=meeting.go_to,
+        args=(1,),
+    )
 controls.button("会議モードを終了", icon=":material/close:", key="mt_exit", type="tertiary", on_click=meeting.leave)
 try:
     deck = meeting.load_deck(decks[deck_name])
@@ -31,16 +46,39 @@ count = len(deck.views)
 number = meeting.slide_number(count)
 meeting.go_to(number)
 prefecture = pref_names.get(pref_code)
-previous_slot.button("前へ", icon=":material/arrow_back:", key="mt_previous", disabled=number <= 1,
-                     shortcut=meeting.PREVIOUS_KEYS[0], on_click=meeting.go_to, args=(number - 1,))
-next_slot.button("次へ", icon=":material/arrow_forward:", key="mt_next", disabled=number >= count, type="primary",
-                 shortcut=meeting.NEXT_KEYS[0], on_click=meeting.go_to, args=(number + 1,))
+previous_slot.button(
+    "前へ",
+    icon=":material/arrow_back:",
+    key="mt_previous",
+    disabled=number <= 1,
+    shortcut=meeting.PREVIOUS_KEYS[0],
+    on_click=meeting.go_to,
+    args=(number - 1,),
+)
+next_slot.button(
+    "次へ",
+    icon=":material/arrow_forward:",
+    key="mt_next",
+    disabled=number >= count,
+    type="primary",
+    shortcut=meeting.NEXT_KEYS[0],
+    on_click=meeting.go_to,
+    args=(number + 1,),
+)
 with st.container(key="mt_clicker", horizontal=True):
     # a button takes one shortcut: hidden twins carry the other keys (a clicker's PageDown/PageUp, Space)
     for key, shortcut in (("mt_next_clicker", meeting.NEXT_KEYS[1]), ("mt_next_space", meeting.NEXT_KEYS[2])):
-        st.button("次へ", key=key, shortcut=shortcut, disabled=number >= count, on_click=meeting.go_to, args=(number + 1,))
-    st.button("前へ", key="mt_previous_clicker", shortcut=meeting.PREVIOUS_KEYS[1], disabled=number <= 1,
-              on_click=meeting.go_to, args=(number - 1,))
+        st.button(
+            "次へ", key=key, shortcut=shortcut, disabled=number >= count, on_click=meeting.go_to, args=(number + 1,)
+        )
+    st.button(
+        "前へ",
+        key="mt_previous_clicker",
+        shortcut=meeting.PREVIOUS_KEYS[1],
+        disabled=number <= 1,
+        on_click=meeting.go_to,
+        args=(number - 1,),
+    )
 
 with slide:
     try:
@@ -51,7 +89,9 @@ with slide:
         st.stop()
     top = st.columns([5, 3, 1.2], vertical_alignment="center")
     with top[0].container(key="mt_header"):
-        st.markdown(chrome.plain(f"{result.prefecture or prefecture or NATIONAL}　｜　{result.as_of or '調査時点不明'}"))
+        st.markdown(
+            chrome.plain(f"{result.prefecture or prefecture or NATIONAL}　｜　{result.as_of or '調査時点不明'}")
+        )
     if chrome.is_demo():
         with top[1].container(key="mt_demo"):
             st.markdown(chrome.DEMO_LABEL)
@@ -65,9 +105,13 @@ with slide:
         height = result.figure.layout.height or meeting.CHART_HEIGHT
         # a chart taller than the screen (47 prefectures at projector size) scrolls inside the slide
         with st.container(height=meeting.CHART_HEIGHT if height > meeting.CHART_HEIGHT else "content", border=False):
-            st.plotly_chart(meeting.high_contrast(result.figure), height=max(height, meeting.CHART_HEIGHT),
-                            config={"displayModeBar": False}, key=f"mt_chart_{number}",
-                            alt=f"{result.title}のグラフ。同じ値の表は下の「{chrome.TABLE_LABEL}」にあります。")
+            st.plotly_chart(
+                meeting.high_contrast(result.figure),
+                height=max(height, meeting.CHART_HEIGHT),
+                config={"displayModeBar": False},
+                key=f"mt_chart_{number}",
+                alt=f"{result.title}のグラフ。同じ値の表は下の「{chrome.TABLE_LABEL}」にあります。",
+            )
         # the text alternative, beside the slide's controls so that the slide still fits the screen
         with controls.popover(chrome.TABLE_LABEL, icon=":material/table:"):
             st.dataframe(charts.figure_table(result.figure), hide_index=True, key=f"mt_table_{number}")

@@ -1,5 +1,6 @@
 """概要: KPI cards against the nation, the map of any measure (national or one prefecture), its
 distribution and the prefecture ranking."""
+
 import pandas as pd
 import streamlit as st
 
@@ -40,9 +41,15 @@ for column, row in zip(st.columns(len(kpis)), kpis.itertuples()):
         delta = f"{row.value - row.national:+.{digits}f}{'pt' if row.unit == '%' else row.unit}（全国比）"
     counted = getattr(row, "n", None)
     counted = f"（{int(counted):,}団体）" if counted is not None and counted == counted else ""
-    column.metric(row.label, value, delta=delta, delta_color="inverse" if row.item == "priority_high" else "normal",
-                  border=True, help=f"{row.description}{counted}。全国 {row.national:.{digits}f}{row.unit}。"
-                                    f"{row.with_data:,}団体のデータから算出。")
+    column.metric(
+        row.label,
+        value,
+        delta=delta,
+        delta_color="inverse" if row.item == "priority_high" else "normal",
+        border=True,
+        help=f"{row.description}{counted}。全国 {row.national:.{digits}f}{row.unit}。"
+        f"{row.with_data:,}団体のデータから算出。",
+    )
 
 # ---- map and the municipality picked on it
 values = filters.measure_values(measure)
@@ -56,13 +63,29 @@ left, right = st.columns([3, 2], gap="medium")
 with left:
     st.header(f"地図：{measure['title']}", anchor=False)
     geometry = data.shared(maps.load_geometry)()
-    picked = maps.show(frame, measure, geometry, key="ov_map",
-                       national=selection.flt.pref_code is None and selection.flt.region_set is None, category_order=order)
-    st.caption("市区町村をクリックするか、地図の下の一覧から名前で選ぶと右に詳細を表示します。境界のない島しょ部の団体は点で示しています。")
+    picked = maps.show(
+        frame,
+        measure,
+        geometry,
+        key="ov_map",
+        national=selection.flt.pref_code is None and selection.flt.region_set is None,
+        category_order=order,
+    )
+    st.caption(
+        "市区町村をクリックするか、地図の下の一覧から名前で選ぶと右に詳細を表示します。境界のない島しょ部の団体は点で示しています。"
+    )
     ranking = filters.measure_ranking(measure, selection.flt)
-    chrome.commentary(commentary.selection_sentences(
-        measure, values, chosen, selection.scope, ranking=ranking if whole_prefecture else None,
-        pref_code=selection.flt.pref_code, basis=basis))
+    chrome.commentary(
+        commentary.selection_sentences(
+            measure,
+            values,
+            chosen,
+            selection.scope,
+            ranking=ranking if whole_prefecture else None,
+            pref_code=selection.flt.pref_code,
+            basis=basis,
+        )
+    )
 with right:
     if picked and picked in set(chosen["code"]):
         row = summary[summary["code"] == picked].iloc[0]
@@ -72,9 +95,17 @@ with right:
             f"- {row['type']}・人口 {style.format_number(row['population'])}人（{row['pop_band'] or '人口不明'}）\n"
             f"- {measure['short_title']}: **{style.format_value(value_row['value'], measure['kind'], measure['unit'], value_row['label'])}**\n"
             f"- 総合得点（デジタル庁指標）: {style.format_value(row['composite'], 'score', '点')}\n"
-            + (f"- アセスメント総合得点: {style.format_value(row['assessment'], 'score', '点')}・{row['maturity_label'] or ''}\n"
-               if "assessment" in row and row["assessment"] == row["assessment"] else "")
-            + (f"- 支援優先度: **{row['priority']}**" if isinstance(row.get("priority"), str) and row["priority"] else ""))
+            + (
+                f"- アセスメント総合得点: {style.format_value(row['assessment'], 'score', '点')}・{row['maturity_label'] or ''}\n"
+                if "assessment" in row and row["assessment"] == row["assessment"]
+                else ""
+            )
+            + (
+                f"- 支援優先度: **{row['priority']}**"
+                if isinstance(row.get("priority"), str) and row["priority"]
+                else ""
+            )
+        )
         if st.button("この団体のカルテを開く", icon=":material/assignment_ind:", type="primary"):
             st.session_state["ka_code"] = picked
             # an empty mapping, not None: the sidebar's parameters are bound to widgets, which put
@@ -85,8 +116,11 @@ with right:
         if measure["kind"] in ("binary", "category"):
             st.header("回答の内訳", anchor=False)
             shares = views.category_shares(values[values["code"].isin(chosen["code"])], order)
-            st.dataframe(shares.rename(columns={"label": "区分", "municipalities": "団体数", "share": "割合（%）"}),
-                         hide_index=True, column_config={"割合（%）": st.column_config.NumberColumn(format="%.1f")})
+            st.dataframe(
+                shares.rename(columns={"label": "区分", "municipalities": "団体数", "share": "割合（%）"}),
+                hide_index=True,
+                column_config={"割合（%）": st.column_config.NumberColumn(format="%.1f")},
+            )
         else:
             best_first = measure["polarity"] != "lower_is_better"
             ranked = ranked.sort_values("value", ascending=not best_first)
@@ -96,9 +130,21 @@ with right:
             st.header("下位の団体", anchor=False)
             st.dataframe(shown(ranked.tail(5).iloc[::-1]), hide_index=True)
     table = frame[["code", "pref_name", "name", "value", "label"]].rename(
-        columns={"code": "団体コード", "pref_name": "都道府県", "name": "市区町村", "value": measure["short_title"], "label": "区分"})
-    st.download_button("この指標の値（CSV）", export.csv_bytes(table), file_name=f"{measure['measure_id']}.csv",
-                       mime=export.CSV_MIME, icon=":material/download:")
+        columns={
+            "code": "団体コード",
+            "pref_name": "都道府県",
+            "name": "市区町村",
+            "value": measure["short_title"],
+            "label": "区分",
+        }
+    )
+    st.download_button(
+        "この指標の値（CSV）",
+        export.csv_bytes(table),
+        file_name=f"{measure['measure_id']}.csv",
+        mime=export.CSV_MIME,
+        icon=":material/download:",
+    )
 
 # ---- distribution and ranking
 dist_col, rank_col = st.columns(2, gap="medium")
@@ -106,25 +152,42 @@ with dist_col:
     st.header("分布", anchor=False)
     chosen_values = values[values["code"].isin(chosen["code"])]
     if measure["kind"] in ("binary", "category"):
-        distribution = charts.distribution(chosen_values, measure, category_shares=views.category_shares(chosen_values, order))
+        distribution = charts.distribution(
+            chosen_values, measure, category_shares=views.category_shares(chosen_values, order)
+        )
         chrome.chart(distribution, key="ov_distribution")
     else:
         reference, _ = views.summary_statistic(values["value"], "number")
         distribution = charts.distribution(chosen_values, measure, reference)
         chrome.chart(distribution, key="ov_distribution")
-    chrome.png_download(distribution, f"分布：{measure['title']}", f"distribution_{measure['measure_id']}", "ov_distribution_png",
-                        selection.scope, chrome.measure_source(measure))
+    chrome.png_download(
+        distribution,
+        f"分布：{measure['title']}",
+        f"distribution_{measure['measure_id']}",
+        "ov_distribution_png",
+        selection.scope,
+        chrome.measure_source(measure),
+    )
     if measure["kind"] != "category":
         st.header("人口規模別", anchor=False)
         bands = data.cached(pop_band_order)()
-        by_band = views.band_summary(values.merge(filters.directory()[["code", "pop_band"]], on="code"),
-                                     chosen["code"], measure["kind"], bands)
+        by_band = views.band_summary(
+            values.merge(filters.directory()[["code", "pop_band"]], on="code"), chosen["code"], measure["kind"], bands
+        )
         statistic = by_band["statistic"].iloc[0]
-        shown = pd.DataFrame({
-            "人口規模": by_band["pop_band"], "団体数": by_band["municipalities"], "データあり": by_band["with_data"],
-            f"{statistic}（{selection.pref_name or '選択'}）": [style.format_statistic(v, statistic, measure["kind"], measure["unit"])
-                                                             for v in by_band["value"]],
-            f"{statistic}（全国）": [style.format_statistic(v, statistic, measure["kind"], measure["unit"]) for v in by_band["national"]]})
+        shown = pd.DataFrame(
+            {
+                "人口規模": by_band["pop_band"],
+                "団体数": by_band["municipalities"],
+                "データあり": by_band["with_data"],
+                f"{statistic}（{selection.pref_name or '選択'}）": [
+                    style.format_statistic(v, statistic, measure["kind"], measure["unit"]) for v in by_band["value"]
+                ],
+                f"{statistic}（全国）": [
+                    style.format_statistic(v, statistic, measure["kind"], measure["unit"]) for v in by_band["national"]
+                ],
+            }
+        )
         st.dataframe(shown, hide_index=True)
         chrome.commentary(commentary.band_sentences(measure, by_band, selection.scope))
 with rank_col:
@@ -136,12 +199,19 @@ with rank_col:
         ranking_chart = charts.prefecture_ranking(ranking, measure, selection.flt.pref_code, national_value)
         chrome.chart(ranking_chart, key="ov_ranking")
         statistic = ranking["statistic"].iloc[0]
-        st.caption(f"都道府県内の{basis + 'の' if basis else ''}市区町村の{statistic}（データのある団体のみ）。"
-                   + ("" if measure["polarity"] != "lower_is_better" else "値が小さいほど上位です。"))
+        st.caption(
+            f"都道府県内の{basis + 'の' if basis else ''}市区町村の{statistic}（データのある団体のみ）。"
+            + ("" if measure["polarity"] != "lower_is_better" else "値が小さいほど上位です。")
+        )
         chrome.commentary(commentary.prefecture_ranking_sentences(measure, ranking, selection.flt.pref_code, basis))
-        chrome.png_download(ranking_chart, f"都道府県の順位：{measure['title']}", f"ranking_{measure['measure_id']}",
-                            "ov_ranking_png", f"{basis + 'の団体でみた' if basis else ''}都道府県別の{statistic}",
-                            chrome.measure_source(measure))
+        chrome.png_download(
+            ranking_chart,
+            f"都道府県の順位：{measure['title']}",
+            f"ranking_{measure['measure_id']}",
+            "ov_ranking_png",
+            f"{basis + 'の団体でみた' if basis else ''}都道府県別の{statistic}",
+            chrome.measure_source(measure),
+        )
 
 # ---- change since the previous release of the デジタル庁 data (the measure's snapshot and the one before)
 _, measure_as_of = filters.measure_arguments(measure)
@@ -156,28 +226,52 @@ if official and base_as_of and measure["kind"] != "category" and measure["polari
     for column, label in zip(st.columns(4), ("改善", "停滞", "後退", "比較不可")):
         n = int(counts.get(label, 0))
         column.metric(label, f"{n:,}団体", help=f"{len(change):,}団体中 {n / max(len(change), 1):.0%}", border=True)
-    moved = change[change["trend"].isin(["improved", "regressed"])].sort_values(["change", "code"], ascending=[False, True])
+    moved = change[change["trend"].isin(["improved", "regressed"])].sort_values(
+        ["change", "code"], ascending=[False, True]
+    )
     kind, unit = measure["kind"], measure["unit"]
-    st.caption(f"デジタル庁データの{base_label}と{eval_label}の比較（{selection.scope}）。"
-               "変化は良い方向を正とします。どちらかの時点に値がなければ「比較不可」。")
+    st.caption(
+        f"デジタル庁データの{base_label}と{eval_label}の比較（{selection.scope}）。"
+        "変化は良い方向を正とします。どちらかの時点に値がなければ「比較不可」。"
+    )
     if len(moved):
-        st.dataframe(pd.DataFrame({
-            "都道府県": moved["pref_name"], "市区町村": moved["name"],
-            base_label: [style.format_value(v, kind, unit) for v in moved["base_value"]],
-            eval_label: [style.format_value(v, kind, unit) for v in moved["eval_value"]],
-            "変化": moved["change"], "判定": moved["trend_label"]}), hide_index=True,
-            column_config={"変化": st.column_config.NumberColumn(format="%+.1f")})
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    "都道府県": moved["pref_name"],
+                    "市区町村": moved["name"],
+                    base_label: [style.format_value(v, kind, unit) for v in moved["base_value"]],
+                    eval_label: [style.format_value(v, kind, unit) for v in moved["eval_value"]],
+                    "変化": moved["change"],
+                    "判定": moved["trend_label"],
+                }
+            ),
+            hide_index=True,
+            column_config={"変化": st.column_config.NumberColumn(format="%+.1f")},
+        )
 
-if st.toggle("エクスポート用の地図（静止画向け）を表示", key="ov_export",
-             help="会議資料に貼り付ける静止画向けの地図です（右上のカメラのアイコンでPNG保存）。"):
+if st.toggle(
+    "エクスポート用の地図（静止画向け）を表示",
+    key="ov_export",
+    help="会議資料に貼り付ける静止画向けの地図です（右上のカメラのアイコンでPNG保存）。",
+):
     chrome.offline_geo()
     export_map = maps.export_figure(frame, measure, geometry, f"{measure['title']}（{selection.scope}）", order)
     chrome.chart(export_map, key="ov_export_map")
-    chrome.png_download(export_map, f"地図：{measure['title']}", f"map_{measure['measure_id']}", "ov_map_png",
-                        selection.scope, chrome.measure_source(measure))
+    chrome.png_download(
+        export_map,
+        f"地図：{measure['title']}",
+        f"map_{measure['measure_id']}",
+        "ov_map_png",
+        selection.scope,
+        chrome.measure_source(measure),
+    )
 
 chrome.built_download(
-    "会議資料（PPTX）", lambda path: build_deck(data.cursor(), load_deck(), selection.pref_name, path),
-    f"会議資料_{selection.pref_name or '全国'}.pptx", "ov_deck",
+    "会議資料（PPTX）",
+    lambda path: build_deck(data.cursor(), load_deck(), selection.pref_name, path),
+    f"会議資料_{selection.pref_name or '全国'}.pptx",
+    "ov_deck",
     help="data/decks/committee.yaml のビュー（地図・順位・分布・クロス集計・支援優先度・進捗など）を"
-         "この都道府県（未選択なら全国）のスライドにします。作成に十数秒かかります。")
+    "この都道府県（未選択なら全国）のスライドにします。作成に十数秒かかります。",
+)

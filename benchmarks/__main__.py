@@ -5,6 +5,7 @@ municipalities, the map payload, page reruns (AppTest), the browser (cold start,
 RSS of 10 sessions) and the scale-up series (1×, 4×, 16×; --quick: 1× and 4×). --quick also runs
 fewer repeats and never fails for speed; browser cases are skipped when chromium is absent.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -12,9 +13,9 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from benchmarks import app, browser, cases
 from benchmarks.core import DEFAULT_OUT, SHARED_DATA, Result, Run, guarded, markdown_table, uncommitted, write
@@ -23,17 +24,25 @@ GROUPS = ("ingest", "metrics", "payload", "app", "browser", "scaleup")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="fewer repeats, scale-up 1× and 4× only")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default {DEFAULT_OUT})")
     parser.add_argument("--only", nargs="+", choices=GROUPS, help="run only these groups of cases")
-    parser.add_argument("--scale-unit", type=float, default=1.0,
-                        help="size of 1× in the scale-up series (default 1.0 = 20 rounds, 50 snapshots); "
-                             "the CI smoke test uses a small fraction")
+    parser.add_argument(
+        "--scale-unit",
+        type=float,
+        default=1.0,
+        help="size of 1× in the scale-up series (default 1.0 = 20 rounds, 50 snapshots); "
+        "the CI smoke test uses a small fraction",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary databases (their folder is printed)")
-    parser.add_argument("--dirty", action="store_true",
-                        help="measure the app (page reruns, browser) even when app.py, app_pages/ or ui/ have uncommitted changes")
+    parser.add_argument(
+        "--dirty",
+        action="store_true",
+        help="measure the app (page reruns, browser) even when app.py, app_pages/ or ui/ have uncommitted changes",
+    )
     args = parser.parse_args(argv)
     groups = set(args.only or GROUPS)
     runs = Repeats(args.quick)
@@ -47,8 +56,13 @@ def main(argv: list[str] | None = None) -> int:
         if "ingest" in groups:
             with phase("ingest"):
                 if SHARED_DATA.is_dir():
-                    guarded(run, cases.INGEST_NAME, "s", lambda: cases.ingest(run, work, runs.ingest, runs.warmup),
-                            cases.INGEST_TARGET_S)
+                    guarded(
+                        run,
+                        cases.INGEST_NAME,
+                        "s",
+                        lambda: cases.ingest(run, work, runs.ingest, runs.warmup),
+                        cases.INGEST_TARGET_S,
+                    )
                 else:
                     run.add(Result.skip(cases.INGEST_NAME, "s", f"{SHARED_DATA} is absent", cases.INGEST_TARGET_S))
         db = None
@@ -77,7 +91,9 @@ def main(argv: list[str] | None = None) -> int:
                 guarded(run, "browser", "s", lambda: browser.run_cases(run, db, work, runs.browser, args.quick))
         if "scaleup" in groups:
             with phase("scale-up"):
-                guarded(run, "scale-up", "s", lambda: scaleup(run, work, args.quick, args.scale_unit, runs, "app" in groups))
+                guarded(
+                    run, "scale-up", "s", lambda: scaleup(run, work, args.quick, args.scale_unit, runs, "app" in groups)
+                )
     finally:
         json_path, md_path = write(run, args.out)
         if args.keep:

@@ -7,6 +7,7 @@ that no cached result answers it — and, on a page that draws the national map,
 map's measure changes (the map recolours). The floor is the same rerun of a blank page with one
 sidebar selectbox.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,8 +23,8 @@ from benchmarks.core import ROOT, SHARED_DATA, Result, Samples
 
 RERUN_TARGET_MS = 300.0
 MAP_RERUN_TARGET_MS = 500.0
-FILTER_KEY = "pref"        # ui/filters.py: the 都道府県 selectbox
-MEASURE_KEY = "ind"        # ui/filters.py: the 指標 selectbox the map colours by
+FILTER_KEY = "pref"  # ui/filters.py: the 都道府県 selectbox
+MEASURE_KEY = "ind"  # ui/filters.py: the 指標 selectbox the map colours by
 MAP_ELEMENT = "deck_gl_json_chart"
 LARGEST_PREFECTURE = "01"  # 北海道: the most municipalities and the longest coastline
 BLANK_PAGE = """
@@ -139,30 +140,52 @@ def measure(db: Path, runs: int, timeout: float, label: str = "") -> list[Result
             at.run()
         first = time.perf_counter() - started
         if at.exception:
-            results.append(Result.skip(filter_name, "ms", f"exception on the first run: {at.exception[0].message[:200]}"))
+            results.append(
+                Result.skip(filter_name, "ms", f"exception on the first run: {at.exception[0].message[:200]}")
+            )
             continue
         national_map = _map_json(at)
         target = MAP_RERUN_TARGET_MS if national_map is not None or label else RERUN_TARGET_MS
         note = f"first run {first * 1000:.0f} ms; national map: {'yes' if national_map else 'no'}"
         if national_map is not None and not label:
-            results.append(Result.of(f"map payload: pydeck JSON the app sends, national ({name})", "bytes",
-                                     Samples([len(national_map.encode("utf-8"))]), payload_floor, payload_what,
-                                     note="the deck.gl spec of one run that draws the map"))
+            results.append(
+                Result.of(
+                    f"map payload: pydeck JSON the app sends, national ({name})",
+                    "bytes",
+                    Samples([len(national_map.encode("utf-8"))]),
+                    payload_floor,
+                    payload_what,
+                    note="the deck.gl spec of one run that draws the map",
+                )
+            )
         if national_map is not None:
             samples, problem = _rerun_after(at, MEASURE_KEY, measures, runs)
-            results.append(Result.skip(recolour_name, "ms", problem, target) if samples is None else
-                           Result.of(recolour_name, "ms", samples, floor, floor_what, target, scale=1000, note=note))
+            results.append(
+                Result.skip(recolour_name, "ms", problem, target)
+                if samples is None
+                else Result.of(recolour_name, "ms", samples, floor, floor_what, target, scale=1000, note=note)
+            )
         samples, problem = _rerun_after(at, FILTER_KEY, prefectures, runs)
-        results.append(Result.skip(filter_name, "ms", problem, target) if samples is None else
-                       Result.of(filter_name, "ms", samples, floor, floor_what, target, scale=1000, note=note))
+        results.append(
+            Result.skip(filter_name, "ms", problem, target)
+            if samples is None
+            else Result.of(filter_name, "ms", samples, floor, floor_what, target, scale=1000, note=note)
+        )
         if national_map is not None and not label and samples is not None:
             _selectbox(at, FILTER_KEY).set_value(LARGEST_PREFECTURE)
             at.run()
             prefecture_map = _map_json(at)
             if prefecture_map is not None:
-                results.append(Result.of(f"map payload: pydeck JSON the app sends, 北海道 ({name})", "bytes",
-                                         Samples([len(prefecture_map.encode("utf-8"))]), payload_floor, payload_what,
-                                         note="the largest prefecture"))
+                results.append(
+                    Result.of(
+                        f"map payload: pydeck JSON the app sends, 北海道 ({name})",
+                        "bytes",
+                        Samples([len(prefecture_map.encode("utf-8"))]),
+                        payload_floor,
+                        payload_what,
+                        note="the largest prefecture",
+                    )
+                )
     return results
 
 

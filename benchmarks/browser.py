@@ -8,6 +8,7 @@
 Each has the same measurement of a blank Streamlit page as its floor. Chromium is Debian's
 (/usr/bin/chromium, no browser download); without it or Playwright the cases are skipped.
 """
+
 from __future__ import annotations
 
 import os
@@ -23,8 +24,13 @@ from pathlib import Path
 from benchmarks.core import ROOT, Result, Run, Samples
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 COLD_START_TARGET_S = 3.0
 MAP_DRAWN_TARGET_S = 2.0
 RSS_TARGET_MIB = 1024.0
@@ -103,10 +109,30 @@ class Server:
             env["DX_DB"] = str(db)
         self.started = time.perf_counter()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true",
-             "--server.address", "127.0.0.1", "--server.port", str(self.port), "--browser.gatherUsageStats", "false",
-             "--server.fileWatcherType", "none", "--server.runOnSave", "false"],
-            cwd=script.parent, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                str(script),
+                "--server.headless",
+                "true",
+                "--server.address",
+                "127.0.0.1",
+                "--server.port",
+                str(self.port),
+                "--browser.gatherUsageStats",
+                "false",
+                "--server.fileWatcherType",
+                "none",
+                "--server.runOnSave",
+                "false",
+            ],
+            cwd=script.parent,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
     def wait_healthy(self, timeout: float = 60.0) -> None:
         wait_healthy(self.url, self.process, timeout)
@@ -133,8 +159,9 @@ def _drawn(page, timeout_ms: float) -> bool:
     if has_map:
         page.wait_for_selector(MAP_CANVAS, state="visible", timeout=timeout_ms)
     else:
-        page.wait_for_selector('[data-testid="stMain"] [data-testid="stElementContainer"]', state="attached",
-                               timeout=timeout_ms)
+        page.wait_for_selector(
+            '[data-testid="stMain"] [data-testid="stElementContainer"]', state="attached", timeout=timeout_ms
+        )
     page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
     return has_map
 
@@ -191,8 +218,9 @@ def _sessions(browser, server: Server, paths: list[str], timeout_ms: float) -> f
             context.close()
 
 
-def _measure(browser, script: Path, db: Path | None, paths: list[str], runs: int,
-             timeout_ms: float) -> tuple[Samples, Samples, float, bool]:
+def _measure(
+    browser, script: Path, db: Path | None, paths: list[str], runs: int, timeout_ms: float
+) -> tuple[Samples, Samples, float, bool]:
     """Cold starts (``runs`` servers), then on the last, warm server: ``runs`` navigations to the first
     page, then ``SESSIONS`` sessions at once. Returns (cold start s, drawn after navigation s, peak
     RSS MiB, whether the first page has a map)."""
@@ -210,8 +238,11 @@ def _measure(browser, script: Path, db: Path | None, paths: list[str], runs: int
     return Samples(cold), drawn, rss, has_map
 
 
-NAMES = ("browser: cold start, streamlit run → overview drawn", "browser: map drawn after navigation (overview, national)",
-         f"browser: server peak RSS, {SESSIONS} concurrent sessions")
+NAMES = (
+    "browser: cold start, streamlit run → overview drawn",
+    "browser: map drawn after navigation (overview, national)",
+    f"browser: server peak RSS, {SESSIONS} concurrent sessions",
+)
 UNITS = ("s", "s", "MiB")
 TARGETS = (COLD_START_TARGET_S, MAP_DRAWN_TARGET_S, RSS_TARGET_MIB)
 
@@ -236,8 +267,11 @@ def run_cases(run: Run, db: Path, work: Path, runs: int, quick: bool = False, ti
     blank.write_text(BLANK_APP, encoding="utf-8")
     timeout_ms = timeout * 1000
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium"),
-                                             args=CHROMIUM_ARGS, headless=True)
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium"),
+            args=CHROMIUM_ARGS,
+            headless=True,
+        )
         try:
             floors = _measure(browser, blank, None, [], runs, timeout_ms)
             measured = _measure(browser, app, db, [] if quick else page_urls(app), runs, timeout_ms)
@@ -248,10 +282,41 @@ def run_cases(run: Run, db: Path, work: Path, runs: int, quick: bool = False, ti
         finally:
             browser.close()
     note = "" if measured[3] else "the overview draws no map: timed to the end of its script run; "
-    run.add(Result.of(NAMES[0], "s", measured[0], floors[0], "cold start of a blank page", COLD_START_TARGET_S,
-                      note=f"{note}launch of the process to the page drawn"))
-    run.add(Result.of(NAMES[1], "s", measured[1], floors[1], "blank page drawn after navigation", MAP_DRAWN_TARGET_S,
-                      note=f"{note}new browser context each run, server warm"))
-    run.add(Result.of(NAMES[2], "MiB", Samples([measured[2]]), floors[2], f"blank page, {SESSIONS} sessions", RSS_TARGET_MIB,
-                      note="VmHWM of the streamlit process; " + ("quick mode: every session opens the first page"
-                                                                       if quick else "the sessions open the app's pages in turn")))
+    run.add(
+        Result.of(
+            NAMES[0],
+            "s",
+            measured[0],
+            floors[0],
+            "cold start of a blank page",
+            COLD_START_TARGET_S,
+            note=f"{note}launch of the process to the page drawn",
+        )
+    )
+    run.add(
+        Result.of(
+            NAMES[1],
+            "s",
+            measured[1],
+            floors[1],
+            "blank page drawn after navigation",
+            MAP_DRAWN_TARGET_S,
+            note=f"{note}new browser context each run, server warm",
+        )
+    )
+    run.add(
+        Result.of(
+            NAMES[2],
+            "MiB",
+            Samples([measured[2]]),
+            floors[2],
+            f"blank page, {SESSIONS} sessions",
+            RSS_TARGET_MIB,
+            note="VmHWM of the streamlit process; "
+            + (
+                "quick mode: every session opens the first page"
+                if quick
+                else "the sessions open the app's pages in turn"
+            ),
+        )
+    )

@@ -4,6 +4,7 @@ Each case measures its hot path and, in the same run, a floor to divide by: read
 with pyarrow / openpyxl alone, one ``SELECT count(*)`` round trip on the same connection, the size
 of the simplified TopoJSON the boundaries came from.
 """
+
 from __future__ import annotations
 
 import json
@@ -20,12 +21,13 @@ from loaders.build import all_loaders, build, detect_loader, iter_source_files
 INGEST_NAME = "ingest: ../shared/data → DuckDB (loaders.build)"
 INGEST_TARGET_S = 3.0
 METRICS_TARGET_MS = 300.0
-NATIONAL_PAYLOAD_TARGET = 1_500_000     # bytes (1.5 MB)
-PREFECTURE_PAYLOAD_TARGET = 200_000     # bytes (200 KB)
+NATIONAL_PAYLOAD_TARGET = 1_500_000  # bytes (1.5 MB)
+PREFECTURE_PAYLOAD_TARGET = 200_000  # bytes (200 KB)
 TOPOJSON = "N03-21_210101_designated_city.topojson.json"  # municipality level, as the map shows it
 
 
 # ---------------------------------------------------------------- ingest
+
 
 def recognised_files(sources: list[Path]) -> list[Path]:
     """The files a build loads (recognised by a loader), not the ones it lists and skips."""
@@ -41,8 +43,11 @@ def read_floor(path: Path) -> int:
     suffix = path.suffix.lower()
     if suffix in (".csv", ".txt", ".tsv"):
         try:
-            table = pacsv.read_csv(path, read_options=pacsv.ReadOptions(autogenerate_column_names=True),
-                                   parse_options=pacsv.ParseOptions(newlines_in_values=True))
+            table = pacsv.read_csv(
+                path,
+                read_options=pacsv.ReadOptions(autogenerate_column_names=True),
+                parse_options=pacsv.ParseOptions(newlines_in_values=True),
+            )
             return table.num_rows
         except Exception:  # noqa: BLE001 - not UTF-8 or ragged: DuckDB's reader is the floor then
             return len(duckdb.read_csv(str(path), header=False, all_varchar=True, null_padding=True).fetchall())
@@ -66,13 +71,22 @@ def ingest(run: Run, work: Path, runs: int, warmup: int = 1) -> None:
 
     samples = timed(once, runs, warmup=warmup)
     rows = sum(f["rows"] for f in summary["last"].files)
-    run.add(Result.of(INGEST_NAME, "s", samples, floor,
-                      f"read the same {len(files)} files (pyarrow/json/openpyxl)", INGEST_TARGET_S,
-                      note=f"{len(files)} files, {rows:,} rows written"))
+    run.add(
+        Result.of(
+            INGEST_NAME,
+            "s",
+            samples,
+            floor,
+            f"read the same {len(files)} files (pyarrow/json/openpyxl)",
+            INGEST_TARGET_S,
+            note=f"{len(files)} files, {rows:,} rows written",
+        )
+    )
     shutil.rmtree(target.parent, ignore_errors=True)
 
 
 # ---------------------------------------------------------------- metrics
+
 
 def metrics(run: Run, db: Path, runs: int, national_only: bool = False) -> None:
     from metrics.filters import Filter
@@ -80,6 +94,7 @@ def metrics(run: Run, db: Path, runs: int, national_only: bool = False) -> None:
 
     con = duckdb.connect(str(db), read_only=True)
     try:
+
         def count() -> None:
             con.execute("SELECT count(*) FROM municipalities").fetchall()
 
@@ -88,24 +103,50 @@ def metrics(run: Run, db: Path, runs: int, national_only: bool = False) -> None:
         samples = timed(lambda: last.update(all_metrics(con)), runs, warmup=1)
         rows = {name: len(frame) for name, frame in last.items()}
         how = "composite, gaps, assessment, maturity and priority read from the metric tables"
-        run.add(Result.of("metrics: all_metrics, all 1,741 municipalities", "ms", samples, floor,
-                          "SELECT count(*) round trip", METRICS_TARGET_MS, scale=1000,
-                          note=f"{how}; {sum(rows.values()):,} result rows (gaps {rows['gaps']:,}, assessment {rows['assessment']:,})"))
+        run.add(
+            Result.of(
+                "metrics: all_metrics, all 1,741 municipalities",
+                "ms",
+                samples,
+                floor,
+                "SELECT count(*) round trip",
+                METRICS_TARGET_MS,
+                scale=1000,
+                note=f"{how}; {sum(rows.values()):,} result rows (gaps {rows['gaps']:,}, assessment {rows['assessment']:,})",
+            )
+        )
         if national_only:
             return
         computed = timed(lambda: compute_all_metrics(con), runs, warmup=1)
-        run.add(Result.of("metrics: all_metrics computed, all 1,741 municipalities", "ms", computed, floor,
-                          "SELECT count(*) round trip", scale=1000,
-                          note="the same results all computed from the data tables (what the build's metric step does)"))
+        run.add(
+            Result.of(
+                "metrics: all_metrics computed, all 1,741 municipalities",
+                "ms",
+                computed,
+                floor,
+                "SELECT count(*) round trip",
+                scale=1000,
+                note="the same results all computed from the data tables (what the build's metric step does)",
+            )
+        )
         prefecture = timed(lambda: all_metrics(con, Filter(pref_code="28")), runs, warmup=1)
-        run.add(Result.of("metrics: all_metrics, one prefecture (兵庫県, 41)", "ms", prefecture, floor,
-                          "SELECT count(*) round trip", scale=1000,
-                          note="the metric tables' rows of the prefecture; similarity still computed over the whole country"))
+        run.add(
+            Result.of(
+                "metrics: all_metrics, one prefecture (兵庫県, 41)",
+                "ms",
+                prefecture,
+                floor,
+                "SELECT count(*) round trip",
+                scale=1000,
+                note="the metric tables' rows of the prefecture; similarity still computed over the whole country",
+            )
+        )
     finally:
         con.close()
 
 
 # ---------------------------------------------------------------- map payload
+
 
 def map_payload(run: Run, db: Path) -> None:
     from loaders.boundaries import national_geojson
@@ -116,17 +157,39 @@ def map_payload(run: Run, db: Path) -> None:
     con = duckdb.connect(str(db), read_only=True)
     try:
         national = len(_compact(national_geojson(con)).encode("utf-8"))
-        run.add(Result.of("map payload: national GeoJSON (compact)", "bytes", Samples([national]), floor, what,
-                          NATIONAL_PAYLOAD_TARGET, note="loaders.boundaries.national_geojson, separators=(',', ':')"))
+        run.add(
+            Result.of(
+                "map payload: national GeoJSON (compact)",
+                "bytes",
+                Samples([national]),
+                floor,
+                what,
+                NATIONAL_PAYLOAD_TARGET,
+                note="loaders.boundaries.national_geojson, separators=(',', ':')",
+            )
+        )
         sizes = {}
-        for pref_code, pref_name in con.execute("SELECT pref_code, name FROM prefectures ORDER BY pref_code").fetchall():
-            codes = [row[0] for row in con.execute("SELECT code FROM municipalities WHERE pref_code = ?", [pref_code]).fetchall()]
+        for pref_code, pref_name in con.execute(
+            "SELECT pref_code, name FROM prefectures ORDER BY pref_code"
+        ).fetchall():
+            codes = [
+                row[0]
+                for row in con.execute("SELECT code FROM municipalities WHERE pref_code = ?", [pref_code]).fetchall()
+            ]
             sizes[pref_name] = len(_compact(national_geojson(con, codes=codes)).encode("utf-8"))
         largest = max(sizes, key=sizes.get)
         ordered = sorted(sizes.values())
-        run.add(Result.of(f"map payload: one prefecture, the largest ({largest})", "bytes", Samples([sizes[largest]]), floor,
-                          what, PREFECTURE_PAYLOAD_TARGET,
-                          note=f"47 prefectures: smallest {ordered[0]:,}, median {ordered[len(ordered) // 2]:,} bytes"))
+        run.add(
+            Result.of(
+                f"map payload: one prefecture, the largest ({largest})",
+                "bytes",
+                Samples([sizes[largest]]),
+                floor,
+                what,
+                PREFECTURE_PAYLOAD_TARGET,
+                note=f"47 prefectures: smallest {ordered[0]:,}, median {ordered[len(ordered) // 2]:,} bytes",
+            )
+        )
     finally:
         con.close()
 
@@ -137,11 +200,14 @@ def _compact(document: dict) -> str:
 
 # ---------------------------------------------------------------- scale-up
 
+
 def store_rows(db: Path) -> int:
     """Rows of the two tables that grow with the data: survey answers and indicator values."""
     con = duckdb.connect(str(db), read_only=True)
     try:
-        return con.execute("SELECT (SELECT count(*) FROM survey_answers) + (SELECT count(*) FROM indicator_values)").fetchone()[0]
+        return con.execute(
+            "SELECT (SELECT count(*) FROM survey_answers) + (SELECT count(*) FROM indicator_values)"
+        ).fetchone()[0]
     finally:
         con.close()
 
@@ -159,15 +225,30 @@ def scaleup_ingest(run: Run, work: Path, scale: float, factor: str, reference: d
     samples = timed(lambda: build(sources, target, synthetic_steps=[data.snapshot_step()], keep_versions=0), 1)
     rows = store_rows(target)
     rate = samples.median / (rows / 1e6)
-    run.add(Result.of(f"scale-up {factor}: ingest ({data.rounds} rounds, {data.snapshots} snapshots)", "s", samples, floor,
-                      "read the same files (pyarrow/json/openpyxl)",
-                      note=f"{rows:,} rows in survey_answers + indicator_values; {rate:.2f} s per 1 M rows"))
+    run.add(
+        Result.of(
+            f"scale-up {factor}: ingest ({data.rounds} rounds, {data.snapshots} snapshots)",
+            "s",
+            samples,
+            floor,
+            "read the same files (pyarrow/json/openpyxl)",
+            note=f"{rows:,} rows in survey_answers + indicator_values; {rate:.2f} s per 1 M rows",
+        )
+    )
     if "ingest" not in reference:
         reference["ingest"] = rate
     else:
-        run.add(Result.of(f"scale-up {factor}: ingest time per 1 M rows", "s/1M rows", Samples([rate]), reference["ingest"],
-                          "the same at 1×", 1.25 * reference["ingest"],
-                          note="growth = ratio; target: no worse than linear (≤ 1.25 × the 1× rate, for timing noise)"))
+        run.add(
+            Result.of(
+                f"scale-up {factor}: ingest time per 1 M rows",
+                "s/1M rows",
+                Samples([rate]),
+                reference["ingest"],
+                "the same at 1×",
+                1.25 * reference["ingest"],
+                note="growth = ratio; target: no worse than linear (≤ 1.25 × the 1× rate, for timing noise)",
+            )
+        )
     reference[f"rows {factor}"] = rows
     return target
 
@@ -182,15 +263,33 @@ def scaleup_metrics(run: Run, db: Path, factor: str, runs: int, reference: dict)
     rows = reference[f"rows {factor}"]
     seconds = national.median / 1000
     rate = seconds / (rows / 1e6)
-    run.add(Result(name=f"scale-up {factor}: all_metrics, all municipalities", unit="s", median=seconds,
-                   min=national.min / 1000, max=national.max / 1000, runs=national.runs,
-                   baseline=national.baseline / 1000 if national.baseline else None, baseline_what=national.baseline_what,
-                   ratio=national.ratio, note=f"{rows:,} rows; {rate:.3f} s per 1 M rows; {national.note}"))
+    run.add(
+        Result(
+            name=f"scale-up {factor}: all_metrics, all municipalities",
+            unit="s",
+            median=seconds,
+            min=national.min / 1000,
+            max=national.max / 1000,
+            runs=national.runs,
+            baseline=national.baseline / 1000 if national.baseline else None,
+            baseline_what=national.baseline_what,
+            ratio=national.ratio,
+            note=f"{rows:,} rows; {rate:.3f} s per 1 M rows; {national.note}",
+        )
+    )
     if "metrics" not in reference:
         reference["metrics"] = rate
     else:
-        run.add(Result.of(f"scale-up {factor}: all_metrics time per 1 M rows", "s/1M rows", Samples([rate]),
-                          reference["metrics"], "the same at 1×", note="growth = ratio (below 1: grows slower than the data)"))
+        run.add(
+            Result.of(
+                f"scale-up {factor}: all_metrics time per 1 M rows",
+                "s/1M rows",
+                Samples([rate]),
+                reference["metrics"],
+                "the same at 1×",
+                note="growth = ratio (below 1: grows slower than the data)",
+            )
+        )
 
 
 def worker(args: list[str], timeout: float = 3600) -> list[Result]:

@@ -1,4 +1,5 @@
 """What every benchmark case shares: timing, the result record, the table and the files written."""
+
 from __future__ import annotations
 
 import json
@@ -8,10 +9,10 @@ import statistics
 import subprocess
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
@@ -73,25 +74,42 @@ class Result:
     skipped: bool = False
 
     @classmethod
-    def of(cls, name: str, unit: str, samples: Samples, baseline: Samples | float | None, baseline_what: str,
-           target: float | None = None, scale: float = 1.0, note: str = "") -> "Result":
+    def of(
+        cls,
+        name: str,
+        unit: str,
+        samples: Samples,
+        baseline: Samples | float | None,
+        baseline_what: str,
+        target: float | None = None,
+        scale: float = 1.0,
+        note: str = "",
+    ) -> Result:
         """A result from samples in seconds (or bytes…) multiplied by ``scale`` into ``unit``."""
         base = baseline.median if isinstance(baseline, Samples) else baseline
         base = None if base is None else base * scale
         median = samples.median * scale
         return cls(
-            name=name, unit=unit, median=median, min=samples.min * scale, max=samples.max * scale,
-            runs=len(samples.values), baseline=base, baseline_what=baseline_what,
-            ratio=(median / base) if base else None, target=target,
-            met=None if target is None else bool(median <= target), note=note,
+            name=name,
+            unit=unit,
+            median=median,
+            min=samples.min * scale,
+            max=samples.max * scale,
+            runs=len(samples.values),
+            baseline=base,
+            baseline_what=baseline_what,
+            ratio=(median / base) if base else None,
+            target=target,
+            met=None if target is None else bool(median <= target),
+            note=note,
         )
 
     @classmethod
-    def skip(cls, name: str, unit: str, why: str, target: float | None = None) -> "Result":
+    def skip(cls, name: str, unit: str, why: str, target: float | None = None) -> Result:
         return cls(name=name, unit=unit, target=target, note=f"skipped: {why}", skipped=True)
 
     @classmethod
-    def failure(cls, name: str, unit: str, error: BaseException, target: float | None = None) -> "Result":
+    def failure(cls, name: str, unit: str, error: BaseException, target: float | None = None) -> Result:
         message = " ".join(f"{type(error).__name__}: {error}".split())[:300]
         return cls(name=name, unit=unit, target=target, note=f"failed: {message}", skipped=True)
 
@@ -114,7 +132,7 @@ class Run:
         return result
 
 
-def guarded(run: "Run", name: str, unit: str, work: Callable[[], None], target: float | None = None) -> None:
+def guarded(run: Run, name: str, unit: str, work: Callable[[], None], target: float | None = None) -> None:
     """Run one case; an exception becomes a 'failed' row (and a traceback on stderr), not the end of the suite."""
     try:
         work()
@@ -125,10 +143,16 @@ def guarded(run: "Run", name: str, unit: str, work: Callable[[], None], target: 
 
 def git_commit() -> str:
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                                check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True,
-                               text=True, check=True).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
         return f"{commit}{' (with uncommitted changes)' if dirty else ''}"
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
@@ -137,8 +161,9 @@ def git_commit() -> str:
 def uncommitted(paths: tuple[str, ...] = ("app.py", "app_pages", "ui")) -> list[str]:
     """Files of the app that differ from the commit (changed or untracked); [] outside a git checkout."""
     try:
-        status = subprocess.run(["git", "status", "--porcelain", "--", *paths], cwd=ROOT, capture_output=True,
-                                text=True, check=True).stdout
+        status = subprocess.run(
+            ["git", "status", "--porcelain", "--", *paths], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout
     except (OSError, subprocess.CalledProcessError):
         return []
     return [line[3:] for line in status.splitlines() if line.strip()]
@@ -204,8 +229,14 @@ def write(run: Run, out: Path) -> tuple[Path, Path]:
     out.mkdir(parents=True, exist_ok=True)
     json_path = out / "results.json"
     json_path.write_text(json.dumps([asdict(r) for r in run.results], ensure_ascii=False, indent=1), encoding="utf-8")
-    (out / "run.json").write_text(json.dumps({"started": run.started, "commit": run.commit, "machine": run.machine,
-                                              "quick": run.quick}, ensure_ascii=False, indent=1), encoding="utf-8")
+    (out / "run.json").write_text(
+        json.dumps(
+            {"started": run.started, "commit": run.commit, "machine": run.machine, "quick": run.quick},
+            ensure_ascii=False,
+            indent=1,
+        ),
+        encoding="utf-8",
+    )
     md_path = out / "results.md"
     md_path.write_text(markdown_table(run), encoding="utf-8")
     return json_path, md_path

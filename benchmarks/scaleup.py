@@ -12,6 +12,7 @@ two rounds, k × 50 snapshots going back a week each, all ending before the real
 Every value is deterministic (fixed seeds) and marked: answers come from files named
 ``ベンチマーク用の架空データ_…``, snapshot rows have ``synthetic = true`` and that file name.
 """
+
 from __future__ import annotations
 
 import csv
@@ -31,18 +32,26 @@ from loaders.questionnaire import Question, load_questionnaire
 from loaders.registry import load_registry
 
 SEED = 20261123
-ROUNDS_PER_SCALE = 20          # 10 years × (baseline, evaluation)
+ROUNDS_PER_SCALE = 20  # 10 years × (baseline, evaluation)
 SNAPSHOTS_PER_SCALE = 50
 SNAPSHOT_SOURCE = "digital_agency_municipal"
 FILE_LABEL = "ベンチマーク用の架空データ"
-LAST_SNAPSHOT = date(2026, 11, 16)   # a week before the real デジタル庁 files' as-of date (sources.yaml)
+LAST_SNAPSHOT = date(2026, 11, 16)  # a week before the real デジタル庁 files' as-of date (sources.yaml)
 LAST_YEAR = 2026
 UNANSWERED_SHARE = 0.02
 TYPE_CAPABILITY = {"政令市": 1.3, "中核市": 0.9, "特別区": 0.9, "一般市": 0.2, "町": -0.4, "村": -0.8}
 # 実施 shares and % levels of the real 市区町村比較 file (DATA.md §2.1), reached at the last snapshot
 BINARY_SHARES = {
-    "da_cio": 0.73, "da_cio_aide": 0.49, "da_policy": 0.50, "da_org": 0.65, "da_external_talent": 0.30,
-    "da_staff_development": 0.83, "da_all_staff_training": 0.69, "da_ai": 0.50, "da_rpa": 0.41, "da_telework": 0.61,
+    "da_cio": 0.73,
+    "da_cio_aide": 0.49,
+    "da_policy": 0.50,
+    "da_org": 0.65,
+    "da_external_talent": 0.30,
+    "da_staff_development": 0.83,
+    "da_all_staff_training": 0.69,
+    "da_ai": 0.50,
+    "da_rpa": 0.41,
+    "da_telework": 0.61,
 }
 PERCENT_LEVELS = {"da_mynumber_card": 75.0, "da_online_childcare26": 60.0, "da_online_top32": 50.0}
 PROCEDURES = 26  # よく使う32手続: the 分母 is at most 26 procedures
@@ -65,9 +74,13 @@ class ScaleupData:
 
     def snapshot_step(self):
         """A ``loaders.build`` synthetic step that appends the snapshots (see module docstring)."""
+
         def step(con: duckdb.DuckDBPyConnection, ctx: LoadContext, report: Report) -> None:
             write_snapshots(con, ctx, self.snapshots)
-            report.info(f"{FILE_LABEL}: 指標のスナップショット {self.snapshots} 時点（{self.snapshot_rows:,} 行）を追加しました。")
+            report.info(
+                f"{FILE_LABEL}: 指標のスナップショット {self.snapshots} 時点（{self.snapshot_rows:,} 行）を追加しました。"
+            )
+
         return step
 
 
@@ -106,7 +119,7 @@ def round_schedule(rounds: int) -> list[tuple[str, date]]:
     for year in range(LAST_YEAR - years + 1, LAST_YEAR + 1):
         schedule.append((f"{year}-baseline", date(year, 5, 15)))
         schedule.append((f"{year}-evaluation", date(year + 1, 1, 31)))
-    return schedule[len(schedule) - rounds:]
+    return schedule[len(schedule) - rounds :]
 
 
 def _capability(types: pd.Series, seed: int) -> np.ndarray:
@@ -118,8 +131,9 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
 
-def round_answers(questions: tuple[Question, ...], codes: pd.Series, theta: np.ndarray, index: int,
-                  rounds: int) -> pd.DataFrame:
+def round_answers(
+    questions: tuple[Question, ...], codes: pd.Series, theta: np.ndarray, index: int, rounds: int
+) -> pd.DataFrame:
     """One round's answers as the web form exports them: 団体コード and one column per question id.
     Capability grows over the rounds, so later rounds score higher on average."""
     n = len(codes)
@@ -139,7 +153,9 @@ def round_answers(questions: tuple[Question, ...], codes: pd.Series, theta: np.n
             values = labels[np.clip(np.rint(top * p + 1.2 * (draw - 0.5)), 0, top).astype(int)]
         elif question.type == "number":
             limit = question.max or 10
-            values = np.clip(np.rint(limit * p * (0.6 + 0.8 * draw)), 0, 10 * limit).astype(int).astype(str).astype(object)
+            values = (
+                np.clip(np.rint(limit * p * (0.6 + 0.8 * draw)), 0, 10 * limit).astype(int).astype(str).astype(object)
+            )
         else:  # free text: most leave it blank
             values = np.where(draw < 0.1, f"{FILE_LABEL}のコメント", None).astype(object)
         values[q_rng.random(n) < UNANSWERED_SHARE] = None
@@ -166,20 +182,40 @@ def write_snapshots(con: duckdb.DuckDBPyConnection, ctx: LoadContext, snapshots:
         for indicator, share in BINARY_SHARES.items():
             p = _sigmoid(np.log(share * progress / (1 - share * progress)) + theta - theta.mean())
             value = (rng.random(n) < p).astype(float)
-            frames.append(pd.DataFrame({"code": codes, "indicator_id": indicator, "value": value,
-                                        "raw": np.where(value == 1.0, "実施", "未実施")}))
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "code": codes,
+                        "indicator_id": indicator,
+                        "value": value,
+                        "raw": np.where(value == 1.0, "実施", "未実施"),
+                    }
+                )
+            )
         for indicator, level in PERCENT_LEVELS.items():
             value = np.clip(np.rint(rng.normal(level * progress + 8 * (theta - theta.mean()), 15)), 0, 100)
-            frames.append(pd.DataFrame({"code": codes, "indicator_id": indicator, "value": value,
-                                        "raw": [f"{int(v)}%" for v in value]}))
+            frames.append(
+                pd.DataFrame(
+                    {"code": codes, "indicator_id": indicator, "value": value, "raw": [f"{int(v)}%" for v in value]}
+                )
+            )
         denominator = rng.integers(0, PROCEDURES + 1, n).astype(float)
         numerator = np.floor(denominator * np.clip(rng.normal(0.5 * progress, 0.2, n), 0, 1))
-        for indicator, value in (("da_online_top32_denominator", denominator), ("da_online_top32_numerator", numerator)):
-            frames.append(pd.DataFrame({"code": codes, "indicator_id": indicator, "value": value,
-                                        "raw": [str(int(v)) for v in value]}))
+        for indicator, value in (
+            ("da_online_top32_denominator", denominator),
+            ("da_online_top32_numerator", numerator),
+        ):
+            frames.append(
+                pd.DataFrame(
+                    {"code": codes, "indicator_id": indicator, "value": value, "raw": [str(int(v)) for v in value]}
+                )
+            )
         frame = pd.concat(frames, ignore_index=True).assign(
-            source=SNAPSHOT_SOURCE, as_of=as_of, file=f"{FILE_LABEL}（指標スナップショット）", synthetic=True)
-        release, frame = releases.synthetic_release(f"demo-scaleup-{as_of.isoformat()}", SNAPSHOT_SOURCE, frame.file[0], frame)
+            source=SNAPSHOT_SOURCE, as_of=as_of, file=f"{FILE_LABEL}（指標スナップショット）", synthetic=True
+        )
+        release, frame = releases.synthetic_release(
+            f"demo-scaleup-{as_of.isoformat()}", SNAPSHOT_SOURCE, frame.file[0], frame
+        )
         written += store.append(con, "indicator_values", frame)
         store.append(con, "releases", pd.DataFrame([release.row()]))
         store.append(con, "release_indicators", releases.release_indicator_rows(release, frame))

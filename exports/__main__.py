@@ -7,6 +7,7 @@
 Exit codes: 0 written, 1 a user error (missing database, unknown prefecture / measure / code, bad
 views file; the message is Japanese), 2 bad arguments (argparse), 3 no browser to draw charts with.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -58,7 +59,9 @@ def _png(args) -> str:
         if result.figure is None:
             skipped.append(result.title)
             continue
-        figure = with_caption(result.figure, result.title, result.subtitle, "　".join(p for p in (result.source, result.as_of) if p))
+        figure = with_caption(
+            result.figure, result.title, result.subtitle, "　".join(p for p in (result.source, result.as_of) if p)
+        )
         path = out / f"{number:02d}_{result.id}.png"
         path.write_bytes(figure_png(figure, args.width, args.height))
         written.append(path.name)
@@ -77,7 +80,9 @@ def _karte(args) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m exports", description="会議資料（PowerPoint・PNG・カルテ）の書き出し")
+    parser = argparse.ArgumentParser(
+        prog="python -m exports", description="会議資料（PowerPoint・PNG・カルテ）の書き出し"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     deck = commands.add_parser("deck", help="保存したビューをPowerPointの資料にする")
     png = commands.add_parser("png", help="保存したビューを1枚ずつPNGにする")
@@ -85,7 +90,9 @@ def main(argv: list[str] | None = None) -> int:
     for command in (deck, png, karte):
         command.add_argument("--db", required=True, help="DuckDB のデータベース（python -m loaders build の出力）")
         command.add_argument("--out", required=True, help="書き出し先")
-        command.add_argument("--theme", choices=THEMES, default="print", help="文字の大きさ（projector = 会議室の投影用）")
+        command.add_argument(
+            "--theme", choices=THEMES, default="print", help="文字の大きさ（projector = 会議室の投影用）"
+        )
     for command in (deck, png):
         command.add_argument("--prefecture", default=None, help="都道府県名（省略時は全国）")
         command.add_argument("--views", default=str(DEFAULT_DECK), help="保存したビューのファイル（YAML/JSON）")

@@ -7,6 +7,7 @@ MathJax, and empty world base maps (assets/geo_assets.js) so choropleths never r
 Japanese text is drawn with Noto Sans CJK JP (fonts-noto-cjk), the first family of
 ``ui.style.FONT_FAMILY``.
 """
+
 from __future__ import annotations
 
 import atexit
@@ -48,7 +49,9 @@ def _start() -> None:
 
     browser = chromium_path()
     if browser is None:
-        raise ImageExportError("画像の書き出しには Chromium が必要です（Debian: apt-get install chromium fonts-noto-cjk）。")
+        raise ImageExportError(
+            "画像の書き出しには Chromium が必要です（Debian: apt-get install chromium fonts-noto-cjk）。"
+        )
     # choreographer looks the browser up through $BROWSER_PATH before its own search
     os.environ.setdefault("BROWSER_PATH", browser)
     page = kaleido.PageGenerator(mathjax=False, others=[str(GEO_ASSETS)])
@@ -84,7 +87,9 @@ def figure_png(fig: go.Figure, width: int = 1600, height: int = 900, scale: floa
         if not _started:
             _start()
         try:
-            return kaleido.calc_fig_sync(figure, opts={"format": "png", "width": width, "height": height, "scale": scale})
+            return kaleido.calc_fig_sync(
+                figure, opts={"format": "png", "width": width, "height": height, "scale": scale}
+            )
         except Exception as error:  # kaleido raises its own error types from the browser side
             raise ImageExportError(f"グラフを画像にできませんでした: {error}") from error
 
@@ -102,8 +107,17 @@ def with_caption(fig: go.Figure, title: str, subtitle: str = "", source: str = "
     axis_on_top = any(axis.side == "top" for axis in figure.select_xaxes())
     top = round(title_size * 1.6 + sub_size * 1.5 * len(lines) + size * (3.2 if axis_on_top else 1.2))
     figure.update_layout(
-        title={"text": title, "x": 0.01, "xanchor": "left", "yref": "container", "y": 1, "yanchor": "top",
-               "pad": {"t": round(size * 0.8)}, "font": {"size": title_size},
-               "subtitle": {"text": "<br>".join(lines), "font": {"size": sub_size, "color": "#4b5563"}}},
-        margin={"t": top + (margin.t or 0), "l": max(margin.l or 0, 10), "r": max(margin.r or 0, 10)})
+        title={
+            "text": title,
+            "x": 0.01,
+            "xanchor": "left",
+            "yref": "container",
+            "y": 1,
+            "yanchor": "top",
+            "pad": {"t": round(size * 0.8)},
+            "font": {"size": title_size},
+            "subtitle": {"text": "<br>".join(lines), "font": {"size": sub_size, "color": "#4b5563"}},
+        },
+        margin={"t": top + (margin.t or 0), "l": max(margin.l or 0, 10), "r": max(margin.r or 0, 10)},
+    )
     return figure

@@ -3,6 +3,7 @@ sheet from PowerPoint or LibreOffice) with the municipality's name, type, popula
 the stage × field scores (or, without an assessment, its デジタル庁 indicators against its peers),
 maturity, support priority and recommended support, the commentary and the gap table.
 """
+
 from __future__ import annotations
 
 import re
@@ -10,10 +11,18 @@ from pathlib import Path
 
 from pptx.util import Inches, Mm
 
-from exports.pptx_deck import (
-    ACCENT, MARGIN, MUTED, add_footer, add_picture, add_table, add_text, new_presentation, table_layout,
-)
 from exports.images import figure_png
+from exports.pptx_deck import (
+    ACCENT,
+    MARGIN,
+    MUTED,
+    add_footer,
+    add_picture,
+    add_table,
+    add_text,
+    new_presentation,
+    table_layout,
+)
 from exports.views import render_view
 from metrics.assessment import round_labels, rounds
 from metrics.cases import recommendation_table
@@ -35,11 +44,28 @@ def build_karte(con, code: str, out_path: str | Path, *, theme: str = "print") -
     slide = presentation.slides.add_slide(presentation.slide_layouts[6])
     width = A4_WIDTH - 2 * MARGIN
 
-    add_text(slide, MARGIN, Inches(0.25), width, Inches(0.55), f"市町村カルテ　{place['name']}（{place['pref_name']}）", 24,
-             bold=True, colour=ACCENT)
+    add_text(
+        slide,
+        MARGIN,
+        Inches(0.25),
+        width,
+        Inches(0.55),
+        f"市町村カルテ　{place['name']}（{place['pref_name']}）",
+        24,
+        bold=True,
+        colour=ACCENT,
+    )
     population = style.format_number(place["population"])
-    add_text(slide, MARGIN, Inches(0.8), width, Inches(0.35),
-             f"{place['type']}・人口 {population}人（人口規模 {place['pop_band'] or '不明'}）・団体コード {code}", 12, colour=MUTED)
+    add_text(
+        slide,
+        MARGIN,
+        Inches(0.8),
+        width,
+        Inches(0.35),
+        f"{place['type']}・人口 {population}人（人口規模 {place['pop_band'] or '不明'}）・団体コード {code}",
+        12,
+        colour=MUTED,
+    )
 
     facts = [
         f"総合得点（デジタル庁指標）：{style.format_value(summary['composite'], 'score', '点')}",
@@ -64,12 +90,18 @@ def build_karte(con, code: str, out_path: str | Path, *, theme: str = "print") -
     if result.figure is not None:
         # drawn on a canvas 1.6× the frame and shrunk onto it: the page charts are laid out for a
         # screen column, and a half-page frame at 100 px/inch would crowd their labels
-        png = figure_png(result.figure, width=round(picture_width / 914400 * 160), height=round(picture_height / 914400 * 160),
-                         scale=1)
+        png = figure_png(
+            result.figure,
+            width=round(picture_width / 914400 * 160),
+            height=round(picture_height / 914400 * 160),
+            scale=1,
+        )
         add_picture(slide, png, MARGIN, top, picture_width, picture_height)
     right = MARGIN + picture_width + Inches(0.2)
     add_text(slide, right, top, A4_WIDTH - right - MARGIN, Inches(1.7), facts, 10)
-    add_text(slide, right, top + Inches(1.75), A4_WIDTH - right - MARGIN, Inches(1.6), result.commentary, 11, bullet=True)
+    add_text(
+        slide, right, top + Inches(1.75), A4_WIDTH - right - MARGIN, Inches(1.6), result.commentary, 11, bullet=True
+    )
 
     if result.table is not None and len(result.table):
         table_top = top + picture_height + Inches(0.15)
@@ -77,8 +109,16 @@ def build_karte(con, code: str, out_path: str | Path, *, theme: str = "print") -
         add_table(slide, result.table, MARGIN, table_top, layout, size=8)
         rest = len(result.table) - layout.rows
         if rest:
-            add_text(slide, MARGIN, table_top + sum(layout.heights), width, Inches(0.25),
-                     f"ほか{rest}指標は市町村カルテの画面とExcelの書き出しにあります。", 8, colour=MUTED)
+            add_text(
+                slide,
+                MARGIN,
+                table_top + sum(layout.heights),
+                width,
+                Inches(0.25),
+                f"ほか{rest}指標は市町村カルテの画面とExcelの書き出しにあります。",
+                8,
+                colour=MUTED,
+            )
     known = rounds(con)
     newest = round_labels(con)[known["round_id"].iloc[-1]] if len(known) else None
     as_of = result.as_of + (f"（調査回 {newest}）" if newest and "調査回" not in result.as_of else "")

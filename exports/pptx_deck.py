@@ -5,6 +5,7 @@ page number) and, for views marked ``table: true``, an editable table slide.
 Every text from the data (names, answers, support items) goes in as a plain text run: PowerPoint
 neither runs HTML nor evaluates formulas, so nothing needs escaping or neutralising here.
 """
+
 from __future__ import annotations
 
 import io
@@ -56,8 +57,21 @@ def new_presentation(width=SLIDE_WIDTH, height=SLIDE_HEIGHT) -> Presentation:
     return presentation
 
 
-def add_text(slide, left, top, width, height, text: str | list[str], size: int, *, bold: bool = False,
-             colour: RGBColor = TEXT, align=PP_ALIGN.LEFT, anchor=MSO_ANCHOR.TOP, bullet: bool = False):
+def add_text(
+    slide,
+    left,
+    top,
+    width,
+    height,
+    text: str | list[str],
+    size: int,
+    *,
+    bold: bool = False,
+    colour: RGBColor = TEXT,
+    align=PP_ALIGN.LEFT,
+    anchor=MSO_ANCHOR.TOP,
+    bullet: bool = False,
+):
     """A text box of plain runs (one paragraph per line of ``text``)."""
     box = slide.shapes.add_textbox(left, top, width, height)
     frame = box.text_frame
@@ -81,15 +95,36 @@ def add_picture(slide, png: bytes, left, top, width, height):
 
 def chart_png(result: ViewResult, width: Emu, height: Emu) -> bytes:
     """The view's figure as a PNG with the aspect of the picture frame on the slide."""
-    return figure_png(result.figure, width=round(width / 914400 * 100), height=round(height / 914400 * 100),
-                      scale=PIXELS_PER_INCH / 100)
+    return figure_png(
+        result.figure,
+        width=round(width / 914400 * 100),
+        height=round(height / 914400 * 100),
+        scale=PIXELS_PER_INCH / 100,
+    )
 
 
 def add_footer(slide, result_source: str, as_of: str, page: int, pages: int, width=SLIDE_WIDTH, height=SLIDE_HEIGHT):
-    add_text(slide, MARGIN, height - Inches(0.45), width - 2 * MARGIN - Inches(1.2), Inches(0.35),
-             "　".join(p for p in (result_source, as_of) if p), 10, colour=MUTED)
-    add_text(slide, width - MARGIN - Inches(1.2), height - Inches(0.45), Inches(1.2), Inches(0.35), f"{page} / {pages}",
-             10, colour=MUTED, align=PP_ALIGN.RIGHT)
+    add_text(
+        slide,
+        MARGIN,
+        height - Inches(0.45),
+        width - 2 * MARGIN - Inches(1.2),
+        Inches(0.35),
+        "　".join(p for p in (result_source, as_of) if p),
+        10,
+        colour=MUTED,
+    )
+    add_text(
+        slide,
+        width - MARGIN - Inches(1.2),
+        height - Inches(0.45),
+        Inches(1.2),
+        Inches(0.35),
+        f"{page} / {pages}",
+        10,
+        colour=MUTED,
+        align=PP_ALIGN.RIGHT,
+    )
 
 
 def cell_text(value) -> str:
@@ -140,8 +175,11 @@ def slide_columns(frame: pd.DataFrame, limit_em: float = LONG_TEXT_EM) -> tuple[
     ``frame.attrs["slide_keep"]`` (they wrap, e.g. the three recommended support items a committee
     decides on). Returns the frame and the names of the columns left out."""
     keep = set(frame.attrs.get("slide_keep", ()))
-    long = [c for c in frame.columns
-            if c not in keep and (frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c].dtype))]
+    long = [
+        c
+        for c in frame.columns
+        if c not in keep and (frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c].dtype))
+    ]
     left_out = [c for c in long if frame[c].dropna().astype(str).map(_em).median() > limit_em]
     return frame.drop(columns=left_out), left_out
 
@@ -150,7 +188,9 @@ def add_table(slide, frame: pd.DataFrame, left, top, layout: TableLayout, size: 
     """An editable PowerPoint table of the first ``layout.rows`` rows of ``frame`` (header row bold
     on the export's header fill, numbers right-aligned)."""
     frame = frame.head(layout.rows)
-    shape = slide.shapes.add_table(len(frame) + 1, len(frame.columns), left, top, sum(layout.widths), sum(layout.heights))
+    shape = slide.shapes.add_table(
+        len(frame) + 1, len(frame.columns), left, top, sum(layout.widths), sum(layout.heights)
+    )
     table = shape.table
     for j, width in enumerate(layout.widths):
         table.columns[j].width = width
@@ -192,13 +232,31 @@ def build_deck(con, deck: Deck, prefecture: str | None, out_path: str | Path, *,
 
     # ---- title slide
     slide = presentation.slides.add_slide(blank)
-    add_text(slide, MARGIN, Inches(2.0), SLIDE_WIDTH - 2 * MARGIN, Inches(1.2), deck.title, 40, bold=True, colour=ACCENT)
+    add_text(
+        slide, MARGIN, Inches(2.0), SLIDE_WIDTH - 2 * MARGIN, Inches(1.2), deck.title, 40, bold=True, colour=ACCENT
+    )
     as_of_lines = list(dict.fromkeys(r.as_of for _, r in results if r.as_of))
-    add_text(slide, MARGIN, Inches(3.3), SLIDE_WIDTH - 2 * MARGIN, Inches(1.5),
-             [scope.name, f"データの時点：{'、'.join(as_of_lines)}", f"作成日：{japanese_date(date.today())}"], 20, colour=TEXT)
+    add_text(
+        slide,
+        MARGIN,
+        Inches(3.3),
+        SLIDE_WIDTH - 2 * MARGIN,
+        Inches(1.5),
+        [scope.name, f"データの時点：{'、'.join(as_of_lines)}", f"作成日：{japanese_date(date.today())}"],
+        20,
+        colour=TEXT,
+    )
     sources = list(dict.fromkeys(r.source for _, r in results if r.source))
-    add_text(slide, MARGIN, Inches(5.0), SLIDE_WIDTH - 2 * MARGIN, Inches(1.6),
-             sources + ([DEMO_NOTE] if demo else []), 12, colour=MUTED)
+    add_text(
+        slide,
+        MARGIN,
+        Inches(5.0),
+        SLIDE_WIDTH - 2 * MARGIN,
+        Inches(1.6),
+        sources + ([DEMO_NOTE] if demo else []),
+        12,
+        colour=MUTED,
+    )
 
     # ---- one slide per view, a table slide after it when asked
     page = 1
@@ -211,11 +269,24 @@ def build_deck(con, deck: Deck, prefecture: str | None, out_path: str | Path, *,
         text_left = MARGIN + PICTURE_WIDTH + Inches(0.25)
         text_width = SLIDE_WIDTH - text_left - MARGIN
         if result.figure is not None:
-            add_picture(slide, chart_png(result, PICTURE_WIDTH, PICTURE_HEIGHT), MARGIN, top, PICTURE_WIDTH, PICTURE_HEIGHT)
-            add_text(slide, text_left, top + Inches(0.2), text_width, PICTURE_HEIGHT, result.commentary, 16, bullet=True)
+            add_picture(
+                slide, chart_png(result, PICTURE_WIDTH, PICTURE_HEIGHT), MARGIN, top, PICTURE_WIDTH, PICTURE_HEIGHT
+            )
+            add_text(
+                slide, text_left, top + Inches(0.2), text_width, PICTURE_HEIGHT, result.commentary, 16, bullet=True
+            )
         else:
-            add_text(slide, MARGIN, top + Inches(1.5), SLIDE_WIDTH - 2 * MARGIN, Inches(2.0), result.commentary, 22,
-                     colour=MUTED, align=PP_ALIGN.CENTER)
+            add_text(
+                slide,
+                MARGIN,
+                top + Inches(1.5),
+                SLIDE_WIDTH - 2 * MARGIN,
+                Inches(2.0),
+                result.commentary,
+                22,
+                colour=MUTED,
+                align=PP_ALIGN.CENTER,
+            )
         add_footer(slide, result.source, result.as_of, page, pages)
         if spec.table and result.table is not None and len(result.table):
             page += 1
@@ -224,15 +295,35 @@ def build_deck(con, deck: Deck, prefecture: str | None, out_path: str | Path, *,
             compact, left_out = slide_columns(result.table)
             layout = table_layout(compact, SLIDE_WIDTH - 2 * MARGIN, SLIDE_HEIGHT - table_top - Inches(0.9))
             shown = compact.head(layout.rows)
-            add_text(slide, MARGIN, Inches(0.3), SLIDE_WIDTH - 2 * MARGIN, Inches(0.6), f"{result.title}（表）", 28, bold=True)
+            add_text(
+                slide,
+                MARGIN,
+                Inches(0.3),
+                SLIDE_WIDTH - 2 * MARGIN,
+                Inches(0.6),
+                f"{result.title}（表）",
+                28,
+                bold=True,
+            )
             rest = len(compact) - len(shown)
-            notes = ([f"先頭{len(shown)}行を表示（ほか{rest:,}行はExcelの書き出しにあります）"] if rest else []) + \
-                ([f"「{'」「'.join(left_out)}」の列はExcelの書き出しにあります"] if left_out else [])
-            add_text(slide, MARGIN, Inches(0.9), SLIDE_WIDTH - 2 * MARGIN, Inches(0.4), result.subtitle, 14, colour=MUTED)
+            notes = ([f"先頭{len(shown)}行を表示（ほか{rest:,}行はExcelの書き出しにあります）"] if rest else []) + (
+                [f"「{'」「'.join(left_out)}」の列はExcelの書き出しにあります"] if left_out else []
+            )
+            add_text(
+                slide, MARGIN, Inches(0.9), SLIDE_WIDTH - 2 * MARGIN, Inches(0.4), result.subtitle, 14, colour=MUTED
+            )
             add_table(slide, shown, MARGIN, table_top, layout)
             if notes:
-                add_text(slide, MARGIN, table_top + sum(layout.heights) + Inches(0.05), SLIDE_WIDTH - 2 * MARGIN, Inches(0.3),
-                         "。".join(notes) + "。", 11, colour=MUTED)
+                add_text(
+                    slide,
+                    MARGIN,
+                    table_top + sum(layout.heights) + Inches(0.05),
+                    SLIDE_WIDTH - 2 * MARGIN,
+                    Inches(0.3),
+                    "。".join(notes) + "。",
+                    11,
+                    colour=MUTED,
+                )
             add_footer(slide, result.source, result.as_of, page, pages)
     out_path = Path(out_path)
     presentation.save(out_path)

@@ -1,6 +1,7 @@
 """A view's table as the files a committee paper needs: Excel (formatted, with a 「説明」 sheet of
 title, scope, source, as-of and the commentary) and CSV (UTF-8 with BOM) — both through the one
 writer of exported files (loaders.writer), so formula-like text is neutralised as on the pages."""
+
 from __future__ import annotations
 
 from exports.views import ViewResult
@@ -10,8 +11,13 @@ SHEET_NAME_LIMIT = 31  # Excel's limit on a sheet name
 
 
 def view_notes(result: ViewResult) -> list[tuple[str, str]]:
-    return [("表", result.title), ("対象", result.subtitle), ("出典", result.source), ("時点", result.as_of),
-            ("解説", "".join(result.commentary))]
+    return [
+        ("表", result.title),
+        ("対象", result.subtitle),
+        ("出典", result.source),
+        ("時点", result.as_of),
+        ("解説", "".join(result.commentary)),
+    ]
 
 
 def view_excel(result: ViewResult) -> bytes:

@@ -13,6 +13,7 @@ sentences of commentary (metrics/commentary.py), and the source and as-of lines.
 data is not in the store (e.g. no assessment round yet) comes back with ``figure=None`` and a
 sentence saying what is missing, so a deck keeps its shape when data arrives later.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -26,10 +27,10 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from metrics import commentary, views
 from metrics.assessment import round_labels, rounds
-from metrics.dates import japanese_date, measure_dates
 from metrics.catalog import indicator_catalog
 from metrics.change import assessment_change, composite_change, default_rounds
 from metrics.crosstab import bin_values, cross_table, pop_band_order
+from metrics.dates import japanese_date, measure_dates
 from metrics.filters import Filter, select_municipalities
 from metrics.gaps import gaps
 from metrics.priority import NOT_ASSESSED, SURVEY_LABEL, support_priority
@@ -66,8 +67,9 @@ class ViewSpec(BaseModel):
     """One entry of a saved-views file."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    view: Literal["overview_map", "ranking", "distribution", "crosstab", "priority", "progress", "change", "stage_field",
-                  "karte"]
+    view: Literal[
+        "overview_map", "ranking", "distribution", "crosstab", "priority", "progress", "change", "stage_field", "karte"
+    ]
     measure: str | None = None
     title: str | None = None
     code: str | None = None
@@ -119,7 +121,9 @@ def load_deck(path: str | Path = DEFAULT_DECK) -> Deck:
     except (yaml.YAMLError, UnicodeDecodeError) as error:
         raise ExportError(f"ビューの定義ファイル「{path.name}」を読めません（YAML/JSONとして不正）: {error}") from None
     if not isinstance(data, dict):
-        raise ExportError(f"ビューの定義ファイル「{path.name}」は title と views を持つ表（マッピング）にしてください。")
+        raise ExportError(
+            f"ビューの定義ファイル「{path.name}」は title と views を持つ表（マッピング）にしてください。"
+        )
     try:
         return Deck.model_validate(data)
     except ValidationError as error:
@@ -149,6 +153,7 @@ def _message(item: dict) -> str:
 
 
 # ---------------------------------------------------------------- scope and measures
+
 
 @dataclass(frozen=True)
 class Scope:
@@ -183,8 +188,12 @@ class MeasureNotLoaded(Exception):
         self.title = title
 
 
-ASSESSMENT_MEASURES = {"assessment": "アセスメント総合得点", "maturity": "成熟度レベル（0〜4）",
-                       "priority": "支援優先度（高・中・低）", "change": "アセスメント総合得点の変化"}
+ASSESSMENT_MEASURES = {
+    "assessment": "アセスメント総合得点",
+    "maturity": "成熟度レベル（0〜4）",
+    "priority": "支援優先度（高・中・低）",
+    "change": "アセスメント総合得点の変化",
+}
 
 
 def measure_row(con, measure_id: str) -> pd.Series:
@@ -200,12 +209,18 @@ def measure_row(con, measure_id: str) -> pd.Series:
     if measure_id in ASSESSMENT_MEASURES:
         raise MeasureNotLoaded(ASSESSMENT_MEASURES[measure_id])
     kind, _, key = measure_id.partition(":")
-    family = {"stage": f"アセスメント STEP{key}", "field": f"アセスメント 分野「{key}」", "pillar": f"総合得点の柱「{key}」"}
+    family = {
+        "stage": f"アセスメント STEP{key}",
+        "field": f"アセスメント 分野「{key}」",
+        "pillar": f"総合得点の柱「{key}」",
+    }
     if measure_id == "composite":
         raise MeasureNotLoaded("デジタル庁指標 総合得点")
     if key and kind in family:
         raise MeasureNotLoaded(family[kind])
-    raise ExportError(f"指標「{measure_id}」はこのデータベースにありません（使える指標は metrics.views.measure_options を参照）。")
+    raise ExportError(
+        f"指標「{measure_id}」はこのデータベースにありません（使える指標は metrics.views.measure_options を参照）。"
+    )
 
 
 def _has_measure(con, measure_id: str) -> bool:
@@ -214,7 +229,9 @@ def _has_measure(con, measure_id: str) -> bool:
 
 def _source(measure: pd.Series) -> str:
     credit = str(measure["credit"] or "")
-    return (credit if credit.startswith("出典") else f"出典：{credit}") + (f"（{DEMO_NOTE}を含む）" if measure["synthetic"] else "")
+    return (credit if credit.startswith("出典") else f"出典：{credit}") + (
+        f"（{DEMO_NOTE}を含む）" if measure["synthetic"] else ""
+    )
 
 
 def _as_of(con, measure: pd.Series) -> str:
@@ -233,8 +250,14 @@ def _assessment_lines(con) -> tuple[str, str]:
 def _selection_lines(con, measure: pd.Series, values: pd.DataFrame, chosen: pd.DataFrame, scope: Scope) -> list[str]:
     """The sentences under a view of the scope's municipalities (``chosen``), from the values drawn;
     a prefecture's rank is read from the ranking of all prefectures (the ranking view's bars)."""
-    ranking = views.ranking_of(values, select_municipalities(con), measure["kind"], measure["polarity"]) if scope.pref_code else None
-    return commentary.selection_sentences(measure, values, chosen, scope.name, ranking=ranking, pref_code=scope.pref_code)
+    ranking = (
+        views.ranking_of(values, select_municipalities(con), measure["kind"], measure["polarity"])
+        if scope.pref_code
+        else None
+    )
+    return commentary.selection_sentences(
+        measure, values, chosen, scope.name, ranking=ranking, pref_code=scope.pref_code
+    )
 
 
 def _category_order(values: pd.DataFrame, measure: pd.Series) -> list[str] | None:
@@ -247,12 +270,24 @@ def _category_order(values: pd.DataFrame, measure: pd.Series) -> list[str] | Non
     return None
 
 
-def _missing(title: str, message: str, scope: Scope, source: str = "", as_of: str = "", view_id: str = "") -> ViewResult:
-    return ViewResult(view_id, title, scope.name, None, None, [message], source, as_of,
-                      None if scope.pref_code is None else scope.name)
+def _missing(
+    title: str, message: str, scope: Scope, source: str = "", as_of: str = "", view_id: str = ""
+) -> ViewResult:
+    return ViewResult(
+        view_id,
+        title,
+        scope.name,
+        None,
+        None,
+        [message],
+        source,
+        as_of,
+        None if scope.pref_code is None else scope.name,
+    )
 
 
 # ---------------------------------------------------------------- the views
+
 
 def render_view(con, view: dict | ViewSpec, prefecture: str | None, *, theme: str = "screen") -> ViewResult:
     """One saved view for a prefecture (name or code; None = the nation). ``theme``: screen,
@@ -264,8 +299,12 @@ def render_view(con, view: dict | ViewSpec, prefecture: str | None, *, theme: st
     try:
         result = _BUILDERS[spec.view](con, spec, scope, theme)
     except MeasureNotLoaded as missing:
-        result = _missing(f"{VIEW_TYPES[spec.view]}：{missing.title}", f"「{missing.title}」のデータはまだ取り込まれていません。",
-                          scope, view_id=spec.view)
+        result = _missing(
+            f"{VIEW_TYPES[spec.view]}：{missing.title}",
+            f"「{missing.title}」のデータはまだ取り込まれていません。",
+            scope,
+            view_id=spec.view,
+        )
     if spec.title:
         result.title = spec.title
     if result.figure is not None:
@@ -277,8 +316,13 @@ def _spec(view: dict) -> ViewSpec:
     try:
         return ViewSpec.model_validate(view)
     except ValidationError as error:
-        raise ExportError("ビューの指定に誤りがあります。" + "／".join(
-            f"{_location(('views', 0, *e['loc']))}: {_message(e)}".replace("1番目のビュー", "ビュー") for e in error.errors())) from None
+        raise ExportError(
+            "ビューの指定に誤りがあります。"
+            + "／".join(
+                f"{_location(('views', 0, *e['loc']))}: {_message(e)}".replace("1番目のビュー", "ビュー")
+                for e in error.errors()
+            )
+        ) from None
 
 
 def _map_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
@@ -289,10 +333,26 @@ def _map_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
     order = _category_order(values, measure)
     figure = maps.export_figure(frame, measure, maps.load_geometry(con), "", order)
     figure.update_layout(title=None, margin={"l": 0, "r": 0, "t": 10, "b": 0})
-    table = frame[["code", "pref_name", "name", "value", "label"]].rename(columns={
-        "code": "団体コード", "pref_name": "都道府県", "name": "市区町村", "value": measure["short_title"], "label": "区分"})
-    return ViewResult("overview_map", f"地図：{measure['title']}", f"{scope.name}・{len(chosen):,}団体", figure, table,
-                      _selection_lines(con, measure, values, chosen, scope), _source(measure), _as_of(con, measure), _pref(scope))
+    table = frame[["code", "pref_name", "name", "value", "label"]].rename(
+        columns={
+            "code": "団体コード",
+            "pref_name": "都道府県",
+            "name": "市区町村",
+            "value": measure["short_title"],
+            "label": "区分",
+        }
+    )
+    return ViewResult(
+        "overview_map",
+        f"地図：{measure['title']}",
+        f"{scope.name}・{len(chosen):,}団体",
+        figure,
+        table,
+        _selection_lines(con, measure, values, chosen, scope),
+        _source(measure),
+        _as_of(con, measure),
+        _pref(scope),
+    )
 
 
 def _ranking_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
@@ -300,8 +360,14 @@ def _ranking_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
     title = f"順位：{measure['title']}"
     kind = measure["kind"]
     if kind == "category":
-        return _missing(title, f"「{measure['title']}」は区分の指標のため、順位はありません。", scope, _source(measure),
-                        _as_of(con, measure), "ranking")
+        return _missing(
+            title,
+            f"「{measure['title']}」は区分の指標のため、順位はありません。",
+            scope,
+            _source(measure),
+            _as_of(con, measure),
+            "ranking",
+        )
     values = views.measure_frame(con, measure["measure_id"])
     if scope.pref_code and kind != "binary":
         chosen = select_municipalities(con, scope.flt)[["code", "name"]]
@@ -315,29 +381,49 @@ def _ranking_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
             shown = pd.concat([ranked.head(PROJECTOR_RANKING_ROWS), ranked.tail(PROJECTOR_RANKING_ROWS)])
             subtitle = f"{scope.name}の上位・下位 各{PROJECTOR_RANKING_ROWS}団体（全{len(ranked):,}団体）"
         national, statistic = views.summary_statistic(values["value"], kind)
-        figure = charts.municipality_ranking(shown.assign(name=shown["rank"].astype(str) + ". " + shown["name"]),
-                                             measure, national, f"全国の{statistic}")
+        figure = charts.municipality_ranking(
+            shown.assign(name=shown["rank"].astype(str) + ". " + shown["name"]), measure, national, f"全国の{statistic}"
+        )
         lines = commentary.municipality_ranking_sentences(measure, frame, scope.name)
         missing = int(frame["value"].isna().sum())
         if missing:
             subtitle += f"（{style.MISSING_LABEL} {missing:,}団体は含まない）"
-        table = pd.DataFrame({"順位": ranked["rank"], "団体コード": ranked["code"], "市区町村": ranked["name"],
-                              measure["short_title"]: ranked["value"]})
-        return ViewResult("ranking", title, subtitle, figure, table, lines, _source(measure), _as_of(con, measure), _pref(scope))
+        table = pd.DataFrame(
+            {
+                "順位": ranked["rank"],
+                "団体コード": ranked["code"],
+                "市区町村": ranked["name"],
+                measure["short_title"]: ranked["value"],
+            }
+        )
+        return ViewResult(
+            "ranking", title, subtitle, figure, table, lines, _source(measure), _as_of(con, measure), _pref(scope)
+        )
     ranking = views.ranking_of(values, select_municipalities(con), kind, measure["polarity"])
     lines = commentary.prefecture_ranking_sentences(measure, ranking, scope.pref_code)
     national, statistic = views.summary_statistic(values["value"], kind)
     shown, subtitle = ranking, f"都道府県別の{statistic}"
     if theme != "screen" and len(ranking) > 2 * PROJECTOR_RANKING_ROWS:
         # 47 bars at room-sized fonts do not fit one slide: the top and bottom ten and the prefecture
-        keep = ranking.index.isin(list(range(PROJECTOR_RANKING_ROWS)) + list(range(len(ranking) - PROJECTOR_RANKING_ROWS, len(ranking))))
+        keep = ranking.index.isin(
+            list(range(PROJECTOR_RANKING_ROWS)) + list(range(len(ranking) - PROJECTOR_RANKING_ROWS, len(ranking)))
+        )
         shown = ranking[keep | (ranking["pref_code"] == scope.pref_code)]
         subtitle += f"（上位・下位 各{PROJECTOR_RANKING_ROWS}" + (f"と{scope.name}" if scope.pref_code else "") + "）"
     figure = charts.prefecture_ranking(shown, measure, scope.pref_code, national)
-    table = ranking.rename(columns={"rank": "順位", "pref_code": "都道府県コード", "pref_name": "都道府県", "value": statistic,
-                                    "municipalities": "団体数", "with_data": "データあり"}).drop(columns="statistic")
-    return ViewResult("ranking", title, subtitle, figure, table, lines, _source(measure),
-                      _as_of(con, measure), _pref(scope))
+    table = ranking.rename(
+        columns={
+            "rank": "順位",
+            "pref_code": "都道府県コード",
+            "pref_name": "都道府県",
+            "value": statistic,
+            "municipalities": "団体数",
+            "with_data": "データあり",
+        }
+    ).drop(columns="statistic")
+    return ViewResult(
+        "ranking", title, subtitle, figure, table, lines, _source(measure), _as_of(con, measure), _pref(scope)
+    )
 
 
 def _distribution_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
@@ -352,14 +438,33 @@ def _distribution_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewRes
     else:
         reference, _ = views.summary_statistic(values["value"], "number")
         figure = charts.distribution(chosen_values, measure, reference)
-        by_band = views.band_summary(values.merge(select_municipalities(con)[["code", "pop_band"]], on="code"),
-                                     chosen["code"], measure["kind"], pop_band_order(con))
+        by_band = views.band_summary(
+            values.merge(select_municipalities(con)[["code", "pop_band"]], on="code"),
+            chosen["code"],
+            measure["kind"],
+            pop_band_order(con),
+        )
         statistic = by_band["statistic"].iloc[0]
-        table = by_band.drop(columns="statistic").rename(columns={
-            "pop_band": "人口規模", "municipalities": "団体数", "with_data": "データあり",
-            "value": f"{statistic}（{scope.name}）", "national": f"{statistic}（全国）"})
-    return ViewResult("distribution", f"分布：{measure['title']}", f"{scope.name}・{len(chosen):,}団体", figure, table,
-                      _selection_lines(con, measure, values, chosen, scope), _source(measure), _as_of(con, measure), _pref(scope))
+        table = by_band.drop(columns="statistic").rename(
+            columns={
+                "pop_band": "人口規模",
+                "municipalities": "団体数",
+                "with_data": "データあり",
+                "value": f"{statistic}（{scope.name}）",
+                "national": f"{statistic}（全国）",
+            }
+        )
+    return ViewResult(
+        "distribution",
+        f"分布：{measure['title']}",
+        f"{scope.name}・{len(chosen):,}団体",
+        figure,
+        table,
+        _selection_lines(con, measure, values, chosen, scope),
+        _source(measure),
+        _as_of(con, measure),
+        _pref(scope),
+    )
 
 
 def _crosstab_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
@@ -378,11 +483,23 @@ def _crosstab_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
     elif kind in ("score", "percent"):
         labels, order = bin_values(frame["value"], SCORE_EDGES, SCORE_LABELS).astype("object"), list(SCORE_LABELS)
     else:
-        return _missing(title, f"「{measure['title']}」は区分や得点でないため、クロス集計にしません。", scope,
-                        _source(measure), _as_of(con, measure), "crosstab")
+        return _missing(
+            title,
+            f"「{measure['title']}」は区分や得点でないため、クロス集計にしません。",
+            scope,
+            _source(measure),
+            _as_of(con, measure),
+            "crosstab",
+        )
     if frame["value"].isna().all() and (kind != "category" or frame["label"].isna().all()):
-        return _missing(title, f"{scope.name}には「{measure['title']}」のデータがありません。", scope, _source(measure),
-                        _as_of(con, measure), "crosstab")
+        return _missing(
+            title,
+            f"{scope.name}には「{measure['title']}」のデータがありません。",
+            scope,
+            _source(measure),
+            _as_of(con, measure),
+            "crosstab",
+        )
     table = cross_table(frame.assign(区分=labels), "pop_band", "区分", pop_band_order(con), order)
     figure = charts.cross_table_bars(table)
     exported = table.rename_axis(index="人口規模", columns=None).reset_index()
@@ -391,8 +508,17 @@ def _crosstab_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
     else:
         places = select_municipalities(con)
         lines = commentary.band_sentences(measure, commentary.band_table(values, places, chosen, kind), scope.name)
-    return ViewResult("crosstab", title, f"{scope.name}・{len(chosen):,}団体（団体数）", figure, exported, lines,
-                      _source(measure), _as_of(con, measure), _pref(scope))
+    return ViewResult(
+        "crosstab",
+        title,
+        f"{scope.name}・{len(chosen):,}団体（団体数）",
+        figure,
+        exported,
+        lines,
+        _source(measure),
+        _as_of(con, measure),
+        _pref(scope),
+    )
 
 
 def _priority_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
@@ -401,22 +527,36 @@ def _priority_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
     figure = charts.support_items(counts[counts.groupby("item_id")["municipalities"].transform("sum") > 0])
     summary = views.national_summary(con).set_index("code")["assessment"]
     order = priority  # support_priority's order: 高 first, then weak stages / official points
-    table = pd.DataFrame({
-        "支援優先度": order["priority"], "判定の根拠": order["basis_label"], "団体コード": order["code"],
-        "市区町村": order["name"], "調査の回答": order["response"], "弱い段階": order["weak_stages"],
-        "支援内容": order["support"], "推奨する支援（最大3件）": order["recommended"],
-        "主な理由": order["recommended_reasons"].str.split("｜").str[0],
-        "アセスメント得点": order["code"].map(summary)}).reset_index(drop=True)
+    table = pd.DataFrame(
+        {
+            "支援優先度": order["priority"],
+            "判定の根拠": order["basis_label"],
+            "団体コード": order["code"],
+            "市区町村": order["name"],
+            "調査の回答": order["response"],
+            "弱い段階": order["weak_stages"],
+            "支援内容": order["support"],
+            "推奨する支援（最大3件）": order["recommended"],
+            "主な理由": order["recommended_reasons"].str.split("｜").str[0],
+            "アセスメント得点": order["code"].map(summary),
+        }
+    ).reset_index(drop=True)
     if not (table["調査の回答"] != "対象外").any():
         table = table.drop(columns=["調査の回答"])
     # columns of the survey judgement stay out when no municipality has a sheet (official data alone)
     surveyed = (priority["basis_label"] == SURVEY_LABEL).any()
     if not surveyed:
         table = table.drop(columns=["弱い段階", "支援内容", "アセスメント得点"])
-    table.attrs["slide_keep"] = ["推奨する支援（最大3件）", "主な理由"]  # what the committee decides on: on the slide too
+    table.attrs["slide_keep"] = [
+        "推奨する支援（最大3件）",
+        "主な理由",
+    ]  # what the committee decides on: on the slide too
     level_counts = priority["priority"].value_counts()
-    subtitle = f"{scope.name}・" + "、".join(f"{level} {int(level_counts.get(level, 0)):,}団体"
-                                             for level in ("高", "中", "低", NOT_ASSESSED) if level_counts.get(level, 0))
+    subtitle = f"{scope.name}・" + "、".join(
+        f"{level} {int(level_counts.get(level, 0)):,}団体"
+        for level in ("高", "中", "低", NOT_ASSESSED)
+        if level_counts.get(level, 0)
+    )
     unanswered = int((priority["response"] == "未回答").sum())
     if unanswered:
         subtitle += f"（うち調査に未回答 {unanswered:,}団体）"
@@ -427,8 +567,17 @@ def _priority_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
     if not surveyed and _has_measure(con, "composite"):  # judged from the デジタル庁 indicators alone
         composite = measure_row(con, "composite")
         source, as_of = _source(composite), _as_of(con, composite)
-    return ViewResult("priority", "支援優先度と推奨する支援", subtitle, figure, table,
-                      commentary.priority_commentary(con, scope.pref_code, priority=priority, scope_name=scope.name), source, as_of, _pref(scope))
+    return ViewResult(
+        "priority",
+        "支援優先度と推奨する支援",
+        subtitle,
+        figure,
+        table,
+        commentary.priority_commentary(con, scope.pref_code, priority=priority, scope_name=scope.name),
+        source,
+        as_of,
+        _pref(scope),
+    )
 
 
 def _progress_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
@@ -446,8 +595,14 @@ def _progress_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
         dates = views.snapshot_dates(con)
         if len(dates) < 2:
             source, as_of = _assessment_lines(con)
-            return _missing("当初→評価の変化", commentary.progress_commentary(con, scope.pref_code)[0], scope, source, as_of,
-                            "progress")
+            return _missing(
+                "当初→評価の変化",
+                commentary.progress_commentary(con, scope.pref_code)[0],
+                scope,
+                source,
+                as_of,
+                "progress",
+            )
         change = composite_change(con, scope.flt, dates[0], dates[-1])
         rows = change[change["pillar"] == "総合"]
         base_label, eval_label = views.snapshot_label(dates[0]), views.snapshot_label(dates[-1])
@@ -460,14 +615,37 @@ def _progress_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
     shown = pd.concat([comparable.tail(6), comparable.head(6)]).drop_duplicates("code")
     figure = charts.slope(shown.sort_values("eval_score", ascending=False), base_label, eval_label)
     counts = rows["trend_label"].value_counts()
-    subtitle = (f"{scope.name}・{subject}：" + "、".join(f"{label} {int(counts.get(label, 0)):,}団体"
-                                                      for label in ("改善", "停滞", "後退", "比較不可", "未回答") if counts.get(label, 0))
-                + "（図は変化の大きい団体と小さい団体 各6）")
+    subtitle = (
+        f"{scope.name}・{subject}："
+        + "、".join(
+            f"{label} {int(counts.get(label, 0)):,}団体"
+            for label in ("改善", "停滞", "後退", "比較不可", "未回答")
+            if counts.get(label, 0)
+        )
+        + "（図は変化の大きい団体と小さい団体 各6）"
+    )
     table = rows.sort_values(["change", "code"], ascending=[False, True], na_position="last")
-    table = pd.DataFrame({"団体コード": table["code"], "市区町村": table["name"], base_label: table["base_score"],
-                          eval_label: table["eval_score"], "変化": table["change"], "判定": table["trend_label"]})
-    return ViewResult("progress", f"当初→評価の変化：{subject}", subtitle, figure, table.reset_index(drop=True), lines,
-                      source, as_of, _pref(scope))
+    table = pd.DataFrame(
+        {
+            "団体コード": table["code"],
+            "市区町村": table["name"],
+            base_label: table["base_score"],
+            eval_label: table["eval_score"],
+            "変化": table["change"],
+            "判定": table["trend_label"],
+        }
+    )
+    return ViewResult(
+        "progress",
+        f"当初→評価の変化：{subject}",
+        subtitle,
+        figure,
+        table.reset_index(drop=True),
+        lines,
+        source,
+        as_of,
+        _pref(scope),
+    )
 
 
 def _change_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
@@ -476,16 +654,33 @@ def _change_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
     measure = measure_row(con, spec.measure or DEFAULT_MEASURE)
     title = f"前回の調査時点からの変化：{measure['title']}"
     base_as_of, eval_as_of = views.official_pair(con)
-    if measure["group"] not in (views.GROUP_COMPOSITE, views.GROUP_DA, views.GROUP_PROCEDURES) or measure["kind"] == "category":
-        return _missing(title, f"「{measure['title']}」はデジタル庁の指標でないため、公表データの変化を示せません。", scope,
-                        _source(measure), _as_of(con, measure), "change")
+    if (
+        measure["group"] not in (views.GROUP_COMPOSITE, views.GROUP_DA, views.GROUP_PROCEDURES)
+        or measure["kind"] == "category"
+    ):
+        return _missing(
+            title,
+            f"「{measure['title']}」はデジタル庁の指標でないため、公表データの変化を示せません。",
+            scope,
+            _source(measure),
+            _as_of(con, measure),
+            "change",
+        )
     if base_as_of is None:
-        return _missing(title, "デジタル庁データの調査時点が1つだけのため、前回からの変化はまだありません。"
-                               "次の公表データを取り込むと、このスライドに変化を示します。", scope, _source(measure),
-                        _as_of(con, measure), "change")
+        return _missing(
+            title,
+            "デジタル庁データの調査時点が1つだけのため、前回からの変化はまだありません。"
+            "次の公表データを取り込むと、このスライドに変化を示します。",
+            scope,
+            _source(measure),
+            _as_of(con, measure),
+            "change",
+        )
     base_label, eval_label = views.snapshot_label(base_as_of), views.snapshot_label(eval_as_of)
     names = select_municipalities(con, scope.flt)[["code", "name"]]
-    rows = views.official_change(con, measure["measure_id"], base_as_of, eval_as_of).merge(names, on="code", how="inner")
+    rows = views.official_change(con, measure["measure_id"], base_as_of, eval_as_of).merge(
+        names, on="code", how="inner"
+    )
     rows = rows.rename(columns={"base_value": "base_score", "eval_value": "eval_score"})
     comparable = rows.dropna(subset=["change"]).sort_values(["change", "code"])
     moved = comparable[comparable["trend"] != "stalled"]
@@ -493,25 +688,46 @@ def _change_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
     figure = charts.slope(shown.sort_values("eval_score", ascending=False), base_label, eval_label)
     counts = rows["trend_label"].value_counts()
     subtitle = f"{scope.name}・{base_label} → {eval_label}：" + "、".join(
-        f"{label} {int(counts.get(label, 0)):,}団体" for label in ("改善", "停滞", "後退", "比較不可") if counts.get(label, 0))
+        f"{label} {int(counts.get(label, 0)):,}団体"
+        for label in ("改善", "停滞", "後退", "比較不可")
+        if counts.get(label, 0)
+    )
     kind, unit = measure["kind"], measure["unit"]
     table = rows.sort_values(["change", "code"], ascending=[False, True], na_position="last")
-    table = pd.DataFrame({
-        "団体コード": table["code"], "市区町村": table["name"],
-        base_label: [style.format_value(v, kind, unit) for v in table["base_score"]],
-        eval_label: [style.format_value(v, kind, unit) for v in table["eval_score"]],
-        "変化": table["change"], "判定": table["trend_label"]}).reset_index(drop=True)
-    return ViewResult("change", title, subtitle, figure, table, _change_sentences(rows, scope, measure, base_label, eval_label),
-                      _source(measure), f"調査時点 {base_label} → {eval_label}", _pref(scope))
+    table = pd.DataFrame(
+        {
+            "団体コード": table["code"],
+            "市区町村": table["name"],
+            base_label: [style.format_value(v, kind, unit) for v in table["base_score"]],
+            eval_label: [style.format_value(v, kind, unit) for v in table["eval_score"]],
+            "変化": table["change"],
+            "判定": table["trend_label"],
+        }
+    ).reset_index(drop=True)
+    return ViewResult(
+        "change",
+        title,
+        subtitle,
+        figure,
+        table,
+        _change_sentences(rows, scope, measure, base_label, eval_label),
+        _source(measure),
+        f"調査時点 {base_label} → {eval_label}",
+        _pref(scope),
+    )
 
 
-def _change_sentences(rows: pd.DataFrame, scope: Scope, measure: pd.Series, base_label: str, eval_label: str) -> list[str]:
+def _change_sentences(
+    rows: pd.DataFrame, scope: Scope, measure: pd.Series, base_label: str, eval_label: str
+) -> list[str]:
     """Sentences about the 変化 slide, from the same rows as its table."""
     counts = rows["trend_label"].value_counts()
     improved, regressed = int(counts.get("改善", 0)), int(counts.get("後退", 0))
     comparable = int(rows["change"].notna().sum())
-    lines = [f"{scope.name}の{len(rows):,}団体のうち、{base_label}と{eval_label}の両方に値があるのは{comparable:,}団体。"
-             f"「{measure['short_title']}」が改善したのは{improved:,}団体、後退したのは{regressed:,}団体。"]
+    lines = [
+        f"{scope.name}の{len(rows):,}団体のうち、{base_label}と{eval_label}の両方に値があるのは{comparable:,}団体。"
+        f"「{measure['short_title']}」が改善したのは{improved:,}団体、後退したのは{regressed:,}団体。"
+    ]
     best = rows.dropna(subset=["change"]).sort_values(["change", "code"], ascending=[False, True])
     best = best[best["trend"] == "improved"]
     if len(best):
@@ -527,8 +743,17 @@ def _stage_field_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResu
         return _missing("段階×分野の得点", lines[0], scope, source, as_of, "stage_field")
     figure = charts.heat_table(matrix, value_name="中央値")
     table = matrix.reset_index()
-    return ViewResult("stage_field", "段階×分野の得点（中央値）", f"{scope.name}・{n:,}団体の中央値（0〜100点）", figure, table,
-                      lines, source, as_of, _pref(scope))
+    return ViewResult(
+        "stage_field",
+        "段階×分野の得点（中央値）",
+        f"{scope.name}・{n:,}団体の中央値（0〜100点）",
+        figure,
+        table,
+        lines,
+        source,
+        as_of,
+        _pref(scope),
+    )
 
 
 def _karte_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
@@ -552,8 +777,17 @@ def _karte_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
         source = _source(composite) if composite is not None else ""
         as_of = _as_of(con, composite) if composite is not None else ""
     table = karte_gap_table(con, spec.code)
-    return ViewResult("karte", f"市町村カルテ：{row['name']}（{row['pref_name']}）",
-                      f"{row['type']}・人口規模 {row['pop_band'] or '不明'}", figure, table, lines, source, as_of, own.name)
+    return ViewResult(
+        "karte",
+        f"市町村カルテ：{row['name']}（{row['pref_name']}）",
+        f"{row['type']}・人口規模 {row['pop_band'] or '不明'}",
+        figure,
+        table,
+        lines,
+        source,
+        as_of,
+        own.name,
+    )
 
 
 def _own_matrix(con, code: str) -> pd.DataFrame | None:
@@ -570,11 +804,19 @@ def karte_gap_table(con, code: str) -> pd.DataFrame:
     """The デジタル庁 indicators of one municipality against its population-band peers and the nation."""
     table = gaps(con, Filter(codes=(code,)))
     table = table[table["indicator_id"].str.startswith("da_") & ~table["indicator_id"].str.startswith("da_proc_")]
-    formatted = lambda column: [style.format_value(v, k, u) for v, k, u in zip(table[column], table["kind"], table["unit"])]  # noqa: E731
-    return pd.DataFrame({
-        "指標": table["short_title"].fillna(table["title"]), "値": formatted("value"),
-        "同規模の中央値": formatted("peer_median"), "差（同規模）": table["gap_peer"],
-        "全国の中央値": formatted("national_median"), "差（全国）": table["gap_national"]}).reset_index(drop=True)
+    formatted = lambda column: [
+        style.format_value(v, k, u) for v, k, u in zip(table[column], table["kind"], table["unit"])
+    ]  # noqa: E731
+    return pd.DataFrame(
+        {
+            "指標": table["short_title"].fillna(table["title"]),
+            "値": formatted("value"),
+            "同規模の中央値": formatted("peer_median"),
+            "差（同規模）": table["gap_peer"],
+            "全国の中央値": formatted("national_median"),
+            "差（全国）": table["gap_national"],
+        }
+    ).reset_index(drop=True)
 
 
 def _pref(scope: Scope) -> str | None:
@@ -582,7 +824,13 @@ def _pref(scope: Scope) -> str | None:
 
 
 _BUILDERS = {
-    "overview_map": _map_view, "ranking": _ranking_view, "distribution": _distribution_view, "crosstab": _crosstab_view,
-    "priority": _priority_view, "progress": _progress_view, "change": _change_view, "stage_field": _stage_field_view,
+    "overview_map": _map_view,
+    "ranking": _ranking_view,
+    "distribution": _distribution_view,
+    "crosstab": _crosstab_view,
+    "priority": _priority_view,
+    "progress": _progress_view,
+    "change": _change_view,
+    "stage_field": _stage_field_view,
     "karte": _karte_view,
 }

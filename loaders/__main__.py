@@ -1,4 +1,5 @@
 """Command line: python -m loaders {build,check,fetch,demo,template,rollback,versions}."""
+
 from __future__ import annotations
 
 import argparse
@@ -94,15 +95,24 @@ def parser() -> argparse.ArgumentParser:
     sub = main.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("build", help="フォルダ内の対応ファイルをすべて取り込み、データベースを作り直す")
-    p.add_argument("--source", type=Path, action="append", required=True, help="取り込むフォルダまたはファイル（複数可）")
+    p.add_argument(
+        "--source", type=Path, action="append", required=True, help="取り込むフォルダまたはファイル（複数可）"
+    )
     p.add_argument("--db", default=str(store.DEFAULT_DB))
-    p.add_argument("--as-of", action="append", metavar="[FILE=]YYYY-MM-DD",
-                   help="調査時点の指定（複数可）。FILE=日付 はそのファイル（パス、またはフォルダ内のファイル名）に、"
-                        "日付だけのときは調査時点の分からないすべてのファイルに使います。版の一覧（data/releases.yaml）"
-                        "にあるファイルは一覧の調査時点を使います。未来の日付は指定できません")
+    p.add_argument(
+        "--as-of",
+        action="append",
+        metavar="[FILE=]YYYY-MM-DD",
+        help="調査時点の指定（複数可）。FILE=日付 はそのファイル（パス、またはフォルダ内のファイル名）に、"
+        "日付だけのときは調査時点の分からないすべてのファイルに使います。版の一覧（data/releases.yaml）"
+        "にあるファイルは一覧の調査時点を使います。未来の日付は指定できません",
+    )
     p.add_argument("--user", help="取込ログに記録する担当者名（省略時はOSのユーザー名）")
-    p.add_argument("--force", action="store_true",
-                   help="判別できないファイルを飛ばし、今より大幅に少ないデータベースでも置き換える")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="判別できないファイルを飛ばし、今より大幅に少ないデータベースでも置き換える",
+    )
     p.set_defaults(func=_cmd_build)
 
     p = sub.add_parser("check", help="ファイルを検証する（書き込みなし。フォルダ・複数可、問題をすべて一覧）")

@@ -4,13 +4,13 @@ Besides the 1,741 municipalities and 47 prefectures the file lists 政令市 war
 and the 北方領土 villages; those are counted in the report and not stored (a ward's area is part of
 its city's row).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
 
 from loaders.base import LoadContext, LoadResult, source_as_of
 from loaders.errors import Report
-from loaders.registry import code6_from_code5
 from loaders.population import (
     MUNICIPALITY,
     PREFECTURE,
@@ -21,6 +21,7 @@ from loaders.population import (
     report_categories,
     report_missing,
 )
+from loaders.registry import code6_from_code5
 
 
 class GsiAreaLoader:
@@ -42,7 +43,9 @@ class GsiAreaLoader:
             if cell.value is None:
                 report.warn(f"面積が空欄または「{cell.raw}」です。", path, row.line)
             elif cell.value <= 0:
-                report.warn(f"面積が {cell.raw} km² です（正の値ではありません）。人口密度には使いません。", path, row.line)
+                report.warn(
+                    f"面積が {cell.raw} km² です（正の値ではありません）。人口密度には使いません。", path, row.line
+                )
         records, counts = coded_rows_to_values(rows, source_as_of(ctx, self.source))
         seen = {code6_from_code5(r.code5) for r in rows if r.category == MUNICIPALITY}
         report_missing(report, path, ctx.registry, seen, "面積の行")

@@ -4,6 +4,7 @@ A loader is one module per source with one class: ``sniff`` recognises a file by
 ``load`` reads → validates → normalises and returns rows for the store. Writing is done by
 the build (``loaders.store``), so a loader never touches the database directly.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -20,19 +21,19 @@ if TYPE_CHECKING:  # pragma: no cover
 
 @dataclass
 class LoadContext:
-    registry: "Registry"
-    indicators: dict[str, dict]          # catalog id -> entry (data/indicators.yaml)
-    sources: dict[str, dict]             # source id -> entry (data/sources.yaml)
-    as_of: str | None = None             # override of the source's as-of date (ISO)
+    registry: Registry
+    indicators: dict[str, dict]  # catalog id -> entry (data/indicators.yaml)
+    sources: dict[str, dict]  # source id -> entry (data/sources.yaml)
+    as_of: str | None = None  # override of the source's as-of date (ISO)
 
 
 @dataclass
 class LoadResult:
     loader: str
-    source: str                                   # sources.id
+    source: str  # sources.id
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)  # store table -> rows to append
     report: Report = field(default_factory=Report)
-    as_of_from_file: bool = False                 # the 調査時点 was read from the file itself (e.g. its title)
+    as_of_from_file: bool = False  # the 調査時点 was read from the file itself (e.g. its title)
 
     @property
     def rows(self) -> int:
@@ -40,8 +41,8 @@ class LoadResult:
 
 
 class Loader(Protocol):
-    name: str      # machine name, e.g. "digital_agency_municipal"
-    title: str     # Japanese, shown in reports
+    name: str  # machine name, e.g. "digital_agency_municipal"
+    title: str  # Japanese, shown in reports
 
     def sniff(self, path: Path, head: str) -> bool:
         """True when the file's content (``head``: decoded text prefix, '' for binary) is this source's."""

@@ -21,6 +21,7 @@ Read → validate → normalise, per file:
 
 Several files may cover the same municipality; ``finalise`` keeps one row per code.
 """
+
 from __future__ import annotations
 
 import json
@@ -108,12 +109,16 @@ class N03BoundariesLoader:
             frame, member_names = _read_shapefile_zip(path)
             raw_count = len(frame)
         else:
-            raise LoaderError("国土数値情報（N03 行政区域）の TopoJSON / GeoJSON / シェープファイルZIP として認識できません。", file=path)
+            raise LoaderError(
+                "国土数値情報（N03 行政区域）の TopoJSON / GeoJSON / シェープファイルZIP として認識できません。",
+                file=path,
+            )
         report.counts[COUNT_FEATURES] = raw_count
         if CODE_COLUMN not in frame.columns:
             raise LoaderError(
                 f"行政区域コードの列「{CODE_COLUMN}」がありません（国土数値情報 N03 の属性ではありません）。",
-                file=path, column=CODE_COLUMN,
+                file=path,
+                column=CODE_COLUMN,
             )
         frame = _to_lonlat(frame, path, report)
         _check_lonlat(frame, path)
@@ -141,17 +146,19 @@ class N03BoundariesLoader:
                 f"ブラウザ用の境界: 簡略化の許容誤差 {tolerance}°（0 は座標の丸めのみ）、GeoJSON {size:,} バイト（目安 {budget:,} バイト）。",
                 path,
             )
-        result.tables["boundaries"] = pd.DataFrame({
-            "code": shapes.index.astype(str),
-            "geometry": shapely.to_wkb(geoms),
-            "geometry_simplified": shapely.to_wkb(simplified),
-            "geojson_simplified": shapely.to_geojson(simplified),
-            "area_deg2": shapely.area(geoms),
-            "from_wards": shapes["from_ward"].to_numpy(dtype=bool),
-            "source": SOURCE_ID,
-            "file": path.name,
-            "as_of": as_of,
-        })
+        result.tables["boundaries"] = pd.DataFrame(
+            {
+                "code": shapes.index.astype(str),
+                "geometry": shapely.to_wkb(geoms),
+                "geometry_simplified": shapely.to_wkb(simplified),
+                "geojson_simplified": shapely.to_geojson(simplified),
+                "area_deg2": shapely.area(geoms),
+                "from_wards": shapes["from_ward"].to_numpy(dtype=bool),
+                "source": SOURCE_ID,
+                "file": path.name,
+                "as_of": as_of,
+            }
+        )
         return result
 
 
@@ -159,6 +166,7 @@ LOADERS = [N03BoundariesLoader()]
 
 
 # ---------------------------------------------------------------- recognising and reading
+
 
 def _detect_format(path: Path, head: str) -> str | None:
     """'topojson' | 'geojson' | 'shapefile_zip' | None, from the content only."""
@@ -176,15 +184,22 @@ def _detect_format(path: Path, head: str) -> str | None:
 def check_json_size(path: Path, kind: str = "geojson") -> None:
     """Refuse a GeoJSON / TopoJSON too large to parse safely, before anything parses it."""
     size = path.stat().st_size
-    advice = ("国土数値情報の「シェープファイル（ZIP）」版を使うか、都道府県ごとのファイルに分けて取り込んでください"
-              "（上限は環境変数 DX_MAX_JSON_MB・DX_MAX_FEATURES で変えられます）。")
+    advice = (
+        "国土数値情報の「シェープファイル（ZIP）」版を使うか、都道府県ごとのファイルに分けて取り込んでください"
+        "（上限は環境変数 DX_MAX_JSON_MB・DX_MAX_FEATURES で変えられます）。"
+    )
     if size > MAX_JSON_BYTES:
-        raise LoaderError(f"境界データ（GeoJSON/TopoJSON）が大きすぎます（{size / 1e6:,.0f} MB、上限 {MAX_JSON_BYTES / 1e6:,.0f} MB）。"
-                          + advice, file=path)
+        raise LoaderError(
+            f"境界データ（GeoJSON/TopoJSON）が大きすぎます（{size / 1e6:,.0f} MB、上限 {MAX_JSON_BYTES / 1e6:,.0f} MB）。"
+            + advice,
+            file=path,
+        )
     with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
         features = sum(1 for _ in _FEATURE_TYPES[kind].finditer(data))
     if features > MAX_FEATURES:
-        raise LoaderError(f"境界データの地物が多すぎます（{features:,} 件、上限 {MAX_FEATURES:,} 件）。" + advice, file=path)
+        raise LoaderError(
+            f"境界データの地物が多すぎます（{features:,} 件、上限 {MAX_FEATURES:,} 件）。" + advice, file=path
+        )
 
 
 def _file_contains(path: Path, needle: bytes) -> bool:
@@ -218,8 +233,11 @@ def _read_vector(source: str | Path, file: Path, **options) -> gpd.GeoDataFrame:
     except Exception as exc:  # GDAL reports broken input through several exception types
         # GDAL's own (English) text goes to the log, not to the user
         LOG.warning("GDAL could not read %s: %s", file, exc)
-        raise LoaderError("地理データとして読めません（ファイルが壊れているか途中で切れています）。"
-                          "国土数値情報からダウンロードし直してください。", file=file) from exc
+        raise LoaderError(
+            "地理データとして読めません（ファイルが壊れているか途中で切れています）。"
+            "国土数値情報からダウンロードし直してください。",
+            file=file,
+        ) from exc
 
 
 def _read_topojson(path: Path, report: Report) -> tuple[gpd.GeoDataFrame, int]:
@@ -231,7 +249,8 @@ def _read_topojson(path: Path, report: Report) -> tuple[gpd.GeoDataFrame, int]:
     except json.JSONDecodeError as exc:
         raise LoaderError(
             f"JSONとして読めません（{exc.colno}文字目付近。ファイルが途中で切れているか壊れています）。",
-            file=path, row=exc.lineno,
+            file=path,
+            row=exc.lineno,
         ) from exc
     objects = raw.get("objects") if isinstance(raw, dict) else None
     if not isinstance(objects, dict) or not objects:
@@ -239,7 +258,9 @@ def _read_topojson(path: Path, report: Report) -> tuple[gpd.GeoDataFrame, int]:
     frames, raw_count, nulls = [], 0, []
     for layer, obj in objects.items():
         if not isinstance(obj, dict):
-            raise LoaderError(f"TopoJSON のオブジェクト「{layer}」が地物の定義になっていません（ファイルが壊れています）。", file=path)
+            raise LoaderError(
+                f"TopoJSON のオブジェクト「{layer}」が地物の定義になっていません（ファイルが壊れています）。", file=path
+            )
         members = obj.get("geometries") if obj.get("type") == "GeometryCollection" else [obj]
         members = members if isinstance(members, list) else []
         raw_count += len(members)
@@ -293,7 +314,9 @@ def _read_shapefile_zip(path: Path) -> tuple[gpd.GeoDataFrame, list[str]]:
 def _check_member_name(name: str, path: Path) -> None:
     parts = PurePosixPath(name.replace("\\", "/")).parts
     if name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name) or ".." in parts:
-        raise LoaderError(f"ZIP内に安全でないパス「{name}」があります（絶対パスや「..」を含むパスは受け付けません）。", file=path)
+        raise LoaderError(
+            f"ZIP内に安全でないパス「{name}」があります（絶対パスや「..」を含むパスは受け付けません）。", file=path
+        )
 
 
 def _dbf_encoding(data: bytes, path: Path) -> str:
@@ -305,6 +328,7 @@ def _dbf_encoding(data: bytes, path: Path) -> str:
 
 
 # ---------------------------------------------------------------- normalising
+
 
 def _label(properties) -> str:
     """Prefecture + 郡/政令市 + municipality/ward as written in the file, with the code."""
@@ -379,19 +403,28 @@ def _assign_codes(frame: gpd.GeoDataFrame, registry: Registry, path: Path, repor
             unknown.setdefault(text, properties)
     if no_code:
         report.info(
-            f"行政区域コードのない地物（所属未定地など）{len(no_code)} 件を除外しました: " + "、".join(_label(p) for p in no_code),
-            path, column=CODE_COLUMN,
+            f"行政区域コードのない地物（所属未定地など）{len(no_code)} 件を除外しました: "
+            + "、".join(_label(p) for p in no_code),
+            path,
+            column=CODE_COLUMN,
         )
     if northern:
         report.info(
             f"北方領土の村（01695〜01700、市区町村一覧に含まれません）の地物 {len(northern)} 件を除外しました: "
             + "、".join(sorted({_label(p) for p in northern})),
-            path, column=CODE_COLUMN,
+            path,
+            column=CODE_COLUMN,
         )
     for text, properties in sorted(unknown.items()):
         label = _label(properties)
-        report.warn(f"行政区域コード「{text}」（{label}）は市区町村一覧にないため、この境界を読み込みませんでした。", path, column=CODE_COLUMN)
-        report.unresolved.append({"file": path.name, "column": CODE_COLUMN, "name": label, "reason": "市区町村一覧にない団体コード"})
+        report.warn(
+            f"行政区域コード「{text}」（{label}）は市区町村一覧にないため、この境界を読み込みませんでした。",
+            path,
+            column=CODE_COLUMN,
+        )
+        report.unresolved.append(
+            {"file": path.name, "column": CODE_COLUMN, "name": label, "reason": "市区町村一覧にない団体コード"}
+        )
     frame = frame.assign(code=codes, from_ward=from_ward, has_shape=~frame.geometry.isna())
     return frame.loc[frame["code"].notna()]
 
@@ -401,7 +434,9 @@ def _dissolve(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     geoms = frame.geometry.values
     polygonal = np.isin(shapely.get_type_id(geoms), (3, 6))  # Polygon, MultiPolygon; points/lines have no area
     geoms = np.where(polygonal, shapely.make_valid(geoms, method="structure", keep_collapsed=False), None)
-    frame = frame[["code", "from_ward", "has_shape"]].set_geometry(gpd.GeoSeries(geoms, index=frame.index, crs=frame.crs))
+    frame = frame[["code", "from_ward", "has_shape"]].set_geometry(
+        gpd.GeoSeries(geoms, index=frame.index, crs=frame.crs)
+    )
     return frame.dissolve(by="code", aggfunc={"from_ward": "any", "has_shape": "any"}).sort_index()
 
 
@@ -414,7 +449,9 @@ def _drop_without_area(shapes: gpd.GeoDataFrame, registry: Registry, path: Path,
     return shapes.loc[~empty]
 
 
-def _report_uncovered(frame: gpd.GeoDataFrame, shapes: gpd.GeoDataFrame, registry: Registry, path: Path, report: Report) -> None:
+def _report_uncovered(
+    frame: gpd.GeoDataFrame, shapes: gpd.GeoDataFrame, registry: Registry, path: Path, report: Report
+) -> None:
     """Municipalities of the prefectures this file covers that got no polygon from it."""
     prefectures = {code[:2] for code in frame["code"]}
     municipalities = registry.municipalities
@@ -451,6 +488,7 @@ def _as_of_from_names(names: list[str]) -> str | None:
 
 # ---------------------------------------------------------------- browser shapes
 
+
 def browser_shapes(geoms: np.ndarray, budget: int) -> tuple[np.ndarray, float, int]:
     """Simplified, rounded shapes whose compact GeoJSON FeatureCollection fits ``budget`` bytes.
 
@@ -458,7 +496,7 @@ def browser_shapes(geoms: np.ndarray, budget: int) -> tuple[np.ndarray, float, i
     shared edges stay shared (no gaps or overlaps between neighbours). Returns the shapes, the
     tolerance used and the GeoJSON size; the size exceeds the budget only at the largest tolerance.
     """
-    grid = 10.0 ** -BROWSER_DECIMALS
+    grid = 10.0**-BROWSER_DECIMALS
     current = geoms
     shapes, tolerance, size = geoms, 0.0, 0
     for tolerance in TOLERANCES:
@@ -474,7 +512,11 @@ def browser_shapes(geoms: np.ndarray, budget: int) -> tuple[np.ndarray, float, i
 def geojson_size(shapes: np.ndarray) -> int:
     """Bytes of the compact FeatureCollection ``national_geojson`` builds from these shapes."""
     texts = shapely.to_geojson(shapes)
-    return int(sum(len(text) for text in texts)) + _FEATURE_OVERHEAD * len(texts) + len('{"type":"FeatureCollection","features":[]}')
+    return (
+        int(sum(len(text) for text in texts))
+        + _FEATURE_OVERHEAD * len(texts)
+        + len('{"type":"FeatureCollection","features":[]}')
+    )
 
 
 def _simplify(geoms: np.ndarray, tolerance: float) -> np.ndarray:
@@ -505,6 +547,7 @@ def _rounded(shapes: np.ndarray, grid: float) -> np.ndarray:
 
 # ---------------------------------------------------------------- after all files
 
+
 def finalise(con) -> None:
     """Keep one boundary row per municipality code when several files covered it.
 
@@ -534,6 +577,7 @@ def finalise(con) -> None:
 
 
 # ---------------------------------------------------------------- for the map pages
+
 
 def national_geojson(con, codes=None, simplified: bool = True) -> dict:
     """A GeoJSON FeatureCollection (properties: ``code``) of the stored boundaries, in code order.

@@ -4,22 +4,23 @@ Steps: registry and catalogs → each file (sniffed by content) → finalise (po
 indicator as-of, catalog completeness) → the metric tables (a failure fails the build) → mark complete →
 atomic swap. Any loader error stops the build and leaves the previous database byte-for-byte unchanged.
 """
+
 from __future__ import annotations
 
 import getpass
 import hashlib
 import importlib
 import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
-from typing import Callable, Iterable, Mapping
 
 import duckdb
 import pandas as pd
 
 from loaders import releases, store
-from loaders.base import LoadContext, LoadResult, Loader
+from loaders.base import LoadContext, Loader, LoadResult
 from loaders.catalog import DATA_DIR, load_indicator_catalog, load_pop_bands, load_sources
 from loaders.errors import Issue, LoaderError, Report, UnknownFileError, describe_place, shorten
 from loaders.lock import BuildLock
@@ -93,13 +94,17 @@ class BuildSummary:
             f"読み込んだファイル: {len(ok)} 件、対象外: {len(skipped)} 件、所要 {self.seconds:.2f} 秒",
         ]
         for f in self.files:
-            out.append(f"  [{f['status']}] {f['file']}  ({f['loader'] or '-'}, {f['rows']} 行){'  ' + f['message'] if f['message'] else ''}")
+            out.append(
+                f"  [{f['status']}] {f['file']}  ({f['loader'] or '-'}, {f['rows']} 行){'  ' + f['message'] if f['message'] else ''}"
+            )
         for key, value in self.counts.items():
             out.append(f"{key}: {value}")
         unresolved = self.report.unresolved
         out.append(f"対応付けできなかった市区町村名: {len(unresolved)} 件")
         for item in unresolved:
-            out.append(f"  {item['file']} {shorten(item.get('column', ''))}: {shorten(item['name'])}（{item['reason']}）")
+            out.append(
+                f"  {item['file']} {shorten(item.get('column', ''))}: {shorten(item['name'])}（{item['reason']}）"
+            )
         warnings = self.report.warnings
         out.append(f"警告: {len(warnings)} 件")
         out.extend(f"  {w}" for w in warnings[:50])
@@ -130,11 +135,15 @@ def write_reference_tables(con: duckdb.DuckDBPyConnection, registry: Registry, s
     store.append(con, "municipalities", registry.municipalities.assign(synthetic=False))
     store.append(con, "wards", registry.wards)
     store.append(con, "pop_bands", load_pop_bands()[["label", "min_population", "order"]])
-    source_rows = pd.DataFrame([
-        {key: (str(entry.get(key)) if entry.get(key) is not None else None)
-         for key in ("id", "title", "publisher", "licence", "credit", "url", "as_of", "as_of_note", "note")}
-        for entry in sources.values()
-    ])
+    source_rows = pd.DataFrame(
+        [
+            {
+                key: (str(entry.get(key)) if entry.get(key) is not None else None)
+                for key in ("id", "title", "publisher", "licence", "credit", "url", "as_of", "as_of_note", "note")
+            }
+            for entry in sources.values()
+        ]
+    )
     store.append(con, "sources", source_rows)
     regions_csv = DATA_DIR / "regions.csv"
     if regions_csv.exists():
@@ -160,18 +169,31 @@ def finalise(con: duckdb.DuckDBPyConnection, catalog: dict[str, dict]) -> None:
     missing = [indicator for indicator in used if indicator not in catalog]
     if missing:
         raise BuildError(f"指標カタログ（data/indicators/）に定義のない指標が読み込まれました: {', '.join(missing)}")
-    catalog_rows = pd.DataFrame([
-        {
-            "id": e["id"], "title": e["title"], "short_title": e.get("short_title") or e["title"], "unit": e["unit"],
-            "kind": e["kind"], "pillar": e.get("pillar"), "category": e.get("category"), "source": e["source"],
-            "polarity": e["polarity"], "weight": float(e.get("weight", 1.0)),
-            "target": float(e["target"]) if e.get("target") is not None else None,
-            "level": e["level"], "component": bool(e.get("component", False)), "description": e["description"],
-            "survey": e.get("survey"), "as_of_text": e.get("as_of_text"), "definition_url": e.get("definition_url"),
-            "as_of_group": e.get("as_of_group"),
-        }
-        for e in catalog.values()
-    ])
+    catalog_rows = pd.DataFrame(
+        [
+            {
+                "id": e["id"],
+                "title": e["title"],
+                "short_title": e.get("short_title") or e["title"],
+                "unit": e["unit"],
+                "kind": e["kind"],
+                "pillar": e.get("pillar"),
+                "category": e.get("category"),
+                "source": e["source"],
+                "polarity": e["polarity"],
+                "weight": float(e.get("weight", 1.0)),
+                "target": float(e["target"]) if e.get("target") is not None else None,
+                "level": e["level"],
+                "component": bool(e.get("component", False)),
+                "description": e["description"],
+                "survey": e.get("survey"),
+                "as_of_text": e.get("as_of_text"),
+                "definition_url": e.get("definition_url"),
+                "as_of_group": e.get("as_of_group"),
+            }
+            for e in catalog.values()
+        ]
+    )
     store.append(con, "indicators", catalog_rows)
     con.execute(
         """
@@ -238,8 +260,10 @@ def run_metric_steps(con: duckdb.DuckDBPyConnection, steps: Iterable[str] = METR
         try:
             getattr(importlib.import_module(module_name), function_name)(con)
         except Exception as exc:  # noqa: BLE001 - any failure of a metric step stops the build
-            raise BuildError("指標の表（総合得点・指標の差・アセスメント得点・成熟度・支援優先度）を作れなかったため、"
-                             f"データベースを更新しませんでした: {shorten(str(exc))}") from exc
+            raise BuildError(
+                "指標の表（総合得点・指標の差・アセスメント得点・成熟度・支援優先度）を作れなかったため、"
+                f"データベースを更新しませんでした: {shorten(str(exc))}"
+            ) from exc
 
 
 SyntheticStep = Callable[[duckdb.DuckDBPyConnection, LoadContext, Report], None]
@@ -281,14 +305,20 @@ def _build(
     explicit = explicit_files(sources, files, upload_dirs)
     unmatched = declarations.unmatched(files)
     if unmatched:
-        raise BuildError(f"調査時点を指定したファイル「{'」「'.join(unmatched)}」が、取り込むファイルの中にありません"
-                         "（パスか、フォルダ内のファイル名で指定してください）。")
+        raise BuildError(
+            f"調査時点を指定したファイル「{'」「'.join(unmatched)}」が、取り込むファイルの中にありません"
+            "（パスか、フォルダ内のファイル名で指定してください）。"
+        )
     source_catalog = load_sources()
     catalog = load_indicator_catalog(sources=source_catalog)
     known = releases.load_release_list(release_list, catalog=catalog, sources=source_catalog)
     registry = load_registry()
-    ctx = LoadContext(registry=registry, indicators=catalog, sources=source_catalog,
-                      as_of=declarations.default.isoformat() if declarations.default else None)
+    ctx = LoadContext(
+        registry=registry,
+        indicators=catalog,
+        sources=source_catalog,
+        as_of=declarations.default.isoformat() if declarations.default else None,
+    )
     loaders = all_loaders()
     user = loaded_by or _current_user()
 
@@ -307,7 +337,9 @@ def _build(
             summary.files.append(entry)
             if sha256 in loaded_hashes:
                 entry["status"] = "duplicate"
-                entry["message"] = f"「{Path(loaded_hashes[sha256]).name}」と同じ内容のため、読み込みませんでした（重複）。"
+                entry["message"] = (
+                    f"「{Path(loaded_hashes[sha256]).name}」と同じ内容のため、読み込みませんでした（重複）。"
+                )
                 summary.report.info(entry["message"], file=path)
                 continue
             loader = detect_loader(path, loaders)
@@ -330,7 +362,9 @@ def _build(
             try:
                 result = loader.load(path, file_ctx)
             except LoaderError as exc:
-                problems.extend(loader_problems(path, with_encoding(exc, path)))  # every file is examined before stopping
+                problems.extend(
+                    loader_problems(path, with_encoding(exc, path))
+                )  # every file is examined before stopping
                 entry.update(status="error", message=exc.message)
                 continue
             entry["rows"] = result.rows
@@ -338,8 +372,15 @@ def _build(
                 if path in explicit:
                     check_rows_kept(path, result)
                 kept = write_release(
-                    con, path, sha256, result, catalog=catalog, known=known.get(sha256), declared=declared,
-                    default=declarations.default, retrieved=releases.retrieval_of(path, sha256, today, upload_dirs),
+                    con,
+                    path,
+                    sha256,
+                    result,
+                    catalog=catalog,
+                    known=known.get(sha256),
+                    declared=declared,
+                    default=declarations.default,
+                    retrieved=releases.retrieval_of(path, sha256, today, upload_dirs),
                     registry=registry,
                 )
             except LoaderError as exc:
@@ -361,11 +402,22 @@ def _build(
         finalise(con, catalog)
         run_metric_steps(con)
         now = datetime.now()
-        log = pd.DataFrame([
-            {"file": Path(f["file"]).name, "sha256": f["sha256"], "loader": f["loader"], "rows": f["rows"],
-             "status": f["status"], "message": f["message"], "loaded_at": now, "loaded_by": user}
-            for f in summary.files
-        ], columns=["file", "sha256", "loader", "rows", "status", "message", "loaded_at", "loaded_by"])
+        log = pd.DataFrame(
+            [
+                {
+                    "file": Path(f["file"]).name,
+                    "sha256": f["sha256"],
+                    "loader": f["loader"],
+                    "rows": f["rows"],
+                    "status": f["status"],
+                    "message": f["message"],
+                    "loaded_at": now,
+                    "loaded_by": user,
+                }
+                for f in summary.files
+            ],
+            columns=["file", "sha256", "loader", "rows", "status", "message", "loaded_at", "loaded_by"],
+        )
         store.append(con, "ingest_log", log)
         summary.counts = _counts(con)
         store.set_info(con, "built_at", now.isoformat(timespec="seconds"))
@@ -406,8 +458,7 @@ def explicit_files(sources: Iterable[Path], files: list[Path], upload_dirs: tupl
     load; files found in a folder may be documentation or other material and are skipped with a warning."""
     given = {Path(source) for source in sources if Path(source).is_file()}
     uploads = [folder.resolve() for folder in upload_dirs]
-    return {path for path in files
-            if path in given or any(path.resolve().is_relative_to(folder) for folder in uploads)}
+    return {path for path in files if path in given or any(path.resolve().is_relative_to(folder) for folder in uploads)}
 
 
 def unreadable_file_error(path: Path) -> BuildError:
@@ -419,12 +470,21 @@ def unreadable_file_error(path: Path) -> BuildError:
         place = undecodable_place(path)
         if place is not None:
             row, column, attempts = place
-            message = (f"文字コードを判別できないため読み込めません（試した文字コード: {attempts}）。"
-                       "UTF-8 または Shift_JIS の CSV として保存し直してください。")
-            return BuildError(message, issues=[LoaderError(message, file=path, row=row, column=column).as_issue()],
-                              file=path, row=row, column=column)
+            message = (
+                f"文字コードを判別できないため読み込めません（試した文字コード: {attempts}）。"
+                "UTF-8 または Shift_JIS の CSV として保存し直してください。"
+            )
+            return BuildError(
+                message,
+                issues=[LoaderError(message, file=path, row=row, column=column).as_issue()],
+                file=path,
+                row=row,
+                column=column,
+            )
         return BuildError(exc.message, issues=[exc.as_issue()], file=path, row=exc.row, column=exc.column)
-    error = UnknownFileError("内容から種類を判別できないため読み込めません（対応している形式は README を参照）。", file=path)
+    error = UnknownFileError(
+        "内容から種類を判別できないため読み込めません（対応している形式は README を参照）。", file=path
+    )
     return BuildError(error.message, issues=[error.as_issue()], file=path)
 
 
@@ -458,22 +518,39 @@ def check_rows_kept(path: Path, result: LoadResult) -> None:
     if result.rows or not result.report.unresolved:
         return
     first = result.report.unresolved[0]
-    message = (f"{len(result.report.unresolved):,} 行すべての団体コード・団体名が登録簿にないため、1行も読み込めません"
-               f"（最初の行の値「{shorten(first['name'])}」: {first['reason']}）。")
-    raise BuildError(message, issues=[LoaderError(message, file=path, row=first.get("row"), column=first.get("column")).as_issue()],
-                     file=path, row=first.get("row"), column=first.get("column"))
+    message = (
+        f"{len(result.report.unresolved):,} 行すべての団体コード・団体名が登録簿にないため、1行も読み込めません"
+        f"（最初の行の値「{shorten(first['name'])}」: {first['reason']}）。"
+    )
+    raise BuildError(
+        message,
+        issues=[LoaderError(message, file=path, row=first.get("row"), column=first.get("column")).as_issue()],
+        file=path,
+        row=first.get("row"),
+        column=first.get("column"),
+    )
 
 
 @dataclass
 class KeptValues:
     release: releases.Release
-    new: int        # rows written
-    repeated: int   # rows equal to a value already loaded for the same key (kept once)
+    new: int  # rows written
+    repeated: int  # rows equal to a value already loaded for the same key (kept once)
 
 
-def write_release(con: duckdb.DuckDBPyConnection, path: Path, sha256: str, result: LoadResult, *,
-                  catalog: dict[str, dict], known: "releases.KnownRelease | None", declared: date | None,
-                  default: date | None, retrieved: releases.Retrieval, registry: Registry) -> KeptValues | None:
+def write_release(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    sha256: str,
+    result: LoadResult,
+    *,
+    catalog: dict[str, dict],
+    known: releases.KnownRelease | None,
+    declared: date | None,
+    default: date | None,
+    retrieved: releases.Retrieval,
+    registry: Registry,
+) -> KeptValues | None:
     """A file of indicator values is a release: date its rows (loaders.releases), refuse values that
     contradict an already loaded release for the same (code, indicator, 調査時点), keep values equal to
     one once, and write the release and the 調査時点 it carries per indicator."""
@@ -481,13 +558,21 @@ def write_release(con: duckdb.DuckDBPyConnection, path: Path, sha256: str, resul
     if values is None or values.empty:
         return None
     if known is not None and known.source != result.source:
-        raise BuildError(f"版の一覧では出典「{known.source}」の版「{known.release_id}」とされるファイルを、"
-                         f"「{result.source}」として読み込もうとしました（data/releases.yaml を確認してください）。", file=path)
+        raise BuildError(
+            f"版の一覧では出典「{known.source}」の版「{known.release_id}」とされるファイルを、"
+            f"「{result.source}」として読み込もうとしました（data/releases.yaml を確認してください）。",
+            file=path,
+        )
     dating = releases.date_values(values, sha256, catalog, known, declared, default, result.as_of_from_file)
     values = values.assign(as_of=dating.as_of)
     release = releases.Release(
-        release_id=dating.release_id, source=result.source, file=path.name, sha256=sha256,
-        as_of=releases.newest_as_of(values), as_of_origin=dating.as_of_origin, retrieved=retrieved,
+        release_id=dating.release_id,
+        source=result.source,
+        file=path.name,
+        sha256=sha256,
+        as_of=releases.newest_as_of(values),
+        as_of_origin=dating.as_of_origin,
+        retrieved=retrieved,
     )
     carried = releases.release_indicator_rows(release, values.assign(as_of_estimated=dating.estimated))
     values = releases.stamp(values, release)
@@ -538,14 +623,18 @@ def report_conflicts(con: duckdb.DuckDBPyConnection, path: Path, catalog: dict[s
     examples = []
     for code, indicator, as_of, new_raw, old_raw, old_file in conflicts[:CONFLICT_EXAMPLES]:
         title = catalog.get(indicator, {}).get("title", indicator)
-        examples.append(f"{names.get(code, code)}の「{title}」（調査時点 {japanese_date(as_of) or '不明'}）:"
-                        f"「{old_file}」では「{shorten(old_raw)}」、「{path.name}」では「{shorten(new_raw)}」")
+        examples.append(
+            f"{names.get(code, code)}の「{title}」（調査時点 {japanese_date(as_of) or '不明'}）:"
+            f"「{old_file}」では「{shorten(old_raw)}」、「{path.name}」では「{shorten(new_raw)}」"
+        )
     more = f" ほか {len(conflicts) - CONFLICT_EXAMPLES:,} 件" if len(conflicts) > CONFLICT_EXAMPLES else ""
     old_files = sorted({row[5] for row in conflicts})
-    message = (f"「{path.name}」と「{'」「'.join(old_files)}」が、同じ団体・指標・調査時点に異なる値を持っています"
-               f"（{len(conflicts):,} 件）。" + "／".join(examples) + more + "。"
-               "別の調査時点の版であれば、python -m loaders build --as-of ファイル名=YYYY-MM-DD で調査時点を指定してください。"
-               "データベースは変更していません。")
+    message = (
+        f"「{path.name}」と「{'」「'.join(old_files)}」が、同じ団体・指標・調査時点に異なる値を持っています"
+        f"（{len(conflicts):,} 件）。" + "／".join(examples) + more + "。"
+        "別の調査時点の版であれば、python -m loaders build --as-of ファイル名=YYYY-MM-DD で調査時点を指定してください。"
+        "データベースは変更していません。"
+    )
     raise BuildError(message, file=path)
 
 
@@ -561,11 +650,22 @@ def write_result(con: duckdb.DuckDBPyConnection, result: LoadResult) -> None:
     for table, frame in result.tables.items():
         store.append(con, table, frame)
     if result.report.unresolved:
-        store.append(con, "unresolved_names", pd.DataFrame([
-            {"file": u["file"], "row_no": u.get("row"), "column_ref": shorten(u.get("column", "")), "name": shorten(u["name"]),
-             "reason": u["reason"]}
-            for u in result.report.unresolved
-        ]))
+        store.append(
+            con,
+            "unresolved_names",
+            pd.DataFrame(
+                [
+                    {
+                        "file": u["file"],
+                        "row_no": u.get("row"),
+                        "column_ref": shorten(u.get("column", "")),
+                        "name": shorten(u["name"]),
+                        "reason": u["reason"],
+                    }
+                    for u in result.report.unresolved
+                ]
+            ),
+        )
 
 
 def _counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
@@ -628,8 +728,11 @@ def build(sources: Iterable[Path], target: Path = store.DEFAULT_DB, *, force: bo
     with BuildLock(Path(target), user=options.get("loaded_by"), action="再構築") as lock:
         summary = _build(sources, target, force=force, **options)
     if lock.stale:
-        summary.report.warn(f"途中で止まった更新（開始 {lock.stale.get('started_at', '不明')}、担当 {lock.stale.get('user', '不明')}）"
-                            "が残したロックを解除しました。", file=lock.path)
+        summary.report.warn(
+            f"途中で止まった更新（開始 {lock.stale.get('started_at', '不明')}、担当 {lock.stale.get('user', '不明')}）"
+            "が残したロックを解除しました。",
+            file=lock.path,
+        )
     return summary
 
 
@@ -639,11 +742,15 @@ class BuildProblemsError(BuildError):
     def __init__(self, problems: list[dict]):
         self.problems = problems
         files = list(dict.fromkeys(p["file"] for p in problems))
-        self.headline = (f"{len(files)} 件のファイル（{'、'.join(files[:5])}{' ほか' if len(files) > 5 else ''}）に"
-                         f"問題が {len(problems)} 件あります。すべて直してから、もう一度再構築してください。")
+        self.headline = (
+            f"{len(files)} 件のファイル（{'、'.join(files[:5])}{' ほか' if len(files) > 5 else ''}）に"
+            f"問題が {len(problems)} 件あります。すべて直してから、もう一度再構築してください。"
+        )
         # the message names the first problems too; lines() and table() list them all
-        super().__init__("\n".join([self.headline, *problem_lines(problems[:5])]),
-                         issues=[Issue("error", p["reason"], p["file"], p["row"], p["column"]) for p in problems])
+        super().__init__(
+            "\n".join([self.headline, *problem_lines(problems[:5])]),
+            issues=[Issue("error", p["reason"], p["file"], p["row"], p["column"]) for p in problems],
+        )
 
     def table(self) -> pd.DataFrame:
         return problems_table(self.problems)
@@ -657,8 +764,10 @@ class ShrinkError(BuildError):
 
     def __init__(self, table: pd.DataFrame, reason: str):
         self.table, self.reason = table, reason
-        super().__init__(f"{reason}データベースは変更していません。このまま置き換えるときは --force を付けて"
-                         "（画面では確認してから）もう一度実行してください。")
+        super().__init__(
+            f"{reason}データベースは変更していません。このまま置き換えるときは --force を付けて"
+            "（画面では確認してから）もう一度実行してください。"
+        )
 
     def lines(self) -> list[str]:
         return [str(self), *self.table.to_string(index=False).splitlines()]
@@ -682,8 +791,13 @@ def is_ignored(path: Path) -> bool:
 
 
 def _problem(path: Path, reason: str, row: int | None = None, column: int | str | None = None) -> dict:
-    return {"file": Path(path).name, "row": row, "column": column, "reason": shorten(reason, 300),
-            "encoding": describe_encoding(path)}
+    return {
+        "file": Path(path).name,
+        "row": row,
+        "column": column,
+        "reason": shorten(reason, 300),
+        "encoding": describe_encoding(path),
+    }
 
 
 def unknown_file_problem(path: Path) -> dict:
@@ -729,15 +843,21 @@ def describe_encoding(path: Path) -> str:
     return "判別できません（UTF-8・Shift_JIS のどちらでも読めないバイトがあります）"
 
 
-def guard_against_shrinking(con: duckdb.DuckDBPyConnection, target: Path, summary: BuildSummary, synthetic: bool) -> None:
+def guard_against_shrinking(
+    con: duckdb.DuckDBPyConnection, target: Path, summary: BuildSummary, synthetic: bool
+) -> None:
     """Stop (ShrinkError) when the finished new store ``con`` would replace ``target`` with much less:
     no recognised file at all, or any of SHRINK_MEASURES more than SHRINK_TOLERANCE below the
     current database's."""
     recognised = [f for f in summary.files if f["loader"]]
     after = {label: con.execute(sql).fetchone()[0] for label, sql in SHRINK_MEASURES.items()}
     before = current_measures(Path(target))
-    table = pd.DataFrame([{"項目": label, "現在": before.get(label) if before else None, "新しいデータベース": after[label]}
-                          for label in SHRINK_MEASURES])
+    table = pd.DataFrame(
+        [
+            {"項目": label, "現在": before.get(label) if before else None, "新しいデータベース": after[label]}
+            for label in SHRINK_MEASURES
+        ]
+    )
     if not recognised and not synthetic:
         raise ShrinkError(table, "読み込める（種類を判別できる）ファイルが1件もありません。")
     if not before:
@@ -777,8 +897,14 @@ def check_files(paths: Iterable[Path], as_of: str | None = None) -> tuple[list[d
         else:  # a loader's error may come back among its issues too: each problem once
             places = dict.fromkeys((i.message, i.row, i.column) for i in errors)
             problems.extend(_problem(path, message, row, column) for message, row, column in places)
-        rows.append({"file": str(path), "loader": loader.title if loader else None,
-                     "rows": {name: len(frame) for name, frame in result.tables.items()} if result else {},
-                     "ok": result is not None and not errors, "warnings": [i for i in issues if i.level == "warning"],
-                     "unresolved": result.report.unresolved if result else []})
+        rows.append(
+            {
+                "file": str(path),
+                "loader": loader.title if loader else None,
+                "rows": {name: len(frame) for name, frame in result.tables.items()} if result else {},
+                "ok": result is not None and not errors,
+                "warnings": [i for i in issues if i.level == "warning"],
+                "unresolved": result.report.unresolved if result else [],
+            }
+        )
     return rows, problems

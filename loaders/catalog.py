@@ -1,4 +1,5 @@
 """Committed definitions in data/: sources, the indicator catalog, population bands, regions."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,8 +10,19 @@ import yaml
 from loaders.errors import LoaderError
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
-INDICATOR_FIELDS = ("id", "title", "unit", "kind", "pillar", "source", "polarity", "level", "description",
-                    "survey", "as_of_group")  # as_of_group: the indicators that share one 調査時点 (data/releases.yaml)
+INDICATOR_FIELDS = (
+    "id",
+    "title",
+    "unit",
+    "kind",
+    "pillar",
+    "source",
+    "polarity",
+    "level",
+    "description",
+    "survey",
+    "as_of_group",
+)  # as_of_group: the indicators that share one 調査時点 (data/releases.yaml)
 POLARITIES = {"higher_is_better", "lower_is_better", "neutral"}
 KINDS = {"binary", "percent", "count", "number", "category"}
 
@@ -24,8 +36,11 @@ def _read_yaml(path: Path):
         return yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise LoaderError(f"YAMLの書式が正しくありません（{getattr(exc, 'problem', exc)}）。", file=path,
-                          row=mark.line + 1 if mark else None) from exc
+        raise LoaderError(
+            f"YAMLの書式が正しくありません（{getattr(exc, 'problem', exc)}）。",
+            file=path,
+            row=mark.line + 1 if mark else None,
+        ) from exc
 
 
 def load_sources(path: Path | None = None) -> dict[str, dict]:
@@ -51,9 +66,14 @@ def load_indicator_catalog(folder: Path | None = None, sources: dict[str, dict] 
             if missing:
                 raise LoaderError(f"{where}に必須項目 {', '.join(missing)} がありません。", file=path)
             if entry["polarity"] not in POLARITIES:
-                raise LoaderError(f"{where}の polarity「{entry['polarity']}」は {sorted(POLARITIES)} のいずれかにしてください。", file=path)
+                raise LoaderError(
+                    f"{where}の polarity「{entry['polarity']}」は {sorted(POLARITIES)} のいずれかにしてください。",
+                    file=path,
+                )
             if entry["kind"] not in KINDS:
-                raise LoaderError(f"{where}の kind「{entry['kind']}」は {sorted(KINDS)} のいずれかにしてください。", file=path)
+                raise LoaderError(
+                    f"{where}の kind「{entry['kind']}」は {sorted(KINDS)} のいずれかにしてください。", file=path
+                )
             if entry["source"] not in sources:
                 raise LoaderError(f"{where}の出典「{entry['source']}」が data/sources.yaml にありません。", file=path)
             if entry["id"] in catalog:

@@ -4,6 +4,7 @@ synthetic assessment rounds, every synthetic row marked so the UI says 「デモ
 On a fresh machine with no network the public files are absent: the demo then also carries
 synthetic indicator values and populations, again marked as synthetic.
 """
+
 from __future__ import annotations
 
 import os

@@ -13,6 +13,7 @@ Choices (see the tests):
 - a cell that is not a value of the row's kind (or a missing marker) is a LoaderError;
 - 分子/分母 and the rate derived from them are cross-checked; a rate where 分母 = 0 is missing.
 """
+
 from __future__ import annotations
 
 import csv
@@ -43,7 +44,7 @@ EXPECTED_TEXT = {"binary": "実施／未実施", "percent": "「75%」のよう�
 class Row:
     """One data row of the file matched to its catalog entry."""
 
-    line: int          # 1-based line number
+    line: int  # 1-based line number
     entry: dict
     cells: list[Cell]  # one per entity column
 
@@ -93,8 +94,8 @@ class DigitalAgencyLoader:
         self.name = name
         self.title = title
         self.source = source
-        self.table = table    # "comparison" | "online"
-        self.level = level    # "municipality" | "prefecture"
+        self.table = table  # "comparison" | "online"
+        self.level = level  # "municipality" | "prefecture"
 
     def sniff(self, path: Path, head: str) -> bool:
         return _table_signature(head) == (self.table, self.level)
@@ -110,7 +111,9 @@ class DigitalAgencyLoader:
         names = [name.strip() for name in header[FIRST_VALUE_COLUMN:width]]
         for offset, name in enumerate(names):
             if not name:
-                raise LoaderError("団体名の見出しが空の列があります。", file=path, row=1, column=FIRST_VALUE_COLUMN + offset)
+                raise LoaderError(
+                    "団体名の見出しが空の列があります。", file=path, row=1, column=FIRST_VALUE_COLUMN + offset
+                )
         codes = self._resolve(path, names, ctx.registry, report)
         matched = self._match_rows(path, rows[1:], width, ctx.indicators, report)
         values = self._check_rates(path, matched, codes, report)
@@ -129,14 +132,20 @@ class DigitalAgencyLoader:
                 raise LoaderError(
                     f"見出しは{width}列ですが、この行は{len(row)}列です"
                     "（ファイルが途中で切れているか、列がずれています）。",
-                    file=path, row=index, column=min(len(row), width),
+                    file=path,
+                    row=index,
+                    column=min(len(row), width),
                 )
         with open(path, "rb") as handle:
             handle.seek(-1, 2)
             if handle.read(1) != b"\n":
                 # a cut inside the last cell keeps the column count; the missing line end shows it
-                report.warn("ファイルの末尾が改行で終わっていません。途中で切れていないか確認してください。",
-                            path, len(rows), len(rows[-1]) - 1)
+                report.warn(
+                    "ファイルの末尾が改行で終わっていません。途中で切れていないか確認してください。",
+                    path,
+                    len(rows),
+                    len(rows[-1]) - 1,
+                )
 
     @staticmethod
     def _entity_width(path: Path, rows: list[list[str]]) -> int:
@@ -161,7 +170,11 @@ class DigitalAgencyLoader:
             unit = "市区町村"
         absent = len(expected - set(codes))
         if absent:
-            report.warn(f"登録簿の{len(expected)}{unit}のうち{absent}団体の列がありません（その団体の値は欠損になります）。", path, 1)
+            report.warn(
+                f"登録簿の{len(expected)}{unit}のうち{absent}団体の列がありません（その団体の値は欠損になります）。",
+                path,
+                1,
+            )
         return codes
 
     @staticmethod
@@ -176,16 +189,21 @@ class DigitalAgencyLoader:
                 report.unresolved.append({"file": path.name, "column": column, "name": name, "reason": reason})
                 report.warn(f"都道府県名「{name}」をコードに対応付けられません（{reason}）。", path, 1, column)
             elif code in seen:
-                raise LoaderError(f"都道府県「{name}」の列が2つあります（{column_letter(seen[code])}列と{column_letter(column)}列）。",
-                                  file=path, row=1, column=column)
+                raise LoaderError(
+                    f"都道府県「{name}」の列が2つあります（{column_letter(seen[code])}列と{column_letter(column)}列）。",
+                    file=path,
+                    row=1,
+                    column=column,
+                )
             else:
                 seen[code] = column
             codes.append(code)
         return codes
 
     @staticmethod
-    def _unguess_duplicates(path: Path, names: list[str], codes: list[str | None], registry: Registry,
-                            report: Report) -> list[str | None]:
+    def _unguess_duplicates(
+        path: Path, names: list[str], codes: list[str | None], registry: Registry, report: Report
+    ) -> list[str | None]:
         """Keep a duplicated name's code only when the neighbouring columns force it.
 
         resolve_columns maps the k-th 池田町 to the k-th registry 池田町, which is right for the full
@@ -205,7 +223,9 @@ class DigitalAgencyLoader:
             for j in run:
                 candidates = [c for c in registry.codes_for_name(names[j]) if lower < c < upper]
                 if len(candidates) != occurrences[names[j]]:
-                    reason = f"同名の市区町村が{len(registry.codes_for_name(names[j]))}団体あり、列の並びから特定できません"
+                    reason = (
+                        f"同名の市区町村が{len(registry.codes_for_name(names[j]))}団体あり、列の並びから特定できません"
+                    )
                     column = FIRST_VALUE_COLUMN + j
                     report.unresolved.append({"file": path.name, "column": column, "name": names[j], "reason": reason})
                     report.warn(f"市区町村名「{names[j]}」をコードに対応付けられません（{reason}）。", path, 1, column)
@@ -215,34 +235,48 @@ class DigitalAgencyLoader:
         return result
 
     # ------------------------------------------------------------------ rows → catalog entries
-    def _match_rows(self, path: Path, data_rows: list[list[str]], width: int, catalog: dict[str, dict],
-                    report: Report) -> dict[str, Row]:
+    def _match_rows(
+        self, path: Path, data_rows: list[list[str]], width: int, catalog: dict[str, dict], report: Report
+    ) -> dict[str, Row]:
         expected = {
             (entry["category"], entry["label"]): entry
             for entry in catalog.values()
             if self.source in (entry.get("loaded_from") or ())
         }
         if not expected:
-            raise LoaderError(f"指標カタログに出典「{self.source}」の行の定義がありません（data/indicators/digital_agency.yaml）。",
-                              file=path)
+            raise LoaderError(
+                f"指標カタログに出典「{self.source}」の行の定義がありません（data/indicators/digital_agency.yaml）。",
+                file=path,
+            )
         parse = functools.lru_cache(maxsize=None)(parse_cell)  # the same few texts repeat thousands of times
         matched: dict[str, Row] = {}
         for line, row in enumerate(data_rows, start=2):
             key = (row[0].strip(), row[1].strip())
             entry = expected.get(key)
             if entry is None:
-                report.warn(f"想定していない行「{key[0]}／{key[1]}」のため、この行は読み込みませんでした"
-                            "（指標カタログに定義がありません）。", path, line, 1)
+                report.warn(
+                    f"想定していない行「{key[0]}／{key[1]}」のため、この行は読み込みませんでした"
+                    "（指標カタログに定義がありません）。",
+                    path,
+                    line,
+                    1,
+                )
                 continue
             if entry["id"] in matched:
-                raise LoaderError(f"行「{key[1]}」が2回あります（{matched[entry['id']].line}行目と{line}行目）。",
-                                  file=path, row=line, column=1)
+                raise LoaderError(
+                    f"行「{key[1]}」が2回あります（{matched[entry['id']].line}行目と{line}行目）。",
+                    file=path,
+                    row=line,
+                    column=1,
+                )
             cells = [parse(raw) for raw in row[FIRST_VALUE_COLUMN:width]]
             self._check_cells(path, line, entry, cells)
             matched[entry["id"]] = Row(line, entry, cells)
         for (category, label), entry in expected.items():
             if entry["id"] not in matched:
-                report.warn(f"「{category}／{label}」の行がありません（指標「{entry['id']}」は読み込まれません）。", path)
+                report.warn(
+                    f"「{category}／{label}」の行がありません（指標「{entry['id']}」は読み込まれません）。", path
+                )
         return matched
 
     @staticmethod
@@ -250,20 +284,22 @@ class DigitalAgencyLoader:
         accepted = ACCEPTED_CELL_KIND[entry["kind"]]
         for offset, cell in enumerate(cells):
             ok = cell.kind == "missing" or (
-                cell.kind == accepted
-                and (entry["kind"] != "count" or (cell.value >= 0 and cell.value.is_integer()))
+                cell.kind == accepted and (entry["kind"] != "count" or (cell.value >= 0 and cell.value.is_integer()))
             )
             if not ok:
                 raise LoaderError(
                     f"「{entry['label']}」の値「{cell.raw}」を読み取れません（{EXPECTED_TEXT[entry['kind']]}、"
                     "または空欄・調査無しを想定しています）。",
-                    file=path, row=line, column=FIRST_VALUE_COLUMN + offset,
+                    file=path,
+                    row=line,
+                    column=FIRST_VALUE_COLUMN + offset,
                 )
 
     # ------------------------------------------------------------------ cross-checks
     @staticmethod
-    def _check_rates(path: Path, matched: dict[str, Row], codes: list[str | None],
-                     report: Report) -> dict[str, list[float | None]]:
+    def _check_rates(
+        path: Path, matched: dict[str, Row], codes: list[str | None], report: Report
+    ) -> dict[str, list[float | None]]:
         """Values per indicator after the structural checks of DATA.md §2.1 (rate vs 分子/分母, 0–100)."""
         values = {indicator: [cell.value for cell in row.cells] for indicator, row in matched.items()}
         for indicator, row in matched.items():
@@ -271,35 +307,56 @@ class DigitalAgencyLoader:
                 continue
             for offset, value in enumerate(values[indicator]):
                 if value is not None and not 0 <= value <= 100:
-                    report.warn(f"「{row.entry['label']}」が0〜100%の範囲外です（{row.cells[offset].raw}）。",
-                                path, row.line, FIRST_VALUE_COLUMN + offset)
+                    report.warn(
+                        f"「{row.entry['label']}」が0〜100%の範囲外です（{row.cells[offset].raw}）。",
+                        path,
+                        row.line,
+                        FIRST_VALUE_COLUMN + offset,
+                    )
         for indicator, row in matched.items():
             numerator, denominator = matched.get(row.entry.get("numerator")), matched.get(row.entry.get("denominator"))
             if numerator is None or denominator is None:
                 continue
             rates = values[indicator]
-            for offset, (rate, num, den) in enumerate(zip(rates, values[numerator.entry["id"]],
-                                                          values[denominator.entry["id"]])):
+            for offset, (rate, num, den) in enumerate(
+                zip(rates, values[numerator.entry["id"]], values[denominator.entry["id"]])
+            ):
                 column = FIRST_VALUE_COLUMN + offset
                 if num is None or den is None:
                     continue
                 if num > den:
-                    report.warn(f"分子（{int(num)}）が分母（{int(den)}）より大きくなっています。", path, numerator.line, column)
+                    report.warn(
+                        f"分子（{int(num)}）が分母（{int(den)}）より大きくなっています。", path, numerator.line, column
+                    )
                 elif den == 0:
                     if rate is not None:
-                        report.warn(f"分母が0なのに率「{row.cells[offset].raw}」があります。欠損として扱います。",
-                                    path, row.line, column)
+                        report.warn(
+                            f"分母が0なのに率「{row.cells[offset].raw}」があります。欠損として扱います。",
+                            path,
+                            row.line,
+                            column,
+                        )
                         rates[offset] = None
                 elif rate is None:
                     report.warn(f"分母が{int(den)}なのに率が空欄です。", path, row.line, column)
                 elif rate != _round_half_up_percent(int(num), int(den)):
-                    report.warn(f"率「{row.cells[offset].raw}」が分子/分母（{int(num)}/{int(den)}）と一致しません。",
-                                path, row.line, column)
+                    report.warn(
+                        f"率「{row.cells[offset].raw}」が分子/分母（{int(num)}/{int(den)}）と一致しません。",
+                        path,
+                        row.line,
+                        column,
+                    )
         return values
 
     # ------------------------------------------------------------------ output
-    def _frame(self, path: Path, matched: dict[str, Row], values: dict[str, list[float | None]],
-               codes: list[str | None], ctx: LoadContext) -> pd.DataFrame:
+    def _frame(
+        self,
+        path: Path,
+        matched: dict[str, Row],
+        values: dict[str, list[float | None]],
+        codes: list[str | None],
+        ctx: LoadContext,
+    ) -> pd.DataFrame:
         declared = source_as_of(ctx, self.source)
         try:
             as_of = date.fromisoformat(declared) if declared else None
@@ -313,22 +370,44 @@ class DigitalAgencyLoader:
                 records["indicator_id"].append(indicator)
                 records["value"].append(values[indicator][offset])
                 records["raw"].append(row.cells[offset].raw)
-        frame = pd.DataFrame({
-            "code": pd.array(records["code"], dtype="string"),
-            "indicator_id": pd.array(records["indicator_id"], dtype="string"),
-            "value": pd.array(records["value"], dtype="Float64"),
-            "raw": pd.array(records["raw"], dtype="string"),
-        })
+        frame = pd.DataFrame(
+            {
+                "code": pd.array(records["code"], dtype="string"),
+                "indicator_id": pd.array(records["indicator_id"], dtype="string"),
+                "value": pd.array(records["value"], dtype="Float64"),
+                "raw": pd.array(records["raw"], dtype="string"),
+            }
+        )
         return frame.assign(source=self.source, as_of=as_of, file=path.name, synthetic=False)
 
 
 LOADERS = [
-    DigitalAgencyLoader("digital_agency_municipal", "デジタル庁 自治体DX推進状況（市区町村比較）",
-                        "digital_agency_municipal", "comparison", "municipality"),
-    DigitalAgencyLoader("digital_agency_municipal_online", "デジタル庁 自治体DX推進状況（市区町村 行政手続のオンライン申請率）",
-                        "digital_agency_municipal_online", "online", "municipality"),
-    DigitalAgencyLoader("digital_agency_prefecture", "デジタル庁 自治体DX推進状況（都道府県比較）",
-                        "digital_agency_prefecture", "comparison", "prefecture"),
-    DigitalAgencyLoader("digital_agency_prefecture_online", "デジタル庁 自治体DX推進状況（都道府県 行政手続のオンライン申請率）",
-                        "digital_agency_prefecture_online", "online", "prefecture"),
+    DigitalAgencyLoader(
+        "digital_agency_municipal",
+        "デジタル庁 自治体DX推進状況（市区町村比較）",
+        "digital_agency_municipal",
+        "comparison",
+        "municipality",
+    ),
+    DigitalAgencyLoader(
+        "digital_agency_municipal_online",
+        "デジタル庁 自治体DX推進状況（市区町村 行政手続のオンライン申請率）",
+        "digital_agency_municipal_online",
+        "online",
+        "municipality",
+    ),
+    DigitalAgencyLoader(
+        "digital_agency_prefecture",
+        "デジタル庁 自治体DX推進状況（都道府県比較）",
+        "digital_agency_prefecture",
+        "comparison",
+        "prefecture",
+    ),
+    DigitalAgencyLoader(
+        "digital_agency_prefecture_online",
+        "デジタル庁 自治体DX推進状況（都道府県 行政手続のオンライン申請率）",
+        "digital_agency_prefecture_online",
+        "online",
+        "prefecture",
+    ),
 ]

@@ -4,6 +4,7 @@ Every message is Japanese (it is shown in the UI as is) and names the place: fil
 Rows are 1-based line numbers as a spreadsheet shows them; columns are spreadsheet letters when
 given as an integer index (0-based), or a header text when given as a string.
 """
+
 from __future__ import annotations
 
 import re
@@ -134,7 +135,7 @@ class Report:
     def warnings(self) -> list[Issue]:
         return [i for i in self.issues if i.level == "warning"]
 
-    def extend(self, other: "Report") -> None:
+    def extend(self, other: Report) -> None:
         self.issues.extend(other.issues)
         self.unresolved.extend(other.unresolved)
         for key, value in other.counts.items():

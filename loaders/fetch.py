@@ -5,15 +5,16 @@ the sha256 of every file goes into ``manifest.json`` beside it. ``base_url`` rep
 official URL's scheme and host with a mirror (tests use a loopback server) while keeping the
 file's relative path, so the same list serves both.
 """
+
 from __future__ import annotations
 
 import hashlib
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Callable
 from urllib.parse import quote
 
 import requests
@@ -55,7 +56,9 @@ def safe_destination(dest: Path, relative_path: str) -> Path:
 
 def _session(retries: int) -> requests.Session:
     session = requests.Session()
-    retry = Retry(total=retries, backoff_factor=0.5, status_forcelist=(429, 500, 502, 503, 504), allowed_methods=("GET",))
+    retry = Retry(
+        total=retries, backoff_factor=0.5, status_forcelist=(429, 500, 502, 503, 504), allowed_methods=("GET",)
+    )
     session.mount("http://", HTTPAdapter(max_retries=retry))
     session.mount("https://", HTTPAdapter(max_retries=retry))
     return session
@@ -102,14 +105,22 @@ def fetch(
                 print(file=sys.stderr)
         except requests.RequestException as exc:
             partial.unlink(missing_ok=True)
-            raise LoaderError(f"ダウンロードに失敗しました（{item.url}: {exc.__class__.__name__}）。", file=item.relative_path) from exc
+            raise LoaderError(
+                f"ダウンロードに失敗しました（{item.url}: {exc.__class__.__name__}）。", file=item.relative_path
+            ) from exc
         except BaseException:
             partial.unlink(missing_ok=True)
             raise
         partial.replace(target)
-        manifest.append({
-            "source": item.source_id, "path": item.relative_path, "url": item.url, "sha256": digest.hexdigest(),
-            "bytes": size, "fetched_at": datetime.now().isoformat(timespec="seconds"),
-        })
+        manifest.append(
+            {
+                "source": item.source_id,
+                "path": item.relative_path,
+                "url": item.url,
+                "sha256": digest.hexdigest(),
+                "bytes": size,
+                "fetched_at": datetime.now().isoformat(timespec="seconds"),
+            }
+        )
     (dest / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
     return manifest

@@ -12,6 +12,7 @@ with 「別の更新が実行中です（開始時刻、担当者）」 and chan
 Two sessions of the same server process conflict as two processes do: each acquisition opens the
 file anew, and flock locks belong to the open file, not the process.
 """
+
 from __future__ import annotations
 
 import getpass
@@ -35,7 +36,9 @@ class BuildLockedError(LoaderError):
 
     def __init__(self, holder: dict):
         self.holder = holder
-        super().__init__(f"{describe_holder(holder)}終わってからもう一度実行してください。データベースは変更していません。")
+        super().__init__(
+            f"{describe_holder(holder)}終わってからもう一度実行してください。データベースは変更していません。"
+        )
 
 
 def describe_holder(holder: dict) -> str:
@@ -101,7 +104,7 @@ class BuildLock:
     def path(self) -> Path:
         return lock_path(self.target)
 
-    def acquire(self) -> "BuildLock":
+    def acquire(self) -> BuildLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         handle = self._open_locked()
         previous = _read_body(handle)
@@ -113,11 +116,18 @@ class BuildLock:
             self.stale = previous
         handle.seek(0)
         handle.truncate()
-        handle.write(json.dumps({
-            "pid": os.getpid(), "host": socket.gethostname(),
-            "started_at": datetime.now().isoformat(timespec="seconds"),
-            "user": self.user or _current_user(), "action": self.action,
-        }, ensure_ascii=False))
+        handle.write(
+            json.dumps(
+                {
+                    "pid": os.getpid(),
+                    "host": socket.gethostname(),
+                    "started_at": datetime.now().isoformat(timespec="seconds"),
+                    "user": self.user or _current_user(),
+                    "action": self.action,
+                },
+                ensure_ascii=False,
+            )
+        )
         handle.flush()
         self._handle = handle
         return self
@@ -153,7 +163,7 @@ class BuildLock:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
             handle.close()
 
-    def __enter__(self) -> "BuildLock":
+    def __enter__(self) -> BuildLock:
         return self.acquire()
 
     def __exit__(self, *exc) -> None:

@@ -5,6 +5,7 @@ One row per prefecture or municipality (1,788 bodies). The code columns lost the
 must agree. The indicators and their answer → value mappings are catalog entries
 (data/indicators/opendata.yaml: ``header`` or ``question`` finds the column, ``answers`` maps the text).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -30,7 +31,9 @@ def find_indicator_column(entry: dict, header: list[str], path: Path) -> int | N
         part = header_key(entry["question"])
         found = [i for i, h in enumerate(header) if part in h]
     if len(found) > 1:
-        raise LoaderError(f"指標 {entry['id']} の列が複数あります（見出しで区別できません）。", file=path, row=1, column=found[1])
+        raise LoaderError(
+            f"指標 {entry['id']} の列が複数あります（見出しで区別できません）。", file=path, row=1, column=found[1]
+        )
     return found[0] if found else None
 
 
@@ -89,7 +92,12 @@ class OpenDataSurveyLoader:
             if code is None:
                 continue
             if code in seen:
-                raise LoaderError(f"団体コード {code} が重複しています（{seen[code]}行目と同じ）。", file=path, row=line, column=code6_col)
+                raise LoaderError(
+                    f"団体コード {code} が重複しています（{seen[code]}行目と同じ）。",
+                    file=path,
+                    row=line,
+                    column=code6_col,
+                )
             seen[code] = line
             if name_col is not None:
                 registry_name = municipality_names.get(code) or prefecture_names[code]
@@ -111,15 +119,22 @@ class OpenDataSurveyLoader:
         for (indicator, answer), lines in unexpected.items():
             report.warn(
                 f"指標 {indicator} に想定外の回答「{answer}」が {len(lines)} 件あります（欠測として読み込み、回答の文字は残しました）。",
-                path, lines[0], indicators[indicator][0],
+                path,
+                lines[0],
+                indicators[indicator][0],
             )
         for indicator, tally in tallies.items():
-            counts = "、".join(f"{answer} {count}" for answer, count in sorted(tally.items(), key=lambda item: -item[1]))
+            counts = "、".join(
+                f"{answer} {count}" for answer, count in sorted(tally.items(), key=lambda item: -item[1])
+            )
             report.info(f"{indicator}: {counts}", path)
         municipalities = {c for c in seen if c in municipality_names}
         missing_prefectures = sorted(set(prefecture_names) - set(seen))
         if missing_prefectures:
-            report.warn(f"回答の行のない都道府県が {len(missing_prefectures)} あります: {'、'.join(prefecture_names[c] for c in missing_prefectures)}", path)
+            report.warn(
+                f"回答の行のない都道府県が {len(missing_prefectures)} あります: {'、'.join(prefecture_names[c] for c in missing_prefectures)}",
+                path,
+            )
         report_missing(report, path, registry, municipalities, "回答の行")
         report.counts[f"{self.title}: 市区町村"] = len(municipalities)
         report.counts[f"{self.title}: 都道府県"] = len(seen) - len(municipalities)
@@ -127,7 +142,9 @@ class OpenDataSurveyLoader:
         return LoadResult(self.name, SOURCE, {"indicator_values": frame}, report)
 
     @staticmethod
-    def _code(row: list[str], line: int, code5_col: int | None, code6_col: int, path: Path, report: Report, known: set[str]) -> str | None:
+    def _code(
+        row: list[str], line: int, code5_col: int | None, code6_col: int, path: Path, report: Report, known: set[str]
+    ) -> str | None:
         """The registry code of the row (municipality or prefecture), or None after reporting why not."""
         code6 = padded_code(row[code6_col], 6)
         if code6 is None:
@@ -137,7 +154,9 @@ class OpenDataSurveyLoader:
             unresolved(report, path, line, code6_col, row[code6_col], f"{code6} の検査数字（6桁目）が一致しません")
             return None
         if code5_col is not None and padded_code(row[code5_col], 5) != code6[:5]:
-            unresolved(report, path, line, code5_col, row[code5_col], f"5桁の団体コードが6桁のコード {code6} と一致しません")
+            unresolved(
+                report, path, line, code5_col, row[code5_col], f"5桁の団体コードが6桁のコード {code6} と一致しません"
+            )
             return None
         if code6 not in known:
             unresolved(report, path, line, code6_col, row[code6_col], "登録簿にない団体コード")

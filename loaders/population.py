@@ -7,6 +7,7 @@ report, and the municipalities are checked against the file's own totals.
 
 The 5-digit-code CSV helpers here are shared with ``loaders.area`` (same code conventions).
 """
+
 from __future__ import annotations
 
 import csv
@@ -23,7 +24,16 @@ import pandas as pd
 from loaders.base import LoadContext, LoadResult, source_as_of
 from loaders.errors import LoaderError, Report
 from loaders.registry import Registry, code6_from_code5, is_valid_code6
-from loaders.textio import BROKEN_ZIP_ERRORS, Cell, data_rows, is_zip, normalise_text, parse_cell, read_csv_rows, read_excel_sheets
+from loaders.textio import (
+    BROKEN_ZIP_ERRORS,
+    Cell,
+    data_rows,
+    is_zip,
+    normalise_text,
+    parse_cell,
+    read_csv_rows,
+    read_excel_sheets,
+)
 
 # ---------------------------------------------------------------- code categories
 
@@ -76,13 +86,15 @@ def name_differs(file_name: str, registry_name: str) -> str | None:
     file_name, registry_name = normalise_text(file_name), normalise_text(registry_name)
     if file_name.endswith(registry_name):
         return None
-    tail = file_name[-len(registry_name):]
+    tail = file_name[-len(registry_name) :]
     if len(tail) == len(registry_name) and sum(a != b for a, b in zip(tail, registry_name)) == 1:
         return "variant"
     return "different"
 
 
-def check_name(report: Report, file: Path, row: int, column: int, file_name: str, registry_name: str, code: str) -> None:
+def check_name(
+    report: Report, file: Path, row: int, column: int, file_name: str, registry_name: str, code: str
+) -> None:
     """Codes decide; a name that disagrees with the registry is reported (異体字 as info)."""
     difference = name_differs(file_name, registry_name)
     if difference is None:
@@ -116,7 +128,12 @@ def report_categories(report: Report, file: Path, title: str, counts: dict[str, 
 
 def unresolved(report: Report, file: Path, row: int, column: int | str, raw: str, reason: str) -> None:
     report.unresolved.append({"file": file.name, "row": row, "column": column, "name": raw, "reason": reason})
-    report.warn(f"団体コード「{raw}」を市区町村・都道府県に対応付けられません（{reason}）。この行は読み込みません。", file, row, column)
+    report.warn(
+        f"団体コード「{raw}」を市区町村・都道府県に対応付けられません（{reason}）。この行は読み込みません。",
+        file,
+        row,
+        column,
+    )
 
 
 # No population, household count or area comes near this; the store casts populations to BIGINT (< 9.2e18).
@@ -127,7 +144,12 @@ def number_cell(raw: object, file: Path, row: int, column: int) -> Cell:
     """A numeric cell: a number, or a missing marker (blank, -, ***) kept as raw text; anything else is an error."""
     cell = parse_cell(raw)
     if cell.kind == "number" and abs(cell.value) >= MAX_NUMBER:
-        raise LoaderError(f"値「{cell.raw}」が大きすぎます（人口・世帯数・面積としてありえない桁数です）。", file=file, row=row, column=column)
+        raise LoaderError(
+            f"値「{cell.raw}」が大きすぎます（人口・世帯数・面積としてありえない桁数です）。",
+            file=file,
+            row=row,
+            column=column,
+        )
     if cell.kind in ("number", "missing"):
         return cell
     raise LoaderError(f"数値ではない値「{cell.raw}」があります。", file=file, row=row, column=column)
@@ -140,14 +162,23 @@ def indicator_frame(records: list[dict], source: str, file: Path) -> pd.DataFram
     return frame.assign(source=source, file=file.name)
 
 
-def check_totals(report: Report, path: Path, registry: Registry, national_label: str, national_total: float | None,
-                 municipal: dict[str, float], prefectures: dict[str, float]) -> None:
+def check_totals(
+    report: Report,
+    path: Path,
+    registry: Registry,
+    national_label: str,
+    national_total: float | None,
+    municipal: dict[str, float],
+    prefectures: dict[str, float],
+) -> None:
     """The municipalities must add up to the file's national total and to each prefecture's row."""
     total = sum(municipal.values())
     if national_total is None:
         report.warn(f"{national_label}がないため、全国合計との照合をしていません。", path)
     elif total != national_total:
-        report.warn(f"市区町村の人口の合計 {total:,.0f} 人が{national_label}の {national_total:,.0f} 人と一致しません。", path)
+        report.warn(
+            f"市区町村の人口の合計 {total:,.0f} 人が{national_label}の {national_total:,.0f} 人と一致しません。", path
+        )
     by_pref: dict[str, float] = {}
     for code, value in municipal.items():
         by_pref[code[:2]] = by_pref.get(code[:2], 0) + value
@@ -162,14 +193,19 @@ def check_totals(report: Report, path: Path, registry: Registry, national_label:
 
 def catalog_columns(ctx: LoadContext, source: str) -> dict[str, list[str]]:
     """indicator id -> the header texts (catalog key ``header``) that identify its column."""
-    return {i: [header_key(h) for h in e["header"]] for i, e in ctx.indicators.items() if e["source"] == source and e.get("header")}
+    return {
+        i: [header_key(h) for h in e["header"]]
+        for i, e in ctx.indicators.items()
+        if e["source"] == source and e.get("header")
+    }
 
 
 # ---------------------------------------------------------------- 5-digit-code CSVs (census, area)
 
+
 @dataclass
 class CodedRow:
-    line: int          # 1-based line as a spreadsheet shows it
+    line: int  # 1-based line as a spreadsheet shows it
     code5: str
     category: str
     cells: dict[str, Cell]  # indicator id -> value
@@ -213,7 +249,12 @@ def read_code5_csv(path: Path, ctx: LoadContext, source: str, report: Report, re
             unresolved(report, path, line, code_col, row[code_col], "5桁の団体コードとして読めません")
             continue
         if code5 in seen:
-            raise LoaderError(f"団体コード {code5} が重複しています（{seen[code5]}行目と同じ）。", file=path, row=line, column=code_col)
+            raise LoaderError(
+                f"団体コード {code5} が重複しています（{seen[code5]}行目と同じ）。",
+                file=path,
+                row=line,
+                column=code_col,
+            )
         seen[code5] = line
         category = classify_code5(code5, ctx.registry)
         if category == UNKNOWN:
@@ -233,7 +274,9 @@ def coded_rows_to_values(rows: list[CodedRow], as_of: str) -> tuple[list[dict], 
         if code is None:
             continue
         for indicator, cell in row.cells.items():
-            records.append({"code": code, "indicator_id": indicator, "value": cell.value, "raw": cell.raw, "as_of": as_of})
+            records.append(
+                {"code": code, "indicator_id": indicator, "value": cell.value, "raw": cell.raw, "as_of": as_of}
+            )
     return records, counts
 
 
@@ -253,7 +296,9 @@ def csv_header_cells(head: str) -> set[str]:
 ERA_OFFSETS = {"令和": 2018, "平成": 1988, "昭和": 1925}
 _WAREKI = re.compile(r"(令和|平成|昭和)\s*(元|\d+)\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 _WESTERN = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
-_MOVEMENT_YEAR = re.compile(r"(令和|平成|昭和)\s*(元|\d+)\s*年\s*[（(]\s*1\s*月\s*1\s*日から同年\s*12\s*月\s*31\s*日まで")
+_MOVEMENT_YEAR = re.compile(
+    r"(令和|平成|昭和)\s*(元|\d+)\s*年\s*[（(]\s*1\s*月\s*1\s*日から同年\s*12\s*月\s*31\s*日まで"
+)
 
 
 def era_year(era: str, year: str) -> int:
@@ -286,7 +331,9 @@ def xlsx_contains(path: Path, needles: tuple[str, ...]) -> bool:
         return False
     try:
         with zipfile.ZipFile(path) as archive:
-            names = [n for n in archive.namelist() if n == "xl/sharedStrings.xml" or n.startswith("xl/worksheets/sheet")]
+            names = [
+                n for n in archive.namelist() if n == "xl/sharedStrings.xml" or n.startswith("xl/worksheets/sheet")
+            ]
             text = ""
             for name in names:
                 with archive.open(name) as member:
@@ -301,11 +348,11 @@ def xlsx_contains(path: Path, needles: tuple[str, ...]) -> bool:
 @dataclass
 class JukiLayout:
     sheet: str
-    header_row: int            # 0-based index of the row holding 団体コード
+    header_row: int  # 0-based index of the row holding 団体コード
     code_col: int
     pref_col: int
     name_col: int
-    columns: dict[str, int]    # indicator id -> column
+    columns: dict[str, int]  # indicator id -> column
     title: str
 
 
@@ -323,25 +370,43 @@ def find_juki_layout(sheets: dict[str, list[list[object]]], ctx: LoadContext, pa
             while top > 0 and sum(1 for c in rows[top - 1] if normalise_text(c)) >= 2:
                 top -= 1
             labels = [
-                {header_key(r[col]) for r in rows[top:index + 1] if col < len(r) and normalise_text(r[col])}
-                for col in range(max(len(r) for r in rows[top:index + 1]))
+                {header_key(r[col]) for r in rows[top : index + 1] if col < len(r) and normalise_text(r[col])}
+                for col in range(max(len(r) for r in rows[top : index + 1]))
             ]
             columns = {}
             for indicator, needles in wanted.items():
                 found = [col for col, cell_labels in enumerate(labels) if set(needles) <= cell_labels]
                 if len(found) > 1:
                     raise LoaderError(
-                        f"指標 {indicator} の列（見出し「{'・'.join(needles)}」）が複数あります。", file=path, row=index + 1, column=found[1]
+                        f"指標 {indicator} の列（見出し「{'・'.join(needles)}」）が複数あります。",
+                        file=path,
+                        row=index + 1,
+                        column=found[1],
                     )
                 if found:
                     columns[indicator] = found[0]
                 elif indicator == "population_juki":
                     raise LoaderError("見出しに「人口」「計」の列がありません。", file=path, row=index + 1)
                 else:
-                    report.warn(f"見出し「{'・'.join(needles)}」の列がないため、指標 {indicator} は読み込みません。", path, index + 1)
+                    report.warn(
+                        f"見出し「{'・'.join(needles)}」の列がないため、指標 {indicator} は読み込みません。",
+                        path,
+                        index + 1,
+                    )
             title = next((normalise_text(c) for r in rows[:top] for c in r if "住民基本台帳" in normalise_text(c)), "")
-            return JukiLayout(sheet, index, keys.index("団体コード"), keys.index("都道府県名"), keys.index("市区町村名"), columns, title)
-    raise LoaderError("「団体コード」「都道府県名」「市区町村名」の見出し行が見つかりません（住民基本台帳人口の表ではありません）。", file=path)
+            return JukiLayout(
+                sheet,
+                index,
+                keys.index("団体コード"),
+                keys.index("都道府県名"),
+                keys.index("市区町村名"),
+                columns,
+                title,
+            )
+    raise LoaderError(
+        "「団体コード」「都道府県名」「市区町村名」の見出し行が見つかりません（住民基本台帳人口の表ではありません）。",
+        file=path,
+    )
 
 
 def juki_dates(title: str, ctx: LoadContext, path: Path, report: Report) -> tuple[str | None, str | None]:
@@ -351,8 +416,12 @@ def juki_dates(title: str, ctx: LoadContext, path: Path, report: Report) -> tupl
         return ctx.as_of, ctx.as_of
     population_date = parse_japanese_date(title)
     if population_date is None:
-        report.warn("表題から調査時点（令和X年1月1日）を読み取れないため、調査時点は「不明」として読み込みます"
-                    "（python -m loaders build --as-of ファイル名=YYYY-MM-DD で指定できます）。", path, 1)
+        report.warn(
+            "表題から調査時点（令和X年1月1日）を読み取れないため、調査時点は「不明」として読み込みます"
+            "（python -m loaders build --as-of ファイル名=YYYY-MM-DD で指定できます）。",
+            path,
+            1,
+        )
         return None, None
     movement = _MOVEMENT_YEAR.search(unicodedata.normalize("NFKC", title))
     movement_date = date(era_year(*movement.groups()), 12, 31) if movement else population_date
@@ -405,7 +474,11 @@ class JukiPopulationLoader:
         for index in range(layout.header_row + 1, len(rows)):
             row = list(rows[index]) + [None] * max(0, width - len(rows[index]))
             line = index + 1
-            code_raw, pref_raw, name_raw = row[layout.code_col], normalise_text(row[layout.pref_col]), normalise_text(row[layout.name_col])
+            code_raw, pref_raw, name_raw = (
+                row[layout.code_col],
+                normalise_text(row[layout.pref_col]),
+                normalise_text(row[layout.name_col]),
+            )
             if not any(normalise_text(c) for c in row):
                 continue
             if pref_raw == "合計":
@@ -417,13 +490,20 @@ class JukiPopulationLoader:
                 if not pref_raw and not name_raw:
                     count("注記")  # footnotes below the table
                     continue
-                unresolved(report, path, line, layout.code_col, normalise_text(code_raw), "6桁の団体コードとして読めません")
+                unresolved(
+                    report, path, line, layout.code_col, normalise_text(code_raw), "6桁の団体コードとして読めません"
+                )
                 continue
             if not is_valid_code6(code6):
                 unresolved(report, path, line, layout.code_col, code6, "検査数字（6桁目）が一致しません")
                 continue
             if code6 in seen:
-                raise LoaderError(f"団体コード {code6} が重複しています（{seen[code6]}行目と同じ）。", file=path, row=line, column=layout.code_col)
+                raise LoaderError(
+                    f"団体コード {code6} が重複しています（{seen[code6]}行目と同じ）。",
+                    file=path,
+                    row=line,
+                    column=layout.code_col,
+                )
             seen[code6] = line
             category = classify_code5(code6[:5], registry)
             cells = {indicator: number_cell(row[col], path, line, col) for indicator, col in layout.columns.items()}
@@ -441,7 +521,12 @@ class JukiPopulationLoader:
             if category == MUNICIPALITY:
                 check_name(report, path, line, layout.name_col, name_raw, names[code], code)
                 if pref_raw != pref_names[code]:
-                    report.warn(f"団体コード {code} の都道府県名が「{pref_raw}」です（登録簿では「{pref_names[code]}」）。", path, line, layout.pref_col)
+                    report.warn(
+                        f"団体コード {code} の都道府県名が「{pref_raw}」です（登録簿では「{pref_names[code]}」）。",
+                        path,
+                        line,
+                        layout.pref_col,
+                    )
             population = cells["population_juki"]
             if population.value is None:
                 report.warn(f"{name_raw or code} の人口が空欄または「{population.raw}」です。", path, line, pop_col)
@@ -451,17 +536,25 @@ class JukiPopulationLoader:
                 prefecture_population[code[:2]] = population.value
             for indicator, cell in cells.items():
                 as_of = movement_as_of if indicator in self.movement_indicators else population_as_of
-                records.append({"code": code, "indicator_id": indicator, "value": cell.value, "raw": cell.raw, "as_of": as_of})
+                records.append(
+                    {"code": code, "indicator_id": indicator, "value": cell.value, "raw": cell.raw, "as_of": as_of}
+                )
 
         check_totals(report, path, registry, "「合計」行", national_total, municipal_population, prefecture_population)
         report_missing(report, path, registry, set(seen), "人口の行")
         report_categories(report, path, self.title, counts)
         frame = indicator_frame(records, self.source, path)
-        return LoadResult(self.name, self.source, {"indicator_values": frame}, report,
-                          as_of_from_file=not ctx.as_of and parse_japanese_date(layout.title) is not None)
+        return LoadResult(
+            self.name,
+            self.source,
+            {"indicator_values": frame},
+            report,
+            as_of_from_file=not ctx.as_of and parse_japanese_date(layout.title) is not None,
+        )
 
 
 # ---------------------------------------------------------------- 国勢調査 2025 速報 (CSV)
+
 
 class CensusPopulationLoader:
     name = "census_2025"
@@ -486,7 +579,9 @@ class CensusPopulationLoader:
                 municipal[code6_from_code5(row.code5)] = cell.value
             elif row.category == PREFECTURE:
                 prefectures[row.code5[:2]] = cell.value
-        check_totals(report, path, ctx.registry, "全国（00000）の行", national[0] if national else None, municipal, prefectures)
+        check_totals(
+            report, path, ctx.registry, "全国（00000）の行", national[0] if national else None, municipal, prefectures
+        )
         seen = {code6_from_code5(r.code5) for r in rows if r.category == MUNICIPALITY}
         report_missing(report, path, ctx.registry, seen, "人口の行")
         report_categories(report, path, self.title, counts)

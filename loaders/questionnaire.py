@@ -10,6 +10,7 @@ that ``survey_answers.value`` stores. ``questions_frame`` gives the ``questions`
 ``choices`` column is JSON: a list of ``{"label", "value"}`` for yesno / scale / choice (the labels
 the template's dropdowns offer), ``{"max", "unit"}`` for number, NULL for text.
 """
+
 from __future__ import annotations
 
 import json
@@ -61,10 +62,10 @@ class Question:
     type: str
     points: float
     choices: tuple[Choice, ...] = ()
-    levels: tuple[str, ...] = ()   # scale: the names of levels 0..4
-    max: float | None = None       # number: the value that earns all points
-    unit: str = ""                 # number: printed beside the value
-    line: int | None = None        # line in the definition file
+    levels: tuple[str, ...] = ()  # scale: the names of levels 0..4
+    max: float | None = None  # number: the value that earns all points
+    unit: str = ""  # number: printed beside the value
+    line: int | None = None  # line in the definition file
 
     @property
     def scorable(self) -> bool:
@@ -117,6 +118,7 @@ def scale_label(level: int, levels: tuple[str, ...]) -> str:
 
 # ---------------------------------------------------------------- loading and validation
 
+
 def questionnaire_path(path: str | Path | None = None) -> Path:
     if path:
         return Path(path)
@@ -149,15 +151,22 @@ def parse_questionnaire(path: Path) -> QuestionnaireDefinition:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise LoaderError(f"YAMLの書式が正しくありません（{getattr(exc, 'problem', exc)}）。", file=path,
-                          row=mark.line + 1 if mark else None) from exc
+        raise LoaderError(
+            f"YAMLの書式が正しくありません（{getattr(exc, 'problem', exc)}）。",
+            file=path,
+            row=mark.line + 1 if mark else None,
+        ) from exc
     check = _Checker(path, root_node)
     if not isinstance(data, dict):
-        raise LoaderError("設問定義は id, title, stages, fields, questions を持つ形式にしてください。", file=path, row=1)
+        raise LoaderError(
+            "設問定義は id, title, stages, fields, questions を持つ形式にしてください。", file=path, row=1
+        )
     unknown = sorted(set(data) - ROOT_KEYS)
     if unknown:
-        check.fail(f"不明な項目 {', '.join(map(str, unknown))} があります（使える項目: {', '.join(sorted(ROOT_KEYS))}）。",
-                   check.key_line(unknown[0]))
+        check.fail(
+            f"不明な項目 {', '.join(map(str, unknown))} があります（使える項目: {', '.join(sorted(ROOT_KEYS))}）。",
+            check.key_line(unknown[0]),
+        )
     for key in ("id", "title", "stages", "fields", "questions"):
         if data.get(key) in (None, "", []):
             check.fail(f"必須項目「{key}」がありません。", check.key_line(key))
@@ -174,15 +183,22 @@ def parse_questionnaire(path: Path) -> QuestionnaireDefinition:
     seen: dict[str, Question] = {}
     for question in questions:
         if question.id in seen:
-            check.fail(f"設問ID「{question.id}」が重複しています（{seen[question.id].line}行目と同じ）。", question.line)
+            check.fail(
+                f"設問ID「{question.id}」が重複しています（{seen[question.id].line}行目と同じ）。", question.line
+            )
         seen[question.id] = question
     for stage in STAGES:
         for field_name in fields:
             cell = [q for q in questions if q.stage == stage and q.field == field_name and q.scorable and q.points > 0]
             if not cell:
-                check.fail(f"段階{stage}「{stages[stage]}」×分野「{field_name}」に配点のある設問がありません"
-                           "（どの段階・分野にも1問以上必要です）。", check.key_line("questions"))
-    return QuestionnaireDefinition(definition_id, str(data["title"]), stages, fields, thresholds, tuple(questions), path)
+                check.fail(
+                    f"段階{stage}「{stages[stage]}」×分野「{field_name}」に配点のある設問がありません"
+                    "（どの段階・分野にも1問以上必要です）。",
+                    check.key_line("questions"),
+                )
+    return QuestionnaireDefinition(
+        definition_id, str(data["title"]), stages, fields, thresholds, tuple(questions), path
+    )
 
 
 class _Checker:
@@ -223,7 +239,9 @@ class _Checker:
                 self.fail("段階は {stage: 番号, name: 名称} の形で書いてください。", line)
             number = entry["stage"]
             if not _is_int(number) or number not in STAGES:
-                self.fail(f"段階の番号「{number}」は 0〜3 にしてください（総務省 自治体DX全体手順書のステップ0〜3）。", line)
+                self.fail(
+                    f"段階の番号「{number}」は 0〜3 にしてください（総務省 自治体DX全体手順書のステップ0〜3）。", line
+                )
             if number in stages:
                 self.fail(f"段階{number}が重複しています。", line)
             if not str(entry["name"] or "").strip():
@@ -231,12 +249,18 @@ class _Checker:
             stages[number] = str(entry["name"]).strip()
         missing = [s for s in STAGES if s not in stages]
         if missing:
-            self.fail(f"段階 {', '.join(map(str, missing))} の定義がありません（0〜3 の4段階が必要です）。", self.key_line("stages"))
+            self.fail(
+                f"段階 {', '.join(map(str, missing))} の定義がありません（0〜3 の4段階が必要です）。",
+                self.key_line("stages"),
+            )
         return dict(sorted(stages.items()))
 
     def fields(self, entries) -> tuple[str, ...]:
         if not isinstance(entries, list) or not entries:
-            self.fail("fields は分野名の並び（例: [DX全般, 情報システム, BPR, データ利活用]）にしてください。", self.key_line("fields"))
+            self.fail(
+                "fields は分野名の並び（例: [DX全般, 情報システム, BPR, データ利活用]）にしてください。",
+                self.key_line("fields"),
+            )
         names = [str(e).strip() if e is not None else "" for e in entries]
         if any(not n for n in names):
             self.fail("空の分野名があります。", self.key_line("fields"))
@@ -268,7 +292,10 @@ class _Checker:
             self.fail(f"{where}: 設問IDには半角英数字と - _ だけを使ってください。", line)
         unknown = sorted(set(entry) - QUESTION_KEYS)
         if unknown:
-            self.fail(f"{where}: 不明な項目 {', '.join(map(str, unknown))} があります（使える項目: {', '.join(sorted(QUESTION_KEYS))}）。", line)
+            self.fail(
+                f"{where}: 不明な項目 {', '.join(map(str, unknown))} があります（使える項目: {', '.join(sorted(QUESTION_KEYS))}）。",
+                line,
+            )
         for key in ("stage", "field", "text", "type", "points"):
             if entry.get(key) in (None, ""):
                 self.fail(f"{where}: 必須項目「{key}」がありません。", line)
@@ -277,10 +304,15 @@ class _Checker:
             self.fail(f"{where}: 段階（stage）「{stage}」は 0〜3 にしてください。", line)
         field_name = str(entry["field"]).strip()
         if field_name not in fields:
-            self.fail(f"{where}: 分野（field）「{field_name}」は fields に定義されていません（{'、'.join(fields)}）。", line)
+            self.fail(
+                f"{where}: 分野（field）「{field_name}」は fields に定義されていません（{'、'.join(fields)}）。", line
+            )
         answer_type = entry["type"]
         if answer_type not in ANSWER_TYPES:
-            self.fail(f"{where}: 回答の種類（type）「{answer_type}」は {' / '.join(ANSWER_TYPES)} のいずれかにしてください。", line)
+            self.fail(
+                f"{where}: 回答の種類（type）「{answer_type}」は {' / '.join(ANSWER_TYPES)} のいずれかにしてください。",
+                line,
+            )
         points = entry["points"]
         if not _is_number(points) or points < 0:
             self.fail(f"{where}: 配点（points）「{points}」は0以上の数値にしてください。", line)
@@ -302,8 +334,19 @@ class _Checker:
                 self.fail(f"{where}: 数値の設問には満点となる値 max（0より大きい数値）が必要です。", line)
             maximum = float(maximum)
         text = str(entry["text"]).strip()
-        return Question(question_id, int(stage), field_name, text, answer_type, float(points), choices, levels,
-                        maximum, str(entry.get("unit") or "").strip(), line)
+        return Question(
+            question_id,
+            int(stage),
+            field_name,
+            text,
+            answer_type,
+            float(points),
+            choices,
+            levels,
+            maximum,
+            str(entry.get("unit") or "").strip(),
+            line,
+        )
 
     def _choices(self, entries, where: str, line: int | None) -> tuple[Choice, ...]:
         if not isinstance(entries, list) or len(entries) < 2:
@@ -317,7 +360,9 @@ class _Checker:
             if not label:
                 self.fail(f"{where}: 選択肢の表示名（label）が空です。", line)
             if not _is_number(value) or not 0 <= value <= 1:
-                self.fail(f"{where}: 選択肢「{label}」の value「{value}」は 0〜1（配点に対する割合）にしてください。", line)
+                self.fail(
+                    f"{where}: 選択肢「{label}」の value「{value}」は 0〜1（配点に対する割合）にしてください。", line
+                )
             if any(normalise_text(c.label) == normalise_text(label) for c in choices):
                 self.fail(f"{where}: 選択肢「{label}」が重複しています。", line)
             choices.append(Choice(label, float(value)))
@@ -325,7 +370,9 @@ class _Checker:
 
     def _levels(self, entries, where: str, line: int | None) -> tuple[str, ...]:
         if not isinstance(entries, list) or len(entries) != SCALE_MAX + 1:
-            self.fail(f"{where}: 5段階（scale）の levels には 0〜{SCALE_MAX} の{SCALE_MAX + 1}つの説明が必要です。", line)
+            self.fail(
+                f"{where}: 5段階（scale）の levels には 0〜{SCALE_MAX} の{SCALE_MAX + 1}つの説明が必要です。", line
+            )
         levels = tuple(str(e or "").strip() for e in entries)
         if any(not level for level in levels) or len(set(levels)) != len(levels):
             self.fail(f"{where}: levels の説明が空か重複しています。", line)
@@ -342,6 +389,7 @@ def _is_number(value) -> bool:
 
 # ---------------------------------------------------------------- the questions table
 
+
 def questions_frame(definition: QuestionnaireDefinition) -> pd.DataFrame:
     """Rows of the ``questions`` table, in the definition's order."""
     rows = []
@@ -352,12 +400,22 @@ def questions_frame(definition: QuestionnaireDefinition) -> pd.DataFrame:
             choices = None
         else:
             choices = json.dumps([{"label": c.label, "value": c.value} for c in q.options()], ensure_ascii=False)
-        rows.append({"id": q.id, "stage": q.stage, "field": q.field, "text": q.text, "answer_type": q.type,
-                     "choices": choices, "points": q.points})
+        rows.append(
+            {
+                "id": q.id,
+                "stage": q.stage,
+                "field": q.field,
+                "text": q.text,
+                "answer_type": q.type,
+                "choices": choices,
+                "points": q.points,
+            }
+        )
     return pd.DataFrame(rows, columns=["id", "stage", "field", "text", "answer_type", "choices", "points"])
 
 
 # ---------------------------------------------------------------- answers
+
 
 def answer_text(raw: object) -> str | None:
     """An answer cell as written (None when blank); whole numbers from Excel lose their '.0'."""

@@ -4,6 +4,7 @@ The package API is not used for municipalities (DATA.md §4: it mis-reads stripp
 returns the first of duplicated names). Codes are zero-padded and the check digit is verified.
 団体区分 comes from ``data/municipality_types.csv`` (政令市, 中核市) and the code/name otherwise.
 """
+
 from __future__ import annotations
 
 import json
@@ -55,14 +56,15 @@ def _municipal_type(code5: str, name: str, designated: set[str], core: set[str])
 @dataclass
 class Registry:
     municipalities: pd.DataFrame  # code, code5, pref_code, pref_name, name, kana, type, lat, lng
-    prefectures: pd.DataFrame     # pref_code, code, name, kana, name_en
-    wards: pd.DataFrame           # code, code5, city_code, name
+    prefectures: pd.DataFrame  # pref_code, code, name, kana, name_en
+    wards: pd.DataFrame  # code, code5, city_code, name
 
     def __post_init__(self) -> None:
         self._by_code5 = dict(zip(self.municipalities.code5, self.municipalities.code))
         self._codes = set(self.municipalities.code)
         self._by_pref_name: dict[tuple[str, str], str] = {
-            (p, n): c for p, n, c in zip(self.municipalities.pref_name, self.municipalities.name, self.municipalities.code)
+            (p, n): c
+            for p, n, c in zip(self.municipalities.pref_name, self.municipalities.name, self.municipalities.code)
         }
         self._by_name: dict[str, list[str]] = defaultdict(list)
         for name, code in zip(self.municipalities.name, self.municipalities.code):
@@ -105,7 +107,9 @@ class Registry:
     def is_municipality(self, code: str) -> bool:
         return code in self._codes
 
-    def resolve_columns(self, names: list[str], file: str | Path, first_column: int, report: Report) -> list[str | None]:
+    def resolve_columns(
+        self, names: list[str], file: str | Path, first_column: int, report: Report
+    ) -> list[str | None]:
         """Codes for a sequence of municipality names in 団体コード order (DATA.md §3, rule 4).
 
         The k-th occurrence of a name maps to the k-th registry row with that name in code order;
@@ -123,9 +127,17 @@ class Registry:
             if k < len(matches):
                 codes.append(matches[k])
                 continue
-            reason = "該当する市区町村がありません" if not matches else f"同名の市区町村（{len(matches)}団体）より出現回数が多い"
-            report.unresolved.append({"file": Path(file).name, "column": first_column + offset, "name": name, "reason": reason})
-            report.warn(f"市区町村名「{name}」をコードに対応付けられません（{reason}）。", file, 1, first_column + offset)
+            reason = (
+                "該当する市区町村がありません"
+                if not matches
+                else f"同名の市区町村（{len(matches)}団体）より出現回数が多い"
+            )
+            report.unresolved.append(
+                {"file": Path(file).name, "column": first_column + offset, "name": name, "reason": reason}
+            )
+            report.warn(
+                f"市区町村名「{name}」をコードに対応付けられません（{reason}）。", file, 1, first_column + offset
+            )
             codes.append(None)
         resolved = [(i, c) for i, c in enumerate(codes) if c is not None]
         for (i_prev, prev), (i, code) in zip(resolved, resolved[1:]):
@@ -133,7 +145,9 @@ class Registry:
                 raise LoaderError(
                     f"市区町村の列が団体コード順に並んでいません（「{names[i_prev]}」の後に「{names[i]}」）。"
                     "同名の市区町村を推測で割り当てないため、読み込みを中止しました。",
-                    file=file, row=1, column=first_column + i,
+                    file=file,
+                    row=1,
+                    column=first_column + i,
                 )
         return codes
 
@@ -162,26 +176,45 @@ def load_registry(types_path: Path | None = None) -> Registry:
         pref_code = code5[:2]
         if " " in row["city"]:
             city, ward = row["city"].split(" ", 1)
-            wards.append({"code": code6, "code5": code5, "city_code": city_by_name[(row["pref"], city)], "name": row["city"]})
+            wards.append(
+                {"code": code6, "code5": code5, "city_code": city_by_name[(row["pref"], city)], "name": row["city"]}
+            )
             continue
         city_by_name[(row["pref"], row["city"])] = code6
-        municipalities.append({
-            "code": code6, "code5": code5, "pref_code": pref_code, "pref_name": row["pref"],
-            "name": row["city"], "kana": row["citykana"],
-            "type": _municipal_type(code5, row["city"], designated, core),
-            "lat": float(row["lat"]), "lng": float(row["lng"]),
-        })
+        municipalities.append(
+            {
+                "code": code6,
+                "code5": code5,
+                "pref_code": pref_code,
+                "pref_name": row["pref"],
+                "name": row["city"],
+                "kana": row["citykana"],
+                "type": _municipal_type(code5, row["city"], designated, core),
+                "lat": float(row["lat"]),
+                "lng": float(row["lng"]),
+            }
+        )
     if len(municipalities) != EXPECTED_MUNICIPALITIES:
         raise LoaderError(
-            f"市区町村数が {len(municipalities)} です（想定 {EXPECTED_MUNICIPALITIES}）。", file="japancode/municipalities.json"
+            f"市区町村数が {len(municipalities)} です（想定 {EXPECTED_MUNICIPALITIES}）。",
+            file="japancode/municipalities.json",
         )
     missing_types = (designated | core) - {m["code5"] for m in municipalities}
     if missing_types:
-        raise LoaderError(f"団体区分の表に登録簿にないコードがあります: {sorted(missing_types)}", file="municipality_types.csv")
-    prefectures = pd.DataFrame([
-        {"pref_code": str(p["lgcode"]).zfill(6)[:2], "code": str(p["lgcode"]).zfill(6), "name": p["pref"],
-         "kana": p["prefkana"], "name_en": p["pref_en"]}
-        for p in prefs
-    ])
+        raise LoaderError(
+            f"団体区分の表に登録簿にないコードがあります: {sorted(missing_types)}", file="municipality_types.csv"
+        )
+    prefectures = pd.DataFrame(
+        [
+            {
+                "pref_code": str(p["lgcode"]).zfill(6)[:2],
+                "code": str(p["lgcode"]).zfill(6),
+                "name": p["pref"],
+                "kana": p["prefkana"],
+                "name_en": p["pref_en"],
+            }
+            for p in prefs
+        ]
+    )
     frame = pd.DataFrame(municipalities).sort_values("code", ignore_index=True)
     return Registry(frame, prefectures.sort_values("pref_code", ignore_index=True), pd.DataFrame(wards))

@@ -12,13 +12,14 @@ The 調査時点 of a file, in order:
 4. a date declared for every file without a known date (``--as-of YYYY-MM-DD``);
 5. none of these: 調査時点「不明」 (NULL). Never the download date.
 """
+
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Iterable, Mapping
 
 import pandas as pd
 import yaml
@@ -33,16 +34,16 @@ RELEASES_FILE = DATA_DIR / "releases.yaml"
 MANIFEST_NAME = "manifest.json"  # written by loaders.fetch beside the downloaded files
 
 # as_of_origin: where the 調査時点 of a release came from
-FROM_RELEASE_LIST = "release_list"   # recognised by its sha256 in data/releases.yaml
-DECLARED = "declared"                # --as-of / the upload form
-IN_FILE = "in_file"                  # read from the file itself (住基: the title's 令和X年1月1日)
-SOURCE_DEFAULT = "source_default"    # data/sources.yaml's as_of for the source
-UNKNOWN = "unknown"                  # none of the above: 調査時点「不明」
+FROM_RELEASE_LIST = "release_list"  # recognised by its sha256 in data/releases.yaml
+DECLARED = "declared"  # --as-of / the upload form
+IN_FILE = "in_file"  # read from the file itself (住基: the title's 令和X年1月1日)
+SOURCE_DEFAULT = "source_default"  # data/sources.yaml's as_of for the source
+UNKNOWN = "unknown"  # none of the above: 調査時点「不明」
 
 # retrieved_on_origin: where the 取得日 came from
-RETRIEVED_BY_FETCH = "fetch"         # the download date in data/cache/manifest.json
-RETRIEVED_BY_UPLOAD = "upload"       # the day the file was uploaded (its time in data/uploads/)
-RETRIEVED_AT_BUILD = "build"         # a file in a folder: the day of the build (no better date known)
+RETRIEVED_BY_FETCH = "fetch"  # the download date in data/cache/manifest.json
+RETRIEVED_BY_UPLOAD = "upload"  # the day the file was uploaded (its time in data/uploads/)
+RETRIEVED_AT_BUILD = "build"  # a file in a folder: the day of the build (no better date known)
 
 
 @dataclass(frozen=True)
@@ -64,10 +65,16 @@ class Release:
 
     def row(self) -> dict:
         return {
-            "release_id": self.release_id, "source": self.source,
+            "release_id": self.release_id,
+            "source": self.source,
             "label": release_label(self.as_of, self.retrieved.on),
-            "as_of": self.as_of, "retrieved_on": self.retrieved.on, "retrieved_on_origin": self.retrieved.origin,
-            "file": self.file, "sha256": self.sha256, "as_of_origin": self.as_of_origin, "synthetic": self.synthetic,
+            "as_of": self.as_of,
+            "retrieved_on": self.retrieved.on,
+            "retrieved_on_origin": self.retrieved.origin,
+            "file": self.file,
+            "sha256": self.sha256,
+            "as_of_origin": self.as_of_origin,
+            "synthetic": self.synthetic,
         }
 
 
@@ -82,8 +89,11 @@ def manifest_dates(path: Path) -> dict[str, date]:
         if manifest.is_file():
             try:
                 rows = json.loads(manifest.read_text(encoding="utf-8"))
-                return {row["sha256"]: datetime.fromisoformat(row["fetched_at"]).date() for row in rows
-                        if row.get("sha256") and row.get("fetched_at")}
+                return {
+                    row["sha256"]: datetime.fromisoformat(row["fetched_at"]).date()
+                    for row in rows
+                    if row.get("sha256") and row.get("fetched_at")
+                }
             except (ValueError, TypeError, KeyError, AttributeError):
                 return {}  # a damaged manifest gives no dates; the build date is used instead
     return {}
@@ -110,7 +120,8 @@ def release_indicator_rows(release: Release, frame: pd.DataFrame) -> pd.DataFram
     """(release_id, indicator_id, as_of, as_of_estimated) for each 調査時点 the release carries."""
     estimated = frame["as_of_estimated"] if "as_of_estimated" in frame.columns else False
     pairs = frame.assign(as_of_estimated=estimated)[["indicator_id", "as_of", "as_of_estimated"]].drop_duplicates(
-        ["indicator_id", "as_of"])
+        ["indicator_id", "as_of"]
+    )
     return pairs.assign(release_id=release.release_id)[["release_id", "indicator_id", "as_of", "as_of_estimated"]]
 
 
@@ -121,19 +132,28 @@ def newest_as_of(frame: pd.DataFrame) -> date | None:
 
 def synthetic_release(release_id: str, source: str, file: str, frame: pd.DataFrame) -> tuple[Release, pd.DataFrame]:
     """A demo release (``demo-…``): invented values, so no file hash and no 取得日; its rows stamped."""
-    release = Release(release_id=release_id, source=source, file=file, sha256="", as_of=newest_as_of(frame),
-                      as_of_origin=SOURCE_DEFAULT, retrieved=Retrieval(None, ""), synthetic=True)
+    release = Release(
+        release_id=release_id,
+        source=source,
+        file=file,
+        sha256="",
+        as_of=newest_as_of(frame),
+        as_of_origin=SOURCE_DEFAULT,
+        retrieved=Retrieval(None, ""),
+        synthetic=True,
+    )
     return release, stamp(frame, release)
 
 
 # ---------------------------------------------------------------- the release list (data/releases.yaml)
 
+
 class GroupAsOf(BaseModel):
     """The 調査時点 of one indicator group in a release, with the evidence for it."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    as_of: date | None          # None: the evidence does not settle it → 調査時点「不明」
-    estimated: bool = False     # inferred by us from the evidence, not stated by the publisher: shown as （推定）
+    as_of: date | None  # None: the evidence does not settle it → 調査時点「不明」
+    estimated: bool = False  # inferred by us from the evidence, not stated by the publisher: shown as （推定）
     basis: str = Field(min_length=1)  # where the date comes from, quoted; the reasoning where it is inferred
 
 
@@ -142,8 +162,8 @@ class KnownRelease(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     release_id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
-    source: str                 # sources.id
-    file: str                   # the publisher's file name
+    source: str  # sources.id
+    file: str  # the publisher's file name
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     published: date | None = None  # the publisher's release / update date (not a 調査時点)
     obtained_from: str = Field(min_length=1)  # where the copy with this sha256 came from
@@ -174,8 +194,9 @@ def _validation_message(error: ValidationError, position: int, entry: object) ->
     return f"版の一覧の{position}番目の版（{name}）: " + "、".join(problems) + "。"
 
 
-def load_release_list(path: Path | None = None, catalog: dict[str, dict] | None = None,
-                      sources: dict[str, dict] | None = None) -> dict[str, KnownRelease]:
+def load_release_list(
+    path: Path | None = None, catalog: dict[str, dict] | None = None, sources: dict[str, dict] | None = None
+) -> dict[str, KnownRelease]:
     """The known releases by sha256, validated against the sources and the indicator catalog: every
     indicator group of the release's source has a date entry, and no other group is named."""
     path = Path(path or RELEASES_FILE)
@@ -185,8 +206,11 @@ def load_release_list(path: Path | None = None, catalog: dict[str, dict] | None 
         entries = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER) or []
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise LoaderError(f"YAMLの書式が正しくありません（{getattr(exc, 'problem', exc)}）。", file=path,
-                          row=mark.line + 1 if mark else None) from exc
+        raise LoaderError(
+            f"YAMLの書式が正しくありません（{getattr(exc, 'problem', exc)}）。",
+            file=path,
+            row=mark.line + 1 if mark else None,
+        ) from exc
     if not isinstance(entries, list):
         raise LoaderError("版の一覧は、版（release_id, source, file, sha256, …）のリストにしてください。", file=path)
     known = []
@@ -201,9 +225,14 @@ def load_release_list(path: Path | None = None, catalog: dict[str, dict] | None 
         if release.release_id in ids:
             raise LoaderError(f"版「{release.release_id}」が2回あります。", file=path)
         if release.sha256 in result:
-            raise LoaderError(f"版「{release.release_id}」の sha256 は版「{result[release.sha256].release_id}」と同じです。", file=path)
+            raise LoaderError(
+                f"版「{release.release_id}」の sha256 は版「{result[release.sha256].release_id}」と同じです。",
+                file=path,
+            )
         if sources is not None and release.source not in sources:
-            raise LoaderError(f"版「{release.release_id}」の出典「{release.source}」が data/sources.yaml にありません。", file=path)
+            raise LoaderError(
+                f"版「{release.release_id}」の出典「{release.source}」が data/sources.yaml にありません。", file=path
+            )
         if catalog is not None:
             groups = {entry.get("as_of_group") for entry in catalog.values() if _from_source(entry, release.source)}
             missing = sorted(str(g) for g in groups - set(release.as_of))
@@ -222,6 +251,7 @@ def _from_source(entry: dict, source: str) -> bool:
 
 # ---------------------------------------------------------------- declared dates (--as-of, upload form)
 
+
 def parse_declared_date(text: str | date, today: date, file: str | None = None) -> date:
     """A declared 調査時点: an ISO date that is not in the future (history may be filled in backwards)."""
     if isinstance(text, date):
@@ -230,11 +260,16 @@ def parse_declared_date(text: str | date, today: date, file: str | None = None) 
         try:
             day = date.fromisoformat(str(text).strip())
         except ValueError:
-            raise LoaderError(f"調査時点「{text}」は日付として読めません。YYYY-MM-DD の形（例: 2024-04-01）で指定してください。",
-                              file=file) from None
+            raise LoaderError(
+                f"調査時点「{text}」は日付として読めません。YYYY-MM-DD の形（例: 2024-04-01）で指定してください。",
+                file=file,
+            ) from None
     if day > today:
-        raise LoaderError(f"調査時点 {japanese_date(day)} は未来の日付です（今日は {japanese_date(today)}）。"
-                          "調査が何時点の状況を表しているかを、今日以前の日付で指定してください。", file=file)
+        raise LoaderError(
+            f"調査時点 {japanese_date(day)} は未来の日付です（今日は {japanese_date(today)}）。"
+            "調査が何時点の状況を表しているかを、今日以前の日付で指定してください。",
+            file=file,
+        )
     return day
 
 
@@ -246,8 +281,9 @@ class Declarations:
     default: date | None = None
 
     @classmethod
-    def parse(cls, values: Iterable[str] | str | None, today: date,
-              per_file: Mapping[str, str | date] | None = None) -> "Declarations":
+    def parse(
+        cls, values: Iterable[str] | str | None, today: date, per_file: Mapping[str, str | date] | None = None
+    ) -> Declarations:
         """From ``--as-of`` values (``DATE`` or ``FILE=DATE``, repeatable) and a mapping FILE → DATE."""
         declarations = cls()
         if isinstance(values, str):
@@ -257,8 +293,10 @@ class Declarations:
                 name, _, day = str(value).rpartition("=")
                 declarations.add(name, parse_declared_date(day, today, name))
             elif declarations.default is not None:
-                raise LoaderError("すべてのファイルに共通の調査時点（--as-of 日付）は1つだけ指定できます。"
-                                  "ファイルごとの日付は --as-of ファイル=日付 で指定してください。")
+                raise LoaderError(
+                    "すべてのファイルに共通の調査時点（--as-of 日付）は1つだけ指定できます。"
+                    "ファイルごとの日付は --as-of ファイル=日付 で指定してください。"
+                )
             else:
                 declarations.default = parse_declared_date(value, today)
         for name, day in (per_file or {}).items():
@@ -270,7 +308,9 @@ class Declarations:
         if not name:
             raise LoaderError("--as-of ファイル=日付 のファイルが空です。")
         if name in self.per_file and self.per_file[name] != day:
-            raise LoaderError(f"ファイル「{name}」に2つの調査時点（{japanese_date(self.per_file[name])}、{japanese_date(day)}）が指定されています。")
+            raise LoaderError(
+                f"ファイル「{name}」に2つの調査時点（{japanese_date(self.per_file[name])}、{japanese_date(day)}）が指定されています。"
+            )
         self.per_file[name] = day
 
     def for_file(self, path: Path) -> date | None:
@@ -284,8 +324,11 @@ class Declarations:
     def unmatched(self, files: Iterable[Path]) -> list[str]:
         """Declared names that match none of the files (a typo would silently leave a file 不明)."""
         files = list(files)
-        return [name for name in self.per_file
-                if not any(name == f.name or name == str(f) or _same_file(Path(name), f) for f in files)]
+        return [
+            name
+            for name in self.per_file
+            if not any(name == f.name or name == str(f) or _same_file(Path(name), f) for f in files)
+        ]
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -297,23 +340,32 @@ def _same_file(a: Path, b: Path) -> bool:
 
 # ---------------------------------------------------------------- dating a loaded file
 
+
 @dataclass(frozen=True)
 class Dating:
     release_id: str
     as_of_origin: str
-    as_of: pd.Series      # one 調査時点 (date or None) per value row
+    as_of: pd.Series  # one 調査時点 (date or None) per value row
     estimated: pd.Series | bool = False  # per value row: the 調査時点 is our inference (release list)
 
 
-def date_values(values: pd.DataFrame, sha256: str, catalog: dict[str, dict], known: KnownRelease | None,
-                declared: date | None, default: date | None, as_of_from_file: bool) -> Dating:
+def date_values(
+    values: pd.DataFrame,
+    sha256: str,
+    catalog: dict[str, dict],
+    known: KnownRelease | None,
+    declared: date | None,
+    default: date | None,
+    as_of_from_file: bool,
+) -> Dating:
     """The 調査時点 of each value row and where it came from (the order in the module docstring)."""
     if known is not None:
         by_group = {group: entry.as_of for group, entry in known.as_of.items()}
         groups = values["indicator_id"].map(lambda indicator: catalog[indicator].get("as_of_group"))
         estimated = {group: entry.estimated for group, entry in known.as_of.items()}
-        return Dating(known.release_id, FROM_RELEASE_LIST, groups.map(by_group).astype(object),
-                      groups.map(estimated).astype(bool))
+        return Dating(
+            known.release_id, FROM_RELEASE_LIST, groups.map(by_group).astype(object), groups.map(estimated).astype(bool)
+        )
     release_id = unknown_release_id(sha256)
     if declared is not None:
         return Dating(release_id, DECLARED, pd.Series([declared] * len(values), index=values.index, dtype=object))

@@ -10,6 +10,7 @@
   last path component is kept, control and reserved characters are replaced, hidden/relative names
   are refused, and the destination is checked to lie inside the upload folder.
 """
+
 from __future__ import annotations
 
 import re

@@ -4,6 +4,7 @@ A build always writes a brand-new file next to the target and ``os.replace``s it
 only after it is complete and checkpointed, so a reader or a crash sees the old or the new
 database, never a half-written one. The previous files are kept in ``versions/`` for rollback.
 """
+
 from __future__ import annotations
 
 import json

@@ -27,6 +27,7 @@ Several files may belong to one round, so ``survey_rounds`` (one row per round) 
 ``finalise`` from what each file declared (the ``survey_round_declarations`` table). ``finalise`` also writes the ``questions`` table and refuses the same municipality in
 one round from two files.
 """
+
 from __future__ import annotations
 
 import csv
@@ -45,7 +46,12 @@ from loaders.base import LoadContext, LoadResult
 from loaders.errors import Issue, LoaderError, Report, column_letter
 from loaders.population import check_name, header_key, parse_japanese_date, xlsx_contains
 from loaders.questionnaire import (
-    Question, QuestionnaireDefinition, answer_text, is_unanswered, load_questionnaire, normalise_answer,
+    Question,
+    QuestionnaireDefinition,
+    answer_text,
+    is_unanswered,
+    load_questionnaire,
+    normalise_answer,
     questions_frame,
 )
 from loaders.registry import Registry
@@ -64,8 +70,16 @@ OPTIONS_SHEET = "選択肢"
 DESCRIPTION_ROWS = ("段階", "分野", "設問", "回答方法")
 
 # ---- column headers, compared with header_key (NFKC, no spaces, lower-cased)
-CODE_HEADERS = ("団体コード", "市区町村コード", "市町村コード", "地方公共団体コード", "全国地方公共団体コード", "自治体コード",
-                "code", "lgcode")
+CODE_HEADERS = (
+    "団体コード",
+    "市区町村コード",
+    "市町村コード",
+    "地方公共団体コード",
+    "全国地方公共団体コード",
+    "自治体コード",
+    "code",
+    "lgcode",
+)
 PREF_HEADERS = ("都道府県", "都道府県名")
 NAME_HEADERS = ("市区町村名", "市町村名", "市町名", "市区町村", "市町村", "団体名", "自治体名")
 ROUND_HEADERS = ("回", "調査回", "回の識別子", "round", "round_id")
@@ -73,9 +87,30 @@ ROUND_LABEL_HEADERS = ("回の名称",)
 REFERENCE_DATE_HEADERS = ("調査基準日", "基準日", "実施日")
 ANSWER_DATE_HEADERS = ("回答日", "回答日時", "提出日", "タイムスタンプ", "完了時刻", "timestamp")
 # respondent details and derived columns that are expected in exports and deliberately not read
-IGNORED_HEADERS = ("記入者（所属・氏名）", "記入者", "回答者", "担当者", "所属", "氏名", "名前", "メールアドレス", "メール",
-                   "電子メール", "電話番号", "備考", "id", "no", "no.", "番号", "開始時刻", "最終変更時刻",
-                   "支援優先度", "支援内容", "合計", "計")
+IGNORED_HEADERS = (
+    "記入者（所属・氏名）",
+    "記入者",
+    "回答者",
+    "担当者",
+    "所属",
+    "氏名",
+    "名前",
+    "メールアドレス",
+    "メール",
+    "電子メール",
+    "電話番号",
+    "備考",
+    "id",
+    "no",
+    "no.",
+    "番号",
+    "開始時刻",
+    "最終変更時刻",
+    "支援優先度",
+    "支援内容",
+    "合計",
+    "計",
+)
 _STAGE_COLUMN = re.compile(r"^(?:step|ステップ|段階)([0-9])$")
 _STAGE_MAX_COLUMN = re.compile(r"^(?:step|ステップ|段階)([0-9])(?:の)?(?:満点|最高点|配点|max)$")
 _LEADING_ID = re.compile(r"^[a-z0-9_-]+")
@@ -97,6 +132,7 @@ _REF_DATE, _ANSWER_DATE, _IGNORED = _keys(REFERENCE_DATE_HEADERS), _keys(ANSWER_
 
 
 # ---------------------------------------------------------------- rounds
+
 
 def round_kind(round_id: str) -> str:
     key = round_id.lower()
@@ -122,7 +158,9 @@ def check_round_id(raw: object, file: Path, row: int | None = None, column: int 
     if not _ROUND_ID.match(text):
         raise LoaderError(
             f"回の識別子「{raw}」は半角英数字と - _ . で書いてください（例: 2026-baseline、2026-evaluation）。",
-            file=file, row=row, column=column,
+            file=file,
+            row=row,
+            column=column,
         )
     return text
 
@@ -155,19 +193,22 @@ class RoundInfo:
     """What one file says about a round; ``finalise`` merges these into ``survey_rounds``."""
 
     round_id: str
-    label: str | None = None            # from a 「回の名称」 column
+    label: str | None = None  # from a 「回の名称」 column
     reference_dates: set[date] = field(default_factory=set)
     answer_dates: set[date] = field(default_factory=set)
 
     def declaration(self, path: Path) -> dict:
         return {
-            "round_id": self.round_id, "label": self.label, "file": Path(path).name,
+            "round_id": self.round_id,
+            "label": self.label,
+            "file": Path(path).name,
             "reference_date": max(self.reference_dates) if self.reference_dates else None,
             "answer_date": max(self.answer_dates) if self.answer_dates else None,
         }
 
 
 # ---------------------------------------------------------------- columns
+
 
 @dataclass
 class Columns:
@@ -179,8 +220,8 @@ class Columns:
     reference_date: int | None = None
     answer_date: int | None = None
     questions: dict[int, Question] = field(default_factory=dict)
-    stages: dict[int, int] = field(default_factory=dict)     # column -> stage
-    maxima: dict[int, int] = field(default_factory=dict)     # column -> stage
+    stages: dict[int, int] = field(default_factory=dict)  # column -> stage
+    maxima: dict[int, int] = field(default_factory=dict)  # column -> stage
     ignored: list[int] = field(default_factory=list)
     unknown: list[int] = field(default_factory=list)
     blank: list[int] = field(default_factory=list)
@@ -216,16 +257,23 @@ class QuestionIndex:
         return None
 
 
-def classify_columns(header: list[object], questions: QuestionIndex | None, path: Path | None = None,
-                     row: int = 1, strict: bool = True) -> Columns:
+def classify_columns(
+    header: list[object], questions: QuestionIndex | None, path: Path | None = None, row: int = 1, strict: bool = True
+) -> Columns:
     """Which column is what; a second identity column of the same kind is an error (which one to trust?).
 
     ``strict=False`` is for finding the header row: a doubled column keeps the first one, and the
     strict pass over the header found names the file, row and column of the error."""
     columns = Columns()
-    single = (("code", _CODE, "団体コード"), ("pref", _PREF, "都道府県"), ("name", _NAME, "市区町村名"),
-              ("round", _ROUND, "回"), ("label", _ROUND_LABEL, "回の名称"),
-              ("reference_date", _REF_DATE, "調査基準日"), ("answer_date", _ANSWER_DATE, "回答日"))
+    single = (
+        ("code", _CODE, "団体コード"),
+        ("pref", _PREF, "都道府県"),
+        ("name", _NAME, "市区町村名"),
+        ("round", _ROUND, "回"),
+        ("label", _ROUND_LABEL, "回の名称"),
+        ("reference_date", _REF_DATE, "調査基準日"),
+        ("answer_date", _ANSWER_DATE, "回答日"),
+    )
     seen_questions: dict[str, int] = {}
     for index, cell in enumerate(header):
         key = header_key(cell)
@@ -238,8 +286,12 @@ def classify_columns(header: list[object], questions: QuestionIndex | None, path
                 if getattr(columns, attribute) is None:
                     setattr(columns, attribute, index)
                 elif strict:
-                    raise LoaderError(f"「{title}」の列が2つあります（{column_letter(getattr(columns, attribute))}列と{column_letter(index)}列）。",
-                                      file=path, row=row, column=index)
+                    raise LoaderError(
+                        f"「{title}」の列が2つあります（{column_letter(getattr(columns, attribute))}列と{column_letter(index)}列）。",
+                        file=path,
+                        row=row,
+                        column=index,
+                    )
                 matched = True
                 break
         if matched:
@@ -251,8 +303,12 @@ def classify_columns(header: list[object], questions: QuestionIndex | None, path
             continue
         if question is not None:
             if question.id in seen_questions:
-                raise LoaderError(f"設問 {question.id} の列が2つあります（{column_letter(seen_questions[question.id])}列と{column_letter(index)}列）。",
-                                  file=path, row=row, column=index)
+                raise LoaderError(
+                    f"設問 {question.id} の列が2つあります（{column_letter(seen_questions[question.id])}列と{column_letter(index)}列）。",
+                    file=path,
+                    row=row,
+                    column=index,
+                )
             seen_questions[question.id] = index
             columns.questions[index] = question
         elif stage and int(stage.group(1)) <= 3:
@@ -298,7 +354,9 @@ def _xlsx_head_rows(path: Path) -> list[list[list[object]]]:
         with open(path, "rb") as handle:  # a handle: openpyxl refuses paths not named .xlsx
             workbook = openpyxl.load_workbook(handle, read_only=True, data_only=True)
             try:
-                return [[list(r) for r in ws.iter_rows(max_row=SNIFF_ROWS, values_only=True)] for ws in workbook.worksheets]
+                return [
+                    [list(r) for r in ws.iter_rows(max_row=SNIFF_ROWS, values_only=True)] for ws in workbook.worksheets
+                ]
             finally:
                 workbook.close()
     except Exception:  # sniffing must never fail: an unreadable file is simply not ours
@@ -321,6 +379,7 @@ def _definition_or_none() -> QuestionnaireDefinition | None:
 
 # ---------------------------------------------------------------- municipalities
 
+
 def prefecture_name(registry: Registry, text: str) -> str | None:
     """「宮城県」, or 「宮城」 without its 都/府/県 (北海道 is written in full)."""
     if registry.prefecture_code(text) is not None:
@@ -332,13 +391,21 @@ def prefecture_name(registry: Registry, text: str) -> str | None:
 
 
 def _unresolved(report: Report, path: Path, line: int, column: int | None, raw: object, reason: str) -> None:
-    report.unresolved.append({"file": path.name, "row": line, "column": column_letter(column) if column is not None else "",
-                              "name": str(raw), "reason": reason})
+    report.unresolved.append(
+        {
+            "file": path.name,
+            "row": line,
+            "column": column_letter(column) if column is not None else "",
+            "name": str(raw),
+            "reason": reason,
+        }
+    )
     report.warn(f"「{raw}」を市区町村に対応付けられません（{reason}）。この行は読み込みません。", path, line, column)
 
 
-def report_missing(report: Report, path: Path, registry: Registry, round_id: str, prefectures: set[str],
-                   returned: set[str]) -> None:
+def report_missing(
+    report: Report, path: Path, registry: Registry, round_id: str, prefectures: set[str], returned: set[str]
+) -> None:
     """Municipalities of the file's prefectures without a return in this round."""
     municipalities = registry.municipalities
     for pref_name in sorted(prefectures, key=lambda p: registry.prefecture_code(p) or p):
@@ -346,22 +413,30 @@ def report_missing(report: Report, path: Path, registry: Registry, round_id: str
         missing = expected[~expected.code.isin(returned)]
         if missing.empty:
             continue
-        names = "、".join(missing.name.head(MISSING_LIST_LIMIT)) + (f" ほか{len(missing) - MISSING_LIST_LIMIT}団体" if len(missing) > MISSING_LIST_LIMIT else "")
+        names = "、".join(missing.name.head(MISSING_LIST_LIMIT)) + (
+            f" ほか{len(missing) - MISSING_LIST_LIMIT}団体" if len(missing) > MISSING_LIST_LIMIT else ""
+        )
         answered = len(expected) - len(missing)
-        message = f"回「{round_id}」: {pref_name}の{len(expected)}団体のうち{len(missing)}団体の回答がありません: {names}"
+        message = (
+            f"回「{round_id}」: {pref_name}の{len(expected)}団体のうち{len(missing)}団体の回答がありません: {names}"
+        )
         if answered == 1 and len(returned) == 1:
             # one municipality sending back its own copy of the prefecture's template
-            report.info(f"回「{round_id}」: {pref_name}の1団体分の回答として読み込みました（ほかの{len(missing)}団体は別のファイルか未回答です）。", path)
+            report.info(
+                f"回「{round_id}」: {pref_name}の1団体分の回答として読み込みました（ほかの{len(missing)}団体は別のファイルか未回答です）。",
+                path,
+            )
         else:
             report.warn(message, path)
 
 
 # ---------------------------------------------------------------- reading a wide table
 
+
 @dataclass
 class Sheet:
     rows: list[list[object]]
-    header_row: int          # 0-based index of the header in rows
+    header_row: int  # 0-based index of the header in rows
     name: str | None = None  # worksheet name, for messages
 
     @property
@@ -376,8 +451,9 @@ def _is_description_row(row: list[object]) -> bool:
 class _WideReader:
     """Shared by the three loaders: rows → (code, round) records with their cells, validated."""
 
-    def __init__(self, path: Path, ctx: LoadContext, sheet: Sheet, columns: Columns, default_round: str | None,
-                 report: Report):
+    def __init__(
+        self, path: Path, ctx: LoadContext, sheet: Sheet, columns: Columns, default_round: str | None, report: Report
+    ):
         self.path, self.ctx, self.sheet, self.columns, self.report = path, ctx, sheet, columns, report
         self.default_round = default_round
         self.rounds: dict[str, RoundInfo] = {}
@@ -392,7 +468,8 @@ class _WideReader:
             raise LoaderError(
                 "どの回（調査回）の回答か分かりません。「回」列（例: 2026-baseline）を追加するか、"
                 "ファイル名の末尾を「_2026-baseline」のようにしてください。",
-                file=path, row=self.sheet.header_row + 1,
+                file=path,
+                row=self.sheet.header_row + 1,
             )
         found: list[tuple[int, list[object], str, str]] = []
         first_line: dict[tuple[str, str], int] = {}
@@ -412,7 +489,9 @@ class _WideReader:
                 raise LoaderError(
                     f"同じ回「{round_id}」に同じ市区町村（{self.name_of[code]}、{code}）の行が2つあります"
                     f"（{first_line[(code, round_id)]}行目と{line}行目）。どちらかを削除してください。",
-                    file=path, row=line, column=columns.code if columns.code is not None else columns.name,
+                    file=path,
+                    row=line,
+                    column=columns.code if columns.code is not None else columns.name,
                 )
             first_line[(code, round_id)] = line
             self._dates(row, line, round_id)
@@ -433,11 +512,19 @@ class _WideReader:
                 _unresolved(report, path, line, columns.code, raw, "登録簿にない団体コード")
                 return None
             if columns.name is not None and not _is_blank(_cell(row, columns.name)):
-                check_name(report, path, line, columns.name, normalise_text(_cell(row, columns.name)), self.name_of[code], code)
+                check_name(
+                    report, path, line, columns.name, normalise_text(_cell(row, columns.name)), self.name_of[code], code
+                )
             return code
         if columns.name is None or _is_blank(_cell(row, columns.name)):
-            _unresolved(report, path, line, columns.code if columns.code is not None else columns.name, "",
-                        "団体コードも市区町村名も空欄")
+            _unresolved(
+                report,
+                path,
+                line,
+                columns.code if columns.code is not None else columns.name,
+                "",
+                "団体コードも市区町村名も空欄",
+            )
             return None
         name = normalise_text(_cell(row, columns.name))
         pref = normalise_text(_cell(row, columns.pref)) if columns.pref is not None else ""
@@ -445,7 +532,7 @@ class _WideReader:
             # 「宮城県美里町」: a prefecture written in front of the name identifies it as well as a column would
             for pref_name in registry.prefectures.name:
                 if name.startswith(pref_name) and len(name) > len(pref_name):
-                    pref, name = pref_name, name[len(pref_name):]
+                    pref, name = pref_name, name[len(pref_name) :]
                     break
         if pref:
             pref_name = prefecture_name(registry, pref)
@@ -454,7 +541,9 @@ class _WideReader:
                 return None
             code = registry.by_pref_and_name(pref_name, name)
             if code is None:
-                _unresolved(report, path, line, columns.name, f"{pref_name}{name}", f"{pref_name}に該当する市区町村がありません")
+                _unresolved(
+                    report, path, line, columns.name, f"{pref_name}{name}", f"{pref_name}に該当する市区町村がありません"
+                )
             return code
         codes = registry.codes_for_name(name)
         if len(codes) == 1:
@@ -463,8 +552,14 @@ class _WideReader:
             _unresolved(report, path, line, columns.name, name, "該当する市区町村がありません")
             return None
         prefs = "、".join(self.prefecture_of[c] for c in codes)
-        _unresolved(report, path, line, columns.name, name,
-                    f"同名の市区町村が{len(codes)}団体（{prefs}）あり、都道府県の列がないため特定できません")
+        _unresolved(
+            report,
+            path,
+            line,
+            columns.name,
+            name,
+            f"同名の市区町村が{len(codes)}団体（{prefs}）あり、都道府県の列がないため特定できません",
+        )
         return None
 
     def _round(self, row: list[object], line: int) -> str:
@@ -483,8 +578,12 @@ class _WideReader:
         if columns.label is not None and not _is_blank(_cell(row, columns.label)):
             label = normalise_text(_cell(row, columns.label))
             if info.label not in (None, label):
-                raise LoaderError(f"回「{round_id}」の名称が行によって違います（「{info.label}」と「{label}」）。",
-                                  file=self.path, row=line, column=columns.label)
+                raise LoaderError(
+                    f"回「{round_id}」の名称が行によって違います（「{info.label}」と「{label}」）。",
+                    file=self.path,
+                    row=line,
+                    column=columns.label,
+                )
             info.label = label
         return round_id
 
@@ -495,25 +594,41 @@ class _WideReader:
             raw = _cell(row, columns.reference_date)
             parsed = parse_date(raw)
             if parsed is None:
-                raise LoaderError(f"調査基準日「{raw}」を日付として読めません（例: 2026-05-15）。",
-                                  file=self.path, row=line, column=columns.reference_date)
+                raise LoaderError(
+                    f"調査基準日「{raw}」を日付として読めません（例: 2026-05-15）。",
+                    file=self.path,
+                    row=line,
+                    column=columns.reference_date,
+                )
             info.reference_dates.add(parsed)
         if columns.answer_date is not None and not _is_blank(_cell(row, columns.answer_date)):
             raw = _cell(row, columns.answer_date)
             parsed = parse_date(raw)
             if parsed is None:
-                self.report.warn(f"回答日「{raw}」を日付として読めないため、回の日付の計算に使いません。",
-                                 self.path, line, columns.answer_date)
+                self.report.warn(
+                    f"回答日「{raw}」を日付として読めないため、回の日付の計算に使いません。",
+                    self.path,
+                    line,
+                    columns.answer_date,
+                )
             else:
                 info.answer_dates.add(parsed)
 
     def report_columns(self, what: str) -> None:
         columns, path, line = self.columns, self.path, self.sheet.header_row + 1
         for index in columns.unknown:
-            self.report.warn(f"見出し「{normalise_text(self.sheet.header[index])}」は{what}にないため、この列は読み込みません。",
-                             path, line, index)
+            self.report.warn(
+                f"見出し「{normalise_text(self.sheet.header[index])}」は{what}にないため、この列は読み込みません。",
+                path,
+                line,
+                index,
+            )
         for index in columns.blank:
-            if any(not _is_blank(_cell(r, index)) for r in self.sheet.rows[self.sheet.header_row + 1:] if not _is_description_row(r)):
+            if any(
+                not _is_blank(_cell(r, index))
+                for r in self.sheet.rows[self.sheet.header_row + 1 :]
+                if not _is_description_row(r)
+            ):
                 self.report.warn("見出しのない列に値があります。この列は読み込みません。", path, line, index)
         if columns.ignored:
             names = "、".join(normalise_text(self.sheet.header[i]) for i in columns.ignored)
@@ -526,14 +641,22 @@ class _WideReader:
         municipalities = registry.municipalities
         handover = []
         for round_id, codes in sorted(by_round.items()):
-            present = prefectures if prefectures is not None else set(municipalities.loc[municipalities.code.isin(codes), "pref_name"])
+            present = (
+                prefectures
+                if prefectures is not None
+                else set(municipalities.loc[municipalities.code.isin(codes), "pref_name"])
+            )
             report_missing(self.report, self.path, registry, round_id, present, codes)
             info = self.rounds[round_id]
             if len(info.reference_dates) > 1:
                 dates = "、".join(d.isoformat() for d in sorted(info.reference_dates))
-                self.report.warn(f"回「{round_id}」の調査基準日が複数あります（{dates}）。最も遅い日を回の日付にします。", self.path)
+                self.report.warn(
+                    f"回「{round_id}」の調査基準日が複数あります（{dates}）。最も遅い日を回の日付にします。", self.path
+                )
             handover.append(info.declaration(self.path))
-            self.report.counts[f"アセスメント回答: {round_id}"] = self.report.counts.get(f"アセスメント回答: {round_id}", 0) + len(codes)
+            self.report.counts[f"アセスメント回答: {round_id}"] = self.report.counts.get(
+                f"アセスメント回答: {round_id}", 0
+            ) + len(codes)
         return handover
 
 
@@ -553,8 +676,17 @@ def answer_frame(records, columns: Columns, path: Path) -> tuple[pd.DataFrame, l
             value, error = normalise_answer(question, raw)
             if error:
                 errors.append(Issue("error", error, str(path), line, index))
-            rows.append({"code": code, "round_id": round_id, "question_id": question.id, "answer": answer_text(raw),
-                         "value": value, "file": path.name, "synthetic": False})
+            rows.append(
+                {
+                    "code": code,
+                    "round_id": round_id,
+                    "question_id": question.id,
+                    "answer": answer_text(raw),
+                    "value": value,
+                    "file": path.name,
+                    "synthetic": False,
+                }
+            )
     frame = pd.DataFrame(rows, columns=["code", "round_id", "question_id", "answer", "value", "file", "synthetic"])
     frame["value"] = frame["value"].astype("float64")
     return frame, errors
@@ -568,15 +700,20 @@ def _sheet_from_file(path: Path, accept) -> Sheet:
             index = _header_index(rows, accept)
             if index is not None:
                 return Sheet(rows, index, name)
-        raise LoaderError("見出し行（団体コードまたは市区町村名と、設問または STEP0〜3 の列）が見つかりません。", file=path)
+        raise LoaderError(
+            "見出し行（団体コードまたは市区町村名と、設問または STEP0〜3 の列）が見つかりません。", file=path
+        )
     rows = read_csv_rows(path)
     index = _header_index(rows, accept)
     if index is None:
-        raise LoaderError("見出し行（団体コードまたは市区町村名と、設問または STEP0〜3 の列）が見つかりません。", file=path, row=1)
+        raise LoaderError(
+            "見出し行（団体コードまたは市区町村名と、設問または STEP0〜3 の列）が見つかりません。", file=path, row=1
+        )
     return Sheet(rows, index)
 
 
 # ---------------------------------------------------------------- loaders
+
 
 class SurveyTemplateLoader:
     name = "survey_template"
@@ -595,24 +732,34 @@ class SurveyTemplateLoader:
         if meta.get("questionnaire_id") != definition.id:
             raise LoaderError(
                 f"この調査票は設問定義「{meta.get('questionnaire_id')}」で作られていますが、現在の設問定義は「{definition.id}」です。"
-                "同じ設問定義で作った調査票を使ってください。", file=path)
+                "同じ設問定義で作った調査票を使ってください。",
+                file=path,
+            )
         answer_sheet = meta.get("answer_sheet") or ANSWER_SHEET
         if answer_sheet not in sheets:
             raise LoaderError(f"シート「{answer_sheet}」がありません（シート名を変えないでください）。", file=path)
         rows = sheets[answer_sheet]
         header_row = int(meta["header_row"]) - 1 if meta.get("header_row", "").isdigit() else 0
         if header_row >= len(rows):
-            raise LoaderError("回答シートの見出し行がありません。ファイルが途中で切れている可能性があります。", file=path)
+            raise LoaderError(
+                "回答シートの見出し行がありません。ファイルが途中で切れている可能性があります。", file=path
+            )
         sheet = Sheet(rows, header_row, answer_sheet)
         columns = classify_columns(sheet.header, QuestionIndex(definition), path, header_row + 1)
         if columns.code is None:
-            raise LoaderError("回答シートに「団体コード」列がありません（A〜C列は変更しないでください）。", file=path, row=header_row + 1)
+            raise LoaderError(
+                "回答シートに「団体コード」列がありません（A〜C列は変更しないでください）。",
+                file=path,
+                row=header_row + 1,
+            )
         round_id = check_round_id(meta.get("round_id"), path)
         reader = _WideReader(path, ctx, sheet, columns, round_id, report)
         reader.report_columns("設問定義")
         missing_questions = [q.id for q in definition.questions if q not in columns.questions.values()]
         if missing_questions:
-            report.warn(f"設問の列がありません（未回答として扱います）: {', '.join(missing_questions)}", path, header_row + 1)
+            report.warn(
+                f"設問の列がありません（未回答として扱います）: {', '.join(missing_questions)}", path, header_row + 1
+            )
         records = reader.records(lambda row: any(not is_unanswered(_cell(row, i)) for i in columns.questions))
         reference = self._reference_date(sheets, meta, path)
         if reference is not None:
@@ -620,17 +767,29 @@ class SurveyTemplateLoader:
         prefecture = meta.get("prefecture")
         outside = [(line, code) for line, _, code, _ in records if reader.prefecture_of[code] != prefecture]
         for line, code in outside:
-            report.warn(f"団体コード {code} は調査票の対象（{prefecture}）の市区町村ではありません（読み込みます）。", path, line, columns.code)
+            report.warn(
+                f"団体コード {code} は調査票の対象（{prefecture}）の市区町村ではありません（読み込みます）。",
+                path,
+                line,
+                columns.code,
+            )
         answers, errors = answer_frame(records, columns, path)
         _raise_cell_errors(errors, path)
         handover = reader.finish_rounds(ctx.registry, records, {prefecture} if prefecture else None)
-        return LoadResult(self.name, SOURCE, {"survey_answers": answers, "survey_round_declarations": pd.DataFrame(handover)}, report)
+        return LoadResult(
+            self.name, SOURCE, {"survey_answers": answers, "survey_round_declarations": pd.DataFrame(handover)}, report
+        )
 
     @staticmethod
     def _meta(sheets: dict[str, list[list[object]]], path: Path) -> dict[str, str]:
         if META_SHEET not in sheets:
-            raise LoaderError("調査票の管理情報（非表示シート）が見つかりません。県が配布した調査票をそのまま使ってください。", file=path)
-        meta = {normalise_text(r[0]): normalise_text(r[1]) for r in sheets[META_SHEET] if len(r) >= 2 and r[0] is not None}
+            raise LoaderError(
+                "調査票の管理情報（非表示シート）が見つかりません。県が配布した調査票をそのまま使ってください。",
+                file=path,
+            )
+        meta = {
+            normalise_text(r[0]): normalise_text(r[1]) for r in sheets[META_SHEET] if len(r) >= 2 and r[0] is not None
+        }
         if meta.get("format") != TEMPLATE_MARKER or meta.get("format_version") != TEMPLATE_FORMAT_VERSION:
             raise LoaderError("調査票の管理情報の形式が違います（別の版の調査票です）。", file=path)
         return meta
@@ -655,7 +814,9 @@ class SurveyTemplateLoader:
             return None
         parsed = parse_date(raw)
         if parsed is None:
-            raise LoaderError(f"調査基準日「{raw}」を日付として読めません（例: 2026-05-15）。", file=path, row=line, column=column - 1)
+            raise LoaderError(
+                f"調査基準日「{raw}」を日付として読めません（例: 2026-05-15）。", file=path, row=line, column=column - 1
+            )
         return parsed
 
 
@@ -669,6 +830,7 @@ class SurveyAnswersLoader:
         def accept(row: list[object]) -> bool:
             columns = classify_columns(row, questions, strict=False)
             return columns.identifies and bool(columns.questions)
+
         return accept
 
     def sniff(self, path: Path, head: str) -> bool:
@@ -693,12 +855,18 @@ class SurveyAnswersLoader:
         reader.report_columns("設問定義")
         missing_questions = [q.id for q in definition.questions if q not in columns.questions.values()]
         if missing_questions:
-            report.warn(f"設問の列がありません（未回答として扱います）: {', '.join(missing_questions)}", path, sheet.header_row + 1)
+            report.warn(
+                f"設問の列がありません（未回答として扱います）: {', '.join(missing_questions)}",
+                path,
+                sheet.header_row + 1,
+            )
         records = reader.records(lambda row: any(not is_unanswered(_cell(row, i)) for i in columns.questions))
         answers, errors = answer_frame(records, columns, path)
         _raise_cell_errors(errors, path)
         handover = reader.finish_rounds(ctx.registry, records, None)
-        return LoadResult(self.name, SOURCE, {"survey_answers": answers, "survey_round_declarations": pd.DataFrame(handover)}, report)
+        return LoadResult(
+            self.name, SOURCE, {"survey_answers": answers, "survey_round_declarations": pd.DataFrame(handover)}, report
+        )
 
 
 class SurveyStageScoresLoader:
@@ -731,26 +899,53 @@ class SurveyStageScoresLoader:
         max_columns = {stage: index for index, stage in columns.maxima.items()}
         missing_stages = [s for s in range(4) if s not in stage_columns]
         if missing_stages:
-            report.warn(f"STEP{'、STEP'.join(map(str, missing_stages))} の列がありません（その段階は点数なしとして扱います）。",
-                        path, sheet.header_row + 1)
+            report.warn(
+                f"STEP{'、STEP'.join(map(str, missing_stages))} の列がありません（その段階は点数なしとして扱います）。",
+                path,
+                sheet.header_row + 1,
+            )
         reader = _WideReader(path, ctx, sheet, columns, round_from_file_name(path), report)
         reader.report_columns("点数表の列（STEP0〜3、STEP0満点〜STEP3満点）")
         # a second header row (宮城県's table names each STEP under it) has no numbers: not a return
-        records = reader.records(lambda row: any(parse_cell(_cell(row, i)).kind == "number" for i in stage_columns.values()))
+        records = reader.records(
+            lambda row: any(parse_cell(_cell(row, i)).kind == "number" for i in stage_columns.values())
+        )
         rows, errors = [], []
         for line, row, code, round_id in records:
             for stage, index in sorted(stage_columns.items()):
                 score = self._points(row, index, line, path, errors)
                 maximum = self._points(row, max_columns[stage], line, path, errors) if stage in max_columns else None
                 if score is not None and maximum is not None and score > maximum:
-                    errors.append(Issue("error", f"STEP{stage} の点数 {score:g} が満点 {maximum:g} を超えています。", str(path), line, index))
-                rows.append({"code": code, "round_id": round_id, "stage": stage, "score": score, "max_points": maximum,
-                             "file": path.name, "synthetic": False})
+                    errors.append(
+                        Issue(
+                            "error",
+                            f"STEP{stage} の点数 {score:g} が満点 {maximum:g} を超えています。",
+                            str(path),
+                            line,
+                            index,
+                        )
+                    )
+                rows.append(
+                    {
+                        "code": code,
+                        "round_id": round_id,
+                        "stage": stage,
+                        "score": score,
+                        "max_points": maximum,
+                        "file": path.name,
+                        "synthetic": False,
+                    }
+                )
         _raise_cell_errors(errors, path)
         frame = pd.DataFrame(rows, columns=["code", "round_id", "stage", "score", "max_points", "file", "synthetic"])
         frame[["score", "max_points"]] = frame[["score", "max_points"]].astype("float64")
         handover = reader.finish_rounds(ctx.registry, records, None)
-        return LoadResult(self.name, SOURCE, {"survey_stage_scores": frame, "survey_round_declarations": pd.DataFrame(handover)}, report)
+        return LoadResult(
+            self.name,
+            SOURCE,
+            {"survey_stage_scores": frame, "survey_round_declarations": pd.DataFrame(handover)},
+            report,
+        )
 
     @staticmethod
     def _points(row: list[object], index: int, line: int, path: Path, errors: list[Issue]) -> float | None:
@@ -768,6 +963,7 @@ LOADERS = [SurveyTemplateLoader(), SurveyStageScoresLoader(), SurveyAnswersLoade
 
 # ---------------------------------------------------------------- after all files
 
+
 def finalise(con: duckdb.DuckDBPyConnection) -> None:
     """Questions table, one ``survey_rounds`` row per round, and no municipality twice in a round."""
     duplicated = con.execute(
@@ -780,8 +976,10 @@ def finalise(con: duckdb.DuckDBPyConnection) -> None:
     ).fetchall()
     if duplicated:
         code, round_id, files = duplicated[0]
-        raise LoaderError(f"回「{round_id}」に団体コード {code} の回答が複数のファイル（「{files}」）にあります。"
-                          "どちらかのファイルを除いてください。")
+        raise LoaderError(
+            f"回「{round_id}」に団体コード {code} の回答が複数のファイル（「{files}」）にあります。"
+            "どちらかのファイルを除いてください。"
+        )
     has_answers = con.execute("SELECT count(*) FROM survey_answers").fetchall()[0][0] > 0
     if con.execute("SELECT count(*) FROM questions").fetchall()[0][0] == 0:
         try:
@@ -799,8 +997,12 @@ def _write_rounds(con: duckdb.DuckDBPyConnection) -> None:
     declared: dict[str, list[dict]] = {}
     for entry in con.execute("SELECT * FROM survey_round_declarations ORDER BY file").df().to_dict("records"):
         declared.setdefault(entry["round_id"], []).append({k: (None if pd.isna(v) else v) for k, v in entry.items()})
-    used = {row[0] for row in con.execute(
-        "SELECT round_id FROM survey_answers UNION SELECT round_id FROM survey_stage_scores").fetchall()}
+    used = {
+        row[0]
+        for row in con.execute(
+            "SELECT round_id FROM survey_answers UNION SELECT round_id FROM survey_stage_scores"
+        ).fetchall()
+    }
     existing = {row[0] for row in con.execute("SELECT round_id FROM survey_rounds").fetchall()}
     rows = []
     for round_id in sorted((used | set(declared)) - existing):
@@ -809,7 +1011,15 @@ def _write_rounds(con: duckdb.DuckDBPyConnection) -> None:
         references = [e["reference_date"] for e in entries if e.get("reference_date")]
         answered = [e["answer_date"] for e in entries if e.get("answer_date")]
         held_on = max(references) if references else (max(answered) if answered else None)
-        rows.append({"round_id": round_id, "label": labels[0] if labels else round_label(round_id),
-                     "kind": round_kind(round_id), "held_on": pd.to_datetime(held_on).date() if held_on else None,
-                     "synthetic": False})
-    store.append(con, "survey_rounds", pd.DataFrame(rows, columns=["round_id", "label", "kind", "held_on", "synthetic"]))
+        rows.append(
+            {
+                "round_id": round_id,
+                "label": labels[0] if labels else round_label(round_id),
+                "kind": round_kind(round_id),
+                "held_on": pd.to_datetime(held_on).date() if held_on else None,
+                "synthetic": False,
+            }
+        )
+    store.append(
+        con, "survey_rounds", pd.DataFrame(rows, columns=["round_id", "label", "kind", "held_on", "synthetic"])
+    )

@@ -8,6 +8,7 @@ few slip back. ``synthetic_indicator_step`` stands in for the public files on a 
 the Digital Agency indicators of the catalog and a population per municipality (``population_demo``,
 data/indicators/demo.yaml). Every row has ``synthetic = true``; the same seed gives the same database.
 """
+
 from __future__ import annotations
 
 import zlib
@@ -46,13 +47,24 @@ TYPE_POPULATION = {
 TYPE_DX_STAFF = {"政令市": 60, "中核市": 20, "特別区": 15, "一般市": 5, "町": 2.2, "村": 1.3}
 # shares of 実施 in the real 市区町村比較 file (DATA.md §2.1), so the demo looks like the country
 BINARY_RATES = {
-    "da_cio": 0.73, "da_cio_aide": 0.49, "da_policy": 0.50, "da_org": 0.65, "da_external_talent": 0.30,
-    "da_staff_development": 0.83, "da_all_staff_training": 0.69, "da_ai": 0.50, "da_rpa": 0.41, "da_telework": 0.61,
+    "da_cio": 0.73,
+    "da_cio_aide": 0.49,
+    "da_policy": 0.50,
+    "da_org": 0.65,
+    "da_external_talent": 0.30,
+    "da_staff_development": 0.83,
+    "da_all_staff_training": 0.69,
+    "da_ai": 0.50,
+    "da_rpa": 0.41,
+    "da_telework": 0.61,
 }
 # (mean, standard deviation, lowest, highest) in percent points
-PERCENT_SHAPES = {"da_mynumber_card": (75, 7, 50, 94), "da_online_childcare26": (60, 25, 0, 100),
-                  "da_online_top32": (50, 25, 0, 100)}
-PROCEDURE_MISSING_SHARE = 0.7   # the per-procedure online rates are mostly blank in the real file
+PERCENT_SHAPES = {
+    "da_mynumber_card": (75, 7, 50, 94),
+    "da_online_childcare26": (60, 25, 0, 100),
+    "da_online_top32": (50, 25, 0, 100),
+}
+PROCEDURE_MISSING_SHARE = 0.7  # the per-procedure online rates are mostly blank in the real file
 UNANSWERED_SHARE = 0.02
 COMMENT_SHARE = 0.25
 COMMENTS = (
@@ -99,6 +111,7 @@ def capability(municipalities: pd.DataFrame, populations: dict[str, float]) -> n
 
 # ---------------------------------------------------------------- survey rounds
 
+
 def synthetic_survey_step(con: duckdb.DuckDBPyConnection, ctx: LoadContext, report: Report) -> None:
     """Questions plus two synthetic rounds for every municipality (see the module docstring)."""
     definition = load_questionnaire()
@@ -111,20 +124,32 @@ def synthetic_survey_step(con: duckdb.DuckDBPyConnection, ctx: LoadContext, repo
         [round_ids],
     ).fetchall()
     if taken:
-        report.info(f"回「{'、'.join(r[0] for r in taken)}」の実際の回答があるため、デモ用の架空の回答は作成しませんでした。")
+        report.info(
+            f"回「{'、'.join(r[0] for r in taken)}」の実際の回答があるため、デモ用の架空の回答は作成しませんでした。"
+        )
         return
     if con.execute("SELECT count(*) FROM questions").fetchall()[0][0] == 0:
         store.append(con, "questions", questions_frame(definition))
-    store.append(con, "survey_rounds", pd.DataFrame(
-        [{"round_id": r, "label": label, "kind": kind, "held_on": held_on, "synthetic": True} for r, label, kind, held_on in ROUNDS]
-    ))
+    store.append(
+        con,
+        "survey_rounds",
+        pd.DataFrame(
+            [
+                {"round_id": r, "label": label, "kind": kind, "held_on": held_on, "synthetic": True}
+                for r, label, kind, held_on in ROUNDS
+            ]
+        ),
+    )
     answers = synthetic_answers(definition, _municipalities(ctx), _populations(con))
     store.append(con, "survey_answers", answers)
-    report.info(f"デモ用の架空のアセスメント回答を作成しました（{answers.code.nunique()}団体 × {len(ROUNDS)}回、{len(answers):,}行）。")
+    report.info(
+        f"デモ用の架空のアセスメント回答を作成しました（{answers.code.nunique()}団体 × {len(ROUNDS)}回、{len(answers):,}行）。"
+    )
 
 
-def synthetic_answers(definition: QuestionnaireDefinition, municipalities: pd.DataFrame,
-                      populations: dict[str, float]) -> pd.DataFrame:
+def synthetic_answers(
+    definition: QuestionnaireDefinition, municipalities: pd.DataFrame, populations: dict[str, float]
+) -> pd.DataFrame:
     """survey_answers rows for both rounds; the same inputs give the same rows."""
     n = len(municipalities)
     rng = np.random.default_rng([SEED, 2])
@@ -141,13 +166,15 @@ def synthetic_answers(definition: QuestionnaireDefinition, municipalities: pd.Da
     for question in definition.questions:
         q_rng = np.random.default_rng([SEED, 3, zlib.crc32(question.id.encode("utf-8"))])
         difficulty = -0.9 + 0.6 * question.stage + q_rng.normal(0.0, 0.4)
-        draw = q_rng.random(n)         # one draw per municipality for both rounds: standing still repeats answers
+        draw = q_rng.random(n)  # one draw per municipality for both rounds: standing still repeats answers
         blank = q_rng.random((len(ROUNDS), n)) < UNANSWERED_SHARE
         comment = q_rng.integers(0, len(COMMENTS), n)
         extra_staff = q_rng.random(n) < 0.3
         for r, (round_id, *_rest) in enumerate(ROUNDS):
             p = _sigmoid(1.3 * (theta + change * r) - difficulty)
-            answers = _answers(question, p, draw, staff_base + (extra_staff & (change > 0)) * r, writes_comment, comment)
+            answers = _answers(
+                question, p, draw, staff_base + (extra_staff & (change > 0)) * r, writes_comment, comment
+            )
             answers = [None if blank[r, i] and question.scorable else a for i, a in enumerate(answers)]
             values = []
             for answer in answers:
@@ -155,16 +182,26 @@ def synthetic_answers(definition: QuestionnaireDefinition, municipalities: pd.Da
                 if key not in cache:
                     cache[key] = normalise_answer(question, answer)[0]
                 values.append(cache[key])
-            frames.append(pd.DataFrame({"code": codes, "round_id": round_id, "question_id": question.id,
-                                        "answer": answers, "value": np.array(values, dtype=float)}))
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "code": codes,
+                        "round_id": round_id,
+                        "question_id": question.id,
+                        "answer": answers,
+                        "value": np.array(values, dtype=float),
+                    }
+                )
+            )
     frame = pd.concat(frames, ignore_index=True)
     frame["file"] = DEMO_FILE
     frame["synthetic"] = True
     return frame.sort_values(["round_id", "code"], kind="stable", ignore_index=True)
 
 
-def _answers(question, p: np.ndarray, draw: np.ndarray, staff: np.ndarray, writes_comment: np.ndarray,
-             comment: np.ndarray) -> list[str | None]:
+def _answers(
+    question, p: np.ndarray, draw: np.ndarray, staff: np.ndarray, writes_comment: np.ndarray, comment: np.ndarray
+) -> list[str | None]:
     if question.type == "yesno":
         options = question.options()
         return [options[0].label if y else options[1].label for y in draw < p]
@@ -184,13 +221,17 @@ def _answers(question, p: np.ndarray, draw: np.ndarray, staff: np.ndarray, write
 
 # ---------------------------------------------------------------- indicators without public data
 
+
 def demo_indicator_ids(ctx: LoadContext) -> list[str]:
     """Digital Agency indicators of the catalog a municipality has (not numerator/denominator rows);
     all of them are 実施/未実施 or percentages, the two kinds the demo knows how to imitate."""
     return [
-        indicator for indicator, entry in ctx.indicators.items()
-        if str(entry["source"]).startswith("digital_agency") and entry["level"] in ("municipality", "both")
-        and not entry.get("component", False) and entry["kind"] in ("binary", "percent")
+        indicator
+        for indicator, entry in ctx.indicators.items()
+        if str(entry["source"]).startswith("digital_agency")
+        and entry["level"] in ("municipality", "both")
+        and not entry.get("component", False)
+        and entry["kind"] in ("binary", "percent")
     ]
 
 
@@ -201,8 +242,16 @@ def synthetic_indicator_step(con: duckdb.DuckDBPyConnection, ctx: LoadContext, r
     population = synthetic_population(municipalities)
     populations = dict(zip(municipalities["code"], population))
     theta = capability(municipalities, populations)
-    frames = [pd.DataFrame({"code": municipalities["code"], "indicator_id": "population_demo",
-                            "value": population.astype(float), "raw": [str(int(v)) for v in population]})]
+    frames = [
+        pd.DataFrame(
+            {
+                "code": municipalities["code"],
+                "indicator_id": "population_demo",
+                "value": population.astype(float),
+                "raw": [str(int(v)) for v in population],
+            }
+        )
+    ]
     for indicator in demo_indicator_ids(ctx):
         frames.append(_indicator_values(indicator, ctx.indicators[indicator], municipalities, theta))
     frame = pd.concat(frames, ignore_index=True)
@@ -211,7 +260,9 @@ def synthetic_indicator_step(con: duckdb.DuckDBPyConnection, ctx: LoadContext, r
     store.append(con, "indicator_values", frame)
     store.append(con, "releases", pd.DataFrame([release.row()]))
     store.append(con, "release_indicators", releases.release_indicator_rows(release, frame))
-    report.info(f"デモ用の架空の指標値を作成しました（{len(municipalities)}団体、人口と{frame.indicator_id.nunique() - 1}指標）。")
+    report.info(
+        f"デモ用の架空の指標値を作成しました（{len(municipalities)}団体、人口と{frame.indicator_id.nunique() - 1}指標）。"
+    )
 
 
 def synthetic_population(municipalities: pd.DataFrame) -> np.ndarray:
@@ -242,4 +293,6 @@ def _indicator_values(indicator: str, entry: dict, municipalities: pd.DataFrame,
         if entry["source"] == "digital_agency_municipal_online":
             value[rng.random(n) < PROCEDURE_MISSING_SHARE] = np.nan
         raw = np.array(["" if np.isnan(v) else f"{int(v)}%" for v in value], dtype=object)
-    return pd.DataFrame({"code": municipalities["code"].to_numpy(), "indicator_id": indicator, "value": value, "raw": raw})
+    return pd.DataFrame(
+        {"code": municipalities["code"].to_numpy(), "indicator_id": indicator, "value": value, "raw": raw}
+    )

@@ -18,6 +18,7 @@ question, municipalities from row 6), 「選択肢」 (hidden: the dropdown list
 format marker, questionnaire id, round id, prefecture) by which the loader recognises a returned file
 whatever its name.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -34,8 +35,15 @@ from loaders.questionnaire import SCALE_MAX, QuestionnaireDefinition
 from loaders.registry import Registry
 from loaders.safety import neutralise_formula
 from loaders.survey import (
-    ANSWER_SHEET, DESCRIPTION_ROWS, INSTRUCTIONS_SHEET, META_SHEET, OPTIONS_SHEET, TEMPLATE_FORMAT_VERSION,
-    TEMPLATE_MARKER, check_round_id, round_label,
+    ANSWER_SHEET,
+    DESCRIPTION_ROWS,
+    INSTRUCTIONS_SHEET,
+    META_SHEET,
+    OPTIONS_SHEET,
+    TEMPLATE_FORMAT_VERSION,
+    TEMPLATE_MARKER,
+    check_round_id,
+    round_label,
 )
 
 FIXED_HEADERS = ("団体コード", "都道府県", "市区町村名")
@@ -60,8 +68,9 @@ def municipalities_of(registry: Registry, prefecture: str):
     """The prefecture's municipalities in code order; the name may omit 都/道/府/県 or be its 2-digit code."""
     prefectures = registry.prefectures
     text = str(prefecture).strip()
-    match = prefectures[(prefectures.name == text) | (prefectures.pref_code == text.zfill(2))
-                        | (prefectures.name.str[:-1] == text)]
+    match = prefectures[
+        (prefectures.name == text) | (prefectures.pref_code == text.zfill(2)) | (prefectures.name.str[:-1] == text)
+    ]
     if len(match) != 1:
         raise LoaderError(f"都道府県「{prefecture}」が見つかりません（例: 兵庫県）。")
     name = match.name.iloc[0]
@@ -69,8 +78,9 @@ def municipalities_of(registry: Registry, prefecture: str):
     return name, municipalities[municipalities.pref_name == name].sort_values("code")
 
 
-def write_template(path: str | Path, prefecture_name: str, round_id: str, registry: Registry,
-                   definition: QuestionnaireDefinition) -> Path:
+def write_template(
+    path: str | Path, prefecture_name: str, round_id: str, registry: Registry, definition: QuestionnaireDefinition
+) -> Path:
     """Write the survey workbook for one prefecture and round; returns the path written."""
     path = Path(path)
     round_id = check_round_id(round_id, path)
@@ -86,10 +96,14 @@ def write_template(path: str | Path, prefecture_name: str, round_id: str, regist
     option_ranges = _write_options(options, definition)
     _write_answers(answers, definition, municipalities, option_ranges)
     for key, value in (
-        ("format", TEMPLATE_MARKER), ("format_version", TEMPLATE_FORMAT_VERSION),
-        ("questionnaire_id", definition.id), ("questionnaire_title", definition.title),
-        ("round_id", round_id), ("prefecture", prefecture),
-        ("answer_sheet", ANSWER_SHEET), ("header_row", str(HEADER_ROW)),
+        ("format", TEMPLATE_MARKER),
+        ("format_version", TEMPLATE_FORMAT_VERSION),
+        ("questionnaire_id", definition.id),
+        ("questionnaire_title", definition.title),
+        ("round_id", round_id),
+        ("prefecture", prefecture),
+        ("answer_sheet", ANSWER_SHEET),
+        ("header_row", str(HEADER_ROW)),
         ("reference_date_cell", f"{INSTRUCTIONS_SHEET}!{REFERENCE_DATE_CELL}"),
         ("generated_at", datetime.now().isoformat(timespec="seconds")),
     ):
@@ -117,8 +131,12 @@ def _write_cover(sheet, definition: QuestionnaireDefinition, prefecture: str, ro
     sheet["A1"] = f"{definition.title}　記入用シート"
     sheet["A1"].font = Font(bold=True, size=14)
     rows = [
-        ("都道府県", prefecture), ("回（識別子）", round_id), ("回の名称", round_label(round_id)),
-        ("調査基準日", None), ("提出期限", None), ("提出先", None),
+        ("都道府県", prefecture),
+        ("回（識別子）", round_id),
+        ("回の名称", round_label(round_id)),
+        ("調査基準日", None),
+        ("提出期限", None),
+        ("提出先", None),
         ("設問", f"{definition.title}（{definition.id}）{len(definition.questions)}問"),
         ("対象", f"{prefecture}内の{count}市区町村（「{ANSWER_SHEET}」シートに記入済み）"),
     ]
@@ -130,8 +148,15 @@ def _write_cover(sheet, definition: QuestionnaireDefinition, prefecture: str, ro
             cell.fill = _INPUT_FILL  # the prefecture fills these in before mailing the file
     sheet[REFERENCE_DATE_CELL].number_format = "yyyy-mm-dd"
     sheet["B7"].number_format = "yyyy-mm-dd"
-    dates = DataValidation(type="date", operator="greaterThanOrEqual", formula1=EXCEL_DATE_2000, allow_blank=True,
-                           showErrorMessage=True, errorTitle="日付", error="日付（例: 2026-05-15）を入力してください。")
+    dates = DataValidation(
+        type="date",
+        operator="greaterThanOrEqual",
+        formula1=EXCEL_DATE_2000,
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle="日付",
+        error="日付（例: 2026-05-15）を入力してください。",
+    )
     sheet.add_data_validation(dates)
     dates.add(f"{REFERENCE_DATE_CELL}:B7")
 
@@ -213,23 +238,42 @@ def _write_answers(sheet, definition: QuestionnaireDefinition, municipalities, o
     for column, question in enumerate(questions, start=first_question):
         fill = _STAGE_FILLS[question.stage % len(_STAGE_FILLS)]
         points = "配点なし" if question.type == "text" else f"配点 {question.points:g}"
-        described = (f"{question.stage} {definition.stage_name(question.stage)}", question.field, question.text,
-                     f"{question.answer_help()}（{points}）")
+        described = (
+            f"{question.stage} {definition.stage_name(question.stage)}",
+            question.field,
+            question.text,
+            f"{question.answer_help()}（{points}）",
+        )
         for offset, text in enumerate(described, start=HEADER_ROW + 1):
             cell = sheet.cell(offset, column, text)
             cell.fill, cell.alignment, cell.border = fill, _WRAP_TOP, _BORDER
         letter = get_column_letter(column)
         sheet.column_dimensions[letter].width = 40 if question.type == "text" else 22
         if question.id in option_ranges:
-            validation = DataValidation(type="list", formula1=f"={option_ranges[question.id]}", allow_blank=True,
-                                        showErrorMessage=True, errorTitle="選択肢にない回答",
-                                        error="▼の一覧から選んでください。", promptTitle=question.id,
-                                        prompt=question.answer_help()[:255], showInputMessage=True)
+            validation = DataValidation(
+                type="list",
+                formula1=f"={option_ranges[question.id]}",
+                allow_blank=True,
+                showErrorMessage=True,
+                errorTitle="選択肢にない回答",
+                error="▼の一覧から選んでください。",
+                promptTitle=question.id,
+                prompt=question.answer_help()[:255],
+                showInputMessage=True,
+            )
         elif question.type == "number":
-            validation = DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0", allow_blank=True,
-                                        showErrorMessage=True, errorTitle="数値",
-                                        error="0以上の数値を入力してください。", promptTitle=question.id,
-                                        prompt=question.answer_help(), showInputMessage=True)
+            validation = DataValidation(
+                type="decimal",
+                operator="greaterThanOrEqual",
+                formula1="0",
+                allow_blank=True,
+                showErrorMessage=True,
+                errorTitle="数値",
+                error="0以上の数値を入力してください。",
+                promptTitle=question.id,
+                prompt=question.answer_help(),
+                showInputMessage=True,
+            )
         else:
             validation = None
         if validation is not None:
@@ -248,8 +292,15 @@ def _write_answers(sheet, definition: QuestionnaireDefinition, municipalities, o
                 cell.alignment = _WRAP_TOP
     date_column = get_column_letter(len(headers))
     respondent_column = get_column_letter(len(headers) - 1)
-    dates = DataValidation(type="date", operator="greaterThanOrEqual", formula1=EXCEL_DATE_2000, allow_blank=True,
-                           showErrorMessage=True, errorTitle="日付", error="日付（例: 2026-05-15）を入力してください。")
+    dates = DataValidation(
+        type="date",
+        operator="greaterThanOrEqual",
+        formula1=EXCEL_DATE_2000,
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle="日付",
+        error="日付（例: 2026-05-15）を入力してください。",
+    )
     sheet.add_data_validation(dates)
     dates.add(f"{date_column}{FIRST_DATA_ROW}:{date_column}{last_row}")
     for row in range(FIRST_DATA_ROW, last_row + 1):

@@ -3,6 +3,7 @@
 Encodings are detected, not assumed: a BOM decides first, then strict UTF-8, then
 charset-normalizer limited to the Japanese legacy encodings (cp932 as Excel saves it, EUC-JP).
 """
+
 from __future__ import annotations
 
 import csv
@@ -27,7 +28,16 @@ MAX_ZIP_MEMBERS = 10_000
 MAX_SHEET_CELLS = 10_000_000
 # What reading a member of a damaged archive raises: bad headers and CRCs, corrupt deflate streams,
 # truncated members, unsupported compression or encryption, absent members.
-BROKEN_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError, ValueError, KeyError)
+BROKEN_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    OSError,
+    RuntimeError,
+    NotImplementedError,
+    ValueError,
+    KeyError,
+)
 
 _BOMS = (
     (b"\xef\xbb\xbf", "utf-8-sig"),
@@ -75,9 +85,7 @@ def read_text(path: str | Path, data: bytes | None = None) -> str:
     path = Path(path)
     if data is None:
         if path.stat().st_size > MAX_TEXT_BYTES:
-            raise LoaderError(
-                f"ファイルが大きすぎます（上限 {MAX_TEXT_BYTES // 1024 // 1024} MB）。", file=path
-            )
+            raise LoaderError(f"ファイルが大きすぎます（上限 {MAX_TEXT_BYTES // 1024 // 1024} MB）。", file=path)
         data = path.read_bytes()
     if not data.strip():
         raise LoaderError("ファイルが空です。", file=path)
@@ -88,7 +96,9 @@ def read_text(path: str | Path, data: bytes | None = None) -> str:
         # a BOM promised an encoding the bytes do not keep: typically a file cut mid-character
         line = data[: exc.start].count(b"\n") + 1
         raise LoaderError(
-            f"{codec} として読めないバイトがあります（ファイルの途中で切れているか、壊れています）。", file=path, row=line
+            f"{codec} として読めないバイトがあります（ファイルの途中で切れているか、壊れています）。",
+            file=path,
+            row=line,
         ) from exc
     if codec.startswith("utf-16"):
         text = text.lstrip("\ufeff")
@@ -122,7 +132,8 @@ def data_rows(rows: list[list[str]], path: str | Path):
         if len(row) != width:
             raise LoaderError(
                 f"列の数が見出しと違います（{len(row)} 列、見出しは {width} 列）。ファイルが途中で切れているか、区切りが崩れています。",
-                file=path, row=line,
+                file=path,
+                row=line,
             )
         yield line, row
 
@@ -149,7 +160,25 @@ def sniff_head(path: str | Path, size: int = 65536) -> str:
 
 # ---------------------------------------------------------------- typed values
 
-MISSING_MARKERS = {"", "-", "－", "―", "‐", "—", "…", "***", "*", "調査無し", "調査なし", "不明", "NA", "N/A", "#N/A", "%", "％"}
+MISSING_MARKERS = {
+    "",
+    "-",
+    "－",
+    "―",
+    "‐",
+    "—",
+    "…",
+    "***",
+    "*",
+    "調査無し",
+    "調査なし",
+    "不明",
+    "NA",
+    "N/A",
+    "#N/A",
+    "%",
+    "％",
+}
 BINARY_TRUE = {"実施", "○", "〇", "有", "あり", "はい", "済"}
 BINARY_FALSE = {"未実施", "×", "無", "なし", "いいえ", "未"}
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
@@ -210,6 +239,7 @@ def _number(value: float, kind: str, raw_text: str) -> Cell:
 
 # ---------------------------------------------------------------- Excel
 
+
 def check_zip_container(path: str | Path) -> None:
     """Refuse zip bombs and path tricks before any library unpacks the archive."""
     try:
@@ -253,7 +283,9 @@ def _sheet_rows(ws, path: str | Path) -> list[list[object]]:
     """A sheet's rows padded to its width, within MAX_SHEET_CELLS."""
     # The stored <dimension> is only a claim (openpyxl pads every row to it): measure the cells instead.
     ws.reset_dimensions()
-    too_many = LoaderError(f"シート「{ws.title}」のセル範囲が大きすぎます（行数×列数の上限 {MAX_SHEET_CELLS:,}）。", file=path)
+    too_many = LoaderError(
+        f"シート「{ws.title}」のセル範囲が大きすぎます（行数×列数の上限 {MAX_SHEET_CELLS:,}）。", file=path
+    )
     rows, cells, width = [], 0, 0
     for row in ws.iter_rows(values_only=True):
         cells += len(row) + 1  # an empty row still costs a list

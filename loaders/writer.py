@@ -8,6 +8,7 @@ xlsxwriter's ``strings_to_formulas`` and ``strings_to_urls`` off, so no text bec
 live link even where a caller forgot to neutralise it. CSV is UTF-8 with a BOM (Excel then opens
 Japanese correctly) and CRLF line ends.
 """
+
 from __future__ import annotations
 
 import io
@@ -25,8 +26,13 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 INTEGER_FORMAT = "#,##0"
 DECIMAL_FORMAT = "#,##0.0"
 SHEET_NAME_LIMIT = 31  # Excel's limit
-WORKBOOK_OPTIONS = {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
-                    "strings_to_numbers": False, "nan_inf_to_errors": True}
+WORKBOOK_OPTIONS = {
+    "in_memory": True,
+    "strings_to_formulas": False,
+    "strings_to_urls": False,
+    "strings_to_numbers": False,
+    "nan_inf_to_errors": True,
+}
 _SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\\x00-\x1f]")
 _HEADER_STYLE = {"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "top"}
 NOTES_SHEET = "説明"
@@ -52,13 +58,14 @@ def safe_sheet_name(name: object, used: set[str] | None = None) -> str:
     candidate, n = text, 2
     while candidate.lower() in taken:
         suffix = f"_{n}"
-        candidate, n = text[:SHEET_NAME_LIMIT - len(suffix)] + suffix, n + 1
+        candidate, n = text[: SHEET_NAME_LIMIT - len(suffix)] + suffix, n + 1
     if used is not None:
         used.add(candidate)
     return candidate
 
 
 # ---------------------------------------------------------------- CSV
+
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
     """UTF-8 with BOM, CRLF line ends, missing values as empty cells, formula-like text neutralised."""
@@ -70,12 +77,15 @@ def write_csv(frame: pd.DataFrame, target: str | Path | IO[str], *, bom: bool = 
     (standard output: no BOM); the same neutralising as ``csv_bytes``."""
     safe = neutralise_frame(frame)
     if isinstance(target, (str, Path)):
-        Path(target).write_bytes(safe.to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig" if bom else "utf-8"))
+        Path(target).write_bytes(
+            safe.to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig" if bom else "utf-8")
+        )
     else:
         safe.to_csv(target, index=False)
 
 
 # ---------------------------------------------------------------- Excel
+
 
 class Workbook:
     """An .xlsx built in memory: ``add_table`` per sheet, then ``bytes()``. Headers bold, filled and
@@ -86,8 +96,10 @@ class Workbook:
         self._buffer = io.BytesIO()
         self._book = xlsxwriter.Workbook(self._buffer, WORKBOOK_OPTIONS)
         self._header = self._book.add_format(_HEADER_STYLE)
-        self._formats = {"integer": self._book.add_format({"num_format": INTEGER_FORMAT}),
-                         "decimal": self._book.add_format({"num_format": DECIMAL_FORMAT})}
+        self._formats = {
+            "integer": self._book.add_format({"num_format": INTEGER_FORMAT}),
+            "decimal": self._book.add_format({"num_format": DECIMAL_FORMAT}),
+        }
         self._names: set[str] = set()
 
     def add_notes(self, notes: list[tuple[object, object]], name: str = NOTES_SHEET) -> None:
@@ -137,4 +149,6 @@ def _number_kind(values: pd.Series) -> str | None:
     if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
         return None
     present = values.dropna()
-    return "integer" if pd.api.types.is_integer_dtype(values) or (len(present) and (present % 1 == 0).all()) else "decimal"
+    return (
+        "integer" if pd.api.types.is_integer_dtype(values) or (len(present) and (present % 1 == 0).all()) else "decimal"
+    )

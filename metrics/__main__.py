@@ -5,6 +5,7 @@ optionally max points as STEPn満点 columns or one 満点 column) → CSV on st
 --out, UTF-8 with BOM for Excel) with 支援優先度, 弱い段階, 支援内容, 推奨する支援, 理由.
 export: every metric of a built database as one .xlsx, one sheet per metric family.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -64,11 +65,14 @@ def read_stage_sheet(path: Path) -> pd.DataFrame:
         name = name or f"{line}行目"
         for stage, column in sorted(stages.items()):
             max_column = stage_max.get(stage, common_max)
-            records.append({
-                "municipality": name, "stage": stage,
-                "points": _number(row, column, path, line),
-                "max_points": _number(row, max_column, path, line) if max_column is not None else None,
-            })
+            records.append(
+                {
+                    "municipality": name,
+                    "stage": stage,
+                    "points": _number(row, column, path, line),
+                    "max_points": _number(row, max_column, path, line) if max_column is not None else None,
+                }
+            )
     return pd.DataFrame(records, columns=["municipality", "stage", "points", "max_points"])
 
 
@@ -114,8 +118,11 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     priority = commands.add_parser("priority", help="STEP0〜3 の点数表から支援優先度と支援内容を出力（CSV）")
     priority.add_argument("input", help="CSV または Excel（市区町村名と STEP0〜STEP3 の列。満点の列は任意）")
-    priority.add_argument("--prefecture", default="宮城県",
-                          help="支援メニューを使う都道府県（国のメニューに加える。既定: 宮城県、点数済みシートの様式の出どころ）")
+    priority.add_argument(
+        "--prefecture",
+        default="宮城県",
+        help="支援メニューを使う都道府県（国のメニューに加える。既定: 宮城県、点数済みシートの様式の出どころ）",
+    )
     priority.add_argument("--out", help="CSV の出力先（省略時は標準出力。ファイルは Excel 向けに BOM 付き UTF-8）")
     priority.set_defaults(run=priority_command)
     export = commands.add_parser("export", help="全指標を Excel に書き出す（指標の系統ごとに1シート）")

@@ -1,7 +1,8 @@
 """Assessment-sheet scores (4 stages × 4 fields) and the maturity level derived from them."""
+
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import duckdb
 import numpy as np
@@ -65,20 +66,25 @@ def assessment_scores(
     questionnaire = questionnaire or load_questionnaire()
     maxima = prescored_max_points if prescored_max_points is not None else load_priority_rules().prescored_max_points
     stages = sorted(maxima)
-    scores = run(con, "assessment_scores", {
-        "codes": selected_codes(con, flt),
-        "round_ids": list(round_ids) if round_ids is not None else None,
-        "prescored_stages": stages,
-        "prescored_max_points": [float(maxima[s]) for s in stages],
-    })
+    scores = run(
+        con,
+        "assessment_scores",
+        {
+            "codes": selected_codes(con, flt),
+            "round_ids": list(round_ids) if round_ids is not None else None,
+            "prescored_stages": stages,
+            "prescored_max_points": [float(maxima[s]) for s in stages],
+        },
+    )
     scores["stage"] = scores["stage"].astype("Int64")
     scores.insert(5, "stage_name", scores["stage"].map(questionnaire.stages).astype("string"))
     scores["coverage"] = scores["answered"] / scores["n_items"].where(scores["n_items"] > 0)
     return scores
 
 
-def score_matrix(scores: pd.DataFrame, code: str, round_id: str, value: str = "points",
-                 questionnaire: Questionnaire | None = None) -> pd.DataFrame:
+def score_matrix(
+    scores: pd.DataFrame, code: str, round_id: str, value: str = "points", questionnaire: Questionnaire | None = None
+) -> pd.DataFrame:
     """The 和歌山-style table of one sheet: stages as rows, fields as columns, plus the field totals
     as the row 「計」 and the stage totals as the column 「計」 (the overall total where they meet).
 
@@ -101,8 +107,9 @@ def score_matrix(scores: pd.DataFrame, code: str, round_id: str, value: str = "p
     return cells
 
 
-def maturity(scores: pd.DataFrame, thresholds: Sequence[float] | None = None,
-             questionnaire: Questionnaire | None = None) -> pd.DataFrame:
+def maturity(
+    scores: pd.DataFrame, thresholds: Sequence[float] | None = None, questionnaire: Questionnaire | None = None
+) -> pd.DataFrame:
     """Maturity level 0–4 per code × round_id from the stage rows of ``assessment_scores``.
 
     A stage s is reached when its score (0–100) ≥ thresholds[s] (default: the questionnaire's
@@ -118,7 +125,9 @@ def maturity(scores: pd.DataFrame, thresholds: Sequence[float] | None = None,
     if len(limits) != len(stage_ids):
         raise ValueError(f"thresholds needs {len(stage_ids)} values, got {len(limits)}")
     stage_rows = scores.loc[scores["level"] == "stage", ["code", "round_id", "basis", "stage", "score"]]
-    wide = stage_rows.pivot_table(index=["code", "round_id", "basis"], columns="stage", values="score", aggfunc="first", dropna=False)
+    wide = stage_rows.pivot_table(
+        index=["code", "round_id", "basis"], columns="stage", values="score", aggfunc="first", dropna=False
+    )
     wide = wide.reindex(columns=stage_ids)
     values = wide.to_numpy(dtype=float)
     reached = values >= np.asarray(limits, dtype=float)  # NaN compares False: not reached

@@ -1,4 +1,5 @@
 """What the store holds, for menus and credits: the indicator catalog and the region sets."""
+
 from __future__ import annotations
 
 import duckdb

@@ -1,7 +1,8 @@
 """Change between survey rounds and indicator snapshots, classified improved / stalled / regressed."""
+
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import duckdb
 import numpy as np
@@ -14,7 +15,13 @@ from metrics.query import run
 from metrics.snapshots import snapshot_dates
 from metrics.tables import stored_assessment, stored_composite
 
-TRENDS = {"improved": "改善", "stalled": "停滞", "regressed": "後退", "not_comparable": "比較不可", "not_answered": "未回答"}
+TRENDS = {
+    "improved": "改善",
+    "stalled": "停滞",
+    "regressed": "後退",
+    "not_comparable": "比較不可",
+    "not_answered": "未回答",
+}
 KEYS = ["code", "level", "stage", "stage_name", "field"]
 
 
@@ -24,7 +31,9 @@ def classify(change: pd.Series, tolerance: float | pd.Series) -> pd.Series:
     signed so that positive is better."""
     tol = np.asarray(tolerance, dtype=float)
     values = change.to_numpy(dtype=float)
-    trend = np.select([np.isnan(values), values > tol, values < -tol], ["not_comparable", "improved", "regressed"], "stalled")
+    trend = np.select(
+        [np.isnan(values), values > tol, values < -tol], ["not_comparable", "improved", "regressed"], "stalled"
+    )
     return pd.Series(trend, index=change.index, dtype="string")
 
 
@@ -40,9 +49,15 @@ def default_rounds(con: duckdb.DuckDBPyConnection) -> tuple[str | None, str | No
     return base, later["round_id"].iloc[-1]
 
 
-def assessment_change(con: duckdb.DuckDBPyConnection, flt: Filter | None = None, base_round: str | None = None,
-                      eval_round: str | None = None, tolerance: float | None = None,
-                      rules: PriorityRules | None = None, scores: pd.DataFrame | None = None) -> pd.DataFrame:
+def assessment_change(
+    con: duckdb.DuckDBPyConnection,
+    flt: Filter | None = None,
+    base_round: str | None = None,
+    eval_round: str | None = None,
+    tolerance: float | None = None,
+    rules: PriorityRules | None = None,
+    scores: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Score change per municipality × level (cell / stage / field / overall) from ``base_round``
     to ``eval_round`` (default: ``default_rounds``) — 和歌山's outcome measure.
 
@@ -67,7 +82,9 @@ def assessment_change(con: duckdb.DuckDBPyConnection, flt: Filter | None = None,
         scores = stored_assessment(con, flt, round_ids=[base_round, eval_round])
     # only the key and score columns are copied (the score table has ~10⁵ rows)
     base = scores.loc[scores["round_id"] == base_round, KEYS + ["score"]].set_index(KEYS)["score"].rename("base_score")
-    evaluation = scores.loc[scores["round_id"] == eval_round, KEYS + ["score"]].set_index(KEYS)["score"].rename("eval_score")
+    evaluation = (
+        scores.loc[scores["round_id"] == eval_round, KEYS + ["score"]].set_index(KEYS)["score"].rename("eval_score")
+    )
     result = pd.concat([base, evaluation], axis=1).reset_index()
     # municipalities of a surveyed prefecture that returned no sheet in either round: listed, as 未回答
     from metrics.filters import select_municipalities
@@ -77,10 +94,18 @@ def assessment_change(con: duckdb.DuckDBPyConnection, flt: Filter | None = None,
     silent = sorted(surveyed - set(scores.loc[scores["round_id"].isin([base_round, eval_round]), "code"]))
     if silent:
         questionnaire = load_questionnaire()
-        parts = [("overall", pd.NA, pd.NA, pd.NA)] + [("stage", s, n, pd.NA) for s, n in sorted(questionnaire.stages.items())] \
+        parts = (
+            [("overall", pd.NA, pd.NA, pd.NA)]
+            + [("stage", s, n, pd.NA) for s, n in sorted(questionnaire.stages.items())]
             + [("field", pd.NA, pd.NA, f) for f in questionnaire.fields]
-        blank = pd.DataFrame([{"code": c, "level": lv, "stage": st, "stage_name": sn, "field": fd}
-                              for c in silent for lv, st, sn, fd in parts])
+        )
+        blank = pd.DataFrame(
+            [
+                {"code": c, "level": lv, "stage": st, "stage_name": sn, "field": fd}
+                for c in silent
+                for lv, st, sn, fd in parts
+            ]
+        )
         blank["stage"] = blank["stage"].astype("Int64")
         result = pd.concat([result, blank], ignore_index=True)
     result["base_round"], result["eval_round"] = base_round, eval_round
@@ -95,9 +120,14 @@ def assessment_change(con: duckdb.DuckDBPyConnection, flt: Filter | None = None,
     return result[columns].sort_values(["code", "level", "stage", "field"], ignore_index=True)
 
 
-def indicator_change(con: duckdb.DuckDBPyConnection, flt: Filter | None = None,
-                     indicator_ids: Iterable[str] | None = None, base_as_of: str | None = None,
-                     eval_as_of: str | None = None, rules: PriorityRules | None = None) -> pd.DataFrame:
+def indicator_change(
+    con: duckdb.DuckDBPyConnection,
+    flt: Filter | None = None,
+    indicator_ids: Iterable[str] | None = None,
+    base_as_of: str | None = None,
+    eval_as_of: str | None = None,
+    rules: PriorityRules | None = None,
+) -> pd.DataFrame:
     """Change of indicator values between two snapshots (default: each indicator's first and newest
     as-of date; a value is the newest on or before the date). Indicators with a single snapshot
     give no rows. Neutral / category / component indicators are left out.
@@ -108,21 +138,30 @@ def indicator_change(con: duckdb.DuckDBPyConnection, flt: Filter | None = None,
     priority_rules.yaml is stalled; a missing value on either side is not_comparable.
     """
     rules = rules or load_priority_rules()
-    result = run(con, "indicator_change", {
-        "codes": selected_codes(con, flt),
-        "indicator_ids": list(indicator_ids) if indicator_ids is not None else None,
-        "base_as_of": base_as_of,
-        "eval_as_of": eval_as_of,
-    })
+    result = run(
+        con,
+        "indicator_change",
+        {
+            "codes": selected_codes(con, flt),
+            "indicator_ids": list(indicator_ids) if indicator_ids is not None else None,
+            "base_as_of": base_as_of,
+            "eval_as_of": eval_as_of,
+        },
+    )
     tolerance = result["kind"].map(rules.change_tolerance).fillna(0.0)
     result["trend"] = classify(result["change"], tolerance)
     result["trend_label"] = result["trend"].map(TRENDS)
     return result
 
 
-def composite_change(con: duckdb.DuckDBPyConnection, flt: Filter | None = None, base_as_of: str | None = None,
-                     eval_as_of: str | None = None, tolerance: float | None = None,
-                     rules: PriorityRules | None = None) -> pd.DataFrame:
+def composite_change(
+    con: duckdb.DuckDBPyConnection,
+    flt: Filter | None = None,
+    base_as_of: str | None = None,
+    eval_as_of: str | None = None,
+    tolerance: float | None = None,
+    rules: PriorityRules | None = None,
+) -> pd.DataFrame:
     """Change of the composite and its pillars (0–100) between two snapshots (default: the
     previous and the newest デジタル庁 snapshot), read from the composite_scores table. Columns:
     code, pillar, base_as_of, eval_as_of, base_score, eval_score, change, trend, trend_label;
@@ -134,12 +173,24 @@ def composite_change(con: duckdb.DuckDBPyConnection, flt: Filter | None = None, 
         eval_as_of = eval_as_of or (dates[-1] if dates else None)
         earlier = [day for day in dates if eval_as_of is not None and day < eval_as_of]
         base_as_of = base_as_of or (earlier[-1] if earlier else None)
-    columns = ["code", "pillar", "base_as_of", "eval_as_of", "base_score", "eval_score", "change", "trend", "trend_label"]
+    columns = [
+        "code",
+        "pillar",
+        "base_as_of",
+        "eval_as_of",
+        "base_score",
+        "eval_score",
+        "change",
+        "trend",
+        "trend_label",
+    ]
     if base_as_of is None or eval_as_of is None or base_as_of >= eval_as_of:
         return pd.DataFrame(columns=columns)
     tolerance = rules.change_tolerance.get("assessment", 0.0) if tolerance is None else tolerance
     base = stored_composite(con, flt, as_of=base_as_of).set_index(["code", "pillar"])["score"].rename("base_score")
-    evaluation = stored_composite(con, flt, as_of=eval_as_of).set_index(["code", "pillar"])["score"].rename("eval_score")
+    evaluation = (
+        stored_composite(con, flt, as_of=eval_as_of).set_index(["code", "pillar"])["score"].rename("eval_score")
+    )
     result = pd.concat([base, evaluation], axis=1).reset_index()
     result["base_as_of"], result["eval_as_of"] = base_as_of, eval_as_of
     result["change"] = result["eval_score"] - result["base_score"]

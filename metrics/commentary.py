@@ -33,6 +33,7 @@ stage_field_commentary(con, pref_code=None, round_id=None)
 municipality_commentary(con, code, round_id=None)
     One municipality: maturity, priority, its weakest stage and largest gaps to its peers.
 """
+
 from __future__ import annotations
 
 import math
@@ -47,7 +48,12 @@ from metrics.gaps import gaps
 from metrics.priority import NOT_ASSESSED, SURVEY_LABEL, support_priority
 from metrics.snapshots import snapshot_dates, snapshot_label
 from metrics.views import (
-    band_summary, measure_frame, measure_options, prefecture_ranking, summary_statistic, support_counts,
+    band_summary,
+    measure_frame,
+    measure_options,
+    prefecture_ranking,
+    summary_statistic,
+    support_counts,
 )
 
 NATIONAL = "全国"
@@ -55,6 +61,7 @@ NO_DATA = "データのない団体"
 
 
 # ---------------------------------------------------------------- formatting
+
 
 def count_text(n: int) -> str:
     return f"{int(n):,}団体"
@@ -140,8 +147,9 @@ def _with_places(values: pd.DataFrame, places: pd.DataFrame) -> pd.DataFrame:
     return values[["code", "value", "label"]].merge(places[PLACE_COLUMNS], on="code", how="left")
 
 
-def measure_inputs(con, measure_id: str, round_id: str | None = None,
-                   as_of: str | None = None) -> tuple[pd.Series, pd.DataFrame, pd.DataFrame]:
+def measure_inputs(
+    con, measure_id: str, round_id: str | None = None, as_of: str | None = None
+) -> tuple[pd.Series, pd.DataFrame, pd.DataFrame]:
     """(measure row, its values for every municipality, the municipality directory): what the
     ``*_sentences`` functions take."""
     return _measure(con, measure_id), measure_frame(con, measure_id, round_id, as_of), select_municipalities(con)
@@ -168,6 +176,7 @@ def _better(kind: str, polarity: str) -> bool:
 # draws; ``measure_sentences`` / ``crosstab_sentences`` / ``ranking_sentences`` (and the
 # ``*_commentary`` functions reading the store) build those frames for a whole prefecture.
 
+
 def basis_text(pop_bands=(), types=()) -> str:
     """The part of a selection that applies to every prefecture alike (population bands and
     団体区分): 「人口 5万未満」「町・村」「人口 5万未満・町」, or '' when neither is chosen."""
@@ -175,8 +184,16 @@ def basis_text(pop_bands=(), types=()) -> str:
     return "・".join(parts)
 
 
-def selection_sentences(measure: pd.Series, values: pd.DataFrame, chosen: pd.DataFrame, scope_name: str, *,
-                        ranking: pd.DataFrame | None = None, pref_code: str | None = None, basis: str = "") -> list[str]:
+def selection_sentences(
+    measure: pd.Series,
+    values: pd.DataFrame,
+    chosen: pd.DataFrame,
+    scope_name: str,
+    *,
+    ranking: pd.DataFrame | None = None,
+    pref_code: str | None = None,
+    basis: str = "",
+) -> list[str]:
     """The selection's share (binary), most common answer (category) or statistic (numbers)
     beside the nation's, the prefecture's rank and how many of the selection have no data.
 
@@ -193,15 +210,20 @@ def selection_sentences(measure: pd.Series, values: pd.DataFrame, chosen: pd.Dat
     if kind == "category":
         labels = scoped["label"].dropna()
         top = labels.value_counts()
-        return [f"「{title}」で最も多い回答は「{top.index[0]}」で、{count_text(len(labels))}中{count_text(top.iloc[0])}"
-                f"（{share_text(100.0 * top.iloc[0] / len(labels))}）。", *_missing_sentence(scoped["label"])]
+        return [
+            f"「{title}」で最も多い回答は「{top.index[0]}」で、{count_text(len(labels))}中{count_text(top.iloc[0])}"
+            f"（{share_text(100.0 * top.iloc[0] / len(labels))}）。",
+            *_missing_sentence(scoped["label"]),
+        ]
     compared = len(scoped) < len(values)  # a part of the country is set beside the whole
     sentences = []
     if kind == "binary":
         done = int((present == 1).sum())
         share = 100.0 * done / len(present)
         national = 100.0 * (values["value"].dropna() == 1).mean()
-        sentence = f"「{title}」を実施している団体は{count_text(len(present))}中{count_text(done)}（{share_text(share)}）"
+        sentence = (
+            f"「{title}」を実施している団体は{count_text(len(present))}中{count_text(done)}（{share_text(share)}）"
+        )
         if compared:
             sentence += f"で、{difference_text(share - national, kind, f'全国平均（{share_text(national)}）')}"
         sentences.append(sentence + "。")
@@ -217,9 +239,12 @@ def selection_sentences(measure: pd.Series, values: pd.DataFrame, chosen: pd.Dat
         own = ranking[ranking["pref_code"] == _pref(pref_code)]
         if len(own) and pd.notna(own["rank"].iloc[0]):
             ranked = int(ranking["rank"].notna().sum())
-            sentences.append((f"{basis}の団体で比べると、" if basis else "")
-                             + f"{own['pref_name'].iloc[0]}は{ranked}都道府県中{int(own['rank'].iloc[0])}位"
-                             + ("（値が小さいほど上位）" if measure["polarity"] == "lower_is_better" else "") + "。")
+            sentences.append(
+                (f"{basis}の団体で比べると、" if basis else "")
+                + f"{own['pref_name'].iloc[0]}は{ranked}都道府県中{int(own['rank'].iloc[0])}位"
+                + ("（値が小さいほど上位）" if measure["polarity"] == "lower_is_better" else "")
+                + "。"
+            )
     return sentences + _missing_sentence(scoped["value"])
 
 
@@ -228,8 +253,11 @@ def band_sentences(measure: pd.Series, by_band: pd.DataFrame, scope_name: str = 
     with_data, value, statistic): the band furthest behind and the one furthest ahead, with the
     number of the selection's municipalities in each; bands without any are not named."""
     kind, title = measure["kind"], measure["title"]
-    rows = [(r.pop_band, r.value, r.statistic, int(r.municipalities)) for r in by_band.itertuples()
-            if r.municipalities > 0 and not pd.isna(r.value)]
+    rows = [
+        (r.pop_band, r.value, r.statistic, int(r.municipalities))
+        for r in by_band.itertuples()
+        if r.municipalities > 0 and not pd.isna(r.value)
+    ]
     if not rows:
         return [f"{scope_name}には「{title}」のデータがない。"]
     higher_first = _better(kind, measure["polarity"])
@@ -237,7 +265,9 @@ def band_sentences(measure: pd.Series, by_band: pd.DataFrame, scope_name: str = 
     ahead, behind = ordered[0], ordered[-1]
     statistic = ahead[2]
     if len(rows) == 1:
-        return [f"「{title}」の{statistic}は{ahead[0]}（{count_text(ahead[3])}）で{value_text(ahead[1], kind, measure['unit'])}。"]
+        return [
+            f"「{title}」の{statistic}は{ahead[0]}（{count_text(ahead[3])}）で{value_text(ahead[1], kind, measure['unit'])}。"
+        ]
     sentences = [
         f"人口規模別にみると、「{title}」の{statistic}が最も遅れているのは{behind[0]}（{count_text(behind[3])}）の"
         f"{value_text(behind[1], kind, measure['unit'])}。",
@@ -247,8 +277,9 @@ def band_sentences(measure: pd.Series, by_band: pd.DataFrame, scope_name: str = 
     return sentences + ([f"{NO_DATA}が{count_text(missing)}あり、計算から除いている。"] if missing else [])
 
 
-def prefecture_ranking_sentences(measure: pd.Series, ranking: pd.DataFrame, pref_code: str | None = None,
-                                 basis: str = "") -> list[str]:
+def prefecture_ranking_sentences(
+    measure: pd.Series, ranking: pd.DataFrame, pref_code: str | None = None, basis: str = ""
+) -> list[str]:
     """The top three prefectures of the ranking shown (``views.ranking_of``) and where the
     prefecture stands (or, nationally, the last one). ``basis`` names the municipalities each
     prefecture is summed up over when not all of them (「人口 5万未満」)."""
@@ -259,17 +290,23 @@ def prefecture_ranking_sentences(measure: pd.Series, ranking: pd.DataFrame, pref
     if ranking.empty:
         return [f"「{title}」のデータがない。"]
     statistic = ranking["statistic"].iloc[0]
-    top = "、".join(f"{r.pref_name}（{value_text(r.value, kind, measure['unit'])}）" for r in ranking.head(3).itertuples())
+    top = "、".join(
+        f"{r.pref_name}（{value_text(r.value, kind, measure['unit'])}）" for r in ranking.head(3).itertuples()
+    )
     sentences = [(f"{basis}の団体でみた" if basis else "") + f"都道府県別の{statistic}の上位は{top}。"]
     own = ranking[ranking["pref_code"] == _pref(pref_code)] if pref_code else ranking.iloc[0:0]
     if len(own):
         row = own.iloc[0]
-        sentences.append(f"{row['pref_name']}は{value_text(row['value'], kind, measure['unit'])}で"
-                         f"{len(ranking)}都道府県中{int(row['rank'])}位。")
+        sentences.append(
+            f"{row['pref_name']}は{value_text(row['value'], kind, measure['unit'])}で"
+            f"{len(ranking)}都道府県中{int(row['rank'])}位。"
+        )
     elif not pref_code:
         last = ranking.iloc[-1]
-        sentences.append(f"最も{'低い' if _better(kind, polarity) else '高い'}のは{last['pref_name']}"
-                         f"（{value_text(last['value'], kind, measure['unit'])}）。")
+        sentences.append(
+            f"最も{'低い' if _better(kind, polarity) else '高い'}のは{last['pref_name']}"
+            f"（{value_text(last['value'], kind, measure['unit'])}）。"
+        )
     return sentences
 
 
@@ -287,8 +324,10 @@ def municipality_ranking_sentences(measure: pd.Series, frame: pd.DataFrame, scop
     sentences = [f"{scope_name}で「{title}」が{'高い' if higher_first else '低い'}順に、{best}。"]
     if len(present) > 3:
         worst = present.iloc[-1]
-        sentences.append(f"最も{'低い' if higher_first else '高い'}のは{worst['name']}"
-                         f"（{value_text(worst['value'], kind, measure['unit'])}）。")
+        sentences.append(
+            f"最も{'低い' if higher_first else '高い'}のは{worst['name']}"
+            f"（{value_text(worst['value'], kind, measure['unit'])}）。"
+        )
     return sentences + _missing_sentence(frame["value"])
 
 
@@ -298,31 +337,37 @@ def _prefecture_frames(places: pd.DataFrame, pref_code: str | None) -> tuple[pd.
     return chosen, _scope_name(places, pref_code)
 
 
-def measure_commentary(con, measure_id: str, pref_code: str | None = None, round_id: str | None = None,
-                       as_of: str | None = None) -> list[str]:
+def measure_commentary(
+    con, measure_id: str, pref_code: str | None = None, round_id: str | None = None, as_of: str | None = None
+) -> list[str]:
     """The selection's share (binary), most common answer (category) or statistic (numbers) beside
     the nation, the prefecture's rank among the prefectures, and how many have no data."""
     return measure_sentences(*measure_inputs(con, measure_id, round_id, as_of), pref_code)
 
 
-def measure_sentences(measure: pd.Series, values: pd.DataFrame, places: pd.DataFrame,
-                      pref_code: str | None = None) -> list[str]:
+def measure_sentences(
+    measure: pd.Series, values: pd.DataFrame, places: pd.DataFrame, pref_code: str | None = None
+) -> list[str]:
     """``selection_sentences`` of a whole prefecture (or the nation) from a measure row, its values
     and the municipality directory, ranked among all prefectures."""
     chosen, scope_name = _prefecture_frames(places, pref_code)
-    ranking = prefecture_ranking(_with_places(values, places), measure["kind"], measure["polarity"]) if pref_code else None
+    ranking = (
+        prefecture_ranking(_with_places(values, places), measure["kind"], measure["polarity"]) if pref_code else None
+    )
     return selection_sentences(measure, values, chosen, scope_name, ranking=ranking, pref_code=pref_code)
 
 
-def ranking_commentary(con, measure_id: str, pref_code: str | None = None, round_id: str | None = None,
-                       as_of: str | None = None) -> list[str]:
+def ranking_commentary(
+    con, measure_id: str, pref_code: str | None = None, round_id: str | None = None, as_of: str | None = None
+) -> list[str]:
     """Numbers in a prefecture: its best three and its worst municipality. Otherwise (national, or a
     share): the top three prefectures and where the prefecture stands."""
     return ranking_sentences(*measure_inputs(con, measure_id, round_id, as_of), pref_code)
 
 
-def ranking_sentences(measure: pd.Series, values: pd.DataFrame, places: pd.DataFrame,
-                      pref_code: str | None = None) -> list[str]:
+def ranking_sentences(
+    measure: pd.Series, values: pd.DataFrame, places: pd.DataFrame, pref_code: str | None = None
+) -> list[str]:
     """``ranking_commentary`` from a measure row, its values and the municipality directory."""
     kind = measure["kind"]
     if kind == "category":
@@ -335,15 +380,17 @@ def ranking_sentences(measure: pd.Series, values: pd.DataFrame, places: pd.DataF
     return prefecture_ranking_sentences(measure, ranking, pref_code)
 
 
-def crosstab_commentary(con, measure_id: str, pref_code: str | None = None, round_id: str | None = None,
-                        as_of: str | None = None) -> list[str]:
+def crosstab_commentary(
+    con, measure_id: str, pref_code: str | None = None, round_id: str | None = None, as_of: str | None = None
+) -> list[str]:
     """By population band: the band furthest behind and the one furthest ahead (by the measure's
     statistic: 実施率, mean level or median), with the number of municipalities in each."""
     return crosstab_sentences(*measure_inputs(con, measure_id, round_id, as_of), pref_code)
 
 
-def crosstab_sentences(measure: pd.Series, values: pd.DataFrame, places: pd.DataFrame,
-                       pref_code: str | None = None) -> list[str]:
+def crosstab_sentences(
+    measure: pd.Series, values: pd.DataFrame, places: pd.DataFrame, pref_code: str | None = None
+) -> list[str]:
     """``band_sentences`` of a whole prefecture (or the nation) from a measure row, its values and
     the municipality directory."""
     if measure["kind"] == "category":
@@ -360,8 +407,14 @@ def band_table(values: pd.DataFrame, places: pd.DataFrame, chosen: pd.DataFrame,
 
 # ---------------------------------------------------------------- support and progress
 
-def priority_commentary(con, pref_code: str | None = None, round_id: str | None = None,
-                        priority: pd.DataFrame | None = None, scope_name: str | None = None) -> list[str]:
+
+def priority_commentary(
+    con,
+    pref_code: str | None = None,
+    round_id: str | None = None,
+    priority: pd.DataFrame | None = None,
+    scope_name: str | None = None,
+) -> list[str]:
     """高 / 中 counts among the assessed municipalities, the support item recommended most often and
     how many could not be assessed. ``priority`` may pass a ``support_priority`` result (the rows
     a page shows, then named by ``scope_name``)."""
@@ -369,22 +422,32 @@ def priority_commentary(con, pref_code: str | None = None, round_id: str | None 
     scope_name = scope_name or default_name
     priority = support_priority(con, flt, round_id) if priority is None else priority
     counts = priority["priority"].value_counts()
-    by_survey = priority["basis_label"] == SURVEY_LABEL if "basis_label" in priority else priority["priority"].isin(["高", "中", "低"])
+    by_survey = (
+        priority["basis_label"] == SURVEY_LABEL
+        if "basis_label" in priority
+        else priority["priority"].isin(["高", "中", "低"])
+    )
     official = priority["priority"].isin(["高", "中", "低"]) & ~by_survey
     assessed, judged = int(by_survey.sum()), int(official.sum())
     not_assessed = int(counts.get(NOT_ASSESSED, 0))
     sentences = []
     if assessed:
         high, middle = (int((priority.loc[by_survey, "priority"] == level).sum()) for level in ("高", "中"))
-        sentences.append(f"{scope_name}でアセスメントに回答した{count_text(assessed)}のうち、支援優先度「高」は"
-                         f"{count_text(high)}（{share_text(100.0 * high / assessed)}）、「中」は{count_text(middle)}。")
+        sentences.append(
+            f"{scope_name}でアセスメントに回答した{count_text(assessed)}のうち、支援優先度「高」は"
+            f"{count_text(high)}（{share_text(100.0 * high / assessed)}）、「中」は{count_text(middle)}。"
+        )
     if judged:
         high = int((priority.loc[official, "priority"] == "高").sum())
         whose = "回答のない" if assessed else f"{scope_name}の"
-        sentences.append(f"{whose}{count_text(judged)}は公開データ（デジタル庁指標）で判定し、支援優先度「高」は"
-                         f"{count_text(high)}（{share_text(100.0 * high / judged)}）。")
+        sentences.append(
+            f"{whose}{count_text(judged)}は公開データ（デジタル庁指標）で判定し、支援優先度「高」は"
+            f"{count_text(high)}（{share_text(100.0 * high / judged)}）。"
+        )
     if not assessed and not judged:
-        sentences.append(f"{scope_name}の{count_text(len(priority))}はアセスメントの回答も公開データの値もないため、支援優先度を判定できない。")
+        sentences.append(
+            f"{scope_name}の{count_text(len(priority))}はアセスメントの回答も公開データの値もないため、支援優先度を判定できない。"
+        )
     items = support_counts(priority, pref_code).groupby(["item_id", "name"], sort=False)["municipalities"].sum()
     if len(items) and items.max() > 0:
         (_, name), n = items.idxmax(), int(items.max())
@@ -394,8 +457,9 @@ def priority_commentary(con, pref_code: str | None = None, round_id: str | None 
     return sentences
 
 
-def progress_commentary(con, pref_code: str | None = None, base_round: str | None = None,
-                        eval_round: str | None = None) -> list[str]:
+def progress_commentary(
+    con, pref_code: str | None = None, base_round: str | None = None, eval_round: str | None = None
+) -> list[str]:
     """Improved / stalled / regressed between two assessment rounds (overall score), the biggest
     improvement and regression. With fewer than two rounds, the same for the composite of the
     first and newest デジタル庁 snapshots; with neither, says so."""
@@ -429,9 +493,11 @@ def progress_sentences(rows: pd.DataFrame, scope_name: str, subject: str, unit: 
     if comparable.empty:
         return [f"{scope_name}では{subject}を比べられる団体がない。"]
     improved = int(counts.get("改善", 0))
-    sentences = [f"{scope_name}の{subject}は、比べられる{count_text(len(comparable))}のうち改善{count_text(improved)}"
-                 f"（{share_text(100.0 * improved / len(comparable))}）、停滞{count_text(counts.get('停滞', 0))}、"
-                 f"後退{count_text(counts.get('後退', 0))}。"]
+    sentences = [
+        f"{scope_name}の{subject}は、比べられる{count_text(len(comparable))}のうち改善{count_text(improved)}"
+        f"（{share_text(100.0 * improved / len(comparable))}）、停滞{count_text(counts.get('停滞', 0))}、"
+        f"後退{count_text(counts.get('後退', 0))}。"
+    ]
     ordered = comparable.sort_values(["change", "code"], ascending=[False, True])
     best, worst = ordered.iloc[0], ordered.iloc[-1]
     movers = []
@@ -485,6 +551,7 @@ def stage_field_commentary(con, pref_code: str | None = None, round_id: str | No
 
 # ---------------------------------------------------------------- one municipality
 
+
 def municipality_commentary(con, code: str, round_id: str | None = None) -> list[str]:
     """One municipality: maturity and weakest stage of its newest round (or ``round_id``), its
     support priority, and the デジタル庁 indicator furthest below its population-band peers."""
@@ -503,25 +570,32 @@ def municipality_commentary(con, code: str, round_id: str | None = None) -> list
         sentence = f"{name}の成熟度は{level['maturity_label']}"
         if len(stages):
             weakest = stages.sort_values(["score", "stage"]).iloc[0]
-            sentence += f"で、最も弱い段階はSTEP{int(weakest['stage'])}（{weakest['stage_name']}、{weakest['score']:.1f}点）"
+            sentence += (
+                f"で、最も弱い段階はSTEP{int(weakest['stage'])}（{weakest['stage_name']}、{weakest['score']:.1f}点）"
+            )
         sentences.append(sentence + "。")
-        priority = support_priority(con, Filter(pref_code=place["pref_code"].iloc[0], codes=tuple(place["code"])), round_id).iloc[0]
+        priority = support_priority(
+            con, Filter(pref_code=place["pref_code"].iloc[0], codes=tuple(place["code"])), round_id
+        ).iloc[0]
         support = f"、推奨する支援は{priority['recommended']}" if priority["recommended"] else ""
         sentences.append(f"支援優先度は「{priority['priority']}」{support}。")
     else:
         sentences.append(f"{name}のアセスメントの回答はまだない。")
-        priority = support_priority(con, Filter(pref_code=place["pref_code"].iloc[0], codes=tuple(place["code"])), round_id)
+        priority = support_priority(
+            con, Filter(pref_code=place["pref_code"].iloc[0], codes=tuple(place["code"])), round_id
+        )
         if len(priority) and priority.iloc[0]["basis_label"]:
             support = f"、推奨する支援は{priority.iloc[0]['recommended']}" if priority.iloc[0]["recommended"] else ""
-            sentences.append(f"支援優先度は「{priority.iloc[0]['priority']}」（{priority.iloc[0]['basis_label']}）{support}。")
+            sentences.append(
+                f"支援優先度は「{priority.iloc[0]['priority']}」（{priority.iloc[0]['basis_label']}）{support}。"
+            )
     table = gaps(con, flt)
     table = table[table["indicator_id"].str.startswith("da_") & ~table["indicator_id"].str.startswith("da_proc_")]
     behind = table.dropna(subset=["gap_peer"])
     behind = behind[behind["gap_peer"] < 0]
     if len(behind):
         worst = behind.sort_values(["gap_peer", "indicator_id"]).iloc[0]
-        sentences.append(f"同じ人口規模の団体と比べて最も差が大きいのは「{worst['title']}」"
-                         f"（{_gap_text(worst)}）。")
+        sentences.append(f"同じ人口規模の団体と比べて最も差が大きいのは「{worst['title']}」（{_gap_text(worst)}）。")
     elif len(table.dropna(subset=["gap_peer"])):
         sentences.append("デジタル庁の指標はすべて同じ人口規模の団体の中央値以上。")
     return sentences
@@ -534,9 +608,27 @@ def _gap_text(row: pd.Series) -> str:
 
 
 __all__ = [
-    "band_sentences", "band_table", "basis_text", "count_text", "crosstab_commentary", "crosstab_sentences",
-    "difference_text", "measure_commentary", "measure_inputs", "measure_sentences", "municipality_commentary",
-    "municipality_ranking_sentences", "prefecture_ranking_sentences", "priority_commentary", "progress_commentary",
-    "progress_sentences", "ranking_commentary", "ranking_sentences", "selection_sentences", "share_text",
-    "stage_field_commentary", "stage_field_matrix", "value_text",
+    "band_sentences",
+    "band_table",
+    "basis_text",
+    "count_text",
+    "crosstab_commentary",
+    "crosstab_sentences",
+    "difference_text",
+    "measure_commentary",
+    "measure_inputs",
+    "measure_sentences",
+    "municipality_commentary",
+    "municipality_ranking_sentences",
+    "prefecture_ranking_sentences",
+    "priority_commentary",
+    "progress_commentary",
+    "progress_sentences",
+    "ranking_commentary",
+    "ranking_sentences",
+    "selection_sentences",
+    "share_text",
+    "stage_field_commentary",
+    "stage_field_matrix",
+    "value_text",
 ]

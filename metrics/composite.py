@@ -1,4 +1,5 @@
 """The national-indicator composite: デジタル庁 indicators → 0–1 → four pillars → one score."""
+
 from __future__ import annotations
 
 import duckdb
@@ -10,8 +11,12 @@ from metrics.query import run
 from metrics.snapshots import as_of_params
 
 
-def indicator_scores(con: duckdb.DuckDBPyConnection, flt: Filter | None = None, as_of: str | None = None,
-                     pillars: tuple[str, ...] = PILLARS) -> pd.DataFrame:
+def indicator_scores(
+    con: duckdb.DuckDBPyConnection,
+    flt: Filter | None = None,
+    as_of: str | None = None,
+    pillars: tuple[str, ...] = PILLARS,
+) -> pd.DataFrame:
     """The composite's member indicators for every selected municipality, normalised to 0–1.
 
     Members are catalog indicators with source digital_agency_*, level municipality/both,
@@ -24,11 +29,18 @@ def indicator_scores(con: duckdb.DuckDBPyConnection, flt: Filter | None = None, 
     Columns: code, indicator_id, title, short_title, kind, polarity, pillar, weight, value (catalog
     unit), as_of, synthetic, normalised (0–1 or NULL).
     """
-    return run(con, "indicator_scores", {"codes": selected_codes(con, flt), "pillars": list(pillars), **as_of_params(as_of)})
+    return run(
+        con, "indicator_scores", {"codes": selected_codes(con, flt), "pillars": list(pillars), **as_of_params(as_of)}
+    )
 
 
-def composite(con: duckdb.DuckDBPyConnection, flt: Filter | None = None, as_of: str | None = None,
-              pillars: tuple[str, ...] = PILLARS, members: pd.DataFrame | None = None) -> pd.DataFrame:
+def composite(
+    con: duckdb.DuckDBPyConnection,
+    flt: Filter | None = None,
+    as_of: str | None = None,
+    pillars: tuple[str, ...] = PILLARS,
+    members: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Pillar scores and the composite per municipality, 0–100 (= 100 × weighted mean of 0–1 values).
 
     One row per code × pillar, plus one row per code with pillar = '総合' (the composite).
@@ -40,8 +52,9 @@ def composite(con: duckdb.DuckDBPyConnection, flt: Filter | None = None, as_of: 
     ``members`` may pass an ``indicator_scores`` result already computed for the same selection.
     """
     members = members if members is not None else indicator_scores(con, flt, as_of, pillars)
-    return run(con, "composite", {"pillars": list(pillars), "composite_label": COMPOSITE},
-               relations={"member_scores": members})
+    return run(
+        con, "composite", {"pillars": list(pillars), "composite_label": COMPOSITE}, relations={"member_scores": members}
+    )
 
 
 def composite_wide(scores: pd.DataFrame) -> pd.DataFrame:

@@ -1,7 +1,8 @@
 """The 兵庫-style cross-table: population band × a categorical or binned measure, with totals."""
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import duckdb
 import numpy as np
@@ -46,8 +47,13 @@ def bin_values(values: pd.Series, edges: Sequence[float], labels: Sequence[str] 
     return result
 
 
-def cross_table(frame: pd.DataFrame, row: str, column: str, row_order: Sequence[str] | None = None,
-                column_order: Sequence[str] | None = None) -> pd.DataFrame:
+def cross_table(
+    frame: pd.DataFrame,
+    row: str,
+    column: str,
+    row_order: Sequence[str] | None = None,
+    column_order: Sequence[str] | None = None,
+) -> pd.DataFrame:
     """Counts of ``frame`` rows by ``row`` × ``column`` with a total column and a total row (「計」).
 
     Missing values are counted under '不明' (never dropped); categories listed in ``row_order`` /
@@ -74,15 +80,18 @@ def _ordered(order: Sequence[str] | None, present) -> list:
     return order + rest + optional
 
 
-def measure_values(con: duckdb.DuckDBPyConnection, indicator_id: str, flt: Filter | None = None,
-                   as_of: str | None = None) -> pd.DataFrame:
+def measure_values(
+    con: duckdb.DuckDBPyConnection, indicator_id: str, flt: Filter | None = None, as_of: str | None = None
+) -> pd.DataFrame:
     """One indicator for every selected municipality, ready for ``cross_table``.
 
     Columns: code, name, pref_name, type, pop_band, pop_band_order, value (catalog unit, NULL
     when missing or absent), raw (text as in the file), kind, label (binary: 実施/未実施; category:
     the raw text; otherwise NULL — bin ``value`` with ``bin_values``).
     """
-    frame = run(con, "measure_values", {"codes": selected_codes(con, flt), "indicator_id": indicator_id, "as_of": as_of})
+    frame = run(
+        con, "measure_values", {"codes": selected_codes(con, flt), "indicator_id": indicator_id, "as_of": as_of}
+    )
     frame["label"] = np.where(frame["kind"] == "category", frame["raw"], frame["value"].map(BINARY_LABELS))
     frame.loc[~frame["kind"].isin(["binary", "category"]), "label"] = None
     return frame

@@ -3,6 +3,7 @@
 Pure: no Streamlit, no I/O. Every surface formats a date through ``japanese_date``; nothing else
 decides how a 調査時点 or a 取得日 is worded.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -43,12 +44,15 @@ def release_label(as_of: object, retrieved_on: object = None) -> str:
 
 # ---------------------------------------------------------------- 調査時点 per indicator group, 取得日 apart
 
+
 @dataclass(frozen=True)
 class DateLines:
     """What a figure says about its dates: one 調査時点 line per indicator group, and the 取得日 apart."""
 
-    as_of: tuple[str, ...]      # 「推進体制：2023年4月1日時点」「テレワーク：2023年10月1日時点（推定）」「マイナンバーカード：調査時点不明」
-    retrieved: str | None       # 「取得日 2026年11月23日」 (never a 調査時点)
+    as_of: tuple[
+        str, ...
+    ]  # 「推進体制：2023年4月1日時点」「テレワーク：2023年10月1日時点（推定）」「マイナンバーカード：調査時点不明」
+    retrieved: str | None  # 「取得日 2026年11月23日」 (never a 調査時点)
 
     def text(self, separator: str = "、") -> str:
         """One line: 「調査時点 推進体制：2023年4月1日時点、… ｜ 取得日 2026年11月23日」 ('' when nothing is loaded)."""
@@ -94,11 +98,15 @@ def indicator_dates(con, indicator_ids=None, as_of: object = None, sources=None)
     from metrics.query import run  # metrics.query reads the store's cache; imported here to keep this module light
 
     day = None if as_of == UNKNOWN_SNAPSHOT else as_date(as_of)
-    return run(con, "indicator_dates", {
-        "indicator_ids": list(indicator_ids) if indicator_ids is not None else None,
-        "sources": list(sources) if sources is not None else None,
-        "as_of": day.isoformat() if day else None,
-    })
+    return run(
+        con,
+        "indicator_dates",
+        {
+            "indicator_ids": list(indicator_ids) if indicator_ids is not None else None,
+            "sources": list(sources) if sources is not None else None,
+            "as_of": day.isoformat() if day else None,
+        },
+    )
 
 
 def dates_for(con, indicator_ids=None, as_of: object = None, sources=None) -> DateLines:
@@ -136,12 +144,17 @@ def loaded_releases(con) -> pd.DataFrame:
     from metrics.query import run
 
     frame = run(con, "view_releases", {})
-    return pd.DataFrame({
-        "版": [f"{label}（架空）" if synthetic else label for label, synthetic in zip(frame["label"], frame["synthetic"])],
-        "データ": frame["source_title"],
-        "ファイル": frame["file"],
-        "調査時点の根拠": frame["as_of_origin"].map(AS_OF_ORIGINS).fillna(frame["as_of_origin"]),
-        "取得日": [japanese_date(day) for day in frame["retrieved_on"]],
-        "取得日の根拠": frame["retrieved_on_origin"].map(RETRIEVED_ON_ORIGINS),
-        "SHA-256": frame["sha256"],
-    })
+    return pd.DataFrame(
+        {
+            "版": [
+                f"{label}（架空）" if synthetic else label
+                for label, synthetic in zip(frame["label"], frame["synthetic"])
+            ],
+            "データ": frame["source_title"],
+            "ファイル": frame["file"],
+            "調査時点の根拠": frame["as_of_origin"].map(AS_OF_ORIGINS).fillna(frame["as_of_origin"]),
+            "取得日": [japanese_date(day) for day in frame["retrieved_on"]],
+            "取得日の根拠": frame["retrieved_on_origin"].map(RETRIEVED_ON_ORIGINS),
+            "SHA-256": frame["sha256"],
+        }
+    )

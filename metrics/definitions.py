@@ -4,6 +4,7 @@ priority rules, the support menu and the reference cases.
 Only YAML/CSV files under data/ (or the questionnaire file named by DX_QUESTIONNAIRE) are read;
 everything else comes from the DuckDB connection a caller passes in.
 """
+
 from __future__ import annotations
 
 import copy
@@ -88,7 +89,7 @@ class SupportItem:
     fields: tuple[str, ...] = ()
     indicators: tuple[str, ...] = ()
     priorities: tuple[str, ...] = ()
-    page: str = ""                 # page or section of the source document
+    page: str = ""  # page or section of the source document
     prefecture: str | None = None  # None = a national item (every prefecture sees it)
 
 
@@ -117,14 +118,14 @@ class PriorityLevel:
 
 @dataclass(frozen=True)
 class PriorityRules:
-    weak_share: float                       # a stage is weak when points / max_points < weak_share
+    weak_share: float  # a stage is weak when points / max_points < weak_share
     missing_stage_is_weak: bool
-    levels: tuple[PriorityLevel, ...]       # highest first; the first level whose minimum is met applies
-    stage_support: dict[int, str]           # the support named for each weak stage (宮城県の「支援内容」)
+    levels: tuple[PriorityLevel, ...]  # highest first; the first level whose minimum is met applies
+    stage_support: dict[int, str]  # the support named for each weak stage (宮城県の「支援内容」)
     defer_support: dict[int, tuple[int, ...]]  # stage → stages whose weakness postpones its support
     prescored_max_points: dict[int, float]  # max points of a pre-scored sheet that states none
-    weak_field_score: float                 # a field (0–100) below this is a weakness worth support
-    change_tolerance: dict[str, float]      # |change| ≤ tolerance counts as stalled (by measure kind)
+    weak_field_score: float  # a field (0–100) below this is a weakness worth support
+    change_tolerance: dict[str, float]  # |change| ≤ tolerance counts as stalled (by measure kind)
 
 
 def load_priority_rules(path: Path | None = None, menu: dict[str, SupportItem] | None = None) -> PriorityRules:
@@ -151,9 +152,13 @@ def load_priority_rules(path: Path | None = None, menu: dict[str, SupportItem] |
         raise DefinitionError(f"ファイル「{path.name}」の支援優先度ルールが不完全です（{exc}）。") from exc
     unknown = [item for item in rules.stage_support.values() if item not in menu]
     if unknown:
-        raise DefinitionError(f"ファイル「{path.name}」の stage_support に支援メニューにないIDがあります: {', '.join(unknown)}")
+        raise DefinitionError(
+            f"ファイル「{path.name}」の stage_support に支援メニューにないIDがあります: {', '.join(unknown)}"
+        )
     if not rules.levels or rules.levels[-1].min_weak_stages != 0:
-        raise DefinitionError(f"ファイル「{path.name}」の levels には min_weak_stages: 0 の段階（最も低い優先度）が必要です。")
+        raise DefinitionError(
+            f"ファイル「{path.name}」の levels には min_weak_stages: 0 の段階（最も低い優先度）が必要です。"
+        )
     return rules
 
 
@@ -161,11 +166,24 @@ def load_reference_cases(path: Path | None = None) -> list[dict]:
     """data/reference_cases.yaml as a list of dicts (validated keys)."""
     path = path or DATA_DIR / "reference_cases.yaml"
     cases = _read_yaml(path) or []
-    required = ("id", "body", "body_kind", "population", "population_text", "stage", "title", "summary", "source", "section")
+    required = (
+        "id",
+        "body",
+        "body_kind",
+        "population",
+        "population_text",
+        "stage",
+        "title",
+        "summary",
+        "source",
+        "section",
+    )
     for position, case in enumerate(cases, start=1):
         missing = [key for key in required if case.get(key) in (None, "")]
         if missing:
-            raise DefinitionError(f"ファイル「{path.name}」の{position}番目の事例に {', '.join(missing)} がありません。")
+            raise DefinitionError(
+                f"ファイル「{path.name}」の{position}番目の事例に {', '.join(missing)} がありません。"
+            )
     return cases
 
 
@@ -179,7 +197,7 @@ class OfficialSignal:
     stage: int | None
     field: str | None
     not_implemented: tuple[str, ...] = ()  # all of these binary indicators are 0
-    below_band_median: str | None = None   # this percent indicator is ``by`` points below its band's median
+    below_band_median: str | None = None  # this percent indicator is ``by`` points below its band's median
     by: float = 0.0
 
     @property
@@ -189,7 +207,7 @@ class OfficialSignal:
 
 @dataclass(frozen=True)
 class OfficialRules:
-    label: str                                  # 「公開データによる判定」
+    label: str  # 「公開データによる判定」
     signals: tuple[OfficialSignal, ...]
     levels: tuple[tuple[str, float, str], ...]  # (priority, min_points, summary), highest first
     indicator_stage: dict[str, tuple[int, str]]  # indicator → (stage, field) for menus and cases
@@ -207,19 +225,32 @@ def load_official_rules(path: Path | None = None) -> OfficialRules:
         signals = []
         for entry in data["signals"]:
             signal = OfficialSignal(
-                id=str(entry["id"]), points=float(entry["points"]), reason=str(entry["reason"]),
-                stage=None if entry.get("stage") is None else int(entry["stage"]), field=entry.get("field"),
+                id=str(entry["id"]),
+                points=float(entry["points"]),
+                reason=str(entry["reason"]),
+                stage=None if entry.get("stage") is None else int(entry["stage"]),
+                field=entry.get("field"),
                 not_implemented=tuple(entry.get("not_implemented") or ()),
-                below_band_median=entry.get("below_band_median"), by=float(entry.get("by") or 0))
+                below_band_median=entry.get("below_band_median"),
+                by=float(entry.get("by") or 0),
+            )
             if bool(signal.not_implemented) == bool(signal.below_band_median):
-                raise ValueError(f"signal {signal.id}: not_implemented か below_band_median のどちらか1つを書いてください")
+                raise ValueError(
+                    f"signal {signal.id}: not_implemented か below_band_median のどちらか1つを書いてください"
+                )
             signals.append(signal)
-        levels = tuple(sorted(((str(lv["priority"]), float(lv["min_points"]), str(lv["summary"])) for lv in data["levels"]),
-                              key=lambda level: -level[1]))
+        levels = tuple(
+            sorted(
+                ((str(lv["priority"]), float(lv["min_points"]), str(lv["summary"])) for lv in data["levels"]),
+                key=lambda level: -level[1],
+            )
+        )
         stages = {str(k): (int(v["stage"]), str(v["field"])) for k, v in (data.get("indicator_stage") or {}).items()}
         rules = OfficialRules(str(data.get("label") or "公開データによる判定"), tuple(signals), levels, stages)
     except (KeyError, TypeError, ValueError) as exc:
         raise DefinitionError(f"ファイル「{path.name}」の公開データによる判定の規則が不完全です（{exc}）。") from exc
     if not rules.levels or rules.levels[-1][1] != 0:
-        raise DefinitionError(f"ファイル「{path.name}」の levels には min_points: 0 の段階（最も低い優先度）が必要です。")
+        raise DefinitionError(
+            f"ファイル「{path.name}」の levels には min_points: 0 の段階（最も低い優先度）が必要です。"
+        )
     return rules

@@ -1,4 +1,5 @@
 """The selection every metric works on: prefecture, region, population band, 団体区分, codes."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,7 +1,8 @@
 """Gaps of indicator values to the target, peers, the prefecture and the nation, signed by polarity."""
+
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import duckdb
 import pandas as pd
@@ -14,9 +15,16 @@ from metrics.query import arrow_frame, isin, run_arrow
 from metrics.snapshots import as_of_params
 
 
-def gaps(con: duckdb.DuckDBPyConnection, flt: Filter | None = None, indicator_ids: Iterable[str] | None = None,
-         peer: str = "pop_band", region_set: str | None = None, as_of: str | None = None,
-         similar: pd.DataFrame | None = None, k: int = 5) -> pd.DataFrame:
+def gaps(
+    con: duckdb.DuckDBPyConnection,
+    flt: Filter | None = None,
+    indicator_ids: Iterable[str] | None = None,
+    peer: str = "pop_band",
+    region_set: str | None = None,
+    as_of: str | None = None,
+    similar: pd.DataFrame | None = None,
+    k: int = 5,
+) -> pd.DataFrame:
     """One row per selected municipality × indicator (non-component, not 'category', level
     municipality/both; ``indicator_ids`` narrows it) with its newest value on or before ``as_of``
     (``as_of`` = 'unknown': the values whose 調査時点 is 不明).
@@ -48,13 +56,18 @@ def gaps(con: duckdb.DuckDBPyConnection, flt: Filter | None = None, indicator_id
     if peer == "similar":
         neighbours = similar if similar is not None else similar_municipalities(con, flt, k=k)
         pairs = neighbours[isin(neighbours["code"], codes)][["code", "peer_code"]]
-    grid = run_arrow(con, "gaps", {
-        "codes": codes,
-        "indicator_ids": list(indicator_ids) if indicator_ids is not None else None,
-        "peer": peer,
-        "region_set": region_set,
-        **as_of_params(as_of),
-    }, relations={"similar_pairs": pairs})
+    grid = run_arrow(
+        con,
+        "gaps",
+        {
+            "codes": codes,
+            "indicator_ids": list(indicator_ids) if indicator_ids is not None else None,
+            "peer": peer,
+            "region_set": region_set,
+            **as_of_params(as_of),
+        },
+        relations={"similar_pairs": pairs},
+    )
     # the grid names each indicator by its number in the catalog's id order (see gaps.sql)
     attributes = run_arrow(con, "indicator_attributes", {})
     position = pc.subtract(grid["i_no"], 1)

@@ -9,6 +9,7 @@ replaces the committed file of the same prefecture. Every file is validated by t
 below; errors are Japanese and name the file (or sheet), row and column, and a broken file never
 replaces the menus in force.
 """
+
 from __future__ import annotations
 
 import io
@@ -26,17 +27,67 @@ MENU_DIR = DATA_DIR / "support_menus"
 NATIONAL = "全国"
 PRIORITY_LEVELS = ("高", "中", "低")
 PREFECTURES = (
-    "北海道", "青森県", "岩手県", "宮城県", "秋田県", "山形県", "福島県", "茨城県", "栃木県", "群馬県", "埼玉県", "千葉県",
-    "東京都", "神奈川県", "新潟県", "富山県", "石川県", "福井県", "山梨県", "長野県", "岐阜県", "静岡県", "愛知県", "三重県",
-    "滋賀県", "京都府", "大阪府", "兵庫県", "奈良県", "和歌山県", "鳥取県", "島根県", "岡山県", "広島県", "山口県", "徳島県",
-    "香川県", "愛媛県", "高知県", "福岡県", "佐賀県", "長崎県", "熊本県", "大分県", "宮崎県", "鹿児島県", "沖縄県",
+    "北海道",
+    "青森県",
+    "岩手県",
+    "宮城県",
+    "秋田県",
+    "山形県",
+    "福島県",
+    "茨城県",
+    "栃木県",
+    "群馬県",
+    "埼玉県",
+    "千葉県",
+    "東京都",
+    "神奈川県",
+    "新潟県",
+    "富山県",
+    "石川県",
+    "福井県",
+    "山梨県",
+    "長野県",
+    "岐阜県",
+    "静岡県",
+    "愛知県",
+    "三重県",
+    "滋賀県",
+    "京都府",
+    "大阪府",
+    "兵庫県",
+    "奈良県",
+    "和歌山県",
+    "鳥取県",
+    "島根県",
+    "岡山県",
+    "広島県",
+    "山口県",
+    "徳島県",
+    "香川県",
+    "愛媛県",
+    "高知県",
+    "福岡県",
+    "佐賀県",
+    "長崎県",
+    "熊本県",
+    "大分県",
+    "宮崎県",
+    "鹿児島県",
+    "沖縄県",
 )
 PREF_CODES = {name: f"{i:02d}" for i, name in enumerate(PREFECTURES, start=1)}
 
 # the Excel template: one row per item; the column titles are what a planner reads and writes
 TEMPLATE_COLUMNS = {
-    "id": "ID（英数字）", "name": "支援メニュー名", "provider": "提供主体", "description": "内容", "source": "出典",
-    "page": "頁・章", "stages": "対象の段階（STEP0〜3）", "fields": "対象の分野", "indicators": "対象のデジタル庁指標",
+    "id": "ID（英数字）",
+    "name": "支援メニュー名",
+    "provider": "提供主体",
+    "description": "内容",
+    "source": "出典",
+    "page": "頁・章",
+    "stages": "対象の段階（STEP0〜3）",
+    "fields": "対象の分野",
+    "indicators": "対象のデジタル庁指標",
     "priorities": "対象の支援優先度",
 }
 TEMPLATE_SHEET = "支援メニュー"
@@ -100,6 +151,7 @@ class MenuFile(BaseModel):
 
 # ---------------------------------------------------------------- validation beyond the models
 
+
 def _problems(menu: MenuFile, where, known_ids: set[str] | None = None) -> list[str]:
     """Provider, duplicate-id and weakness checks. ``where(position, key)`` names the place of a
     problem (file + item, or sheet + row + column)."""
@@ -110,11 +162,15 @@ def _problems(menu: MenuFile, where, known_ids: set[str] | None = None) -> list[
         problems.append(f"{where(None, 'prefecture')}: 都道府県「{menu.prefecture}」は47都道府県の名前ではありません。")
     seen: set[str] = set()
     for position, item in enumerate(menu.items, start=1):
-        allowed = item.provider in menu.providers or (menu.prefecture is not None and item.provider.startswith(menu.prefecture))
+        allowed = item.provider in menu.providers or (
+            menu.prefecture is not None and item.provider.startswith(menu.prefecture)
+        )
         if not allowed:
             whose = "国のメニュー" if menu.prefecture is None else f"{menu.prefecture}のメニュー"
-            problems.append(f"{where(position, 'provider')}: 提供主体「{item.provider}」は{whose}の提供主体"
-                            f"（{'・'.join(menu.providers)}）ではありません。")
+            problems.append(
+                f"{where(position, 'provider')}: 提供主体「{item.provider}」は{whose}の提供主体"
+                f"（{'・'.join(menu.providers)}）ではありません。"
+            )
         if item.id in seen or (known_ids and item.id in known_ids):
             problems.append(f"{where(position, 'id')}: ID「{item.id}」が重複しています。")
         seen.add(item.id)
@@ -123,17 +179,23 @@ def _problems(menu: MenuFile, where, known_ids: set[str] | None = None) -> list[
             problems.append(f"{where(position, 'stages')}: 対象の段階・分野・指標・優先度のどれも書かれていません。")
         for stage in a.stages:
             if stage not in questionnaire.stages:
-                problems.append(f"{where(position, 'stages')}: 段階「STEP{stage}」はアセスメントの段階"
-                                f"（{'・'.join(f'STEP{s}' for s in sorted(questionnaire.stages))}）にありません。")
+                problems.append(
+                    f"{where(position, 'stages')}: 段階「STEP{stage}」はアセスメントの段階"
+                    f"（{'・'.join(f'STEP{s}' for s in sorted(questionnaire.stages))}）にありません。"
+                )
         for name in a.fields:
             if name not in questionnaire.fields:
-                problems.append(f"{where(position, 'fields')}: 分野「{name}」はアセスメントの分野（{'・'.join(questionnaire.fields)}）にありません。")
+                problems.append(
+                    f"{where(position, 'fields')}: 分野「{name}」はアセスメントの分野（{'・'.join(questionnaire.fields)}）にありません。"
+                )
         for indicator in a.indicators:
             if indicator not in indicators:
                 problems.append(f"{where(position, 'indicators')}: 指標「{indicator}」は指標カタログにありません。")
         for level in a.priorities:
             if level not in PRIORITY_LEVELS:
-                problems.append(f"{where(position, 'priorities')}: 支援優先度「{level}」は 高・中・低 のどれでもありません。")
+                problems.append(
+                    f"{where(position, 'priorities')}: 支援優先度「{level}」は 高・中・低 のどれでもありません。"
+                )
     return problems
 
 
@@ -143,7 +205,10 @@ def _pydantic_problems(exc: ValidationError, where) -> list[str]:
         loc = list(error["loc"])
         position, key = None, loc[0] if loc else "?"
         if len(loc) >= 2 and loc[0] == "items" and isinstance(loc[1], int):
-            position, key = loc[1] + 1, (loc[3] if len(loc) > 3 and loc[2] == "addresses" else (loc[2] if len(loc) > 2 else "?"))
+            position, key = (
+                loc[1] + 1,
+                (loc[3] if len(loc) > 3 and loc[2] == "addresses" else (loc[2] if len(loc) > 2 else "?")),
+            )
         out.append(f"{where(position, key)}: {_pydantic_message(error)}")
     return out
 
@@ -193,7 +258,9 @@ def menu_files() -> dict[str | None, MenuFile]:
     for path, menu in files.values():
         for item in menu.items:
             if item.id in owner:
-                raise DefinitionError(f"ファイル「{path.name}」のID「{item.id}」は、ファイル「{owner[item.id]}」と重複しています。")
+                raise DefinitionError(
+                    f"ファイル「{path.name}」のID「{item.id}」は、ファイル「{owner[item.id]}」と重複しています。"
+                )
             owner[item.id] = path.name
     if None not in files:
         raise DefinitionError(f"国の支援メニュー（prefecture: null のファイル）が {MENU_DIR.name} にありません。")
@@ -202,9 +269,19 @@ def menu_files() -> dict[str | None, MenuFile]:
 
 def _support_item(item: MenuItem, prefecture: str | None) -> SupportItem:
     a = item.addresses
-    return SupportItem(id=item.id, name=item.name, provider=item.provider, description=item.description,
-                       source=item.source, stages=tuple(a.stages), fields=tuple(a.fields), indicators=tuple(a.indicators),
-                       priorities=tuple(a.priorities), page=item.page, prefecture=prefecture)
+    return SupportItem(
+        id=item.id,
+        name=item.name,
+        provider=item.provider,
+        description=item.description,
+        source=item.source,
+        stages=tuple(a.stages),
+        fields=tuple(a.fields),
+        indicators=tuple(a.indicators),
+        priorities=tuple(a.priorities),
+        page=item.page,
+        prefecture=prefecture,
+    )
 
 
 def support_menu(prefecture: str | None = None) -> dict[str, SupportItem]:
@@ -243,16 +320,19 @@ def pref_name(prefecture: str | None) -> str | None:
 def menu_summary(prefecture: str | None = None) -> pd.DataFrame:
     """The menu in force as a table for the page: 提供主体, 支援メニュー, 内容, 出典 (source and page)."""
     menu = support_menu(prefecture)
-    return pd.DataFrame({
-        "区分": ["国" if item.prefecture is None else item.prefecture for item in menu.values()],
-        "提供主体": [item.provider for item in menu.values()],
-        "支援メニュー": [item.name for item in menu.values()],
-        "内容": [item.description for item in menu.values()],
-        "出典": [f"{item.source} {item.page}" for item in menu.values()],
-    })
+    return pd.DataFrame(
+        {
+            "区分": ["国" if item.prefecture is None else item.prefecture for item in menu.values()],
+            "提供主体": [item.provider for item in menu.values()],
+            "支援メニュー": [item.name for item in menu.values()],
+            "内容": [item.description for item in menu.values()],
+            "出典": [f"{item.source} {item.page}" for item in menu.values()],
+        }
+    )
 
 
 # ---------------------------------------------------------------- the Excel template and its upload
+
 
 def menu_template_frame(prefecture: str) -> pd.DataFrame:
     """The rows of the Excel template for ``prefecture``: its menu in force (or an example row
@@ -261,23 +341,36 @@ def menu_template_frame(prefecture: str) -> pd.DataFrame:
     files = menu_files()
     titles = indicator_titles()
     items = files[prefecture].items if prefecture in files else []
-    rows = [{
-        TEMPLATE_COLUMNS["id"]: item.id, TEMPLATE_COLUMNS["name"]: item.name, TEMPLATE_COLUMNS["provider"]: item.provider,
-        TEMPLATE_COLUMNS["description"]: item.description, TEMPLATE_COLUMNS["source"]: item.source,
-        TEMPLATE_COLUMNS["page"]: item.page,
-        TEMPLATE_COLUMNS["stages"]: "・".join(f"STEP{s}" for s in item.addresses.stages),
-        TEMPLATE_COLUMNS["fields"]: "・".join(item.addresses.fields),
-        TEMPLATE_COLUMNS["indicators"]: "、".join(titles.get(i, i) for i in item.addresses.indicators),
-        TEMPLATE_COLUMNS["priorities"]: "・".join(item.addresses.priorities),
-    } for item in items]
+    rows = [
+        {
+            TEMPLATE_COLUMNS["id"]: item.id,
+            TEMPLATE_COLUMNS["name"]: item.name,
+            TEMPLATE_COLUMNS["provider"]: item.provider,
+            TEMPLATE_COLUMNS["description"]: item.description,
+            TEMPLATE_COLUMNS["source"]: item.source,
+            TEMPLATE_COLUMNS["page"]: item.page,
+            TEMPLATE_COLUMNS["stages"]: "・".join(f"STEP{s}" for s in item.addresses.stages),
+            TEMPLATE_COLUMNS["fields"]: "・".join(item.addresses.fields),
+            TEMPLATE_COLUMNS["indicators"]: "、".join(titles.get(i, i) for i in item.addresses.indicators),
+            TEMPLATE_COLUMNS["priorities"]: "・".join(item.addresses.priorities),
+        }
+        for item in items
+    ]
     if not rows:
-        rows = [{
-            TEMPLATE_COLUMNS["id"]: "example_consult", TEMPLATE_COLUMNS["name"]: "（例）DX個別相談会",
-            TEMPLATE_COLUMNS["provider"]: prefecture, TEMPLATE_COLUMNS["description"]: "（例）全体方針づくりを個別に相談できる会。",
-            TEMPLATE_COLUMNS["source"]: f"{prefecture}の支援事業資料", TEMPLATE_COLUMNS["page"]: "p.1",
-            TEMPLATE_COLUMNS["stages"]: "STEP1", TEMPLATE_COLUMNS["fields"]: "DX全般",
-            TEMPLATE_COLUMNS["indicators"]: "全体方針", TEMPLATE_COLUMNS["priorities"]: "",
-        }]
+        rows = [
+            {
+                TEMPLATE_COLUMNS["id"]: "example_consult",
+                TEMPLATE_COLUMNS["name"]: "（例）DX個別相談会",
+                TEMPLATE_COLUMNS["provider"]: prefecture,
+                TEMPLATE_COLUMNS["description"]: "（例）全体方針づくりを個別に相談できる会。",
+                TEMPLATE_COLUMNS["source"]: f"{prefecture}の支援事業資料",
+                TEMPLATE_COLUMNS["page"]: "p.1",
+                TEMPLATE_COLUMNS["stages"]: "STEP1",
+                TEMPLATE_COLUMNS["fields"]: "DX全般",
+                TEMPLATE_COLUMNS["indicators"]: "全体方針",
+                TEMPLATE_COLUMNS["priorities"]: "",
+            }
+        ]
     return pd.DataFrame(rows, columns=list(TEMPLATE_COLUMNS.values()))
 
 
@@ -286,14 +379,30 @@ def menu_template_notes(prefecture: str) -> list[tuple[str, str]]:
     questionnaire = load_questionnaire()
     return [
         (PREFECTURE_LABEL, pref_name(prefecture)),
-        ("使い方", f"「{TEMPLATE_SHEET}」シートに1行1項目で書き、データ管理の「支援メニューの取り込み」からアップロードします。"
-                 "取り込むと、この都道府県の支援メニューが置き換わります（国のメニューはそのまま）。"),
+        (
+            "使い方",
+            f"「{TEMPLATE_SHEET}」シートに1行1項目で書き、データ管理の「支援メニューの取り込み」からアップロードします。"
+            "取り込むと、この都道府県の支援メニューが置き換わります（国のメニューはそのまま）。",
+        ),
         ("ID（英数字）", "英字で始まる英数字と _ 。ほかの都道府県や国のメニューと重ならない名前にします。"),
-        ("提供主体", f"{pref_name(prefecture)}、または{pref_name(prefecture)}で始まる名前（例: {pref_name(prefecture)}電子自治体推進協議会）。"),
-        ("対象の段階", "・".join(f"STEP{s}（{n}）" for s, n in sorted(questionnaire.stages.items())) + " を「・」で区切って書きます（指標だけは「、」で区切ります）。"),
+        (
+            "提供主体",
+            f"{pref_name(prefecture)}、または{pref_name(prefecture)}で始まる名前（例: {pref_name(prefecture)}電子自治体推進協議会）。",
+        ),
+        (
+            "対象の段階",
+            "・".join(f"STEP{s}（{n}）" for s, n in sorted(questionnaire.stages.items()))
+            + " を「・」で区切って書きます（指標だけは「、」で区切ります）。",
+        ),
         ("対象の分野", "・".join(questionnaire.fields)),
-        ("対象のデジタル庁指標", "、".join(title for i, title in indicator_titles().items()
-                                     if i.startswith("da_") and not i.startswith("da_proc_") and "分母" not in title and "分子" not in title)),
+        (
+            "対象のデジタル庁指標",
+            "、".join(
+                title
+                for i, title in indicator_titles().items()
+                if i.startswith("da_") and not i.startswith("da_proc_") and "分母" not in title and "分子" not in title
+            ),
+        ),
         ("対象の支援優先度", "高・中・低"),
         ("注意", "セルに数式（= で始まる式）は使えません。段階・分野・指標・優先度のどれか1つは必ず書きます。"),
     ]
@@ -310,9 +419,13 @@ def parse_menu_workbook(content: bytes, prefecture: str, sheet_label: str = TEMP
     try:
         book = openpyxl.load_workbook(io.BytesIO(content), data_only=False, read_only=True)
     except Exception as exc:  # openpyxl raises several kinds for a file that is not a workbook
-        raise DefinitionError(f"Excelファイルとして読めません（{type(exc).__name__}）。支援メニューのテンプレート（.xlsx）を使ってください。") from None
+        raise DefinitionError(
+            f"Excelファイルとして読めません（{type(exc).__name__}）。支援メニューのテンプレート（.xlsx）を使ってください。"
+        ) from None
     if sheet_label not in book.sheetnames:
-        raise DefinitionError(f"シート「{sheet_label}」がありません。データ管理からダウンロードしたテンプレートを使ってください。")
+        raise DefinitionError(
+            f"シート「{sheet_label}」がありません。データ管理からダウンロードしたテンプレートを使ってください。"
+        )
     sheet = book[sheet_label]
     rows = list(sheet.iter_rows(values_only=False))
     if not rows:
@@ -344,8 +457,14 @@ def parse_menu_workbook(content: bytes, prefecture: str, sheet_label: str = TEMP
         if not any(values.values()):
             continue
         # indicator names contain ・ (子育て・介護26手続): they are separated by 、 only
-        parts = {key: [p.strip() for p in re.split(r"[、,，\n]" if key == "indicators" else r"[・、,，/／\n]", values[key])
-                       if p.strip()] for key in ("stages", "fields", "indicators", "priorities")}
+        parts = {
+            key: [
+                p.strip()
+                for p in re.split(r"[、,，\n]" if key == "indicators" else r"[・、,，/／\n]", values[key])
+                if p.strip()
+            ]
+            for key in ("stages", "fields", "indicators", "priorities")
+        }
         stages = []
         for part in parts["stages"]:
             text = part.upper().replace("ＳＴＥＰ", "STEP").replace("STEP", "").strip()
@@ -354,18 +473,34 @@ def parse_menu_workbook(content: bytes, prefecture: str, sheet_label: str = TEMP
             elif part in stage_names:
                 stages.append(stage_names[part])
             else:
-                problems.append(f"{place(row_number, 'stages')}: 段階「{part}」が分かりません（STEP0〜STEP3 で書きます）。")
+                problems.append(
+                    f"{place(row_number, 'stages')}: 段階「{part}」が分かりません（STEP0〜STEP3 で書きます）。"
+                )
         indicators = []
         for part in parts["indicators"]:
             if part in titles:
                 indicators.append(titles[part])
             else:
-                problems.append(f"{place(row_number, 'indicators')}: 指標「{part}」はデジタル庁指標の名前にありません"
-                                "（「説明」シートの一覧から選びます）。")
-        items.append({"id": values["id"], "name": values["name"], "provider": values["provider"],
-                      "description": values["description"], "source": values["source"], "page": values["page"],
-                      "addresses": {"stages": stages, "fields": parts["fields"], "indicators": indicators,
-                                    "priorities": parts["priorities"]}})
+                problems.append(
+                    f"{place(row_number, 'indicators')}: 指標「{part}」はデジタル庁指標の名前にありません"
+                    "（「説明」シートの一覧から選びます）。"
+                )
+        items.append(
+            {
+                "id": values["id"],
+                "name": values["name"],
+                "provider": values["provider"],
+                "description": values["description"],
+                "source": values["source"],
+                "page": values["page"],
+                "addresses": {
+                    "stages": stages,
+                    "fields": parts["fields"],
+                    "indicators": indicators,
+                    "priorities": parts["priorities"],
+                },
+            }
+        )
         row_numbers.append(row_number)
     if not items:
         problems.append(f"シート「{sheet_label}」に支援メニューの行がありません（2行目から書きます）。")
@@ -395,6 +530,8 @@ def save_uploaded_menu(menu: MenuFile) -> Path:
     path = folder / f"pref_{PREF_CODES[menu.prefecture]}.yaml"
     text = yaml.safe_dump(menu.model_dump(), allow_unicode=True, sort_keys=False)
     temporary = path.with_suffix(".yaml.tmp")
-    temporary.write_text(f"# {menu.prefecture}の支援メニュー（データ管理から取り込んだもの）\n" + text, encoding="utf-8")
+    temporary.write_text(
+        f"# {menu.prefecture}の支援メニュー（データ管理から取り込んだもの）\n" + text, encoding="utf-8"
+    )
     os.replace(temporary, path)
     return path

@@ -1,4 +1,5 @@
 """Peer groups and "similar municipalities" (k nearest neighbours on size and scores)."""
+
 from __future__ import annotations
 
 import duckdb
@@ -25,9 +26,12 @@ FEATURES = {
 }
 
 
-def similarity_features(con: duckdb.DuckDBPyConnection, round_id: str | None = None,
-                        composite_scores: pd.DataFrame | None = None,
-                        scores: pd.DataFrame | None = None) -> pd.DataFrame:
+def similarity_features(
+    con: duckdb.DuckDBPyConnection,
+    round_id: str | None = None,
+    composite_scores: pd.DataFrame | None = None,
+    scores: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Per municipality (all 1,741, code order): code, name, pref_name, log_population
     (log10 of population), composite (0–100), assessment (overall score 0–100 of ``round_id``, or
     of each municipality's newest round). NULL where the measure is missing.
@@ -47,10 +51,15 @@ def similarity_features(con: duckdb.DuckDBPyConnection, round_id: str | None = N
     return frame.drop(columns="population")
 
 
-def similar_municipalities(con: duckdb.DuckDBPyConnection, flt: Filter | None = None, k: int = 5,
-                           candidates: Filter | None = None, round_id: str | None = None,
-                           features: tuple[str, ...] = tuple(FEATURES),
-                           feature_frame: pd.DataFrame | None = None) -> pd.DataFrame:
+def similar_municipalities(
+    con: duckdb.DuckDBPyConnection,
+    flt: Filter | None = None,
+    k: int = 5,
+    candidates: Filter | None = None,
+    round_id: str | None = None,
+    features: tuple[str, ...] = tuple(FEATURES),
+    feature_frame: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """The ``k`` most similar municipalities for each municipality selected by ``flt``.
 
     Features (``FEATURES``) are standardised (z-scores over all municipalities that have them, so
@@ -69,10 +78,16 @@ def similar_municipalities(con: duckdb.DuckDBPyConnection, flt: Filter | None = 
     spread = np.nanstd(values, axis=0)
     z = (values - np.nanmean(values, axis=0)) / np.where(spread > 0, spread, 1.0)
     codes = data["code"].to_numpy()
-    is_target = isin(data["code"], select_municipalities(con, flt)["code"]).to_numpy() if flt is not None \
+    is_target = (
+        isin(data["code"], select_municipalities(con, flt)["code"]).to_numpy()
+        if flt is not None
         else np.ones(len(data), dtype=bool)
-    in_pool = isin(data["code"], select_municipalities(con, candidates)["code"]).to_numpy() if candidates is not None \
+    )
+    in_pool = (
+        isin(data["code"], select_municipalities(con, candidates)["code"]).to_numpy()
+        if candidates is not None
         else np.ones(len(data), dtype=bool)
+    )
     present = ~np.isnan(z)
     parts = []  # per feature pattern: code, rank, peer_code, distance, features_used (arrays)
     for pattern in {tuple(p) for p in present[is_target]}:
@@ -98,25 +113,33 @@ def similar_municipalities(con: duckdb.DuckDBPyConnection, flt: Filter | None = 
         distance[np.flatnonzero(is_own), own[is_own]] = np.inf
         ordered = distance + np.arange(len(cand_idx)) * 1e-13
         take = min(k, len(cand_idx))
-        nearest = np.argpartition(ordered, take - 1, axis=1)[:, :take] if take < len(cand_idx) \
+        nearest = (
+            np.argpartition(ordered, take - 1, axis=1)[:, :take]
+            if take < len(cand_idx)
             else np.tile(np.arange(len(cand_idx)), (len(target_idx), 1))
+        )
         nearest = np.take_along_axis(nearest, np.argsort(np.take_along_axis(ordered, nearest, axis=1), axis=1), axis=1)
         picked = np.take_along_axis(distance, nearest, axis=1)
         finite = np.isfinite(picked).ravel()
         label = " / ".join(FEATURES[f] for f, u in zip(features, used) if u)
-        parts.append((
-            np.repeat(codes[target_idx], nearest.shape[1])[finite],
-            np.tile(np.arange(1, nearest.shape[1] + 1), len(target_idx))[finite],
-            codes[cand_idx[nearest.ravel()]][finite],
-            picked.ravel()[finite],
-            np.full(int(finite.sum()), label, dtype=object),
-        ))
+        parts.append(
+            (
+                np.repeat(codes[target_idx], nearest.shape[1])[finite],
+                np.tile(np.arange(1, nearest.shape[1] + 1), len(target_idx))[finite],
+                codes[cand_idx[nearest.ravel()]][finite],
+                picked.ravel()[finite],
+                np.full(int(finite.sum()), label, dtype=object),
+            )
+        )
     columns = ["code", "rank", "peer_code", "distance", "features_used"]
     if sum(len(part[0]) for part in parts):
         result = pd.DataFrame({name: np.concatenate([part[i] for part in parts]) for i, name in enumerate(columns)})
     else:
         result = pd.DataFrame([], columns=columns)
-    names = data.set_index("code")[["name", "pref_name"]].rename(columns={"name": "peer_name", "pref_name": "peer_pref_name"})
+    names = data.set_index("code")[["name", "pref_name"]].rename(
+        columns={"name": "peer_name", "pref_name": "peer_pref_name"}
+    )
     result = result.join(names, on="peer_code")
-    return result[["code", "rank", "peer_code", "peer_name", "peer_pref_name", "distance", "features_used"]] \
-        .sort_values(["code", "rank"], ignore_index=True)
+    return result[
+        ["code", "rank", "peer_code", "peer_name", "peer_pref_name", "distance", "features_used"]
+    ].sort_values(["code", "rank"], ignore_index=True)

@@ -1,5 +1,6 @@
 """Population over time: every loaded year of a population series for one municipality, and the sentence
 the カルテ shows about its change. Pure: SQL in metrics/sql/population_history.sql."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -22,9 +23,11 @@ def population_change_line(history: pd.DataFrame) -> str | None:
         return None
     last = history.iloc[-1]
     change, percent = float(last["change"]), float(last["change_percent"])
-    return (f"人口 {japanese_date(last['previous_as_of'])} {history.iloc[-2]['population']:,.0f}人 → "
-            f"{japanese_date(last['as_of'])} {last['population']:,.0f}人（増減 {_signed(change, ',.0f')}人、"
-            f"{_signed(percent, '.2f')}%）")
+    return (
+        f"人口 {japanese_date(last['previous_as_of'])} {history.iloc[-2]['population']:,.0f}人 → "
+        f"{japanese_date(last['as_of'])} {last['population']:,.0f}人（増減 {_signed(change, ',.0f')}人、"
+        f"{_signed(percent, '.2f')}%）"
+    )
 
 
 def _signed(value: float, spec: str) -> str:

@@ -11,6 +11,7 @@ Recommendations rank the menu items (national + the selected prefecture's own, m
 much of the municipality's weaknesses each addresses: weak stages and fields of the sheet and
 indicators behind the municipality's population band, each weighed by the size of its gap.
 """
+
 from __future__ import annotations
 
 import math
@@ -21,7 +22,13 @@ import pandas as pd
 
 from metrics.assessment import NOT_ANSWERED, assessment_scores, latest_rounds, rounds, surveyed_prefectures
 from metrics.definitions import (
-    OfficialRules, PriorityRules, Questionnaire, SupportItem, load_official_rules, load_priority_rules, load_questionnaire,
+    OfficialRules,
+    PriorityRules,
+    Questionnaire,
+    SupportItem,
+    load_official_rules,
+    load_priority_rules,
+    load_questionnaire,
 )
 from metrics.filters import Filter, select_municipalities
 from metrics.menus import support_menu
@@ -37,11 +44,23 @@ PRIORITY_ITEM_WEIGHT = 0.5
 # an indicator gap counts fully for an item that names the indicator, half for one that names its stage only
 STAGE_MATCH_WEIGHT = 0.5
 RECOMMENDATION_COLUMNS = [
-    "recommended", "recommended_ids", "recommended_reasons", "recommended_stages", "recommended_fields",
-    "candidates", "candidate_ids",
+    "recommended",
+    "recommended_ids",
+    "recommended_reasons",
+    "recommended_stages",
+    "recommended_fields",
+    "candidates",
+    "candidate_ids",
 ]
 PRIORITY_COLUMNS = [
-    "priority", "priority_order", "n_weak", "weak_stages", "support", "support_ids", *RECOMMENDATION_COLUMNS, "reasons",
+    "priority",
+    "priority_order",
+    "n_weak",
+    "weak_stages",
+    "support",
+    "support_ids",
+    *RECOMMENDATION_COLUMNS,
+    "reasons",
 ]
 MIN_BINARY_GAP = 0.1
 NAME_SEPARATOR = "、"  # between item names (names themselves contain ・)
@@ -75,7 +94,10 @@ def rank_items(weaknesses: list[tuple], menu: dict[str, SupportItem], level: str
             elif indicator in item.indicators:
                 part = magnitude
             else:
-                direct, part = False, magnitude * STAGE_MATCH_WEIGHT if stage is not None and stage in item.stages else 0.0
+                direct, part = (
+                    False,
+                    magnitude * STAGE_MATCH_WEIGHT if stage is not None and stage in item.stages else 0.0,
+                )
             if part > 0:
                 score += part
                 # the reason names a weakness the item is meant for (named by it) before one matched through its stage
@@ -104,9 +126,15 @@ def _recommendation_columns(ranked: list[tuple]) -> dict:
     }
 
 
-def prioritise(stages: pd.DataFrame, rules: PriorityRules | None = None, menu: dict[str, SupportItem] | None = None,
-               questionnaire: Questionnaire | None = None, findings: pd.DataFrame | None = None,
-               key: str = "code", fallback_levels: dict | None = None) -> pd.DataFrame:
+def prioritise(
+    stages: pd.DataFrame,
+    rules: PriorityRules | None = None,
+    menu: dict[str, SupportItem] | None = None,
+    questionnaire: Questionnaire | None = None,
+    findings: pd.DataFrame | None = None,
+    key: str = "code",
+    fallback_levels: dict | None = None,
+) -> pd.DataFrame:
     """Priority of each municipality from its stage points (pure: no database).
 
     ``stages``: one row per ``key`` × stage with columns ``key``, stage (0–3), points, max_points
@@ -138,25 +166,42 @@ def prioritise(stages: pd.DataFrame, rules: PriorityRules | None = None, menu: d
     max_column = pd.to_numeric(stages["max_points"], errors="coerce").astype(float).tolist()
     sheets: dict[object, dict[int, tuple]] = {}
     for name, stage, points, maximum in zip(stages[key].tolist(), stages["stage"].tolist(), points_column, max_column):
-        sheets.setdefault(name, {})[int(stage)] = (None if math.isnan(points) else points, None if math.isnan(maximum) else maximum)
+        sheets.setdefault(name, {})[int(stage)] = (
+            None if math.isnan(points) else points,
+            None if math.isnan(maximum) else maximum,
+        )
     extra: dict[object, tuple[list, list]] = {}
     if findings is not None and len(findings):
         n = len(findings)
         magnitudes = findings["magnitude"].tolist() if "magnitude" in findings else [0.1] * n
         finding_stages = findings["stage"].tolist() if "stage" in findings else [None] * n
         for name, field, indicator, reason, stage, magnitude in zip(
-                findings[key].tolist(), findings["field"].tolist(), findings["indicator_id"].tolist(),
-                findings["reason"].tolist(), finding_stages, magnitudes):
+            findings[key].tolist(),
+            findings["field"].tolist(),
+            findings["indicator_id"].tolist(),
+            findings["reason"].tolist(),
+            finding_stages,
+            magnitudes,
+        ):
             weaknesses, texts = extra.setdefault(name, ([], []))
             indicator = None if _missing(indicator) else indicator
-            weaknesses.append(("indicator" if indicator else "field", None if _missing(stage) else int(stage),
-                               None if _missing(field) else field, indicator,
-                               0.1 if _missing(magnitude) else float(magnitude), str(reason).rstrip("。")))
+            weaknesses.append(
+                (
+                    "indicator" if indicator else "field",
+                    None if _missing(stage) else int(stage),
+                    None if _missing(field) else field,
+                    indicator,
+                    0.1 if _missing(magnitude) else float(magnitude),
+                    str(reason).rstrip("。"),
+                )
+            )
             texts.append(str(reason) if str(reason).endswith("。") else f"{reason}。")
     rows = []
     # municipalities with findings but no sheet are listed too (official level, else 判定不可)
     unsheeted = [name for name in extra if name not in sheets]
-    for name in list(sheets) + unsheeted + [name for name in fallback_levels if name not in sheets and name not in extra]:
+    for name in (
+        list(sheets) + unsheeted + [name for name in fallback_levels if name not in sheets and name not in extra]
+    ):
         weaknesses, texts = extra.get(name, ([], []))
         weaknesses = list(weaknesses)
         weak, reasons, support_ids, level_name = [], [], [], None
@@ -174,9 +219,13 @@ def prioritise(stages: pd.DataFrame, rules: PriorityRules | None = None, menu: d
                         reasons.append(f"{labels[stage]}: 点数がありません（未回答）。")
                 elif maximum and points / maximum < rules.weak_share:
                     weak.append(stage)
-                    shortfall[stage] = (rules.weak_share - points / maximum,
-                                        f"{labels[stage]}が{_fmt(points)}/{_fmt(maximum)}点（満点の{rules.weak_share:.0%}未満）")
-                    reasons.append(f"{labels[stage]}: {_fmt(points)}/{_fmt(maximum)}点で、満点の{rules.weak_share:.0%}未満です。")
+                    shortfall[stage] = (
+                        rules.weak_share - points / maximum,
+                        f"{labels[stage]}が{_fmt(points)}/{_fmt(maximum)}点（満点の{rules.weak_share:.0%}未満）",
+                    )
+                    reasons.append(
+                        f"{labels[stage]}: {_fmt(points)}/{_fmt(maximum)}点で、満点の{rules.weak_share:.0%}未満です。"
+                    )
             level = next(lv for lv in rules.levels if len(weak) >= lv.min_weak_stages)
             level_name, n_weak = level.priority, len(weak)
             count = f"弱い段階が{len(weak)}つ" if weak else "弱い段階なし"
@@ -188,7 +237,8 @@ def prioritise(stages: pd.DataFrame, rules: PriorityRules | None = None, menu: d
             active = [s for s in weak if s not in deferred]
             support_ids = [rules.stage_support[s] for s in active if rules.stage_support.get(s) in menu]
             weaknesses = [("stage", s, None, None, shortfall[s][0], shortfall[s][1]) for s in active] + [
-                w for w in weaknesses if not (w[0] == "indicator" and w[1] in deferred)]
+                w for w in weaknesses if not (w[0] == "indicator" and w[1] in deferred)
+            ]
         else:
             level_name = fallback_levels.get(name)
             if level_name is None:
@@ -197,17 +247,19 @@ def prioritise(stages: pd.DataFrame, rules: PriorityRules | None = None, menu: d
         ranked = rank_items(weaknesses, menu, level_name)
         # the 支援内容 a rule names for a weak stage (宮城県's table) comes first: it is the prefecture's own answer
         ranked = [r for r in ranked if r[0].id in support_ids] + [r for r in ranked if r[0].id not in support_ids]
-        rows.append({
-            key: name,
-            "priority": level_name or NOT_ASSESSED,
-            "priority_order": order.get(level_name) if level_name else None,
-            "n_weak": n_weak,
-            "weak_stages": "・".join(f"STEP{s}" for s in weak),
-            "support": "・".join(menu[i].name for i in support_ids),
-            "support_ids": ",".join(support_ids),
-            **_recommendation_columns(ranked),
-            "reasons": "".join(reasons),
-        })
+        rows.append(
+            {
+                key: name,
+                "priority": level_name or NOT_ASSESSED,
+                "priority_order": order.get(level_name) if level_name else None,
+                "n_weak": n_weak,
+                "weak_stages": "・".join(f"STEP{s}" for s in weak),
+                "support": "・".join(menu[i].name for i in support_ids),
+                "support_ids": ",".join(support_ids),
+                **_recommendation_columns(ranked),
+                "reasons": "".join(reasons),
+            }
+        )
     return pd.DataFrame(rows, columns=[key] + PRIORITY_COLUMNS)
 
 
@@ -250,10 +302,16 @@ def official_priority(values: pd.DataFrame, rules: OfficialRules | None = None) 
                 continue
             gap = medians[indicator] - table[indicator]
             hit = (gap >= signal.by).fillna(False)
-            unit = used.loc[used["indicator_id"] == indicator, "unit"].iloc[0] if (used["indicator_id"] == indicator).any() else ""
+            unit = (
+                used.loc[used["indicator_id"] == indicator, "unit"].iloc[0]
+                if (used["indicator_id"] == indicator).any()
+                else ""
+            )
             unit = "%" if "%" in str(unit) else ""
-            detail = {code: f"（{_fmt(table.at[code, indicator])}{unit}、同じ人口規模の中央値 {_fmt(medians.at[code, indicator])}{unit}）"
-                      for code in hit[hit].index}
+            detail = {
+                code: f"（{_fmt(table.at[code, indicator])}{unit}、同じ人口規模の中央値 {_fmt(medians.at[code, indicator])}{unit}）"
+                for code in hit[hit].index
+            }
         points[hit] += signal.points
         for code in hit[hit].index:
             fired[code].append((signal, detail.get(code, "")))
@@ -265,15 +323,21 @@ def official_priority(values: pd.DataFrame, rules: OfficialRules | None = None) 
         signals = fired[code]
         head = f"{rules.label}: 弱み{_fmt(total)}点 → 支援優先度「{level[0]}」（{level[2]}）。"
         reasons.append(head + "".join(f"{sig.reason}{detail}。" for sig, detail in signals))
-    return pd.DataFrame({
-        "code": points.index.astype(str), "official_priority": [lv[0] for lv in names],
-        "official_order": [order[lv[0]] for lv in names], "official_points": points.to_numpy(),
-        "official_signals": [",".join(sig.id for sig, _ in fired[c]) for c in points.index],
-        "official_reasons": reasons,
-    }).reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            "code": points.index.astype(str),
+            "official_priority": [lv[0] for lv in names],
+            "official_order": [order[lv[0]] for lv in names],
+            "official_points": points.to_numpy(),
+            "official_signals": [",".join(sig.id for sig, _ in fired[c]) for c in points.index],
+            "official_reasons": reasons,
+        }
+    ).reset_index(drop=True)
 
 
-def indicator_weaknesses(values: pd.DataFrame, menu: dict[str, SupportItem], rules: OfficialRules | None = None) -> pd.DataFrame:
+def indicator_weaknesses(
+    values: pd.DataFrame, menu: dict[str, SupportItem], rules: OfficialRules | None = None
+) -> pd.DataFrame:
     """Indicators behind the municipality's population band, for ranking menu items (pure): a
     binary indicator not implemented (magnitude = share of the band that implements it) and a
     rate below the band's median (magnitude = the shortfall in points ÷ 100). Only indicators some
@@ -285,30 +349,48 @@ def indicator_weaknesses(values: pd.DataFrame, menu: dict[str, SupportItem], rul
     binary = rows["kind"] == "binary"
     # not implemented: the share of the band that implements it, at least MIN_BINARY_GAP (the target is 実施 even
     # where no peer has it yet)
-    magnitude = np.where(binary, np.where(rows["value"] == 0, np.maximum(rows["band_mean"], MIN_BINARY_GAP), 0.0),
-                         np.clip((rows["band_median"] - rows["value"]) / 100.0, 0, None))
+    magnitude = np.where(
+        binary,
+        np.where(rows["value"] == 0, np.maximum(rows["band_mean"], MIN_BINARY_GAP), 0.0),
+        np.clip((rows["band_median"] - rows["value"]) / 100.0, 0, None),
+    )
     rows = rows.assign(magnitude=magnitude)
     rows = rows[rows["magnitude"] > 0]
     stage_field = rows["indicator_id"].map(rules.indicator_stage)
     reasons = [
-        (f"「{title}」が未実施（同じ人口規模の団体の{mean:.0%}が実施）" if mean > 0 else f"「{title}」が未実施（目標は実施）")
-        if kind == "binary" else
-        f"「{title}」が{_fmt(value)}%（同じ人口規模の中央値 {_fmt(median)}%）"
-        for kind, title, value, mean, median in zip(rows["kind"].tolist(), rows["short_title"].tolist(), rows["value"].tolist(),
-                                                    rows["band_mean"].tolist(), rows["band_median"].tolist())
+        (
+            f"「{title}」が未実施（同じ人口規模の団体の{mean:.0%}が実施）"
+            if mean > 0
+            else f"「{title}」が未実施（目標は実施）"
+        )
+        if kind == "binary"
+        else f"「{title}」が{_fmt(value)}%（同じ人口規模の中央値 {_fmt(median)}%）"
+        for kind, title, value, mean, median in zip(
+            rows["kind"].tolist(),
+            rows["short_title"].tolist(),
+            rows["value"].tolist(),
+            rows["band_mean"].tolist(),
+            rows["band_median"].tolist(),
+        )
     ]
-    return pd.DataFrame({
-        "code": rows["code"].astype(str).tolist(),
-        "field": [sf[1] if isinstance(sf, tuple) else pd.NA for sf in stage_field],
-        "indicator_id": rows["indicator_id"].tolist(),
-        "stage": [sf[0] if isinstance(sf, tuple) else pd.NA for sf in stage_field],
-        "magnitude": rows["magnitude"].astype(float).tolist(),
-        "reason": reasons,
-    })
+    return pd.DataFrame(
+        {
+            "code": rows["code"].astype(str).tolist(),
+            "field": [sf[1] if isinstance(sf, tuple) else pd.NA for sf in stage_field],
+            "indicator_id": rows["indicator_id"].tolist(),
+            "stage": [sf[0] if isinstance(sf, tuple) else pd.NA for sf in stage_field],
+            "magnitude": rows["magnitude"].astype(float).tolist(),
+            "reason": reasons,
+        }
+    )
 
 
-def field_weaknesses(scores: pd.DataFrame, rules: PriorityRules | None = None,
-                     band_of: pd.Series | None = None, peer_scores: pd.DataFrame | None = None) -> pd.DataFrame:
+def field_weaknesses(
+    scores: pd.DataFrame,
+    rules: PriorityRules | None = None,
+    band_of: pd.Series | None = None,
+    peer_scores: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Weak fields of the sheets in ``scores``: a field score below rules.weak_field_score, with its
     shortfall to 50 or to the median of the same population band among ``peer_scores`` (default
     ``scores``; ``band_of``: code → pop_band of every peer), whichever is larger, ÷ 100 as magnitude.
@@ -321,28 +403,46 @@ def field_weaknesses(scores: pd.DataFrame, rules: PriorityRules | None = None,
         peers = peers.loc[(peers["level"] == "field") & peers["score"].notna(), ["code", "field", "score"]]
         medians = peers.assign(band=peers["code"].map(band_of)).groupby(["band", "field"])["score"].median()
         fields = fields.assign(band=fields["code"].map(band_of))
-        fields["band_median"] = [medians.get((band, field), np.nan)
-                                 for band, field in zip(fields["band"].tolist(), fields["field"].tolist())]
+        fields["band_median"] = [
+            medians.get((band, field), np.nan) for band, field in zip(fields["band"].tolist(), fields["field"].tolist())
+        ]
     else:
         fields = fields.assign(band_median=np.nan)
-    shortfall = np.maximum(rules.weak_field_score - fields["score"], (fields["band_median"] - fields["score"]).fillna(0))
+    shortfall = np.maximum(
+        rules.weak_field_score - fields["score"], (fields["band_median"] - fields["score"]).fillna(0)
+    )
     fields = fields.assign(magnitude=shortfall / 100.0)
     fields = fields[(fields["score"] < rules.weak_field_score)]
     fields = fields.assign(order=fields["field"].map(field_order)).sort_values(["code", "order"])
-    return pd.DataFrame({
-        "code": fields["code"].tolist(), "field": fields["field"].tolist(), "indicator_id": pd.NA, "stage": pd.NA,
-        "magnitude": fields["magnitude"].tolist(),
-        "reason": [f"分野「{f}」の得点が{s:.0f}点で、{rules.weak_field_score:g}点未満です" + (
-                   "" if pd.isna(m) else f"（同じ人口規模の中央値 {m:.0f}点）") + "。"
-                   for f, s, m in zip(fields["field"].tolist(), fields["score"].tolist(), fields["band_median"].tolist())],
-    })
+    return pd.DataFrame(
+        {
+            "code": fields["code"].tolist(),
+            "field": fields["field"].tolist(),
+            "indicator_id": pd.NA,
+            "stage": pd.NA,
+            "magnitude": fields["magnitude"].tolist(),
+            "reason": [
+                f"分野「{f}」の得点が{s:.0f}点で、{rules.weak_field_score:g}点未満です"
+                + ("" if pd.isna(m) else f"（同じ人口規模の中央値 {m:.0f}点）")
+                + "。"
+                for f, s, m in zip(fields["field"].tolist(), fields["score"].tolist(), fields["band_median"].tolist())
+            ],
+        }
+    )
 
 
-def support_priority(con: duckdb.DuckDBPyConnection, flt: Filter | None = None, round_id: str | None = None,
-                     rules: PriorityRules | None = None, menu: dict[str, SupportItem] | None = None,
-                     scores: pd.DataFrame | None = None, indicator_gaps: pd.DataFrame | None = None,
-                     official_rules: OfficialRules | None = None, as_of: str | None = None,
-                     menu_scope: str = "view") -> pd.DataFrame:
+def support_priority(
+    con: duckdb.DuckDBPyConnection,
+    flt: Filter | None = None,
+    round_id: str | None = None,
+    rules: PriorityRules | None = None,
+    menu: dict[str, SupportItem] | None = None,
+    scores: pd.DataFrame | None = None,
+    indicator_gaps: pd.DataFrame | None = None,
+    official_rules: OfficialRules | None = None,
+    as_of: str | None = None,
+    menu_scope: str = "view",
+) -> pd.DataFrame:
     """Support priority and at most three recommended items for every selected municipality — the
     stable entry point of the support plan (支援計画, カルテ, deck and the build-time table).
 
@@ -398,8 +498,13 @@ def support_priority(con: duckdb.DuckDBPyConnection, flt: Filter | None = None, 
         peer_scores = assessment_scores(con, None, round_ids=[round_id] if round_id else None)
         if not round_id:
             peer_scores = latest_rounds(peer_scores, rounds(con)["round_id"].tolist())
-    findings = pd.concat([field_weaknesses(scores, rules, band_of, peer_scores),
-                          indicator_weaknesses(values, every_item, official_rules)], ignore_index=True)
+    findings = pd.concat(
+        [
+            field_weaknesses(scores, rules, band_of, peer_scores),
+            indicator_weaknesses(values, every_item, official_rules),
+        ],
+        ignore_index=True,
+    )
     stage_rows = scores.loc[scores["level"] == "stage", ["code", "stage", "points", "max_points"]]
     fallback = dict(zip(official["code"], official["official_priority"]))
     if None in menus_by_pref:
@@ -408,13 +513,21 @@ def support_priority(con: duckdb.DuckDBPyConnection, flt: Filter | None = None, 
         parts = []
         for pref, pref_menu in menus_by_pref.items():
             codes_of = municipalities.loc[municipalities["pref_code"] == pref, "code"]
-            parts.append(prioritise(stage_rows[isin(stage_rows["code"], codes_of)], rules, pref_menu,
-                                    findings=findings[isin(findings["code"], codes_of)],
-                                    fallback_levels={c: fallback[c] for c in codes_of if c in fallback}))
+            parts.append(
+                prioritise(
+                    stage_rows[isin(stage_rows["code"], codes_of)],
+                    rules,
+                    pref_menu,
+                    findings=findings[isin(findings["code"], codes_of)],
+                    fallback_levels={c: fallback[c] for c in codes_of if c in fallback},
+                )
+            )
         assessed = pd.concat(parts, ignore_index=True) if parts else prioritise(stage_rows.iloc[0:0], rules, {})
     sheet = scores.loc[scores["level"] == "overall", ["code", "round_id", "basis"]]
     result = municipalities.merge(sheet, on="code", how="left").merge(assessed, on="code", how="left")
-    result = result.merge(official[["code", "official_priority", "official_points", "official_reasons"]], on="code", how="left")
+    result = result.merge(
+        official[["code", "official_priority", "official_points", "official_reasons"]], on="code", how="left"
+    )
     # text columns stay text when no municipality has an official value (an all-missing merge is float)
     for column in ("official_priority", "official_reasons", "reasons", "priority"):
         result[column] = result[column].astype("object")
@@ -425,21 +538,40 @@ def support_priority(con: duckdb.DuckDBPyConnection, flt: Filter | None = None, 
     result["survey_priority"] = result["survey_priority"].astype("string")
     # no sheet: the official judgement is the priority; its reasons come first
     official_only = ~has_sheet & result["official_priority"].notna()
-    result.loc[official_only, "reasons"] = (result.loc[official_only, "official_reasons"]
-                                            + result.loc[official_only, "reasons"].fillna("").str.replace(NOT_ASSESSED_REASON, ""))
+    result.loc[official_only, "reasons"] = result.loc[official_only, "official_reasons"] + result.loc[
+        official_only, "reasons"
+    ].fillna("").str.replace(NOT_ASSESSED_REASON, "")
     blank = result["priority"].isna()
     result.loc[blank, ["priority", "reasons"]] = [NOT_ASSESSED, NOT_ASSESSED_REASON]
     for column in ["weak_stages", "support", "support_ids", *RECOMMENDATION_COLUMNS]:
         result[column] = result[column].fillna("")
     result["official_priority"] = result["official_priority"].fillna(NOT_ASSESSED)
     result["basis_label"] = np.where(has_sheet, SURVEY_LABEL, np.where(official_only, official_rules.label, ""))
-    result["disagree"] = has_sheet & result["official_priority"].isin(["高", "中", "低"]) & (
-        result["survey_priority"] != result["official_priority"])
+    result["disagree"] = (
+        has_sheet
+        & result["official_priority"].isin(["高", "中", "低"])
+        & (result["survey_priority"] != result["official_priority"])
+    )
     result["priority_order"] = result["priority_order"].astype("Int64")
     result["n_weak"] = result["n_weak"].astype("Int64")
     result["sort_weight"] = result["n_weak"].astype("Float64").fillna(result["official_points"].astype("Float64"))
-    result = result.sort_values(["priority_order", "sort_weight", "code"], ascending=[True, False, True],
-                                na_position="last", ignore_index=True)
-    columns = ["code", "pref_name", "name", "pop_band", "round_id", "basis", "response", "basis_label", *PRIORITY_COLUMNS,
-               "survey_priority", "official_priority", "official_points", "official_reasons", "disagree"]
+    result = result.sort_values(
+        ["priority_order", "sort_weight", "code"], ascending=[True, False, True], na_position="last", ignore_index=True
+    )
+    columns = [
+        "code",
+        "pref_name",
+        "name",
+        "pop_band",
+        "round_id",
+        "basis",
+        "response",
+        "basis_label",
+        *PRIORITY_COLUMNS,
+        "survey_priority",
+        "official_priority",
+        "official_points",
+        "official_reasons",
+        "disagree",
+    ]
     return result[columns]

@@ -1,26 +1,32 @@
 """Run the named SQL files in metrics/sql/ with bound parameters and return DataFrames."""
+
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
-from typing import Iterator
 
 import duckdb
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 
 # pandas' nullable dtypes, which DuckDB's own .df() gives integer and boolean columns holding NULLs
 _NULLABLE = {
-    pa.int8(): pd.Int8Dtype(), pa.int16(): pd.Int16Dtype(), pa.int32(): pd.Int32Dtype(), pa.int64(): pd.Int64Dtype(),
-    pa.uint8(): pd.UInt8Dtype(), pa.uint16(): pd.UInt16Dtype(), pa.uint32(): pd.UInt32Dtype(),
-    pa.uint64(): pd.UInt64Dtype(), pa.bool_(): pd.BooleanDtype(),
+    pa.int8(): pd.Int8Dtype(),
+    pa.int16(): pd.Int16Dtype(),
+    pa.int32(): pd.Int32Dtype(),
+    pa.int64(): pd.Int64Dtype(),
+    pa.uint8(): pd.UInt8Dtype(),
+    pa.uint16(): pd.UInt16Dtype(),
+    pa.uint32(): pd.UInt32Dtype(),
+    pa.uint64(): pd.UInt64Dtype(),
+    pa.bool_(): pd.BooleanDtype(),
 }
 
 
@@ -31,7 +37,7 @@ _shared: ContextVar[dict | None] = ContextVar("metrics_shared_results", default=
 _INCLUDE = re.compile(r"^[ \t]*-- include: (\w+)[ \t]*$", re.MULTILINE)
 
 
-@lru_cache(maxsize=None)
+@cache
 def sql_text(name: str) -> str:
     """metrics/sql/<name>.sql, each ``-- include: other`` line replaced by other.sql (a CTE body that
     several queries share is written once)."""
@@ -39,8 +45,9 @@ def sql_text(name: str) -> str:
     return _INCLUDE.sub(lambda match: sql_text(match.group(1)), text)
 
 
-def run(con: duckdb.DuckDBPyConnection, name: str, params: dict,
-        relations: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
+def run(
+    con: duckdb.DuckDBPyConnection, name: str, params: dict, relations: dict[str, pd.DataFrame] | None = None
+) -> pd.DataFrame:
     """One query per result: metrics/sql/<name>.sql with its ``$parameters`` bound from ``params``.
 
     ``relations`` are intermediate results (DataFrames) the query reads by name; they are
@@ -59,8 +66,9 @@ def run(con: duckdb.DuckDBPyConnection, name: str, params: dict,
     return result
 
 
-def run_arrow(con: duckdb.DuckDBPyConnection, name: str, params: dict,
-              relations: dict[str, pd.DataFrame] | None = None) -> pa.Table:
+def run_arrow(
+    con: duckdb.DuckDBPyConnection, name: str, params: dict, relations: dict[str, pd.DataFrame] | None = None
+) -> pa.Table:
     """``run`` without the conversion: the Arrow table, for results assembled before pandas sees them."""
     relations = relations or {}
     # a result the caller left unread (execute(...).fetchone()) would block con.sql: finish it, as
@@ -116,7 +124,9 @@ def arrow_frame(table: pa.Table) -> pd.DataFrame:
         else:  # lists, structs, blobs…: none of the metric queries returns one; .df() decides
             return duckdb.from_arrow(table).df()
         columns.append(series)
-    frame = pd.concat(columns, axis=1, ignore_index=True) if columns else pd.DataFrame(index=pd.RangeIndex(table.num_rows))
+    frame = (
+        pd.concat(columns, axis=1, ignore_index=True) if columns else pd.DataFrame(index=pd.RangeIndex(table.num_rows))
+    )
     frame.columns = table.column_names
     return frame
 
@@ -125,8 +135,11 @@ def isin(values: pd.Series, candidates) -> pd.Series:
     """``values.isin(candidates)`` for a text column, computed by Arrow: pandas' own isin on its
     Arrow-backed strings costs ~7 ms per 10⁵ rows, Arrow's under 1 ms. Same result, same index."""
     candidates = list(candidates)
-    if (not isinstance(values.dtype, pd.StringDtype) or values.dtype.storage != "pyarrow"
-            or not all(isinstance(c, str) for c in candidates)):  # (pandas matches a missing candidate to NaN)
+    if (
+        not isinstance(values.dtype, pd.StringDtype)
+        or values.dtype.storage != "pyarrow"
+        or not all(isinstance(c, str) for c in candidates)
+    ):  # (pandas matches a missing candidate to NaN)
         return values.isin(candidates)
     wanted = pa.array(candidates, type=pa.string())
     found = pc.is_in(pa.array(values.array), value_set=wanted)

@@ -5,6 +5,7 @@ A snapshot's values are, per source and indicator, those of the newest release o
 A snapshot is named by a key: its 調査時点 as 'YYYY-MM-DD', or ``UNKNOWN`` for 不明. Metric
 functions that take ``as_of`` accept these keys (``as_of_params``).
 """
+
 from __future__ import annotations
 
 import duckdb

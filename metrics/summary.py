@@ -1,10 +1,11 @@
 """Every metric family at once for a selection, and the one-row-per-municipality summary."""
+
 from __future__ import annotations
 
 import contextvars
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import Iterator
 
 import duckdb
 import pandas as pd
@@ -22,8 +23,14 @@ from metrics.query import shared_results
 from metrics.tables import stored_assessment, stored_composite, stored_gaps, stored_maturity, stored_priority
 
 
-def all_metrics(con: duckdb.DuckDBPyConnection, flt: Filter | None = None, round_id: str | None = None,
-                peer: str = "pop_band", region_set: str | None = None, k: int = 5) -> dict[str, pd.DataFrame]:
+def all_metrics(
+    con: duckdb.DuckDBPyConnection,
+    flt: Filter | None = None,
+    round_id: str | None = None,
+    peer: str = "pop_band",
+    region_set: str | None = None,
+    k: int = 5,
+) -> dict[str, pd.DataFrame]:
     """Every metric family for the selection, computing shared inputs once. Keys (in export order):
     summary, assessment, maturity, composite, indicators, gaps, assessment_change,
     indicator_change, priority, similar, cases. ``round_id`` picks the round for priority, cases
@@ -35,9 +42,15 @@ def all_metrics(con: duckdb.DuckDBPyConnection, flt: Filter | None = None, round
     return compute_all_metrics(con, flt, round_id, peer, region_set, k, from_tables=True)
 
 
-def compute_all_metrics(con: duckdb.DuckDBPyConnection, flt: Filter | None = None, round_id: str | None = None,
-                        peer: str = "pop_band", region_set: str | None = None, k: int = 5,
-                        from_tables: bool = False) -> dict[str, pd.DataFrame]:
+def compute_all_metrics(
+    con: duckdb.DuckDBPyConnection,
+    flt: Filter | None = None,
+    round_id: str | None = None,
+    peer: str = "pop_band",
+    region_set: str | None = None,
+    k: int = 5,
+    from_tables: bool = False,
+) -> dict[str, pd.DataFrame]:
     """``all_metrics`` computed from the store's data tables (``from_tables``: the families the
     build wrote as metric tables are read from them instead)."""
     with shared_results(), _side_cursor(con) as side, ThreadPoolExecutor(max_workers=1) as pool:
@@ -57,10 +70,12 @@ def compute_all_metrics(con: duckdb.DuckDBPyConnection, flt: Filter | None = Non
         members = indicator_scores(con, flt)
         composite_scores = stored_composite(con, flt) if from_tables else composite(con, flt, members=members)
         # similarity is standardised over the whole country: national results can be reused as they are
-        features = similarity_features(con, round_id, composite_scores=composite_scores if national else None,
-                                       scores=scores if national else None)
-        pending_similar = pool.submit(side_work.run, similar_municipalities, side, flt, k=k, round_id=round_id,
-                                      feature_frame=features)
+        features = similarity_features(
+            con, round_id, composite_scores=composite_scores if national else None, scores=scores if national else None
+        )
+        pending_similar = pool.submit(
+            side_work.run, similar_municipalities, side, flt, k=k, round_id=round_id, feature_frame=features
+        )
         base_round, eval_round = default_rounds(con)
         levels = stored_maturity(con, flt) if from_tables else maturity(scores)
         change = assessment_change(con, flt, base_round, eval_round, scores=scores)
@@ -107,15 +122,18 @@ def _identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def municipality_summary(con: duckdb.DuckDBPyConnection, flt: Filter | None, results: dict[str, pd.DataFrame],
-                         round_id: str | None = None) -> pd.DataFrame:
+def municipality_summary(
+    con: duckdb.DuckDBPyConnection, flt: Filter | None, results: dict[str, pd.DataFrame], round_id: str | None = None
+) -> pd.DataFrame:
     """One row per selected municipality: code, pref_name, name, type, pop_band, population,
     region, composite (総合, 0–100) and the four pillar scores, composite_n_missing, round_id,
     assessment (overall score 0–100 of that round), coverage, maturity, maturity_label, priority,
     weak_stages, support, recommended, change (overall score change between the default rounds),
     trend_label."""
     frame = select_municipalities(con, flt)[["code", "pref_name", "name", "type", "pop_band", "population", "region"]]
-    wide = composite_wide(results["composite"]).rename(columns={COMPOSITE: "composite", "n_missing": "composite_n_missing"})
+    wide = composite_wide(results["composite"]).rename(
+        columns={COMPOSITE: "composite", "n_missing": "composite_n_missing"}
+    )
     frame = frame.merge(wide.drop(columns=["n_available", "n_pillars_missing"]), on="code", how="left")
     assessment = results["assessment"]
     overall = assessment.loc[assessment["level"] == "overall", ["code", "round_id", "score", "coverage"]]

@@ -9,9 +9,10 @@ municipality × 調査時点 snapshot (composite_scores, indicator_gaps) or × a
 (assessment_scores, maturity_levels, support_priority). The gaps are to the 人口規模 peers (the
 default peer group); other peer groups are computed when asked for.
 """
+
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import duckdb
 import pandas as pd
@@ -27,29 +28,93 @@ from metrics.snapshots import UNKNOWN, as_of_params, snapshot_keys
 
 METRIC_TABLES = ("composite_scores", "indicator_gaps", "assessment_scores", "maturity_levels", "support_priority")
 OVERALL_FIELD = "全体"
-COMPOSITE_COLUMNS = ["code", "as_of", "pillar", "score", "n_members", "n_available", "n_missing", "n_pillars",
-                     "n_pillars_missing"]
-GAP_COLUMNS = ["code", "as_of", "indicator_id", "value", "value_as_of", "target", "gap_target", "peer_group",
-               "peer_median", "n_peers", "gap_peer", "pref_value", "pref_basis", "gap_pref", "national_median",
-               "n_national", "gap_national"]
-ASSESSMENT_COLUMNS = ["code", "round_id", "basis", "level", "stage", "stage_name", "field", "points", "max_points",
-                      "score", "n_items", "answered", "coverage"]
+COMPOSITE_COLUMNS = [
+    "code",
+    "as_of",
+    "pillar",
+    "score",
+    "n_members",
+    "n_available",
+    "n_missing",
+    "n_pillars",
+    "n_pillars_missing",
+]
+GAP_COLUMNS = [
+    "code",
+    "as_of",
+    "indicator_id",
+    "value",
+    "value_as_of",
+    "target",
+    "gap_target",
+    "peer_group",
+    "peer_median",
+    "n_peers",
+    "gap_peer",
+    "pref_value",
+    "pref_basis",
+    "gap_pref",
+    "national_median",
+    "n_national",
+    "gap_national",
+]
+ASSESSMENT_COLUMNS = [
+    "code",
+    "round_id",
+    "basis",
+    "level",
+    "stage",
+    "stage_name",
+    "field",
+    "points",
+    "max_points",
+    "score",
+    "n_items",
+    "answered",
+    "coverage",
+]
 MATURITY_COLUMNS = ["code", "round_id", "field", "basis", "level", "label", "next_stage", "next_gap", "missing_stages"]
-PRIORITY_COLUMNS = ["code", "round_id", "as_of", "basis", "response", "basis_label", "priority", "priority_order", "n_weak",
-                    "weak_stages", "support", "support_ids", "recommended", "recommended_ids", "recommended_reasons",
-                    "recommended_stages", "recommended_fields", "candidates", "candidate_ids", "reasons", "survey_priority",
-                    "official_priority", "official_points", "official_reasons", "disagree"]
+PRIORITY_COLUMNS = [
+    "code",
+    "round_id",
+    "as_of",
+    "basis",
+    "response",
+    "basis_label",
+    "priority",
+    "priority_order",
+    "n_weak",
+    "weak_stages",
+    "support",
+    "support_ids",
+    "recommended",
+    "recommended_ids",
+    "recommended_reasons",
+    "recommended_stages",
+    "recommended_fields",
+    "candidates",
+    "candidate_ids",
+    "reasons",
+    "survey_priority",
+    "official_priority",
+    "official_points",
+    "official_reasons",
+    "disagree",
+]
 
 
 # ---------------------------------------------------------------- writing (the build's metric step)
+
 
 def write_metric_tables(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Fill the metric tables from the store's data tables (replacing what they held); returns the
     rows written per table. Any error propagates: the build that calls this fails with it."""
     keys = snapshot_keys(con)
     composite_rows = [composite(con, None, as_of=key).assign(as_of=_snapshot_date(key)) for key in keys]
-    gap_rows = [gaps(con, None, as_of=key).rename(columns={"as_of": "value_as_of"}).assign(as_of=_snapshot_date(key))
-                for key in keys]
+    gap_rows = [
+        gaps(con, None, as_of=key).rename(columns={"as_of": "value_as_of"}).assign(as_of=_snapshot_date(key))
+        for key in keys
+    ]
     scores = assessment_scores(con)
     round_ids = rounds(con)["round_id"].tolist()
     # the priority's indicator reasons come from the newest snapshot (the one pages show by default)
@@ -58,8 +123,7 @@ def write_metric_tables(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     newest = _snapshot_date(newest_key) if newest_key else pd.NaT
     priority_rows = [
         # each municipality with the national menu and its own prefecture's (what that prefecture's view shows)
-        support_priority(con, None, round_id, scores=scores, menu_scope="own")
-        .assign(round_id=round_id, as_of=newest)
+        support_priority(con, None, round_id, scores=scores, menu_scope="own").assign(round_id=round_id, as_of=newest)
         for round_id in (round_ids or [None])
     ]
     frames = {
@@ -108,43 +172,68 @@ def field_maturity_levels(scores: pd.DataFrame) -> pd.DataFrame:
 
 # ---------------------------------------------------------------- reading (pages, exports, all_metrics)
 
+
 def _codes(con, flt: Filter | None) -> list[str] | None:
     return None if flt is None else selected_codes(con, flt)
 
 
-def stored_composite(con: duckdb.DuckDBPyConnection, flt: Filter | None = None, as_of: str | None = None) -> pd.DataFrame:
+def stored_composite(
+    con: duckdb.DuckDBPyConnection, flt: Filter | None = None, as_of: str | None = None
+) -> pd.DataFrame:
     """``metrics.composite.composite`` as the build stored it, for the snapshot ``as_of`` (default
     the newest; a date between snapshots gives the newest snapshot on or before it). Same columns;
     ``as_of`` is the snapshot's 調査時点."""
-    return run(con, "table_composite_scores", {"codes": _codes(con, flt), "pillars": list(PILLARS), **as_of_params(as_of)})
+    return run(
+        con, "table_composite_scores", {"codes": _codes(con, flt), "pillars": list(PILLARS), **as_of_params(as_of)}
+    )
 
 
 def stored_composite_history(con: duckdb.DuckDBPyConnection, flt: Filter | None = None) -> pd.DataFrame:
     """Every snapshot of the composite and its pillars, oldest first: code, as_of, pillar, score,
     n_available, n_missing."""
-    return run(con, "table_composite_history", {"codes": _codes(con, flt), "pillars": list(PILLARS),
-                                                "composite_label": COMPOSITE})
+    return run(
+        con,
+        "table_composite_history",
+        {"codes": _codes(con, flt), "pillars": list(PILLARS), "composite_label": COMPOSITE},
+    )
 
 
-def stored_gaps(con: duckdb.DuckDBPyConnection, flt: Filter | None = None, as_of: str | None = None,
-                indicator_ids: Iterable[str] | None = None) -> pd.DataFrame:
+def stored_gaps(
+    con: duckdb.DuckDBPyConnection,
+    flt: Filter | None = None,
+    as_of: str | None = None,
+    indicator_ids: Iterable[str] | None = None,
+) -> pd.DataFrame:
     """``metrics.gaps.gaps`` with the default peer group (人口規模) as the build stored it, for the
     snapshot ``as_of`` (default the newest). Same columns (``as_of`` = the value's own date)."""
-    return run(con, "table_indicator_gaps", {"codes": _codes(con, flt), **as_of_params(as_of),
-                                             "indicator_ids": list(indicator_ids) if indicator_ids is not None else None})
+    return run(
+        con,
+        "table_indicator_gaps",
+        {
+            "codes": _codes(con, flt),
+            **as_of_params(as_of),
+            "indicator_ids": list(indicator_ids) if indicator_ids is not None else None,
+        },
+    )
 
 
-def stored_assessment(con: duckdb.DuckDBPyConnection, flt: Filter | None = None,
-                      round_ids: Iterable[str] | None = None) -> pd.DataFrame:
+def stored_assessment(
+    con: duckdb.DuckDBPyConnection, flt: Filter | None = None, round_ids: Iterable[str] | None = None
+) -> pd.DataFrame:
     """``metrics.assessment.assessment_scores`` as the build stored it (same columns and order)."""
-    frame = run(con, "table_assessment_scores", {"codes": _codes(con, flt),
-                                                 "round_ids": list(round_ids) if round_ids is not None else None})
+    frame = run(
+        con,
+        "table_assessment_scores",
+        {"codes": _codes(con, flt), "round_ids": list(round_ids) if round_ids is not None else None},
+    )
     frame["stage"] = frame["stage"].astype("Int64")
     frame["stage_name"] = frame["stage_name"].astype("string")
     return frame
 
 
-def stored_maturity(con: duckdb.DuckDBPyConnection, flt: Filter | None = None, field: str | None = OVERALL_FIELD) -> pd.DataFrame:
+def stored_maturity(
+    con: duckdb.DuckDBPyConnection, flt: Filter | None = None, field: str | None = OVERALL_FIELD
+) -> pd.DataFrame:
     """``metrics.assessment.maturity`` of every sheet as the build stored it: code, round_id, basis,
     maturity, maturity_label, next_stage, next_gap, missing_stages — of ``field`` (default the
     whole sheet, 全体); with ``field=None`` every field, with a ``field`` column."""
@@ -153,7 +242,9 @@ def stored_maturity(con: duckdb.DuckDBPyConnection, flt: Filter | None = None, f
     return frame if field is None else frame.drop(columns="field")
 
 
-def stored_priority(con: duckdb.DuckDBPyConnection, flt: Filter | None = None, round_id: str | None = None) -> pd.DataFrame:
+def stored_priority(
+    con: duckdb.DuckDBPyConnection, flt: Filter | None = None, round_id: str | None = None
+) -> pd.DataFrame:
     """``metrics.priority.support_priority(..., menu_scope='own')`` as the build stored it: the
     judgement of ``round_id`` (default: each municipality's newest round with a sheet), each
     municipality's recommendations from the national menu and its own prefecture's (equal to

@@ -14,6 +14,7 @@ parameters. A *measure* is one number (or category) per municipality, named by `
     priority                        支援優先度 高/中/低 (a category; 判定不可 is missing)
     <catalog id>                    an indicator of the catalog (da_cio, population_juki, …)
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -24,16 +25,25 @@ from metrics.catalog import indicator_catalog
 from metrics.change import TRENDS, assessment_change, classify, composite_change, default_rounds
 from metrics.crosstab import cross_table, measure_values
 from metrics.definitions import COMPOSITE, PILLARS, load_priority_rules, load_questionnaire
-from metrics.menus import support_menu
 from metrics.filters import Filter, select_municipalities
+from metrics.menus import support_menu
 from metrics.priority import NOT_ASSESSED
 from metrics.query import run
 from metrics.snapshots import UNKNOWN as UNKNOWN_SNAPSHOT  # noqa: F401 - the sidebar's key for 調査時点不明
-from metrics.snapshots import previous_snapshot, snapshot_dates, snapshot_label
-from metrics.snapshots import snapshots  # noqa: F401 - pages read the snapshots from here
+from metrics.snapshots import (
+    previous_snapshot,
+    snapshot_dates,
+    snapshot_label,
+    snapshots,  # noqa: F401 - pages read the snapshots from here
+)
 from metrics.summary import municipality_summary
 from metrics.tables import (
-    field_maturity_levels, stored_assessment, stored_composite, stored_composite_history, stored_gaps, stored_maturity,
+    field_maturity_levels,
+    stored_assessment,
+    stored_composite,
+    stored_composite_history,
+    stored_gaps,
+    stored_maturity,
     stored_priority,
 )
 
@@ -49,18 +59,41 @@ GROUP_BASIC = "人口・面積（基礎情報）"
 GROUP_PROCEDURES = "行政手続のオンライン申請率（手続別）"
 GROUP_ORDER = (GROUP_COMPOSITE, GROUP_ASSESSMENT, GROUP_DA, GROUP_OPENDATA, GROUP_BASIC, GROUP_PROCEDURES)
 MEASURE_COLUMNS = [
-    "measure_id", "title", "short_title", "unit", "kind", "polarity", "group", "credit", "as_of",
-    "synthetic", "domain_min", "domain_max", "diverging", "description",
+    "measure_id",
+    "title",
+    "short_title",
+    "unit",
+    "kind",
+    "polarity",
+    "group",
+    "credit",
+    "as_of",
+    "synthetic",
+    "domain_min",
+    "domain_max",
+    "diverging",
+    "description",
 ]
 VISIT_PLAN_COLUMNS = {
-    "region": "地域", "visit_order": "訪問順", "code": "団体コード", "pref_name": "都道府県", "name": "市区町村",
-    "priority": "支援優先度", "basis_label": "判定の根拠", "response": "調査の回答", "weak_stages": "弱い段階",
-    "support": "支援内容", "recommended": "推奨する支援", "recommended_reasons": "推奨の理由",
-    "assessment": "アセスメント得点", "reasons": "理由",
+    "region": "地域",
+    "visit_order": "訪問順",
+    "code": "団体コード",
+    "pref_name": "都道府県",
+    "name": "市区町村",
+    "priority": "支援優先度",
+    "basis_label": "判定の根拠",
+    "response": "調査の回答",
+    "weak_stages": "弱い段階",
+    "support": "支援内容",
+    "recommended": "推奨する支援",
+    "recommended_reasons": "推奨の理由",
+    "assessment": "アセスメント得点",
+    "reasons": "理由",
 }
 
 
 # ---------------------------------------------------------------- measures
+
 
 def measure_options(con) -> pd.DataFrame:
     """Every measure the store can show, in menu order. Columns: measure_id, title (unique, used as
@@ -73,53 +106,162 @@ def measure_options(con) -> pd.DataFrame:
     known_rounds = rounds(con)
     questionnaire = load_questionnaire()
     rows: list[dict] = []
-    members = catalog[catalog["source"].str.startswith("digital_agency_municipal") & (catalog["weight"] > 0)
-                      & ~catalog["component"] & (catalog["municipalities"] > 0)]
+    members = catalog[
+        catalog["source"].str.startswith("digital_agency_municipal")
+        & (catalog["weight"] > 0)
+        & ~catalog["component"]
+        & (catalog["municipalities"] > 0)
+    ]
     if len(members):
         credit = members["credit"].iloc[0]
         as_of = _date_text(members["as_of"].max())
         synthetic = bool(members["synthetic"].any())
-        rows.append(_score_row("composite", "デジタル庁指標 総合得点", "総合得点", GROUP_COMPOSITE, credit, as_of, synthetic,
-                               "デジタル庁「自治体DX推進状況」の13指標を0〜1にそろえ、4つの柱ごとに平均し、柱を等しい重みで平均した得点（0〜100）。"))
+        rows.append(
+            _score_row(
+                "composite",
+                "デジタル庁指標 総合得点",
+                "総合得点",
+                GROUP_COMPOSITE,
+                credit,
+                as_of,
+                synthetic,
+                "デジタル庁「自治体DX推進状況」の13指標を0〜1にそろえ、4つの柱ごとに平均し、柱を等しい重みで平均した得点（0〜100）。",
+            )
+        )
         for pillar in PILLARS:
-            rows.append(_score_row(f"pillar:{pillar}", f"総合得点の柱「{pillar}」", pillar, GROUP_COMPOSITE, credit, as_of, synthetic,
-                                   f"柱「{pillar}」に属するデジタル庁指標の平均（0〜100）。"))
+            rows.append(
+                _score_row(
+                    f"pillar:{pillar}",
+                    f"総合得点の柱「{pillar}」",
+                    pillar,
+                    GROUP_COMPOSITE,
+                    credit,
+                    as_of,
+                    synthetic,
+                    f"柱「{pillar}」に属するデジタル庁指標の平均（0〜100）。",
+                )
+            )
     if len(known_rounds):
         credit = "都道府県のアセスメント調査（4段階×4分野）"
         synthetic = bool(known_rounds["synthetic"].any())
         labels = round_labels(con)  # the as-of of a survey measure is its round, by label (never the id)
         newest = labels[known_rounds["round_id"].iloc[-1]]
-        rows.append(_score_row("assessment", "アセスメント総合得点", "アセスメント", GROUP_ASSESSMENT, credit, newest, synthetic,
-                               "アセスメントシートの全設問で得た点数の、満点に対する割合（0〜100）。"))
+        rows.append(
+            _score_row(
+                "assessment",
+                "アセスメント総合得点",
+                "アセスメント",
+                GROUP_ASSESSMENT,
+                credit,
+                newest,
+                synthetic,
+                "アセスメントシートの全設問で得た点数の、満点に対する割合（0〜100）。",
+            )
+        )
         for stage, name in sorted(questionnaire.stages.items()):
-            rows.append(_score_row(f"stage:{stage}", f"アセスメント STEP{stage}（{name}）", f"STEP{stage}", GROUP_ASSESSMENT,
-                                   credit, newest, synthetic, f"段階「{name}」の設問の得点（0〜100）。"))
+            rows.append(
+                _score_row(
+                    f"stage:{stage}",
+                    f"アセスメント STEP{stage}（{name}）",
+                    f"STEP{stage}",
+                    GROUP_ASSESSMENT,
+                    credit,
+                    newest,
+                    synthetic,
+                    f"段階「{name}」の設問の得点（0〜100）。",
+                )
+            )
         for field in questionnaire.fields:
-            rows.append(_score_row(f"field:{field}", f"アセスメント 分野「{field}」", field, GROUP_ASSESSMENT, credit, newest,
-                                   synthetic, f"分野「{field}」の設問の得点（0〜100）。"))
-        rows.append({**_score_row("maturity", "成熟度レベル（0〜4）", "成熟度", GROUP_ASSESSMENT, credit, newest, synthetic,
-                                  "STEP0から順に、得点がしきい値に達した段階の数（0〜4）。"),
-                     "unit": "レベル", "kind": "level", "domain_max": 4.0})
-        rows.append({**_score_row("priority", "支援優先度（高・中・低）", "支援優先度", GROUP_ASSESSMENT, credit, newest, synthetic,
-                                  "アセスメントのある団体は弱い段階（満点の半分未満）の数（2つ以上で高、1つで中、なしで低）、"
-                                  "ない団体は公開データ（デジタル庁指標）による判定。"),
-                     "unit": "", "kind": "category", "domain_min": np.nan, "domain_max": np.nan})
+            rows.append(
+                _score_row(
+                    f"field:{field}",
+                    f"アセスメント 分野「{field}」",
+                    field,
+                    GROUP_ASSESSMENT,
+                    credit,
+                    newest,
+                    synthetic,
+                    f"分野「{field}」の設問の得点（0〜100）。",
+                )
+            )
+        rows.append(
+            {
+                **_score_row(
+                    "maturity",
+                    "成熟度レベル（0〜4）",
+                    "成熟度",
+                    GROUP_ASSESSMENT,
+                    credit,
+                    newest,
+                    synthetic,
+                    "STEP0から順に、得点がしきい値に達した段階の数（0〜4）。",
+                ),
+                "unit": "レベル",
+                "kind": "level",
+                "domain_max": 4.0,
+            }
+        )
+        rows.append(
+            {
+                **_score_row(
+                    "priority",
+                    "支援優先度（高・中・低）",
+                    "支援優先度",
+                    GROUP_ASSESSMENT,
+                    credit,
+                    newest,
+                    synthetic,
+                    "アセスメントのある団体は弱い段階（満点の半分未満）の数（2つ以上で高、1つで中、なしで低）、"
+                    "ない団体は公開データ（デジタル庁指標）による判定。",
+                ),
+                "unit": "",
+                "kind": "category",
+                "domain_min": np.nan,
+                "domain_max": np.nan,
+            }
+        )
         if len(known_rounds) >= 2:
             base, evaluation = default_rounds(con)
-            rows.append({**_score_row("change", "アセスメント総合得点の変化（当初→評価）", "得点の変化", GROUP_ASSESSMENT, credit,
-                                      f"{labels[base]}→{labels[evaluation]}", synthetic, "評価の回の総合得点から当初の回の総合得点を引いた差（点）。"),
-                         "kind": "change", "domain_min": np.nan, "domain_max": np.nan, "diverging": True})
-    indicators = catalog[~catalog["component"] & catalog["level"].isin(["municipality", "both"])
-                         & (catalog["municipalities"] > 0)]
+            rows.append(
+                {
+                    **_score_row(
+                        "change",
+                        "アセスメント総合得点の変化（当初→評価）",
+                        "得点の変化",
+                        GROUP_ASSESSMENT,
+                        credit,
+                        f"{labels[base]}→{labels[evaluation]}",
+                        synthetic,
+                        "評価の回の総合得点から当初の回の総合得点を引いた差（点）。",
+                    ),
+                    "kind": "change",
+                    "domain_min": np.nan,
+                    "domain_max": np.nan,
+                    "diverging": True,
+                }
+            )
+    indicators = catalog[
+        ~catalog["component"] & catalog["level"].isin(["municipality", "both"]) & (catalog["municipalities"] > 0)
+    ]
     for row in indicators.itertuples():
-        rows.append({
-            "measure_id": row.indicator_id, "title": row.title, "short_title": row.short_title or row.title,
-            "unit": row.unit, "kind": row.kind, "polarity": row.polarity, "group": _indicator_group(row),
-            "credit": row.credit, "as_of": _date_text(row.as_of), "synthetic": bool(row.synthetic),
-            "domain_min": 0.0 if row.kind in ("binary", "percent") else np.nan,
-            "domain_max": 1.0 if row.kind == "binary" else 100.0 if row.kind == "percent" else np.nan,
-            "diverging": False, "description": row.description,
-        })
+        rows.append(
+            {
+                "measure_id": row.indicator_id,
+                "title": row.title,
+                "short_title": row.short_title or row.title,
+                "unit": row.unit,
+                "kind": row.kind,
+                "polarity": row.polarity,
+                "group": _indicator_group(row),
+                "credit": row.credit,
+                "as_of": _date_text(row.as_of),
+                "synthetic": bool(row.synthetic),
+                "domain_min": 0.0 if row.kind in ("binary", "percent") else np.nan,
+                "domain_max": 1.0 if row.kind == "binary" else 100.0 if row.kind == "percent" else np.nan,
+                "diverging": False,
+                "description": row.description,
+            }
+        )
     options = pd.DataFrame(rows, columns=MEASURE_COLUMNS)
     options["order"] = options["group"].map({g: i for i, g in enumerate(GROUP_ORDER)})
     options = options.sort_values("order", kind="stable").drop(columns="order").reset_index(drop=True)
@@ -127,14 +269,29 @@ def measure_options(con) -> pd.DataFrame:
     duplicated = options["title"].duplicated(keep=False)
     options.loc[duplicated, "title"] = options.loc[duplicated, "title"] + "（" + options.loc[duplicated, "group"] + "）"
     repeat = options.groupby("title").cumcount()
-    options.loc[repeat > 0, "title"] = options.loc[repeat > 0, "title"] + "（" + (repeat[repeat > 0] + 1).astype(str) + "）"
+    options.loc[repeat > 0, "title"] = (
+        options.loc[repeat > 0, "title"] + "（" + (repeat[repeat > 0] + 1).astype(str) + "）"
+    )
     return options
 
 
 def _score_row(measure_id, title, short, group, credit, as_of, synthetic, description) -> dict:
-    return {"measure_id": measure_id, "title": title, "short_title": short, "unit": SCORE_UNIT, "kind": "score",
-            "polarity": "higher_is_better", "group": group, "credit": credit, "as_of": as_of, "synthetic": synthetic,
-            "domain_min": 0.0, "domain_max": 100.0, "diverging": False, "description": description}
+    return {
+        "measure_id": measure_id,
+        "title": title,
+        "short_title": short,
+        "unit": SCORE_UNIT,
+        "kind": "score",
+        "polarity": "higher_is_better",
+        "group": group,
+        "credit": credit,
+        "as_of": as_of,
+        "synthetic": synthetic,
+        "domain_min": 0.0,
+        "domain_max": 100.0,
+        "diverging": False,
+        "description": description,
+    }
 
 
 def _indicator_group(row) -> str:
@@ -151,8 +308,14 @@ def _date_text(value) -> str | None:
     return None if value is None or pd.isna(value) else str(value)[:10]
 
 
-def measure_frame(con, measure_id: str, round_id: str | None = None, as_of: str | None = None,
-                  base_round: str | None = None, eval_round: str | None = None) -> pd.DataFrame:
+def measure_frame(
+    con,
+    measure_id: str,
+    round_id: str | None = None,
+    as_of: str | None = None,
+    base_round: str | None = None,
+    eval_round: str | None = None,
+) -> pd.DataFrame:
     """One measure for all 1,741 municipalities (code order): code, value (float; NaN = missing,
     never 0), label (text for binary and category measures: 実施/未実施, 高/中/低, the answer;
     else NULL). ``round_id`` picks the assessment round (default: each municipality's newest),
@@ -197,8 +360,9 @@ def composite_measures(con, as_of: str | None = None) -> dict[str, pd.DataFrame]
     codes = select_municipalities(con)[["code"]]
     scores = stored_composite(con, None, as_of)
     return {
-        "composite" if pillar == COMPOSITE else f"pillar:{pillar}":
-            _measure_result(codes, scores[scores["pillar"] == pillar].set_index("code")["score"])
+        "composite" if pillar == COMPOSITE else f"pillar:{pillar}": _measure_result(
+            codes, scores[scores["pillar"] == pillar].set_index("code")["score"]
+        )
         for pillar in (COMPOSITE, *PILLARS)
     }
 
@@ -214,14 +378,20 @@ def assessment_measures(con, round_id: str | None = None) -> dict[str, pd.DataFr
     # a municipality of a surveyed prefecture without a sheet is 未回答 (its own colour on maps), not missing data
     silent = set(unanswered_codes(con, scores))
     label = pd.Series(np.where(codes["code"].isin(silent), NOT_ANSWERED, None), index=codes.index, dtype="string")
-    frames = {"assessment": _measure_result(codes, scores[scores["level"] == "overall"].set_index("code")["score"], label),
-              "maturity": _measure_result(codes, levels.set_index("code")["maturity"], label)}
+    frames = {
+        "assessment": _measure_result(codes, scores[scores["level"] == "overall"].set_index("code")["score"], label),
+        "maturity": _measure_result(codes, levels.set_index("code")["maturity"], label),
+    }
     stages = scores[scores["level"] == "stage"]
     for stage in sorted(questionnaire.stages):
-        frames[f"stage:{stage}"] = _measure_result(codes, stages[stages["stage"] == stage].set_index("code")["score"], label)
+        frames[f"stage:{stage}"] = _measure_result(
+            codes, stages[stages["stage"] == stage].set_index("code")["score"], label
+        )
     fields = scores[scores["level"] == "field"]
     for field in questionnaire.fields:
-        frames[f"field:{field}"] = _measure_result(codes, fields[fields["field"] == field].set_index("code")["score"], label)
+        frames[f"field:{field}"] = _measure_result(
+            codes, fields[fields["field"] == field].set_index("code")["score"], label
+        )
     return frames
 
 
@@ -259,10 +429,14 @@ def national_summary(con, round_id: str | None = None, as_of: str | None = None)
     order = results["priority"][["code", "priority_order", "n_weak"]]
     summary = summary.merge(extra, on="code", how="left").merge(order, on="code", how="left")
     base_as_of, eval_as_of = official_pair(con, as_of)
-    change = composite_change(con, None, base_as_of, eval_as_of) if base_as_of else pd.DataFrame(
-        columns=["code", "pillar", "change", "trend_label"])
+    change = (
+        composite_change(con, None, base_as_of, eval_as_of)
+        if base_as_of
+        else pd.DataFrame(columns=["code", "pillar", "change", "trend_label"])
+    )
     change = change.loc[change["pillar"] == COMPOSITE, ["code", "change", "trend_label"]].rename(
-        columns={"change": "composite_change", "trend_label": "composite_trend_label"})
+        columns={"change": "composite_change", "trend_label": "composite_trend_label"}
+    )
     return summary.merge(change, on="code", how="left")
 
 
@@ -283,7 +457,9 @@ def official_change(con, measure_id: str, base_as_of: str, eval_as_of: str) -> p
     if measure_bundle(measure_id) == "composite":
         pillar = COMPOSITE if measure_id == "composite" else measure_id.split(":", 1)[1]
         change = composite_change(con, None, base_as_of, eval_as_of)
-        change = change[change["pillar"] == pillar].rename(columns={"base_score": "base_value", "eval_score": "eval_value"})
+        change = change[change["pillar"] == pillar].rename(
+            columns={"base_score": "base_value", "eval_score": "eval_value"}
+        )
         return change[columns].reset_index(drop=True)
     # an indicator: its values at the two snapshots, as the build stored them (table indicator_gaps)
     base = stored_gaps(con, None, base_as_of, [measure_id])
@@ -291,8 +467,13 @@ def official_change(con, measure_id: str, base_as_of: str, eval_as_of: str) -> p
     if base.empty or base["polarity"].iloc[0] == "neutral" or base["kind"].iloc[0] == "category":
         return pd.DataFrame(columns=columns)
     direction = -1.0 if base["polarity"].iloc[0] == "lower_is_better" else 1.0
-    frame = pd.DataFrame({"code": base["code"], "base_value": base["value"].to_numpy(dtype=float),
-                          "eval_value": base["code"].map(evaluation["value"]).to_numpy(dtype=float)})
+    frame = pd.DataFrame(
+        {
+            "code": base["code"],
+            "base_value": base["value"].to_numpy(dtype=float),
+            "eval_value": base["code"].map(evaluation["value"]).to_numpy(dtype=float),
+        }
+    )
     frame["change"] = direction * (frame["eval_value"] - frame["base_value"])
     tolerance = load_priority_rules().change_tolerance.get(base["kind"].iloc[0], 0.0)
     frame["trend"] = classify(frame["change"], tolerance)
@@ -320,7 +501,9 @@ def history_table(indicators: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     labels = list(dict.fromkeys(indicators.sort_values("as_of", na_position="last")["label"]))
     wide = indicators.pivot_table(index="indicator_id", columns="label", values="value", aggfunc="first", dropna=False)
     wide = wide.reindex(columns=labels)
-    about = indicators.drop_duplicates("indicator_id").set_index("indicator_id")[["short_title", "kind", "unit", "polarity"]]
+    about = indicators.drop_duplicates("indicator_id").set_index("indicator_id")[
+        ["short_title", "kind", "unit", "polarity"]
+    ]
     table = about.join(wide).reset_index()
     table["change"] = np.nan
     table["trend_label"] = None
@@ -333,6 +516,7 @@ def history_table(indicators: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
 
 
 # ---------------------------------------------------------------- summaries of a selection
+
 
 def summary_statistic(values: pd.Series, kind: str) -> tuple[float, str]:
     """The number that sums up a measure over a group: (value, name). Binary → share 実施 (%),
@@ -354,8 +538,16 @@ def band_summary(values: pd.DataFrame, selected_codes, kind: str, bands: list[st
     for band in bands:
         part, everyone = chosen[chosen["pop_band"] == band], values[values["pop_band"] == band]
         value, statistic = summary_statistic(part["value"], kind)
-        rows.append({"pop_band": band, "municipalities": len(part), "with_data": int(part["value"].notna().sum()),
-                     "value": value, "national": summary_statistic(everyone["value"], kind)[0], "statistic": statistic})
+        rows.append(
+            {
+                "pop_band": band,
+                "municipalities": len(part),
+                "with_data": int(part["value"].notna().sum()),
+                "value": value,
+                "national": summary_statistic(everyone["value"], kind)[0],
+                "statistic": statistic,
+            }
+        )
     return pd.DataFrame(rows, columns=["pop_band", "municipalities", "with_data", "value", "national", "statistic"])
 
 
@@ -366,11 +558,23 @@ def prefecture_ranking(values: pd.DataFrame, kind: str, polarity: str) -> pd.Dat
     rows = []
     for (pref_code, pref_name), group in values.groupby(["pref_code", "pref_name"], sort=True):
         value, statistic = summary_statistic(group["value"], kind)
-        rows.append({"pref_code": pref_code, "pref_name": pref_name, "value": value, "statistic": statistic,
-                     "municipalities": len(group), "with_data": int(group["value"].notna().sum())})
-    ranking = pd.DataFrame(rows, columns=["pref_code", "pref_name", "value", "statistic", "municipalities", "with_data"])
+        rows.append(
+            {
+                "pref_code": pref_code,
+                "pref_name": pref_name,
+                "value": value,
+                "statistic": statistic,
+                "municipalities": len(group),
+                "with_data": int(group["value"].notna().sum()),
+            }
+        )
+    ranking = pd.DataFrame(
+        rows, columns=["pref_code", "pref_name", "value", "statistic", "municipalities", "with_data"]
+    )
     ascending = polarity == "lower_is_better"
-    ranking = ranking.sort_values(["value", "pref_code"], ascending=[ascending, True], na_position="last", ignore_index=True)
+    ranking = ranking.sort_values(
+        ["value", "pref_code"], ascending=[ascending, True], na_position="last", ignore_index=True
+    )
     ranking.insert(0, "rank", ranking["value"].rank(ascending=ascending, method="min").astype("Int64"))
     return ranking
 
@@ -383,20 +587,38 @@ def headline(summary: pd.DataFrame, national: pd.DataFrame) -> pd.DataFrame:
     how many municipalities are counted, e.g. those with 高). Figures whose
     data is absent from the store (no assessment round loaded) are left out."""
     descriptions = {
-        "municipalities": "絞り込んだ市区町村の数", "composite": "デジタル庁指標の総合得点（0〜100）の中央値",
-        "assessment": "アセスメント総合得点（0〜100）の中央値", "maturity": "成熟度レベル（0〜4）の平均",
+        "municipalities": "絞り込んだ市区町村の数",
+        "composite": "デジタル庁指標の総合得点（0〜100）の中央値",
+        "assessment": "アセスメント総合得点（0〜100）の中央値",
+        "maturity": "成熟度レベル（0〜4）の平均",
         "priority_high": "アセスメントのある団体のうち、支援優先度が「高」の割合",
         "improved": "当初と評価の両方に回答した団体のうち、総合得点が改善した割合",
         "improved_official": "前回と今回の調査時点の両方で総合得点（デジタル庁指標）のある団体のうち、総合得点が改善した割合",
     }
-    rows = [{"item": "municipalities", "label": "対象団体数", "value": float(len(summary)),
-             "national": float(len(national)), "unit": "団体", "with_data": len(summary)}]
+    rows = [
+        {
+            "item": "municipalities",
+            "label": "対象団体数",
+            "value": float(len(summary)),
+            "national": float(len(national)),
+            "unit": "団体",
+            "with_data": len(summary),
+        }
+    ]
 
     def add(item, label, column, statistic, unit):
         if column not in summary or national[column].notna().sum() == 0:
             return
-        rows.append({"item": item, "label": label, "value": statistic(summary[column]),
-                     "national": statistic(national[column]), "unit": unit, "with_data": int(summary[column].notna().sum())})
+        rows.append(
+            {
+                "item": item,
+                "label": label,
+                "value": statistic(summary[column]),
+                "national": statistic(national[column]),
+                "unit": unit,
+                "with_data": int(summary[column].notna().sum()),
+            }
+        )
 
     median = lambda s: s.dropna().median() if s.notna().any() else np.nan  # noqa: E731
     add("composite", "総合得点 中央値", "composite", median, SCORE_UNIT)
@@ -404,21 +626,44 @@ def headline(summary: pd.DataFrame, national: pd.DataFrame) -> pd.DataFrame:
     add("maturity", "成熟度 平均", "maturity", lambda s: s.dropna().mean() if s.notna().any() else np.nan, "")
     if "priority" in summary and (national["priority"].isin(PRIORITY_LEVELS)).any():
         share = lambda s: 100.0 * (s == "高").sum() / max(s.isin(PRIORITY_LEVELS).sum(), 1)  # noqa: E731
-        rows.append({"item": "priority_high", "label": "支援優先度「高」", "value": share(summary["priority"]),
-                     "national": share(national["priority"]), "unit": "%",
-                     "with_data": int(summary["priority"].isin(PRIORITY_LEVELS).sum()), "n": int((summary["priority"] == "高").sum())})
+        rows.append(
+            {
+                "item": "priority_high",
+                "label": "支援優先度「高」",
+                "value": share(summary["priority"]),
+                "national": share(national["priority"]),
+                "unit": "%",
+                "with_data": int(summary["priority"].isin(PRIORITY_LEVELS).sum()),
+                "n": int((summary["priority"] == "高").sum()),
+            }
+        )
     if "trend_label" in summary and national["trend_label"].notna().any():
         improved = lambda s: 100.0 * (s == "改善").sum() / max(s.isin(["改善", "停滞", "後退"]).sum(), 1)  # noqa: E731
-        rows.append({"item": "improved", "label": "改善した団体", "value": improved(summary["trend_label"]),
-                     "national": improved(national["trend_label"]), "unit": "%",
-                     "with_data": int(summary["trend_label"].isin(["改善", "停滞", "後退"]).sum()),
-                     "n": int((summary["trend_label"] == "改善").sum())})
+        rows.append(
+            {
+                "item": "improved",
+                "label": "改善した団体",
+                "value": improved(summary["trend_label"]),
+                "national": improved(national["trend_label"]),
+                "unit": "%",
+                "with_data": int(summary["trend_label"].isin(["改善", "停滞", "後退"]).sum()),
+                "n": int((summary["trend_label"] == "改善").sum()),
+            }
+        )
     if "composite_trend_label" in summary and national["composite_trend_label"].notna().any():
         improved = lambda s: 100.0 * (s == "改善").sum() / max(s.isin(["改善", "停滞", "後退"]).sum(), 1)  # noqa: E731
         trends = summary["composite_trend_label"]
-        rows.append({"item": "improved_official", "label": "改善した団体（デジタル庁指標）", "value": improved(trends),
-                     "national": improved(national["composite_trend_label"]), "unit": "%",
-                     "with_data": int(trends.isin(["改善", "停滞", "後退"]).sum()), "n": int((trends == "改善").sum())})
+        rows.append(
+            {
+                "item": "improved_official",
+                "label": "改善した団体（デジタル庁指標）",
+                "value": improved(trends),
+                "national": improved(national["composite_trend_label"]),
+                "unit": "%",
+                "with_data": int(trends.isin(["改善", "停滞", "後退"]).sum()),
+                "n": int((trends == "改善").sum()),
+            }
+        )
     frame = pd.DataFrame(rows)
     frame.insert(2, "description", frame["item"].map(descriptions))
     return frame
@@ -429,7 +674,9 @@ def category_order(values: pd.DataFrame) -> list[str]:
     階級 come in their own order), labels without a value (よく分からない) after them by name."""
     present = values[values["label"].notna()]
     rank = present.groupby("label")["value"].mean()
-    return sorted(rank.index, key=lambda label: (pd.isna(rank[label]), 0 if pd.isna(rank[label]) else rank[label], label))
+    return sorted(
+        rank.index, key=lambda label: (pd.isna(rank[label]), 0 if pd.isna(rank[label]) else rank[label], label)
+    )
 
 
 def measure_ranking(con, measure_id: str, round_id: str | None = None, as_of: str | None = None) -> pd.DataFrame:
@@ -437,7 +684,11 @@ def measure_ranking(con, measure_id: str, round_id: str | None = None, as_of: st
     arguments); empty for category measures, which have no order to rank by."""
     option = measure_options(con).set_index("measure_id").loc[measure_id]
     kind, polarity = option["kind"], option["polarity"]
-    values = pd.DataFrame(columns=["code", "value"]) if kind == "category" else measure_frame(con, measure_id, round_id, as_of)
+    values = (
+        pd.DataFrame(columns=["code", "value"])
+        if kind == "category"
+        else measure_frame(con, measure_id, round_id, as_of)
+    )
     return ranking_of(values, select_municipalities(con), kind, polarity)
 
 
@@ -480,6 +731,7 @@ def category_shares(values: pd.DataFrame, order: list[str] | None = None) -> pd.
 
 # ---------------------------------------------------------------- maturity and its movement
 
+
 def field_maturity(scores: pd.DataFrame) -> pd.DataFrame:
     """Maturity level 0–4 overall and per field: the rule of ``maturity`` (consecutive stages from
     STEP0 whose score reaches the threshold) applied to all the sheet (field 「全体」) and to each
@@ -494,8 +746,9 @@ def maturity_levels(con) -> pd.DataFrame:
     return stored_maturity(con, field=None)[["code", "round_id", "field", "maturity"]]
 
 
-def maturity_transition(levels: pd.DataFrame, base_round: str, eval_round: str, field: str = "全体",
-                        codes: list[str] | None = None) -> pd.DataFrame:
+def maturity_transition(
+    levels: pd.DataFrame, base_round: str, eval_round: str, field: str = "全体", codes: list[str] | None = None
+) -> pd.DataFrame:
     """Counts of municipalities by maturity level in ``base_round`` (rows) × ``eval_round``
     (columns) for one ``field`` of ``field_maturity``, with 「計」 margins; a municipality missing
     from a round is counted under 不明. ``codes`` limits the count to a selection."""
@@ -504,14 +757,17 @@ def maturity_transition(levels: pd.DataFrame, base_round: str, eval_round: str, 
     evaluation = part[part["round_id"] == eval_round].set_index("code")["maturity"]
     index = pd.Index(codes if codes is not None else sorted(set(base.index) | set(evaluation.index)), name="code")
     labels = [f"レベル{n}" for n in range(5)]
-    frame = pd.DataFrame({
-        "当初": base.reindex(index).map(lambda n: f"レベル{int(n)}" if pd.notna(n) else None),
-        "評価": evaluation.reindex(index).map(lambda n: f"レベル{int(n)}" if pd.notna(n) else None),
-    })
+    frame = pd.DataFrame(
+        {
+            "当初": base.reindex(index).map(lambda n: f"レベル{int(n)}" if pd.notna(n) else None),
+            "評価": evaluation.reindex(index).map(lambda n: f"レベル{int(n)}" if pd.notna(n) else None),
+        }
+    )
     return cross_table(frame, "当初", "評価", row_order=labels, column_order=labels)
 
 
 # ---------------------------------------------------------------- support plan
+
 
 def support_counts(priority: pd.DataFrame, prefecture: str | None = None) -> pd.DataFrame:
     """How many municipalities each support-menu item is recommended to (among their at most three
@@ -520,8 +776,11 @@ def support_counts(priority: pd.DataFrame, prefecture: str | None = None) -> pd.
     Columns: item_id, name, provider, priority, municipalities, named_in_support (宮城-style 支援内容
     count of the item, all priorities). Menu order; items recommended to nobody are kept with 0."""
     menu = support_menu(prefecture)
-    recommended = priority[["code", "priority", "recommended_ids"]].assign(
-        item_id=priority["recommended_ids"].fillna("").str.split(",")).explode("item_id")
+    recommended = (
+        priority[["code", "priority", "recommended_ids"]]
+        .assign(item_id=priority["recommended_ids"].fillna("").str.split(","))
+        .explode("item_id")
+    )
     recommended = recommended[recommended["item_id"].astype(bool)]
     named = priority["support_ids"].fillna("").str.split(",").explode()
     named = named[named.astype(bool)].value_counts()
@@ -535,7 +794,9 @@ def support_counts(priority: pd.DataFrame, prefecture: str | None = None) -> pd.
     return frame
 
 
-def visit_plan(priority: pd.DataFrame, municipalities: pd.DataFrame, levels: tuple[str, ...] = ("高", "中")) -> pd.DataFrame:
+def visit_plan(
+    priority: pd.DataFrame, municipalities: pd.DataFrame, levels: tuple[str, ...] = ("高", "中")
+) -> pd.DataFrame:
     """Field visits grouped by region: the municipalities of ``levels``, per region (the
     ``region`` column of ``municipalities``, else the prefecture), 高 first, then more weak
     stages (or official weakness points), then the lower assessment score, then code. ``priority``: rows of ``support_priority``
@@ -558,16 +819,21 @@ def visit_plan(priority: pd.DataFrame, municipalities: pd.DataFrame, levels: tup
     if "official_points" in plan:
         weight = weight.fillna(plan["official_points"].astype("Float64"))
     plan["weight"] = weight
-    plan = plan.sort_values(["region_order", "priority_order", "weight", "assessment", "code"],
-                            ascending=[True, True, False, True, True], na_position="last")
+    plan = plan.sort_values(
+        ["region_order", "priority_order", "weight", "assessment", "code"],
+        ascending=[True, True, False, True, True],
+        na_position="last",
+    )
     plan["visit_order"] = plan.groupby("region").cumcount() + 1
     return plan[list(VISIT_PLAN_COLUMNS)].reset_index(drop=True)
 
 
 # ---------------------------------------------------------------- one municipality
 
-def peer_shares(con, code: str, peer: str = "pop_band", region_set: str | None = None,
-                as_of: str | None = None) -> pd.DataFrame:
+
+def peer_shares(
+    con, code: str, peer: str = "pop_band", region_set: str | None = None, as_of: str | None = None
+) -> pd.DataFrame:
     """Binary and percent indicators of one municipality beside its peer group and the nation:
     indicator_id, short_title, title, kind, unit, pillar, polarity, value, peer_share (binary:
     % of the peers with 実施; percent: mean rate), n_peers, national_share, n_national.
@@ -599,11 +865,14 @@ def score_history(scores: pd.DataFrame, code: str, round_order: list[str]) -> pd
     rows = scores[(scores["code"] == code) & scores["level"].isin(["overall", "stage"])].copy()
     rows["series"] = np.where(rows["level"] == "overall", "総合", "STEP" + rows["stage"].astype("string").fillna(""))
     rows["position"] = rows["round_id"].map({r: i for i, r in enumerate(round_order)})
-    rows = rows.sort_values(["level", "stage", "position"], key=lambda c: c.map({"overall": 0, "stage": 1}) if c.name == "level" else c)
+    rows = rows.sort_values(
+        ["level", "stage", "position"], key=lambda c: c.map({"overall": 0, "stage": 1}) if c.name == "level" else c
+    )
     return rows[["series", "round_id", "score"]].reset_index(drop=True)
 
 
 # ---------------------------------------------------------------- the store itself
+
 
 def build_info(con) -> dict[str, str]:
     """build_info as a dict: built_at, built_by, demo ('true'/'false'), complete."""
@@ -612,6 +881,7 @@ def build_info(con) -> dict[str, str]:
 
 def _store_view(name: str, query: str, doc: str):
     """A read-only view of the store: ``name(con)`` runs metrics/sql/``query``.sql without parameters."""
+
     def view(con) -> pd.DataFrame:
         return run(con, query, {})
 
@@ -620,15 +890,30 @@ def _store_view(name: str, query: str, doc: str):
     return view
 
 
-sources_overview = _store_view("sources_overview", "view_sources", """Every source with licence, credit, as-of and
+sources_overview = _store_view(
+    "sources_overview",
+    "view_sources",
+    """Every source with licence, credit, as-of and
     what was loaded from it: source, title, publisher, licence, credit, url, as_of, as_of_note, rows, newest_as_of,
-    first_as_of, synthetic, loaded (loaded sources first).""")
-ingest_log = _store_view("ingest_log", "view_ingest_log", """The ingest log, newest first: loaded_at, file, loader,
-    rows, status, message, loaded_by, sha256.""")
-unresolved_names = _store_view("unresolved_names", "view_unresolved_names",
-                               "Names that matched no municipality: file, row_no, column_ref, name, reason.")
-prefectures = _store_view("prefectures", "view_prefectures",
-                          "pref_code, code, name, municipalities — for the prefecture filter.")
-region_set_prefectures = _store_view("region_set_prefectures", "view_region_set_prefectures",
-                                     "region_set, pref_code, municipalities: the prefectures each region set covers.")
+    first_as_of, synthetic, loaded (loaded sources first).""",
+)
+ingest_log = _store_view(
+    "ingest_log",
+    "view_ingest_log",
+    """The ingest log, newest first: loaded_at, file, loader,
+    rows, status, message, loaded_by, sha256.""",
+)
+unresolved_names = _store_view(
+    "unresolved_names",
+    "view_unresolved_names",
+    "Names that matched no municipality: file, row_no, column_ref, name, reason.",
+)
+prefectures = _store_view(
+    "prefectures", "view_prefectures", "pref_code, code, name, municipalities — for the prefecture filter."
+)
+region_set_prefectures = _store_view(
+    "region_set_prefectures",
+    "view_region_set_prefectures",
+    "region_set, pref_code, municipalities: the prefectures each region set covers.",
+)
 table_counts = _store_view("table_counts", "view_table_counts", "Row counts of the main tables: item (Japanese), rows.")

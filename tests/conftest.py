@@ -1,4 +1,5 @@
 """Shared fixtures: the real files in ../shared/data, the registry, small crafted files."""
+
 from __future__ import annotations
 
 import os
@@ -60,8 +61,9 @@ def real_db(real_build):
 def two_release_db(shared_data, tmp_path_factory):
     """The real files plus a later release of the 市区町村比較 file with some answers changed
     (tests/release_fixtures.py), built as one store: two デジタル庁 snapshots."""
-    from loaders.build import build
     from release_fixtures import LATER_AS_OF, write_later_release
+
+    from loaders.build import build
 
     folder = tmp_path_factory.mktemp("releases")
     later = write_later_release(shared_data, folder / "later")

@@ -11,6 +11,7 @@ on JSON trees, on Excel workbooks (merged cells, empty sheets, cells of every ty
 Profiles (hypothesis settings, chosen by ``DX_FUZZ_PROFILE``): ``short`` runs in the default suite,
 ``long`` (≥ 2,000 examples per loader) runs with ``python -m tests.fuzz_long``.
 """
+
 from __future__ import annotations
 
 import codecs
@@ -44,10 +45,22 @@ EXAMPLES = int(os.environ.get("DX_FUZZ_EXAMPLES") or {"short": 30, "long": 2000}
 EXAMPLE_SECONDS = 30  # a single example running longer than this is a hang, not a slow file
 _SUPPRESSED = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example]
 # short: the same examples every run (CI must not flake); long: fresh random examples every run
-settings.register_profile("dx-fuzz-short", max_examples=EXAMPLES, deadline=None, derandomize=True,
-                          suppress_health_check=_SUPPRESSED, print_blob=True)
-settings.register_profile("dx-fuzz-long", max_examples=EXAMPLES, deadline=None, database=None,
-                          suppress_health_check=_SUPPRESSED, print_blob=True)
+settings.register_profile(
+    "dx-fuzz-short",
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=_SUPPRESSED,
+    print_blob=True,
+)
+settings.register_profile(
+    "dx-fuzz-long",
+    max_examples=EXAMPLES,
+    deadline=None,
+    database=None,
+    suppress_health_check=_SUPPRESSED,
+    print_blob=True,
+)
 FUZZ_SETTINGS = settings.get_profile(f"dx-fuzz-{PROFILE}")
 # a whole build costs about a second (reference tables, finalise), so it gets fewer examples
 BUILD_SETTINGS = settings(FUZZ_SETTINGS, max_examples=max(EXAMPLES // 6, 6))
@@ -116,12 +129,13 @@ def write_stats(path: Path) -> None:
 
 # ---------------------------------------------------------------- seeds
 
+
 @dataclass(frozen=True)
 class Seed:
     name: str
     path: Path
-    kind: str      # csv | json | xlsx | zip | bin
-    small: bool    # cheap enough for structural (re-parse and re-write) mutations
+    kind: str  # csv | json | xlsx | zip | bin
+    small: bool  # cheap enough for structural (re-parse and re-write) mutations
 
     @property
     def data(self) -> bytes:
@@ -144,7 +158,9 @@ def squares(registry, pref_code: str, size: int = 6) -> gpd.GeoDataFrame:
     towns = registry.municipalities.loc[registry.municipalities.pref_code == pref_code].head(size)
     records, shapes = [], []
     for i, town in enumerate(towns.itertuples()):
-        records.append({"N03_001": town.pref_name, "N03_002": None, "N03_003": None, "N03_004": town.name, "N03_007": town.code5})
+        records.append(
+            {"N03_001": town.pref_name, "N03_002": None, "N03_003": None, "N03_004": town.name, "N03_007": town.code5}
+        )
         shapes.append(shapely.box(134.0 + 0.1 * i, 35.0, 134.1 + 0.1 * i, 35.1))
     return gpd.GeoDataFrame(records, geometry=shapes, crs=4326)
 
@@ -157,8 +173,11 @@ def topojson(frame: gpd.GeoDataFrame, nulls: list[dict]) -> dict:
         properties = {key: getattr(row, key) for key in ("N03_001", "N03_002", "N03_003", "N03_004", "N03_007")}
         geometries.append({"type": "Polygon", "arcs": [[index]], "properties": properties})
     geometries.extend({"type": None, "properties": properties} for properties in nulls)
-    return {"type": "Topology", "objects": {"N03-21_210101": {"type": "GeometryCollection", "geometries": geometries}},
-            "arcs": arcs}
+    return {
+        "type": "Topology",
+        "objects": {"N03-21_210101": {"type": "GeometryCollection", "geometries": geometries}},
+        "arcs": arcs,
+    }
 
 
 def shapefile_zip(frame: gpd.GeoDataFrame, folder: Path, name: str, encoding: str) -> Path:
@@ -200,9 +219,18 @@ def make_seeds(shared: Path, folder: Path, registry) -> list[Seed]:
     online = _read_rows(da / "市区町村毎のDX進捗状況_行政手続のオンライン申請率.csv")
     codes = list(registry.municipalities.code)  # the exports' columns are in code order (DATA.md §3)
     ishikawa = [2 + i for i, code in enumerate(codes) if code.startswith("17")]
-    add("da_municipal_hokkaido", _write_csv(folder / "da_municipal_hokkaido.csv", [r[:32] + r[-1:] for r in municipal]), "csv")
-    add("da_municipal_ishikawa_cp932", _write_csv(folder / "da_municipal_ishikawa_cp932.csv",
-                                                  [r[:2] + [r[i] for i in ishikawa] for r in municipal], "cp932"), "csv")
+    add(
+        "da_municipal_hokkaido",
+        _write_csv(folder / "da_municipal_hokkaido.csv", [r[:32] + r[-1:] for r in municipal]),
+        "csv",
+    )
+    add(
+        "da_municipal_ishikawa_cp932",
+        _write_csv(
+            folder / "da_municipal_ishikawa_cp932.csv", [r[:2] + [r[i] for i in ishikawa] for r in municipal], "cp932"
+        ),
+        "csv",
+    )
     add("da_online_small", _write_csv(folder / "da_online_small.csv", [r[:42] for r in online], "utf-8", "\n"), "csv")
     for name in ("市区町村毎のDX進捗状況_市区町村比較.csv", "市区町村毎のDX進捗状況_行政手続のオンライン申請率.csv"):
         add(f"real:{name}", da / name, "csv", small=False)
@@ -222,8 +250,10 @@ def make_seeds(shared: Path, folder: Path, registry) -> list[Seed]:
     add("real:juki", juki, "xlsx", small=False)
 
     tottori = squares(registry, "31")
-    nulls = [{"N03_001": "鳥取県", "N03_002": None, "N03_003": "西伯郡", "N03_004": "日吉津村", "N03_007": "31384"},
-             {"N03_001": "北海道", "N03_002": "根室振興局", "N03_003": "色丹郡", "N03_004": "色丹村", "N03_007": "01695"}]
+    nulls = [
+        {"N03_001": "鳥取県", "N03_002": None, "N03_003": "西伯郡", "N03_004": "日吉津村", "N03_007": "31384"},
+        {"N03_001": "北海道", "N03_002": "根室振興局", "N03_003": "色丹郡", "N03_004": "色丹村", "N03_007": "01695"},
+    ]
     topo = folder / "N03-21_210101_small.topojson.json"
     topo.write_text(json.dumps(topojson(tottori, nulls), ensure_ascii=False), encoding="utf-8")
     add("topojson_small", topo, "json")
@@ -253,19 +283,49 @@ def survey_files(folder: Path, registry) -> dict[str, Path]:
         sheet.cell(row, 4, "はい")  # the first question's column
     workbook.save(template)
     questions = definition.questions[:6]
-    form = [["タイムスタンプ", "メールアドレス", "回", "都道府県", "市区町村名", *(q.text for q in questions)],
-            ["2026/05/10 10:00:00", "dx@example.jp", "2026-baseline", "長野県", "池田町",
-             "はい", "2：一部の幹部が受講した", "全職員を対象に実施", "いいえ", "", "○"],
-            ["2026/05/12 9:30:00", "dx@example.jp", "2026-baseline", "兵庫県", "神戸市", "いいえ", "4", "希望者のみ受講", "はい", "はい", "×"]]
-    scores = [["都道府県", "市町村名", "STEP0", "STEP1", "STEP2", "STEP3", "支援優先度", "支援内容"],
-              ["宮城県", "石巻市", 15, 30, 20, 24, "低", ""], ["宮城県", "美里町", 5, 5, 15, 18, "高", "育成取組み・全体方針策定"],
-              ["宮城県", "川崎町", 10, 30, 0, 15, "高", "育成取組み、推進体制"]]
+    form = [
+        ["タイムスタンプ", "メールアドレス", "回", "都道府県", "市区町村名", *(q.text for q in questions)],
+        [
+            "2026/05/10 10:00:00",
+            "dx@example.jp",
+            "2026-baseline",
+            "長野県",
+            "池田町",
+            "はい",
+            "2：一部の幹部が受講した",
+            "全職員を対象に実施",
+            "いいえ",
+            "",
+            "○",
+        ],
+        [
+            "2026/05/12 9:30:00",
+            "dx@example.jp",
+            "2026-baseline",
+            "兵庫県",
+            "神戸市",
+            "いいえ",
+            "4",
+            "希望者のみ受講",
+            "はい",
+            "はい",
+            "×",
+        ],
+    ]
+    scores = [
+        ["都道府県", "市町村名", "STEP0", "STEP1", "STEP2", "STEP3", "支援優先度", "支援内容"],
+        ["宮城県", "石巻市", 15, 30, 20, 24, "低", ""],
+        ["宮城県", "美里町", 5, 5, 15, 18, "高", "育成取組み・全体方針策定"],
+        ["宮城県", "川崎町", 10, 30, 0, 15, "高", "育成取組み、推進体制"],
+    ]
     scored = openpyxl.Workbook()
     for row in scores:
         scored.active.append(row)
     scored.save(folder / "宮城県_2026-baseline.xlsx")
-    with_max = [row + (["STEP0満点", "STEP1満点", "STEP2満点", "STEP3満点"] if i == 0 else [25, 30, 30, 30])
-                for i, row in enumerate(scores)]
+    with_max = [
+        row + (["STEP0満点", "STEP1満点", "STEP2満点", "STEP3満点"] if i == 0 else [25, 30, 30, 30])
+        for i, row in enumerate(scores)
+    ]
     return {
         "survey_template": template,
         "survey_form_cp932": _write_csv(folder / "フォーム回答.csv", form, "cp932"),
@@ -296,13 +356,61 @@ def junk_seeds(folder: Path) -> list[Seed]:
 # ---------------------------------------------------------------- mutations
 
 HOSTILE_TEXT = [
-    "", " ", "　", "-", "***", "調査無し", "%", "１２３", "12,345", "1e309", "-1e309", "NaN", "inf", "-0",
-    "99999999999999999999999", "0.1%", "101%", "-5", "実施 ", "未実施\u3000", "〇", "×",
-    "<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "'); DROP TABLE municipalities; --",
-    "=1+1", "+cmd|' /C calc'!A0", "@SUM(1)", "\t=1", "\r=1", '"', '""', "a,b", "\x00", "\u202e", "\ufeff",
-    "\U0001f600", "池田町", "府中市", "北海道", "令和6年13月45日", "令和元年1月1日", "平成99年2月30日",
-    "013331", "1000", "01000", "00000", "99999", "011002", "11002", "011003", "N03_007", "団体コード",
-    "../../etc/passwd", "x" * 5000,
+    "",
+    " ",
+    "　",
+    "-",
+    "***",
+    "調査無し",
+    "%",
+    "１２３",
+    "12,345",
+    "1e309",
+    "-1e309",
+    "NaN",
+    "inf",
+    "-0",
+    "99999999999999999999999",
+    "0.1%",
+    "101%",
+    "-5",
+    "実施 ",
+    "未実施\u3000",
+    "〇",
+    "×",
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+    "'); DROP TABLE municipalities; --",
+    "=1+1",
+    "+cmd|' /C calc'!A0",
+    "@SUM(1)",
+    "\t=1",
+    "\r=1",
+    '"',
+    '""',
+    "a,b",
+    "\x00",
+    "\u202e",
+    "\ufeff",
+    "\U0001f600",
+    "池田町",
+    "府中市",
+    "北海道",
+    "令和6年13月45日",
+    "令和元年1月1日",
+    "平成99年2月30日",
+    "013331",
+    "1000",
+    "01000",
+    "00000",
+    "99999",
+    "011002",
+    "11002",
+    "011003",
+    "N03_007",
+    "団体コード",
+    "../../etc/passwd",
+    "x" * 5000,
 ]
 
 
@@ -330,8 +438,12 @@ def _decode(content: bytes) -> str:
 
 
 def _encoding_swap(data, content: bytes) -> bytes:
-    codec = data.draw(st.sampled_from(["utf-8", "utf-8-sig", "cp932", "euc_jp", "utf-16", "utf-16-le", "utf-16-be",
-                                       "latin-1", "iso2022_jp"]), label="codec")
+    codec = data.draw(
+        st.sampled_from(
+            ["utf-8", "utf-8-sig", "cp932", "euc_jp", "utf-16", "utf-16-le", "utf-16-be", "latin-1", "iso2022_jp"]
+        ),
+        label="codec",
+    )
     text = _decode(content)
     encoded = text.encode(codec, errors="replace")
     if codec == "utf-16-le" and data.draw(st.booleans(), label="bom"):
@@ -344,7 +456,7 @@ def _line_ends(data, content: bytes) -> bytes:
     return re.sub(rb"\r\n|\r|\n", ending, content)
 
 
-NUMBERS = st.one_of(st.integers(0, 10 ** 12).map(str), st.sampled_from(["0", "1e309", "9" * 25, "1.5", "00000", "-1"]))
+NUMBERS = st.one_of(st.integers(0, 10**12).map(str), st.sampled_from(["0", "1e309", "9" * 25, "1.5", "00000", "-1"]))
 
 
 def _digits(data, content: bytes) -> bytes:
@@ -357,7 +469,7 @@ def _digits(data, content: bytes) -> bytes:
     pieces, last = [], 0
     for index in sorted(set(chosen)):
         match = runs[index]
-        pieces += [text[last:match.start()], data.draw(NUMBERS, label="number")]
+        pieces += [text[last : match.start()], data.draw(NUMBERS, label="number")]
         last = match.end()
     return ("".join(pieces) + text[last:]).encode("utf-8")
 
@@ -379,9 +491,25 @@ def _csv_grid(data, content: bytes) -> bytes:
     if not rows:
         return content
     width = max(len(r) for r in rows)
-    change = data.draw(st.sampled_from(["shuffle_columns", "shuffle_header", "rename_header", "extra_column",
-                                        "drop_column", "rows_x10", "drop_rows", "set_cells", "ragged_row",
-                                        "blank_lines", "header_only", "swap_rows"]), label="csv change")
+    change = data.draw(
+        st.sampled_from(
+            [
+                "shuffle_columns",
+                "shuffle_header",
+                "rename_header",
+                "extra_column",
+                "drop_column",
+                "rows_x10",
+                "drop_rows",
+                "set_cells",
+                "ragged_row",
+                "blank_lines",
+                "header_only",
+                "swap_rows",
+            ]
+        ),
+        label="csv change",
+    )
     column = data.draw(st.integers(0, max(width - 1, 0)), label="column")
     if change == "shuffle_columns":
         order = data.draw(st.permutations(range(width)), label="order")
@@ -393,7 +521,7 @@ def _csv_grid(data, content: bytes) -> bytes:
     elif change == "extra_column":
         rows = [r[:column] + [_any_text(data) if i == 0 else ""] + r[column:] for i, r in enumerate(rows)]
     elif change == "drop_column":
-        rows = [r[:column] + r[column + 1:] for r in rows]
+        rows = [r[:column] + r[column + 1 :] for r in rows]
     elif change == "rows_x10":
         rows = rows[:1] + rows[1:] * 10
     elif change == "drop_rows":
@@ -422,20 +550,50 @@ def _csv_grid(data, content: bytes) -> bytes:
 
 # JSON fragments that keep a file looking like N03 (the key the loader sniffs for) while breaking its structure
 JSON_FRAGMENTS = [
-    [], {}, [[0, 0]], {"type": None}, {"type": "Polygon", "arcs": [[99]]}, {"N03_007": "01100"}, "N03_007",
+    [],
+    {},
+    [[0, 0]],
+    {"type": None},
+    {"type": "Polygon", "arcs": [[99]]},
+    {"N03_007": "01100"},
+    "N03_007",
     {"type": "Point", "coordinates": [135, 35], "properties": {"N03_007": "31201"}},
-    [{"type": "Polygon", "properties": {"N03_007": 31201}}], {"type": "GeometryCollection", "geometries": 5},
-    {"type": "name", "properties": {"name": "EPSG:3857"}}, {"type": "name", "properties": {"name": "EPSG:99999"}},
-    {"scale": [0, 0], "translate": [0, 0]}, {"type": "Feature", "geometry": None, "properties": None},
+    [{"type": "Polygon", "properties": {"N03_007": 31201}}],
+    {"type": "GeometryCollection", "geometries": 5},
+    {"type": "name", "properties": {"name": "EPSG:3857"}},
+    {"type": "name", "properties": {"name": "EPSG:99999"}},
+    {"scale": [0, 0], "translate": [0, 0]},
+    {"type": "Feature", "geometry": None, "properties": None},
 ]
-JSON_KEYS = ["objects", "extra", "N03_007", "type", "arcs", "transform", "properties", "geometries", "features",
-             "geometry", "coordinates", "crs", "bbox"]
+JSON_KEYS = [
+    "objects",
+    "extra",
+    "N03_007",
+    "type",
+    "arcs",
+    "transform",
+    "properties",
+    "geometries",
+    "features",
+    "geometry",
+    "coordinates",
+    "crs",
+    "bbox",
+]
 
 
 def _json_value(data):
-    return data.draw(st.one_of(st.none(), st.booleans(), st.integers(-10**20, 10**20), st.floats(allow_nan=False),
-                               st.sampled_from(HOSTILE_TEXT), st.sampled_from(JSON_FRAGMENTS).map(copy.deepcopy)),
-                     label="json value")
+    return data.draw(
+        st.one_of(
+            st.none(),
+            st.booleans(),
+            st.integers(-(10**20), 10**20),
+            st.floats(allow_nan=False),
+            st.sampled_from(HOSTILE_TEXT),
+            st.sampled_from(JSON_FRAGMENTS).map(copy.deepcopy),
+        ),
+        label="json value",
+    )
 
 
 def _json_tree(data, content: bytes) -> bytes:
@@ -448,7 +606,13 @@ def _json_tree(data, content: bytes) -> bytes:
         parent, key = None, None
         node = tree
         for _ in range(data.draw(st.integers(0, 8), label="depth")):
-            children = list(node.keys()) if isinstance(node, dict) else list(range(len(node))) if isinstance(node, list) else []
+            children = (
+                list(node.keys())
+                if isinstance(node, dict)
+                else list(range(len(node)))
+                if isinstance(node, list)
+                else []
+            )
             if not children:
                 break
             parent, key = node, children[data.draw(st.integers(0, len(children) - 1), label="child")]
@@ -496,8 +660,19 @@ def _zip_member(data, content: bytes) -> bytes:
     elif change == "drop":
         del members[index]
     elif change == "rename":
-        name = data.draw(st.sampled_from(["../evil.xml", "/abs/sheet1.xml", "x.DBF", info.filename.upper(),
-                                          info.filename + ".bak", "dir/" + info.filename]), label="new name")
+        name = data.draw(
+            st.sampled_from(
+                [
+                    "../evil.xml",
+                    "/abs/sheet1.xml",
+                    "x.DBF",
+                    info.filename.upper(),
+                    info.filename + ".bak",
+                    "dir/" + info.filename,
+                ]
+            ),
+            label="new name",
+        )
         members[index] = (zipfile.ZipInfo(name), payload)
     else:
         name = _any_text(data)[:40].split("\x00")[0]  # zip names end at a NUL
@@ -518,9 +693,19 @@ def _zip(members: list[tuple[str, bytes]]) -> bytes:
 
 
 def _excel_value(data):
-    return data.draw(st.one_of(st.none(), st.integers(-10**18, 10**18), st.floats(allow_nan=False, allow_infinity=False),
-                               st.booleans(), st.sampled_from(HOSTILE_TEXT[:-1]), st.just("=1/0"), st.just("=A1"),
-                               st.dates()), label="excel value")
+    return data.draw(
+        st.one_of(
+            st.none(),
+            st.integers(-(10**18), 10**18),
+            st.floats(allow_nan=False, allow_infinity=False),
+            st.booleans(),
+            st.sampled_from(HOSTILE_TEXT[:-1]),
+            st.just("=1/0"),
+            st.just("=A1"),
+            st.dates(),
+        ),
+        label="excel value",
+    )
 
 
 def _xlsx_structure(data, content: bytes) -> bytes:
@@ -533,9 +718,24 @@ def _xlsx_structure(data, content: bytes) -> bytes:
         return content
     sheet = workbook.worksheets[0]
     rows, columns = max(sheet.max_row, 1), max(sheet.max_column, 1)
-    change = data.draw(st.sampled_from(["merge", "empty_sheet", "sheet_before", "set_cells", "rows_x10",
-                                        "delete_rows", "delete_columns", "insert_columns", "insert_rows",
-                                        "swap_columns", "no_sheets_but_empty"]), label="xlsx change")
+    change = data.draw(
+        st.sampled_from(
+            [
+                "merge",
+                "empty_sheet",
+                "sheet_before",
+                "set_cells",
+                "rows_x10",
+                "delete_rows",
+                "delete_columns",
+                "insert_columns",
+                "insert_rows",
+                "swap_columns",
+                "no_sheets_but_empty",
+            ]
+        ),
+        label="xlsx change",
+    )
     if change == "merge":
         for _ in range(data.draw(st.integers(1, 4), label="merges")):
             top, left = data.draw(st.integers(1, rows), label="top"), data.draw(st.integers(1, columns), label="left")
@@ -548,7 +748,9 @@ def _xlsx_structure(data, content: bytes) -> bytes:
         workbook.create_sheet("空のシート", 0)
     elif change == "set_cells":
         for _ in range(data.draw(st.integers(1, 10), label="cells")):
-            cell = sheet.cell(data.draw(st.integers(1, rows), label="row"), data.draw(st.integers(1, columns), label="column"))
+            cell = sheet.cell(
+                data.draw(st.integers(1, rows), label="row"), data.draw(st.integers(1, columns), label="column")
+            )
             if not isinstance(cell, openpyxl.cell.cell.MergedCell):
                 cell.value = _excel_value(data)
     elif change == "rows_x10":
@@ -559,9 +761,13 @@ def _xlsx_structure(data, content: bytes) -> bytes:
     elif change == "delete_rows":
         sheet.delete_rows(data.draw(st.integers(1, rows), label="first"), data.draw(st.integers(1, 5), label="amount"))
     elif change == "delete_columns":
-        sheet.delete_cols(data.draw(st.integers(1, columns), label="first"), data.draw(st.integers(1, 3), label="amount"))
+        sheet.delete_cols(
+            data.draw(st.integers(1, columns), label="first"), data.draw(st.integers(1, 3), label="amount")
+        )
     elif change == "insert_columns":
-        sheet.insert_cols(data.draw(st.integers(1, columns + 1), label="at"), data.draw(st.integers(1, 3), label="amount"))
+        sheet.insert_cols(
+            data.draw(st.integers(1, columns + 1), label="at"), data.draw(st.integers(1, 3), label="amount")
+        )
     elif change == "insert_rows":
         sheet.insert_rows(data.draw(st.integers(1, rows + 1), label="at"), data.draw(st.integers(1, 3), label="amount"))
     elif change == "swap_columns":
@@ -570,7 +776,9 @@ def _xlsx_structure(data, content: bytes) -> bytes:
             first, second = sheet.cell(row, a), sheet.cell(row, b)
             # a cell inside a merged range (not its top-left) holds no value of its own, and Excel
             # will not move part of a merge either: such rows keep their cells
-            if not isinstance(first, openpyxl.cell.cell.MergedCell) and not isinstance(second, openpyxl.cell.cell.MergedCell):
+            if not isinstance(first, openpyxl.cell.cell.MergedCell) and not isinstance(
+                second, openpyxl.cell.cell.MergedCell
+            ):
                 first.value, second.value = second.value, first.value
     else:
         for extra in workbook.worksheets[1:]:
@@ -581,8 +789,17 @@ def _xlsx_structure(data, content: bytes) -> bytes:
     workbook.save(buffer)
     # openpyxl stamps the save time into docProps/core.xml and the zip entries: fix both
     members = _zip_members(buffer.getvalue())
-    return _zip([(info.filename, re.sub(rb"(<dcterms:modified[^>]*>)[^<]*<", rb"\g<1>2026-01-01T00:00:00Z<", payload)
-                  if info.filename == "docProps/core.xml" else payload) for info, payload in members])
+    return _zip(
+        [
+            (
+                info.filename,
+                re.sub(rb"(<dcterms:modified[^>]*>)[^<]*<", rb"\g<1>2026-01-01T00:00:00Z<", payload)
+                if info.filename == "docProps/core.xml"
+                else payload,
+            )
+            for info, payload in members
+        ]
+    )
 
 
 # name -> (mutation, seed kinds it applies to, needs a small seed)
@@ -601,7 +818,11 @@ MUTATIONS = {
 
 def mutate(data, seed: Seed) -> tuple[bytes, list[str]]:
     """Apply one to three mutations that suit the seed; returns the bytes and the mutation names."""
-    names = [name for name, (_, kinds, small_only) in MUTATIONS.items() if seed.kind in kinds and (seed.small or not small_only)]
+    names = [
+        name
+        for name, (_, kinds, small_only) in MUTATIONS.items()
+        if seed.kind in kinds and (seed.small or not small_only)
+    ]
     chosen = data.draw(st.lists(st.sampled_from(names), min_size=1, max_size=3), label="mutations")
     content = seed.data
     for name in chosen:
@@ -609,8 +830,16 @@ def mutate(data, seed: Seed) -> tuple[bytes, list[str]]:
     return content, chosen
 
 
-FILE_NAMES = ["data.csv", "data.xlsx", "data.json", "data.zip", "N03-21_210101.topojson.json", "回答 一覧(1).csv",
-              "人口.xlsx", "noext"]
+FILE_NAMES = [
+    "data.csv",
+    "data.xlsx",
+    "data.json",
+    "data.zip",
+    "N03-21_210101.topojson.json",
+    "回答 一覧(1).csv",
+    "人口.xlsx",
+    "noext",
+]
 
 
 def file_name(data, seed: Seed) -> str:

@@ -10,6 +10,7 @@ It runs tests/test_fuzz_loaders.py with ``DX_FUZZ_PROFILE=long`` (fresh random e
 prints, per test and loader, the examples run and how many ended in a loader error. A crash fails the
 run and hypothesis prints the smallest file operations that reproduce it.
 """
+
 from __future__ import annotations
 
 import json

@@ -34,6 +34,7 @@ duration, the server's peak RSS and CPU time.
 
 The short profile is tests/test_concurrent_users.py, part of every suite run.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -67,7 +68,11 @@ RUN_LIMIT_SECONDS = 120.0
 SWAP_WAIT_SECONDS = 300.0
 THINK_SECONDS = 5.0  # mean pause between a session's inputs: a user reads the page
 NAVIGATE_EVERY, RELOAD_EVERY = 4, 8
-KINDS = {"load": "ページを開く（URL）", "navigate": "ページ切り替え（ナビゲーション）", "rerun": "フィルター変更（都道府県）"}
+KINDS = {
+    "load": "ページを開く（URL）",
+    "navigate": "ページ切り替え（ナビゲーション）",
+    "rerun": "フィルター変更（都道府県）",
+}
 PHASES = {"solo": "単独（基準）", "crowd": "同時接続"}
 
 
@@ -113,36 +118,52 @@ class Result:
     sessions_seeing_new_data: int = 0
 
     def times(self, phase: str, kind: str | None = None) -> list[float]:
-        return sorted(a.seconds for a in self.actions
-                      if a.phase == phase and (kind is None or a.kind == kind) and a.error is None)
+        return sorted(
+            a.seconds for a in self.actions if a.phase == phase and (kind is None or a.kind == kind) and a.error is None
+        )
 
     def summary(self) -> dict:
-        out = {"sessions": self.sessions, "seconds": self.seconds, "actions": len(self.actions),
-               "errors": len(self.errors), "build_seconds": self.build_seconds, "swap_at": self.swap_at,
-               "crowd_seconds": self.crowd_seconds, "sessions_seeing_new_data": self.sessions_seeing_new_data,
-               "peak_rss_mb": self.peak_rss_mb, "server_cpu_seconds": self.server_cpu_seconds,
-               "crowd_cpu_seconds": self.crowd_cpu_seconds,
-               "mib_received": round(sum(a.kib_received for a in self.actions) / 1024, 1)}
+        out = {
+            "sessions": self.sessions,
+            "seconds": self.seconds,
+            "actions": len(self.actions),
+            "errors": len(self.errors),
+            "build_seconds": self.build_seconds,
+            "swap_at": self.swap_at,
+            "crowd_seconds": self.crowd_seconds,
+            "sessions_seeing_new_data": self.sessions_seeing_new_data,
+            "peak_rss_mb": self.peak_rss_mb,
+            "server_cpu_seconds": self.server_cpu_seconds,
+            "crowd_cpu_seconds": self.crowd_cpu_seconds,
+            "mib_received": round(sum(a.kib_received for a in self.actions) / 1024, 1),
+        }
         for phase in PHASES:
             out[phase] = {**{kind: spread(self.times(phase, kind)) for kind in KINDS}, "all": spread(self.times(phase))}
         return out
 
     def lines(self) -> list[str]:
         s = self.summary()
-        out = [f"セッション: {s['sessions']}（入れ替え後の新しいデータを表示: {s['sessions_seeing_new_data']}）、"
-               f"時間: {s['seconds']:.0f} 秒、操作: {s['actions']}、エラー: {s['errors']}、受信: {s['mib_received']:,} MiB",
-               f"再構築: {s['build_seconds']:.1f} 秒（同時接続の開始から {s['swap_at']:.0f} 秒目に開始）"
-               if s["build_seconds"] else "再構築: なし",
-               f"サーバーの最大RSS: {s['peak_rss_mb']:.0f} MB" if s["peak_rss_mb"] else "サーバーの最大RSS: 不明"]
+        out = [
+            f"セッション: {s['sessions']}（入れ替え後の新しいデータを表示: {s['sessions_seeing_new_data']}）、"
+            f"時間: {s['seconds']:.0f} 秒、操作: {s['actions']}、エラー: {s['errors']}、受信: {s['mib_received']:,} MiB",
+            f"再構築: {s['build_seconds']:.1f} 秒（同時接続の開始から {s['swap_at']:.0f} 秒目に開始）"
+            if s["build_seconds"]
+            else "再構築: なし",
+            f"サーバーの最大RSS: {s['peak_rss_mb']:.0f} MB" if s["peak_rss_mb"] else "サーバーの最大RSS: 不明",
+        ]
         if s["crowd_cpu_seconds"] is not None and s["crowd_seconds"]:
-            out.append(f"サーバーのCPU時間: 同時接続中 {s['crowd_cpu_seconds']:.1f} 秒 / {s['crowd_seconds']:.0f} 秒"
-                       f"（1コアの {100 * s['crowd_cpu_seconds'] / s['crowd_seconds']:.0f}%）、全体 {s['server_cpu_seconds']:.1f} 秒")
+            out.append(
+                f"サーバーのCPU時間: 同時接続中 {s['crowd_cpu_seconds']:.1f} 秒 / {s['crowd_seconds']:.0f} 秒"
+                f"（1コアの {100 * s['crowd_cpu_seconds'] / s['crowd_seconds']:.0f}%）、全体 {s['server_cpu_seconds']:.1f} 秒"
+            )
         for phase, phase_label in PHASES.items():
             for kind, label in (*KINDS.items(), ("all", "すべての操作")):
                 t = s[phase][kind]
                 if t["count"]:
-                    out.append(f"{phase_label}・{label}: {t['count']} 回、p50 {t['p50']:.2f} 秒、"
-                               f"p95 {t['p95']:.2f} 秒、最大 {t['max']:.2f} 秒")
+                    out.append(
+                        f"{phase_label}・{label}: {t['count']} 回、p50 {t['p50']:.2f} 秒、"
+                        f"p95 {t['p95']:.2f} 秒、最大 {t['max']:.2f} 秒"
+                    )
         out.extend(f"  エラー: {e}" for e in self.errors[:30])
         return out
 
@@ -156,11 +177,16 @@ def percentile(values: list[float], q: float) -> float | None:
 
 
 def spread(values: list[float]) -> dict:
-    return {"count": len(values), "p50": percentile(values, 50), "p95": percentile(values, 95),
-            "max": max(values) if values else None}
+    return {
+        "count": len(values),
+        "p50": percentile(values, 50),
+        "p95": percentile(values, 95),
+        "max": max(values) if values else None,
+    }
 
 
 # ---------------------------------------------------------------- database and server
+
 
 def build_database(sources: list[Path], db: Path, user: str) -> float:
     """`python -m loaders build` into ``db`` (the same command an administrator runs); seconds taken."""
@@ -190,18 +216,36 @@ class Server:
         self.log_path = log
         self._log = open(log, "wb")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true", "--server.port",
-             str(self.port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-             # as deployed (docs/ADMIN.md): the file watcher evicts edited modules from sys.modules, and
-             # sessions re-importing them at once can deadlock in Python's import locks
-             "--server.fileWatcherType", "none"],
-            cwd=script.parent, env={**os.environ, **(env or {})}, stdout=self._log, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                str(script),
+                "--server.headless",
+                "true",
+                "--server.port",
+                str(self.port),
+                "--server.address",
+                "127.0.0.1",
+                "--browser.gatherUsageStats",
+                "false",
+                # as deployed (docs/ADMIN.md): the file watcher evicts edited modules from sys.modules, and
+                # sessions re-importing them at once can deadlock in Python's import locks
+                "--server.fileWatcherType",
+                "none",
+            ],
+            cwd=script.parent,
+            env={**os.environ, **(env or {})},
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
         self.peak_rss_kb = 0
         self.final_cpu_seconds: float | None = None  # read when the server stops
         self._stop = threading.Event()
         self._sampler = threading.Thread(target=self._sample, daemon=True)
 
-    def __enter__(self) -> "Server":
+    def __enter__(self) -> Server:
         try:
             wait_healthy(f"{self.base}/", self.process, timeout=60)
         except (RuntimeError, TimeoutError) as error:
@@ -223,7 +267,9 @@ class Server:
             return None
 
     def __exit__(self, *exc) -> None:
-        self.peak_rss_kb = max(self.peak_rss_kb, status_kb(self.process.pid, "VmHWM") or 0)  # the kernel's high-water mark
+        self.peak_rss_kb = max(
+            self.peak_rss_kb, status_kb(self.process.pid, "VmHWM") or 0
+        )  # the kernel's high-water mark
         self.final_cpu_seconds = self.cpu_seconds()
         self._stop.set()
         stop_process(self.process, timeout=15)
@@ -236,6 +282,7 @@ class Server:
 
 
 # ---------------------------------------------------------------- sessions
+
 
 def next_action(index: int, step: int) -> tuple[str, str]:
     """The ``step``-th input of session ``index``: (kind, page url path)."""
@@ -284,8 +331,7 @@ async def act(tab: StreamlitTab, kind: str, page: str, pref: str, swap: Swap) ->
     return (run, *check_run(run, tab, page, pref, swap))
 
 
-async def run_session(index: int, base: str, clock, deadline: float, swap: Swap, result: Result,
-                      think: float) -> None:
+async def run_session(index: int, base: str, clock, deadline: float, swap: Swap, result: Result, think: float) -> None:
     tab = StreamlitTab(base, RUN_LIMIT_SECONDS)
     pause = random.Random(index)  # a user reads the page before the next input
     pref = PREFECTURES[index % len(PREFECTURES)]
@@ -311,11 +357,26 @@ async def run_session(index: int, base: str, clock, deadline: float, swap: Swap,
             started = clock()
             run, shown, error = await act(tab, kind, page, pref, swap)
             if error is None and after_swap and shown != swap.new:
-                error = (f"入れ替え後の操作で古いデータベースを表示（入れ替えから {started - swap.done_at:.1f} 秒後に"
-                         f"開始、構築: {shown}）")
+                error = (
+                    f"入れ替え後の操作で古いデータベースを表示（入れ替えから {started - swap.done_at:.1f} 秒後に"
+                    f"開始、構築: {shown}）"
+                )
             saw_new = saw_new or (shown is not None and shown == swap.new)
-            record(result, Action(index, "crowd", kind, page, round(started, 2), round(clock() - started, 3),
-                                  run.script_runs, round(run.bytes_received / 1024, 1), after_swap, error))
+            record(
+                result,
+                Action(
+                    index,
+                    "crowd",
+                    kind,
+                    page,
+                    round(started, 2),
+                    round(clock() - started, 3),
+                    run.script_runs,
+                    round(run.bytes_received / 1024, 1),
+                    after_swap,
+                    error,
+                ),
+            )
             step += 1
             await asyncio.sleep(pause.uniform(0.5, 1.5) * think)
         if saw_new:
@@ -344,12 +405,29 @@ async def baseline(base: str, swap: Swap, result: Result) -> None:
             result.errors.append(f"最初の読み込み /: {warm_up}")
         for number, page in enumerate(PAGES):
             first, other = PREFECTURES[number % 2], PREFECTURES[1 - number % 2]
-            steps = (("load", page, first), ("rerun", page, other), ("navigate", PAGES[(number + 1) % len(PAGES)], other))
+            steps = (
+                ("load", page, first),
+                ("rerun", page, other),
+                ("navigate", PAGES[(number + 1) % len(PAGES)], other),
+            )
             for kind, path, pref in steps:
                 started = time.monotonic()
                 run, _, error = await act(tab, kind, path, pref, swap)
-                record(result, Action(-1, "solo", kind, path, 0.0, round(time.monotonic() - started, 3),
-                                      run.script_runs, round(run.bytes_received / 1024, 1), False, error))
+                record(
+                    result,
+                    Action(
+                        -1,
+                        "solo",
+                        kind,
+                        path,
+                        0.0,
+                        round(time.monotonic() - started, 3),
+                        run.script_runs,
+                        round(run.bytes_received / 1024, 1),
+                        False,
+                        error,
+                    ),
+                )
     finally:
         await tab.close()
 
@@ -362,8 +440,16 @@ async def swap_database(sources: list[Path], db: Path, at: float, clock, swap: S
     swap.new, swap.done_at = built_at(db), clock()
 
 
-async def drive(server: Server, sessions: int, seconds: float, sources: list[Path], db: Path, result: Result,
-                think: float, cold_start: bool = False) -> None:
+async def drive(
+    server: Server,
+    sessions: int,
+    seconds: float,
+    sources: list[Path],
+    db: Path,
+    result: Result,
+    think: float,
+    cold_start: bool = False,
+) -> None:
     swap = Swap(old=built_at(db))
     if not cold_start:
         await baseline(server.base, swap, result)
@@ -386,8 +472,14 @@ def source_folders(shared: Path) -> list[Path]:
     return sorted(p for p in shared.iterdir() if p.is_dir())
 
 
-def run_load_test(sessions: int, seconds: float, shared: Path, workdir: Path | None = None,
-                  think: float = THINK_SECONDS, cold_start: bool = False) -> Result:
+def run_load_test(
+    sessions: int,
+    seconds: float,
+    shared: Path,
+    workdir: Path | None = None,
+    think: float = THINK_SECONDS,
+    cold_start: bool = False,
+) -> Result:
     """Build a database from ``shared``, serve it, measure one session alone (not with
     ``cold_start``: the crowd then meets the fresh server), then drive ``sessions`` at once for
     ``seconds`` (plus the time the last actions take) with a rebuild a third of the way in; return
@@ -406,7 +498,7 @@ def run_load_test(sessions: int, seconds: float, shared: Path, workdir: Path | N
             result.server_cpu_seconds = round(server.final_cpu_seconds, 1)
         log = server.log_text()
         if "Traceback" in log:
-            result.errors.append("サーバーのログに例外: " + log[log.index("Traceback"):][:1500])
+            result.errors.append("サーバーのログに例外: " + log[log.index("Traceback") :][:1500])
         return result
     finally:
         if own:
@@ -422,11 +514,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.load_test", description=__doc__.split("\n\n")[0])
     parser.add_argument("--sessions", type=int, default=30)
     parser.add_argument("--seconds", type=float, default=300)
-    parser.add_argument("--shared-data", type=Path,
-                        default=Path(os.environ.get("DX_SHARED_DATA", ROOT.parent / "shared" / "data")))
+    parser.add_argument(
+        "--shared-data", type=Path, default=Path(os.environ.get("DX_SHARED_DATA", ROOT.parent / "shared" / "data"))
+    )
     parser.add_argument("--think", type=float, default=THINK_SECONDS, help="mean pause between a session's inputs (s)")
-    parser.add_argument("--cold-start", action="store_true",
-                        help="no warm-up and no baseline: every session arrives at once at the fresh server")
+    parser.add_argument(
+        "--cold-start",
+        action="store_true",
+        help="no warm-up and no baseline: every session arrives at once at the fresh server",
+    )
     parser.add_argument("--json", type=Path, help="write the figures and every action here")
     args = parser.parse_args(argv)
     result = run_load_test(args.sessions, args.seconds, args.shared_data, think=args.think, cold_start=args.cold_start)

@@ -3,6 +3,7 @@
 They use only the store schema (loaders.store.create_schema) and the registry, never another
 engineer's loader, so the metrics tests do not depend on loaders that are still being written.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -39,10 +40,20 @@ def indicator_rows(entries=DA_INDICATORS, **overrides) -> pd.DataFrame:
     rows = []
     for ident, title, kind, pillar, level, target in entries:
         row = {
-            "id": ident, "title": title, "short_title": title, "unit": "%" if kind == "percent" else "実施=1",
-            "kind": kind, "pillar": pillar, "category": None, "source": "digital_agency_municipal",
-            "polarity": "higher_is_better", "weight": 1.0, "target": float(target), "level": level,
-            "component": False, "description": f"{title}（テスト用）",
+            "id": ident,
+            "title": title,
+            "short_title": title,
+            "unit": "%" if kind == "percent" else "実施=1",
+            "kind": kind,
+            "pillar": pillar,
+            "category": None,
+            "source": "digital_agency_municipal",
+            "polarity": "higher_is_better",
+            "weight": 1.0,
+            "target": float(target),
+            "level": level,
+            "component": False,
+            "description": f"{title}（テスト用）",
         }
         row.update(overrides.get(ident, {}))
         rows.append(row)
@@ -79,17 +90,31 @@ def questions_grid(per_cell: int = 5, points: float = 1.0) -> pd.DataFrame:
     for stage in range(4):
         for f, field in enumerate(FIELDS):
             for k in range(per_cell):
-                rows.append({"id": f"S{stage}-F{f}-{k:02d}", "stage": stage, "field": field,
-                             "text": f"設問 {stage}-{field}-{k}", "answer_type": "yesno", "choices": None, "points": points})
+                rows.append(
+                    {
+                        "id": f"S{stage}-F{f}-{k:02d}",
+                        "stage": stage,
+                        "field": field,
+                        "text": f"設問 {stage}-{field}-{k}",
+                        "answer_type": "yesno",
+                        "choices": None,
+                        "points": points,
+                    }
+                )
     return pd.DataFrame(rows)
 
 
 def answers_for(code: str, round_id: str, questions: pd.DataFrame, values) -> pd.DataFrame:
     values = list(values)
-    return pd.DataFrame({
-        "code": code, "round_id": round_id, "question_id": questions["id"].tolist(),
-        "answer": [None if v is None else str(v) for v in values], "value": values,
-    })
+    return pd.DataFrame(
+        {
+            "code": code,
+            "round_id": round_id,
+            "question_id": questions["id"].tolist(),
+            "answer": [None if v is None else str(v) for v in values],
+            "value": values,
+        }
+    )
 
 
 def synthetic_store(path: Path, registry, seed: int = 7) -> duckdb.DuckDBPyConnection:
@@ -111,10 +136,19 @@ def synthetic_store(path: Path, registry, seed: int = 7) -> duckdb.DuckDBPyConne
 
     questions = questions_grid(per_cell=3)
     store.append(con, "questions", questions)
-    store.append(con, "survey_rounds", pd.DataFrame({
-        "round_id": ["2026-baseline", "2026-evaluation"], "label": ["当初", "評価"],
-        "kind": ["baseline", "evaluation"], "held_on": pd.to_datetime(["2026-05-15", "2027-01-31"]), "synthetic": True,
-    }))
+    store.append(
+        con,
+        "survey_rounds",
+        pd.DataFrame(
+            {
+                "round_id": ["2026-baseline", "2026-evaluation"],
+                "label": ["当初", "評価"],
+                "kind": ["baseline", "evaluation"],
+                "held_on": pd.to_datetime(["2026-05-15", "2027-01-31"]),
+                "synthetic": True,
+            }
+        ),
+    )
     size = np.log10(muni["population"].to_numpy(dtype=float))
     ability = (size - size.mean()) / size.std()
     n_q = len(questions)
@@ -124,11 +158,18 @@ def synthetic_store(path: Path, registry, seed: int = 7) -> duckdb.DuckDBPyConne
         logits = ability[:, None] * 0.8 - difficulty[None, :] + 0.6 + 0.5 * r + rng.normal(0, 1, (len(muni), n_q))
         value = (logits > 0).astype(float)
         value[rng.random(value.shape) < 0.03] = np.nan  # a few unanswered questions
-        frames.append(pd.DataFrame({
-            "code": np.repeat(muni["code"].to_numpy(), n_q), "round_id": round_id,
-            "question_id": np.tile(questions["id"].to_numpy(), len(muni)),
-            "answer": None, "value": value.ravel(), "synthetic": True,
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "code": np.repeat(muni["code"].to_numpy(), n_q),
+                    "round_id": round_id,
+                    "question_id": np.tile(questions["id"].to_numpy(), len(muni)),
+                    "answer": None,
+                    "value": value.ravel(),
+                    "synthetic": True,
+                }
+            )
+        )
     store.append(con, "survey_answers", pd.concat(frames, ignore_index=True))
 
     value_frames = []
@@ -139,16 +180,35 @@ def synthetic_store(path: Path, registry, seed: int = 7) -> duckdb.DuckDBPyConne
             else:
                 v = np.clip(50 + 15 * ability + rng.normal(0, 10, len(muni)) + 5 * s, 0, 100).round()
             v[rng.random(len(muni)) < 0.01] = np.nan
-            value_frames.append(pd.DataFrame({
-                "code": muni["code"], "indicator_id": ident, "value": v, "raw": None,
-                "source": "digital_agency_municipal", "as_of": pd.Timestamp(as_of), "file": "synthetic", "synthetic": True,
-            }))
+            value_frames.append(
+                pd.DataFrame(
+                    {
+                        "code": muni["code"],
+                        "indicator_id": ident,
+                        "value": v,
+                        "raw": None,
+                        "source": "digital_agency_municipal",
+                        "as_of": pd.Timestamp(as_of),
+                        "file": "synthetic",
+                        "synthetic": True,
+                    }
+                )
+            )
             pref_value = rng.random(len(registry.prefectures)) * (1 if kind == "binary" else 100)
-            value_frames.append(pd.DataFrame({
-                "code": registry.prefectures["code"], "indicator_id": ident,
-                "value": pref_value.round() if kind == "binary" else pref_value, "raw": None,
-                "source": "digital_agency_prefecture", "as_of": pd.Timestamp(as_of), "file": "synthetic", "synthetic": True,
-            }))
+            value_frames.append(
+                pd.DataFrame(
+                    {
+                        "code": registry.prefectures["code"],
+                        "indicator_id": ident,
+                        "value": pref_value.round() if kind == "binary" else pref_value,
+                        "raw": None,
+                        "source": "digital_agency_prefecture",
+                        "as_of": pd.Timestamp(as_of),
+                        "file": "synthetic",
+                        "synthetic": True,
+                    }
+                )
+            )
     append_values(con, pd.concat(value_frames, ignore_index=True))
     from metrics.tables import write_metric_tables
 
@@ -178,8 +238,11 @@ def append_values(con: duckdb.DuckDBPyConnection, values: pd.DataFrame) -> None:
         values = values.assign(release_id="test-" + values["source"].astype(str) + "-" + as_of_text)
     store.append(con, "indicator_values", values)
     synthetic = values["synthetic"] if "synthetic" in values.columns else pd.Series(False, index=values.index)
-    firsts = values.assign(synthetic=synthetic.astype(bool)).groupby("release_id", as_index=False).agg(
-        source=("source", "first"), as_of=("as_of", "max"), synthetic=("synthetic", "all"))
+    firsts = (
+        values.assign(synthetic=synthetic.astype(bool))
+        .groupby("release_id", as_index=False)
+        .agg(source=("source", "first"), as_of=("as_of", "max"), synthetic=("synthetic", "all"))
+    )
     known = {row[0] for row in con.execute("SELECT release_id FROM releases").fetchall()}
     new = firsts[~firsts.release_id.isin(known)]
     store.append(con, "releases", new.assign(label=new.release_id, as_of_origin="source_default"))

@@ -1,5 +1,6 @@
 """A later release of デジタル庁's 市区町村比較 file: a copy of the real one with some answers changed,
 loaded beside the real file with a later 調査時点, for the change-since-the-previous-release tests."""
+
 from __future__ import annotations
 
 import csv
@@ -38,4 +39,6 @@ def original_cells(shared_data: Path) -> dict[tuple[str, str], str]:
     """The real file's cells that CHANGES replaces."""
     rows = list(csv.reader((shared_data / "digital-agency" / MUNICIPAL_FILE).open(encoding="utf-8-sig", newline="")))
     header = rows[0]
-    return {(name, title): next(r for r in rows if r[1].strip() == title)[header.index(name)] for name, title in CHANGES}
+    return {
+        (name, title): next(r for r in rows if r[1].strip() == title)[header.index(name)] for name, title in CHANGES
+    }

@@ -11,6 +11,7 @@ returns once the server's last run for the input has ended (the caller times it)
 messages, same session, every chart's payload sent); nothing is drawn, so many tabs cost the
 client machine little.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -82,9 +83,13 @@ class StreamlitTab:
         self.page_hash, self.widgets, self.query = "", {}, dict(query or {})
         try:
             await asyncio.wait_for(asyncio.to_thread(self._fetch_page, path), self.limit_seconds)
-            self.ws = await connect(self.base.replace("http", "ws", 1) + "/_stcore/stream",
-                                    subprotocols=["streamlit"], max_size=None, open_timeout=self.limit_seconds,
-                                    ping_interval=None)  # a browser sends no websocket pings either
+            self.ws = await connect(
+                self.base.replace("http", "ws", 1) + "/_stcore/stream",
+                subprotocols=["streamlit"],
+                max_size=None,
+                open_timeout=self.limit_seconds,
+                ping_interval=None,
+            )  # a browser sends no websocket pings either
         except Exception as error:  # refused, timed out, or the handshake failed
             raise TabError(f"ページを開けませんでした: {type(error).__name__}: {error}") from error
         return await self._rerun(page_name=path)
@@ -129,7 +134,9 @@ class StreamlitTab:
 
     def _fetch_page(self, path: str) -> None:
         for request in PAGE_REQUESTS:
-            with urllib.request.urlopen(f"{self.base}/{request.format(path=path)}", timeout=self.limit_seconds) as answer:
+            with urllib.request.urlopen(
+                f"{self.base}/{request.format(path=path)}", timeout=self.limit_seconds
+            ) as answer:
                 answer.read()
 
     async def _rerun(self, page_name: str = "") -> Run:
@@ -143,9 +150,11 @@ class StreamlitTab:
         try:
             await self.ws.send(request.SerializeToString())
             await asyncio.wait_for(self._receive(run), self.limit_seconds)
-        except asyncio.TimeoutError:
-            raise TabError(f"{self.limit_seconds:.0f} 秒以内に実行が終わりませんでした"
-                           f"（実行 {run.script_runs} 回、受信 {run.bytes_received:,} バイト）") from None
+        except TimeoutError:
+            raise TabError(
+                f"{self.limit_seconds:.0f} 秒以内に実行が終わりませんでした"
+                f"（実行 {run.script_runs} 回、受信 {run.bytes_received:,} バイト）"
+            ) from None
         except Exception as error:  # websockets' ConnectionClosed and its kin
             raise TabError(f"接続が切れました: {type(error).__name__}: {error}") from error
         return run

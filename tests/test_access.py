@@ -2,6 +2,7 @@
 データ管理 need an administrator when secrets.toml names one (hashed password or OIDC e-mails);
 failed logins are throttled; no secret is rendered or committed; the ingest log records who loaded
 which file; .streamlit/config.toml keeps XSRF protection and the upload cap."""
+
 from __future__ import annotations
 
 import hashlib
@@ -24,9 +25,13 @@ PASSWORD = "correct horse battery staple"
 HASH = auth.hash_password(PASSWORD, iterations=auth.MIN_ITERATIONS)
 ADMIN_KEYS = ("dm_rebuild", "dm_fetch", "dm_rollback")
 OIDC_SECRETS = {
-    "auth": {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "not-a-real-cookie-secret",
-             "client_id": "dashboard", "client_secret": "not-a-real-client-secret",
-             "server_metadata_url": "https://login.example.jp/.well-known/openid-configuration"},
+    "auth": {
+        "redirect_uri": "http://localhost:8501/oauth2callback",
+        "cookie_secret": "not-a-real-cookie-secret",
+        "client_id": "dashboard",
+        "client_secret": "not-a-real-client-secret",
+        "server_metadata_url": "https://login.example.jp/.well-known/openid-configuration",
+    },
     "dashboard": {"admin_emails": ["DX-Office@pref.example.jp"]},
 }
 
@@ -86,6 +91,7 @@ def log_in(at: AppTest, password: str) -> AppTest:
 
 # ---------------------------------------------------------------- hashes, throttling, policy
 
+
 def test_password_hash_round_trip():
     assert auth.verify_password(PASSWORD, HASH)
     assert not auth.verify_password(PASSWORD + " ", HASH)
@@ -97,8 +103,16 @@ def test_password_hash_round_trip():
     assert (algorithm, int(iterations)) == ("pbkdf2_sha256", auth.MIN_ITERATIONS) and len(salt) == 32
 
 
-@pytest.mark.parametrize("broken", ["", "plain-text-password", "pbkdf2_sha256$1000$salt$" + HASH.split("$")[3],
-                                    "md5$600000$salt$abc", HASH.rsplit("$", 1)[0] + "$not base64!"])
+@pytest.mark.parametrize(
+    "broken",
+    [
+        "",
+        "plain-text-password",
+        "pbkdf2_sha256$1000$salt$" + HASH.split("$")[3],
+        "md5$600000$salt$abc",
+        HASH.rsplit("$", 1)[0] + "$not base64!",
+    ],
+)
 def test_a_malformed_hash_matches_nothing_and_locks_the_actions(broken):
     assert not auth.verify_password(PASSWORD, broken)
     policy = auth.policy_from_secrets({"dashboard": {"admin_password_hash": broken}})
@@ -157,24 +171,31 @@ def test_the_address_limiter_keeps_bounded_memory():
     assert limiter.blocked_for("10.0.3.231") > 0 and limiter.blocked_for("10.0.0.0") == 0
 
 
-@pytest.mark.parametrize("ip, headers, local", [
-    (None, {}, True),  # AppTest, bare mode
-    (None, {"Host": "localhost:8501", "Origin": "http://localhost:8501"}, True),
-    (None, {"Host": "127.0.0.1:8501"}, True),
-    (None, {"Host": "[::1]:8501", "Origin": "http://[::1]:8501"}, True),
-    ("203.0.113.5", {"Host": "dx.pref.example.jp"}, False),  # another machine
-    ("192.168.1.20", {"Host": "localhost:8501"}, False),  # a LAN peer naming localhost
-    (None, {"Host": "dx.pref.example.jp"}, False),  # a local reverse proxy passing the public Host
-    (None, {"Host": "127.0.0.1:8501", "X-Forwarded-For": "203.0.113.5"}, False),  # a proxy keeping Host
-    (None, {"Host": "127.0.0.1:8501", "Origin": "https://dx.pref.example.jp"}, False),  # a browser elsewhere
-])
+@pytest.mark.parametrize(
+    "ip, headers, local",
+    [
+        (None, {}, True),  # AppTest, bare mode
+        (None, {"Host": "localhost:8501", "Origin": "http://localhost:8501"}, True),
+        (None, {"Host": "127.0.0.1:8501"}, True),
+        (None, {"Host": "[::1]:8501", "Origin": "http://[::1]:8501"}, True),
+        ("203.0.113.5", {"Host": "dx.pref.example.jp"}, False),  # another machine
+        ("192.168.1.20", {"Host": "localhost:8501"}, False),  # a LAN peer naming localhost
+        (None, {"Host": "dx.pref.example.jp"}, False),  # a local reverse proxy passing the public Host
+        (None, {"Host": "127.0.0.1:8501", "X-Forwarded-For": "203.0.113.5"}, False),  # a proxy keeping Host
+        (None, {"Host": "127.0.0.1:8501", "Origin": "https://dx.pref.example.jp"}, False),  # a browser elsewhere
+    ],
+)
 def test_only_a_browser_on_the_server_itself_is_local(ip, headers, local):
     assert auth.is_local_request(ip, headers) is local
 
 
 def test_failed_logins_are_counted_per_client_address():
-    assert auth.client_address("203.0.113.5", {"X-Forwarded-For": "1.2.3.4"}) == "203.0.113.5", "a remote peer's header is ignored"
-    assert auth.client_address(None, {"X-Forwarded-For": "9.9.9.9, 198.51.100.7"}) == "198.51.100.7", "what the local proxy saw"
+    assert auth.client_address("203.0.113.5", {"X-Forwarded-For": "1.2.3.4"}) == "203.0.113.5", (
+        "a remote peer's header is ignored"
+    )
+    assert auth.client_address(None, {"X-Forwarded-For": "9.9.9.9, 198.51.100.7"}) == "198.51.100.7", (
+        "what the local proxy saw"
+    )
     assert auth.client_address(None, {}) == "localhost"
 
 
@@ -203,6 +224,7 @@ def test_oidc_identity_needs_a_logged_in_listed_verified_user():
 
 
 # ---------------------------------------------------------------- the データ管理 page
+
 
 def test_without_administrators_only_the_local_browser_may_update(page_db):
     at = data_page()
@@ -247,7 +269,9 @@ def test_a_viewer_gets_no_admin_action(page_db):
     assert any("管理者だけが行えます" in i.value for i in at.info)
     assert not any(auth.OPEN_NOTICE in w.value for w in at.warning)
     # viewing stays open: the read-only parts are all there
-    assert {"表示中のデータベース", "出典・ライセンス・調査時点", "取込ログ", "調査票（Excel）"} <= {s.value for s in at.header}
+    assert {"表示中のデータベース", "出典・ライセンス・調査時点", "取込ログ", "調査票（Excel）"} <= {
+        s.value for s in at.header
+    }
     assert {"dm_template", "dm_workbook"} <= keys(at)
 
 
@@ -290,9 +314,26 @@ def test_oidc_admin_by_listed_e_mail(page_db):
 
 def test_rebuild_and_rollback_record_the_administrator(page_db, tmp_path, monkeypatch):
     monkeypatch.setattr("loaders.demo.real_data_folders", lambda: [])  # only the upload: a quick build
-    square = {"type": "Polygon", "coordinates": [[[134.6, 34.8], [134.7, 34.8], [134.7, 34.9], [134.6, 34.9], [134.6, 34.8]]]}
-    geojson = {"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": square, "properties": {
-        "N03_001": "兵庫県", "N03_002": None, "N03_003": None, "N03_004": "姫路市", "N03_007": "28201"}}]}
+    square = {
+        "type": "Polygon",
+        "coordinates": [[[134.6, 34.8], [134.7, 34.8], [134.7, 34.9], [134.6, 34.9], [134.6, 34.8]]],
+    }
+    geojson = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": square,
+                "properties": {
+                    "N03_001": "兵庫県",
+                    "N03_002": None,
+                    "N03_003": None,
+                    "N03_004": "姫路市",
+                    "N03_007": "28201",
+                },
+            }
+        ],
+    }
     uploads = tmp_path / "uploads"
     uploads.mkdir()
     (uploads / "himeji.geojson").write_text(json.dumps(geojson, ensure_ascii=False), encoding="utf-8")
@@ -306,7 +347,9 @@ def test_rebuild_and_rollback_record_the_administrator(page_db, tmp_path, monkey
     assert logged[0][1] == hashlib.sha256((uploads / "himeji.geojson").read_bytes()).hexdigest()
     # the page shows who loaded which file
     log = next(d.value for d in at.dataframe if "担当" in d.value.columns)
-    assert {"日時", "ファイル", "担当", "SHA-256"} <= set(log.columns) and "dx-office@pref.example.jp" in set(log["担当"])
+    assert {"日時", "ファイル", "担当", "SHA-256"} <= set(log.columns) and "dx-office@pref.example.jp" in set(
+        log["担当"]
+    )
     # the replaced demo DB was kept as a version: roll back to it
     at = at.button(key="dm_rollback").click().run()
     assert not at.exception
@@ -331,6 +374,7 @@ def test_cli_build_records_the_os_user(tmp_path):
 
 # ---------------------------------------------------------------- deployment settings
 
+
 def test_config_keeps_xsrf_and_caps_uploads():
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
     assert config["server"]["enableXsrfProtection"] is True
@@ -346,9 +390,13 @@ def test_config_skips_the_full_collection_after_each_run():
 
 
 def test_no_secret_is_tracked_and_the_example_is_inert():
-    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.splitlines()
+    tracked = subprocess.run(
+        ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
     assert not [f for f in tracked if f.endswith("secrets.toml")]
-    ignored = subprocess.run(["git", "check-ignore", ".streamlit/secrets.toml"], cwd=ROOT, capture_output=True, text=True)
+    ignored = subprocess.run(
+        ["git", "check-ignore", ".streamlit/secrets.toml"], cwd=ROOT, capture_output=True, text=True
+    )
     assert ignored.returncode == 0, ".streamlit/secrets.toml must be git-ignored"
     example = tomllib.loads((ROOT / ".streamlit" / "secrets.example.toml").read_text(encoding="utf-8"))
     policy = auth.policy_from_secrets(example)

@@ -1,6 +1,7 @@
 """AppTest over every page, on the embedded demo (no public files: synthetic indicators, no
 boundaries → the point map) and on the real files of ../shared/data; the sidebar filters and the
 URL; the upload → validate → accept → rebuild path of データ管理."""
+
 from __future__ import annotations
 
 import json
@@ -84,7 +85,9 @@ def test_every_page_renders(which, page, request, monkeypatch):
         assert sum(int(m.value.replace(",", "").removesuffix("団体")) for m in levels) == 1741
         assert len(at.get("download_button")) >= 2
     elif page == "app_pages/data.py":
-        assert {"表示中のデータベース", "ファイルの取り込み", "出典・ライセンス・調査時点", "取込ログ"} <= {s.value for s in at.header}
+        assert {"表示中のデータベース", "ファイルの取り込み", "出典・ライセンス・調査時点", "取込ログ"} <= {
+            s.value for s in at.header
+        }
 
 
 @pytest.mark.parametrize("which", ["demo", "real"])
@@ -122,7 +125,9 @@ def test_sidebar_filter_change_updates_the_page(real_db, monkeypatch):
     assert "地図：CIOの任命" in [s.value for s in at.header]
     assert metric(at, "対象団体数") == "62団体", "the other filters are kept"
     at.switch_page("app_pages/karte.py").run()
-    assert at.selectbox(key="ka_code").value == "131016", "the カルテ opens on the selection's first municipality (千代田区)"
+    assert at.selectbox(key="ka_code").value == "131016", (
+        "the カルテ opens on the selection's first municipality (千代田区)"
+    )
 
 
 def test_page_widget_change_reruns_the_page(demo_db, monkeypatch):
@@ -131,7 +136,10 @@ def test_page_widget_change_reruns_the_page(demo_db, monkeypatch):
     at.selectbox(key="pr_part").select("stage:3").run()
     assert not at.exception
     assert any(c.value.startswith("STEP3（DXの取組の実行）の得点") for c in at.caption)
-    assert sum(int(metric(at, label).removesuffix("団体")) for label in ("改善", "停滞", "後退", "比較不可", "未回答")) == 62
+    assert (
+        sum(int(metric(at, label).removesuffix("団体")) for label in ("改善", "停滞", "後退", "比較不可", "未回答"))
+        == 62
+    )
     assert [metric(at, label) for label in ("改善", "停滞", "後退")] != overall
 
 
@@ -142,8 +150,13 @@ def test_unknown_url_values_fall_back_to_defaults(real_db, monkeypatch):
 
 
 def test_karte_opens_from_the_url_and_the_comparison_set(demo_db, monkeypatch):
-    at = open_app(monkeypatch, demo_db, "app_pages/karte.py", ka_code=label_of(demo_db, "282014"),
-                  cmp=["神戸市（兵庫県）", "明石市（兵庫県）"])
+    at = open_app(
+        monkeypatch,
+        demo_db,
+        "app_pages/karte.py",
+        ka_code=label_of(demo_db, "282014"),
+        cmp=["神戸市（兵庫県）", "明石市（兵庫県）"],
+    )
     assert not at.exception
     assert at.selectbox(key="ka_code").value == "282014"
     assert any("姫路市" in m.value and "支援優先度" in m.value for m in at.markdown)
@@ -161,8 +174,14 @@ def test_karte_search_lists_the_selection_first(real_db, monkeypatch):
 
 
 def test_compare_page_keeps_the_set_in_the_url(demo_db, monkeypatch):
-    at = open_app(monkeypatch, demo_db, "app_pages/compare.py", pref="兵庫県", cmp=["姫路市（兵庫県）", "神戸市（兵庫県）"],
-                  cm_cross="CIOの任命")
+    at = open_app(
+        monkeypatch,
+        demo_db,
+        "app_pages/compare.py",
+        pref="兵庫県",
+        cmp=["姫路市（兵庫県）", "神戸市（兵庫県）"],
+        cm_cross="CIOの任命",
+    )
     assert not at.exception
     assert at.multiselect(key="cmp").value == ["282014", "281000"]
     crossed = next(table.value for table in at.dataframe if "計" in table.value.index)
@@ -174,8 +193,10 @@ def test_progress_transition_counts_everyone(demo_db, monkeypatch):
     at = open_app(monkeypatch, demo_db, "app_pages/progress.py", pref="兵庫県")
     assert not at.exception
     trend = sum(int(metric(at, label).removesuffix("団体")) for label in ("改善", "停滞", "後退", "比較不可", "未回答"))
-    moved = sum(int(metric(at, label).removesuffix("団体"))
-                for label in ("レベルが上がった団体", "同じレベルの団体", "レベルが下がった団体"))
+    moved = sum(
+        int(metric(at, label).removesuffix("団体"))
+        for label in ("レベルが上がった団体", "同じレベルの団体", "レベルが下がった団体")
+    )
     assert trend == moved == 41
 
 
@@ -197,11 +218,30 @@ def test_upload_accept_and_rebuild(demo_db, shared_data, tmp_path, monkeypatch):
     monkeypatch.setattr("ui.uploads.STAGING_DIR", tmp_path / "staging")
     monkeypatch.setattr("ui.uploads.UPLOAD_DIR", tmp_path / "uploads")
     monkeypatch.setenv("DX_SOURCE", str(tmp_path / "no-such-folder"))
-    square = {"type": "Polygon", "coordinates": [[[134.6, 34.8], [134.7, 34.8], [134.7, 34.9], [134.6, 34.9], [134.6, 34.8]]]}
-    geojson = {"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": square, "properties": {
-        "N03_001": "兵庫県", "N03_002": None, "N03_003": None, "N03_004": "姫路市", "N03_007": "28201"}}]}
+    square = {
+        "type": "Polygon",
+        "coordinates": [[[134.6, 34.8], [134.7, 34.8], [134.7, 34.9], [134.6, 34.9], [134.6, 34.8]]],
+    }
+    geojson = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": square,
+                "properties": {
+                    "N03_001": "兵庫県",
+                    "N03_002": None,
+                    "N03_003": None,
+                    "N03_004": "姫路市",
+                    "N03_007": "28201",
+                },
+            }
+        ],
+    }
     at = open_app(monkeypatch, db, "app_pages/data.py")
-    at.file_uploader(key="dm_upload").upload("姫路 境界.geojson", json.dumps(geojson, ensure_ascii=False).encode()).run()
+    at.file_uploader(key="dm_upload").upload(
+        "姫路 境界.geojson", json.dumps(geojson, ensure_ascii=False).encode()
+    ).run()
     assert any("問題なし" in m.value for m in at.markdown), texts(at)
     next(b for b in at.button if b.label == "取り込み対象に追加").click().run()
     accepted = tmp_path / "uploads" / "姫路_境界.geojson"
@@ -216,6 +256,8 @@ def test_upload_accept_and_rebuild(demo_db, shared_data, tmp_path, monkeypatch):
     assert db.stat().st_mtime_ns != before, "the rebuilt database was swapped in"
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("SELECT value FROM build_info WHERE key = 'demo'").fetchone()[0] == "false"
-        files = {row[0] for row in con.execute("SELECT file FROM ingest_log WHERE status IN ('ok', 'warning')").fetchall()}
+        files = {
+            row[0] for row in con.execute("SELECT file FROM ingest_log WHERE status IN ('ok', 'warning')").fetchall()
+        }
         assert accepted.name in files
         assert con.execute("SELECT count(*) FROM boundaries").fetchone()[0] >= 1730

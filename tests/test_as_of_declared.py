@@ -1,5 +1,6 @@
 """Declared 調査時点: ``--as-of FILE=DATE`` per file, ``--as-of DATE`` for every file without a known date,
 調査時点「不明」 with the 取得日 otherwise, and future dates refused."""
+
 import hashlib
 import json
 import shutil
@@ -10,21 +11,25 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from conftest import MUNICIPAL_COMPARISON, changed_comparison_copy
+
 from loaders.build import BuildError, build
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def run_cli(*args):
-    return subprocess.run([sys.executable, "-m", "loaders", *args], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "loaders", *args], capture_output=True, text=True, cwd=ROOT, timeout=300
+    )
 
 
 def releases(db: Path) -> dict[str, tuple]:
     con = duckdb.connect(str(db), read_only=True)
     try:
-        rows = con.execute("SELECT file, as_of, as_of_origin, retrieved_on, retrieved_on_origin, label FROM releases").fetchall()
+        rows = con.execute(
+            "SELECT file, as_of, as_of_origin, retrieved_on, retrieved_on_origin, label FROM releases"
+        ).fetchall()
     finally:
         con.close()
     return {row[0]: row[1:] for row in rows}
@@ -49,8 +54,12 @@ def test_as_of_file_equals_date_dates_that_file_only(folder, tmp_path):
     assert loaded["municipal-2025.csv"][4] == "2025年4月1日時点"
     assert loaded["pref.csv"][1] == "release_list"  # the known release keeps the release list's dates
     con = duckdb.connect(str(target), read_only=True)
-    dates = {row[0] for row in con.execute(
-        "SELECT DISTINCT as_of FROM indicator_values WHERE file = 'municipal-2025.csv'").fetchall()}
+    dates = {
+        row[0]
+        for row in con.execute(
+            "SELECT DISTINCT as_of FROM indicator_values WHERE file = 'municipal-2025.csv'"
+        ).fetchall()
+    }
     assert dates == {date(2025, 4, 1)}
     # a path works as well as a file name inside a source folder
     by_path = tmp_path / "by-path.duckdb"
@@ -74,15 +83,26 @@ def test_an_unknown_file_without_a_date_is_unknown_and_shows_its_retrieval_date(
     assert (retrieved_on, retrieved_origin) == (date.today(), "build")
     assert label == f"調査時点不明（取得日 {date.today().year}年{date.today().month}月{date.today().day}日）"
     con = duckdb.connect(str(target), read_only=True)
-    assert con.execute("SELECT count(*) FROM indicator_values WHERE file = 'municipal-2025.csv' AND as_of IS NOT NULL"
-                       ).fetchone()[0] == 0
+    assert (
+        con.execute(
+            "SELECT count(*) FROM indicator_values WHERE file = 'municipal-2025.csv' AND as_of IS NOT NULL"
+        ).fetchone()[0]
+        == 0
+    )
 
 
 def test_the_fetch_manifest_gives_the_retrieval_date(folder, tmp_path):
     copy = folder / "municipal-2025.csv"
-    manifest = [{"source": "digital_agency_municipal", "path": f"digital-agency/{MUNICIPAL_COMPARISON}", "url": "https://example.invalid/",
-                 "sha256": hashlib.sha256(copy.read_bytes()).hexdigest(), "bytes": copy.stat().st_size,
-                 "fetched_at": "2026-11-23T09:30:00"}]
+    manifest = [
+        {
+            "source": "digital_agency_municipal",
+            "path": f"digital-agency/{MUNICIPAL_COMPARISON}",
+            "url": "https://example.invalid/",
+            "sha256": hashlib.sha256(copy.read_bytes()).hexdigest(),
+            "bytes": copy.stat().st_size,
+            "fetched_at": "2026-11-23T09:30:00",
+        }
+    ]
     (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     target = tmp_path / "db.duckdb"
     build([folder], target)
@@ -115,6 +135,10 @@ def test_an_older_release_than_the_one_loaded_is_accepted(folder, shared_data, t
     target = tmp_path / "db.duckdb"
     build([folder], target, as_of=["municipal-2025.csv=2022-04-01"])
     con = duckdb.connect(str(target), read_only=True)
-    dates = [row[0] for row in con.execute(
-        "SELECT DISTINCT as_of FROM indicator_values WHERE indicator_id = 'da_cio' AND code = '281000' ORDER BY 1").fetchall()]
+    dates = [
+        row[0]
+        for row in con.execute(
+            "SELECT DISTINCT as_of FROM indicator_values WHERE indicator_id = 'da_cio' AND code = '281000' ORDER BY 1"
+        ).fetchall()
+    ]
     assert dates == [date(2022, 4, 1), date(2023, 4, 1)]

@@ -4,6 +4,7 @@ The database at the target path is always a complete store, the old one or the n
 leave only hidden ``.building-*`` files, which the next build removes; the last N versions are kept and
 ``python -m loaders rollback`` restores one.
 """
+
 from __future__ import annotations
 
 import json
@@ -41,15 +42,25 @@ def sources(shared_data, tmp_path_factory) -> dict[str, Path]:
     # re-saved in Shift_JIS: not a known release (data/releases.yaml), so the tests' --as-of dates apply to it
     text = (shared_data / "digital-agency" / "都道府県のDX進捗状況_都道府県比較.csv").read_text(encoding="utf-8-sig")
     (old / "pref.csv").write_bytes(text.encode("cp932"))
-    for path in (old / "pref.csv", shared_data / "digital-agency" / "市区町村毎のDX進捗状況_市区町村比較.csv",
-                 shared_data / "estat-census-2025" / "kokusei2025sokuho.csv", shared_data / "gsi-area" / "area20240101.csv"):
+    for path in (
+        old / "pref.csv",
+        shared_data / "digital-agency" / "市区町村毎のDX進捗状況_市区町村比較.csv",
+        shared_data / "estat-census-2025" / "kokusei2025sokuho.csv",
+        shared_data / "gsi-area" / "area20240101.csv",
+    ):
         shutil.copy(path, new / path.name)
     return {"old": old, "new": new}
 
 
 def cli(*args: str, **options) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "loaders", *args], cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, **options)
+    return subprocess.Popen(
+        [sys.executable, "-m", "loaders", *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **options,
+    )
 
 
 def building_files(target: Path) -> list[Path]:
@@ -57,6 +68,7 @@ def building_files(target: Path) -> list[Path]:
 
 
 # ---------------------------------------------------------------- SIGKILL at random moments
+
 
 def test_sigkill_at_random_moments_leaves_the_old_or_the_new_database(sources, tmp_path):
     target = tmp_path / "store" / "dashboard.duckdb"
@@ -149,8 +161,10 @@ def test_readers_see_only_complete_databases_while_builds_swap(sources, tmp_path
     for name in ("new", "old"):
         build([sources[name]], target, force=True)
         con = duckdb.connect(str(target), read_only=True)
-        states[name] = [con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-                        for t in ("municipalities", "indicator_values", "ingest_log")]
+        states[name] = [
+            con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+            for t in ("municipalities", "indicator_values", "ingest_log")
+        ]
         con.close()
     stop = tmp_path / "stop"
     reader = subprocess.Popen([sys.executable, "-c", READER, str(target), str(stop)], stdout=subprocess.PIPE, text=True)
@@ -170,6 +184,7 @@ def test_readers_see_only_complete_databases_while_builds_swap(sources, tmp_path
 
 
 # ---------------------------------------------------------------- open connections and refresh
+
 
 def indicator_rows(con) -> int:
     return con.execute("SELECT count(*) FROM indicator_values").fetchone()[0]
@@ -192,9 +207,18 @@ def test_open_connection_keeps_the_old_file_and_a_refresh_sees_the_new_one(sourc
     # the trap: connecting by path while the old connection is open returns DuckDB's cached old database
     assert indicator_rows(duckdb.connect(str(target), read_only=True)) == old_rows
     # another process (or a fresh in-memory database attaching the file) sees the new file
-    fresh = subprocess.run([sys.executable, "-c", "import duckdb, sys; print(duckdb.connect(sys.argv[1], read_only=True)"
-                            ".execute('SELECT count(*) FROM indicator_values').fetchone()[0])", str(target)],
-                           capture_output=True, text=True, check=True)
+    fresh = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys; print(duckdb.connect(sys.argv[1], read_only=True)"
+            ".execute('SELECT count(*) FROM indicator_values').fetchone()[0])",
+            str(target),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     new_rows = int(fresh.stdout)
     assert new_rows > old_rows
     attached = duckdb.connect()
@@ -207,6 +231,7 @@ def test_open_connection_keeps_the_old_file_and_a_refresh_sees_the_new_one(sourc
 
 
 # ---------------------------------------------------------------- versions and rollback
+
 
 def as_of(target: Path) -> str:
     con = duckdb.connect(str(target), read_only=True)
@@ -225,26 +250,46 @@ def test_last_versions_are_kept_and_cli_rollback_restores_one(sources, tmp_path)
     assert len(versions) == store.KEEP_VERSIONS
     assert [as_of(v) for v in versions] == dates[-2::-1][: store.KEEP_VERSIONS]  # newest first, oldest pruned
 
-    listed = subprocess.run([sys.executable, "-m", "loaders", "versions", "--db", str(target)], cwd=ROOT,
-                            capture_output=True, text=True, timeout=120)
+    listed = subprocess.run(
+        [sys.executable, "-m", "loaders", "versions", "--db", str(target)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert listed.returncode == 0 and listed.stdout.split() == [str(v) for v in versions]
 
-    back = subprocess.run([sys.executable, "-m", "loaders", "rollback", "--db", str(target)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
+    back = subprocess.run(
+        [sys.executable, "-m", "loaders", "rollback", "--db", str(target)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert back.returncode == 0, back.stderr
     assert as_of(target) == dates[-2]
     check_database(target)
     oldest = list_versions(target)[-1]
-    chosen = subprocess.run([sys.executable, "-m", "loaders", "rollback", "--db", str(target), "--version", str(oldest)],
-                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+    chosen = subprocess.run(
+        [sys.executable, "-m", "loaders", "rollback", "--db", str(target), "--version", str(oldest)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert chosen.returncode == 0, chosen.stderr
     assert as_of(target) == dates[-1 - store.KEEP_VERSIONS]
     assert not building_files(target)
 
     empty = tmp_path / "other" / "dashboard.duckdb"
     build([sources["old"]], empty)
-    refused = subprocess.run([sys.executable, "-m", "loaders", "rollback", "--db", str(empty)], cwd=ROOT,
-                             capture_output=True, text=True, timeout=120)
+    refused = subprocess.run(
+        [sys.executable, "-m", "loaders", "rollback", "--db", str(empty)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert refused.returncode == 1 and "戻せる以前のデータベースがありません" in refused.stderr
     assert "Traceback" not in refused.stderr
 

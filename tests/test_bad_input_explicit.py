@@ -1,5 +1,6 @@
 """A file the administrator chose (``--source FILE`` or an upload) that cannot be decoded, or loses every row
 to unknown codes, stops the build naming the file, row, column and encoding; nothing is swapped."""
+
 import shutil
 import subprocess
 import sys
@@ -31,8 +32,24 @@ def test_an_undecodable_file_given_by_itself_stops_the_build(database, shared_da
     lines[2] = lines[2].replace(b",", b",\x81\x7f", 1)
     broken = tmp_path / "area-broken.csv"
     broken.write_bytes(b"\n".join(lines))
-    done = subprocess.run([sys.executable, "-m", "loaders", "build", "--source", str(folder), "--source", str(broken),
-                           "--db", str(target)], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "loaders",
+            "build",
+            "--source",
+            str(folder),
+            "--source",
+            str(broken),
+            "--db",
+            str(target),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
     assert done.returncode == 1
     assert "area-broken.csv" in done.stderr and "3行目" in done.stderr and "B列" in done.stderr
     assert "utf-8" in done.stderr and "cp932" in done.stderr

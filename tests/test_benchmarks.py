@@ -1,5 +1,6 @@
 """The benchmark suite still works: its quick mode end to end (structure, never speed), its
 result record, and the scale-up generator's files going through the real build."""
+
 from __future__ import annotations
 
 import csv
@@ -16,13 +17,38 @@ from benchmarks.core import Result, Run, Samples, markdown_table, write
 from benchmarks.scaleup import ROUNDS_PER_SCALE, SNAPSHOTS_PER_SCALE, counts, generate, round_schedule, snapshot_dates
 
 ROOT = Path(__file__).resolve().parent.parent
-FIELDS = {"name", "unit", "median", "min", "max", "runs", "baseline", "baseline_what", "ratio", "target", "met", "note", "skipped"}
+FIELDS = {
+    "name",
+    "unit",
+    "median",
+    "min",
+    "max",
+    "runs",
+    "baseline",
+    "baseline_what",
+    "ratio",
+    "target",
+    "met",
+    "note",
+    "skipped",
+}
 # every group of the suite leaves at least one row whose name starts like this
 EXPECTED = (
-    "ingest: ", "metrics: all_metrics, all 1,741", "metrics: all_metrics, one prefecture", "map payload: national GeoJSON",
-    "map payload: one prefecture", "page rerun", "browser: cold start", "browser: map drawn", "browser: server peak RSS",
-    "scale-up 1×: ingest", "scale-up 1×: all_metrics", "scale-up 4×: ingest", "scale-up 4×: ingest time per 1 M rows",
-    "scale-up 4×: all_metrics", "scale-up 4×: all_metrics time per 1 M rows",
+    "ingest: ",
+    "metrics: all_metrics, all 1,741",
+    "metrics: all_metrics, one prefecture",
+    "map payload: national GeoJSON",
+    "map payload: one prefecture",
+    "page rerun",
+    "browser: cold start",
+    "browser: map drawn",
+    "browser: server peak RSS",
+    "scale-up 1×: ingest",
+    "scale-up 1×: all_metrics",
+    "scale-up 4×: ingest",
+    "scale-up 4×: ingest time per 1 M rows",
+    "scale-up 4×: all_metrics",
+    "scale-up 4×: all_metrics time per 1 M rows",
 )
 
 
@@ -30,8 +56,13 @@ EXPECTED = (
 def quick(shared_data, tmp_path_factory):
     """``python -m benchmarks --quick`` with a tiny scale-up (1× = 1 round and 1 snapshot)."""
     out = tmp_path_factory.mktemp("benchmarks")
-    done = subprocess.run([sys.executable, "-m", "benchmarks", "--quick", "--scale-unit", "0.02", "--out", str(out)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=900)
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "--scale-unit", "0.02", "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert done.returncode == 0, done.stderr[-4000:]
     return out, done.stdout
 
@@ -110,8 +141,10 @@ def test_scaleup_rounds_load_through_the_survey_loader(tmp_path, registry):
     try:
         sheets = con.execute("SELECT count(DISTINCT (code, round_id)) FROM survey_answers").fetchone()[0]
         assert sheets == 2 * len(registry.municipalities)
-        assert [r[0] for r in con.execute("SELECT round_id FROM survey_rounds ORDER BY held_on").fetchall()] == \
-            ["2026-baseline", "2026-evaluation"]
+        assert [r[0] for r in con.execute("SELECT round_id FROM survey_rounds ORDER BY held_on").fetchall()] == [
+            "2026-baseline",
+            "2026-evaluation",
+        ]
         snapshots = con.execute(
             "SELECT count(DISTINCT as_of), count(*), bool_and(synthetic) FROM indicator_values WHERE file LIKE 'ベンチマーク用%'"
         ).fetchone()

@@ -2,6 +2,7 @@
 
 Expected numbers are the measurements of ../shared/docs/DATA.md §6–§7, not copies of loader output.
 """
+
 from __future__ import annotations
 
 import json
@@ -16,7 +17,8 @@ import pyogrio
 import pytest
 import shapely
 
-from loaders import boundaries, build as build_module
+from loaders import boundaries
+from loaders import build as build_module
 from loaders.build import build, check_file
 from loaders.errors import LoaderError
 from loaders.registry import EXPECTED_MUNICIPALITIES
@@ -64,7 +66,9 @@ def full_resolution(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return frame.set_geometry(shapely.set_precision(geoms, 1e-7))
 
 
-def shapefile_zip(frame: gpd.GeoDataFrame, folder: Path, zip_name: str, encoding: str, extra: dict[str, bytes] | None = None) -> Path:
+def shapefile_zip(
+    frame: gpd.GeoDataFrame, folder: Path, zip_name: str, encoding: str, extra: dict[str, bytes] | None = None
+) -> Path:
     stem = "N03-24_28_240101"
     workdir = folder / f"shp-{encoding}"
     workdir.mkdir()
@@ -80,6 +84,7 @@ def shapefile_zip(frame: gpd.GeoDataFrame, folder: Path, zip_name: str, encoding
 
 
 # ---------------------------------------------------------------- the real TopoJSON files
+
 
 def test_sniff_recognises_only_n03_files(shared_data):
     recognised = {p.name for p in shared_data.rglob("*") if p.is_file() and LOADER.sniff(p, sniff_head(p))}
@@ -160,8 +165,10 @@ def test_build_on_real_folder(shared_data, tmp_path, monkeypatch, registry):
         size = len(json.dumps(collection, separators=(",", ":")).encode())
         assert len(collection["features"]) == total
         assert size <= boundaries.BROWSER_BUDGET_BYTES
-        assert size == pytest.approx(boundaries.geojson_size(shapely.from_geojson(
-            [json.dumps(f["geometry"]) for f in collection["features"]])), rel=0.01)
+        assert size == pytest.approx(
+            boundaries.geojson_size(shapely.from_geojson([json.dumps(f["geometry"]) for f in collection["features"]])),
+            rel=0.01,
+        )
         some = boundaries.national_geojson(con, codes=["011002", "282014", "133621"])
         assert [f["properties"]["code"] for f in some["features"]] == ["011002", "282014"]  # 利島村 has none
         full = boundaries.national_geojson(con, codes=["011002"], simplified=False)
@@ -191,7 +198,14 @@ def test_finalise_preference():
         con.execute(
             "INSERT INTO boundaries (code, geometry, area_deg2, from_wards, source, file, as_of) "
             "VALUES (?, ?, ?, ?, 'n03_boundaries', ?, ?)",
-            [code, shapely.to_wkb(shape) if shape else None, shape.area if shape else None, file == "wards.json", file, as_of],
+            [
+                code,
+                shapely.to_wkb(shape) if shape else None,
+                shape.area if shape else None,
+                file == "wards.json",
+                file,
+                as_of,
+            ],
         )
     boundaries.finalise(con)
     chosen = dict(con.execute("SELECT code, file FROM boundaries").fetchall())
@@ -199,6 +213,7 @@ def test_finalise_preference():
 
 
 # ---------------------------------------------------------------- crafted files
+
 
 def test_full_resolution_prefecture_geojson(hyogo, tmp_path, load_context, registry):
     path = tmp_path / "N03-21_28_210101.geojson"
@@ -268,8 +283,11 @@ def test_truncated_json_is_an_error(shared_data, tmp_path, hyogo, monkeypatch):
 
 def test_other_files_are_not_claimed(tmp_path):
     plain = tmp_path / "points.geojson"
-    plain.write_text('{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"name": "x"}, '
-                     '"geometry": {"type": "Point", "coordinates": [135, 35]}}]}', encoding="utf-8")
+    plain.write_text(
+        '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"name": "x"}, '
+        '"geometry": {"type": "Point", "coordinates": [135, 35]}}]}',
+        encoding="utf-8",
+    )
     binary = tmp_path / "N03-20240101_28_GML.xlsx"
     binary.write_bytes(np.random.default_rng(1).bytes(4096))
     other_zip = tmp_path / "other.zip"
@@ -284,7 +302,9 @@ def test_other_files_are_not_claimed(tmp_path):
 def test_browser_shapes_keep_every_municipality():
     # overlapping neighbours (not a clean coverage) and a sliver thinner than the rounding grid
     wiggly = shapely.segmentize(shapely.box(135.0, 34.0, 135.3, 34.3), 0.001)
-    wiggly = shapely.make_valid(shapely.transform(wiggly, lambda xy: xy + 0.002 * np.sin(xy[:, ::-1] * 900)))  # as load() does
+    wiggly = shapely.make_valid(
+        shapely.transform(wiggly, lambda xy: xy + 0.002 * np.sin(xy[:, ::-1] * 900))
+    )  # as load() does
     overlapping = shapely.transform(wiggly, lambda xy: xy + [0.25, 0.01])
     sliver = shapely.box(136.0, 34.0, 136.2, 34.00003)
     geoms = np.array([wiggly, overlapping, sliver])
@@ -294,13 +314,16 @@ def test_browser_shapes_keep_every_municipality():
     assert shapely.get_num_coordinates(shapes[:2]).sum() < shapely.get_num_coordinates(geoms[:2]).sum() / 10
 
 
-@pytest.mark.parametrize("names, expected", [
-    (["N03-21_210101.topojson.json"], "2021-01-01"),
-    (["N03-20240101_28_GML.zip"], "2024-01-01"),
-    (["hyogo.zip", "N03-20240101_28_GML/N03-24_28_240101.shp"], "2024-01-01"),
-    (["N03-550401_28_GML.zip"], "1955-04-01"),
-    (["boundaries_20240101.geojson"], None),  # not an N03 file name
-    (["N03-21_219999.json"], None),
-])
+@pytest.mark.parametrize(
+    "names, expected",
+    [
+        (["N03-21_210101.topojson.json"], "2021-01-01"),
+        (["N03-20240101_28_GML.zip"], "2024-01-01"),
+        (["hyogo.zip", "N03-20240101_28_GML/N03-24_28_240101.shp"], "2024-01-01"),
+        (["N03-550401_28_GML.zip"], "1955-04-01"),
+        (["boundaries_20240101.geojson"], None),  # not an N03 file name
+        (["N03-21_219999.json"], None),
+    ],
+)
 def test_as_of_from_names(names, expected):
     assert boundaries._as_of_from_names(names) == expected

@@ -3,6 +3,7 @@ Playwright with Debian's chromium. Every page opens without an error box, the de
 on 概要 (from the embedded shapes: no request leaves the machine), a sidebar filter change updates
 the URL, and that URL reproduces the view in a fresh browser context. Screenshots (1920×1080) go to
 artifacts/screenshots/ (git-ignored). The module stays within about two minutes."""
+
 from __future__ import annotations
 
 import io
@@ -23,10 +24,21 @@ ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = ROOT / "artifacts" / "screenshots"
 MODULE_BUDGET_SECONDS = 120
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
-PAGES = {"": "概要", "karte": "市町村カルテ", "compare": "比較・分析", "progress": "進捗", "support": "支援計画",
-         "data": "データ管理"}
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PAGES = {
+    "": "概要",
+    "karte": "市町村カルテ",
+    "compare": "比較・分析",
+    "progress": "進捗",
+    "support": "支援計画",
+    "data": "データ管理",
+}
 HYOGO = quote("兵庫県")
 
 if not CHROMIUM.exists():
@@ -73,16 +85,35 @@ def server(browser_db):
         port = probe.getsockname()[1]
     env = {**os.environ, "DX_DB": str(browser_db)}
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.headless",
+            "true",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         try:
             wait_healthy(f"{base}/", process, timeout=30)
         except (RuntimeError, TimeoutError) as error:
             process.terminate()
-            raise RuntimeError(f"streamlit did not start: {process.stdout.read().decode(errors='replace')[-2000:]}") from error
+            raise RuntimeError(
+                f"streamlit did not start: {process.stdout.read().decode(errors='replace')[-2000:]}"
+            ) from error
         yield base
     finally:
         process.terminate()
@@ -117,17 +148,21 @@ def settle(page, timeout: float = 60.0) -> float:
     limit = min(timeout, remaining()) * 1000
     page.wait_for_selector('[data-testid="stApp"]', timeout=limit)
     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=limit)
-    page.wait_for_function('() => !document.querySelector(\'[data-testid="stStatusWidget"]\')', timeout=limit)
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=limit)
     waited = time.monotonic() - started
     # elements whose code loads lazily (charts, tables, the map) show a skeleton until drawn
     page.wait_for_function(
         '() => !document.querySelector(\'[data-testid="stSkeleton"], [data-testid="stSkeletonElement"], '
-        '[data-testid="stAppSkeleton"]\')', timeout=limit)
+        '[data-testid="stAppSkeleton"]\')',
+        timeout=limit,
+    )
     return waited
 
 
 def assert_no_error(page) -> None:
-    assert page.locator('[data-testid="stException"]').count() == 0, page.locator('[data-testid="stException"]').first.inner_text()
+    assert page.locator('[data-testid="stException"]').count() == 0, page.locator(
+        '[data-testid="stException"]'
+    ).first.inner_text()
 
 
 def shoot(page, name: str) -> Path:
@@ -232,8 +267,10 @@ def test_filter_change_updates_url_and_url_reproduces_view(context, browser, ser
 
 
 def test_deep_link_to_a_page_with_the_comparison_set(context, server):
-    link = (f"{server}/compare?pref={HYOGO}&cmp={quote('姫路市（兵庫県）')}&cmp={quote('神戸市（兵庫県）')}"
-            f"&cm_tab={quote('比較セット')}")
+    link = (
+        f"{server}/compare?pref={HYOGO}&cmp={quote('姫路市（兵庫県）')}&cmp={quote('神戸市（兵庫県）')}"
+        f"&cm_tab={quote('比較セット')}"
+    )
     page = context.new_page()
     page.goto(link)
     settle(page)

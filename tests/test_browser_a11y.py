@@ -5,6 +5,7 @@ No critical or serious violation is allowed, nor a heading out of order or a pag
 Streamlit's own remaining findings are minor and listed, with their upstream issues, in
 docs/ACCESSIBILITY.md; none is excluded here. The results go to artifacts/accessibility/ (git-ignored). Server, browser and helpers are those
 of tests/test_browser.py."""
+
 from __future__ import annotations
 
 import json
@@ -12,10 +13,17 @@ import time
 from urllib.parse import quote
 
 import pytest
-
 import test_browser
 from test_browser import (  # noqa: F401 (fixtures)
-    HYOGO, ROOT, assert_no_error, browser, browser_db, context, remaining, server, settle,
+    HYOGO,
+    ROOT,
+    assert_no_error,
+    browser,
+    browser_db,
+    context,
+    remaining,
+    server,
+    settle,
 )
 
 axe_module = pytest.importorskip("axe_playwright_python.sync_playwright")
@@ -23,8 +31,10 @@ TEST_BUDGET_SECONDS = 150
 pytestmark = pytest.mark.timeout(TEST_BUDGET_SECONDS + 30)
 REPORTS = ROOT / "artifacts" / "accessibility"
 DOC = ROOT / "docs" / "ACCESSIBILITY.md"
-AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]},
-               "resultTypes": ["violations"]}
+AXE_OPTIONS = {
+    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]},
+    "resultTypes": ["violations"],
+}
 FAILING_IMPACTS = {"critical", "serious"}
 # moderate in axe, but named by the issue: headings in order and the page's language
 ALWAYS_FAILING_RULES = {"heading-order", "html-has-lang", "html-lang-valid", "valid-lang"}
@@ -51,8 +61,10 @@ def failures(violations: list[dict]) -> list[str]:
         if violation["impact"] not in FAILING_IMPACTS and violation["id"] not in ALWAYS_FAILING_RULES:
             continue
         for node in violation["nodes"]:
-            lines.append(f"{violation['id']} ({violation['impact']}): {violation['help']} — "
-                         f"{' '.join(map(str, node['target']))}: {node['html'][:200]}")
+            lines.append(
+                f"{violation['id']} ({violation['impact']}): {violation['help']} — "
+                f"{' '.join(map(str, node['target']))}: {node['html'][:200]}"
+            )
     return lines
 
 
@@ -110,7 +122,8 @@ def test_meeting_mode_has_no_serious_violation(context, server, axe):
             page.wait_for_url(f"**slide={slide}**", timeout=min(30.0, remaining()) * 1000)
             settle(page)
             page.locator('[data-testid="stPlotlyChart"], [data-testid="stDataFrame"]').first.wait_for(
-                timeout=min(30.0, remaining()) * 1000)
+                timeout=min(30.0, remaining()) * 1000
+            )
             check(page, axe, f"{scope}_meeting_{slide}", found)
     assert not any(found.values()), f"accessibility violations:\n{report(found)}"
 
@@ -124,7 +137,8 @@ def test_conformance_statement_is_there():
     for issue in ("streamlit/streamlit/issues/1353", "streamlit/streamlit/issues/13500"):
         assert issue in text
 
-FOCUSED = r'''() => {
+
+FOCUSED = r"""() => {
   const e = document.activeElement;
   if (!e || e === document.body) return null;
   const style = getComputedStyle(e), box = e.getBoundingClientRect();
@@ -133,7 +147,7 @@ FOCUSED = r'''() => {
   const name = e.getAttribute('aria-label') || (text.length <= 80 ? text : '') || e.getAttribute('title') || e.tagName.toLowerCase();
   return {name, role: e.getAttribute('role') || e.tagName.toLowerCase(), visible: box.width > 0 && box.height > 0,
           ring: e.matches(':focus-visible') && style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2};
-}'''
+}"""
 
 
 def walk(page, wanted: list[str], limit: int = 160) -> list[dict]:
@@ -157,9 +171,27 @@ def walk(page, wanted: list[str], limit: int = 160) -> list[dict]:
 def test_keyboard_reaches_every_control_with_a_visible_focus(context, server):
     page = context.new_page()
     visit(page, f"{server}/?pref={HYOGO}")
-    stops = walk(page, ["都道府県", "地域区分", "人口規模", "団体区分", "指標", "比較セット", "会議モード", "市町村カルテ",
-                        "比較・分析", "データ管理", "地図の団体を名前で選ぶ", "地図の値を表で見る", "この指標の値（CSV）",
-                        "表で見る", "グラフ（PNG）", "会議資料（PPTX）"])
+    stops = walk(
+        page,
+        [
+            "都道府県",
+            "地域区分",
+            "人口規模",
+            "団体区分",
+            "指標",
+            "比較セット",
+            "会議モード",
+            "市町村カルテ",
+            "比較・分析",
+            "データ管理",
+            "地図の団体を名前で選ぶ",
+            "地図の値を表で見る",
+            "この指標の値（CSV）",
+            "表で見る",
+            "グラフ（PNG）",
+            "会議資料（PPTX）",
+        ],
+    )
     # Shift+Tab goes back one stop
     page.keyboard.press("Shift+Tab")
     assert page.evaluate(FOCUSED)["name"] == stops[-2]["name"]
@@ -177,7 +209,9 @@ def test_keyboard_reaches_every_control_with_a_visible_focus(context, server):
     page.wait_for_timeout(300)
     settle(page)
     assert page.locator("h1", has_text="市町村カルテ").count() == 1
-    assert page.locator('[data-testid="stMarkdown"]').filter(has_text="支援優先度").first.inner_text().startswith("姫路市")
+    assert (
+        page.locator('[data-testid="stMarkdown"]').filter(has_text="支援優先度").first.inner_text().startswith("姫路市")
+    )
 
     # tabs: reached by Tab, the next one by an arrow key, opened by Enter
     visit(page, f"{server}/compare?pref={HYOGO}")
@@ -198,9 +232,9 @@ def test_keyboard_reaches_every_control_with_a_visible_focus(context, server):
 def test_kpi_cards_fit_a_1366_screen(browser, server):
     """At 1366×768 (the common office laptop) no KPI label, value or delta is cut; screenshots at
     1366×768 and 1920×1080 go to artifacts/screenshots/ for a look."""
-    cut = r'''() => [...document.querySelectorAll('[data-testid="stMetric"] p')]
+    cut = r"""() => [...document.querySelectorAll('[data-testid="stMetric"] p')]
         .filter(p => p.scrollWidth > p.clientWidth + 1 || getComputedStyle(p).textOverflow === 'ellipsis'
-                     && p.scrollWidth > p.clientWidth).map(p => p.textContent)'''
+                     && p.scrollWidth > p.clientWidth).map(p => p.textContent)"""
     shots = ROOT / "artifacts" / "screenshots"
     shots.mkdir(parents=True, exist_ok=True)
     for width, height in ((1366, 768), (1920, 1080)):
@@ -213,8 +247,10 @@ def test_kpi_cards_fit_a_1366_screen(browser, server):
                 assert page.evaluate(cut) == [], f"/{path} at {width}×{height}: cut {page.evaluate(cut)}"
                 deltas = page.locator('[data-testid="stMetricDelta"]')
                 for index in range(deltas.count()):
-                    box, card = deltas.nth(index).bounding_box(), deltas.nth(index).locator(
-                        "xpath=ancestor::*[@data-testid='stMetric']").bounding_box()
+                    box, card = (
+                        deltas.nth(index).bounding_box(),
+                        deltas.nth(index).locator("xpath=ancestor::*[@data-testid='stMetric']").bounding_box(),
+                    )
                     assert box["x"] + box["width"] <= card["x"] + card["width"] + 1, f"/{path}: a delta leaves its card"
                 page.screenshot(path=str(shots / f"kpi_{path or 'overview'}_{width}x{height}.png"))
         finally:

@@ -3,14 +3,23 @@ tests/test_browser.py): no sidebar or Streamlit header, one chart filling most o
 title readable from the back of the room, the keyboard steps the slides (arrow keys and a presenter
 clicker's PageDown) and the URL follows, nothing is fetched from outside. Screenshots of three
 slides go to artifacts/screenshots/ (git-ignored) for a look."""
+
 from __future__ import annotations
 
 import shutil
 
 import pytest
-
 from test_browser import (  # noqa: F401 (fixtures)
-    HYOGO, MODULE_BUDGET_SECONDS, SHOTS, assert_no_error, browser, browser_db, context, module_clock, remaining, server,
+    HYOGO,
+    MODULE_BUDGET_SECONDS,
+    SHOTS,
+    assert_no_error,
+    browser,
+    browser_db,
+    context,
+    module_clock,
+    remaining,
+    server,
     settle,
 )
 

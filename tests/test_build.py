@@ -1,4 +1,5 @@
 """The build: real data end to end, atomic swap, failures leave the old database untouched."""
+
 import hashlib
 import subprocess
 import sys
@@ -123,7 +124,9 @@ def test_rebuild_keeps_versions_and_rollback_restores(small_source, tmp_path):
 
 
 def run_cli(*args, cwd=ROOT):
-    return subprocess.run([sys.executable, "-m", "loaders", *args], capture_output=True, text=True, cwd=cwd, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "loaders", *args], capture_output=True, text=True, cwd=cwd, timeout=300
+    )
 
 
 def test_cli_build_and_check(small_source, tmp_path, shared_data):

@@ -9,6 +9,7 @@
 - ``build`` and ``check`` examine every file and list every problem (file, row, column, reason,
   encoding) before stopping: a folder with three broken files takes one run.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -38,15 +39,18 @@ def digest(path: Path) -> str:
 
 
 def cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "loaders", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "loaders", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def scored_sheet_rows() -> list[list[object]]:
     """A 宮城県-style scored sheet (STEP0–3 per municipality), as a prefecture returns it."""
     names = ["石巻市", "塩竈市", "気仙沼市", "白石市", "名取市"]
-    return [["都道府県", "市町村名", "STEP0", "STEP1", "STEP2", "STEP3"],
-            *[["宮城県", name, 10 + i, 20, 15, 5] for i, name in enumerate(names)]]
+    return [
+        ["都道府県", "市町村名", "STEP0", "STEP1", "STEP2", "STEP3"],
+        *[["宮城県", name, 10 + i, 20, 15, 5] for i, name in enumerate(names)],
+    ]
 
 
 def write_cp932(path: Path, rows: list[list[object]], bad_cell: tuple[int, int] | None = None) -> Path:
@@ -79,6 +83,7 @@ def built(full_source, tmp_path) -> Path:
 
 # ---------------------------------------------------------------- the lock
 
+
 def test_a_second_update_stops_at_once_and_changes_nothing(built, full_source):
     before = digest(built)
     with BuildLock(built, user="山田（県DX推進課）", action="再構築"):
@@ -87,10 +92,14 @@ def test_a_second_update_stops_at_once_and_changes_nothing(built, full_source):
             build([full_source], built)
         assert time.perf_counter() - started < 5, "it does not wait for the other update"
         message = str(stopped.value)
-        assert "別の更新（再構築）が実行中です" in message and "山田（県DX推進課）" in message and "開始時刻 20" in message
-        for args in (["build", "--source", str(full_source), "--db", str(built)], ["rollback", "--db", str(built)],
-                     ["fetch", "--db", str(built), "--dest", str(built.parent / "cache"),
-                      "--base-url", "http://127.0.0.1:9"]):
+        assert (
+            "別の更新（再構築）が実行中です" in message and "山田（県DX推進課）" in message and "開始時刻 20" in message
+        )
+        for args in (
+            ["build", "--source", str(full_source), "--db", str(built)],
+            ["rollback", "--db", str(built)],
+            ["fetch", "--db", str(built), "--dest", str(built.parent / "cache"), "--base-url", "http://127.0.0.1:9"],
+        ):
             result = cli(*args)
             assert result.returncode == 1 and "別の更新（再構築）が実行中です" in result.stderr, (args, result.stderr)
         assert digest(built) == before
@@ -100,8 +109,16 @@ def test_a_second_update_stops_at_once_and_changes_nothing(built, full_source):
 
 
 def test_two_builds_at_once_one_wins_the_other_says_so(built, full_source):
-    processes = [subprocess.Popen([sys.executable, "-m", "loaders", "build", "--source", str(full_source), "--db", str(built)],
-                                  cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "loaders", "build", "--source", str(full_source), "--db", str(built)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
     results = [(p.wait(timeout=300), p.stderr.read()) for p in processes]
     codes = sorted(code for code, _ in results)
     assert codes == [0, 1], results
@@ -110,10 +127,20 @@ def test_two_builds_at_once_one_wins_the_other_says_so(built, full_source):
 
 
 def test_a_lock_left_by_a_killed_process_is_cleared(built, full_source):
-    holder = subprocess.Popen([sys.executable, "-c", (
-        "import sys, time; from loaders.lock import BuildLock\n"
-        "held = BuildLock(sys.argv[1], user='killed', action='再構築').acquire(); print('held', flush=True); time.sleep(600)"),
-        str(built)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            (
+                "import sys, time; from loaders.lock import BuildLock\n"
+                "held = BuildLock(sys.argv[1], user='killed', action='再構築').acquire(); print('held', flush=True); time.sleep(600)"
+            ),
+            str(built),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "held"
         assert build_lock.holder(built)["user"] == "killed"
@@ -141,6 +168,7 @@ def test_rollback_of_the_page_and_cli_takes_the_same_lock(built, full_source):
 
 # ---------------------------------------------------------------- no silent shrinking
 
+
 def test_a_build_with_no_recognised_file_stops_unless_forced(built, tmp_path):
     before = digest(built)
     docs = tmp_path / "docs"
@@ -150,14 +178,19 @@ def test_a_build_with_no_recognised_file_stops_unless_forced(built, tmp_path):
         build([docs], built)
     assert "読み込める（種類を判別できる）ファイルが1件もありません" in str(stopped.value)
     table = stopped.value.table.set_index("項目")
-    assert table.loc["指標値のある市区町村数", "現在"] > 1700 and table.loc["指標値のある市区町村数", "新しいデータベース"] == 0
+    assert (
+        table.loc["指標値のある市区町村数", "現在"] > 1700
+        and table.loc["指標値のある市区町村数", "新しいデータベース"] == 0
+    )
     assert digest(built) == before
 
     random_xlsx = tmp_path / "random"
     random_xlsx.mkdir()
     (random_xlsx / "returns.xlsx").write_bytes(os.urandom(4096))
     result = cli("build", "--source", str(random_xlsx), "--db", str(built))
-    assert result.returncode == 1 and "returns.xlsx" in result.stderr and "データベースは変更していません" in result.stderr
+    assert (
+        result.returncode == 1 and "returns.xlsx" in result.stderr and "データベースは変更していません" in result.stderr
+    )
     assert digest(built) == before
     forced = cli("build", "--source", str(random_xlsx), "--db", str(built), "--force")
     assert forced.returncode == 0, forced.stderr
@@ -171,7 +204,9 @@ def test_a_build_with_much_less_data_shows_before_and_after(built, shared_data, 
     shutil.copy(shared_data / PREF_FILE, fewer / "pref.csv")  # the municipal file is missing
     result = cli("build", "--source", str(fewer), "--db", str(built))
     assert result.returncode == 1, result.stdout
-    assert "指標値のある市区町村数" in result.stderr and "5%を超えて少なく" in result.stderr and "--force" in result.stderr
+    assert (
+        "指標値のある市区町村数" in result.stderr and "5%を超えて少なく" in result.stderr and "--force" in result.stderr
+    )
     assert "現在" in result.stderr and "新しいデータベース" in result.stderr, "the before/after table"
     assert digest(built) == before
     with duckdb.connect(str(built), read_only=True) as con:
@@ -193,6 +228,7 @@ def test_a_small_loss_within_five_percent_passes(built, shared_data, tmp_path):
 
 
 # ---------------------------------------------------------------- every problem listed
+
 
 def test_build_and_check_list_every_problem_of_every_file(built, full_source, tmp_path):
     before = digest(built)
@@ -233,6 +269,7 @@ def test_build_and_check_list_every_problem_of_every_file(built, full_source, tm
 
 
 # ---------------------------------------------------------------- the same on データ管理
+
 
 def open_data_page(monkeypatch, db: Path, sources: list[Path]):
     from streamlit.testing.v1 import AppTest

@@ -1,6 +1,7 @@
 """Generated commentary (metrics/commentary.py): every sentence is checked against numbers computed
 here independently — from DATA.md's measured counts, SQL on the store, or the metrics tables
 aggregated with pandas — on the real store and on the demo store (assessment rounds)."""
+
 from __future__ import annotations
 
 import re
@@ -40,8 +41,10 @@ def test_binary_share_matches_data_md_and_the_store(real_con):
     share = 100 * done / with_data
     sentences = commentary.measure_commentary(real_con, "da_cio", HYOGO)
     direction = "上回る" if share > national else "下回る"
-    assert sentences[0] == (f"「CIOの任命」を実施している団体は{with_data}団体中{done}団体（{share:.0f}%）で、"
-                            f"全国平均（{national:.0f}%）を{abs(share - national):.0f}ポイント{direction}。")
+    assert sentences[0] == (
+        f"「CIOの任命」を実施している団体は{with_data}団体中{done}団体（{share:.0f}%）で、"
+        f"全国平均（{national:.0f}%）を{abs(share - national):.0f}ポイント{direction}。"
+    )
     assert sentences[1].startswith("兵庫県は47都道府県中") and sentences[1].endswith("位。")
 
 
@@ -55,12 +58,15 @@ def test_national_binary_says_missing_data_as_missing(real_con):
 def test_score_statistic_and_rank(real_con):
     scores = composite(real_con)
     scores = scores[scores["pillar"] == "総合"].merge(
-        real_con.execute("SELECT code, pref_code, name FROM municipalities").df(), on="code")
+        real_con.execute("SELECT code, pref_code, name FROM municipalities").df(), on="code"
+    )
     median = scores[scores["pref_code"] == HYOGO]["score"].median()
     national = scores["score"].median()
     first = commentary.measure_commentary(real_con, "composite", HYOGO)[0]
-    assert first.startswith(f"兵庫県の「デジタル庁指標 総合得点」の中央値は{median:.1f}点で、全国の中央値（{national:.1f}点）を"
-                            f"{abs(median - national):.1f}点")
+    assert first.startswith(
+        f"兵庫県の「デジタル庁指標 総合得点」の中央値は{median:.1f}点で、全国の中央値（{national:.1f}点）を"
+        f"{abs(median - national):.1f}点"
+    )
     by_pref = scores.groupby("pref_code")["score"].median().sort_values(ascending=False)
     rank = list(by_pref.index).index(HYOGO) + 1
     assert commentary.measure_commentary(real_con, "composite", HYOGO)[1] == f"兵庫県は47都道府県中{rank}位。"
@@ -68,12 +74,16 @@ def test_score_statistic_and_rank(real_con):
 
 def test_ranking_names_best_and_worst(real_con):
     scores = composite(real_con, Filter(pref_code=HYOGO))
-    scores = scores[scores["pillar"] == "総合"].merge(real_con.execute("SELECT code, name FROM municipalities").df(), on="code")
+    scores = scores[scores["pillar"] == "総合"].merge(
+        real_con.execute("SELECT code, name FROM municipalities").df(), on="code"
+    )
     ordered = scores.dropna(subset=["score"]).sort_values(["score", "code"], ascending=[False, True])
     top = "、".join(f"{r.name}（{r.score:.1f}点）" for r in ordered.head(3).itertuples())
     worst = ordered.iloc[-1]
     assert commentary.ranking_commentary(real_con, "composite", HYOGO) == [
-        f"兵庫県で「デジタル庁指標 総合得点」が高い順に、{top}。", f"最も低いのは{worst['name']}（{worst['score']:.1f}点）。"]
+        f"兵庫県で「デジタル庁指標 総合得点」が高い順に、{top}。",
+        f"最も低いのは{worst['name']}（{worst['score']:.1f}点）。",
+    ]
 
 
 def test_crosstab_names_the_band_behind(real_con):
@@ -85,8 +95,10 @@ def test_crosstab_names_the_band_behind(real_con):
     shares = frame.groupby(["pop_band_order", "pop_band"])["value"].agg(["mean", "size"]).dropna()
     behind, ahead = shares["mean"].idxmin(), shares["mean"].idxmax()
     sentences = commentary.crosstab_commentary(real_con, "da_cio", HYOGO)
-    assert sentences[0] == (f"人口規模別にみると、「CIOの任命」の実施率が最も遅れているのは{behind[1]}"
-                            f"（{shares.loc[behind, 'size']}団体）の{100 * shares.loc[behind, 'mean']:.0f}%。")
+    assert sentences[0] == (
+        f"人口規模別にみると、「CIOの任命」の実施率が最も遅れているのは{behind[1]}"
+        f"（{shares.loc[behind, 'size']}団体）の{100 * shares.loc[behind, 'mean']:.0f}%。"
+    )
     assert sentences[1].startswith(f"最も進んでいるのは{ahead[1]}")
 
 
@@ -95,9 +107,13 @@ def test_priority_without_assessment_uses_official_data(real_con):
     levels = support_priority(real_con, Filter(pref_code=HYOGO))["priority"]
     high = int((levels == "高").sum())
     assert len(levels) == 41 and "判定不可" not in set(levels)
-    assert sentences[0] == (f"兵庫県の41団体は公開データ（デジタル庁指標）で判定し、支援優先度「高」は{high}団体"
-                            f"（{100 * high / 41:.0f}%）。")
-    assert commentary.progress_commentary(real_con, HYOGO) == ["比較できる調査回が2回分そろっていないため、変化はまだ示せない。"]
+    assert sentences[0] == (
+        f"兵庫県の41団体は公開データ（デジタル庁指標）で判定し、支援優先度「高」は{high}団体"
+        f"（{100 * high / 41:.0f}%）。"
+    )
+    assert commentary.progress_commentary(real_con, HYOGO) == [
+        "比較できる調査回が2回分そろっていないため、変化はまだ示せない。"
+    ]
     assert "アセスメントの回答がない" in commentary.stage_field_commentary(real_con, HYOGO)[0]
 
 
@@ -107,10 +123,15 @@ def test_priority_counts_on_demo(demo_con):
     high, middle = (assessed["priority"] == "高").sum(), (assessed["priority"] == "中").sum()
     items = priority["recommended"].str.split("、").explode().value_counts()
     sentences = commentary.priority_commentary(demo_con, HYOGO)
-    assert sentences[0] == (f"兵庫県でアセスメントに回答した{len(assessed)}団体のうち、支援優先度「高」は{high}団体"
-                            f"（{100 * high / len(assessed):.0f}%）、「中」は{middle}団体。")
+    assert sentences[0] == (
+        f"兵庫県でアセスメントに回答した{len(assessed)}団体のうち、支援優先度「高」は{high}団体"
+        f"（{100 * high / len(assessed):.0f}%）、「中」は{middle}団体。"
+    )
     most = set(items[items == items.iloc[0]].index)  # ties: the first in menu order is named
-    assert any(sentences[1] == f"推奨する支援（1団体最大3件）で最も多いのは「{name}」（{items.iloc[0]}団体）。" for name in most)
+    assert any(
+        sentences[1] == f"推奨する支援（1団体最大3件）で最も多いのは「{name}」（{items.iloc[0]}団体）。"
+        for name in most
+    )
 
 
 def test_progress_counts_on_demo(demo_con):
@@ -143,10 +164,22 @@ def test_municipality_commentary_on_demo(demo_con):
         commentary.municipality_commentary(demo_con, "999999")
 
 
-@pytest.mark.parametrize("store, measure_id", [
-    ("demo_con", "composite"), ("demo_con", "pillar:住民サービス"), ("demo_con", "da_cio"), ("real_con", "population_juki"),
-    ("demo_con", "assessment"), ("demo_con", "maturity"), ("demo_con", "priority"), ("demo_con", "change"),
-    ("real_con", "composite"), ("real_con", "opendata_file_count"), ("real_con", "area_km2")])
+@pytest.mark.parametrize(
+    "store, measure_id",
+    [
+        ("demo_con", "composite"),
+        ("demo_con", "pillar:住民サービス"),
+        ("demo_con", "da_cio"),
+        ("real_con", "population_juki"),
+        ("demo_con", "assessment"),
+        ("demo_con", "maturity"),
+        ("demo_con", "priority"),
+        ("demo_con", "change"),
+        ("real_con", "composite"),
+        ("real_con", "opendata_file_count"),
+        ("real_con", "area_km2"),
+    ],
+)
 def test_sentences_from_the_page_frames_equal_the_stored_commentary(request, store, measure_id):
     """The overview passes the frames it already holds (``*_sentences``); a committee deck reads the
     store (``*_commentary``): both say the same for every kind of measure, nationally and for a
@@ -159,9 +192,12 @@ def test_sentences_from_the_page_frames_equal_the_stored_commentary(request, sto
     if measure_id.startswith(("composite", "pillar:")):
         values = composite_measures(con)[measure_id]  # what the page holds: the bundle, not measure_frame
     for pref_code in (None, HYOGO, "13", "99"):
-        assert commentary.measure_sentences(measure, values, places, pref_code) == \
-            commentary.measure_commentary(con, measure_id, pref_code)
-        assert commentary.ranking_sentences(measure, values, places, pref_code) == \
-            commentary.ranking_commentary(con, measure_id, pref_code)
-        assert commentary.crosstab_sentences(measure, values, places, pref_code) == \
-            commentary.crosstab_commentary(con, measure_id, pref_code)
+        assert commentary.measure_sentences(measure, values, places, pref_code) == commentary.measure_commentary(
+            con, measure_id, pref_code
+        )
+        assert commentary.ranking_sentences(measure, values, places, pref_code) == commentary.ranking_commentary(
+            con, measure_id, pref_code
+        )
+        assert commentary.crosstab_sentences(measure, values, places, pref_code) == commentary.crosstab_commentary(
+            con, measure_id, pref_code
+        )

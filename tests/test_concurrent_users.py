@@ -8,6 +8,7 @@ database: no error anywhere, every session shows the new database after the swap
 The sessions are tests/streamlit_client.py tabs (Streamlit's websocket protocol, nothing drawn);
 the first test shows, on a tiny app of its own, that such a tab sees what a browser would show as
 broken, so a clean load test means something."""
+
 from __future__ import annotations
 
 import asyncio
@@ -22,7 +23,7 @@ from tests.streamlit_client import StreamlitTab, TabError
 SESSIONS = 20
 SECONDS = 60
 
-TINY_APP = '''
+TINY_APP = """
 import streamlit as st
 
 def front():
@@ -40,7 +41,7 @@ with st.sidebar:
     pref = st.selectbox("都道府県", ["兵庫県", "北海道", "沖縄県", "鳥取県"], key="pref", bind="query-params")
     st.caption("データ: test　構築: 2026-12-03 07:00:00")
 st.navigation([st.Page(front, title="表紙", default=True), st.Page(second, title="二枚目", url_path="second")]).run()
-'''
+"""
 
 
 @pytest.fixture()

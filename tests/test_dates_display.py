@@ -1,5 +1,6 @@
 """The one display helper for dates (metrics.dates): 調査時点 per indicator group, 取得日 apart, 不明 and
 （推定） said as such, never 基準日."""
+
 from datetime import date
 
 import pandas as pd
@@ -15,17 +16,23 @@ def test_japanese_dates_have_no_zero_padding():
 
 
 def test_lines_per_group_with_unknown_estimated_and_the_retrieval_date_apart():
-    frame = pd.DataFrame({
-        "as_of_group": ["推進体制", "テレワーク", "マイナンバーカード"],
-        "as_of": [date(2024, 4, 1), date(2023, 10, 1), None],
-        "estimated": [False, True, False],
-        "first_retrieved_on": [date(2026, 11, 23)] * 3,
-        "last_retrieved_on": [date(2026, 11, 23)] * 3,
-        "retrieved_at_build": [False] * 3,
-        "synthetic": [False] * 3,
-    })
+    frame = pd.DataFrame(
+        {
+            "as_of_group": ["推進体制", "テレワーク", "マイナンバーカード"],
+            "as_of": [date(2024, 4, 1), date(2023, 10, 1), None],
+            "estimated": [False, True, False],
+            "first_retrieved_on": [date(2026, 11, 23)] * 3,
+            "last_retrieved_on": [date(2026, 11, 23)] * 3,
+            "retrieved_at_build": [False] * 3,
+            "synthetic": [False] * 3,
+        }
+    )
     lines = date_lines(frame)
-    assert lines.as_of == ("推進体制：2024年4月1日時点", "テレワーク：2023年10月1日時点（推定）", "マイナンバーカード：調査時点不明")
+    assert lines.as_of == (
+        "推進体制：2024年4月1日時点",
+        "テレワーク：2023年10月1日時点（推定）",
+        "マイナンバーカード：調査時点不明",
+    )
     assert lines.retrieved == "取得日 2026年11月23日"
     assert "基準日" not in lines.text()
 

@@ -2,6 +2,7 @@
 
 Expected numbers are the measurements of ../shared/docs/DATA.md §2–§3, not copies of loader output.
 """
+
 from __future__ import annotations
 
 import csv
@@ -29,8 +30,18 @@ LOADER_OF = {
     PREFECTURE: "digital_agency_prefecture",
     PREFECTURE_ONLINE: "digital_agency_prefecture_online",
 }
-BINARY_IDS = ["da_cio", "da_cio_aide", "da_policy", "da_org", "da_external_talent", "da_staff_development",
-              "da_all_staff_training", "da_ai", "da_rpa", "da_telework"]
+BINARY_IDS = [
+    "da_cio",
+    "da_cio_aide",
+    "da_policy",
+    "da_org",
+    "da_external_talent",
+    "da_staff_development",
+    "da_all_staff_training",
+    "da_ai",
+    "da_rpa",
+    "da_telework",
+]
 ISHIKAWA_NOT_SURVEYED = ["金沢市", "七尾市", "小松市", "輪島市", "珠洲市", "内灘町", "中能登町", "能登町"]
 
 
@@ -75,6 +86,7 @@ def code_of(registry, pref: str, name: str) -> str:
 
 # ---------------------------------------------------------------- recognition
 
+
 @pytest.mark.parametrize("name", list(LOADER_OF))
 def test_each_export_is_recognised_by_content_not_name(shared_data, tmp_path, name):
     renamed = tmp_path / "download.csv"
@@ -86,13 +98,17 @@ def test_each_export_is_recognised_by_content_not_name(shared_data, tmp_path, na
 def test_other_files_are_not_taken(shared_data, tmp_path):
     noise = tmp_path / "random.csv"
     noise.write_bytes(bytes(range(256)) * 64)
-    others = [noise, shared_data / "gsi-area" / "area20240101.csv",
-              shared_data / "digital-agency-opendata-survey" / "20250210_resources_data_questionnaire_outline_04.csv"]
+    others = [
+        noise,
+        shared_data / "gsi-area" / "area20240101.csv",
+        shared_data / "digital-agency-opendata-survey" / "20250210_resources_data_questionnaire_outline_04.csv",
+    ]
     for path in others:
         assert detect_loader(path, digital_agency.LOADERS) is None, path
 
 
 # ---------------------------------------------------------------- 市区町村比較 (real)
+
 
 def test_municipal_columns_all_resolve(loaded, registry):
     result = loaded[MUNICIPAL]
@@ -103,11 +119,14 @@ def test_municipal_columns_all_resolve(loaded, registry):
     assert len(frame) == 15 * 1741
 
 
-@pytest.mark.parametrize("name, codes", [
-    ("池田町", ["016446", "183822", "204811", "214043"]),
-    ("府中市", ["132063", "342084"]),
-    ("伊達市", ["012335", "072133"]),
-])
+@pytest.mark.parametrize(
+    "name, codes",
+    [
+        ("池田町", ["016446", "183822", "204811", "214043"]),
+        ("府中市", ["132063", "342084"]),
+        ("伊達市", ["012335", "072133"]),
+    ],
+)
 def test_duplicated_names_land_on_their_codes(shared_data, loaded, load_context, name, codes):
     rows = real_rows(shared_data, MUNICIPAL)
     columns = [i for i, header in enumerate(rows[0]) if header == name]
@@ -177,6 +196,7 @@ def test_trailing_space_label_and_percent_rows(loaded):
 
 # ---------------------------------------------------------------- オンライン申請率 and prefectures (real)
 
+
 def test_municipal_online_rates(loaded):
     result = loaded[MUNICIPAL_ONLINE]
     frame = values(result)
@@ -191,8 +211,15 @@ def test_municipal_online_rates(loaded):
     all_blank = frame.groupby("code").value.count()
     assert (all_blank == 0).sum() == 107
     never = frame.groupby("indicator_id").value.count()
-    assert set(never[never == 0].index) == {"da_proc_top32_19", "da_proc_top32_20", "da_proc_top32_22", "da_proc_top32_26"}
-    assert set(frame.indicator_id) == {f"da_proc_top32_{i:02d}" for i in range(1, 27)} | {f"da_proc_care26_{i:02d}" for i in range(1, 27)}
+    assert set(never[never == 0].index) == {
+        "da_proc_top32_19",
+        "da_proc_top32_20",
+        "da_proc_top32_22",
+        "da_proc_top32_26",
+    }
+    assert set(frame.indicator_id) == {f"da_proc_top32_{i:02d}" for i in range(1, 27)} | {
+        f"da_proc_care26_{i:02d}" for i in range(1, 27)
+    }
 
 
 def test_municipal_files_share_the_same_columns(loaded):
@@ -238,21 +265,35 @@ def test_every_loaded_indicator_is_in_the_catalog(loaded):
     assert produced == set(ours)  # and every entry of the catalog file is fed by some export
     composite = {key: entry["pillar"] for key, entry in ours.items() if entry["weight"] > 0}
     assert composite == {
-        "da_cio": "推進体制", "da_cio_aide": "推進体制", "da_policy": "推進体制", "da_org": "推進体制",
-        "da_external_talent": "人材", "da_staff_development": "人材", "da_all_staff_training": "人材",
-        "da_ai": "デジタル技術", "da_rpa": "デジタル技術", "da_telework": "デジタル技術",
-        "da_mynumber_card": "住民サービス", "da_online_childcare26": "住民サービス", "da_online_top32": "住民サービス",
+        "da_cio": "推進体制",
+        "da_cio_aide": "推進体制",
+        "da_policy": "推進体制",
+        "da_org": "推進体制",
+        "da_external_talent": "人材",
+        "da_staff_development": "人材",
+        "da_all_staff_training": "人材",
+        "da_ai": "デジタル技術",
+        "da_rpa": "デジタル技術",
+        "da_telework": "デジタル技術",
+        "da_mynumber_card": "住民サービス",
+        "da_online_childcare26": "住民サービス",
+        "da_online_top32": "住民サービス",
     }
     for entry in ours.values():
         municipal = any(not s.startswith("digital_agency_prefecture") for s in entry["loaded_from"])
         prefectural = any(s.startswith("digital_agency_prefecture") for s in entry["loaded_from"])
-        assert entry["level"] == {(True, True): "both", (True, False): "municipality", (False, True): "prefecture"}[
-            (municipal, prefectural)], entry["id"]
+        assert (
+            entry["level"]
+            == {(True, True): "both", (True, False): "municipality", (False, True): "prefecture"}[
+                (municipal, prefectural)
+            ]
+        ), entry["id"]
         assert entry["id"].isascii()
         assert entry["component"] == (entry["kind"] == "count")
 
 
 # ---------------------------------------------------------------- crafted variants
+
 
 @pytest.mark.parametrize("encoding, newline", [("cp932", "\r\n"), ("utf-8", "\n")])
 def test_resaved_file_loads_to_identical_values(shared_data, loaded, load_context, tmp_path, encoding, newline):
@@ -297,7 +338,10 @@ def test_unknown_municipality_is_reported_not_guessed(shared_data, load_context,
     con = duckdb.connect(str(tmp_path / "store.duckdb"), read_only=True)
     try:
         assert con.execute("SELECT name, column_ref FROM unresolved_names").fetchall() == [("架空村", "3")]
-        assert con.execute("SELECT DISTINCT code FROM indicator_values ORDER BY 1").fetchall() == [("011002",), ("012033",)]
+        assert con.execute("SELECT DISTINCT code FROM indicator_values ORDER BY 1").fetchall() == [
+            ("011002",),
+            ("012033",),
+        ]
         assert con.execute("SELECT count(*) FROM indicator_values WHERE isnan(value)").fetchone()[0] == 0
     finally:
         con.close()
@@ -326,12 +370,15 @@ def test_columns_out_of_order_among_duplicated_names_stop_the_load(shared_data, 
     assert caught.value.row == 1 and "団体コード順" in caught.value.message
 
 
-@pytest.mark.parametrize("line, column, text", [
-    (5, 10, "abc"),     # 全庁的な体制構築
-    (2, 7, "75%"),      # a percent in a 実施/未実施 row
-    (12, 4, "72"),      # マイナンバーカード without %
-    (15, 20, "2.5"),    # a fractional procedure count
-])
+@pytest.mark.parametrize(
+    "line, column, text",
+    [
+        (5, 10, "abc"),  # 全庁的な体制構築
+        (2, 7, "75%"),  # a percent in a 実施/未実施 row
+        (12, 4, "72"),  # マイナンバーカード without %
+        (15, 20, "2.5"),  # a fractional procedure count
+    ],
+)
 def test_invalid_cell_names_row_and_column(shared_data, load_context, tmp_path, line, column, text):
     rows = real_rows(shared_data, MUNICIPAL)
     rows[line - 1][column] = text
@@ -359,10 +406,10 @@ def test_rate_cross_checks(shared_data, load_context, tmp_path):
     rows = _columns(real_rows(shared_data, MUNICIPAL), [0, 1, 2, 3, 4, -1])
     rate, denominator, numerator = rows[13], rows[14], rows[15]
     assert rate[1].startswith("よく使う32手続") and denominator[1].endswith("（分母）")
-    numerator[2], denominator[2] = "30", "24"              # 札幌市: 分子 > 分母
+    numerator[2], denominator[2] = "30", "24"  # 札幌市: 分子 > 分母
     denominator[3], numerator[3], rate[3] = "0", "0", "0%"  # 函館市: a rate without procedures
-    rate[4] = "99%"                                         # 小樽市: does not match 8/23
-    rows[12][4] = "120%"                                    # 小樽市: 子育て・介護26手続 above 100
+    rate[4] = "99%"  # 小樽市: does not match 8/23
+    rows[12][4] = "120%"  # 小樽市: 子育て・介護26手続 above 100
     result = loader("digital_agency_municipal").load(write_csv(tmp_path / "edited.csv", rows), load_context)
     places = {(w.row, w.column) for w in result.report.warnings if "登録簿" not in w.message}
     assert places == {(16, 2), (14, 3), (14, 4), (13, 4)}

@@ -1,4 +1,5 @@
 """Docs checked by tests: the README's two commands, CI calling the same one, the schema doc."""
+
 import re
 from pathlib import Path
 
@@ -40,14 +41,19 @@ def test_schema_doc_lists_every_table_and_column():
     con = duckdb.connect()
     create_schema(con)
     doc = (ROOT / "data" / "SCHEMA.md").read_text(encoding="utf-8")
-    rows = {line.split("|")[1].strip().strip("`"): line.split("|")[3] for line in doc.splitlines()
-            if line.startswith("| `")}
+    rows = {
+        line.split("|")[1].strip().strip("`"): line.split("|")[3] for line in doc.splitlines() if line.startswith("| `")
+    }
     tables = con.execute("SELECT table_name FROM information_schema.tables").fetchall()
     assert {t for (t,) in tables} == set(rows)
     for (table,) in tables:
-        columns = [c for (c,) in con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position", [table]
-        ).fetchall()]
+        columns = [
+            c
+            for (c,) in con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
+                [table],
+            ).fetchall()
+        ]
         documented = {c.strip().split(" ")[0] for c in rows[table].split(",")}
         assert set(columns) <= documented, (table, set(columns) - documented)
 
@@ -58,9 +64,12 @@ def test_methodology_dates_table_matches_the_release_list():
     from loaders.releases import load_release_list
 
     doc = (ROOT / "docs" / "METHODOLOGY.md").read_text(encoding="utf-8")
-    section = doc[doc.index("## 0. Dates"):doc.index("## 1.")]
-    rows = {line.split("|")[1].strip().split(" (")[0]: line.split("|")[2].strip()
-            for line in section.splitlines() if line.startswith("| ") and not line.startswith("| indicator group")}
+    section = doc[doc.index("## 0. Dates") : doc.index("## 1.")]
+    rows = {
+        line.split("|")[1].strip().split(" (")[0]: line.split("|")[2].strip()
+        for line in section.splitlines()
+        if line.startswith("| ") and not line.startswith("| indicator group")
+    }
     recorded: dict[str, set[str]] = {}
     for release in load_release_list().values():
         for group, entry in release.as_of.items():

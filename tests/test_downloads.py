@@ -6,12 +6,13 @@ goes through every download button of every page (AppTest: the data a button car
 data of a deferred button computed as a click computes it) and every command that writes CSV or
 Excel. No cell, header or sheet name of any file may be a formula or start like one; the hostile
 text must still be there, neutralised (so the check sees the files that carry it)."""
+
 from __future__ import annotations
 
 import csv
 import dataclasses
-import re
 import io
+import re
 import shutil
 from pathlib import Path
 
@@ -29,8 +30,14 @@ ROOT = Path(__file__).resolve().parent.parent
 LINK = '=HYPERLINK("http://example.invalid/","クリック")'
 HOSTILE_STARTS = [LINK, "+1+2", "-3+4", "@SUM(A1)", "\t=1", "\r=1", "＝1+1", "＋1", "－1", "＠SUM(A1)"]
 HYOGO = "28"
-PAGES = ["app_pages/overview.py", "app_pages/karte.py", "app_pages/compare.py", "app_pages/progress.py", "app_pages/support.py",
-         "app_pages/data.py"]
+PAGES = [
+    "app_pages/overview.py",
+    "app_pages/karte.py",
+    "app_pages/compare.py",
+    "app_pages/progress.py",
+    "app_pages/support.py",
+    "app_pages/data.py",
+]
 
 
 def formula_like(value: object) -> bool:
@@ -44,14 +51,21 @@ def hostile_db(demo_db, tmp_path_factory) -> Path:
     db = tmp_path_factory.mktemp("hostile") / "hostile.duckdb"
     shutil.copy(demo_db, db)
     with duckdb.connect(str(db)) as con:
-        codes = [r[0] for r in con.execute(
-            "SELECT code FROM municipalities WHERE pref_code = ? ORDER BY code LIMIT ?", [HYOGO, len(HOSTILE_STARTS)]).fetchall()]
+        codes = [
+            r[0]
+            for r in con.execute(
+                "SELECT code FROM municipalities WHERE pref_code = ? ORDER BY code LIMIT ?",
+                [HYOGO, len(HOSTILE_STARTS)],
+            ).fetchall()
+        ]
         for code, start in zip(codes, HOSTILE_STARTS):
             con.execute("UPDATE municipalities SET name = ? || name WHERE code = ?", [start, code])
         first_round = con.execute("SELECT min(round_id) FROM survey_rounds").fetchone()[0]
         con.execute("UPDATE survey_rounds SET label = ? WHERE round_id = ?", [LINK, first_round])
-        con.execute("UPDATE survey_answers SET answer = ? WHERE question_id IN (SELECT id FROM questions WHERE answer_type = 'text')",
-                    ["=1+1"])
+        con.execute(
+            "UPDATE survey_answers SET answer = ? WHERE question_id IN (SELECT id FROM questions WHERE answer_type = 'text')",
+            ["=1+1"],
+        )
         stored = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
         if "metric_results" in stored:
             con.execute("DELETE FROM metric_results")
@@ -86,8 +100,12 @@ def captured(monkeypatch) -> dict[str, object]:
 
     def record(self, data, mimetype, coordinates, file_name=None, is_for_static_download=False):
         if is_for_static_download:
-            files[file_name] = data if isinstance(data, bytes) else data.encode("utf-8") if isinstance(data, str) else data
-        return add(self, data, mimetype, coordinates, file_name=file_name, is_for_static_download=is_for_static_download)
+            files[file_name] = (
+                data if isinstance(data, bytes) else data.encode("utf-8") if isinstance(data, str) else data
+            )
+        return add(
+            self, data, mimetype, coordinates, file_name=file_name, is_for_static_download=is_for_static_download
+        )
 
     def record_deferred(self, data_callable, mimetype, coordinates, file_name=None, **kwargs):
         files[file_name] = data_callable
@@ -150,8 +168,10 @@ def open_file(name: str, data: bytes) -> list[str]:
 def hostile_registry():
     registry = REAL_REGISTRY()
     municipalities = registry.municipalities.copy()
-    hyogo = municipalities.index[municipalities.pref_code == HYOGO][:len(HOSTILE_STARTS)]
-    municipalities.loc[hyogo, "name"] = [start + name for start, name in zip(HOSTILE_STARTS, municipalities.loc[hyogo, "name"])]
+    hyogo = municipalities.index[municipalities.pref_code == HYOGO][: len(HOSTILE_STARTS)]
+    municipalities.loc[hyogo, "name"] = [
+        start + name for start, name in zip(HOSTILE_STARTS, municipalities.loc[hyogo, "name"])
+    ]
     return Registry(municipalities, registry.prefectures, registry.wards)
 
 
@@ -184,7 +204,9 @@ def test_every_download_of_every_page_opens_and_holds_no_formula(hostile_db, hos
     expected = {"dx_metrics.xlsx", "support_plan.xlsx", "visit_plan.csv", "municipalities.csv"}
     assert expected <= set(captured), sorted(captured)
     assert any(name.startswith("survey_") for name in captured), sorted(captured)
-    assert LINK in carried and {"＝1+1", "－1", "@SUM(A1)"} <= carried, "the hostile text reached the files, neutralised"
+    assert LINK in carried and {"＝1+1", "－1", "@SUM(A1)"} <= carried, (
+        "the hostile text reached the files, neutralised"
+    )
 
 
 def _all_text(name: str, data: bytes) -> str:
@@ -194,7 +216,9 @@ def _all_text(name: str, data: bytes) -> str:
     return "\n".join(str(c.value) for s in book.worksheets for row in s.iter_rows() for c in row if c.value is not None)
 
 
-def test_the_menu_items_and_round_labels_reach_the_support_excel_as_text(hostile_db, hostile_menu, captured, monkeypatch):
+def test_the_menu_items_and_round_labels_reach_the_support_excel_as_text(
+    hostile_db, hostile_menu, captured, monkeypatch
+):
     monkeypatch.setenv("DX_DB", str(hostile_db))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
     at.query_params["pref"] = "兵庫県"
@@ -225,7 +249,9 @@ def test_command_line_files_hold_no_formula(hostile_db, hostile_menu, tmp_path, 
         writer = csv.writer(handle)
         writer.writerow(["市町村名", "STEP0", "STEP1", "STEP2", "STEP3"])
         # the reader trims blanks, so TAB and CR starts cannot arrive through a file
-        writer.writerows([f"{start}{i}町", 10, 5, 3, 1] for i, start in enumerate(HOSTILE_STARTS) if start[0] not in "\t\r")
+        writer.writerows(
+            [f"{start}{i}町", 10, 5, 3, 1] for i, start in enumerate(HOSTILE_STARTS) if start[0] not in "\t\r"
+        )
     out = tmp_path / "priority.csv"
     assert metrics_main(["priority", str(scores), "--out", str(out)]) == 0
     assert not check_csv(out.read_bytes(), "metrics priority --out")
@@ -241,7 +267,10 @@ def test_command_line_files_hold_no_formula(hostile_db, hostile_menu, tmp_path, 
     original = registry_module.load_registry
     registry_module.load_registry = hostile_registry
     try:
-        assert loaders_main(["template", "--prefecture", "兵庫県", "--round", "2026-baseline", "--out", str(template)]) == 0
+        assert (
+            loaders_main(["template", "--prefecture", "兵庫県", "--round", "2026-baseline", "--out", str(template)])
+            == 0
+        )
     finally:
         registry_module.load_registry = original
     assert not check_xlsx(template.read_bytes(), "loaders template")
@@ -284,7 +313,9 @@ def test_names_and_menu_texts_in_the_kartes_html_are_escaped(demo_db, tmp_path, 
         priority = support_priority(con, Filter(pref_code=HYOGO))
         code = priority.loc[priority["recommended_ids"].fillna("") != "", "code"].iloc[0]  # one with a menu to show
         con.execute("UPDATE municipalities SET name = ? WHERE code = ?", [SCRIPT_NAME, code])
-        if {"metric_results"} <= {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}:
+        if {"metric_results"} <= {
+            r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+        }:
             con.execute("DELETE FROM metric_results")
     rename_menu_items(monkeypatch, name="<script>alert(3)</script>", provider="<b onmouseover=alert(4)>")
     monkeypatch.setenv("DX_DB", str(db))

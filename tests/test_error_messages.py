@@ -1,6 +1,7 @@
 """Messages quoting a cell stay short (issue #8): a hostile file's 10 MB cell is quoted as its first
 80 characters and 「…（以下省略、全N文字）」 in loader errors, warnings, the build summary and the
 unresolved-names table, so it cannot flood the UI, the CLI or the log."""
+
 from __future__ import annotations
 
 import csv

@@ -1,6 +1,7 @@
 """The deck command (python -m exports deck / png / karte) on the real data and the demo: a PPTX
 that opens again with python-pptx, the expected slides, charts as pictures, footers with source
 and as-of date, editable table slides, plain-text data, Japanese errors and exit codes."""
+
 from __future__ import annotations
 
 import io
@@ -20,8 +21,9 @@ from exports.__main__ import main
 from exports.pptx_deck import add_table, new_presentation, table_layout
 from exports.views import DEFAULT_DECK, ExportError, load_deck, render_view
 
-needs_browser = pytest.mark.skipif(images.chromium_path() is None,
-                                   reason="Chromium がないためグラフの画像を作れません（CI は chromium を入れます）")
+needs_browser = pytest.mark.skipif(
+    images.chromium_path() is None, reason="Chromium がないためグラフの画像を作れません（CI は chromium を入れます）"
+)
 
 
 def _texts(slide) -> str:
@@ -68,7 +70,9 @@ def test_deck_for_hyogo_on_real_data(real_db, tmp_path, capsys):
 
 
 def test_table_cells_are_plain_text(tmp_path):
-    hostile = pd.DataFrame({"市区町村": ["<script>alert(1)</script>", "=cmd|' /C calc'!A0"], "得点": [62.34, float("nan")]})
+    hostile = pd.DataFrame(
+        {"市区町村": ["<script>alert(1)</script>", "=cmd|' /C calc'!A0"], "得点": [62.34, float("nan")]}
+    )
     presentation = new_presentation()
     slide = presentation.slides.add_slide(presentation.slide_layouts[6])
     add_table(slide, hostile, 0, 0, table_layout(hostile, Mm(200), Mm(40)))
@@ -80,8 +84,13 @@ def test_table_cells_are_plain_text(tmp_path):
 
 
 def test_table_layout_keeps_long_text_on_the_slide():
-    frame = pd.DataFrame({"団体": [f"団体{i}" for i in range(30)], "推奨する支援": ["外部デジタル人材会議・地域DX出前講座・広域連携" * 2] * 30,
-                          "得点": np.linspace(10, 90, 30)})
+    frame = pd.DataFrame(
+        {
+            "団体": [f"団体{i}" for i in range(30)],
+            "推奨する支援": ["外部デジタル人材会議・地域DX出前講座・広域連携" * 2] * 30,
+            "得点": np.linspace(10, 90, 30),
+        }
+    )
     layout = table_layout(frame, Mm(300), Mm(120))
     assert 1 <= layout.rows < 30 and sum(layout.heights) <= Mm(120)
     assert layout.widths[1] > layout.widths[0] and abs(sum(layout.widths) - Mm(300)) < Mm(1)
@@ -111,8 +120,15 @@ def test_demo_deck_projector_and_karte(demo_db, tmp_path):
 @needs_browser
 def test_png_command_writes_one_image_per_view_with_data(real_db, tmp_path, capsys):
     views = tmp_path / "views.yaml"
-    views.write_text("title: t\nviews:\n  - view: ranking\n    measure: da_cio\n  - view: stage_field\n", encoding="utf-8")
-    assert main(["png", "--db", str(real_db), "--prefecture", "兵庫", "--out", str(tmp_path / "png"), "--views", str(views)]) == 0
+    views.write_text(
+        "title: t\nviews:\n  - view: ranking\n    measure: da_cio\n  - view: stage_field\n", encoding="utf-8"
+    )
+    assert (
+        main(
+            ["png", "--db", str(real_db), "--prefecture", "兵庫", "--out", str(tmp_path / "png"), "--views", str(views)]
+        )
+        == 0
+    )
     written = sorted(p.name for p in (tmp_path / "png").iterdir())
     assert written == ["01_ranking.png"]
     assert Image.open(tmp_path / "png" / written[0]).size == (1600, 900)
@@ -125,7 +141,9 @@ def test_errors_are_japanese_with_exit_codes(real_db, tmp_path, capsys):
     assert main(["deck", "--db", str(real_db), "--prefecture", "兵庫州", "--out", str(tmp_path / "x.pptx")]) == 1
     assert "都道府県「兵庫州」が見つかりません" in capsys.readouterr().err
     bad = tmp_path / "bad.yaml"
-    bad.write_text("title: t\nviews:\n  - view: ranking\n  - view: pie\n  - view: map\n    colour: red\n", encoding="utf-8")
+    bad.write_text(
+        "title: t\nviews:\n  - view: ranking\n  - view: pie\n  - view: map\n    colour: red\n", encoding="utf-8"
+    )
     assert main(["deck", "--db", str(real_db), "--views", str(bad), "--out", str(tmp_path / "x.pptx")]) == 1
     err = capsys.readouterr().err
     assert "bad.yaml" in err and "2番目のビュー" in err and "'pie'" in err and "3番目のビューの「colour」" in err
@@ -143,7 +161,9 @@ def test_render_view_errors_and_themes(real_db):
     with pytest.raises(ExportError, match="no_such_measure"):
         render_view(con, {"view": "ranking", "measure": "no_such_measure"}, "兵庫県")
     absent = render_view(con, {"view": "crosstab", "measure": "maturity"}, "兵庫県")  # known, not loaded
-    assert absent.figure is None and absent.commentary == ["「成熟度レベル（0〜4）」のデータはまだ取り込まれていません。"]
+    assert absent.figure is None and absent.commentary == [
+        "「成熟度レベル（0〜4）」のデータはまだ取り込まれていません。"
+    ]
     with pytest.raises(ExportError, match="団体コード"):
         render_view(con, {"view": "karte"}, None)
     screen = render_view(con, {"view": "crosstab", "measure": "da_cio"}, "兵庫県")

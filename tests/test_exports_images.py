@@ -1,5 +1,6 @@
 """PNG export (exports/images.py): kaleido with the local Chromium, Japanese glyphs drawn with
 Noto Sans CJK JP (not tofu boxes), offline choropleths, captions for a standalone picture."""
+
 from __future__ import annotations
 
 import io
@@ -15,15 +16,23 @@ from exports import images
 from exports.views import render_view
 from ui import style
 
-pytestmark = pytest.mark.skipif(images.chromium_path() is None,
-                                reason="Chromium がないため画像の書き出しを試せません（CI は chromium を入れます）")
+pytestmark = pytest.mark.skipif(
+    images.chromium_path() is None, reason="Chromium がないため画像の書き出しを試せません（CI は chromium を入れます）"
+)
 
 
 def _glyph(text: str, family: str = style.FONT_FAMILY) -> np.ndarray:
     """One large character alone on a white image, as a 0/1 ink mask cropped to its ink."""
     fig = go.Figure()
-    fig.add_annotation(text=text, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False,
-                       font={"family": family, "size": 120, "color": "black"})
+    fig.add_annotation(
+        text=text,
+        x=0.5,
+        y=0.5,
+        xref="paper",
+        yref="paper",
+        showarrow=False,
+        font={"family": family, "size": 120, "color": "black"},
+    )
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     fig.update_layout(plot_bgcolor="white", margin={"l": 0, "r": 0, "t": 0, "b": 0})
@@ -52,7 +61,7 @@ def test_japanese_glyphs_are_drawn_not_tofu():
             assert _difference(kanji[i], kanji[j]) > 0.03
     # the control: characters no font has come out identical (the same box, or nothing) — so the
     # comparison above would catch tofu
-    missing = [_glyph(c) for c in "\U000F0001\U000F0002"]
+    missing = [_glyph(c) for c in "\U000f0001\U000f0002"]
     assert _difference(missing[0], missing[1]) < 0.001
 
 

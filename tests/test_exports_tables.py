@@ -1,6 +1,7 @@
 """Excel / CSV exports of the tables views show (ui/export.py, exports/tables.py): reading the file
 back gives the numbers of the table, headers are bold and filled with the header row frozen,
 numbers carry number formats, CSV is UTF-8 with BOM, and formula-like text comes back neutralised."""
+
 from __future__ import annotations
 
 import io
@@ -78,7 +79,9 @@ def test_tables_hold_the_numbers_of_the_metrics(demo_con):
     np.testing.assert_allclose(ranking["総合得点"], expected["value"])
     # crosstab: the cross-table of maturity by population band, computed here
     crosstab = _view(demo_con, {"view": "crosstab"}).table.set_index("人口規模")
-    levels = measure_frame(demo_con, "maturity").merge(select_municipalities(demo_con, hyogo)[["code", "pop_band"]], on="code")
+    levels = measure_frame(demo_con, "maturity").merge(
+        select_municipalities(demo_con, hyogo)[["code", "pop_band"]], on="code"
+    )
     levels["level"] = levels["value"].map(lambda v: f"レベル{int(v)}" if pd.notna(v) else None)
     table = cross_table(levels, "pop_band", "level", pop_band_order(demo_con), [f"レベル{n}" for n in range(5)])
     assert crosstab.loc["計", "計"] == 41

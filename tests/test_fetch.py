@@ -1,4 +1,5 @@
 """fetch: downloads from a loopback HTTP server that serves copies of ../shared/data."""
+
 import functools
 import hashlib
 import http.server

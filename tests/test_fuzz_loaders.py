@@ -3,6 +3,7 @@
 The only allowed failure is a ``LoaderError`` with a Japanese message naming the file; each example is
 bounded in time. ``DX_FUZZ_PROFILE=long`` (or ``python -m tests.fuzz_long``) runs ≥ 2,000 examples per loader.
 """
+
 from __future__ import annotations
 
 import csv
@@ -19,9 +20,6 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-
 from fuzz_helpers import (
     BUILD_SETTINGS,
     FUZZ_SETTINGS,
@@ -38,6 +36,9 @@ from fuzz_helpers import (
     time_limit,
     write_stats,
 )
+from hypothesis import given
+from hypothesis import strategies as st
+
 from loaders.build import BuildError, all_loaders, build, check_file, detect_loader
 from loaders.errors import LoaderError
 
@@ -166,6 +167,7 @@ def test_build_with_a_mutated_file_finishes_or_keeps_the_old_database(data, benc
 
 # ---------------------------------------------------------------- crashes the fuzzing found, kept as regressions
 
+
 def seed(bench, name: str):
     return next(s for s in bench.seeds if s.name == name)
 
@@ -178,7 +180,7 @@ def corrupt_member(path: Path, member: str, target: Path, at: float = 0.5) -> Pa
     name_length, extra_length = struct.unpack_from("<HH", data, info.header_offset + 26)
     start = info.header_offset + 30 + name_length + extra_length
     middle = start + int(info.compress_size * at)
-    data[middle: middle + 16] = b"\xff" * 16
+    data[middle : middle + 16] = b"\xff" * 16
     target.write_bytes(bytes(data))
     return target
 

@@ -4,6 +4,7 @@ extensions, and the safety helpers for exports and uploads.
 Every hostile file must end in a ``LoaderError`` (Japanese, naming the file) or load as inert text, quickly and
 within bounded memory, and nothing may be written outside the data folder.
 """
+
 from __future__ import annotations
 
 import ast
@@ -24,10 +25,10 @@ import openpyxl
 import pandas as pd
 import pytest
 import xlsxwriter
+from fuzz_helpers import JAPANESE, assert_loader_error, shapefile_zip, squares
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fuzz_helpers import JAPANESE, assert_loader_error, shapefile_zip, squares
 from loaders import safety
 from loaders.build import BuildError, all_loaders, build, check_file, detect_loader
 from loaders.errors import LoaderError
@@ -41,6 +42,7 @@ SQL = "'); DROP TABLE municipalities; --"
 
 
 # ---------------------------------------------------------------- file makers
+
 
 def juki_workbook(path: Path, extra_rows: list[list[object]] = ()) -> Path:
     """A small 住民基本台帳 sheet the juki loader recognises and loads, with shared strings as Excel writes them."""
@@ -59,8 +61,12 @@ def juki_workbook(path: Path, extra_rows: list[list[object]] = ()) -> Path:
     return path
 
 
-def rewrite_zip(source: Path, target: Path, replace: dict[str, bytes] | None = None,
-                streams: dict[str, tuple[bytes, int, bytes]] | None = None) -> Path:
+def rewrite_zip(
+    source: Path,
+    target: Path,
+    replace: dict[str, bytes] | None = None,
+    streams: dict[str, tuple[bytes, int, bytes]] | None = None,
+) -> Path:
     """Copy a zip, replacing or adding members; ``streams`` adds members written as (prefix, padding size, fill
     byte) without holding them in memory (zeros or spaces compress about 1000:1)."""
     replace = dict(replace or {})
@@ -91,7 +97,7 @@ def declare_size(path: Path, member: str, size: int) -> None:
         info = archive.getinfo(member)
     struct.pack_into("<I", data, info.header_offset + 22, size)  # local file header
     central = data.find(b"PK\x01\x02")
-    while data[central + 46: central + 46 + len(name)] != name:
+    while data[central + 46 : central + 46 + len(name)] != name:
         central = data.find(b"PK\x01\x02", central + 4)
     struct.pack_into("<I", data, central + 24, size)  # central directory
     path.write_bytes(bytes(data))
@@ -99,8 +105,9 @@ def declare_size(path: Path, member: str, size: int) -> None:
 
 def peak_memory_mb(*args: str) -> tuple[int, float, str]:
     """Run ``python -m loaders <args>`` and return (exit code, peak RSS of that process in MB, stderr+stdout)."""
-    process = subprocess.Popen([sys.executable, "-m", "loaders", *args], cwd=ROOT, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "loaders", *args], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
     output = process.stdout.read().decode("utf-8", errors="replace")
     _, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
@@ -131,9 +138,12 @@ def tottori_zip(registry, tmp_path_factory) -> Path:
 
 # ---------------------------------------------------------------- zip bombs
 
+
 def test_xlsx_zip_bomb_is_refused_before_unpacking(tmp_path, load_context):
     size = MAX_XLSX_UNCOMPRESSED + (20 << 20)
-    bomb = rewrite_zip(juki_workbook(tmp_path / "plain.xlsx"), tmp_path / "bomb.xlsx", streams={"xl/media/image1.bin": zeros(size)})
+    bomb = rewrite_zip(
+        juki_workbook(tmp_path / "plain.xlsx"), tmp_path / "bomb.xlsx", streams={"xl/media/image1.bin": zeros(size)}
+    )
     assert bomb.stat().st_size < size / 100
     refused(bomb, load_context, pattern="展開後のサイズが大きすぎます")
 
@@ -142,7 +152,9 @@ def test_shapefile_zip_bomb_and_too_many_members_are_refused(tottori_zip, tmp_pa
     size = MAX_XLSX_UNCOMPRESSED + (20 << 20)
     bomb = rewrite_zip(tottori_zip, tmp_path / "N03-bomb.zip", streams={"N03-20240101_31_GML/readme.txt": zeros(size)})
     refused(bomb, load_context, pattern="展開後のサイズが大きすぎます")
-    many = rewrite_zip(tottori_zip, tmp_path / "N03-many.zip", replace={f"x/{i}.txt": b"." for i in range(MAX_ZIP_MEMBERS + 1)})
+    many = rewrite_zip(
+        tottori_zip, tmp_path / "N03-many.zip", replace={f"x/{i}.txt": b"." for i in range(MAX_ZIP_MEMBERS + 1)}
+    )
     refused(many, load_context, pattern="ファイル数が多すぎます")
 
 
@@ -152,16 +164,22 @@ def test_bombs_stay_within_bounded_memory_in_a_separate_process(tottori_zip, tmp
     code, baseline, output = peak_memory_mb("check", str(plain))
     assert code == 0, output
     half_gb = 1 << 29
-    bombs = {"honest.xlsx": rewrite_zip(plain, tmp_path / "honest.xlsx", streams={"xl/media/image1.bin": zeros(half_gb)})}
+    bombs = {
+        "honest.xlsx": rewrite_zip(plain, tmp_path / "honest.xlsx", streams={"xl/media/image1.bin": zeros(half_gb)})
+    }
     # whitespace after </sst> is still valid XML: a parser would read all of it if the headers were believed
     with zipfile.ZipFile(plain) as archive:
         strings = archive.read("xl/sharedStrings.xml")
-    bombs["lying.xlsx"] = rewrite_zip(plain, tmp_path / "lying.xlsx", streams={"xl/sharedStrings.xml": (strings, half_gb, b" ")})
+    bombs["lying.xlsx"] = rewrite_zip(
+        plain, tmp_path / "lying.xlsx", streams={"xl/sharedStrings.xml": (strings, half_gb, b" ")}
+    )
     declare_size(bombs["lying.xlsx"], "xl/sharedStrings.xml", len(strings))
     with zipfile.ZipFile(tottori_zip) as archive:
         members = {name: archive.read(name) for name in archive.namelist() if name.endswith((".dbf", ".shp"))}
     for name, data in members.items():
-        lying = rewrite_zip(tottori_zip, tmp_path / f"N03-lying{Path(name).suffix}.zip", streams={name: (data, half_gb, b"\0")})
+        lying = rewrite_zip(
+            tottori_zip, tmp_path / f"N03-lying{Path(name).suffix}.zip", streams={name: (data, half_gb, b"\0")}
+        )
         declare_size(lying, name, len(data))
         bombs[lying.name] = lying
     outputs = {}
@@ -184,7 +202,9 @@ def test_declared_sheet_size_is_not_trusted(tmp_path, load_context):
     started = time.perf_counter()
     result = detect_loader(lying).load(lying, load_context)  # loads what is really there
     assert time.perf_counter() - started < QUICK
-    assert result.tables["indicator_values"].query("code == '011002' and indicator_id == 'population_juki'").value.tolist() == [1956928]
+    assert result.tables["indicator_values"].query(
+        "code == '011002' and indicator_id == 'population_juki'"
+    ).value.tolist() == [1956928]
     corners = juki_workbook(tmp_path / "corners.xlsx")
     workbook = openpyxl.load_workbook(corners)
     workbook.active["XFD1"] = "右上"
@@ -196,9 +216,11 @@ def test_declared_sheet_size_is_not_trusted(tmp_path, load_context):
 
 # ---------------------------------------------------------------- XML entities
 
-LAUGHS = (b'<!DOCTYPE sst [<!ENTITY a "lollollollollollollollollollol">'
-          + b"".join(f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">'.encode() for i in range(9))
-          + b"]>")
+LAUGHS = (
+    b'<!DOCTYPE sst [<!ENTITY a "lollollollollollollollollollol">'
+    + b"".join(f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">'.encode() for i in range(9))
+    + b"]>"
+)
 
 
 def with_doctype(xml: bytes, doctype: bytes, entity: bytes) -> bytes:
@@ -235,12 +257,20 @@ def test_external_entities_are_refused_or_inert(tmp_path, load_context):
     plain = juki_workbook(tmp_path / "plain.xlsx")
     with zipfile.ZipFile(plain) as archive:
         strings, workbook_xml = archive.read("xl/sharedStrings.xml"), archive.read("xl/workbook.xml")
-    in_strings = rewrite_zip(plain, tmp_path / "xxe-strings.xlsx",
-                             replace={"xl/sharedStrings.xml": with_doctype(strings, doctype, b"&xxe;")})
+    in_strings = rewrite_zip(
+        plain, tmp_path / "xxe-strings.xlsx", replace={"xl/sharedStrings.xml": with_doctype(strings, doctype, b"&xxe;")}
+    )
     refused(in_strings, load_context, detect_loader(plain), pattern="Excel")
     # workbook.xml goes through lxml with entity resolution off: the entity stays unexpanded
-    in_workbook = rewrite_zip(plain, tmp_path / "xxe-workbook.xlsx", replace={
-        "xl/workbook.xml": re.sub(rb'<sheet name="[^"]*"', b'<sheet name="&xxe;"', with_doctype(workbook_xml, doctype, b""))})
+    in_workbook = rewrite_zip(
+        plain,
+        tmp_path / "xxe-workbook.xlsx",
+        replace={
+            "xl/workbook.xml": re.sub(
+                rb'<sheet name="[^"]*"', b'<sheet name="&xxe;"', with_doctype(workbook_xml, doctype, b"")
+            )
+        },
+    )
     loader = detect_loader(plain)
     try:
         result = loader.load(in_workbook, load_context)
@@ -255,11 +285,20 @@ def test_external_entities_are_refused_or_inert(tmp_path, load_context):
 
 # ---------------------------------------------------------------- huge grids and cells
 
+
 def test_100000_columns_csv_is_handled_quickly(shared_data, registry, tmp_path, load_context):
     names = list(registry.municipalities.name) * 58  # 100,978 columns, names repeating out of code order
     rows = [["", ""] + names[:100_000]]
-    real = list(csv.reader(io.StringIO((shared_data / "digital-agency" / "市区町村毎のDX進捗状況_市区町村比較.csv")
-                                       .read_text(encoding="utf-8-sig"), newline="")))
+    real = list(
+        csv.reader(
+            io.StringIO(
+                (shared_data / "digital-agency" / "市区町村毎のDX進捗状況_市区町村比較.csv").read_text(
+                    encoding="utf-8-sig"
+                ),
+                newline="",
+            )
+        )
+    )
     rows += [row[:2] + ["実施"] * 100_000 for row in real[1:3]]
     path = tmp_path / "wide.csv"
     with open(path, "w", encoding="utf-8-sig", newline="") as handle:
@@ -286,8 +325,11 @@ def test_a_10_mb_cell_is_refused_or_kept_as_text(kind, registry, tmp_path, load_
         with zipfile.ZipFile(plain) as archive:
             strings = archive.read("xl/sharedStrings.xml")
         # far beyond Excel's 32,767 characters per cell (Excel and openpyxl refuse to write it; a crafted file can)
-        path = rewrite_zip(plain, tmp_path / "big.xlsx",
-                           replace={"xl/sharedStrings.xml": strings.replace(b"PLACEHOLDER", big.encode("utf-8"))})
+        path = rewrite_zip(
+            plain,
+            tmp_path / "big.xlsx",
+            replace={"xl/sharedStrings.xml": strings.replace(b"PLACEHOLDER", big.encode("utf-8"))},
+        )
     else:
         frame = squares(registry, "31")
         frame.loc[0, "N03_004"] = big
@@ -307,6 +349,7 @@ def test_a_10_mb_cell_is_refused_or_kept_as_text(kind, registry, tmp_path, load_
 
 # ---------------------------------------------------------------- paths
 
+
 def evil_files(folder: Path) -> set[Path]:
     """Files named like the hostile members wherever an unpacker would have put them."""
     places = {Path(tempfile.gettempdir()), Path("/tmp"), ROOT, Path.cwd(), *list(folder.parents)[:3]}
@@ -324,12 +367,17 @@ def test_zip_members_with_parent_or_absolute_paths_write_nothing(member, tottori
     with pytest.raises(BuildError, match="安全でないパス"):
         build([source], target)
     assert evil_files(source) == before
-    assert tree_listing(tmp_path) - ours <= {tmp_path / "db", tmp_path / "db" / "versions"}  # no database was swapped in
+    assert tree_listing(tmp_path) - ours <= {
+        tmp_path / "db",
+        tmp_path / "db" / "versions",
+    }  # no database was swapped in
 
 
 def test_xlsx_with_traversal_members_is_read_in_place(tmp_path, load_context):
     plain = juki_workbook(tmp_path / "plain.xlsx")
-    path = rewrite_zip(plain, tmp_path / "traversal.xlsx", replace={"../../evil.xml": b"<x/>", "/abs/evil.xml": b"<x/>"})
+    path = rewrite_zip(
+        plain, tmp_path / "traversal.xlsx", replace={"../../evil.xml": b"<x/>", "/abs/evil.xml": b"<x/>"}
+    )
     before, ours = evil_files(tmp_path), tree_listing(tmp_path)
     try:
         detect_loader(path).load(path, load_context)
@@ -339,6 +387,7 @@ def test_xlsx_with_traversal_members_is_read_in_place(tmp_path, load_context):
 
 
 # ---------------------------------------------------------------- HTML and SQL in cells
+
 
 @pytest.fixture(scope="module")
 def hostile_build(shared_data, tmp_path_factory):
@@ -375,10 +424,16 @@ def test_html_and_sql_in_cells_are_stored_verbatim_and_every_table_survives(host
     assert schema_tables() <= tables
     assert con.execute("SELECT count(*) FROM municipalities").fetchone()[0] == 1741
     assert con.execute("SELECT count(*) FROM indicator_values WHERE source = 'opendata_survey'").fetchone()[0] > 1000
-    raws = {row[0] for row in con.execute("SELECT raw FROM indicator_values WHERE indicator_id = 'opendata_q3'").fetchall()}
+    raws = {
+        row[0] for row in con.execute("SELECT raw FROM indicator_values WHERE indicator_id = 'opendata_q3'").fetchall()
+    }
     assert {SCRIPT, SQL, '"; DELETE FROM indicator_values; --'} <= raws
-    assert con.execute("SELECT raw FROM indicator_values WHERE indicator_id = 'opendata_q3' AND code = ?",
-                       [script_code]).fetchone()[0] == SCRIPT
+    assert (
+        con.execute(
+            "SELECT raw FROM indicator_values WHERE indicator_id = 'opendata_q3' AND code = ?", [script_code]
+        ).fetchone()[0]
+        == SCRIPT
+    )
     names = {row[0] for row in con.execute("SELECT name FROM unresolved_names").fetchall()}
     assert {IMG, SQL} <= names
     # the report shows the text as it is (the pages render it as text, never as HTML)
@@ -386,8 +441,11 @@ def test_html_and_sql_in_cells_are_stored_verbatim_and_every_table_survives(host
 
 
 def _string_constants(path: Path) -> list[str]:
-    return [node.value for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
-            if isinstance(node, ast.Constant) and isinstance(node.value, str)]
+    return [
+        node.value
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+    ]
 
 
 def test_loaders_never_build_html():
@@ -421,23 +479,36 @@ def test_sql_is_never_built_from_data():
                         for value in (v for v in node.values if isinstance(v, ast.FormattedValue)):
                             if (relative, ast.unparse(value.value)) not in SQL_NAMES:
                                 unexpected.append(f"{relative}:{node.lineno} {ast.unparse(value.value)}")
-                elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format"
-                      and isinstance(node.func.value, ast.Constant) and SQL_WORDS.search(str(node.func.value.value))):
+                elif (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Attribute)
+                    and node.func.attr == "format"
+                    and isinstance(node.func.value, ast.Constant)
+                    and SQL_WORDS.search(str(node.func.value.value))
+                ):
                     unexpected.append(f"{relative}:{node.lineno} .format()")
-                elif (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod) and isinstance(node.left, ast.Constant)
-                      and SQL_WORDS.search(str(node.left.value))):
+                elif (
+                    isinstance(node, ast.BinOp)
+                    and isinstance(node.op, ast.Mod)
+                    and isinstance(node.left, ast.Constant)
+                    and SQL_WORDS.search(str(node.left.value))
+                ):
                     unexpected.append(f"{relative}:{node.lineno} % formatting")
     assert not unexpected, unexpected
 
 
 # ---------------------------------------------------------------- types by content, not by extension
 
-@pytest.mark.parametrize("source, name, expected", [
-    ("estat-census-2025/kokusei2025sokuho.csv", "人口.xlsx", "census_2025"),
-    ("gsi-area/area20240101.csv", "area.geojson", "gsi_area"),
-    ("soumu-juki-population/FY2023-population_dynamics_municipal.xlsx", "住基.csv", "juki_population"),
-    ("boundaries/N03-21_210101_designated_city.topojson.json", "境界.csv", "n03_boundaries"),
-])
+
+@pytest.mark.parametrize(
+    "source, name, expected",
+    [
+        ("estat-census-2025/kokusei2025sokuho.csv", "人口.xlsx", "census_2025"),
+        ("gsi-area/area20240101.csv", "area.geojson", "gsi_area"),
+        ("soumu-juki-population/FY2023-population_dynamics_municipal.xlsx", "住基.csv", "juki_population"),
+        ("boundaries/N03-21_210101_designated_city.topojson.json", "境界.csv", "n03_boundaries"),
+    ],
+)
 def test_real_files_under_wrong_extensions_are_recognised_by_content(source, name, expected, shared_data, tmp_path):
     path = tmp_path / name
     path.write_bytes((shared_data / source).read_bytes())
@@ -446,13 +517,16 @@ def test_real_files_under_wrong_extensions_are_recognised_by_content(source, nam
     assert result is not None and result.rows > 0, [str(i) for i in issues]
 
 
-@pytest.mark.parametrize("name, data", [
-    ("map.geojson", b"\x89PNG\r\n\x1a\n" + bytes(200)),
-    ("survey.csv", b"<!DOCTYPE html><html><body><script>alert(1)</script></body></html>"),
-    ("book.xlsx", "code,name\r\n1,テスト\r\n".encode("cp932")),
-    ("data.zip", b"PK\x05\x06" + bytes(18)),  # an empty zip
-    ("table.xlsx", b"%PDF-1.7\n" + bytes(100)),
-])
+@pytest.mark.parametrize(
+    "name, data",
+    [
+        ("map.geojson", b"\x89PNG\r\n\x1a\n" + bytes(200)),
+        ("survey.csv", b"<!DOCTYPE html><html><body><script>alert(1)</script></body></html>"),
+        ("book.xlsx", "code,name\r\n1,テスト\r\n".encode("cp932")),
+        ("data.zip", b"PK\x05\x06" + bytes(18)),  # an empty zip
+        ("table.xlsx", b"%PDF-1.7\n" + bytes(100)),
+    ],
+)
 def test_other_content_is_refused_with_a_clear_message(name, data, tmp_path):
     path = tmp_path / name
     path.write_bytes(data)
@@ -477,32 +551,62 @@ def test_other_content_is_refused_with_a_clear_message(name, data, tmp_path):
 
 # ---------------------------------------------------------------- safety helpers: exports and uploads
 
-@pytest.mark.parametrize("value, expected", [
-    ("=1+1", "'=1+1"), ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"), ("-2+3", "'-2+3"), ("@SUM(A1)", "'@SUM(A1)"),
-    ("\t=1", "'\t=1"), ("\r=1", "'\r=1"), ("札幌市", "札幌市"), ("", ""), (" =1", " =1"), ("a=b", "a=b"),
-    (-5, -5), (3.5, 3.5), (None, None), (True, True),
-])
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("=1+1", "'=1+1"),
+        ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\t=1", "'\t=1"),
+        ("\r=1", "'\r=1"),
+        ("札幌市", "札幌市"),
+        ("", ""),
+        (" =1", " =1"),
+        ("a=b", "a=b"),
+        (-5, -5),
+        (3.5, 3.5),
+        (None, None),
+        (True, True),
+    ],
+)
 def test_neutralise_formula(value, expected):
     assert safety.neutralise_formula(value) == expected
 
 
 def test_neutralise_frame_keeps_numbers_and_neutralises_text_and_headers():
-    frame = pd.DataFrame({"name": ["=HYPERLINK(\"http://x\")", "池田町", None], "value": [-1.0, 2.0, None],
-                          "=cmd": pd.array(["@x", "ok", pd.NA], dtype="string")})
+    frame = pd.DataFrame(
+        {
+            "name": ['=HYPERLINK("http://x")', "池田町", None],
+            "value": [-1.0, 2.0, None],
+            "=cmd": pd.array(["@x", "ok", pd.NA], dtype="string"),
+        }
+    )
     out = safety.neutralise_frame(frame)
-    assert out["name"].tolist()[:2] == ["'=HYPERLINK(\"http://x\")", "池田町"] and out["name"].isna().tolist()[2]
+    assert out["name"].tolist()[:2] == ['\'=HYPERLINK("http://x")', "池田町"] and out["name"].isna().tolist()[2]
     assert out["value"].tolist()[:2] == [-1.0, 2.0]
     assert list(out.columns) == ["name", "value", "'=cmd"]
     assert out["'=cmd"].tolist()[:2] == ["'@x", "ok"]
     assert frame["name"][0].startswith("=")  # the original is untouched
 
 
-@pytest.mark.parametrize("name, expected", [
-    ("../../etc/passwd", "passwd"), ("/abs/path/回答.xlsx", "回答.xlsx"), ("C:\\Users\\x\\調査 (1).csv", "調査 (1).csv"),
-    ("..\\..\\boot.ini", "boot.ini"), (".hidden.csv", "hidden.csv"), ("a\x00b.csv", "a_b.csv"), ("a<b>:c|d?.csv", "a_b__c_d_.csv"),
-    ("CON.csv", "_CON.csv"), ("  兵庫県 回答.xlsx  ", "兵庫県 回答.xlsx"), (SCRIPT + ".csv", "script_.csv"),
-    (IMG + ".xlsx", "_img src=x onerror=alert(1)_.xlsx"),
-])
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("../../etc/passwd", "passwd"),
+        ("/abs/path/回答.xlsx", "回答.xlsx"),
+        ("C:\\Users\\x\\調査 (1).csv", "調査 (1).csv"),
+        ("..\\..\\boot.ini", "boot.ini"),
+        (".hidden.csv", "hidden.csv"),
+        ("a\x00b.csv", "a_b.csv"),
+        ("a<b>:c|d?.csv", "a_b__c_d_.csv"),
+        ("CON.csv", "_CON.csv"),
+        ("  兵庫県 回答.xlsx  ", "兵庫県 回答.xlsx"),
+        (SCRIPT + ".csv", "script_.csv"),
+        (IMG + ".xlsx", "_img src=x onerror=alert(1)_.xlsx"),
+    ],
+)
 def test_safe_upload_name(name, expected):
     assert safety.safe_upload_name(name) == expected
 
@@ -534,7 +638,12 @@ def test_upload_path_always_stays_in_the_folder(name, upload_folder):
         assert JAPANESE.search(error.message)
         return
     assert target.parent == folder.resolve()
-    assert not target.name.startswith(".") and "\x00" not in target.name and "/" not in target.name and "\\" not in target.name
+    assert (
+        not target.name.startswith(".")
+        and "\x00" not in target.name
+        and "/" not in target.name
+        and "\\" not in target.name
+    )
 
 
 def test_upload_path_refuses_a_symlink_out_of_the_folder(tmp_path):
@@ -547,6 +656,7 @@ def test_upload_path_refuses_a_symlink_out_of_the_folder(tmp_path):
 
 
 # ---------------------------------------------------------------- oversized GeoJSON (issue 15)
+
 
 def test_a_geojson_over_the_size_limit_is_refused_before_gdal_parses_it(registry, tmp_path):
     """A 75 MB GeoJSON once took 926 MB and answered in GDAL's English; now the size is checked first
@@ -568,15 +678,18 @@ def test_a_geojson_over_the_size_limit_is_refused_before_gdal_parses_it(registry
     small.write_text(collection, encoding="utf-8")
     _, baseline_mb, _ = peak_memory_mb("check", str(small))  # the same command on a small file: the imports
     # parsing would take ≈ 12 × the file (> 700 MB); scanning it for the feature count maps it once
-    assert peak_mb < baseline_mb + MAX_JSON_BYTES / 1e6 + 100, f"{peak_mb:.0f} MB vs {baseline_mb:.0f} MB: the file was parsed"
+    assert peak_mb < baseline_mb + MAX_JSON_BYTES / 1e6 + 100, (
+        f"{peak_mb:.0f} MB vs {baseline_mb:.0f} MB: the file was parsed"
+    )
 
 
 def test_a_geojson_with_too_many_features_is_refused(registry, tmp_path, load_context, monkeypatch):
     import loaders.boundaries as boundaries
 
     monkeypatch.setattr(boundaries, "MAX_FEATURES", 3)
-    monkeypatch.setattr(boundaries.pyogrio, "read_dataframe",
-                        lambda *a, **k: pytest.fail("GDAL must not parse a refused file"))
+    monkeypatch.setattr(
+        boundaries.pyogrio, "read_dataframe", lambda *a, **k: pytest.fail("GDAL must not parse a refused file")
+    )
     path = tmp_path / "many.geojson"
     path.write_text(squares(registry, "31").to_json(), encoding="utf-8")
     refused(path, load_context, pattern="地物が多すぎます（6 件、上限 3 件）")

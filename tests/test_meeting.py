@@ -1,6 +1,7 @@
 """会議モード in AppTest on the embedded demo: the URL opens a slide of the default deck for a
 prefecture, 前へ/次へ step through it, the slide says where, when and from what, the dashboard's
 sidebar is not drawn, and the exit and the sidebar switch lead out of and into the mode."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,12 +9,12 @@ from pathlib import Path
 import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
+from test_app_pages import open_app
 
 from exports.views import DEFAULT_DECK, load_deck
 from metrics import commentary, views
 from metrics.dates import measure_dates
 from metrics.views import measure_options
-from test_app_pages import open_app
 from ui.chrome import DEMO_LABEL, plain
 
 DECK = load_deck(DEFAULT_DECK)
@@ -68,7 +69,7 @@ def test_commentary_under_the_chart_is_the_computed_one(hyogo, demo_db):
     assert 2 <= len(expected) <= 3
     shown = header(hyogo)
     position = shown.index(plain(expected[0]))
-    assert shown[position:position + len(expected)] == [plain(s) for s in expected]
+    assert shown[position : position + len(expected)] == [plain(s) for s in expected]
 
 
 def test_dashboard_chrome_is_not_drawn(hyogo):
@@ -143,8 +144,9 @@ def test_sidebar_switch_enters_the_mode(demo_db, monkeypatch):
 
 
 def test_another_deck_and_a_broken_one(demo_db, monkeypatch, tmp_path):
-    (tmp_path / "short.yaml").write_text("title: 短い資料\nviews:\n  - view: priority\n  - view: stage_field\n",
-                                         encoding="utf-8")
+    (tmp_path / "short.yaml").write_text(
+        "title: 短い資料\nviews:\n  - view: priority\n  - view: stage_field\n", encoding="utf-8"
+    )
     (tmp_path / "broken.yaml").write_text("title: 壊れた資料\nviews:\n  - view: pie_chart\n", encoding="utf-8")
     monkeypatch.setattr("ui.meeting.DECK_DIR", tmp_path)
     at = open_meeting(monkeypatch, demo_db, mode="meeting", pref="兵庫県", deck="短い資料")
@@ -160,6 +162,7 @@ def test_another_deck_and_a_broken_one(demo_db, monkeypatch, tmp_path):
 
 # ---- the hooks on the dashboard's pages: commentary under the charts, downloads built on demand
 
+
 def test_pages_carry_the_commentary_and_build_files_only_when_asked(demo_db, monkeypatch):
     drawn = []
     monkeypatch.setattr("ui.chrome.figure_png", lambda *args, **kwargs: drawn.append(args) or b"")
@@ -172,7 +175,9 @@ def test_pages_carry_the_commentary_and_build_files_only_when_asked(demo_db, mon
             # under the chart of the prefectures: the prefectures, not 兵庫県's municipalities
             "ranking": commentary.prefecture_ranking_sentences(
                 views.measure_options(con).set_index("measure_id", drop=False).loc["composite"],
-                views.measure_ranking(con, "composite"), "28"),
+                views.measure_ranking(con, "composite"),
+                "28",
+            ),
         }
     shown = [m.value for m in at.markdown]
     for part, sentences in expected.items():

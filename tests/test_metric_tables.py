@@ -1,6 +1,7 @@
 """Metric tables written at build time (metrics/tables.py): their rows equal what the metric functions
 compute in memory, SCHEMA.md's example queries run on them, and a failing metric step fails the build
 without touching the database."""
+
 from __future__ import annotations
 
 import hashlib
@@ -23,7 +24,12 @@ from metrics.gaps import gaps
 from metrics.priority import support_priority
 from metrics.snapshots import snapshot_dates
 from metrics.tables import (
-    METRIC_TABLES, stored_assessment, stored_composite, stored_gaps, stored_maturity, stored_priority,
+    METRIC_TABLES,
+    stored_assessment,
+    stored_composite,
+    stored_gaps,
+    stored_maturity,
+    stored_priority,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,8 +57,9 @@ def test_every_metric_table_is_filled(store):
 def test_composite_scores_equal_the_composite_of_each_snapshot(store):
     for day in snapshot_dates(store):
         computed = composite(store, None, as_of=day).drop(columns="as_of")
-        table = store.execute("SELECT * FROM composite_scores WHERE as_of = CAST(? AS DATE) ORDER BY code, pillar",
-                              [day]).df()
+        table = store.execute(
+            "SELECT * FROM composite_scores WHERE as_of = CAST(? AS DATE) ORDER BY code, pillar", [day]
+        ).df()
         expected = computed.sort_values(["code", "pillar"], ignore_index=True)
         assert_frame_equal(table.drop(columns="as_of")[expected.columns], expected, check_dtype=False)
         assert_frame_equal(stored_composite(store, None, day).drop(columns="as_of"), computed, check_dtype=False)
@@ -71,10 +78,14 @@ def test_assessment_maturity_and_priority_equal_the_computed_ones(store):
     assert_frame_equal(stored_assessment(store), scores)
     assert_frame_equal(stored_maturity(store), maturity(scores), check_dtype=False)
     hyogo = Filter(pref_code="28")
-    assert_frame_equal(_missing_as_none(stored_priority(store, hyogo)), _missing_as_none(support_priority(store, hyogo)))
+    assert_frame_equal(
+        _missing_as_none(stored_priority(store, hyogo)), _missing_as_none(support_priority(store, hyogo))
+    )
     for round_id in rounds(store)["round_id"]:
-        assert_frame_equal(_missing_as_none(stored_priority(store, None, round_id)),
-                           _missing_as_none(support_priority(store, None, round_id, menu_scope="own")))
+        assert_frame_equal(
+            _missing_as_none(stored_priority(store, None, round_id)),
+            _missing_as_none(support_priority(store, None, round_id, menu_scope="own")),
+        )
 
 
 def _missing_as_none(frame: pd.DataFrame) -> pd.DataFrame:
@@ -106,7 +117,10 @@ def test_schema_doc_queries_run_and_the_change_example_matches_the_metrics(two_r
                 assert row.change == pytest.approx(expected[code])
         assert change["change"].dropna().iloc[0] == pytest.approx(expected.max())
         cio = next(frame for frame in results if "previous_value" in frame.columns)
-        assert list(cio["name"]) == ["姫路市"] and (cio["previous_value"].iloc[0], cio["latest_value"].iloc[0]) == (1.0, 0.0)
+        assert list(cio["name"]) == ["姫路市"] and (cio["previous_value"].iloc[0], cio["latest_value"].iloc[0]) == (
+            1.0,
+            0.0,
+        )
     finally:
         con.close()
 

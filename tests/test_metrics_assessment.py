@@ -1,15 +1,25 @@
 """Assessment scores (stage × field, totals) and maturity levels."""
+
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from metrics_fixtures import (
+    FIELDS,
+    WAKAYAMA,
+    answers_for,
+    fill,
+    municipality_rows,
+    new_store,
+    questions_grid,
+    rounds_frame,
+)
 
 from metrics.assessment import assessment_scores, maturity, score_matrix
 from metrics.definitions import load_questionnaire
 from metrics.filters import Filter
-from metrics_fixtures import FIELDS, WAKAYAMA, answers_for, fill, municipality_rows, new_store, questions_grid, rounds_frame
 
 # seed 001 和歌山県「アセスメントシートの分野と段階のイメージ」: stages (rows) × fields (columns)
 WAKAYAMA_MATRIX = [[5, 3, 2, 1], [4, 2, 3, 0], [3, 0, 1, 1], [2, 1, 1, 1]]
@@ -17,8 +27,12 @@ WAKAYAMA_MATRIX = [[5, 3, 2, 1], [4, 2, 3, 0], [3, 0, 1, 1], [2, 1, 1, 1]]
 
 def _store(questions: pd.DataFrame, answers: pd.DataFrame, stage_scores: pd.DataFrame | None = None):
     con = new_store()
-    fill(con, municipalities=municipality_rows(WAKAYAMA), questions=questions,
-         survey_rounds=rounds_frame("2026-baseline", "2026-evaluation"))
+    fill(
+        con,
+        municipalities=municipality_rows(WAKAYAMA),
+        questions=questions,
+        survey_rounds=rounds_frame("2026-baseline", "2026-evaluation"),
+    )
     fill(con, survey_answers=answers)
     if stage_scores is not None:
         fill(con, survey_stage_scores=stage_scores)
@@ -70,13 +84,38 @@ def test_unanswered_questions_earn_nothing_but_count_in_coverage():
 
 def test_missing_answer_rows_and_text_questions():
     questions = questions_grid(per_cell=1)
-    text = pd.DataFrame([{"id": "FREE-01", "stage": 0, "field": "DX全般", "text": "自由記述", "answer_type": "text",
-                          "choices": None, "points": 0.0}])
+    text = pd.DataFrame(
+        [
+            {
+                "id": "FREE-01",
+                "stage": 0,
+                "field": "DX全般",
+                "text": "自由記述",
+                "answer_type": "text",
+                "choices": None,
+                "points": 0.0,
+            }
+        ]
+    )
     all_questions = pd.concat([questions, text], ignore_index=True)
     # only 4 of the 16 scorable questions have a row at all; the text answer is never scored
     answers = answers_for("302015", "2026-baseline", questions.iloc[:4], [1.0] * 4)
-    answers = pd.concat([answers, pd.DataFrame([{"code": "302015", "round_id": "2026-baseline",
-                                                 "question_id": "FREE-01", "answer": "何か", "value": None}])])
+    answers = pd.concat(
+        [
+            answers,
+            pd.DataFrame(
+                [
+                    {
+                        "code": "302015",
+                        "round_id": "2026-baseline",
+                        "question_id": "FREE-01",
+                        "answer": "何か",
+                        "value": None,
+                    }
+                ]
+            ),
+        ]
+    )
     con = _store(all_questions, answers)
     overall = assessment_scores(con).query("level == 'overall'").iloc[0]
     assert overall["n_items"] == 16 and overall["answered"] == 4 and overall["score"] == pytest.approx(25.0)
@@ -85,10 +124,15 @@ def test_missing_answer_rows_and_text_questions():
 def test_prescored_sheets_are_stage_totals_and_answers_win():
     questions = questions_grid(per_cell=1)
     answers = answers_for("302015", "2026-baseline", questions, [1.0] * 16)
-    stage_scores = pd.DataFrame({
-        "code": ["302023"] * 4 + ["302015"] * 4, "round_id": "2026-baseline", "stage": [0, 1, 2, 3] * 2,
-        "score": [15, 30, None, 24, 0, 0, 0, 0], "max_points": [None, 30, 30, None] + [30] * 4,
-    })
+    stage_scores = pd.DataFrame(
+        {
+            "code": ["302023"] * 4 + ["302015"] * 4,
+            "round_id": "2026-baseline",
+            "stage": [0, 1, 2, 3] * 2,
+            "score": [15, 30, None, 24, 0, 0, 0, 0],
+            "max_points": [None, 30, 30, None] + [30] * 4,
+        }
+    )
     con = _store(questions, answers, stage_scores)
     scores = assessment_scores(con, prescored_max_points={0: 25, 1: 30, 2: 30, 3: 30})
     sheet = scores[scores["code"] == "302023"]
@@ -104,10 +148,13 @@ def test_prescored_sheets_are_stage_totals_and_answers_win():
 
 def test_filter_and_round_selection():
     questions = questions_grid(per_cell=1)
-    answers = pd.concat([
-        answers_for(code, round_id, questions, [1.0] * 16)
-        for code in ("302015", "303810") for round_id in ("2026-baseline", "2026-evaluation")
-    ])
+    answers = pd.concat(
+        [
+            answers_for(code, round_id, questions, [1.0] * 16)
+            for code in ("302015", "303810")
+            for round_id in ("2026-baseline", "2026-evaluation")
+        ]
+    )
     con = _store(questions, answers)
     assert set(assessment_scores(con, Filter(types=("町",)))["code"]) == {"303810"}
     assert set(assessment_scores(con, round_ids=["2026-evaluation"])["round_id"]) == {"2026-evaluation"}
@@ -126,14 +173,18 @@ def test_scores_bounded_monotone_and_order_invariant(values, points, seed):
     raised[seed % len(values)] = 1.0
     # one store: the answers as given (302015), the same answers inserted in another order with
     # the questions shuffled too (302023), and one answer raised to 1 (302031)
-    answers = pd.concat([
-        answers_for("302015", "2026-baseline", questions, values),
-        answers_for("302023", "2026-baseline", questions, values).sample(frac=1.0, random_state=seed),
-        answers_for("302031", "2026-baseline", questions, raised),
-    ])
+    answers = pd.concat(
+        [
+            answers_for("302015", "2026-baseline", questions, values),
+            answers_for("302023", "2026-baseline", questions, values).sample(frac=1.0, random_state=seed),
+            answers_for("302031", "2026-baseline", questions, raised),
+        ]
+    )
     scores = assessment_scores(_store(questions.sample(frac=1.0, random_state=seed), answers))
-    by_code = {code: frame.set_index(["level", "stage", "field"])["score"].sort_index()
-               for code, frame in scores.groupby("code")}
+    by_code = {
+        code: frame.set_index(["level", "stage", "field"])["score"].sort_index()
+        for code, frame in scores.groupby("code")
+    }
     base = by_code["302015"]
     assert ((base.dropna() >= 0) & (base.dropna() <= 100)).all()
     pd.testing.assert_series_equal(by_code["302023"], base, check_names=False)
@@ -142,18 +193,29 @@ def test_scores_bounded_monotone_and_order_invariant(values, points, seed):
 
 
 def _stage_scores(values: list[float | None]) -> pd.DataFrame:
-    return pd.DataFrame({"code": "302015", "round_id": "r", "basis": "answers", "level": "stage",
-                         "stage": pd.array([0, 1, 2, 3], dtype="Int64"), "score": values})
+    return pd.DataFrame(
+        {
+            "code": "302015",
+            "round_id": "r",
+            "basis": "answers",
+            "level": "stage",
+            "stage": pd.array([0, 1, 2, 3], dtype="Int64"),
+            "score": values,
+        }
+    )
 
 
-@pytest.mark.parametrize("scores, thresholds, level", [
-    ([60, 55, 40, 90], None, 2),
-    ([60, 55, 40, 90], [50, 60, 50, 50], 1),
-    ([49.9, 100, 100, 100], None, 0),
-    ([50, 50, 50, 50], None, 4),          # the threshold itself counts as reached
-    ([80, None, 80, 80], None, 1),        # a stage without a score stops the level
-    ([80, 80, 80, 10], [0, 0, 0, 0], 4),
-])
+@pytest.mark.parametrize(
+    "scores, thresholds, level",
+    [
+        ([60, 55, 40, 90], None, 2),
+        ([60, 55, 40, 90], [50, 60, 50, 50], 1),
+        ([49.9, 100, 100, 100], None, 0),
+        ([50, 50, 50, 50], None, 4),  # the threshold itself counts as reached
+        ([80, None, 80, 80], None, 1),  # a stage without a score stops the level
+        ([80, 80, 80, 10], [0, 0, 0, 0], 4),
+    ],
+)
 def test_maturity_levels(scores, thresholds, level):
     result = maturity(_stage_scores(scores), thresholds).iloc[0]
     assert result["maturity"] == level
@@ -166,9 +228,11 @@ def test_maturity_levels(scores, thresholds, level):
 def test_maturity_thresholds_come_from_the_questionnaire(tmp_path, monkeypatch):
     definition = tmp_path / "q.yaml"
     definition.write_text(
-        "id: t\ntitle: t\nstages:\n" + "".join(f"  - {{stage: {s}, name: 段階{s}}}\n" for s in range(4))
+        "id: t\ntitle: t\nstages:\n"
+        + "".join(f"  - {{stage: {s}, name: 段階{s}}}\n" for s in range(4))
         + "fields: [DX全般, 情報システム, BPR, データ利活用]\nmaturity_thresholds: [70, 70, 70, 70]\nquestions: []\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     monkeypatch.setenv("DX_QUESTIONNAIRE", str(definition))
     assert load_questionnaire().thresholds == (70, 70, 70, 70)
     result = maturity(_stage_scores([75, 65, 90, 90])).iloc[0]

@@ -1,12 +1,13 @@
 """Reference cases from seeds 002 and 003, and their matching to a municipality's weaknesses."""
+
 from __future__ import annotations
 
 import pandas as pd
 import pytest
+from metrics_fixtures import WAKAYAMA, answers_for, fill, municipality_rows, new_store, questions_grid, rounds_frame
 
 from metrics.cases import match_cases, recommend_cases, reference_cases
 from metrics.definitions import DEFAULT_FIELDS
-from metrics_fixtures import WAKAYAMA, answers_for, fill, municipality_rows, new_store, questions_grid, rounds_frame
 
 
 @pytest.fixture(scope="module")
@@ -58,9 +59,16 @@ def test_a_municipality_is_not_shown_its_own_case():
 def test_recommendations_follow_the_weakest_stage():
     questions = questions_grid(per_cell=1)
     con = new_store()
-    fill(con, municipalities=municipality_rows(WAKAYAMA), questions=questions, survey_rounds=rounds_frame("2026-baseline"))
+    fill(
+        con,
+        municipalities=municipality_rows(WAKAYAMA),
+        questions=questions,
+        survey_rounds=rounds_frame("2026-baseline"),
+    )
     # 美浜町 (7,000人): everything yes except STEP1, and データ利活用 weakest among fields
-    values = [0.0 if q.stage == 1 or (q.field == "データ利活用" and q.stage == 0) else 1.0 for q in questions.itertuples()]
+    values = [
+        0.0 if q.stage == 1 or (q.field == "データ利活用" and q.stage == 0) else 1.0 for q in questions.itertuples()
+    ]
     fill(con, survey_answers=answers_for("303810", "2026-baseline", questions, values))
     result = recommend_cases(con, n=2)
     assert set(result["code"]) == {"303810"} and result["rank"].tolist() == [1, 2]

@@ -1,4 +1,5 @@
 """Change between rounds and snapshots: signs follow polarity, improved / stalled / regressed."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -6,31 +7,50 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from metrics_fixtures import (
+    DA_INDICATORS,
+    WAKAYAMA,
+    answers_for,
+    fill,
+    indicator_rows,
+    municipality_rows,
+    new_store,
+    questions_grid,
+    rounds_frame,
+)
 
 from metrics.change import assessment_change, classify, composite_change, default_rounds, indicator_change
-from metrics_fixtures import (
-    DA_INDICATORS, WAKAYAMA, answers_for, fill, indicator_rows, municipality_rows, new_store, questions_grid, rounds_frame,
-)
 
 CODES = [code for code, *_ in WAKAYAMA]
 
 
 def test_classify_with_tolerance():
     change = pd.Series([10.0, 5.0, 0.0, -5.0, -5.1, np.nan])
-    assert classify(change, 5.0).tolist() == ["improved", "stalled", "stalled", "stalled", "regressed", "not_comparable"]
+    assert classify(change, 5.0).tolist() == [
+        "improved",
+        "stalled",
+        "stalled",
+        "stalled",
+        "regressed",
+        "not_comparable",
+    ]
     assert classify(pd.Series([0.0, 1.0, -1.0]), 0.0).tolist() == ["stalled", "improved", "regressed"]
 
 
 def _survey_store():
     questions = questions_grid(per_cell=5)
     con = new_store()
-    fill(con, municipalities=municipality_rows(WAKAYAMA), questions=questions,
-         survey_rounds=rounds_frame("2026-baseline", "2026-evaluation"))
+    fill(
+        con,
+        municipalities=municipality_rows(WAKAYAMA),
+        questions=questions,
+        survey_rounds=rounds_frame("2026-baseline", "2026-evaluation"),
+    )
     yes = np.array([int(q.id[-2:]) for q in questions.itertuples()])
     plans = {  # code: (baseline yes-count per cell, evaluation yes-count per cell)
-        "302015": (1, 4),   # improves
-        "302023": (3, 3),   # stalls
-        "302031": (4, 1),   # regresses
+        "302015": (1, 4),  # improves
+        "302023": (3, 3),  # stalls
+        "302031": (4, 1),  # regresses
         "303810": (2, None),  # did not answer the evaluation
     }
     frames = []
@@ -79,10 +99,23 @@ def _indicator_store(base: list[float | None], later: list[float | None], polari
     con = new_store()
     frames = []
     for as_of, values in (("2025-04-01", base), ("2026-04-01", later)):
-        frames.append(pd.DataFrame({"code": CODES, "indicator_id": "da_mynumber_card", "value": values,
-                                    "source": "digital_agency_municipal", "as_of": pd.Timestamp(as_of)}))
-    fill(con, municipalities=municipality_rows(WAKAYAMA), indicators=indicator_rows(da_mynumber_card={"polarity": polarity}),
-         indicator_values=pd.concat(frames))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "code": CODES,
+                    "indicator_id": "da_mynumber_card",
+                    "value": values,
+                    "source": "digital_agency_municipal",
+                    "as_of": pd.Timestamp(as_of),
+                }
+            )
+        )
+    fill(
+        con,
+        municipalities=municipality_rows(WAKAYAMA),
+        indicators=indicator_rows(da_mynumber_card={"polarity": polarity}),
+        indicator_values=pd.concat(frames),
+    )
     return con
 
 
@@ -96,15 +129,22 @@ def test_indicator_change_sign_follows_polarity(base, later, polarity):
     raw = pd.Series(later, index=CODES, dtype=float) - pd.Series(base, index=CODES, dtype=float)
     expected = raw if polarity == "higher_is_better" else -raw
     assert np.allclose(table["change"].to_numpy(dtype=float), expected.to_numpy(), equal_nan=True)
-    assert (table.loc[expected > 1, "trend"] == "improved").all()     # tolerance for percent: 1 point
+    assert (table.loc[expected > 1, "trend"] == "improved").all()  # tolerance for percent: 1 point
     assert (table.loc[expected < -1, "trend"] == "regressed").all()
     assert (table.loc[expected.isna(), "trend"] == "not_comparable").all()
 
 
 def test_indicator_change_needs_two_snapshots_and_skips_neutral():
     con = new_store()
-    one = pd.DataFrame({"code": CODES, "indicator_id": "da_cio", "value": 1.0, "source": "digital_agency_municipal",
-                        "as_of": pd.Timestamp("2026-04-01")})
+    one = pd.DataFrame(
+        {
+            "code": CODES,
+            "indicator_id": "da_cio",
+            "value": 1.0,
+            "source": "digital_agency_municipal",
+            "as_of": pd.Timestamp("2026-04-01"),
+        }
+    )
     fill(con, municipalities=municipality_rows(WAKAYAMA), indicators=indicator_rows(), indicator_values=one)
     assert indicator_change(con).empty
     con = _indicator_store([50] * 5, [60] * 5, "neutral")
@@ -116,9 +156,20 @@ def test_composite_change_between_snapshots():
     frames = []
     for as_of, binary, percent in (("2025-04-01", 0.0, 40.0), ("2026-04-01", 1.0, 40.0)):
         for ident, _title, kind, *_ in DA_INDICATORS:
-            frames.append(pd.DataFrame({"code": CODES, "indicator_id": ident, "value": binary if kind == "binary" else percent,
-                                        "source": "digital_agency_municipal", "as_of": pd.Timestamp(as_of)}))
-    fill(con, municipalities=municipality_rows(WAKAYAMA), indicators=indicator_rows(), indicator_values=pd.concat(frames))
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "code": CODES,
+                        "indicator_id": ident,
+                        "value": binary if kind == "binary" else percent,
+                        "source": "digital_agency_municipal",
+                        "as_of": pd.Timestamp(as_of),
+                    }
+                )
+            )
+    fill(
+        con, municipalities=municipality_rows(WAKAYAMA), indicators=indicator_rows(), indicator_values=pd.concat(frames)
+    )
     result = composite_change(con).query("pillar == '総合'").set_index("code")
     assert result.loc["302015", "base_score"] == pytest.approx(10.0)
     assert result.loc["302015", "eval_score"] == pytest.approx(85.0)

@@ -1,4 +1,5 @@
 """The デジタル庁 indicator composite: normalisation, pillars, missing values."""
+
 from __future__ import annotations
 
 import math
@@ -7,10 +8,10 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from metrics_fixtures import DA_INDICATORS, WAKAYAMA, fill, indicator_rows, municipality_rows, new_store
 
 from metrics.composite import composite, composite_wide, indicator_scores
 from metrics.definitions import COMPOSITE, PILLARS
-from metrics_fixtures import DA_INDICATORS, WAKAYAMA, fill, indicator_rows, municipality_rows, new_store
 
 CODES = [code for code, *_ in WAKAYAMA]
 IDS = [entry[0] for entry in DA_INDICATORS]
@@ -20,7 +21,9 @@ PILLAR = {entry[0]: entry[3] for entry in DA_INDICATORS}
 
 def _values(rows: list[tuple], as_of: str = "2026-04-01") -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=["code", "indicator_id", "value"])
-    frame["raw"] = frame["value"].map(lambda v: "調査無し" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v))
+    frame["raw"] = frame["value"].map(
+        lambda v: "調査無し" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
+    )
     frame["source"] = "digital_agency_municipal"
     frame["as_of"] = pd.Timestamp(as_of)
     return frame
@@ -28,8 +31,12 @@ def _values(rows: list[tuple], as_of: str = "2026-04-01") -> pd.DataFrame:
 
 def _store(values: pd.DataFrame, indicators: pd.DataFrame | None = None):
     con = new_store()
-    fill(con, municipalities=municipality_rows(WAKAYAMA),
-         indicators=indicators if indicators is not None else indicator_rows(), indicator_values=values)
+    fill(
+        con,
+        municipalities=municipality_rows(WAKAYAMA),
+        indicators=indicators if indicators is not None else indicator_rows(),
+        indicator_values=values,
+    )
     return con
 
 
@@ -58,13 +65,20 @@ def test_catalog_weights_and_polarity():
 
 
 def test_members_exclude_components_zero_weights_neutral_and_other_sources():
-    extra = pd.DataFrame([
-        {**indicator_rows().iloc[0].to_dict(), "id": "da_online_top32_denominator", "kind": "count", "component": True,
-         "target": None},
-        {**indicator_rows().iloc[0].to_dict(), "id": "da_proc_top32_01", "kind": "percent", "weight": 0.0},
-        {**indicator_rows().iloc[0].to_dict(), "id": "od_status", "source": "opendata_survey"},
-        {**indicator_rows().iloc[0].to_dict(), "id": "da_neutral", "polarity": "neutral"},
-    ])
+    extra = pd.DataFrame(
+        [
+            {
+                **indicator_rows().iloc[0].to_dict(),
+                "id": "da_online_top32_denominator",
+                "kind": "count",
+                "component": True,
+                "target": None,
+            },
+            {**indicator_rows().iloc[0].to_dict(), "id": "da_proc_top32_01", "kind": "percent", "weight": 0.0},
+            {**indicator_rows().iloc[0].to_dict(), "id": "od_status", "source": "opendata_survey"},
+            {**indicator_rows().iloc[0].to_dict(), "id": "da_neutral", "polarity": "neutral"},
+        ]
+    )
     con = new_store()
     fill(con, municipalities=municipality_rows(WAKAYAMA), indicators=pd.concat([indicator_rows(), extra]))
     members = indicator_scores(con)

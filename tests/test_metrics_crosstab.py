@@ -1,15 +1,24 @@
 """The 兵庫-style cross-table (seed 000): population band × DX staff count bins, with totals."""
+
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import pytest
+from metrics_fixtures import WAKAYAMA, fill, indicator_rows, municipality_rows, new_store
 
 from metrics.crosstab import (
-    HYOGO_STAFF_EDGES, HYOGO_STAFF_LABELS, MISSING, OUT_OF_RANGE, TOTAL, bin_labels, bin_values, cross_table,
-    measure_values, pop_band_order,
+    HYOGO_STAFF_EDGES,
+    HYOGO_STAFF_LABELS,
+    MISSING,
+    OUT_OF_RANGE,
+    TOTAL,
+    bin_labels,
+    bin_values,
+    cross_table,
+    measure_values,
+    pop_band_order,
 )
-from metrics_fixtures import WAKAYAMA, fill, indicator_rows, municipality_rows, new_store
 
 BANDS = ["5万未満", "5～10万", "10～20万", "20～50万", "50～100万", "100万以上"]
 # seed 000「県内市町のDX・情報関係業務担当職員数（団体規模別）」: row totals and column totals as printed.
@@ -61,9 +70,16 @@ def test_nothing_is_dropped():
 
 def test_store_measure_with_binary_labels():
     con = new_store()
-    values = pd.DataFrame({"code": ["302015", "302023", "302031", "303810"], "indicator_id": "da_cio",
-                           "value": [1.0, 0.0, None, 1.0], "raw": ["実施", "未実施", "調査無し", "実施"],
-                           "source": "digital_agency_municipal", "as_of": pd.Timestamp("2026-04-01")})
+    values = pd.DataFrame(
+        {
+            "code": ["302015", "302023", "302031", "303810"],
+            "indicator_id": "da_cio",
+            "value": [1.0, 0.0, None, 1.0],
+            "raw": ["実施", "未実施", "調査無し", "実施"],
+            "source": "digital_agency_municipal",
+            "as_of": pd.Timestamp("2026-04-01"),
+        }
+    )
     fill(con, municipalities=municipality_rows(WAKAYAMA), indicators=indicator_rows(), indicator_values=values)
     frame = measure_values(con, "da_cio")
     assert len(frame) == 5  # 北山村 has no row at all and is still counted

@@ -1,4 +1,5 @@
 """Gaps to target, peers, prefecture and nation, signed by polarity."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -6,17 +7,19 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from metrics_fixtures import HYOGO, WAKAYAMA, fill, indicator_rows, municipality_rows, new_store
 
 from metrics.filters import Filter
 from metrics.gaps import gaps
-from metrics_fixtures import HYOGO, WAKAYAMA, fill, indicator_rows, municipality_rows, new_store
 
 # two prefectures, mixed sizes; 橋本市 (third) never has a value, so the medians below are over the others
 MUNICIPALITIES = WAKAYAMA + HYOGO
-PREFECTURES = pd.DataFrame([
-    {"pref_code": "28", "code": "280003", "name": "兵庫県"},
-    {"pref_code": "30", "code": "300004", "name": "和歌山県"},
-])
+PREFECTURES = pd.DataFrame(
+    [
+        {"pref_code": "28", "code": "280003", "name": "兵庫県"},
+        {"pref_code": "30", "code": "300004", "name": "和歌山県"},
+    ]
+)
 
 
 def _store(values: dict[str, list[float | None]], polarity: str = "higher_is_better", pref_value: float | None = None):
@@ -29,10 +32,23 @@ def _store(values: dict[str, list[float | None]], polarity: str = "higher_is_bet
     if pref_value is not None:
         rows.append({"code": "280003", "indicator_id": next(iter(values)), "value": pref_value})
     frame = pd.DataFrame(rows).assign(raw=None, source="digital_agency_municipal", as_of=pd.Timestamp("2026-04-01"))
-    fill(con, municipalities=municipality_rows(MUNICIPALITIES), prefectures=PREFECTURES, indicators=indicators,
-         indicator_values=frame)
-    fill(con, regions=pd.DataFrame({"code": ["282014", "283819", "282022"], "region_set": "兵庫県 県民局・センター",
-                                    "region": ["中播磨", "東播磨", "阪神南"]}))
+    fill(
+        con,
+        municipalities=municipality_rows(MUNICIPALITIES),
+        prefectures=PREFECTURES,
+        indicators=indicators,
+        indicator_values=frame,
+    )
+    fill(
+        con,
+        regions=pd.DataFrame(
+            {
+                "code": ["282014", "283819", "282022"],
+                "region_set": "兵庫県 県民局・センター",
+                "region": ["中播磨", "東播磨", "阪神南"],
+            }
+        ),
+    )
     return con
 
 
@@ -79,7 +95,9 @@ def test_region_and_similar_peers():
     con = _store({"da_mynumber_card": [80, 70, None, 60, 50, 90, 85, 40]})
     with pytest.raises(ValueError):
         gaps(con, peer="region")
-    region = gaps(con, peer="region", region_set="兵庫県 県民局・センター", indicator_ids=["da_mynumber_card"]).set_index("code")
+    region = gaps(
+        con, peer="region", region_set="兵庫県 県民局・センター", indicator_ids=["da_mynumber_card"]
+    ).set_index("code")
     assert region.loc["282014", "peer_group"] == "中播磨" and region.loc["282014", "n_peers"] == 1
     assert pd.isna(region.loc["302015", "peer_median"])  # not in the region set
     pairs = pd.DataFrame({"code": ["302015", "302015"], "peer_code": ["282014", "282022"]})
@@ -89,14 +107,20 @@ def test_region_and_similar_peers():
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(values=st.lists(st.one_of(st.none(), st.floats(0, 100, allow_nan=False)), min_size=8, max_size=8),
-       polarity=st.sampled_from(["higher_is_better", "lower_is_better", "neutral"]))
+@given(
+    values=st.lists(st.one_of(st.none(), st.floats(0, 100, allow_nan=False)), min_size=8, max_size=8),
+    polarity=st.sampled_from(["higher_is_better", "lower_is_better", "neutral"]),
+)
 def test_gap_signs_follow_polarity(values, polarity):
     con = _store({"da_mynumber_card": values}, polarity=polarity)
     table = gaps(con, indicator_ids=["da_mynumber_card"])
     direction = {"higher_is_better": 1, "lower_is_better": -1, "neutral": np.nan}[polarity]
-    for reference, gap in (("target", "gap_target"), ("national_median", "gap_national"),
-                           ("peer_median", "gap_peer"), ("pref_value", "gap_pref")):
+    for reference, gap in (
+        ("target", "gap_target"),
+        ("national_median", "gap_national"),
+        ("peer_median", "gap_peer"),
+        ("pref_value", "gap_pref"),
+    ):
         expected = direction * (table["value"] - table[reference])
         got = table[gap]
         assert (got.isna() == expected.isna()).all()

@@ -1,4 +1,5 @@
 """Every metric for all 1,741 municipalities on a synthetic store, the Excel export and its CLI."""
+
 from __future__ import annotations
 
 import io
@@ -7,13 +8,13 @@ import time
 import duckdb
 import openpyxl
 import pytest
+from metrics_fixtures import synthetic_store
 
 from metrics.__main__ import main
 from metrics.definitions import COMPOSITE
 from metrics.export import SHEETS, workbook_bytes
 from metrics.filters import Filter
 from metrics.summary import all_metrics
-from metrics_fixtures import synthetic_store
 
 
 @pytest.fixture(scope="module")

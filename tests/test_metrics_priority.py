@@ -1,5 +1,6 @@
 """Support priority: the 宮城県 table (seed 003) reproduced by the default rules, the store-backed
 priority list, and the ``python -m metrics priority`` command."""
+
 from __future__ import annotations
 
 import csv
@@ -9,15 +10,22 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
+from metrics_fixtures import (
+    WAKAYAMA,
+    answers_for,
+    fill,
+    indicator_rows,
+    municipality_rows,
+    new_store,
+    questions_grid,
+    rounds_frame,
+)
 
 from metrics.__main__ import main, read_stage_sheet
 from metrics.definitions import DATA_DIR, DefinitionError, load_priority_rules, load_support_menu
 from metrics.filters import Filter
 from metrics.menus import support_menu
 from metrics.priority import NOT_ASSESSED, prioritise, support_priority
-from metrics_fixtures import (
-    WAKAYAMA, answers_for, fill, indicator_rows, municipality_rows, new_store, questions_grid, rounds_frame,
-)
 
 # seed 003 (地域社会DX事例集 p.28, lines ~770–785): STEP0..STEP3, 支援優先度, 支援内容 — as printed
 MIYAGI = [
@@ -43,10 +51,13 @@ def _items(text: str) -> set[str]:
 
 
 def _miyagi_stages() -> pd.DataFrame:
-    return pd.DataFrame([
-        {"code": f"行{i:02d}", "stage": stage, "points": points, "max_points": None}
-        for i, row in enumerate(MIYAGI, start=1) for stage, points in enumerate(row[:4])
-    ])
+    return pd.DataFrame(
+        [
+            {"code": f"行{i:02d}", "stage": stage, "points": points, "max_points": None}
+            for i, row in enumerate(MIYAGI, start=1)
+            for stage, points in enumerate(row[:4])
+        ]
+    )
 
 
 def test_miyagi_table_is_reproduced_exactly():
@@ -66,13 +77,15 @@ def test_miyagi_reasons_explain_the_rule():
     assert result.loc["行01", "reasons"].startswith("弱い段階なし")
     # 宮城's own items and the national ones; never another prefecture's
     assert "全体方針策定" in result.loc["行06", "recommended"]  # STEP1 5/30 is the largest gap
-    assert not any(item.startswith("hyogo_") or item.startswith("wakayama_")
-                   for item in ",".join(result["candidate_ids"]).split(","))
+    assert not any(
+        item.startswith("hyogo_") or item.startswith("wakayama_")
+        for item in ",".join(result["candidate_ids"]).split(",")
+    )
     assert result.loc["行01", "recommended"] == ""
     # the same sheet seen by 兵庫県: its own menu instead of 宮城's, no 支援内容 named by 宮城's table
     hyogo = prioritise(_miyagi_stages(), menu=support_menu("兵庫県")).set_index("code")
     assert "DX推進リエゾン" in hyogo.loc["行06", "candidates"]  # 高
-    assert "CIOフォーラム" in hyogo.loc["行06", "candidates"]   # STEP1 is weak
+    assert "CIOフォーラム" in hyogo.loc["行06", "candidates"]  # STEP1 is weak
     assert (hyogo["support"] == "").all() and "miyagi_" not in ",".join(hyogo["candidate_ids"])
 
 
@@ -92,9 +105,18 @@ def test_rules_are_data(tmp_path):
 def test_menu_has_both_seed_menus():
     menu = load_support_menu()
     names = {item.name for item in menu.values()}
-    assert {"DX推進リエゾン", "地域DX出前講座（トップマネジメント）", "地域DX出前講座（カイゼンDX）", "地域DX出前講座（データ利活用）",
-            "CIOフォーラム", "外部デジタル人材会議", "システム標準化支援", "DX推進リーダー育成", "研修の充実・共同調達",
-            "広域連携（e-ひょうご・共同調達）"} <= names
+    assert {
+        "DX推進リエゾン",
+        "地域DX出前講座（トップマネジメント）",
+        "地域DX出前講座（カイゼンDX）",
+        "地域DX出前講座（データ利活用）",
+        "CIOフォーラム",
+        "外部デジタル人材会議",
+        "システム標準化支援",
+        "DX推進リーダー育成",
+        "研修の充実・共同調達",
+        "広域連携（e-ひょうご・共同調達）",
+    } <= names
     assert {"育成取組み", "全体方針策定", "推進体制", "取組み実行"} <= names
     assert all(item.description and item.source for item in menu.values())
 
@@ -102,17 +124,40 @@ def test_menu_has_both_seed_menus():
 def _store_with_sheets():
     questions = questions_grid(per_cell=2)
     con = new_store()
-    fill(con, municipalities=municipality_rows(WAKAYAMA), questions=questions, indicators=indicator_rows(),
-         survey_rounds=rounds_frame("2026-baseline"))
+    fill(
+        con,
+        municipalities=municipality_rows(WAKAYAMA),
+        questions=questions,
+        indicators=indicator_rows(),
+        survey_rounds=rounds_frame("2026-baseline"),
+    )
     strong = answers_for("302015", "2026-baseline", questions, [1.0] * 32)
     # 海南市: everything answered yes except データ利活用 (a weak field, no weak stage)
-    data_weak = answers_for("302023", "2026-baseline", questions,
-                            [0.0 if q.field == "データ利活用" else 1.0 for q in questions.itertuples()])
-    prescored = pd.DataFrame({"code": "302031", "round_id": "2026-baseline", "stage": [0, 1, 2, 3],
-                              "score": [5, 5, 15, 18], "max_points": None})
+    data_weak = answers_for(
+        "302023",
+        "2026-baseline",
+        questions,
+        [0.0 if q.field == "データ利活用" else 1.0 for q in questions.itertuples()],
+    )
+    prescored = pd.DataFrame(
+        {
+            "code": "302031",
+            "round_id": "2026-baseline",
+            "stage": [0, 1, 2, 3],
+            "score": [5, 5, 15, 18],
+            "max_points": None,
+        }
+    )
     fill(con, survey_answers=pd.concat([strong, data_weak]), survey_stage_scores=prescored)
-    values = pd.DataFrame({"code": ["302015", "304271"], "indicator_id": "da_cio", "value": [0.0, 0.0],
-                           "source": "digital_agency_municipal", "as_of": pd.Timestamp("2026-04-01")})
+    values = pd.DataFrame(
+        {
+            "code": ["302015", "304271"],
+            "indicator_id": "da_cio",
+            "value": [0.0, 0.0],
+            "source": "digital_agency_municipal",
+            "as_of": pd.Timestamp("2026-04-01"),
+        }
+    )
     return fill(con, indicator_values=values)
 
 
@@ -187,6 +232,8 @@ def test_cli_priority_errors_name_the_place(tmp_path, capsys):
 
 
 def test_sheet_without_a_name_column_names_rows_by_line(tmp_path):
-    source = _write_csv(tmp_path / "plain.csv", [["STEP0", "STEP1", "STEP2", "STEP3"], ["0", "30", "15", "18"], ["", "", "", ""]])
+    source = _write_csv(
+        tmp_path / "plain.csv", [["STEP0", "STEP1", "STEP2", "STEP3"], ["0", "30", "15", "18"], ["", "", "", ""]]
+    )
     stages = read_stage_sheet(source)
     assert set(stages["municipality"]) == {"2行目"} and stages["max_points"].isna().all()

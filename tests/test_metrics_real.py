@@ -3,6 +3,7 @@
 Expected numbers are the ones DATA.md §2.1 measured on the files, not copies of our output.
 Skipped only when the build holds no デジタル庁 indicator values.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -68,7 +69,10 @@ def test_gaps_on_real_values(real):
     table = gaps(real, indicator_ids=["da_cio", "da_mynumber_card", "da_online_top32"])
     first = table.groupby("indicator_id").first()
     assert first.loc["da_cio", "n_national"] == 1733 and first.loc["da_cio", "national_median"] == 1
-    assert 50 <= first.loc["da_mynumber_card", "national_median"] <= 94 and first.loc["da_mynumber_card", "n_national"] == 1741
+    assert (
+        50 <= first.loc["da_mynumber_card", "national_median"] <= 94
+        and first.loc["da_mynumber_card", "n_national"] == 1741
+    )
     assert first.loc["da_online_top32", "n_national"] == 1739
     # the prefecture file has a CIO row but no マイナンバーカード row
     bases = table.groupby("indicator_id")["pref_basis"].unique()
@@ -90,24 +94,38 @@ def test_priority_from_official_data_alone(real, pref_code, own):
     from the rules of data/official_priority_rules.yaml, with at most three recommendations from
     the national menu and the prefecture's own (never another prefecture's)."""
     result = support_priority(real, Filter(pref_code=pref_code))
-    with_values = {c for (c,) in real.execute(
-        "SELECT DISTINCT code FROM indicator_values WHERE indicator_id LIKE 'da_%' AND value IS NOT NULL "
-        "AND code LIKE ? AND code IN (SELECT code FROM municipalities)", [f"{pref_code}%"]).fetchall()}
+    with_values = {
+        c
+        for (c,) in real.execute(
+            "SELECT DISTINCT code FROM indicator_values WHERE indicator_id LIKE 'da_%' AND value IS NOT NULL "
+            "AND code LIKE ? AND code IN (SELECT code FROM municipalities)",
+            [f"{pref_code}%"],
+        ).fetchall()
+    }
     assert set(result["code"]) == with_values  # the registry: every municipality has official values
     assert NOT_ASSESSED not in set(result["priority"])
     assert (result["basis_label"] == "公開データによる判定").all() and (result["response"] == "対象外").all()
-    both_missing = {c for (c,) in real.execute(
-        "SELECT code FROM indicator_values WHERE indicator_id IN ('da_cio', 'da_policy') AND value = 0 AND code LIKE ? "
-        "GROUP BY code HAVING count(DISTINCT indicator_id) = 2", [f"{pref_code}%"]).fetchall()}
-    flagged = set(result.loc[result["reasons"].str.contains("CIOが任命されておらず、DX推進の全体方針も策定されていません"), "code"])
+    both_missing = {
+        c
+        for (c,) in real.execute(
+            "SELECT code FROM indicator_values WHERE indicator_id IN ('da_cio', 'da_policy') AND value = 0 AND code LIKE ? "
+            "GROUP BY code HAVING count(DISTINCT indicator_id) = 2",
+            [f"{pref_code}%"],
+        ).fetchall()
+    }
+    flagged = set(
+        result.loc[
+            result["reasons"].str.contains("CIOが任命されておらず、DX推進の全体方針も策定されていません"), "code"
+        ]
+    )
     assert flagged == both_missing
     assert (result.loc[result["code"].isin(both_missing), "priority"] != "低").all()  # 2 points at least → 中 or 高
     ids = result["recommended_ids"].str.split(",").explode()
     ids = ids[ids.astype(bool)]
     assert (result["recommended_ids"].str.split(",").str.len() <= 3).all() and len(ids)
     assert ids.str.startswith("nat_").any() and not ids.str.startswith("miyagi_").any()
-    assert (ids.str.startswith(own).any() if own else ids.str.startswith("nat_").all())
+    assert ids.str.startswith(own).any() if own else ids.str.startswith("nat_").all()
     reasons = result.loc[result["recommended_ids"] != "", "recommended_reasons"].str.split("｜")
-    assert (reasons.str.len() == result.loc[result["recommended_ids"] != "", "recommended_ids"].str.split(",").str.len()).all()
-
-
+    assert (
+        reasons.str.len() == result.loc[result["recommended_ids"] != "", "recommended_ids"].str.split(",").str.len()
+    ).all()

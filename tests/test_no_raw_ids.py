@@ -3,6 +3,7 @@ figures drawn on its slides) and the カルテ export, on the demo database (whi
 rounds), show rounds by their label (survey_rounds.label), indicators by their title and sources
 by their title — never a round_id (2026-baseline), an indicator id (da_cio) or a source id
 (digital_agency_municipal)."""
+
 from __future__ import annotations
 
 import json
@@ -15,23 +16,42 @@ import duckdb
 import pytest
 from pptx import Presentation
 from streamlit.testing.v1 import AppTest
+from test_app_pages import open_app
 
 from exports import images
 from exports.karte import build_karte
 from exports.pptx_deck import build_deck
 from exports.views import load_deck
-from test_app_pages import open_app
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = ["app_pages/overview.py", "app_pages/karte.py", "app_pages/compare.py", "app_pages/progress.py", "app_pages/support.py", "app_pages/data.py"]
+PAGES = [
+    "app_pages/overview.py",
+    "app_pages/karte.py",
+    "app_pages/compare.py",
+    "app_pages/progress.py",
+    "app_pages/support.py",
+    "app_pages/data.py",
+]
 # proto fields that are not shown: widget ids, URL keys, file handles, icons, element kinds
-HIDDEN_FIELDS = {"id", "query_param_key", "form_id", "deferred_file_id", "url", "icon", "type", "theme", "tag",
-                 "element_type", "format"}
+HIDDEN_FIELDS = {
+    "id",
+    "query_param_key",
+    "form_id",
+    "deferred_file_id",
+    "url",
+    "icon",
+    "type",
+    "theme",
+    "tag",
+    "element_type",
+    "format",
+}
 # データ管理's survey-template form asks the administrator to name a new round: an identifier by design
 ID_INPUTS = {"dm_round"}
 
-needs_browser = pytest.mark.skipif(images.chromium_path() is None,
-                                   reason="Chromium がないためグラフの画像を作れません（CI は chromium を入れます）")
+needs_browser = pytest.mark.skipif(
+    images.chromium_path() is None, reason="Chromium がないためグラフの画像を作れません（CI は chromium を入れます）"
+)
 
 
 @pytest.fixture(scope="module")
@@ -130,18 +150,21 @@ def _leaks(texts: list[str], pattern: re.Pattern) -> list[str]:
     return sorted({f"{m.group(1)} in 「{t[:120]}」" for t in texts for m in [pattern.search(t)] if m})
 
 
-@pytest.mark.parametrize("page, query", [
-    *[(page, {}) for page in PAGES],
-    # the survey measures: the header's as-of line names the round, the change measure both rounds
-    ("app_pages/overview.py", {"ind": "アセスメント総合得点", "pref": "兵庫県"}),
-    ("app_pages/overview.py", {"ind": "アセスメント総合得点の変化（当初→評価）"}),
-    ("app_pages/overview.py", {"ind": "成熟度レベル（0〜4）", "band": ["5万未満"]}),
-    ("app_pages/progress.py", {"pref": "和歌山県", "pr_part": "分野「BPR」"}),
-    ("app_pages/karte.py", {"pref": "兵庫県"}),
-    ("app_pages/meeting.py", {"mode": "meeting", "pref": "兵庫県", "slide": "5"}),
-    ("app_pages/meeting.py", {"mode": "meeting", "slide": "6"}),
-    ("app_pages/meeting.py", {"mode": "meeting", "pref": "兵庫県", "slide": "7"}),
-])
+@pytest.mark.parametrize(
+    "page, query",
+    [
+        *[(page, {}) for page in PAGES],
+        # the survey measures: the header's as-of line names the round, the change measure both rounds
+        ("app_pages/overview.py", {"ind": "アセスメント総合得点", "pref": "兵庫県"}),
+        ("app_pages/overview.py", {"ind": "アセスメント総合得点の変化（当初→評価）"}),
+        ("app_pages/overview.py", {"ind": "成熟度レベル（0〜4）", "band": ["5万未満"]}),
+        ("app_pages/progress.py", {"pref": "和歌山県", "pr_part": "分野「BPR」"}),
+        ("app_pages/karte.py", {"pref": "兵庫県"}),
+        ("app_pages/meeting.py", {"mode": "meeting", "pref": "兵庫県", "slide": "5"}),
+        ("app_pages/meeting.py", {"mode": "meeting", "slide": "6"}),
+        ("app_pages/meeting.py", {"mode": "meeting", "pref": "兵庫県", "slide": "7"}),
+    ],
+)
 def test_pages_show_no_raw_ids(store, raw_ids, monkeypatch, page, query):
     at = open_app(monkeypatch, store, page, **query)
     assert not at.exception, [e.message for e in at.exception]
@@ -165,10 +188,14 @@ def test_the_check_sees_what_a_page_shows(store, raw_ids, monkeypatch):
     texts = visible_texts(at)
     assert any("2026年度 評価（年度末）" in t for t in texts)  # a round label, in options, captions and sentences
     assert any("神戸市" in t for t in texts)  # a table cell
-    assert any("2026年度 ベースライン（当初）→2026年度 評価（年度末）" in t for t in texts)  # the sentence (escaped markdown)
+    assert any(
+        "2026年度 ベースライン（当初）→2026年度 評価（年度末）" in t for t in texts
+    )  # the sentence (escaped markdown)
     assert _leaks(["調査回 2026-evaluation", "da_cio.csv", "出典 digital_agency_municipal"], raw_ids) == [
-        "2026-evaluation in 「調査回 2026-evaluation」", "da_cio in 「da_cio.csv」",
-        "digital_agency_municipal in 「出典 digital_agency_municipal」"]
+        "2026-evaluation in 「調査回 2026-evaluation」",
+        "da_cio in 「da_cio.csv」",
+        "digital_agency_municipal in 「出典 digital_agency_municipal」",
+    ]
     assert _leaks(["da_cio_extra", "x2026-baseline"], raw_ids) == []
 
 
@@ -189,7 +216,9 @@ def test_deck_shows_no_raw_ids(store, raw_ids, tmp_path, prefecture):
     with duckdb.connect(str(store), read_only=True) as con:
         summary = build_deck(con, load_deck(), prefecture, tmp_path / "deck.pptx")
     texts = _pptx_texts(summary.path)
-    assert any("調査回 2026年度 ベースライン（当初）→2026年度 評価（年度末）" in t for t in texts)  # the progress slide's footer
+    assert any(
+        "調査回 2026年度 ベースライン（当初）→2026年度 評価（年度末）" in t for t in texts
+    )  # the progress slide's footer
     for result in summary.views:  # the charts drawn on the slides
         if result.figure is not None:
             texts += _strings(result.figure.to_plotly_json())

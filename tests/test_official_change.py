@@ -1,11 +1,14 @@
 """Change since the previous release on official data alone: the real files plus a later release of
 the 市区町村比較 file with some answers changed (tests/release_fixtures.py), on 概要, カルテ, 進捗 and
 the committee deck's 変化 slide; with the real files alone (one release) each surface says so."""
+
 from __future__ import annotations
 
 import duckdb
 import pandas as pd
 import pytest
+from release_fixtures import CHANGES, LATER_AS_OF, original_cells
+from test_app_pages import label_of, metric, open_app, texts
 
 from exports.pptx_deck import build_deck
 from exports.views import load_deck, render_view
@@ -13,8 +16,6 @@ from metrics.composite import composite
 from metrics.definitions import COMPOSITE  # noqa: F401 - read by DataFrame.query("… @COMPOSITE")
 from metrics.filters import Filter, select_municipalities
 from metrics.snapshots import snapshot_dates, snapshot_label
-from release_fixtures import CHANGES, LATER_AS_OF, original_cells
-from test_app_pages import label_of, metric, open_app, texts
 
 KOBE, HIMEJI, AKASHI = "281000", "282014", "282031"
 
@@ -33,8 +34,13 @@ def expected(two_con):
     base = composite(two_con, None, as_of=previous).query("pillar == @COMPOSITE").set_index("code")["score"]
     evaluation = composite(two_con, None, as_of=latest).query("pillar == @COMPOSITE").set_index("code")["score"]
     change = (evaluation - base).dropna()
-    return {"previous": previous, "latest": latest, "change": change,
-            "improved": set(change[change > 1e-9].index), "regressed": set(change[change < -1e-9].index)}
+    return {
+        "previous": previous,
+        "latest": latest,
+        "change": change,
+        "improved": set(change[change > 1e-9].index),
+        "regressed": set(change[change < -1e-9].index),
+    }
 
 
 def test_the_fixture_is_the_real_file_with_a_few_answers_changed(shared_data, two_con, expected):
@@ -98,7 +104,11 @@ def test_progress_works_with_official_data_alone(two_release_db, monkeypatch, ex
     assert metric(at, "後退") == f"{len(expected['regressed'])}団体"
     assert metric(at, "比較不可") == f"{1741 - len(expected['change'])}団体"
     assert len(at.get("deck_gl_json_chart")) == 1
-    improved = next(d.value for d in at.dataframe if "神戸市" in set(d.value.get("市区町村", [])) and {"変化", "判定"} <= set(d.value.columns))
+    improved = next(
+        d.value
+        for d in at.dataframe
+        if "神戸市" in set(d.value.get("市区町村", [])) and {"変化", "判定"} <= set(d.value.columns)
+    )
     assert improved.set_index("市区町村").loc["神戸市", "変化"] == pytest.approx(expected["change"][KOBE])
     # one indicator instead of the composite: 姫路市's CIO
     at.selectbox(key="pr_official_part").set_value("da_cio").run()
@@ -145,5 +155,6 @@ def test_the_change_table_is_the_one_the_metrics_compute(two_con, expected):
     change = views.official_change(two_con, "composite", expected["previous"], expected["latest"]).set_index("code")
     moved = change[change["trend"].isin(["improved", "regressed"])]
     assert set(moved.index) == expected["improved"] | expected["regressed"]
-    pd.testing.assert_series_equal(moved["change"].sort_index(), expected["change"][sorted(moved.index)],
-                                   check_names=False)
+    pd.testing.assert_series_equal(
+        moved["change"].sort_index(), expected["change"][sorted(moved.index)], check_names=False
+    )

@@ -3,6 +3,7 @@
 Expected counts are those of ../shared/data/SOURCES.md (1,788 bodies; 状態 1,449 / 183 / 156;
 Q3 1,232 / 217 / blank 339); the other indicators are checked against the file read with csv.
 """
+
 from __future__ import annotations
 
 import csv
@@ -52,8 +53,10 @@ def test_sniffed_by_content(shared_data, tmp_path):
     renamed = tmp_path / "answers.txt"
     renamed.write_bytes(path.read_bytes())
     assert detect_loader(renamed, [*OTHERS, LOADER]) is LOADER
-    assert not LOADER.sniff(shared_data / "estat-census-2025/kokusei2025sokuho.csv",
-                            sniff_head(shared_data / "estat-census-2025/kokusei2025sokuho.csv"))
+    assert not LOADER.sniff(
+        shared_data / "estat-census-2025/kokusei2025sokuho.csv",
+        sniff_head(shared_data / "estat-census-2025/kokusei2025sokuho.csv"),
+    )
 
 
 def test_q3_and_status_counts(survey, registry):
@@ -86,7 +89,9 @@ def test_other_indicators_follow_the_answers(survey, shared_data):
     assert (values == 1).sum() == answers["すでに取り組んでいる"]
     assert values.isna().sum() == answers[""] + answers["よく分からない"]
     files = by_indicator(survey, "opendata_file_count")
-    assert (files.value == 0).sum() == Counter(row[column_of(rows[0], "Q7")] for row in rows[1:])["オープンデータに取組んでいない"]
+    assert (files.value == 0).sum() == Counter(row[column_of(rows[0], "Q7")] for row in rows[1:])[
+        "オープンデータに取組んでいない"
+    ]
     assert set(files.value.dropna()) <= set(range(9))
     assert by_indicator(survey, "opendata_update_frequency").value.max() == 4
 
@@ -98,7 +103,7 @@ def crafted(shared_data) -> list[list[str]]:
     header, hokkaido, sapporo = rows[0], rows[1], rows[2]
     q3 = column_of(header, "Q3")
     unknown = [*sapporo]
-    unknown[:2] = ["99999", "999997"]          # valid check digit, no such body
+    unknown[:2] = ["99999", "999997"]  # valid check digit, no such body
     bad_digit = [*rows[3]]
     bad_digit[1] = bad_digit[1][:-1] + str((int(bad_digit[1][-1]) + 1) % 10)
     odd_answer = [*rows[4]]

@@ -4,6 +4,7 @@ Expected numbers are the measurements in ../shared/data/SOURCES.md (national tot
 municipalities, 札幌市/千代田区 areas) and the 兵庫県 table of seed 000 (data/pop_bands.csv),
 not copies of loader output.
 """
+
 from __future__ import annotations
 
 import csv
@@ -65,11 +66,17 @@ def juki(shared_data, load_context):
 
 # ---------------------------------------------------------------- 住民基本台帳 (real files)
 
-@pytest.mark.parametrize("name, total, as_of_date, movements_date", [
-    (JUKI_2024, 124_885_175, date(2024, 1, 1), date(2023, 12, 31)),
-    (JUKI_2023, 125_416_877, date(2023, 1, 1), date(2022, 12, 31)),
-])
-def test_juki_covers_all_municipalities_and_sums_to_the_national_total(juki, registry, name, total, as_of_date, movements_date):
+
+@pytest.mark.parametrize(
+    "name, total, as_of_date, movements_date",
+    [
+        (JUKI_2024, 124_885_175, date(2024, 1, 1), date(2023, 12, 31)),
+        (JUKI_2023, 125_416_877, date(2023, 1, 1), date(2022, 12, 31)),
+    ],
+)
+def test_juki_covers_all_municipalities_and_sums_to_the_national_total(
+    juki, registry, name, total, as_of_date, movements_date
+):
     result = juki[name]
     people = municipal(result, registry, "population_juki")
     assert len(people) == 1741
@@ -146,15 +153,19 @@ def write_small_juki(path: Path, title: str, rows: list[list[object]]) -> Path:
 
 
 def test_juki_small_sheet_reports_unknown_codes_sums_and_missing(load_context, tmp_path):
-    path = write_small_juki(tmp_path / "small.xlsx", "令和元年１２月１日住民基本台帳人口・世帯数", [
-        ["-", "合計", "-", 1, 1, 1000, 1],
-        ["010006", "北海道", "-", 1, 1, 900, 1],
-        [11002, "北海道", "札幌市", 1, 1, 900, 1],     # a number that lost its leading zero
-        ["011003", "北海道", "札幌市", 1, 1, 5, 1],   # wrong check digit
-        ["999997", "どこか", "架空市", 1, 1, 7, 1],   # valid check digit, no such body
-        ["221317", "静岡県", "浜松市中区（再編前）", "***", "***", "***", "***"],  # a ward: counted, not stored
-        ["注：テスト"],
-    ])
+    path = write_small_juki(
+        tmp_path / "small.xlsx",
+        "令和元年１２月１日住民基本台帳人口・世帯数",
+        [
+            ["-", "合計", "-", 1, 1, 1000, 1],
+            ["010006", "北海道", "-", 1, 1, 900, 1],
+            [11002, "北海道", "札幌市", 1, 1, 900, 1],  # a number that lost its leading zero
+            ["011003", "北海道", "札幌市", 1, 1, 5, 1],  # wrong check digit
+            ["999997", "どこか", "架空市", 1, 1, 7, 1],  # valid check digit, no such body
+            ["221317", "静岡県", "浜松市中区（再編前）", "***", "***", "***", "***"],  # a ward: counted, not stored
+            ["注：テスト"],
+        ],
+    )
     result = JUKI.load(path, load_context)
     assert as_of(result, "population_juki") == {date(2019, 12, 1)}
     assert values(result, "population_juki") == {"010006": 900.0, "011002": 900.0}
@@ -167,9 +178,13 @@ def test_juki_small_sheet_reports_unknown_codes_sums_and_missing(load_context, t
 
 
 def test_juki_text_in_a_number_column_names_row_and_column(load_context, tmp_path):
-    path = write_small_juki(tmp_path / "bad.xlsx", "令和6年1月1日住民基本台帳人口", [
-        ["011002", "北海道", "札幌市", 1, 1, "約百九十万", 1],
-    ])
+    path = write_small_juki(
+        tmp_path / "bad.xlsx",
+        "令和6年1月1日住民基本台帳人口",
+        [
+            ["011002", "北海道", "札幌市", 1, 1, "約百九十万", 1],
+        ],
+    )
     with pytest.raises(LoaderError) as error:
         JUKI.load(path, load_context)
     assert error.value.row == 4 and error.value.column == 5 and "bad.xlsx" in str(error.value)
@@ -193,19 +208,23 @@ def test_juki_workbook_without_the_header_is_refused(load_context, tmp_path):
         JUKI.load(path, load_context)
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("令和6年1月1日住民基本台帳人口", date(2024, 1, 1)),
-    ("令和元年５月１日現在", date(2019, 5, 1)),
-    ("平成31年1月1日", date(2019, 1, 1)),
-    ("昭和64年1月7日", date(1989, 1, 7)),
-    ("2025年10月1日現在", date(2025, 10, 1)),
-    ("住民基本台帳人口", None),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("令和6年1月1日住民基本台帳人口", date(2024, 1, 1)),
+        ("令和元年５月１日現在", date(2019, 5, 1)),
+        ("平成31年1月1日", date(2019, 1, 1)),
+        ("昭和64年1月7日", date(1989, 1, 7)),
+        ("2025年10月1日現在", date(2025, 10, 1)),
+        ("住民基本台帳人口", None),
+    ],
+)
 def test_parse_japanese_date(text, expected):
     assert parse_japanese_date(text) == expected
 
 
 # ---------------------------------------------------------------- 国勢調査 2025 速報
+
 
 @pytest.fixture(scope="module")
 def census(shared_data, load_context):
@@ -228,8 +247,11 @@ def test_census_as_cp932_crlf_loads_identically(shared_data, load_context, censu
         copy.write_bytes(text.replace("\n", "\r\n").encode(encoding))
         assert detect_loader(copy, [JUKI, CENSUS_LOADER, AREA_LOADER]) is CENSUS_LOADER
         result = CENSUS_LOADER.load(copy, load_context)
-        assert result.tables["indicator_values"].drop(columns="file").equals(
-            census.tables["indicator_values"].drop(columns="file"))
+        assert (
+            result.tables["indicator_values"]
+            .drop(columns="file")
+            .equals(census.tables["indicator_values"].drop(columns="file"))
+        )
 
 
 def test_census_truncated_file_is_a_loader_error_naming_file_and_row(shared_data, load_context, tmp_path):
@@ -271,6 +293,7 @@ def test_census_sum_mismatch_and_duplicates(shared_data, load_context, tmp_path)
 
 # ---------------------------------------------------------------- 面積調
 
+
 @pytest.fixture(scope="module")
 def areas(shared_data, load_context):
     return AREA_LOADER.load(shared_data / AREA, load_context)
@@ -283,15 +306,19 @@ def test_area_real_file(areas, registry, shared_data):
     with open(shared_data / AREA, encoding="utf-8", newline="") as handle:
         prefecture_rows = {r["code"]: float(r["area"]) for r in csv.DictReader(handle) if r["code"].endswith("000")}
     stored = values(areas, "area_km2")
-    assert {code6_from_code5(c): v for c, v in prefecture_rows.items()} == {c: stored[c] for c in stored if c not in km2}
+    assert {code6_from_code5(c): v for c, v in prefecture_rows.items()} == {
+        c: stored[c] for c in stored if c not in km2
+    }
     counts = {key.split(": ", 1)[1]: value for key, value in areas.report.counts.items()}
-    assert counts[population.NORTHERN_TERRITORIES] == 6 and counts[population.WARD] > 0 and counts[population.DISTRICT] > 0
+    assert (
+        counts[population.NORTHERN_TERRITORIES] == 6 and counts[population.WARD] > 0 and counts[population.DISTRICT] > 0
+    )
     assert not areas.report.warnings and not areas.report.unresolved
 
 
 def test_area_codes_without_leading_zero_and_bad_values(load_context, tmp_path):
     path = tmp_path / "area.csv"
-    path.write_bytes("code,area\r\n1100,\"1,121.26\"\r\n13101,１１．６６\r\n01202,-\r\n99999,3\r\n".encode("cp932"))
+    path.write_bytes('code,area\r\n1100,"1,121.26"\r\n13101,１１．６６\r\n01202,-\r\n99999,3\r\n'.encode("cp932"))
     assert detect_loader(path, [JUKI, CENSUS_LOADER, AREA_LOADER]) is AREA_LOADER
     result = AREA_LOADER.load(path, load_context)
     frame = result.tables["indicator_values"].set_index("code")
@@ -310,6 +337,7 @@ def test_area_without_value_column_is_refused(load_context, tmp_path):
 
 # ---------------------------------------------------------------- end to end: finalise
 
+
 def test_build_derives_population_band_and_density(shared_data, tmp_path):
     target = tmp_path / "store.duckdb"
     build([shared_data / JUKI_2024, shared_data / AREA], target)
@@ -321,7 +349,10 @@ def test_build_derives_population_band_and_density(shared_data, tmp_path):
         sapporo = con.execute(
             "SELECT population, population_source, population_as_of, area_km2, density FROM municipalities WHERE code = '011002'"
         ).fetchone()
-        assert con.execute("SELECT count(*) FROM municipalities WHERE population IS NULL OR density IS NULL").fetchone()[0] == 0
+        assert (
+            con.execute("SELECT count(*) FROM municipalities WHERE population IS NULL OR density IS NULL").fetchone()[0]
+            == 0
+        )
     finally:
         con.close()
     bands = dict(rows)

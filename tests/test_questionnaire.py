@@ -1,4 +1,5 @@
 """The questionnaire definition: the committed file, validation errors that name the place, answers."""
+
 from __future__ import annotations
 
 import json
@@ -12,7 +13,11 @@ from hypothesis import strategies as st
 from loaders import store
 from loaders.errors import LoaderError
 from loaders.questionnaire import (
-    SCALE_MAX, load_questionnaire, normalise_answer, parse_questionnaire, questions_frame,
+    SCALE_MAX,
+    load_questionnaire,
+    normalise_answer,
+    parse_questionnaire,
+    questions_frame,
 )
 
 SEED_STAGES = ["認識共有・機運醸成", "全体方針の決定", "推進体制の整備", "DXの取組の実行"]  # seed 001, 和歌山県
@@ -34,7 +39,9 @@ def test_committed_definition_is_the_seed_grid(definition):
         texts = [q for q in definition.questions if q.stage == stage and q.type == "text"]
         assert len(texts) == 1 and texts[0].points == 0  # one 自由記入 per stage, not scored
         for field in SEED_FIELDS:
-            scorable = [q for q in definition.questions if q.stage == stage and q.field == field and q.scorable and q.points > 0]
+            scorable = [
+                q for q in definition.questions if q.stage == stage and q.field == field and q.scorable and q.points > 0
+            ]
             assert len(scorable) >= 2, (stage, field)
     staff = [q for q in definition.questions if q.type == "number" and "担当職員数" in q.text]
     assert staff and staff[0].max > 0 and staff[0].unit == "人"
@@ -46,7 +53,9 @@ def test_questions_frame_fits_the_store(definition):
     con = duckdb.connect()
     store.create_schema(con)
     store.append(con, "questions", frame)
-    assert con.execute("SELECT count(*), count(DISTINCT id) FROM questions").fetchall() == [(len(definition.questions),) * 2]
+    assert con.execute("SELECT count(*), count(DISTINCT id) FROM questions").fetchall() == [
+        (len(definition.questions),) * 2
+    ]
     rows = dict(con.execute("SELECT id, choices FROM questions").fetchall())
     yes_no = json.loads(rows["S0-GEN-01"])
     assert yes_no == [{"label": "はい", "value": 1.0}, {"label": "いいえ", "value": 0.0}]
@@ -73,8 +82,11 @@ FIRST_QUESTION_LINE = HEADER.count("\n") + 1
 
 def grid_lines() -> list[str]:
     """One yesno question per stage × field: Q00 (stage 0, A), Q01 (0, B), Q10 (1, A) …"""
-    return [f"  - {{id: Q{s}{f}, stage: {s}, field: {'AB'[f]}, text: 設問{s}{f}, type: yesno, points: 1}}"
-            for s in range(4) for f in range(2)]
+    return [
+        f"  - {{id: Q{s}{f}, stage: {s}, field: {'AB'[f]}, text: 設問{s}{f}, type: yesno, points: 1}}"
+        for s in range(4)
+        for f in range(2)
+    ]
 
 
 def write_definition(tmp_path: Path, lines: list[str], header: str = HEADER) -> Path:
@@ -88,17 +100,20 @@ def test_minimal_grid_is_valid(tmp_path):
     assert [q.line for q in definition.questions] == list(range(FIRST_QUESTION_LINE, FIRST_QUESTION_LINE + 8))
 
 
-@pytest.mark.parametrize("position, replace, expected", [
-    (3, ("type: yesno", "type: radio"), "回答の種類（type）「radio」"),
-    (3, ("stage: 1", "stage: 4"), "段階（stage）「4」は 0〜3"),
-    (3, ("field: B", "field: C"), "分野（field）「C」は fields に定義されていません"),
-    (3, ("type: yesno", "type: choice"), "2つ以上の選択肢（choices）が必要"),
-    (3, ("points: 1", "points: -2"), "配点（points）「-2」は0以上"),
-    (3, ("type: yesno", "type: number"), "max"),
-    (3, ("points: 1", "point: 1"), "不明な項目 point"),
-    (3, ("type: yesno, points: 1", "type: text, points: 2"), "配点は 0 にしてください"),
-    (3, ("type: yesno", "type: yesno, levels: [a, b, c, d, e]"), "levels"),
-])
+@pytest.mark.parametrize(
+    "position, replace, expected",
+    [
+        (3, ("type: yesno", "type: radio"), "回答の種類（type）「radio」"),
+        (3, ("stage: 1", "stage: 4"), "段階（stage）「4」は 0〜3"),
+        (3, ("field: B", "field: C"), "分野（field）「C」は fields に定義されていません"),
+        (3, ("type: yesno", "type: choice"), "2つ以上の選択肢（choices）が必要"),
+        (3, ("points: 1", "points: -2"), "配点（points）「-2」は0以上"),
+        (3, ("type: yesno", "type: number"), "max"),
+        (3, ("points: 1", "point: 1"), "不明な項目 point"),
+        (3, ("type: yesno, points: 1", "type: text, points: 2"), "配点は 0 にしてください"),
+        (3, ("type: yesno", "type: yesno, levels: [a, b, c, d, e]"), "levels"),
+    ],
+)
 def test_question_errors_name_file_line_and_id(tmp_path, position, replace, expected):
     lines = grid_lines()
     assert replace[0] in lines[position]
@@ -132,7 +147,9 @@ def test_cell_without_scorable_question_is_an_error(tmp_path):
 
 def test_definition_level_errors(tmp_path):
     with pytest.raises(LoaderError) as err:
-        parse_questionnaire(write_definition(tmp_path, grid_lines(), HEADER.replace("  - {stage: 3, name: DXの取組の実行}\n", "")))
+        parse_questionnaire(
+            write_definition(tmp_path, grid_lines(), HEADER.replace("  - {stage: 3, name: DXの取組の実行}\n", ""))
+        )
     assert "段階 3 の定義がありません" in str(err.value)
     with pytest.raises(LoaderError) as err:
         parse_questionnaire(write_definition(tmp_path, grid_lines(), HEADER.replace("[50, 50, 50, 50]", "[50, 50]")))
@@ -141,7 +158,9 @@ def test_definition_level_errors(tmp_path):
         parse_questionnaire(write_definition(tmp_path, grid_lines()[:3] + ["  - {id: Q99, stage: [0"]))
     assert "YAMLの書式" in str(err.value) and err.value.row is not None
     choice = grid_lines()
-    choice[0] = choice[0].replace("type: yesno, points: 1", "type: choice, points: 1, choices: [{label: 低, value: 0}, {label: 高, value: 2}]")
+    choice[0] = choice[0].replace(
+        "type: yesno, points: 1", "type: choice, points: 1, choices: [{label: 低, value: 0}, {label: 高, value: 2}]"
+    )
     with pytest.raises(LoaderError, match="「高」の value「2」は 0〜1"):
         parse_questionnaire(write_definition(tmp_path, choice))
 
@@ -157,26 +176,54 @@ def test_environment_variable_selects_another_definition(tmp_path, monkeypatch):
 
 # ---------------------------------------------------------------- answers
 
-@pytest.mark.parametrize("question_id, raw, value", [
-    ("S0-GEN-01", "はい", 1.0), ("S0-GEN-01", "いいえ", 0.0), ("S0-GEN-01", "○", 1.0), ("S0-GEN-01", "×", 0.0),
-    ("S0-GEN-01", "実施", 1.0), ("S0-GEN-01", "未実施", 0.0), ("S0-GEN-01", 1, 1.0), ("S0-GEN-01", "0", 0.0),
-    ("S0-GEN-01", True, 1.0), ("S0-GEN-01", " はい ", 1.0),
-    ("S0-GEN-02", "3", 0.75), ("S0-GEN-02", "３", 0.75), ("S0-GEN-02", 4, 1.0), ("S0-GEN-02", 0.0, 0.0),
-    ("S0-GEN-02", "2：一部の幹部が受講した", 0.5), ("S0-GEN-02", "1:実施を検討している", 0.25),
-    ("S0-GEN-02", "毎年継続して実施している", 1.0),
-    ("S0-GEN-03", "全職員を対象に実施", 1.0), ("S0-GEN-03", "希望者のみ受講", 0.34),
-    ("S2-GEN-04", "5", 0.5), ("S2-GEN-04", "５人", 0.5), ("S2-GEN-04", 25, 1.0), ("S2-GEN-04", "0", 0.0),
-    ("S3-BPR-01", 13, 0.5),
-])
+
+@pytest.mark.parametrize(
+    "question_id, raw, value",
+    [
+        ("S0-GEN-01", "はい", 1.0),
+        ("S0-GEN-01", "いいえ", 0.0),
+        ("S0-GEN-01", "○", 1.0),
+        ("S0-GEN-01", "×", 0.0),
+        ("S0-GEN-01", "実施", 1.0),
+        ("S0-GEN-01", "未実施", 0.0),
+        ("S0-GEN-01", 1, 1.0),
+        ("S0-GEN-01", "0", 0.0),
+        ("S0-GEN-01", True, 1.0),
+        ("S0-GEN-01", " はい ", 1.0),
+        ("S0-GEN-02", "3", 0.75),
+        ("S0-GEN-02", "３", 0.75),
+        ("S0-GEN-02", 4, 1.0),
+        ("S0-GEN-02", 0.0, 0.0),
+        ("S0-GEN-02", "2：一部の幹部が受講した", 0.5),
+        ("S0-GEN-02", "1:実施を検討している", 0.25),
+        ("S0-GEN-02", "毎年継続して実施している", 1.0),
+        ("S0-GEN-03", "全職員を対象に実施", 1.0),
+        ("S0-GEN-03", "希望者のみ受講", 0.34),
+        ("S2-GEN-04", "5", 0.5),
+        ("S2-GEN-04", "５人", 0.5),
+        ("S2-GEN-04", 25, 1.0),
+        ("S2-GEN-04", "0", 0.0),
+        ("S3-BPR-01", 13, 0.5),
+    ],
+)
 def test_answers_normalise_to_a_share_of_the_points(definition, question_id, raw, value):
     assert normalise_answer(definition.by_id()[question_id], raw) == (pytest.approx(value), None)
 
 
-@pytest.mark.parametrize("question_id, raw", [
-    ("S0-GEN-01", "たぶん"), ("S0-GEN-01", "2"), ("S0-GEN-02", "5"), ("S0-GEN-02", "2.5"),
-    ("S0-GEN-02", "2：毎年継続して実施している"), ("S0-GEN-03", "全員"), ("S2-GEN-04", "-1"), ("S2-GEN-04", "多い"),
-    ("S2-GEN-04", "50%"),
-])
+@pytest.mark.parametrize(
+    "question_id, raw",
+    [
+        ("S0-GEN-01", "たぶん"),
+        ("S0-GEN-01", "2"),
+        ("S0-GEN-02", "5"),
+        ("S0-GEN-02", "2.5"),
+        ("S0-GEN-02", "2：毎年継続して実施している"),
+        ("S0-GEN-03", "全員"),
+        ("S2-GEN-04", "-1"),
+        ("S2-GEN-04", "多い"),
+        ("S2-GEN-04", "50%"),
+    ],
+)
 def test_answers_outside_the_allowed_set_are_errors(definition, question_id, raw):
     value, error = normalise_answer(definition.by_id()[question_id], raw)
     assert value is None and question_id in error and str(raw) in error

@@ -1,4 +1,5 @@
 """Municipality registry: codes, check digits, 団体区分, name resolution."""
+
 import pytest
 
 from loaders.errors import LoaderError, Report
@@ -27,10 +28,10 @@ def test_types_follow_the_committed_table(registry):
 
 
 def test_codes_with_lost_zeros_and_wards_map_to_the_city(registry):
-    assert registry.code_from_any("1100") == "011002"      # 5-digit with the leading zero lost
-    assert registry.code_from_any("11002") == "011002"     # 6-digit with the leading zero lost
-    assert registry.code_from_any("01101") == "011002"     # 札幌市中央区 → 札幌市
-    assert registry.code_from_any("28100") == "281000"     # 神戸市
+    assert registry.code_from_any("1100") == "011002"  # 5-digit with the leading zero lost
+    assert registry.code_from_any("11002") == "011002"  # 6-digit with the leading zero lost
+    assert registry.code_from_any("01101") == "011002"  # 札幌市中央区 → 札幌市
+    assert registry.code_from_any("28100") == "281000"  # 神戸市
     assert registry.code_from_any("99999") is None
     assert registry.code_from_any("abc") is None
 

@@ -1,12 +1,13 @@
 """Releases side by side: the same file twice is loaded once; two releases that disagree on the same
 (municipality, indicator, 調査時点) stop the build; releases with different 調査時点 coexist."""
+
 import shutil
 from datetime import date
 
 import duckdb
 import pytest
-
 from conftest import MUNICIPAL_COMPARISON, changed_comparison_copy
+
 from loaders.build import BuildError, build
 
 KOBE = "281000"
@@ -26,7 +27,8 @@ def test_the_same_file_under_another_name_is_loaded_once_and_logged_as_a_duplica
     summary = build([folder], target)
     con = duckdb.connect(str(target), read_only=True)
     rows, keys = con.execute(
-        "SELECT count(*), count(DISTINCT (code, indicator_id, as_of)) FROM indicator_values").fetchone()
+        "SELECT count(*), count(DISTINCT (code, indicator_id, as_of)) FROM indicator_values"
+    ).fetchone()
     assert rows == keys == 26115  # 15 rows × 1,741 municipalities, once
     log = dict(con.execute("SELECT file, status FROM ingest_log").fetchall())
     assert sorted(log.values()) == ["duplicate", "ok"]
@@ -35,7 +37,8 @@ def test_the_same_file_under_another_name_is_loaded_once_and_logged_as_a_duplica
 
 
 def test_a_conflicting_copy_at_the_same_date_stops_the_build_and_leaves_the_database_byte_for_byte(
-        folder, shared_data, tmp_path):
+    folder, shared_data, tmp_path
+):
     target = tmp_path / "db.duckdb"
     build([folder], target)
     before = target.read_bytes()

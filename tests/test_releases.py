@@ -1,5 +1,6 @@
 """Release list: the official files are recognised by sha256 and their values carry the 調査時点 of
 their indicator group (data/releases.yaml), never the download date."""
+
 import hashlib
 from datetime import date
 
@@ -88,12 +89,13 @@ def test_a_release_list_missing_a_group_or_repeating_a_file_is_refused(tmp_path)
         load_release_list(missing_group, catalog=catalog, sources=sources)
     repeated = tmp_path / "repeated.yaml"
     first = text.index("- release_id: census-2025-preliminary")
-    block = text[first:text.index("\n\n", first)]
+    block = text[first : text.index("\n\n", first)]
     repeated.write_text(text + "\n" + block.replace("census-2025-preliminary", "census-copy") + "\n", encoding="utf-8")
     with pytest.raises(LoaderError, match="sha256"):
         load_release_list(repeated, catalog=catalog, sources=sources)
     bad_hash = tmp_path / "bad.yaml"
-    bad_hash.write_text(text.replace("be61872bde8af3af4dd20648a02e90cf036aa16344c1eea3062e72b11d74689a", "not-a-hash"),
-                        encoding="utf-8")
+    bad_hash.write_text(
+        text.replace("be61872bde8af3af4dd20648a02e90cf036aa16344c1eea3062e72b11d74689a", "not-a-hash"), encoding="utf-8"
+    )
     with pytest.raises(LoaderError, match="census-2025-preliminary"):
         load_release_list(bad_hash, catalog=catalog, sources=sources)

@@ -1,6 +1,7 @@
 """Support menus per provider (data/support_menus/): national + the selected prefecture's own items,
 never another prefecture's; the Excel template and its upload, with Japanese errors naming row and
 column, and the menus in force kept when an upload is broken."""
+
 from __future__ import annotations
 
 import io
@@ -16,7 +17,9 @@ from ui.export import excel_bytes
 def test_each_view_sees_the_national_menu_and_only_its_own():
     national = menus.support_menu(None)
     assert national and all(item.prefecture is None for item in national.values())
-    assert {"地域情報化アドバイザー派遣制度", "地域社会DX推進パッケージ事業（推進体制構築支援）"} <= {i.name for i in national.values()}
+    assert {"地域情報化アドバイザー派遣制度", "地域社会DX推進パッケージ事業（推進体制構築支援）"} <= {
+        i.name for i in national.values()
+    }
     for pref, prefix in (("兵庫県", "hyogo_"), ("和歌山県", "wakayama_"), ("宮城県", "miyagi_")):
         menu = menus.support_menu(pref)
         own = [i for i in menu.values() if i.prefecture is not None]
@@ -29,8 +32,11 @@ def test_each_view_sees_the_national_menu_and_only_its_own():
 def test_every_item_cites_its_seed_and_page():
     for item in menus.all_menu_items().values():
         assert item.source.startswith("seed 00") and item.page, item.id
-    assert all(i.page == "p.28" for i in menus.support_menu("宮城県").values() if i.id in
-               ("miyagi_development", "miyagi_policy", "miyagi_structure", "miyagi_execution"))
+    assert all(
+        i.page == "p.28"
+        for i in menus.support_menu("宮城県").values()
+        if i.id in ("miyagi_development", "miyagi_policy", "miyagi_structure", "miyagi_execution")
+    )
 
 
 def _template(pref: str) -> bytes:
@@ -55,15 +61,21 @@ def test_template_round_trips_to_the_same_menu():
     assert example.prefecture == "北海道" and example.items[0].addresses.stages == [1]
 
 
-@pytest.mark.parametrize("edits, expected", [
-    ({"C2": "大阪府"}, ["2行目", "C列「提供主体」", "大阪府"]),                       # unknown provider
-    ({"A3": "hyogo_liaison"}, ["3行目", "A列「ID（英数字）」", "重複"]),               # duplicate id
-    ({"A2": "nat_pittari"}, ["2行目", "A列", "重複"]),                                # an id of the national menu
-    ({"I2": "存在しない指標"}, ["2行目", "I列「対象のデジタル庁指標」", "存在しない指標"]),  # weakness that matches nothing
-    ({"H2": "財務"}, ["2行目", "H列「対象の分野」", "財務"]),
-    ({"G2": "STEP7"}, ["2行目", "G列", "STEP7"]),
-    ({"B4": "=HYPERLINK(\"http://x\")"}, ["4行目", "B列「支援メニュー名」", "数式"]),   # a formula in a cell
-])
+@pytest.mark.parametrize(
+    "edits, expected",
+    [
+        ({"C2": "大阪府"}, ["2行目", "C列「提供主体」", "大阪府"]),  # unknown provider
+        ({"A3": "hyogo_liaison"}, ["3行目", "A列「ID（英数字）」", "重複"]),  # duplicate id
+        ({"A2": "nat_pittari"}, ["2行目", "A列", "重複"]),  # an id of the national menu
+        (
+            {"I2": "存在しない指標"},
+            ["2行目", "I列「対象のデジタル庁指標」", "存在しない指標"],
+        ),  # weakness that matches nothing
+        ({"H2": "財務"}, ["2行目", "H列「対象の分野」", "財務"]),
+        ({"G2": "STEP7"}, ["2行目", "G列", "STEP7"]),
+        ({"B4": '=HYPERLINK("http://x")'}, ["4行目", "B列「支援メニュー名」", "数式"]),  # a formula in a cell
+    ],
+)
 def test_bad_menu_gets_a_japanese_error_naming_row_and_column(edits, expected):
     broken = _edit(_template("兵庫県"), edits)
     before = menus.support_menu("兵庫県")
@@ -85,17 +97,21 @@ def test_accepted_upload_replaces_only_that_prefectures_menu(tmp_path, monkeypat
 
 def test_yaml_menu_errors_name_file_item_and_key(tmp_path):
     bad = tmp_path / "bad.yaml"
-    bad.write_text("prefecture: 架空県\nproviders: [架空県]\nitems:\n  - {id: x1, name: a, provider: 架空県, description: d,"
-                   " source: s, page: p.1, addresses: {stages: [9]}}\n  - {id: x1, name: b, provider: 架空県, description: d,"
-                   " source: s, page: p.1, addresses: {}}\n", encoding="utf-8")
+    bad.write_text(
+        "prefecture: 架空県\nproviders: [架空県]\nitems:\n  - {id: x1, name: a, provider: 架空県, description: d,"
+        " source: s, page: p.1, addresses: {stages: [9]}}\n  - {id: x1, name: b, provider: 架空県, description: d,"
+        " source: s, page: p.1, addresses: {}}\n",
+        encoding="utf-8",
+    )
     with pytest.raises(DefinitionError) as caught:
         menus.parse_menu_file(bad)
     text = str(caught.value)
-    assert "bad.yaml" in text and "架空県" in text and "STEP9" in text and "2番目の項目（id）" in text and "重複" in text
+    assert (
+        "bad.yaml" in text and "架空県" in text and "STEP9" in text and "2番目の項目（id）" in text and "重複" in text
+    )
 
 
-def test_data_page_menu_upload_keeps_the_menu_on_error_and_replaces_it_when_accepted(
-        demo_db, tmp_path, monkeypatch):
+def test_data_page_menu_upload_keeps_the_menu_on_error_and_replaces_it_when_accepted(demo_db, tmp_path, monkeypatch):
     from test_app_pages import open_app
 
     monkeypatch.setenv("DX_MENU_UPLOADS", str(tmp_path))

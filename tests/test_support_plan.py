@@ -2,17 +2,18 @@
 municipality judged from the official indicators, at most three recommendations each from the
 national menu plus the prefecture's own; and on the demo (with a survey): both judgements side by
 side, the disagreeing municipalities listed, 未回答 counted."""
+
 from __future__ import annotations
 
 import duckdb
 import pytest
 from pptx import Presentation
+from test_app_pages import open_app, texts
 
 from exports.pptx_deck import build_deck
 from exports.views import load_deck, render_view
 from metrics.filters import Filter, select_municipalities
 from metrics.priority import support_priority
-from test_app_pages import open_app, texts
 
 PREFECTURES = {"北海道": "01", "兵庫県": "28", "和歌山県": "30"}
 
@@ -24,7 +25,10 @@ def test_support_page_on_official_data_alone(real_db, monkeypatch, pref):
     with duckdb.connect(str(real_db), read_only=True) as con:
         n = len(select_municipalities(con, Filter(pref_code=PREFECTURES[pref])))
     shown = {m.label: int(m.value.removesuffix("団体").replace(",", "")) for m in at.metric}
-    assert shown["判定不可"] == 0 and shown["支援優先度「高」"] + shown["支援優先度「中」"] + shown["支援優先度「低」"] == n
+    assert (
+        shown["判定不可"] == 0
+        and shown["支援優先度「高」"] + shown["支援優先度「中」"] + shown["支援優先度「低」"] == n
+    )
     assert any("公開データによる判定" in i.value for i in at.info)
     table = at.dataframe[0].value
     assert (table["推奨する支援（最大3件）"].str.split("、").str.len() <= 3).all()
@@ -45,8 +49,12 @@ def test_karte_and_deck_judge_from_official_data(real_db, monkeypatch):
         view = render_view(con, {"view": "priority"}, "和歌山県")
         assert "判定不可" not in view.subtitle and "公開データによる判定" in view.subtitle
         assert (view.table["推奨する支援（最大3件）"].str.split("、").str.len() <= 3).all()
-        assert view.table["推奨する支援（最大3件）"].str.contains("よろず相談|DX入門研修|合同研修会").any()  # 和歌山's own
-        assert not view.table["推奨する支援（最大3件）"].str.contains("DX推進リエゾン|育成取組み").any()  # never 兵庫's or 宮城's
+        assert (
+            view.table["推奨する支援（最大3件）"].str.contains("よろず相談|DX入門研修|合同研修会").any()
+        )  # 和歌山's own
+        assert (
+            not view.table["推奨する支援（最大3件）"].str.contains("DX推進リエゾン|育成取組み").any()
+        )  # never 兵庫's or 宮城's
 
 
 def test_deck_table_slide_shows_the_recommendations_with_reasons(real_db, tmp_path):

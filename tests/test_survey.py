@@ -1,4 +1,5 @@
 """Survey returns: web-form exports, 宮城県-style scored sheets, whole builds, and the synthetic demo rounds."""
+
 from __future__ import annotations
 
 import csv
@@ -19,15 +20,39 @@ from loaders.textio import sniff_head
 
 # 宮城県's survey table in seed 003 (市町村のDX推進状況の可視化結果): STEP0–3 points, 支援優先度, 支援内容.
 MIYAGI_TABLE = [
-    (15, 30, 20, 24, "低", ""), (25, 30, 25, 21, "低", ""), (20, 30, 15, 26, "低", ""), (25, 30, 15, 19, "低", ""),
-    (0, 30, 15, 18, "中", "育成取組み"), (5, 5, 15, 18, "高", "育成取組み・全体方針策定"), (10, 30, 15, 17, "中", "育成取組み"),
-    (10, 30, 15, 17, "中", "育成取組み"), (20, 30, 15, 16, "低", ""), (25, 30, 15, 16, "低", ""), (25, 30, 25, 15, "低", ""),
-    (10, 30, 0, 15, "高", "育成取組み、推進体制"), (10, 15, 30, 14, "高", "育成取組み"), (15, 30, 15, 5, "中", "取組み実行"),
+    (15, 30, 20, 24, "低", ""),
+    (25, 30, 25, 21, "低", ""),
+    (20, 30, 15, 26, "低", ""),
+    (25, 30, 15, 19, "低", ""),
+    (0, 30, 15, 18, "中", "育成取組み"),
+    (5, 5, 15, 18, "高", "育成取組み・全体方針策定"),
+    (10, 30, 15, 17, "中", "育成取組み"),
+    (10, 30, 15, 17, "中", "育成取組み"),
+    (20, 30, 15, 16, "低", ""),
+    (25, 30, 15, 16, "低", ""),
+    (25, 30, 25, 15, "低", ""),
+    (10, 30, 0, 15, "高", "育成取組み、推進体制"),
+    (10, 15, 30, 14, "高", "育成取組み"),
+    (15, 30, 15, 5, "中", "取組み実行"),
 ]
 # The seed names no municipality: these 14 宮城県 names are attached for the test. 美里町 and 川崎町 also
 # exist in other prefectures (DATA.md §3), so the 都道府県 column has to decide them.
-MIYAGI_NAMES = ["石巻市", "塩竈市", "気仙沼市", "白石市", "名取市", "角田市", "多賀城市", "岩沼市", "登米市", "栗原市",
-                "蔵王町", "村田町", "美里町", "川崎町"]
+MIYAGI_NAMES = [
+    "石巻市",
+    "塩竈市",
+    "気仙沼市",
+    "白石市",
+    "名取市",
+    "角田市",
+    "多賀城市",
+    "岩沼市",
+    "登米市",
+    "栗原市",
+    "蔵王町",
+    "村田町",
+    "美里町",
+    "川崎町",
+]
 MIYAGI_MUNICIPALITIES = 35  # DATA.md §3: 宮城 idx 252–286
 
 
@@ -53,23 +78,39 @@ def write_xlsx(path: Path, rows: list[list[object]]) -> Path:
 def form_rows(definition, respondents: list[tuple[str, str, list[object]]], by_text: bool = True) -> list[list[object]]:
     """A Google-Forms-like export: タイムスタンプ, メールアドレス, 回, 都道府県, 市区町村名, one column per question."""
     questions = definition.questions[:6]
-    header = ["タイムスタンプ", "メールアドレス", "回", "都道府県", "市区町村名", *(q.text if by_text else q.id for q in questions)]
-    return [header] + [[stamp, "dx@example.jp", "2026-baseline", pref, name, *answers] for stamp, (pref, name, answers) in
-                       zip(("2026/05/10 10:00:00", "2026/05/12 9:30:00", "2026/05/11 17:45:12", "2026/05/09 8:00:00"), respondents)]
+    header = [
+        "タイムスタンプ",
+        "メールアドレス",
+        "回",
+        "都道府県",
+        "市区町村名",
+        *(q.text if by_text else q.id for q in questions),
+    ]
+    return [header] + [
+        [stamp, "dx@example.jp", "2026-baseline", pref, name, *answers]
+        for stamp, (pref, name, answers) in zip(
+            ("2026/05/10 10:00:00", "2026/05/12 9:30:00", "2026/05/11 17:45:12", "2026/05/09 8:00:00"), respondents
+        )
+    ]
 
 
 GOOD = ["はい", "2：一部の幹部が受講した", "全職員を対象に実施", "いいえ", "", "○"]
 
 
 def test_web_form_csv_in_cp932_with_question_texts(tmp_path, load_context, definition):
-    rows = form_rows(definition, [("長野県", "池田町", GOOD), ("兵庫県", "神戸市", ["いいえ", "4", "希望者のみ受講", "はい", "はい", "×"])])
+    rows = form_rows(
+        definition,
+        [("長野県", "池田町", GOOD), ("兵庫県", "神戸市", ["いいえ", "4", "希望者のみ受講", "はい", "はい", "×"])],
+    )
     path = write_csv(tmp_path / "フォーム回答.csv", rows, encoding="cp932", newline="\r\n")
     assert detect_loader(path, survey.LOADERS).name == "survey_answers"
     result = survey.SurveyAnswersLoader().load(path, load_context)
     frame = result.tables["survey_answers"]
     assert sorted(frame.code.unique()) == ["204811", "281000"]  # 池田町 ×4 nationwide: the 長野県 one
     ikeda = frame[frame.code == "204811"].set_index("question_id")
-    assert ikeda.value.tolist()[:4] == [1.0, 0.5, 1.0, 0.0] and pd.isna(ikeda.value.iloc[4]) and ikeda.value.iloc[5] == 1.0
+    assert (
+        ikeda.value.tolist()[:4] == [1.0, 0.5, 1.0, 0.0] and pd.isna(ikeda.value.iloc[4]) and ikeda.value.iloc[5] == 1.0
+    )
     assert ikeda.answer.iloc[1] == "2：一部の幹部が受講した"
     assert not result.report.unresolved
     info = result.tables["survey_round_declarations"].iloc[0]
@@ -79,7 +120,12 @@ def test_web_form_csv_in_cp932_with_question_texts(tmp_path, load_context, defin
 
 def test_codes_with_lost_zeros_and_ids_as_headers(tmp_path, load_context, definition):
     header = ["団体コード", "市区町村名", *(q.id for q in definition.questions[:3])]
-    rows = [header, ["11002", "札幌市", "はい", "3", "未回答"], ["1100", "札幌市", "いいえ", "", ""], ["131016", "千代田区", "いいえ", "0", "希望者のみ受講"]]
+    rows = [
+        header,
+        ["11002", "札幌市", "はい", "3", "未回答"],
+        ["1100", "札幌市", "いいえ", "", ""],
+        ["131016", "千代田区", "いいえ", "0", "希望者のみ受講"],
+    ]
     path = write_csv(tmp_path / "回答_2026-evaluation.csv", [header, rows[1], rows[3]])
     result = survey.SurveyAnswersLoader().load(path, load_context)
     frame = result.tables["survey_answers"]
@@ -105,7 +151,10 @@ def test_errors_name_the_cell(tmp_path, load_context, definition):
 
 
 def test_unknown_columns_and_municipalities_are_reported(tmp_path, load_context, definition):
-    rows = form_rows(definition, [("長野県", "池田町", GOOD), ("兵庫県", "架空町", GOOD), ("", "美里町", GOOD), ("", "宮城県美里町", GOOD)])
+    rows = form_rows(
+        definition,
+        [("長野県", "池田町", GOOD), ("兵庫県", "架空町", GOOD), ("", "美里町", GOOD), ("", "宮城県美里町", GOOD)],
+    )
     for row, extra in zip(rows, ["感想", "", "", "", ""]):
         row.append(extra)
     path = write_csv(tmp_path / "extra.csv", rows)
@@ -126,7 +175,9 @@ def test_round_is_required(tmp_path, load_context, definition):
     with pytest.raises(LoaderError, match="「回」列"):
         survey.SurveyAnswersLoader().load(path, load_context)
     named = write_csv(tmp_path / "answers_2026-baseline.csv", rows)
-    assert set(survey.SurveyAnswersLoader().load(named, load_context).tables["survey_answers"].round_id) == {"2026-baseline"}
+    assert set(survey.SurveyAnswersLoader().load(named, load_context).tables["survey_answers"].round_id) == {
+        "2026-baseline"
+    }
     rows[1][0] = "2026/05/10"
     bad_round = [r[:2] + [v] + r[2:] for r, v in zip(rows, ["回", "2026年度 当初"])]
     with pytest.raises(LoaderError, match="回の識別子「2026年度 当初」"):
@@ -193,13 +244,20 @@ def test_build_with_several_returns(tmp_path, registry, definition):
     summary = build([source], target)
     assert [f["loader"] for f in summary.files] == ["survey_template", "survey_template", "survey_stage_scores"]
     con = duckdb.connect(str(target), read_only=True)
-    rounds = con.execute("SELECT round_id, label, kind, CAST(held_on AS VARCHAR), synthetic FROM survey_rounds ORDER BY 1").fetchall()
-    assert rounds == [("2025-evaluation", "2025年度 評価（年度末）", "evaluation", None, False),
-                      ("2026-baseline", "2026年度 ベースライン（当初）", "baseline", "2026-05-15", False)]
+    rounds = con.execute(
+        "SELECT round_id, label, kind, CAST(held_on AS VARCHAR), synthetic FROM survey_rounds ORDER BY 1"
+    ).fetchall()
+    assert rounds == [
+        ("2025-evaluation", "2025年度 評価（年度末）", "evaluation", None, False),
+        ("2026-baseline", "2026年度 ベースライン（当初）", "baseline", "2026-05-15", False),
+    ]
     assert con.execute("SELECT count(*) FROM questions").fetchall() == [(len(definition.questions),)]
-    assert con.execute("SELECT code, value FROM survey_answers WHERE question_id = 'S0-GEN-01' ORDER BY 1").fetchall() == [
-        ("281000", 1.0), ("282014", 0.0)]
-    assert con.execute("SELECT count(*) FROM survey_answers WHERE answer IS NULL AND value IS NOT NULL").fetchall() == [(0,)]
+    assert con.execute(
+        "SELECT code, value FROM survey_answers WHERE question_id = 'S0-GEN-01' ORDER BY 1"
+    ).fetchall() == [("281000", 1.0), ("282014", 0.0)]
+    assert con.execute("SELECT count(*) FROM survey_answers WHERE answer IS NULL AND value IS NOT NULL").fetchall() == [
+        (0,)
+    ]
     declared = con.execute("SELECT round_id, file FROM survey_round_declarations ORDER BY 1, 2").fetchall()
     assert {round_id for round_id, _ in declared} == {"2025-evaluation", "2026-baseline"}
     con.close()
@@ -223,6 +281,7 @@ def test_build_with_several_returns(tmp_path, registry, definition):
 
 # ---------------------------------------------------------------- synthetic demo rounds
 
+
 def test_synthetic_answers_are_deterministic(registry, definition):
     municipalities = registry.municipalities.sort_values("code", ignore_index=True)
     first = synthetic_answers(definition, municipalities, {})
@@ -237,12 +296,17 @@ def test_synthetic_answers_are_deterministic(registry, definition):
 
 def test_demo_database_has_marked_rounds_and_populations(demo_db, definition):
     con = duckdb.connect(str(demo_db), read_only=True)
-    rounds = con.execute("SELECT round_id, label, kind, CAST(held_on AS VARCHAR), synthetic FROM survey_rounds ORDER BY 1").fetchall()
-    assert [(r[0], r[2], r[3], r[4]) for r in rounds] == [("2026-baseline", "baseline", "2026-05-15", True),
-                                                          ("2026-evaluation", "evaluation", "2027-01-31", True)]
+    rounds = con.execute(
+        "SELECT round_id, label, kind, CAST(held_on AS VARCHAR), synthetic FROM survey_rounds ORDER BY 1"
+    ).fetchall()
+    assert [(r[0], r[2], r[3], r[4]) for r in rounds] == [
+        ("2026-baseline", "baseline", "2026-05-15", True),
+        ("2026-evaluation", "evaluation", "2027-01-31", True),
+    ]
     assert all("（デモ用の架空データ）" in r[1] for r in rounds)
     assert con.execute("SELECT count(DISTINCT code), count(*), bool_and(synthetic) FROM survey_answers").fetchall() == [
-        (1741, 1741 * 2 * len(definition.questions), True)]
+        (1741, 1741 * 2 * len(definition.questions), True)
+    ]
     change = con.execute(
         """
         WITH scored AS (
@@ -256,13 +320,21 @@ def test_demo_database_has_marked_rounds_and_populations(demo_db, definition):
     ).fetchall()[0]
     improved, same, regressed = change
     assert improved > 1741 / 2 and same > 50 and 20 < regressed < improved / 3
-    populations = dict(((t, k), v) for t, k, v in con.execute(
-        """SELECT type, k, v FROM (SELECT type, min(population) AS lo, max(population) AS hi FROM municipalities GROUP BY type)
-           UNPIVOT (v FOR k IN (lo, hi))""").fetchall())
+    populations = dict(
+        ((t, k), v)
+        for t, k, v in con.execute(
+            """SELECT type, k, v FROM (SELECT type, min(population) AS lo, max(population) AS hi FROM municipalities GROUP BY type)
+           UNPIVOT (v FOR k IN (lo, hi))"""
+        ).fetchall()
+    )
     assert populations[("政令市", "lo")] >= 700_000
     assert populations[("中核市", "lo")] >= 200_000 and populations[("中核市", "hi")] <= 600_000
     assert populations[("村", "hi")] < populations[("中核市", "lo")]
-    assert con.execute("SELECT DISTINCT population_source, synthetic FROM municipalities").fetchall() == [("demo", True)]
-    demo_ids = {r[0] for r in con.execute("SELECT DISTINCT indicator_id FROM indicator_values WHERE source = 'demo'").fetchall()}
+    assert con.execute("SELECT DISTINCT population_source, synthetic FROM municipalities").fetchall() == [
+        ("demo", True)
+    ]
+    demo_ids = {
+        r[0] for r in con.execute("SELECT DISTINCT indicator_id FROM indicator_values WHERE source = 'demo'").fetchall()
+    }
     assert {"population_demo", "da_cio", "da_mynumber_card", "da_online_top32"} <= demo_ids
     assert con.execute("SELECT bool_and(synthetic) FROM indicator_values").fetchall() == [(True,)]

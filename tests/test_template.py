@@ -1,4 +1,5 @@
 """The survey template: one row per municipality, dropdowns, metadata, and a filled copy loading back."""
+
 from __future__ import annotations
 
 import subprocess
@@ -27,7 +28,9 @@ def definition():
 
 @pytest.fixture(scope="module")
 def hyogo(tmp_path_factory, registry, definition):
-    return write_template(tmp_path_factory.mktemp("template") / "hyogo.xlsx", "兵庫県", "2026-baseline", registry, definition)
+    return write_template(
+        tmp_path_factory.mktemp("template") / "hyogo.xlsx", "兵庫県", "2026-baseline", registry, definition
+    )
 
 
 def answer_columns(sheet) -> dict[str, int]:
@@ -93,7 +96,11 @@ def test_hidden_metadata_and_reopening(hyogo, definition):
     assert meta_sheet.sheet_state == "veryHidden"
     meta = {row[0]: row[1] for row in meta_sheet.iter_rows(values_only=True)}
     assert meta["format"] == survey.TEMPLATE_MARKER
-    assert meta["questionnaire_id"] == definition.id and meta["round_id"] == "2026-baseline" and meta["prefecture"] == "兵庫県"
+    assert (
+        meta["questionnaire_id"] == definition.id
+        and meta["round_id"] == "2026-baseline"
+        and meta["prefecture"] == "兵庫県"
+    )
     sheets = read_excel_sheets(hyogo)  # the loaders' reader: zip checked, read-only
     assert len(sheets[survey.ANSWER_SHEET]) == FIRST_DATA_ROW - 1 + HYOGO_MUNICIPALITIES
 
@@ -204,7 +211,23 @@ def test_prefecture_and_round_are_checked(tmp_path, registry, definition):
 
 def test_cli_writes_the_template(tmp_path):
     out = tmp_path / "hyogo_cli.xlsx"
-    done = subprocess.run([sys.executable, "-m", "loaders", "template", "--prefecture", "兵庫県", "--round", "2026-baseline",
-                           "--out", str(out)], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "loaders",
+            "template",
+            "--prefecture",
+            "兵庫県",
+            "--round",
+            "2026-baseline",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert len(read_excel_sheets(out)[survey.ANSWER_SHEET]) == FIRST_DATA_ROW - 1 + HYOGO_MUNICIPALITIES

@@ -1,4 +1,5 @@
 """Encoding detection and typed cell values."""
+
 import pytest
 
 from loaders.errors import LoaderError

@@ -1,4 +1,5 @@
 """The app picks up a swapped database file while earlier cursors keep working."""
+
 import os
 
 import duckdb
@@ -44,9 +45,14 @@ def test_the_apps_connection_reads_its_database_and_nothing_else(tmp_path, monke
     assert con.execute("SELECT current_setting('enable_external_access')").fetchone() == (False,)
     side = con.cursor()  # a cursor of a cursor (metrics.summary's second thread) inherits the settings
     for handle in (con, side):
-        for statement in (f"SELECT * FROM read_csv('{secret}')", f"COPY marker TO '{tmp_path / 'out.csv'}'",
-                          f"ATTACH '{tmp_path / 'other.duckdb'}' AS other", "INSTALL httpfs",
-                          "SET enable_external_access = true", "RESET lock_configuration"):
+        for statement in (
+            f"SELECT * FROM read_csv('{secret}')",
+            f"COPY marker TO '{tmp_path / 'out.csv'}'",
+            f"ATTACH '{tmp_path / 'other.duckdb'}' AS other",
+            "INSTALL httpfs",
+            "SET enable_external_access = true",
+            "RESET lock_configuration",
+        ):
             with pytest.raises(duckdb.Error):
                 handle.execute(statement)
     with pytest.raises(duckdb.Error):

@@ -1,5 +1,6 @@
 """The maps: payload size of the spec sent to the browser, points for municipalities without a
 polygon (and for all when no boundaries are loaded), missing data in grey, no tile server."""
+
 from __future__ import annotations
 
 import json
@@ -14,8 +15,17 @@ from ui import maps, style
 NATIONAL_LIMIT = 1_500_000
 PREFECTURE_LIMIT = 200_000
 # DATA.md §7: no polygon in the N03 2021 files after both are combined
-WITHOUT_POLYGON = {"133621": "利島村", "134023": "青ヶ島村", "313840": "日吉津村", "383562": "上島町", "304221": "太地町",
-                   "443221": "姫島村", "473545": "座間味村", "473553": "粟国村", "473561": "渡名喜村"}
+WITHOUT_POLYGON = {
+    "133621": "利島村",
+    "134023": "青ヶ島村",
+    "313840": "日吉津村",
+    "383562": "上島町",
+    "304221": "太地町",
+    "443221": "姫島村",
+    "473545": "座間味村",
+    "473553": "粟国村",
+    "473561": "渡名喜村",
+}
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +43,9 @@ def real(real_db):
 
 def spec_of(data, measure_id, municipalities=None, national=True):
     measure = data["options"].loc[measure_id]
-    frame = maps.map_frame(data[measure_id], data["municipalities"] if municipalities is None else municipalities, measure)
+    frame = maps.map_frame(
+        data[measure_id], data["municipalities"] if municipalities is None else municipalities, measure
+    )
     deck, colouring = maps.build_deck(frame, measure, data["geometry"], national, 560)
     return deck.to_json(), frame, colouring
 
@@ -50,8 +62,10 @@ def test_national_payload_is_small(real):
 
 def test_every_prefecture_payload_is_small(real):
     municipalities = real["municipalities"]
-    sizes = {pref: len(spec_of(real, "composite", group, national=False)[0].encode("utf-8"))
-             for pref, group in municipalities.groupby("pref_code")}
+    sizes = {
+        pref: len(spec_of(real, "composite", group, national=False)[0].encode("utf-8"))
+        for pref, group in municipalities.groupby("pref_code")
+    }
     assert len(sizes) == 47
     assert max(sizes.values()) <= PREFECTURE_LIMIT, max(sizes.items(), key=lambda item: item[1])
 

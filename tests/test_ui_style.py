@@ -1,5 +1,6 @@
 """Colours, number formats and downloads (ui.style, ui.export): missing is 「データなし」 in grey,
 never zero; diverging scales centre on 0; CSV opens in Excel (UTF-8 with BOM)."""
+
 from __future__ import annotations
 
 import io

@@ -1,4 +1,5 @@
 """Uploads (ui.uploads): names are sanitised, files stay in their folders, only allowed types."""
+
 from __future__ import annotations
 
 import pytest
@@ -6,16 +7,19 @@ import pytest
 from ui import uploads
 
 
-@pytest.mark.parametrize("name, expected", [
-    ("survey.xlsx", "survey.xlsx"),
-    ("../../etc/passwd.csv", "passwd.csv"),
-    ("..\\..\\windows\\evil.zip", "evil.zip"),
-    (".hidden.csv", "hidden.csv"),
-    ("兵庫県 調査票（当初）.xlsx", "兵庫県_調査票(当初).xlsx"),
-    ("ＡＢＣ１２３.CSV", "ABC123.csv"),
-    ("a;rm -rf $HOME.geojson", "a_rm_-rf_HOME.geojson"),
-    ("x" * 300 + ".topojson", "x" * (uploads.MAX_NAME_LENGTH - len(".topojson")) + ".topojson"),
-])
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("survey.xlsx", "survey.xlsx"),
+        ("../../etc/passwd.csv", "passwd.csv"),
+        ("..\\..\\windows\\evil.zip", "evil.zip"),
+        (".hidden.csv", "hidden.csv"),
+        ("兵庫県 調査票（当初）.xlsx", "兵庫県_調査票(当初).xlsx"),
+        ("ＡＢＣ１２３.CSV", "ABC123.csv"),
+        ("a;rm -rf $HOME.geojson", "a_rm_-rf_HOME.geojson"),
+        ("x" * 300 + ".topojson", "x" * (uploads.MAX_NAME_LENGTH - len(".topojson")) + ".topojson"),
+    ],
+)
 def test_safe_name(name, expected):
     assert uploads.safe_name(name) == expected
 

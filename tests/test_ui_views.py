@@ -1,6 +1,7 @@
 """metrics.views — what the pages show: the measure menu and values, the national summary and
 KPIs, prefecture ranking, maturity per field and its movement, support counts, the visit plan,
 peer shares and the store's provenance. Real numbers from DATA.md; the demo for survey rounds."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -9,8 +10,8 @@ import pytest
 
 from metrics import views
 from metrics.assessment import assessment_scores
-from metrics.filters import Filter, select_municipalities
 from metrics.definitions import load_support_menu
+from metrics.filters import Filter, select_municipalities
 from metrics.priority import NOT_ASSESSED, support_priority
 
 # DATA.md §2: CIOの任命 — 実施 1270, 未実施 463, 調査無し 8 (all 石川県)
@@ -64,8 +65,14 @@ def test_summary_statistics_and_ranking(real_con):
 
 
 def test_ranking_turns_round_for_lower_is_better():
-    values = pd.DataFrame({"code": ["1", "2", "3"], "pref_code": ["01", "02", "03"], "pref_name": ["A", "B", "C"],
-                           "value": [3.0, 1.0, np.nan]})
+    values = pd.DataFrame(
+        {
+            "code": ["1", "2", "3"],
+            "pref_code": ["01", "02", "03"],
+            "pref_name": ["A", "B", "C"],
+            "value": [3.0, 1.0, np.nan],
+        }
+    )
     ranking = views.prefecture_ranking(values, "percent", "lower_is_better")
     assert ranking["pref_name"].tolist() == ["B", "A", "C"]
     assert ranking["rank"].iloc[0] == 1 and pd.isna(ranking["rank"].iloc[-1])
@@ -83,7 +90,9 @@ def test_national_summary_and_headline(real_con):
 
 
 def test_band_summary_counts_the_selection(real_con):
-    values = views.measure_frame(real_con, "composite").merge(select_municipalities(real_con)[["code", "pop_band"]], on="code")
+    values = views.measure_frame(real_con, "composite").merge(
+        select_municipalities(real_con)[["code", "pop_band"]], on="code"
+    )
     hyogo = select_municipalities(real_con, Filter(pref_code="28"))["code"]
     bands = values["pop_band"].dropna().unique().tolist()
     table = views.band_summary(values, hyogo, "score", bands)
@@ -124,13 +133,16 @@ def test_support_counts_and_visit_plan(demo_con):
         assert group["municipalities"].sum() == expected
     recommended = priority["recommended_ids"].fillna("").str.split(",")
     for row in counts.itertuples():  # every item × priority cell, counted one municipality at a time
-        assert row.municipalities == sum(row.item_id in ids and level == row.priority
-                                         for ids, level in zip(recommended, priority["priority"]))
+        assert row.municipalities == sum(
+            row.item_id in ids and level == row.priority for ids, level in zip(recommended, priority["priority"])
+        )
     menu = load_support_menu(prefecture="兵庫県")
     assert counts["item_id"].drop_duplicates().tolist() == list(menu)  # menu order, every item kept
     assert not counts["item_id"].str.startswith(("miyagi_", "wakayama_")).any()  # never another prefecture's
     assert (priority["recommended_ids"].str.split(",").str.len() <= 3).all()
-    assert all(levels == ("高", "中", "低", NOT_ASSESSED) for levels in counts.groupby("item_id")["priority"].apply(tuple))
+    assert all(
+        levels == ("高", "中", "低", NOT_ASSESSED) for levels in counts.groupby("item_id")["priority"].apply(tuple)
+    )
     assert (counts["name"] == counts["item_id"].map({i: m.name for i, m in menu.items()})).all()
     assert list(counts.columns) == ["item_id", "name", "provider", "priority", "municipalities", "named_in_support"]
     plan = views.visit_plan(priority, select_municipalities(demo_con, flt))
@@ -151,7 +163,10 @@ def test_score_history_and_group_scores(demo_con):
 
 def test_store_views(real_con):
     sources = views.sources_overview(real_con).set_index("source")
-    assert sources.loc["digital_agency_municipal", "loaded"] and "PDL1.0" in sources.loc["digital_agency_municipal", "licence"]
+    assert (
+        sources.loc["digital_agency_municipal", "loaded"]
+        and "PDL1.0" in sources.loc["digital_agency_municipal", "licence"]
+    )
     assert views.unresolved_names(real_con).empty
     assert len(views.snapshots(real_con)) == 1
     counts = views.table_counts(real_con).set_index("item")["rows"]

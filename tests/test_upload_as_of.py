@@ -1,11 +1,12 @@
 """The upload form's 調査時点: kept beside the accepted upload, passed to the rebuild, refused in the future,
 forgotten with the file."""
+
 from datetime import date, timedelta
 
 import duckdb
 import pytest
-
 from conftest import changed_comparison_copy
+
 from loaders.build import build
 from ui import uploads
 

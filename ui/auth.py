@@ -16,6 +16,7 @@ malformed hash, e-mails without ``[auth]``) locks the actions rather than openin
 password logins are throttled per session (growing wait) and per client address (a cap on failures
 per minute), so viewers elsewhere cannot lock the administrator out.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,8 +41,10 @@ MIN_ITERATIONS = 100_000
 PASSWORD_IDENTITY = "admin (password)"
 OPEN_IDENTITY = "web（管理者未設定）"
 OPEN_NOTICE = "管理者が設定されていないため、このコンピューター上のブラウザからはデータを更新できます。"
-CLOSED_NOTICE = ("管理者が設定されていないため、データの更新（ファイルの取り込み・公式データの取得・再構築・切り戻し）は"
-                 "サーバーと同じコンピューター上のブラウザ（localhost）からだけ行えます。")
+CLOSED_NOTICE = (
+    "管理者が設定されていないため、データの更新（ファイルの取り込み・公式データの取得・再構築・切り戻し）は"
+    "サーバーと同じコンピューター上のブラウザ（localhost）からだけ行えます。"
+)
 LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
 # set by reverse proxies: a request that carries one came through a proxy, whatever its peer address
 FORWARDING_HEADERS = ("X-Forwarded-For", "X-Real-Ip", "Forwarded", "X-Forwarded-Host")
@@ -56,6 +59,7 @@ _THROTTLE_KEY = "_dm_admin_throttle"
 
 # ---------------------------------------------------------------- password hashes
 
+
 def hash_password(password: str, *, iterations: int = ITERATIONS, salt: str | None = None) -> str:
     """``pbkdf2_sha256$<iterations>$<salt>$<base64 hash>`` for secrets.toml."""
     if not password:
@@ -69,8 +73,10 @@ def parse_hash(encoded: str) -> tuple[int, str, bytes]:
     """(iterations, salt, digest) of a stored hash; ValueError (Japanese) when it is malformed."""
     parts = str(encoded).strip().split("$")
     if len(parts) != 4 or parts[0] != ALGORITHM:
-        raise ValueError(f"admin_password_hash は「{ALGORITHM}$反復回数$ソルト$ハッシュ」の形にしてください"
-                         "（python -m ui.auth hash で作れます）。")
+        raise ValueError(
+            f"admin_password_hash は「{ALGORITHM}$反復回数$ソルト$ハッシュ」の形にしてください"
+            "（python -m ui.auth hash で作れます）。"
+        )
     try:
         iterations = int(parts[1])
         digest = base64.b64decode(parts[3], validate=True)
@@ -94,13 +100,19 @@ def verify_password(password: str, encoded: str) -> bool:
 
 # ---------------------------------------------------------------- throttling
 
+
 class AddressLimiter:
     """At most ``limit`` failed logins per ``window`` seconds from one client address, across all its
     sessions (opening new sessions does not escape the per-session wait). Other addresses — the
     administrator's — are not affected."""
 
-    def __init__(self, limit: int = ADDRESS_FAILURES_PER_MINUTE, window: float = 60.0,
-                 clock: Callable[[], float] = time.monotonic, max_addresses: int = MAX_TRACKED_ADDRESSES):
+    def __init__(
+        self,
+        limit: int = ADDRESS_FAILURES_PER_MINUTE,
+        window: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+        max_addresses: int = MAX_TRACKED_ADDRESSES,
+    ):
         self.limit, self.window, self.clock, self.max_addresses = limit, window, clock, max_addresses
         self._failures: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
@@ -153,8 +165,9 @@ class Throttle:
         self.failures, self.locked_until = 0, 0.0
 
 
-def attempt_password(password: str, encoded: str, throttle: Throttle, limiter: AddressLimiter | None = None,
-                     address: str = "localhost") -> tuple[bool, str]:
+def attempt_password(
+    password: str, encoded: str, throttle: Throttle, limiter: AddressLimiter | None = None, address: str = "localhost"
+) -> tuple[bool, str]:
     """Check a password under both throttles (this session's, this client address's): (ok, Japanese
     message for the user)."""
     limiter = limiter if limiter is not None else ADDRESS_LIMITER
@@ -166,10 +179,14 @@ def attempt_password(password: str, encoded: str, throttle: Throttle, limiter: A
         return True, "管理者としてログインしました。"
     throttle.record_failure()
     limiter.record_failure(address)
-    return False, f"パスワードが違います（失敗 {throttle.failures} 回。次の入力まで {throttle.wait_seconds():.0f} 秒お待ちください）。"
+    return (
+        False,
+        f"パスワードが違います（失敗 {throttle.failures} 回。次の入力まで {throttle.wait_seconds():.0f} 秒お待ちください）。",
+    )
 
 
 # ---------------------------------------------------------------- policy from secrets.toml
+
 
 @dataclass(frozen=True)
 class Policy:
@@ -215,9 +232,13 @@ def policy_from_secrets(values: Mapping) -> Policy:
     emails = tuple(sorted({str(e).strip().lower() for e in emails if str(e).strip()}))
     oidc = bool(values.get("auth"))
     if emails and not oidc:
-        problems.append("admin_emails がありますが [auth]（OIDC のログイン設定）がないため、メールアドレスでは確認できません。")
+        problems.append(
+            "admin_emails がありますが [auth]（OIDC のログイン設定）がないため、メールアドレスでは確認できません。"
+        )
     if oidc and not emails:
-        problems.append("[auth] がありますが [dashboard] admin_emails が空のため、ログインした人を管理者として認めません。")
+        problems.append(
+            "[auth] がありますが [dashboard] admin_emails が空のため、ログインした人を管理者として認めません。"
+        )
     provider = section.get("auth_provider") or None
     return Policy(password_hash, emails, oidc, str(provider) if provider else None, tuple(problems))
 
@@ -243,6 +264,7 @@ def current_policy() -> Policy:
 
 
 # ---------------------------------------------------------------- where a request comes from
+
 
 def _host_of(value: str) -> str:
     value = value.strip().lower()
@@ -291,6 +313,7 @@ def _request() -> tuple[str | None, dict[str, str]]:
 
 # ---------------------------------------------------------------- the gate on データ管理
 
+
 @dataclass(frozen=True)
 class Access:
     allowed: bool  # may this session change the data?
@@ -321,11 +344,16 @@ def admin_gate() -> Access:
     policy = current_policy()
     if not policy.configured:
         if is_local_request(*_request()):
-            st.warning(f"{OPEN_NOTICE}公開するときは管理者を設定してください（docs/ADMIN.md）。", icon=":material/lock_open:")
+            st.warning(
+                f"{OPEN_NOTICE}公開するときは管理者を設定してください（docs/ADMIN.md）。", icon=":material/lock_open:"
+            )
             return Access(True, OPEN_IDENTITY)
-        st.info(f"{CLOSED_NOTICE}ほかのコンピューターから更新するには、サーバーの管理者が .streamlit/secrets.toml に"
-                "管理者（組織のアカウントのメールアドレス、またはパスワードのハッシュ）を設定してください"
-                "（手順は docs/ADMIN.md）。閲覧はこのままできます。", icon=":material/lock:")
+        st.info(
+            f"{CLOSED_NOTICE}ほかのコンピューターから更新するには、サーバーの管理者が .streamlit/secrets.toml に"
+            "管理者（組織のアカウントのメールアドレス、またはパスワードのハッシュ）を設定してください"
+            "（手順は docs/ADMIN.md）。閲覧はこのままできます。",
+            icon=":material/lock:",
+        )
         return Access(False, None, can_log_in=False)
     state = st.session_state
     identity = oidc_identity(st.user, policy) or (state.get(_IDENTITY_KEY) if policy.password_ready else None)
@@ -340,8 +368,10 @@ def admin_gate() -> Access:
                 st.rerun()
             return Access(True, identity)
         st.markdown("**管理者ログイン**")
-        st.caption("閲覧は誰でもできます。ファイルの取り込み・公式データの取得・データベースの再構築・以前の版への切り戻しは、"
-                   "管理者だけが行えます。")
+        st.caption(
+            "閲覧は誰でもできます。ファイルの取り込み・公式データの取得・データベースの再構築・以前の版への切り戻しは、"
+            "管理者だけが行えます。"
+        )
         for problem in policy.problems:
             st.error(f"管理者の設定に問題があります: {problem}")
         if policy.oidc_ready:
@@ -356,13 +386,20 @@ def _oidc_login(policy: Policy) -> None:
     from streamlit.auth_util import is_authlib_installed
 
     if st.user.get("is_logged_in"):
-        st.warning(f"ログイン中のアカウント（{st.user.get('email') or 'メールアドレスなし'}）は管理者として登録されていません。")
+        st.warning(
+            f"ログイン中のアカウント（{st.user.get('email') or 'メールアドレスなし'}）は管理者として登録されていません。"
+        )
         st.button("ログアウト", key="dm_admin_oidc_logout", on_click=st.logout)
     elif not is_authlib_installed():
-        st.error("OIDC でのログインには Authlib が必要です（pip install \"streamlit[auth]\"）。")
+        st.error('OIDC でのログインには Authlib が必要です（pip install "streamlit[auth]"）。')
     else:
-        st.button("組織のアカウントでログイン", key="dm_admin_oidc_login", icon=":material/login:",
-                  on_click=st.login, args=(policy.provider,) if policy.provider else ())
+        st.button(
+            "組織のアカウントでログイン",
+            key="dm_admin_oidc_login",
+            icon=":material/login:",
+            on_click=st.login,
+            args=(policy.provider,) if policy.provider else (),
+        )
 
 
 def _password_login(policy: Policy, state: MutableMapping) -> None:
@@ -372,8 +409,9 @@ def _password_login(policy: Policy, state: MutableMapping) -> None:
         password = st.text_input("管理者パスワード", type="password", key="dm_admin_password")
         submitted = st.form_submit_button("パスワードでログイン", icon=":material/key:")
     if submitted:
-        ok, message = attempt_password(password, policy.password_hash, _throttle(state),
-                                       address=client_address(*_request()))
+        ok, message = attempt_password(
+            password, policy.password_hash, _throttle(state), address=client_address(*_request())
+        )
         if ok:
             state[_IDENTITY_KEY] = PASSWORD_IDENTITY
             st.rerun()
@@ -381,6 +419,7 @@ def _password_login(policy: Policy, state: MutableMapping) -> None:
 
 
 # ---------------------------------------------------------------- CLI: python -m ui.auth hash
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ui.auth", description="データ管理の管理者パスワード")

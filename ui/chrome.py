@@ -1,5 +1,6 @@
 """Page chrome shared by every page: demo banner, page header with scope and source, data source
 and as-of line, credits, and the style sheet (screen and print)."""
+
 from __future__ import annotations
 
 import html
@@ -133,7 +134,9 @@ def measure_source(measure: pd.Series | None) -> str:
     if measure["group"].startswith("アセスメント"):
         when = f"調査回 {measure['as_of'] or '—'}"
     else:
-        when = data.cached(dates.measure_dates)(measure[["measure_id", "group"]].to_dict(), st.session_state.get("snap")).text()
+        when = data.cached(dates.measure_dates)(
+            measure[["measure_id", "group"]].to_dict(), st.session_state.get("snap")
+        ).text()
     demo = f"・{DEMO_LABEL}" if measure["synthetic"] else ""
     return f"{measure['credit']}（{when}{demo}）"
 
@@ -151,8 +154,10 @@ def page_header(title: str, subtitle: str | None = None, measure: pd.Series | No
 def credits() -> None:
     sources = data.cached(views.sources_overview)()
     sources = sources[sources["loaded"] & (sources["source"] != "registry")]
-    lines = [f"- {html.escape(str(row.credit))}（{html.escape(str(row.licence))}{html.escape(source_dates(row))}）"
-             for row in sources.itertuples()]
+    lines = [
+        f"- {html.escape(str(row.credit))}（{html.escape(str(row.licence))}{html.escape(source_dates(row))}）"
+        for row in sources.itertuples()
+    ]
     lines.append(f"- {REGISTRY_CREDIT}")
     st.caption("\n".join(lines))
 
@@ -191,23 +196,42 @@ TABLE_LABEL = "表で見る"
 # plotly's tool bar in Japanese: plotly.js takes a locale's dictionary with the chart (config.locales),
 # no script has to be registered in the page
 PLOTLY_JAPANESE = {
-    "Download plot as a PNG": "グラフをPNGで保存", "Download plot": "グラフを保存", "Zoom": "範囲を拡大", "Pan": "移動",
-    "Zoom in": "拡大", "Zoom out": "縮小", "Autoscale": "全体を表示", "Reset axes": "軸を元に戻す", "Reset view": "表示を元に戻す",
-    "Box Select": "四角形で選択", "Lasso Select": "投げ縄で選択", "Toggle Spike Lines": "補助線の表示切替",
-    "Show closest data on hover": "最も近い値を表示", "Compare data on hover": "値を並べて表示",
-    "Toggle show closest data on hover": "最も近い値の表示切替", "Produced with Plotly.js": "Plotly.js で作成",
-    "Double-click to zoom back out": "ダブルクリックで元の表示に戻ります", "Taking snapshot - this may take a few seconds":
-        "画像を作成しています（数秒かかることがあります）", "Snapshot succeeded": "画像を作成しました",
-    "Sorry, there was a problem downloading your snapshot!": "画像を作成できませんでした", "Reset": "元に戻す",
-    "Click to enter Plot title": "グラフの題名を入力", "Click to enter X axis title": "横軸の題名を入力",
-    "Click to enter Y axis title": "縦軸の題名を入力", "Click to enter Colorscale title": "色の凡例の題名を入力",
+    "Download plot as a PNG": "グラフをPNGで保存",
+    "Download plot": "グラフを保存",
+    "Zoom": "範囲を拡大",
+    "Pan": "移動",
+    "Zoom in": "拡大",
+    "Zoom out": "縮小",
+    "Autoscale": "全体を表示",
+    "Reset axes": "軸を元に戻す",
+    "Reset view": "表示を元に戻す",
+    "Box Select": "四角形で選択",
+    "Lasso Select": "投げ縄で選択",
+    "Toggle Spike Lines": "補助線の表示切替",
+    "Show closest data on hover": "最も近い値を表示",
+    "Compare data on hover": "値を並べて表示",
+    "Toggle show closest data on hover": "最も近い値の表示切替",
+    "Produced with Plotly.js": "Plotly.js で作成",
+    "Double-click to zoom back out": "ダブルクリックで元の表示に戻ります",
+    "Taking snapshot - this may take a few seconds": "画像を作成しています（数秒かかることがあります）",
+    "Snapshot succeeded": "画像を作成しました",
+    "Sorry, there was a problem downloading your snapshot!": "画像を作成できませんでした",
+    "Reset": "元に戻す",
+    "Click to enter Plot title": "グラフの題名を入力",
+    "Click to enter X axis title": "横軸の題名を入力",
+    "Click to enter Y axis title": "縦軸の題名を入力",
+    "Click to enter Colorscale title": "色の凡例の題名を入力",
 }
 PLOTLY_CONFIG = {"locale": "ja", "locales": {"ja": {"dictionary": PLOTLY_JAPANESE}}}
 
 
 def _chart_name(fig: go.Figure) -> str:
     layout = fig.layout
-    for title in (layout.title, layout.yaxis.title if layout.yaxis else None, layout.xaxis.title if layout.xaxis else None):
+    for title in (
+        layout.title,
+        layout.yaxis.title if layout.yaxis else None,
+        layout.xaxis.title if layout.xaxis else None,
+    ):
         if title is not None and title.text:
             return re.sub(r"<[^>]+>", " ", str(title.text))
     return "グラフ"
@@ -231,27 +255,46 @@ def chart(fig: go.Figure, *, key: str, where=None, table: pd.DataFrame | None = 
 def png_download(fig: go.Figure, title: str, file_name: str, key: str, subtitle: str = "", source: str = "") -> None:
     """A PNG of a chart for a paper (print sizes, its title and source inside the image). Drawn only
     when the button is pressed: a render takes about a second, which no rerun should pay."""
+
     def render() -> bytes:
         return figure_png(with_caption(charts.themed(go.Figure(fig), "print"), title, subtitle, source))
 
-    st.download_button("グラフ（PNG）", data=render, file_name=f"{file_name}.png", mime="image/png", key=key,
-                       on_click="ignore", icon=":material/image:")
+    st.download_button(
+        "グラフ（PNG）",
+        data=render,
+        file_name=f"{file_name}.png",
+        mime="image/png",
+        key=key,
+        on_click="ignore",
+        icon=":material/image:",
+    )
 
 
 PPTX_MIME = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
 
 
-def built_download(label: str, build: Callable[[Path], object], file_name: str, key: str, help: str | None = None) -> None:
+def built_download(
+    label: str, build: Callable[[Path], object], file_name: str, key: str, help: str | None = None
+) -> None:
     """A download of a file an exporter writes (``build(path)``: the PowerPoint deck, the カルテ),
     built only when the button is pressed, on a cursor of the current database."""
+
     def render() -> bytes:
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / file_name
             build(path)
             return path.read_bytes()
 
-    st.download_button(label, data=render, file_name=file_name, mime=PPTX_MIME, key=key, on_click="ignore",
-                       icon=":material/slideshow:", help=help)
+    st.download_button(
+        label,
+        data=render,
+        file_name=file_name,
+        mime=PPTX_MIME,
+        key=key,
+        on_click="ignore",
+        icon=":material/slideshow:",
+        help=help,
+    )
 
 
 GEO_ASSETS = Path(__file__).resolve().parent.parent / "exports" / "assets" / "geo_assets.js"

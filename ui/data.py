@@ -11,6 +11,7 @@ Query results are cached with ``st.cache_data`` keyed by the same version (``cac
 large national tables every page filters (the one-row-per-municipality summary, measures) are kept
 once per process with ``st.cache_resource`` (``shared``), so a rerun does not unpickle them.
 """
+
 from __future__ import annotations
 
 import os

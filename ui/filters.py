@@ -6,6 +6,7 @@ copied link opens the same view. The values in the URL are the labels shown (``?
 ``render`` draws the sidebar once per run (app.py) and keeps the ``Selection``; pages read it with
 ``current``.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -85,19 +86,36 @@ def render() -> Selection:
         st.markdown("**表示する団体**")
         # "*" stands for "no restriction": a None option would be shown as an empty menu after a rerun
         pref_code = st.selectbox(
-            "都道府県", [ALL, *pref_names], format_func=lambda c: NATIONAL if c == ALL else pref_names[c],
-            key="pref", bind="query-params", placeholder=CHOOSE)
+            "都道府県",
+            [ALL, *pref_names],
+            format_func=lambda c: NATIONAL if c == ALL else pref_names[c],
+            key="pref",
+            bind="query-params",
+            placeholder=CHOOSE,
+        )
         pref_code = None if pref_code == ALL else pref_code
         set_names = _region_sets_for(sets, data.cached(views.region_set_prefectures)(), pref_code)
         region_set = st.selectbox(
-            "地域区分（振興局・圏域）", [ALL, *set_names], format_func=lambda s: "指定しない" if s == ALL else s,
-            key="rset", bind="query-params", placeholder=CHOOSE, disabled=not set_names,
-            help="地域区分の定義ファイルに登録した地域のまとまり（県民局、振興局、支援チームの担当など）で絞り込みます。")
+            "地域区分（振興局・圏域）",
+            [ALL, *set_names],
+            format_func=lambda s: "指定しない" if s == ALL else s,
+            key="rset",
+            bind="query-params",
+            placeholder=CHOOSE,
+            disabled=not set_names,
+            help="地域区分の定義ファイルに登録した地域のまとまり（県民局、振興局、支援チームの担当など）で絞り込みます。",
+        )
         region_set = None if region_set == ALL else region_set
         regions = sets[sets["region_set"] == region_set]["region"].tolist() if region_set else []
         region = st.selectbox(
-            "地域", [ALL, *regions], format_func=lambda r: "すべての地域" if r == ALL else r,
-            key="region", bind="query-params", placeholder=CHOOSE, disabled=not regions)
+            "地域",
+            [ALL, *regions],
+            format_func=lambda r: "すべての地域" if r == ALL else r,
+            key="region",
+            bind="query-params",
+            placeholder=CHOOSE,
+            disabled=not regions,
+        )
         region = None if region == ALL else region
         pop_bands = st.multiselect("人口規模", bands, key="band", bind="query-params", placeholder="すべての人口規模")
         types = st.multiselect("団体区分", list(TYPES), key="type", bind="query-params", placeholder="すべての団体区分")
@@ -105,34 +123,70 @@ def render() -> Selection:
         st.markdown("**指標と時点**")
         measure_ids = options["measure_id"].tolist()
         titles = dict(zip(options["measure_id"], options["title"]))
-        measure_id = st.selectbox(
-            "指標", measure_ids, index=measure_ids.index("composite") if "composite" in measure_ids else 0,
-            format_func=titles.get, key="ind", bind="query-params", placeholder=CHOOSE,
-            help="地図・分布・順位に使う指標です。名前の一部を入力すると絞り込めます。") if measure_ids else None
+        measure_id = (
+            st.selectbox(
+                "指標",
+                measure_ids,
+                index=measure_ids.index("composite") if "composite" in measure_ids else 0,
+                format_func=titles.get,
+                key="ind",
+                bind="query-params",
+                placeholder=CHOOSE,
+                help="地図・分布・順位に使う指標です。名前の一部を入力すると絞り込めます。",
+            )
+            if measure_ids
+            else None
+        )
         round_id = round_label = None
         if len(known_rounds):
             round_labels = dict(zip(known_rounds["round_id"], known_rounds["label"].map(style.short_round_label)))
             ids = known_rounds["round_id"].tolist()
-            round_id = st.selectbox("アセスメントの回", ids, index=len(ids) - 1, format_func=round_labels.get,
-                                    key="round", bind="query-params", placeholder=CHOOSE)
+            round_id = st.selectbox(
+                "アセスメントの回",
+                ids,
+                index=len(ids) - 1,
+                format_func=round_labels.get,
+                key="round",
+                bind="query-params",
+                placeholder=CHOOSE,
+            )
             round_label = round_labels[round_id]
         as_of = None
         if len(snapshot_labels) > 1:
             # the newest dated snapshot by default (a release of unknown 調査時点 is listed last)
             keys = list(snapshot_labels)
             dated = [key for key in keys if key != views.UNKNOWN_SNAPSHOT]
-            as_of = st.selectbox("デジタル庁データの調査時点", keys, index=keys.index(dated[-1] if dated else keys[-1]),
-                                 format_func=snapshot_labels.get, key="snap", bind="query-params",
-                                 placeholder=CHOOSE)
+            as_of = st.selectbox(
+                "デジタル庁データの調査時点",
+                keys,
+                index=keys.index(dated[-1] if dated else keys[-1]),
+                format_func=snapshot_labels.get,
+                key="snap",
+                bind="query-params",
+                placeholder=CHOOSE,
+            )
         compare = st.multiselect(
-            f"比較セット（最大{MAX_COMPARE}団体）", list(labels), format_func=labels.get, key="cmp",
-            bind="query-params", max_selections=MAX_COMPARE, placeholder="団体名を入力して追加",
-            help="カルテ・比較・進捗の各ページで並べて表示します。URLに保存されます。")
+            f"比較セット（最大{MAX_COMPARE}団体）",
+            list(labels),
+            format_func=labels.get,
+            key="cmp",
+            bind="query-params",
+            max_selections=MAX_COMPARE,
+            placeholder="団体名を入力して追加",
+            help="カルテ・比較・進捗の各ページで並べて表示します。URLに保存されます。",
+        )
 
     selection = Selection(
-        flt=Filter(pref_code=pref_code, region_set=region_set, region=region, pop_bands=tuple(pop_bands), types=tuple(types)),
-        pref_name=pref_names.get(pref_code), measure_id=measure_id, round_id=round_id, round_label=round_label,
-        as_of=as_of, compare=tuple(compare))
+        flt=Filter(
+            pref_code=pref_code, region_set=region_set, region=region, pop_bands=tuple(pop_bands), types=tuple(types)
+        ),
+        pref_name=pref_names.get(pref_code),
+        measure_id=measure_id,
+        round_id=round_id,
+        round_label=round_label,
+        as_of=as_of,
+        compare=tuple(compare),
+    )
     st.session_state[_STATE_KEY] = selection
     return selection
 

@@ -6,13 +6,14 @@ written with its traceback to the server log, and the page shows what failed and
 ``DX_STRICT_ERRORS=1`` (the test suite sets it) the exception is raised again after the message, so
 tests that look for exceptions keep seeing them.
 """
+
 from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Iterator
 
 LOG = logging.getLogger("dx_dashboard")
 STRICT_ENV = "DX_STRICT_ERRORS"
@@ -20,8 +21,10 @@ HEADLINE = "表示中にエラーが起きました"
 
 
 def message(what: str, stamp: str) -> str:
-    return (f"{HEADLINE}（{what}）。ページを再読み込みするか、絞り込みを変えてもう一度お試しください。"
-            f"繰り返し起きるときは、管理者に日時「{stamp}」をお伝えください（詳細はサーバーのログにあります）。")
+    return (
+        f"{HEADLINE}（{what}）。ページを再読み込みするか、絞り込みを変えてもう一度お試しください。"
+        f"繰り返し起きるときは、管理者に日時「{stamp}」をお伝えください（詳細はサーバーのログにあります）。"
+    )
 
 
 @contextmanager

@@ -12,6 +12,7 @@ at their registry coordinates; with no boundaries loaded at all, every municipal
 No basemap and no tile server: the map works offline. Missing values are grey and labelled
 「データなし」; colours follow ``ui.style`` (viridis, PuOr around 0, Okabe–Ito categories).
 """
+
 from __future__ import annotations
 
 import html
@@ -38,8 +39,10 @@ MAP_WIDTH_PX = 860  # the map column at 1920 px with the sidebar open
 # No tile server: Streamlit's front end adds a Carto basemap unless mapStyle is pydeck's "default"
 # sentinel, which it removes; the sea is a plain polygon under the municipalities instead.
 MAP_STYLE = "__MAP_STYLE__"
-SEA_LAYER = ('{"@@type":"SolidPolygonLayer","id":"sea","data":[{"polygon":[[-179,-80],[179,-80],[179,80],[-179,80]]}],'
-             '"getPolygon":"@@=polygon","getFillColor":[232,238,244,255],"pickable":false}')
+SEA_LAYER = (
+    '{"@@type":"SolidPolygonLayer","id":"sea","data":[{"polygon":[[-179,-80],[179,-80],[179,80],[-179,80]]}],'
+    '"getPolygon":"@@=polygon","getFillColor":[232,238,244,255],"pickable":false}'
+)
 TOOLTIP_STYLE = {"backgroundColor": "#1f2937", "color": "#ffffff", "fontSize": "13px", "padding": "6px 10px"}
 
 
@@ -60,8 +63,11 @@ def load_geometry(con) -> Geometry:
     collection = national_geojson(con)
     shapes = {f["properties"]["code"]: json.dumps(f["geometry"], separators=(",", ":")) for f in collection["features"]}
     geoms = shapely.from_geojson(list(shapes.values())) if shapes else np.array([])
-    bounds = pd.DataFrame(shapely.bounds(geoms) if len(geoms) else np.empty((0, 4)),
-                          index=pd.Index(list(shapes), name="code"), columns=["minx", "miny", "maxx", "maxy"])
+    bounds = pd.DataFrame(
+        shapely.bounds(geoms) if len(geoms) else np.empty((0, 4)),
+        index=pd.Index(list(shapes), name="code"),
+        columns=["minx", "miny", "maxx", "maxy"],
+    )
     return Geometry(shapes, bounds)
 
 
@@ -85,7 +91,9 @@ def colour_measure(values: pd.DataFrame, measure: pd.Series, category_order: lis
         present = set(labels)
         items = "".join(
             f'<span><span class="swatch" style="background:{colours[c]}"></span>{html.escape(str(c))}</span>'
-            for c in order if c in present or c == style.MISSING_LABEL)
+            for c in order
+            if c in present or c == style.MISSING_LABEL
+        )
         return Colouring(rgb, f'<div class="dx-legend">{items}</div>')
     diverging = bool(measure["diverging"])
     lo, hi = style.value_range(values["value"], kind, measure["domain_min"], measure["domain_max"], diverging)
@@ -100,18 +108,29 @@ def colour_measure(values: pd.DataFrame, measure: pd.Series, category_order: lis
         stops = stops[::-1]
     gradient = ", ".join(style.hex_of(c) for c in stops)
     low, high = style.format_value(lo, kind, unit), style.format_value(hi, kind, unit)
-    note = "（良い方向が右）" if measure["polarity"] != "neutral" and not diverging else "（0 を中心に、右が改善）" if diverging else ""
+    note = (
+        "（良い方向が右）"
+        if measure["polarity"] != "neutral" and not diverging
+        else "（0 を中心に、右が改善）"
+        if diverging
+        else ""
+    )
     legend = (
         f'<div class="dx-legend"><span>{html.escape(low)}<span class="bar" style="background:linear-gradient(90deg,{gradient})">'
         f'</span>{html.escape(high)}</span><span class="dx-muted">{html.escape(note)}</span>'
-        + (f'<span><span class="swatch" style="background:{style.NOT_ANSWERED_HEX}"></span>'
-           f'{html.escape(style.NOT_ANSWERED_LABEL)}</span>' if unanswered.any() else "")
-        + f'<span><span class="swatch" style="background:{style.MISSING_HEX}"></span>{html.escape(style.MISSING_LABEL)}</span></div>')
+        + (
+            f'<span><span class="swatch" style="background:{style.NOT_ANSWERED_HEX}"></span>'
+            f"{html.escape(style.NOT_ANSWERED_LABEL)}</span>"
+            if unanswered.any()
+            else ""
+        )
+        + f'<span><span class="swatch" style="background:{style.MISSING_HEX}"></span>{html.escape(style.MISSING_LABEL)}</span></div>'
+    )
     return Colouring(rgb, legend)
 
 
 def _rgb(hex_colour: str) -> list[int]:
-    return [int(hex_colour[i:i + 2], 16) for i in (1, 3, 5)]
+    return [int(hex_colour[i : i + 2], 16) for i in (1, 3, 5)]
 
 
 def view_state(frame: pd.DataFrame, geometry: Geometry, national: bool, height: int) -> dict:
@@ -132,16 +151,23 @@ def view_state(frame: pd.DataFrame, geometry: Geometry, national: bool, height: 
         ys = pd.concat([lat[keep], shapes["miny"], shapes["maxy"]])
         box = (xs.min(), ys.min(), xs.max(), ys.max())
     minx, miny, maxx, maxy = box
+
     # deck.gl's web-mercator world is 512 px wide at zoom 0
     def mercator_y(lat: float) -> float:
         return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+
     span_x = max(maxx - minx, 0.05) / 360.0
     span_y = max(mercator_y(maxy) - mercator_y(miny), 0.001) / (2 * math.pi)
     margin = 0.05 if box == NATIONAL_BOUNDS else 0.3  # the national box already has its margin
     zoom = min(math.log2(MAP_WIDTH_PX / 512 / span_x), math.log2(height / 512 / span_y)) - margin
     centre_y = (mercator_y(maxy) + mercator_y(miny)) / 2
-    return {"longitude": round((minx + maxx) / 2, 4), "latitude": round(math.degrees(2 * math.atan(math.exp(centre_y)) - math.pi / 2), 4),
-            "zoom": round(max(min(zoom, 11.0), 3.5), 2), "pitch": 0, "bearing": 0}
+    return {
+        "longitude": round((minx + maxx) / 2, 4),
+        "latitude": round(math.degrees(2 * math.atan(math.exp(centre_y)) - math.pi / 2), 4),
+        "zoom": round(max(min(zoom, 11.0), 3.5), 2),
+        "pitch": 0,
+        "bearing": 0,
+    }
 
 
 def tooltip(measure: pd.Series) -> dict:
@@ -151,14 +177,16 @@ def tooltip(measure: pd.Series) -> dict:
     return {"html": f"<b>{{n}}</b><br/>{title}: {{v}}", "style": TOOLTIP_STYLE}
 
 
-def deck_spec(frame: pd.DataFrame, colours: list[list[int]], geometry: Geometry, view: dict,
-              selected: str | None = None) -> str:
+def deck_spec(
+    frame: pd.DataFrame, colours: list[list[int]], geometry: Geometry, view: dict, selected: str | None = None
+) -> str:
     """The deck.gl JSON spec as text. ``frame``: code, tip_name, tip_text, lat, lng (one row per
     municipality drawn, in the order of ``colours``). Shapes come as cached text."""
     features, points, highlight = [], [], []
     dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
     for (code, name, value, lat, lng), rgb in zip(
-            frame[["code", "tip_name", "tip_text", "lat", "lng"]].itertuples(index=False, name=None), colours):
+        frame[["code", "tip_name", "tip_text", "lat", "lng"]].itertuples(index=False, name=None), colours
+    ):
         props = {"c": code, "n": name, "v": value, "f": [*rgb, FILL_ALPHA]}
         shape = geometry.shapes.get(code)
         if shape is not None:
@@ -174,20 +202,26 @@ def deck_spec(frame: pd.DataFrame, colours: list[list[int]], geometry: Geometry,
             '{"@@type":"GeoJsonLayer","id":"%s","data":{"type":"FeatureCollection","features":[%s]},'
             '"pickable":true,"stroked":true,"filled":true,"autoHighlight":true,"highlightColor":[255,255,255,110],'
             '"getFillColor":"@@=properties.f","getLineColor":[255,255,255,170],"lineWidthUnits":"pixels",'
-            '"getLineWidth":0.4}' % (LAYER_POLYGONS, ",".join(features)))
+            '"getLineWidth":0.4}' % (LAYER_POLYGONS, ",".join(features))
+        )
     if highlight:
         layers.append(
             '{"@@type":"GeoJsonLayer","id":"selected","data":{"type":"FeatureCollection","features":[%s]},'
             '"pickable":false,"stroked":true,"filled":false,"getLineColor":[17,24,39,255],"lineWidthUnits":"pixels",'
-            '"getLineWidth":2.5,"lineWidthMinPixels":2.5}' % ",".join(highlight))
+            '"getLineWidth":2.5,"lineWidthMinPixels":2.5}' % ",".join(highlight)
+        )
     if points:
         layers.append(
             '{"@@type":"ScatterplotLayer","id":"%s","data":[%s],"pickable":true,"autoHighlight":true,'
             '"getPosition":"@@=p","getFillColor":"@@=f","getRadius":%s,"radiusUnits":"pixels",'
             '"stroked":true,"getLineColor":[55,65,81,255],"lineWidthUnits":"pixels","getLineWidth":0.8}'
-            % (LAYER_POINTS, ",".join(points), 3.5 if features else 3))
-    return ('{"initialViewState":%s,"mapStyle":%s,"layers":[%s]}'
-            % (json.dumps(view), json.dumps(MAP_STYLE), ",".join(layers)))
+            % (LAYER_POINTS, ",".join(points), 3.5 if features else 3)
+        )
+    return '{"initialViewState":%s,"mapStyle":%s,"layers":[%s]}' % (
+        json.dumps(view),
+        json.dumps(MAP_STYLE),
+        ",".join(layers),
+    )
 
 
 class SpecDeck(pdk.Deck):
@@ -208,13 +242,22 @@ def map_frame(values: pd.DataFrame, municipalities: pd.DataFrame, measure: pd.Se
     frame = municipalities[["code", "pref_name", "name", "lat", "lng"]].merge(values, on="code", how="left")
     frame["tip_name"] = frame["pref_name"] + " " + frame["name"]
     kind, unit = measure["kind"], measure["unit"]
-    frame["tip_text"] = [style.format_value(v, kind, unit, l) for v, l in zip(frame["value"], frame["label"].astype("object"))]
+    frame["tip_text"] = [
+        style.format_value(v, kind, unit, l) for v, l in zip(frame["value"], frame["label"].astype("object"))
+    ]
     frame["tip_value"] = f"{measure['short_title']}: " + frame["tip_text"]
     return frame
 
 
-def build_deck(frame: pd.DataFrame, measure: pd.Series, geometry: Geometry, national: bool, height: int,
-               selected: str | None = None, category_order: list[str] | None = None) -> tuple[SpecDeck, Colouring]:
+def build_deck(
+    frame: pd.DataFrame,
+    measure: pd.Series,
+    geometry: Geometry,
+    national: bool,
+    height: int,
+    selected: str | None = None,
+    category_order: list[str] | None = None,
+) -> tuple[SpecDeck, Colouring]:
     colouring = colour_measure(frame, measure, category_order)
     spec = deck_spec(frame, colouring.rgb, geometry, view_state(frame, geometry, national, height), selected)
     return SpecDeck(spec, tooltip(measure)), colouring
@@ -233,8 +276,16 @@ def picked_code(state) -> str | None:
     return None
 
 
-def show(frame: pd.DataFrame, measure: pd.Series, geometry: Geometry, *, key: str, national: bool,
-         height: int = 560, category_order: list[str] | None = None) -> str | None:
+def show(
+    frame: pd.DataFrame,
+    measure: pd.Series,
+    geometry: Geometry,
+    *,
+    key: str,
+    national: bool,
+    height: int = 560,
+    category_order: list[str] | None = None,
+) -> str | None:
     """Draw the interactive map with its legend, a searchable list that selects a municipality as a
     click on the map does (for the keyboard and screen readers) and the map's values as a table one
     click away; returns the code of the municipality selected (outlined on the map), or None."""
@@ -255,41 +306,63 @@ def show(frame: pd.DataFrame, measure: pd.Series, geometry: Geometry, *, key: st
         selected = None
         st.session_state.pop(search_key, None)
     deck, colouring = build_deck(frame, measure, geometry, national, height, selected, category_order)
-    st.pydeck_chart(deck, height=height, on_select=clicked, selection_mode="single-object", key=key,
-                    alt=f"{measure['title']}の地図")
+    st.pydeck_chart(
+        deck, height=height, on_select=clicked, selection_mode="single-object", key=key, alt=f"{measure['title']}の地図"
+    )
     st.markdown(colouring.legend_html, unsafe_allow_html=True)
     if geometry.empty:
         st.caption("境界データが読み込まれていないため、市区町村の位置を点で表示しています。")
     names = dict(zip(frame["code"], frame["tip_name"]))
-    st.selectbox("地図の団体を名前で選ぶ（地図をクリックするのと同じ）", codes, index=None, format_func=names.get,
-                 key=search_key, placeholder="市区町村名を入力して検索")
+    st.selectbox(
+        "地図の団体を名前で選ぶ（地図をクリックするのと同じ）",
+        codes,
+        index=None,
+        format_func=names.get,
+        key=search_key,
+        placeholder="市区町村名を入力して検索",
+    )
     with st.expander("地図の値を表で見る", icon=":material/table:"):
-        st.dataframe(frame[["pref_name", "name", "tip_text"]].rename(
-            columns={"pref_name": "都道府県", "name": "市区町村", "tip_text": str(measure["short_title"])}),
-            hide_index=True, key=f"{key}_table")
+        st.dataframe(
+            frame[["pref_name", "name", "tip_text"]].rename(
+                columns={"pref_name": "都道府県", "name": "市区町村", "tip_text": str(measure["short_title"])}
+            ),
+            hide_index=True,
+            key=f"{key}_table",
+        )
     return selected
 
 
-def export_figure(frame: pd.DataFrame, measure: pd.Series, geometry: Geometry, title: str,
-                  category_order: list[str] | None = None) -> go.Figure:
+def export_figure(
+    frame: pd.DataFrame, measure: pd.Series, geometry: Geometry, title: str, category_order: list[str] | None = None
+) -> go.Figure:
     """A plotly choropleth of the same data for export (PNG/PowerPoint): a colour bar in the
     measure's unit (or one legend entry per category), 「データなし」 in grey as its own legend
     entry, points for municipalities without a polygon, the view fitted to the municipalities."""
     kind, unit = measure["kind"], measure["unit"]
     has_shape = frame["code"].isin(list(geometry.shapes))
     shapes = frame[has_shape]
-    collection = {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {"code": code}, "geometry": json.loads(geometry.shapes[code])}
-        for code in shapes["code"]]}
+    collection = {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "properties": {"code": code}, "geometry": json.loads(geometry.shapes[code])}
+            for code in shapes["code"]
+        ],
+    }
     fig = go.Figure()
     categorical = kind in ("binary", "category")
     labels = frame["label"].astype("object").where(frame["label"].notna(), style.MISSING_LABEL)
     if categorical:
-        order = category_order or (["実施", "未実施"] if kind == "binary" else sorted(set(labels) - {style.MISSING_LABEL}))
+        order = category_order or (
+            ["実施", "未実施"] if kind == "binary" else sorted(set(labels) - {style.MISSING_LABEL})
+        )
         groups = [c for c in order if c != style.MISSING_LABEL] + [style.MISSING_LABEL]
         colours = style.category_colours(groups)
     else:
-        groups = ["値"] + ([style.NOT_ANSWERED_LABEL] if (labels == style.NOT_ANSWERED_LABEL).any() else []) + [style.MISSING_LABEL]
+        groups = (
+            ["値"]
+            + ([style.NOT_ANSWERED_LABEL] if (labels == style.NOT_ANSWERED_LABEL).any() else [])
+            + [style.MISSING_LABEL]
+        )
         diverging = bool(measure["diverging"])
         lo, hi = style.value_range(frame["value"], kind, measure["domain_min"], measure["domain_max"], diverging)
         scale = style.DIVERGING if diverging else style.SEQUENTIAL
@@ -298,34 +371,87 @@ def export_figure(frame: pd.DataFrame, measure: pd.Series, geometry: Geometry, t
             members = labels == group
         else:
             unanswered = (labels == style.NOT_ANSWERED_LABEL).to_numpy()
-            members = (frame["value"].notna() if group == "値" else
-                       pd.Series(unanswered, index=frame.index) if group == style.NOT_ANSWERED_LABEL else frame["value"].isna() & ~unanswered)
+            members = (
+                frame["value"].notna()
+                if group == "値"
+                else pd.Series(unanswered, index=frame.index)
+                if group == style.NOT_ANSWERED_LABEL
+                else frame["value"].isna() & ~unanswered
+            )
         part = frame[members & has_shape]
-        colour = colours[group] if categorical else (style.NOT_ANSWERED_HEX if group == style.NOT_ANSWERED_LABEL else style.MISSING_HEX)
+        colour = (
+            colours[group]
+            if categorical
+            else (style.NOT_ANSWERED_HEX if group == style.NOT_ANSWERED_LABEL else style.MISSING_HEX)
+        )
         text = part["tip_name"] + "<br>" + part["tip_value"]
         if len(part) and not categorical and group == "値":
-            fig.add_trace(go.Choropleth(
-                geojson=collection, locations=part["code"], z=part["value"], featureidkey="properties.code",
-                colorscale=scale, reversescale=measure["polarity"] == "lower_is_better", zmin=lo, zmax=hi,
-                marker_line_color="white", marker_line_width=0.3, text=text, hoverinfo="text",
-                colorbar={"title": {"text": style.unit_label(kind, unit)}, "thickness": 14}, name=measure["short_title"]))
+            fig.add_trace(
+                go.Choropleth(
+                    geojson=collection,
+                    locations=part["code"],
+                    z=part["value"],
+                    featureidkey="properties.code",
+                    colorscale=scale,
+                    reversescale=measure["polarity"] == "lower_is_better",
+                    zmin=lo,
+                    zmax=hi,
+                    marker_line_color="white",
+                    marker_line_width=0.3,
+                    text=text,
+                    hoverinfo="text",
+                    colorbar={"title": {"text": style.unit_label(kind, unit)}, "thickness": 14},
+                    name=measure["short_title"],
+                )
+            )
         elif len(part):
-            fig.add_trace(go.Choropleth(
-                geojson=collection, locations=part["code"], z=[1] * len(part), featureidkey="properties.code",
-                colorscale=[[0, colour], [1, colour]], showscale=False, showlegend=True, name=str(group),
-                marker_line_color="white", marker_line_width=0.3, text=text, hoverinfo="text"))
+            fig.add_trace(
+                go.Choropleth(
+                    geojson=collection,
+                    locations=part["code"],
+                    z=[1] * len(part),
+                    featureidkey="properties.code",
+                    colorscale=[[0, colour], [1, colour]],
+                    showscale=False,
+                    showlegend=True,
+                    name=str(group),
+                    marker_line_color="white",
+                    marker_line_width=0.3,
+                    text=text,
+                    hoverinfo="text",
+                )
+            )
         points = frame[members & ~has_shape & frame["lat"].notna()]
         if len(points):
             if categorical or group != "値":
                 marker = {"size": 7, "color": colour}
             else:
-                marker = {"size": 7, "color": points["value"], "colorscale": scale, "cmin": lo, "cmax": hi,
-                          "reversescale": measure["polarity"] == "lower_is_better"}
-            fig.add_trace(go.Scattergeo(
-                lon=points["lng"], lat=points["lat"], mode="markers", showlegend=False, name=str(group),
-                marker={**marker, "line": {"width": 0.6, "color": "#374151"}},
-                text=points["tip_name"] + "<br>" + points["tip_value"], hoverinfo="text"))
+                marker = {
+                    "size": 7,
+                    "color": points["value"],
+                    "colorscale": scale,
+                    "cmin": lo,
+                    "cmax": hi,
+                    "reversescale": measure["polarity"] == "lower_is_better",
+                }
+            fig.add_trace(
+                go.Scattergeo(
+                    lon=points["lng"],
+                    lat=points["lat"],
+                    mode="markers",
+                    showlegend=False,
+                    name=str(group),
+                    marker={**marker, "line": {"width": 0.6, "color": "#374151"}},
+                    text=points["tip_name"] + "<br>" + points["tip_value"],
+                    hoverinfo="text",
+                )
+            )
     fig.update_geos(fitbounds="locations", visible=False)
-    fig.update_layout(title={"text": title, "x": 0.01}, margin={"l": 0, "r": 0, "t": 40, "b": 0}, height=620,
-                      font={"family": style.FONT_FAMILY}, legend={"orientation": "h", "y": -0.02})
+    fig.update_layout(
+        title={"text": title, "x": 0.01},
+        margin={"l": 0, "r": 0, "t": 40, "b": 0},
+        height=620,
+        font={"family": style.FONT_FAMILY},
+        legend={"orientation": "h", "y": -0.02},
+    )
     return fig

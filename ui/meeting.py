@@ -6,6 +6,7 @@ mode only the meeting page runs, without the sidebar, filters or top navigation 
 well, for the browser's own chrome of Streamlit). Slides come from ``exports.views.render_view``
 with the projector theme, cached per database version, view, prefecture and theme.
 """
+
 from __future__ import annotations
 
 import json
@@ -77,9 +78,13 @@ def leave() -> None:
 
 
 def sidebar_switch() -> None:
-    st.toggle("会議モード", key="mt_switch", on_change=_enter,
-              help="プロジェクター向けに、保存したビューを1枚ずつ大きく表示します（URL: ?mode=meeting）。"
-                   "←/→ または PageUp/PageDown で前後に進みます。")
+    st.toggle(
+        "会議モード",
+        key="mt_switch",
+        on_change=_enter,
+        help="プロジェクター向けに、保存したビューを1枚ずつ大きく表示します（URL: ?mode=meeting）。"
+        "←/→ または PageUp/PageDown で前後に進みます。",
+    )
 
 
 def deck_files() -> dict[str, Path]:
@@ -114,8 +119,12 @@ def _render(db_key: str, view_json: str, prefecture: str | None, theme: str) -> 
 def render(view: ViewSpec, prefecture: str | None, theme: str = THEME) -> ViewResult:
     """``exports.views.render_view`` of a deck's view (``ViewSpec``) cached by database version, view,
     prefecture and theme."""
-    return _render(data.db_key(), json.dumps(view.model_dump(exclude_none=True), ensure_ascii=False, sort_keys=True),
-                   prefecture, theme)
+    return _render(
+        data.db_key(),
+        json.dumps(view.model_dump(exclude_none=True), ensure_ascii=False, sort_keys=True),
+        prefecture,
+        theme,
+    )
 
 
 def high_contrast(fig: go.Figure) -> go.Figure:

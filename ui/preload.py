@@ -6,6 +6,7 @@ different orders (some imports are deferred into functions), and Python's per-mo
 can then deadlock (``_DeadlockError``, seen in the concurrent-users load test). app.py imports this
 module first: the first session imports everything in one fixed order while the others wait for it.
 """
+
 import importlib
 import pkgutil
 

@@ -4,6 +4,7 @@ Colour-blind-safe by construction: viridis for sequential measures, PuOr (diverg
 for gaps and changes, the Okabe–Ito palette for categories. Missing data is always the same grey
 and always labelled 「データなし」 — never a colour of the scale, so it cannot be read as zero.
 """
+
 from __future__ import annotations
 
 import math
@@ -26,8 +27,13 @@ DIVERGING = "PuOr"
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
 PRIORITY_COLOURS = {"高": "#D55E00", "中": "#E69F00", "低": "#56B4E9", "判定不可": MISSING_HEX}
 BINARY_COLOURS = {"実施": "#0072B2", "未実施": "#E69F00"}
-TREND_COLOURS = {"改善": "#0072B2", "停滞": "#999999", "後退": "#D55E00", "比較不可": MISSING_HEX,
-                 NOT_ANSWERED_LABEL: NOT_ANSWERED_HEX}
+TREND_COLOURS = {
+    "改善": "#0072B2",
+    "停滞": "#999999",
+    "後退": "#D55E00",
+    "比較不可": MISSING_HEX,
+    NOT_ANSWERED_LABEL: NOT_ANSWERED_HEX,
+}
 BAND_COLOURS = ("#440154", "#414487", "#2A788E", "#22A884", "#7AD151", "#E0C31A")  # viridis steps, 5万未満 → 100万以上
 LUT_SIZE = 256
 
@@ -79,7 +85,9 @@ def category_colours(labels: list[str]) -> dict[str, str]:
     return {label: fixed.get(label) or next(free) for label in labels}
 
 
-def value_range(values: pd.Series, kind: str, domain_min: float, domain_max: float, diverging: bool) -> tuple[float, float]:
+def value_range(
+    values: pd.Series, kind: str, domain_min: float, domain_max: float, diverging: bool
+) -> tuple[float, float]:
     """Colour range: the measure's fixed domain when it has one (scores 0–100, rates 0–100 %),
     symmetric around 0 for diverging measures, else the 2nd–98th percentile of the values shown."""
     present = values.dropna().astype(float)

@@ -5,6 +5,7 @@ only a file the user accepts after reading the validation report is moved to dat
 rebuild reads. Names are sanitised: no folders, no hidden files, only letters (Japanese included),
 digits and ``._-()``, an allowed extension — nothing a user uploads can escape its folder.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -36,8 +37,10 @@ def safe_name(name: str) -> str:
     base = re.sub(r"[^\w.\-()]+", "_", base).lstrip("._")
     suffix = Path(base).suffix.lower()
     if suffix not in ALLOWED_SUFFIXES:
-        raise UploadNameError(f"ファイル「{name}」の種類（拡張子 {suffix or 'なし'}）は取り込めません。"
-                              f"対応する拡張子: {' '.join(ALLOWED_SUFFIXES)}")
+        raise UploadNameError(
+            f"ファイル「{name}」の種類（拡張子 {suffix or 'なし'}）は取り込めません。"
+            f"対応する拡張子: {' '.join(ALLOWED_SUFFIXES)}"
+        )
     stem = Path(base).stem[: MAX_NAME_LENGTH - len(suffix)] or "upload"
     return stem + suffix
 
@@ -68,7 +71,9 @@ def accept(staged: Path, folder: Path | None = None, as_of: date | None = None) 
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / safe_name(Path(staged).name)
     if as_of is not None and as_of > date.today():
-        raise UploadNameError(f"調査時点 {as_of.year}年{as_of.month}月{as_of.day}日 は未来の日付です。今日以前の日付を指定してください。")
+        raise UploadNameError(
+            f"調査時点 {as_of.year}年{as_of.month}月{as_of.day}日 は未来の日付です。今日以前の日付を指定してください。"
+        )
     Path(staged).replace(target)
     declare(target.name, as_of, folder)
     return target
