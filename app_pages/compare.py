@@ -8,7 +8,8 @@ import streamlit as st
 from metrics.composite import indicator_scores
 from metrics.crosstab import cross_table, pop_band_order
 from metrics.filters import Filter, select_municipalities
-from ui import charts, chrome, data, export, filters, style
+from ui import chrome, data, export, filters
+from views import charts, style
 
 HEATMAP_LIMIT = 60
 selection = filters.current()

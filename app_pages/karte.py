@@ -16,7 +16,8 @@ from metrics.gaps import gaps
 from metrics.peers import PEER_KINDS, similar_municipalities, similarity_features
 from metrics.population import population_change_line, population_history
 from metrics.priority import NAME_SEPARATOR, NOT_ANSWERED, support_priority
-from ui import charts, chrome, data, filters, style
+from ui import chrome, data, filters
+from views import charts, style
 
 selection = filters.current()
 directory = filters.directory()

@@ -4,12 +4,15 @@ distribution and the prefecture ranking."""
 import pandas as pd
 import streamlit as st
 
+from exports.images import chart_png
 from exports.pptx_deck import build_deck
-from exports.views import load_deck
 from metrics import commentary, views
 from metrics.crosstab import pop_band_order
 from metrics.filters import select_municipalities
-from ui import charts, chrome, data, export, filters, maps, style
+from ui import chrome, data, export, filters
+from ui.maps import show as show_map
+from views import charts, maps, style
+from views.render import load_deck
 
 selection = filters.current()
 measure = filters.measure()
@@ -63,7 +66,7 @@ left, right = st.columns([3, 2], gap="medium")
 with left:
     st.header(f"地図：{measure['title']}", anchor=False)
     geometry = data.shared(maps.load_geometry)()
-    picked = maps.show(
+    picked = show_map(
         frame,
         measure,
         geometry,
@@ -167,6 +170,7 @@ with dist_col:
         "ov_distribution_png",
         selection.scope,
         chrome.measure_source(measure),
+        render=chart_png,
     )
     if measure["kind"] != "category":
         st.header("人口規模別", anchor=False)
@@ -211,6 +215,7 @@ with rank_col:
             "ov_ranking_png",
             f"{basis + 'の団体でみた' if basis else ''}都道府県別の{statistic}",
             chrome.measure_source(measure),
+            render=chart_png,
         )
 
 # ---- change since the previous release of the デジタル庁 data (the measure's snapshot and the one before)
@@ -265,6 +270,7 @@ if st.toggle(
         "ov_map_png",
         selection.scope,
         chrome.measure_source(measure),
+        render=chart_png,
     )
 
 chrome.built_download(

@@ -21,9 +21,9 @@ from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
 from pptx.util import Emu, Inches, Pt
 
 from exports.images import figure_png
-from exports.views import Deck, ViewResult, render_view, resolve_prefecture
 from metrics.dates import japanese_date
 from metrics.views import build_info
+from views.render import Deck, ViewResult, render_view, resolve_prefecture
 
 SLIDE_WIDTH, SLIDE_HEIGHT = Emu(12192000), Emu(6858000)  # 16:9, PowerPoint's own widescreen size
 MARGIN = Inches(0.45)

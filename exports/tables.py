@@ -4,8 +4,8 @@ writer of exported files (loaders.writer), so formula-like text is neutralised a
 
 from __future__ import annotations
 
-from exports.views import ViewResult
 from loaders.writer import csv_bytes, excel_bytes
+from views.render import ViewResult
 
 SHEET_NAME_LIMIT = 31  # Excel's limit on a sheet name
 

@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 from openpyxl import load_workbook
 
-from ui import export, style
+from ui import export
+from views import style
 
 
 def test_missing_values_are_labelled_not_zero():

@@ -13,9 +13,9 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from exports.images import figure_png, with_caption
 from metrics import dates, views
-from ui import charts, data
+from ui import data
+from views import charts
 
 DEMO_LABEL = "デモ用の架空データ"
 REGISTRY_CREDIT = "市区町村一覧：code4fukui/localgovjp（CC0）"
@@ -252,16 +252,26 @@ def chart(fig: go.Figure, *, key: str, where=None, table: pd.DataFrame | None = 
             st.dataframe(shown, hide_index=True, key=f"{key}_table")
 
 
-def png_download(fig: go.Figure, title: str, file_name: str, key: str, subtitle: str = "", source: str = "") -> None:
-    """A PNG of a chart for a paper (print sizes, its title and source inside the image). Drawn only
+def png_download(
+    fig: go.Figure,
+    title: str,
+    file_name: str,
+    key: str,
+    subtitle: str = "",
+    source: str = "",
+    *,
+    render: Callable[[go.Figure, str, str, str], bytes],
+) -> None:
+    """A PNG of a chart for a paper (print sizes, its title and source inside the image), drawn by
+    ``render(fig, title, subtitle, source)`` (the page passes ``exports.images.chart_png``). Drawn only
     when the button is pressed: a render takes about a second, which no rerun should pay."""
 
-    def render() -> bytes:
-        return figure_png(with_caption(charts.themed(go.Figure(fig), "print"), title, subtitle, source))
+    def png() -> bytes:
+        return render(fig, title, subtitle, source)
 
     st.download_button(
         "グラフ（PNG）",
-        data=render,
+        data=png,
         file_name=f"{file_name}.png",
         mime="image/png",
         key=key,

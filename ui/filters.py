@@ -19,7 +19,8 @@ from metrics.assessment import rounds
 from metrics.catalog import region_sets
 from metrics.crosstab import pop_band_order
 from metrics.filters import Filter, select_municipalities
-from ui import data, style
+from ui import data
+from views import style
 
 TYPES = ("政令市", "中核市", "一般市", "特別区", "町", "村")
 MAX_COMPARE = 10

@@ -15,9 +15,9 @@ from pathlib import Path
 import plotly.graph_objects as go
 import streamlit as st
 
-from exports.views import DEFAULT_DECK, Deck, ExportError, ViewResult, ViewSpec, render_view
-from exports.views import load_deck as read_deck
 from ui import data
+from views.render import DEFAULT_DECK, Deck, ExportError, ViewResult, ViewSpec, render_view
+from views.render import load_deck as read_deck
 
 ROOT = Path(__file__).resolve().parent.parent
 DECK_DIR = ROOT / "data" / "decks"

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from ui import style
+from views import style
 
 HEIGHT = 380
 

@@ -34,7 +34,7 @@ from metrics.dates import japanese_date, measure_dates
 from metrics.filters import Filter, select_municipalities
 from metrics.gaps import gaps
 from metrics.priority import NOT_ASSESSED, SURVEY_LABEL, support_priority
-from ui import charts, maps, style
+from views import charts, maps, style
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DECK = ROOT / "data" / "decks" / "committee.yaml"
