@@ -57,11 +57,7 @@ for column, row in zip(st.columns(len(kpis)), kpis.itertuples()):
 # ---- map and the municipality picked on it
 values = filters.measure_values(measure)
 frame = maps.map_frame(values, chosen, measure)
-order = views.category_order(values) if measure["kind"] == "category" else None
-if measure["kind"] == "binary":
-    order = ["実施", "未実施"]
-if measure["measure_id"] == "priority":
-    order = list(views.PRIORITY_LEVELS)
+order = views.measure_category_order(values, measure)
 left, right = st.columns([3, 2], gap="medium")
 with left:
     st.header(f"地図：{measure['title']}", anchor=False)

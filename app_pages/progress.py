@@ -10,7 +10,7 @@ from exports.images import chart_png
 from metrics import commentary, views
 from metrics.assessment import rounds
 from metrics.change import TRENDS, assessment_change, default_rounds
-from metrics.definitions import PILLARS, load_priority_rules, load_questionnaire
+from metrics.definitions import COMPOSITE, PILLARS, load_priority_rules, load_questionnaire
 from metrics.filters import select_municipalities
 from ui import chrome, data, export, filters
 from ui.maps import show as show_map
@@ -47,7 +47,7 @@ if source == "assessment":
     ids = known_rounds["round_id"].tolist()
     default_base, default_eval = data.cached(default_rounds)()
     parts = (
-        {"overall": "総合"}
+        {"overall": COMPOSITE}
         | {f"stage:{s}": questionnaire.stage_label(s) for s in sorted(questionnaire.stages)}
         | {f"field:{f}": f"分野「{f}」" for f in questionnaire.fields}
     )

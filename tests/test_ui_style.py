@@ -1,4 +1,4 @@
-"""Colours, number formats and downloads (ui.style, ui.export): missing is 「データなし」 in grey,
+"""Colours, number formats and downloads (views.style, ui.export): missing is 「データなし」 in grey,
 never zero; diverging scales centre on 0; CSV opens in Excel (UTF-8 with BOM)."""
 
 from __future__ import annotations

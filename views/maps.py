@@ -27,6 +27,7 @@ import plotly.graph_objects as go
 import pydeck as pdk
 import shapely
 
+from metrics.views import BINARY_ORDER
 from loaders.boundaries import national_geojson
 from views import style
 
@@ -85,7 +86,7 @@ def colour_measure(values: pd.DataFrame, measure: pd.Series, category_order: lis
     kind, unit = measure["kind"], measure["unit"]
     if kind in ("binary", "category"):
         labels = values["label"].astype("object").where(values["label"].notna(), style.MISSING_LABEL)
-        order = category_order or (["実施", "未実施"] if kind == "binary" else sorted(labels.dropna().unique()))
+        order = category_order or (list(BINARY_ORDER) if kind == "binary" else sorted(labels.dropna().unique()))
         order = [c for c in order if c != style.MISSING_LABEL] + [style.MISSING_LABEL]
         colours = style.category_colours(order)
         rgb = [_rgb(colours.get(label, style.MISSING_HEX)) for label in labels]
@@ -298,7 +299,7 @@ def export_figure(
     labels = frame["label"].astype("object").where(frame["label"].notna(), style.MISSING_LABEL)
     if categorical:
         order = category_order or (
-            ["実施", "未実施"] if kind == "binary" else sorted(set(labels) - {style.MISSING_LABEL})
+            list(BINARY_ORDER) if kind == "binary" else sorted(set(labels) - {style.MISSING_LABEL})
         )
         groups = [c for c in order if c != style.MISSING_LABEL] + [style.MISSING_LABEL]
         colours = style.category_colours(groups)

@@ -7,8 +7,8 @@ A view is a small dict (as in a saved-views file, data/decks/*.yaml)::
      table slide follows in the deck>}
 
 ``render_view(con, view, prefecture, theme=…)`` turns it into a ``ViewResult`` for one prefecture
-(or the nation): a plotly figure built by the same builders the pages use (ui/charts.py,
-ui/maps.py), the table the page would show (Japanese headers, for export), two or three
+(or the nation): a plotly figure built by the same builders the pages use (views/charts.py,
+views/maps.py), the table the page would show (Japanese headers, for export), two or three
 sentences of commentary (metrics/commentary.py), and the source and as-of lines. A view whose
 data is not in the store (e.g. no assessment round yet) comes back with ``figure=None`` and a
 sentence saying what is missing, so a deck keeps its shape when data arrives later.
@@ -27,10 +27,11 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from metrics import commentary, views
 from metrics.assessment import round_labels, rounds
-from metrics.catalog import indicator_catalog
-from metrics.change import assessment_change, composite_change, default_rounds
+from metrics.catalog import indicator_catalog, official_indicators
+from metrics.change import TRENDS, assessment_change, composite_change, default_rounds
 from metrics.crosstab import bin_values, cross_table, pop_band_order
 from metrics.dates import japanese_date, measure_dates
+from metrics.definitions import COMPOSITE
 from metrics.filters import Filter, select_municipalities
 from metrics.gaps import gaps
 from metrics.priority import NOT_ASSESSED, SURVEY_LABEL, support_priority
@@ -260,16 +261,6 @@ def _selection_lines(con, measure: pd.Series, values: pd.DataFrame, chosen: pd.D
     )
 
 
-def _category_order(values: pd.DataFrame, measure: pd.Series) -> list[str] | None:
-    if measure["measure_id"] == "priority":
-        return list(views.PRIORITY_LEVELS)
-    if measure["kind"] == "binary":
-        return ["実施", "未実施"]
-    if measure["kind"] == "category":
-        return views.category_order(values)
-    return None
-
-
 def _missing(
     title: str, message: str, scope: Scope, source: str = "", as_of: str = "", view_id: str = ""
 ) -> ViewResult:
@@ -330,7 +321,7 @@ def _map_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
     values = views.measure_frame(con, measure["measure_id"])
     chosen = select_municipalities(con, scope.flt)
     frame = maps.map_frame(values, chosen, measure)
-    order = _category_order(values, measure)
+    order = views.measure_category_order(values, measure)
     figure = maps.export_figure(frame, measure, maps.load_geometry(con), "", order)
     figure.update_layout(title=None, margin={"l": 0, "r": 0, "t": 10, "b": 0})
     table = frame[["code", "pref_name", "name", "value", "label"]].rename(
@@ -432,7 +423,7 @@ def _distribution_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewRes
     chosen = select_municipalities(con, scope.flt)
     chosen_values = values[values["code"].isin(chosen["code"])]
     if measure["kind"] in ("binary", "category"):
-        shares = views.category_shares(chosen_values, _category_order(values, measure))
+        shares = views.category_shares(chosen_values, views.measure_category_order(values, measure))
         figure = charts.distribution(chosen_values, measure, category_shares=shares)
         table = shares.rename(columns={"label": "区分", "municipalities": "団体数", "share": "割合（%）"})
     else:
@@ -476,10 +467,9 @@ def _crosstab_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
     chosen = select_municipalities(con, scope.flt)[["code", "pop_band"]]
     frame = chosen.merge(values, on="code", how="left")
     if kind in ("binary", "category"):
-        labels, order = frame["label"], _category_order(values, measure)
+        labels, order = frame["label"], views.measure_category_order(values, measure)
     elif kind == "level":
-        labels = frame["value"].map(lambda v: f"レベル{int(v)}" if pd.notna(v) else None)
-        order = [f"レベル{n}" for n in range(5)]
+        labels, order = views.level_labels(frame["value"]), views.measure_category_order(values, measure)
     elif kind in ("score", "percent"):
         labels, order = bin_values(frame["value"], SCORE_EDGES, SCORE_LABELS).astype("object"), list(SCORE_LABELS)
     else:
@@ -604,7 +594,7 @@ def _progress_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
                 "progress",
             )
         change = composite_change(con, scope.flt, dates[0], dates[-1])
-        rows = change[change["pillar"] == "総合"]
+        rows = change[change["pillar"] == COMPOSITE]
         base_label, eval_label = views.snapshot_label(dates[0]), views.snapshot_label(dates[-1])
         composite = measure_row(con, "composite")
         source, as_of = _source(composite), f"調査時点 {japanese_date(dates[0])}→{japanese_date(dates[-1])}"
@@ -617,11 +607,7 @@ def _progress_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
     counts = rows["trend_label"].value_counts()
     subtitle = (
         f"{scope.name}・{subject}："
-        + "、".join(
-            f"{label} {int(counts.get(label, 0)):,}団体"
-            for label in ("改善", "停滞", "後退", "比較不可", "未回答")
-            if counts.get(label, 0)
-        )
+        + "、".join(f"{label} {int(counts.get(label, 0)):,}団体" for label in TRENDS.values() if counts.get(label, 0))
         + "（図は変化の大きい団体と小さい団体 各6）"
     )
     table = rows.sort_values(["change", "code"], ascending=[False, True], na_position="last")
@@ -688,9 +674,7 @@ def _change_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
     figure = charts.slope(shown.sort_values("eval_score", ascending=False), base_label, eval_label)
     counts = rows["trend_label"].value_counts()
     subtitle = f"{scope.name}・{base_label} → {eval_label}：" + "、".join(
-        f"{label} {int(counts.get(label, 0)):,}団体"
-        for label in ("改善", "停滞", "後退", "比較不可")
-        if counts.get(label, 0)
+        f"{label} {int(counts.get(label, 0)):,}団体" for label in TRENDS.values() if counts.get(label, 0)
     )
     kind, unit = measure["kind"], measure["unit"]
     table = rows.sort_values(["change", "code"], ascending=[False, True], na_position="last")
@@ -772,7 +756,7 @@ def _karte_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
         source, as_of = _assessment_lines(con)
     else:
         shares = views.peer_shares(con, spec.code)
-        binary = shares[(shares["kind"] == "binary") & shares["indicator_id"].str.startswith("da_")]
+        binary = shares[(shares["kind"] == "binary") & official_indicators(shares["indicator_id"])]
         figure = charts.peer_comparison(binary, row["name"], "同じ人口規模") if len(binary) else None
         source = _source(composite) if composite is not None else ""
         as_of = _as_of(con, composite) if composite is not None else ""
@@ -803,7 +787,7 @@ def _own_matrix(con, code: str) -> pd.DataFrame | None:
 def karte_gap_table(con, code: str) -> pd.DataFrame:
     """The デジタル庁 indicators of one municipality against its population-band peers and the nation."""
     table = gaps(con, Filter(codes=(code,)))
-    table = table[table["indicator_id"].str.startswith("da_") & ~table["indicator_id"].str.startswith("da_proc_")]
+    table = table[official_indicators(table["indicator_id"])]
     formatted = lambda column: [
         style.format_value(v, k, u) for v, k, u in zip(table[column], table["kind"], table["unit"])
     ]  # noqa: E731
