@@ -721,6 +721,16 @@ def ranking_of(values: pd.DataFrame, municipalities: pd.DataFrame, kind: str, po
     return prefecture_ranking(values, kind, polarity)
 
 
+def selection_ranking(
+    values: pd.DataFrame, municipalities: pd.DataFrame, measure: pd.Series, flt: Filter | None
+) -> pd.DataFrame:
+    """The prefectures ranked for a selection (``ranking_of`` over ``ranking_basis``): with population
+    bands or 団体区分 chosen, every prefecture's municipalities of those bands and types."""
+    if flt is not None and (flt.pop_bands or flt.types):
+        values = values[values["code"].isin(ranking_basis(municipalities, flt)["code"])]
+    return ranking_of(values, municipalities, measure["kind"], measure["polarity"])
+
+
 def ranking_basis(municipalities: pd.DataFrame, flt: Filter | None) -> pd.DataFrame:
     """The municipalities prefectures are ranked over for a selection: every prefecture's, kept to
     the selection's population bands and 団体区分 (the part of a filter that is not a place), so

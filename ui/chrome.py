@@ -127,18 +127,21 @@ def source_line() -> str:
     return f"データ: {label}{as_of}　構築: {built}"
 
 
+def measure_as_of(measure: pd.Series) -> str:
+    """The 調査時点／取得日 of a measure as the sidebar's snapshot shows it (metrics/dates.py), or its round."""
+    if measure["group"].startswith("アセスメント"):
+        return f"調査回 {measure['as_of'] or '—'}"
+    return data.cached(dates.measure_dates)(
+        measure[["measure_id", "group"]].to_dict(), st.session_state.get("snap")
+    ).text()
+
+
 def measure_source(measure: pd.Series | None) -> str:
     """「出典：…（調査時点 推進体制：2023年4月1日時点、…　｜　取得日 …）」 for a measure; demo values are marked."""
     if measure is None:
         return ""
-    if measure["group"].startswith("アセスメント"):
-        when = f"調査回 {measure['as_of'] or '—'}"
-    else:
-        when = data.cached(dates.measure_dates)(
-            measure[["measure_id", "group"]].to_dict(), st.session_state.get("snap")
-        ).text()
     demo = f"・{DEMO_LABEL}" if measure["synthetic"] else ""
-    return f"{measure['credit']}（{when}{demo}）"
+    return f"{measure['credit']}（{measure_as_of(measure)}{demo}）"
 
 
 def page_header(title: str, subtitle: str | None = None, measure: pd.Series | None = None) -> None:
