@@ -193,3 +193,17 @@ def _blank_png() -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (4, 4), "white").save(buffer, format="PNG")
     return buffer.getvalue()
+
+
+@pytest.mark.parametrize("prefecture, pref_code", PREFECTURES, ids=["兵庫県", "北海道"])
+def test_the_progress_page_places_the_deck_view(demo_db, prefecture, pref_code, monkeypatch):
+    """進捗 with its default rounds and the overall score is the deck's 当初→評価 view: the same slope
+    chart and sentences."""
+    with duckdb.connect(str(demo_db), read_only=True) as con:
+        reference = render_view(con, {"view": "progress"}, prefecture, theme="screen")
+    assert reference.figure is not None, "the demo has two assessment rounds"
+    at = open_app(monkeypatch, demo_db, "app_pages/progress.py", pref=prefecture)
+    assert not at.exception, [e.message for e in at.exception]
+    slope = next(json.loads(c.proto.spec) for c in at.get("plotly_chart") if c.proto.id.endswith("pr_slope"))
+    assert values_of(slope) == values_of(reference.figure)
+    assert "".join(plain(s) for s in reference.commentary[:3]) in [m.value for m in at.markdown]

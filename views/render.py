@@ -718,15 +718,40 @@ def _progress_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
         source, as_of = source_line(composite), f"調査時点 {japanese_date(dates[0])}→{japanese_date(dates[-1])}"
         subject = "デジタル庁指標の総合得点"
     rows = rows.merge(names, on="code", how="inner")
-    lines = commentary.progress_sentences(rows, scope.name, f"{subject}（{base_label}→{eval_label}）")
+    return progress_view(rows, scope, subject, base_label, eval_label, source, as_of)
+
+
+def progress_view(
+    rows: pd.DataFrame,
+    scope: Scope,
+    subject: str,
+    base_label: str,
+    eval_label: str,
+    source: str,
+    as_of: str,
+    *,
+    unit: str | None = "点",
+    compare: tuple[str, ...] = (),
+) -> ViewResult:
+    """Baseline → evaluation of a score for the scope's municipalities (``rows``: code, name,
+    base_score, eval_score, change, trend, trend_label; one per municipality): the slope of the six
+    largest and six smallest changes (or of the comparison set ``compare``), the counts per trend and
+    every municipality in the table. ``unit``: of the change (点, ポイント; None for a step such as
+    未実施 → 実施)."""
+    lines = commentary.progress_sentences(rows, scope.name, f"{subject}（{base_label}→{eval_label}）", unit)
     comparable = rows.dropna(subset=["change"]).sort_values(["change", "code"])
-    shown = pd.concat([comparable.tail(6), comparable.head(6)]).drop_duplicates("code")
-    figure = charts.slope(shown.sort_values("eval_score", ascending=False), base_label, eval_label)
+    if compare:
+        shown, caption = comparable[comparable["code"].isin(compare)], "比較セットの団体"
+    else:
+        shown = pd.concat([comparable.tail(6), comparable.head(6)]).drop_duplicates("code")
+        caption = "改善の大きい6団体と、後退（または改善の小さい）6団体"
+    shown = shown.sort_values("eval_score", ascending=False)
+    figure = charts.slope(shown, base_label, eval_label)
     counts = rows["trend_label"].value_counts()
     subtitle = (
         f"{scope.name}・{subject}："
         + "、".join(f"{label} {int(counts.get(label, 0)):,}団体" for label in TRENDS.values() if counts.get(label, 0))
-        + "（図は変化の大きい団体と小さい団体 各6）"
+        + ("（図は比較セットの団体）" if compare else "（図は変化の大きい団体と小さい団体 各6）")
     )
     table = rows.sort_values(["change", "code"], ascending=[False, True], na_position="last")
     table = pd.DataFrame(
@@ -749,6 +774,8 @@ def _progress_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
         source,
         as_of,
         _pref(scope),
+        caption=caption,
+        frame=shown,
     )
 
 
