@@ -207,3 +207,15 @@ def test_the_progress_page_places_the_deck_view(demo_db, prefecture, pref_code, 
     slope = next(json.loads(c.proto.spec) for c in at.get("plotly_chart") if c.proto.id.endswith("pr_slope"))
     assert values_of(slope) == values_of(reference.figure)
     assert "".join(plain(s) for s in reference.commentary[:3]) in [m.value for m in at.markdown]
+
+
+@pytest.mark.parametrize("prefecture, pref_code", PREFECTURES, ids=["兵庫県", "北海道"])
+def test_the_support_page_places_the_deck_view(store, prefecture, pref_code, monkeypatch):
+    """支援計画's chart of the menu items and its sentences are the deck's 支援優先度 view."""
+    with duckdb.connect(str(store), read_only=True) as con:
+        reference = render_view(con, {"view": "priority"}, prefecture, theme="screen")
+    at = open_app(monkeypatch, store, "app_pages/support.py", pref=prefecture)
+    assert not at.exception, [e.message for e in at.exception]
+    items = next(json.loads(c.proto.spec) for c in at.get("plotly_chart") if c.proto.id.endswith("sp_items"))
+    assert values_of(items) == values_of(reference.figure)
+    assert "".join(plain(s) for s in reference.commentary[:3]) in [m.value for m in at.markdown]

@@ -631,9 +631,16 @@ def _crosstab_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
 
 def _priority_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
     priority = support_priority(con, scope.flt)  # national menu + the scope's prefecture's own
+    return priority_view(con, priority, scope, None, views.national_summary(con).set_index("code")["assessment"])
+
+
+def priority_view(con, priority: pd.DataFrame, scope: Scope, round_id: str | None, assessment: pd.Series) -> ViewResult:
+    """The support priority of the scope's municipalities (``priority``: ``support_priority`` of the
+    national menu and the scope's prefecture's own) and how many each menu item is recommended to;
+    ``assessment``: the assessment score by code, for the table."""
     counts = views.support_counts(priority, scope.pref_code)
     figure = charts.support_items(counts[counts.groupby("item_id")["municipalities"].transform("sum") > 0])
-    summary = views.national_summary(con).set_index("code")["assessment"]
+    summary = assessment
     order = priority  # support_priority's order: 高 first, then weak stages / official points
     table = pd.DataFrame(
         {
@@ -681,7 +688,7 @@ def _priority_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
         subtitle,
         figure,
         table,
-        commentary.priority_commentary(con, scope.pref_code, priority=priority, scope_name=scope.name),
+        commentary.priority_commentary(con, scope.pref_code, round_id, priority=priority, scope_name=scope.name),
         source,
         as_of,
         _pref(scope),
