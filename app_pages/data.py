@@ -18,9 +18,11 @@ from loaders.build import BuildProblemsError, ShrinkError, build, check_file
 from loaders.demo import real_data_folders
 from loaders.errors import LoaderError, shorten
 from loaders.fetch import CACHE_DIR, fetch, planned_downloads
-from metrics import dates, menus, views
+from metrics import menus, views
 from metrics.definitions import DefinitionError
 from metrics.export import workbook_bytes
+from store import dates
+from store.paths import DEFAULT_DB
 from ui import auth, chrome, data, export, filters, uploads
 
 selection = filters.current()
@@ -163,7 +165,7 @@ for path in waiting:
     cols[0].caption(f"{path.name}（{path.stat().st_size:,} バイト、{when}）")
     if access.allowed:
         cols[1].button("削除", key=f"dm_remove_{path.name}", on_click=uploads.remove, args=(path.name,))
-target = store.DEFAULT_DB if data.is_demo_fallback() else data.database_path()
+target = DEFAULT_DB if data.is_demo_fallback() else data.database_path()
 
 
 def run_build(force: bool = False) -> None:

@@ -9,13 +9,13 @@ from exports.karte import build_karte
 from metrics import views
 from metrics.assessment import assessment_scores, maturity, rounds, score_matrix
 from metrics.cases import recommendation_table
-from metrics.dates import japanese_date
 from metrics.definitions import load_questionnaire
 from metrics.filters import Filter, select_municipalities
 from metrics.gaps import gaps
 from metrics.peers import PEER_KINDS, similar_municipalities, similarity_features
 from metrics.population import population_change_line, population_history
 from metrics.priority import NAME_SEPARATOR, NOT_ANSWERED, support_priority
+from store.dates import japanese_date
 from ui import charts, chrome, data, filters, style
 
 selection = filters.current()

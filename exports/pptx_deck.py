@@ -22,8 +22,8 @@ from pptx.util import Emu, Inches, Pt
 
 from exports.images import figure_png
 from exports.views import Deck, ViewResult, render_view, resolve_prefecture
-from metrics.dates import japanese_date
 from metrics.views import build_info
+from store.dates import japanese_date
 
 SLIDE_WIDTH, SLIDE_HEIGHT = Emu(12192000), Emu(6858000)  # 16:9, PowerPoint's own widescreen size
 MARGIN = Inches(0.45)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from loaders import store
 from loaders.errors import LoaderError
+from store.paths import DEFAULT_DB, DEMO_DB
 
 
 def _cmd_build(args) -> int:
@@ -98,7 +99,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--source", type=Path, action="append", required=True, help="取り込むフォルダまたはファイル（複数可）"
     )
-    p.add_argument("--db", default=str(store.DEFAULT_DB))
+    p.add_argument("--db", default=str(DEFAULT_DB))
     p.add_argument(
         "--as-of",
         action="append",
@@ -124,11 +125,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--dest", default=None)
     p.add_argument("--base-url", help="ミラーのURL（公式URLのホスト部分を置き換える）")
     p.add_argument("--retries", type=int, default=3)
-    p.add_argument("--db", default=str(store.DEFAULT_DB), help="更新の排他に使うデータベース（同じロックを取る）")
+    p.add_argument("--db", default=str(DEFAULT_DB), help="更新の排他に使うデータベース（同じロックを取る）")
     p.set_defaults(func=_cmd_fetch)
 
     p = sub.add_parser("demo", help="デモ用データベースを作成する")
-    p.add_argument("--db", default=str(store.DEMO_DB))
+    p.add_argument("--db", default=str(DEMO_DB))
     p.add_argument("--source", action="append", help="含める公開データのフォルダ（省略時は自動検出）")
     p.set_defaults(func=_cmd_demo)
 
@@ -140,12 +141,12 @@ def parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_template)
 
     p = sub.add_parser("rollback", help="以前の版のデータベースに戻す")
-    p.add_argument("--db", default=str(store.DEFAULT_DB))
+    p.add_argument("--db", default=str(DEFAULT_DB))
     p.add_argument("--version", help="戻す版のファイル（省略時は直前の版）")
     p.set_defaults(func=_cmd_rollback)
 
     p = sub.add_parser("versions", help="保存されている以前の版を一覧表示する")
-    p.add_argument("--db", default=str(store.DEFAULT_DB))
+    p.add_argument("--db", default=str(DEFAULT_DB))
     p.set_defaults(func=_cmd_versions)
     return main
 

@@ -1,4 +1,4 @@
-"""Metrics of 自治体DX進捗ダッシュボード: pure functions over a DuckDB store (loaders/schema.sql).
+"""Metrics of 自治体DX進捗ダッシュボード: pure functions over a DuckDB store (store/schema.sql).
 
 No Streamlit, no file I/O except the committed definitions in data/ (questionnaire.yaml or
 $DX_QUESTIONNAIRE, priority_rules.yaml, official_priority_rules.yaml, support_menus/*.yaml, reference_cases.yaml). Every function

@@ -7,9 +7,10 @@ import numpy as np
 import pandas as pd
 
 from metrics.assessment import assessment_scores, latest_rounds, rounds
-from metrics.definitions import DATA_DIR, load_questionnaire, load_reference_cases
+from metrics.definitions import load_questionnaire, load_reference_cases
 from metrics.filters import Filter, select_municipalities
 from metrics.query import isin
+from store.paths import DATA_DIR
 
 CASE_COLUMNS = [
     "case_id",

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+from store.paths import DATA_DIR
 
 # 総務省「自治体DX全体手順書」steps 0–3 and 和歌山県's four fields (seed 001): the defaults when no
 # questionnaire file is present; a prefecture's questionnaire.yaml overrides them.

@@ -21,7 +21,8 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from metrics.definitions import DATA_DIR, DefinitionError, SupportItem, _read_yaml, load_questionnaire
+from metrics.definitions import DefinitionError, SupportItem, _read_yaml, load_questionnaire
+from store.paths import DATA_DIR
 
 MENU_DIR = DATA_DIR / "support_menus"
 NATIONAL = "全国"

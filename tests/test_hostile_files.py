@@ -29,10 +29,10 @@ from fuzz_helpers import JAPANESE, assert_loader_error, shapefile_zip, squares
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from loaders import safety
 from loaders.build import BuildError, all_loaders, build, check_file, detect_loader
 from loaders.errors import LoaderError
 from loaders.textio import MAX_SHEET_CELLS, MAX_XLSX_UNCOMPRESSED, MAX_ZIP_MEMBERS
+from store import safety
 
 ROOT = Path(__file__).resolve().parent.parent
 QUICK = 10.0  # seconds: a refused file is refused before any real work
@@ -414,7 +414,7 @@ def hostile_build(shared_data, tmp_path_factory):
 
 
 def schema_tables() -> set[str]:
-    return set(re.findall(r"CREATE TABLE (\w+)", (ROOT / "loaders" / "schema.sql").read_text(encoding="utf-8")))
+    return set(re.findall(r"CREATE TABLE (\w+)", (ROOT / "store" / "schema.sql").read_text(encoding="utf-8")))
 
 
 def test_html_and_sql_in_cells_are_stored_verbatim_and_every_table_survives(hostile_build):

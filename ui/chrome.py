@@ -14,7 +14,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from exports.images import figure_png, with_caption
-from metrics import dates, views
+from metrics import views
+from store import dates
 from ui import charts, data
 
 DEMO_LABEL = "デモ用の架空データ"

@@ -23,6 +23,7 @@ import duckdb
 import streamlit as st
 
 from loaders.demo import resolve_database
+from store.connection import open_read_only
 
 
 @dataclass(frozen=True)
@@ -56,26 +57,13 @@ def current_version() -> DatabaseVersion:
 _connections: dict[tuple[str, int], duckdb.DuckDBPyConnection] = {}
 _connections_lock = threading.Lock()
 KEEP_OPEN_VERSIONS = 2
-LOCKED_SETTINGS = ("SET enable_external_access = false", "SET lock_configuration = true")
-
-
-def _open_version(path: str) -> duckdb.DuckDBPyConnection:
-    connection = duckdb.connect()
-    # ATTACH takes no bound parameters; the path is the app's own setting, quoted as a SQL literal
-    literal = "'" + path.replace("'", "''") + "'"
-    connection.execute(f"ATTACH {literal} AS store (READ_ONLY)")
-    # then no query of the app can touch another file (read_csv('/etc/passwd'), COPY … TO, ATTACH,
-    # extensions), and no query can switch that back: set after the ATTACH, which needs file access
-    for setting in LOCKED_SETTINGS:
-        connection.execute(setting)
-    return connection
 
 
 def _connection(path: str, mtime_ns: int) -> duckdb.DuckDBPyConnection:
     with _connections_lock:
         key = (path, mtime_ns)
         if key not in _connections:
-            _connections[key] = _open_version(path)
+            _connections[key] = open_read_only(path)
             for old_key in list(_connections)[:-KEEP_OPEN_VERSIONS]:
                 _connections.pop(old_key).close()
         return _connections[key]

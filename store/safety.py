@@ -5,7 +5,7 @@
   entry) is run as a formula by Excel or LibreOffice when a CSV/XLSX export is opened (CSV
   injection). Such cells get a leading ``'`` so they are shown as the text they are. Numbers stay
   numbers (a negative number is not text and is never prefixed). Every file that leaves the app goes
-  through ``loaders.writer``, which applies these to every cell, header and sheet name.
+  through ``store.writer``, which applies these to every cell, header and sheet name.
 - ``safe_upload_name`` / ``upload_path``: the browser sends the file name, so it is untrusted. Only the
   last path component is kept, control and reserved characters are replaced, hidden/relative names
   are refused, and the destination is checked to lie inside the upload folder.
