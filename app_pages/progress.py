@@ -9,8 +9,9 @@ import streamlit as st
 from metrics import commentary, views
 from metrics.assessment import rounds
 from metrics.change import TRENDS, assessment_change, default_rounds
-from metrics.definitions import PILLARS, load_priority_rules, load_questionnaire
+from metrics.definitions import PILLARS, load_questionnaire
 from metrics.filters import select_municipalities
+from metrics.rules import load_priority_rules
 from ui import charts, chrome, data, export, filters, maps, style
 
 selection = filters.current()

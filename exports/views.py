@@ -30,10 +30,11 @@ from metrics.assessment import round_labels, rounds
 from metrics.catalog import indicator_catalog
 from metrics.change import assessment_change, composite_change, default_rounds
 from metrics.crosstab import bin_values, cross_table, pop_band_order
+from metrics.dates import measure_dates
 from metrics.filters import Filter, select_municipalities
 from metrics.gaps import gaps
 from metrics.priority import NOT_ASSESSED, SURVEY_LABEL, support_priority
-from store.dates import japanese_date, measure_dates
+from store.dates import japanese_date
 from ui import charts, maps, style
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -16,6 +16,7 @@ from loaders.base import LoadContext
 from loaders.build import BuildSummary, build
 from loaders.errors import Report
 from loaders.fetch import CACHE_DIR
+from loaders.synthetic import synthetic_indicator_step, synthetic_survey_step
 from store.paths import DEFAULT_DB, DEMO_DB, ROOT
 
 
@@ -27,8 +28,6 @@ def real_data_folders() -> list[Path]:
 
 
 def _synthetic_where_missing(con: duckdb.DuckDBPyConnection, ctx: LoadContext, report: Report) -> None:
-    from loaders.synthetic import synthetic_indicator_step, synthetic_survey_step
-
     real_indicators = con.execute(
         "SELECT count(*) FROM indicator_values WHERE source LIKE 'digital_agency%' AND NOT synthetic"
     ).fetchone()[0]

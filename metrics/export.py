@@ -8,10 +8,11 @@ import duckdb
 import pandas as pd
 
 from metrics.assessment import rounds
+from metrics.dates import dates_for
 from metrics.filters import Filter
 from metrics.query import run
 from metrics.summary import all_metrics
-from store.dates import dates_for, japanese_date
+from store.dates import japanese_date
 from store.writer import Workbook
 
 SHEETS = {  # result key → (sheet name, what one row is)

@@ -536,3 +536,17 @@ def save_uploaded_menu(menu: MenuFile) -> Path:
     )
     os.replace(temporary, path)
     return path
+
+
+def load_support_menu(path: Path | None = None, prefecture: str | None = None) -> dict[str, SupportItem]:
+    """Support menu items, id → item in file order (metrics.menus reads and validates the files).
+
+    ``path``: that one menu file's items. Else ``prefecture`` ('兵庫県' or '28'): the national items
+    plus that prefecture's own. Neither: every item of every provider — for looking items up by id,
+    never for recommending (a view recommends from ``metrics.support_menu(prefecture)``)."""
+    if path is not None:
+        file = parse_menu_file(Path(path))
+        return {item.id: _support_item(item, file.prefecture) for item in file.items}
+    if prefecture is not None:
+        return support_menu(prefecture)
+    return all_menu_items()

@@ -24,11 +24,12 @@ from metrics.assessment import NOT_ANSWERED, assessment_scores, latest_rounds, r
 from metrics.catalog import indicator_catalog
 from metrics.change import TRENDS, assessment_change, classify, composite_change, default_rounds
 from metrics.crosstab import cross_table, measure_values
-from metrics.definitions import COMPOSITE, PILLARS, load_priority_rules, load_questionnaire
+from metrics.definitions import COMPOSITE, PILLARS, load_questionnaire
 from metrics.filters import Filter, select_municipalities
 from metrics.menus import support_menu
 from metrics.priority import NOT_ASSESSED
 from metrics.query import run
+from metrics.rules import load_priority_rules
 from metrics.snapshots import UNKNOWN as UNKNOWN_SNAPSHOT  # noqa: F401 - the sidebar's key for 調査時点不明
 from metrics.snapshots import (
     previous_snapshot,

@@ -6,7 +6,8 @@ from datetime import date
 import pandas as pd
 
 from loaders.releases import load_release_list
-from store.dates import COMPOSITE_SOURCES, date_lines, dates_for, japanese_date
+from metrics.dates import COMPOSITE_SOURCES, dates_for
+from store.dates import date_lines, japanese_date
 
 
 def test_japanese_dates_have_no_zero_padding():

@@ -13,8 +13,8 @@ from test_app_pages import open_app
 
 from exports.views import DEFAULT_DECK, load_deck
 from metrics import commentary, views
+from metrics.dates import measure_dates
 from metrics.views import measure_options
-from store.dates import measure_dates
 from ui.chrome import DEMO_LABEL, plain
 
 DECK = load_deck(DEFAULT_DECK)

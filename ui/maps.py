@@ -26,7 +26,7 @@ import plotly.graph_objects as go
 import pydeck as pdk
 import shapely
 
-from loaders.boundaries import national_geojson
+from metrics.geometry import national_geojson
 from ui import style
 
 LAYER_POLYGONS = "municipalities"
