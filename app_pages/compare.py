@@ -177,7 +177,7 @@ with tabs[2]:
     cross_measure = filters.measure(cross_id)
     values = filters.measure_values(cross_measure).set_index("code")
     if cross_id == "maturity":
-        labels = values["value"].map(lambda v: f"レベル{int(v)}" if v == v else None)
+        labels = values["value"].map(lambda v: None if pd.isna(v) else f"レベル{int(v)}")
         column_order = [f"レベル{n}" for n in range(5)]
     else:
         labels = values["label"]
