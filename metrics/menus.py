@@ -21,6 +21,7 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from metrics.catalog import is_official_indicator
 from metrics.definitions import DefinitionError, SupportItem, _read_yaml, load_questionnaire
 from store.paths import DATA_DIR
 
@@ -403,7 +404,7 @@ def menu_template_notes(prefecture: str) -> list[tuple[str, str]]:
             "、".join(
                 title
                 for i, title in indicator_titles().items()
-                if i.startswith("da_") and not i.startswith("da_proc_") and "分母" not in title and "分子" not in title
+                if is_official_indicator(i) and "分母" not in title and "分子" not in title
             ),
         ),
         ("対象の支援優先度", "高・中・低"),
