@@ -26,7 +26,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from metrics import commentary, views
-from metrics.assessment import round_labels, rounds
+from metrics.assessment import assessment_scores, round_labels, rounds, score_matrix
 from metrics.catalog import indicator_catalog, official_indicators
 from metrics.change import TRENDS, assessment_change, composite_change, default_rounds
 from metrics.crosstab import bin_values, cross_table, pop_band_order
@@ -916,7 +916,6 @@ def _karte_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
 
 
 def _own_matrix(con, code: str) -> pd.DataFrame | None:
-    from metrics.assessment import assessment_scores, score_matrix
 
     scores = assessment_scores(con, Filter(codes=(code,)))
     if scores.empty:
