@@ -105,6 +105,15 @@ class Phase:
     result: load_test.Result
     throughput: float  # actions finished without error per second
     routes: dict[str, set[str]]
+    driver_cpu_seconds: float  # this process (the load test's tabs) during the crowd: it shares the cores
+
+    def cpu_note(self) -> str:
+        seconds = self.result.crowd_seconds or 0
+        if not seconds:
+            return ""
+        replicas = self.result.crowd_cpu_seconds
+        served = f"replicas {100 * replicas / seconds:.0f} %" if replicas is not None else "replicas ?"
+        return f"{self.replicas}: {served}, load driver {100 * self.driver_cpu_seconds / seconds:.0f} % of one core"
 
 
 class Replicas:
@@ -155,7 +164,9 @@ def run_phase(work: Path, db: Path, replicas: int, sessions: int, seconds: float
         proxy = stack.enter_context(Nginx(folder / "nginx", [f"127.0.0.1:{s.port}" for s in servers]))
         asyncio.run(warm_up(servers, swap, result.errors))
         cpu_before = Replicas(servers).cpu_seconds()
+        driver_before = time.process_time()
         asyncio.run(crowd(proxy.base, sessions, seconds, swap, result))
+        driver_cpu = time.process_time() - driver_before
         cpu_after = Replicas(servers).cpu_seconds()
         if cpu_before is not None and cpu_after is not None:
             result.crowd_cpu_seconds = round(cpu_after - cpu_before, 1)
@@ -163,7 +174,8 @@ def run_phase(work: Path, db: Path, replicas: int, sessions: int, seconds: float
     check_logs(servers, result)
     check_sticky(routes, result)
     done = [a for a in result.actions if a.error is None]
-    return Phase(replicas, result, len(done) / result.crowd_seconds if result.crowd_seconds else 0.0, routes)
+    throughput = len(done) / result.crowd_seconds if result.crowd_seconds else 0.0
+    return Phase(replicas, result, throughput, routes, driver_cpu)
 
 
 def check_logs(servers: list[load_test.Server], result: load_test.Result) -> None:
@@ -272,7 +284,8 @@ def run_case(run: Run, work: Path, shared: Path, quick: bool) -> None:
             ratio=ratio,
             met=None if quick or ratio is None else ratio >= RATIO_TARGET,
             note=f"target ratio ≥ {RATIO_TARGET}; {size['sessions']} sessions, {size['seconds']:.0f} s per phase; "
-            f"routes per replica {shares}" + ("; quick mode: not judged" if quick else ""),
+            f"routes per replica {shares}; CPU {one.cpu_note()}; {two.cpu_note()}"
+            + ("; quick mode: not judged" if quick else ""),
         )
     )
     errors = one.result.errors + two.result.errors + swap_errors
