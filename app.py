@@ -2,7 +2,6 @@
 
 import streamlit as st
 
-import ui.preload  # noqa: F401  first: one fixed import order for all sessions (see the module)
 from ui import chrome, data, filters, meeting, preparing
 from ui.guard import friendly_errors
 

@@ -24,7 +24,7 @@ from streamlit.testing.v1 import AppTest
 
 from loaders.registry import Registry
 from loaders.registry import load_registry as REAL_REGISTRY
-from loaders.safety import FORMULA_PREFIXES
+from store.safety import FORMULA_PREFIXES
 
 ROOT = Path(__file__).resolve().parent.parent
 LINK = '=HYPERLINK("http://example.invalid/","クリック")'

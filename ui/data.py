@@ -30,7 +30,8 @@ import duckdb
 import streamlit as st
 
 from loaders.demo import resolve_database
-from loaders.store import DEFAULT_DB
+from store.connection import open_read_only
+from store.paths import DEFAULT_DB
 
 LOG = logging.getLogger("dx_dashboard")
 
@@ -100,19 +101,6 @@ _connections: dict[DatabaseVersion, duckdb.DuckDBPyConnection] = {}
 _connections_lock = threading.Lock()
 _unopenable: dict[DatabaseVersion, DatabaseUnavailable] = {}
 KEEP_OPEN_VERSIONS = 2
-LOCKED_SETTINGS = ("SET enable_external_access = false", "SET lock_configuration = true")
-
-
-def _open_version(path: str) -> duckdb.DuckDBPyConnection:
-    connection = duckdb.connect()
-    # ATTACH takes no bound parameters; the path is the app's own setting, quoted as a SQL literal
-    literal = "'" + path.replace("'", "''") + "'"
-    connection.execute(f"ATTACH {literal} AS store (READ_ONLY)")
-    # then no query of the app can touch another file (read_csv('/etc/passwd'), COPY … TO, ATTACH,
-    # extensions), and no query can switch that back: set after the ATTACH, which needs file access
-    for setting in LOCKED_SETTINGS:
-        connection.execute(setting)
-    return connection
 
 
 def _check_complete(connection: duckdb.DuckDBPyConnection, path: str) -> None:
@@ -157,7 +145,7 @@ def _connection(version: DatabaseVersion) -> tuple[DatabaseVersion, duckdb.DuckD
 
 def _open_checked(path: str) -> duckdb.DuckDBPyConnection:
     try:
-        connection = _open_version(path)
+        connection = open_read_only(path)
     except duckdb.Error as error:
         raise DatabaseUnavailable("unreadable", path, str(error)) from error
     try:
