@@ -1,10 +1,11 @@
 """The database as the app sees it: one read-only DuckDB connection per database file version.
 
-The connection is kept per process and keyed by the file's path and modification time, so a
+The connection is kept per process and keyed by the file's path, inode and modification time, so a
 rebuild that swaps in a new file (``os.replace``) is picked up on the next rerun. ``duckdb.connect``
 shares one database instance per path within a process (a new connect would keep serving the old,
 unlinked file while any connection to it is open), so each version is an in-memory connection that
-ATTACHes the file read-only (then external file access is switched off and the configuration locked): the new file opens fresh while cursors of other sessions finish their
+ATTACHes the file read-only (``store.connection.open_read_only``: external file access then off,
+the configuration locked): the new file opens fresh while cursors of other sessions finish their
 queries on the previous version, which is closed only when a third version arrives.
 Each use takes a ``.cursor()``.
 Replicas behind a load balancer (deploy/README.md) share one file on a read-only volume: each
