@@ -78,6 +78,7 @@ def test_compose_has_read_only_replicas_one_writing_admin_and_nginx():
     assert proxy["depends_on"]["app"]["condition"] == "service_healthy"
     assert any(v.startswith("./nginx.conf:/etc/nginx/nginx.conf") for v in proxy["volumes"])
     assert all(port.startswith("127.0.0.1:") for port in admin["ports"]), "administration is not public"
+    assert "ports" not in app and not any("secrets.toml" in v for v in app["volumes"]), "viewers: no admin login"
 
 
 def test_the_committed_nginx_conf_is_the_rendered_template():
