@@ -28,7 +28,7 @@ THEME = "projector"
 MAX_SENTENCES = 3
 # the plot area a 1366×768 screen leaves a chart (px, without its axes): category labels of a long
 # bar chart get a font that fits one row each; never below the size read from the back of the room
-SMALL_SCREEN_PLOT_PX = 330
+SMALL_SCREEN_PLOT_PX = 360
 MIN_LABEL_PX, MAX_LABEL_PX = 15, 24
 # arrow keys and Space from a keyboard (as in presentation software), PageDown/PageUp from a presenter clicker
 NEXT_KEYS = ("Right", "PageDown", "Space")
