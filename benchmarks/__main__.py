@@ -77,7 +77,10 @@ def main(argv: list[str] | None = None) -> int:
                 guarded(run, "map payload", "bytes", lambda: cases.map_payload(run, db))
         changed = [] if args.dirty else uncommitted()
         if changed and groups & {"app", "browser"}:
-            why = f"app files not committed ({', '.join(changed[:3])}{' …' if len(changed) > 3 else ''}); --dirty measures them"
+            why = (
+                f"app files not committed ({', '.join(changed[:3])}{' …' if len(changed) > 3 else ''}); --dirty "
+                "measures them"
+            )
             if "app" in groups:
                 run.add(Result.skip("page rerun", "ms", why, app.RERUN_TARGET_MS))
             if "browser" in groups:

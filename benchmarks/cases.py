@@ -112,7 +112,8 @@ def metrics(run: Run, db: Path, runs: int, national_only: bool = False) -> None:
                 "SELECT count(*) round trip",
                 METRICS_TARGET_MS,
                 scale=1000,
-                note=f"{how}; {sum(rows.values()):,} result rows (gaps {rows['gaps']:,}, assessment {rows['assessment']:,})",
+                note=f"{how}; {sum(rows.values()):,} result rows (gaps {rows['gaps']:,}, assessment "
+                f"{rows['assessment']:,})",
             )
         )
         if national_only:

@@ -137,13 +137,15 @@ class N03BoundariesLoader:
         simplified, tolerance, size = _geometry_step(browser_shapes, path, geoms, budget)
         if size > budget:
             report.warn(
-                f"ブラウザ用の簡略化境界が目安（{budget:,} バイト）を超えました（{size:,} バイト、許容誤差 {tolerance}°）。"
+                f"ブラウザ用の簡略化境界が目安（{budget:,} バイト）を超えました（{size:,} バイト、許容誤差 "
+                f"{tolerance}°）。"
                 "地図の表示が重くなることがあります。",
                 path,
             )
         else:
             report.info(
-                f"ブラウザ用の境界: 簡略化の許容誤差 {tolerance}°（0 は座標の丸めのみ）、GeoJSON {size:,} バイト（目安 {budget:,} バイト）。",
+                f"ブラウザ用の境界: 簡略化の許容誤差 {tolerance}°（0 は座標の丸めのみ）、GeoJSON {size:,} "
+                f"バイト（目安 {budget:,} バイト）。",
                 path,
             )
         result.tables["boundaries"] = pd.DataFrame(
@@ -190,8 +192,8 @@ def check_json_size(path: Path, kind: str = "geojson") -> None:
     )
     if size > MAX_JSON_BYTES:
         raise LoaderError(
-            f"境界データ（GeoJSON/TopoJSON）が大きすぎます（{size / 1e6:,.0f} MB、上限 {MAX_JSON_BYTES / 1e6:,.0f} MB）。"
-            + advice,
+            f"境界データ（GeoJSON/TopoJSON）が大きすぎます（{size / 1e6:,.0f} MB、上限 {MAX_JSON_BYTES / 1e6:,.0f} "
+            "MB）。" + advice,
             file=path,
         )
     with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
@@ -268,15 +270,16 @@ def _read_topojson(path: Path, report: Report) -> tuple[gpd.GeoDataFrame, int]:
         frame = _read_vector(f"TopoJSON:{path.resolve()}", path, layer=layer)
         if len(frame) + len(dropped) != len(members):
             report.warn(
-                f"オブジェクト「{layer}」の地物数が一致しません（JSON {len(members)} 件、GDAL {len(frame)} 件、形状なし {len(dropped)} 件）。",
+                f"オブジェクト「{layer}」の地物数が一致しません（JSON {len(members)} 件、GDAL {len(frame)} 件、"
+                f"形状なし {len(dropped)} 件）。",
                 path,
             )
         frames.append(frame)
         nulls.extend(dropped)
     if nulls:
         report.info(
-            f"形状が「type: null」の地物が {len(nulls)} 件あります（GDAL は読み飛ばすため、元のJSONから数えて形状なしとして扱います）: "
-            + "、".join(_label(p) for p in nulls),
+            f"形状が「type: null」の地物が {len(nulls)} 件あります（GDAL は読み飛ばすため、"
+            "元のJSONから数えて形状なしとして扱います）: " + "、".join(_label(p) for p in nulls),
             path,
         )
         frames.append(gpd.GeoDataFrame(pd.DataFrame(nulls), geometry=[None] * len(nulls), crs=frames[0].crs))

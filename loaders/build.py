@@ -95,7 +95,8 @@ class BuildSummary:
         ]
         for f in self.files:
             out.append(
-                f"  [{f['status']}] {f['file']}  ({f['loader'] or '-'}, {f['rows']} 行){'  ' + f['message'] if f['message'] else ''}"
+                f"  [{f['status']}] {f['file']}  ({f['loader'] or '-'}, {f['rows']} 行)"
+                f"{'  ' + f['message'] if f['message'] else ''}"
             )
         for key, value in self.counts.items():
             out.append(f"{key}: {value}")
@@ -671,7 +672,8 @@ def write_result(con: duckdb.DuckDBPyConnection, result: LoadResult) -> None:
 def _counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     query = {
         "市区町村数": "SELECT count(*) FROM municipalities",
-        "指標値のある市区町村数": "SELECT count(DISTINCT v.code) FROM indicator_values v JOIN municipalities m USING (code)",
+        "指標値のある市区町村数": "SELECT count(DISTINCT v.code) FROM indicator_values v JOIN municipalities m "
+        "USING (code)",
         "指標数（値あり）": "SELECT count(DISTINCT indicator_id) FROM indicator_values",
         "指標値（行）": "SELECT count(*) FROM indicator_values",
         "境界のある市区町村数": "SELECT count(*) FROM boundaries",
@@ -712,7 +714,8 @@ def check_file(path: Path, as_of: str | None = None) -> tuple[Loader | None, Loa
 IGNORED_NAMES = {"manifest.json"}  # loaders.fetch's list of what it downloaded, beside the files
 SHRINK_TOLERANCE = 0.05  # a new database may hold up to 5 % less of any measure without --force
 SHRINK_MEASURES = {  # label → SQL on a built store
-    "指標値のある市区町村数": "SELECT count(DISTINCT v.code) FROM indicator_values v JOIN municipalities m USING (code)",
+    "指標値のある市区町村数": "SELECT count(DISTINCT v.code) FROM indicator_values v JOIN municipalities m USING "
+    "(code)",
     "値のある指標数": "SELECT count(DISTINCT indicator_id) FROM indicator_values",
     "調査回答（行）": "SELECT count(*) FROM survey_answers",
 }

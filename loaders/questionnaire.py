@@ -293,7 +293,8 @@ class _Checker:
         unknown = sorted(set(entry) - QUESTION_KEYS)
         if unknown:
             self.fail(
-                f"{where}: 不明な項目 {', '.join(map(str, unknown))} があります（使える項目: {', '.join(sorted(QUESTION_KEYS))}）。",
+                f"{where}: 不明な項目 {', '.join(map(str, unknown))} があります（使える項目: "
+                f"{', '.join(sorted(QUESTION_KEYS))}）。",
                 line,
             )
         for key in ("stage", "field", "text", "type", "points"):

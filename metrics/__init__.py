@@ -1,10 +1,10 @@
 """Metrics of 自治体DX進捗ダッシュボード: pure functions over a DuckDB store (loaders/schema.sql).
 
 No Streamlit, no file I/O except the committed definitions in data/ (questionnaire.yaml or
-$DX_QUESTIONNAIRE, priority_rules.yaml, official_priority_rules.yaml, support_menus/*.yaml, reference_cases.yaml). Every function
-takes an open connection (read-only is enough) and returns a pandas DataFrame; SQL lives in
-metrics/sql/*.sql with bound parameters. Scores are 0–100; missing values stay NULL/NaN and are
-never counted as zero. The method is described in docs/METHODOLOGY.md.
+$DX_QUESTIONNAIRE, priority_rules.yaml, official_priority_rules.yaml, support_menus/*.yaml,
+reference_cases.yaml). Every function takes an open connection (read-only is enough) and returns
+a pandas DataFrame; SQL lives in metrics/sql/*.sql with bound parameters. Scores are 0–100;
+missing values stay NULL/NaN and are never counted as zero. The method is described in docs/METHODOLOGY.md.
 
 Selection
 ---------

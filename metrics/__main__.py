@@ -43,7 +43,7 @@ def read_stage_sheet(path: Path) -> pd.DataFrame:
     """
     # an .xlsx is a zip container: its first sheet holds the table
     rows = next(iter(read_excel_sheets(path).values()), []) if is_zip(path) else read_csv_rows(path)
-    for header_index, header in enumerate(rows):
+    for header_index, header in enumerate(rows):  # noqa: B007  the index is read after the loop
         keys = [_header_key(cell) for cell in header]
         stages = {int(m.group(1)): i for i, k in enumerate(keys) if (m := STAGE_HEADER.match(k))}
         if stages:

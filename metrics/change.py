@@ -67,8 +67,8 @@ def assessment_change(
     (改善 / 停滞 / 後退 / 比較不可 / 未回答). |change| ≤ ``tolerance`` (default change_tolerance.assessment of
     priority_rules.yaml) is stalled. A municipality with no sheet in one of the rounds appears with
     that score NULL and trend not_answered (未回答), and so does one of a surveyed prefecture that
-    returned no sheet in either round; a sheet whose score cannot be computed is not_comparable. ``scores`` may pass an ``assessment_scores`` result
-    (for the same selection) that contains both rounds.
+    returned no sheet in either round; a sheet whose score cannot be computed is not_comparable.
+    ``scores`` may pass an ``assessment_scores`` result (for the same selection) that contains both rounds.
     """
     if base_round is None or eval_round is None:
         default_base, default_eval = default_rounds(con)

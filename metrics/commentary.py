@@ -266,7 +266,8 @@ def band_sentences(measure: pd.Series, by_band: pd.DataFrame, scope_name: str = 
     statistic = ahead[2]
     if len(rows) == 1:
         return [
-            f"「{title}」の{statistic}は{ahead[0]}（{count_text(ahead[3])}）で{value_text(ahead[1], kind, measure['unit'])}。"
+            f"「{title}」の{statistic}は{ahead[0]}（{count_text(ahead[3])}）"
+            f"で{value_text(ahead[1], kind, measure['unit'])}。"
         ]
     sentences = [
         f"人口規模別にみると、「{title}」の{statistic}が最も遅れているのは{behind[0]}（{count_text(behind[3])}）の"
@@ -603,8 +604,14 @@ def municipality_commentary(con, code: str, round_id: str | None = None) -> list
 
 def _gap_text(row: pd.Series) -> str:
     if row["kind"] == "binary":
-        return f"{'実施' if row['value'] == 1 else '未実施'}、同規模の中央値は{'実施' if row['peer_median'] >= 0.5 else '未実施'}"
-    return f"{value_text(row['value'], row['kind'], row['unit'])}、同規模の中央値{value_text(row['peer_median'], row['kind'], row['unit'])}"
+        return (
+            f"{'実施' if row['value'] == 1 else '未実施'}、"
+            f"同規模の中央値は{'実施' if row['peer_median'] >= 0.5 else '未実施'}"
+        )
+    return (
+        f"{value_text(row['value'], row['kind'], row['unit'])}、"
+        f"同規模の中央値{value_text(row['peer_median'], row['kind'], row['unit'])}"
+    )
 
 
 __all__ = [

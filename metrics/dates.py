@@ -140,7 +140,8 @@ RETRIEVED_ON_ORIGINS = {
 
 
 def loaded_releases(con) -> pd.DataFrame:
-    """The loaded releases for people: 版, データ, ファイル, 調査時点の根拠, 取得日, 取得日の根拠, SHA-256 (Japanese labels)."""
+    """The loaded releases for people: 版, データ, ファイル, 調査時点の根拠, 取得日, 取得日の根拠, SHA-256
+    (Japanese labels)."""
     from metrics.query import run
 
     frame = run(con, "view_releases", {})

@@ -186,7 +186,8 @@ def _problems(menu: MenuFile, where, known_ids: set[str] | None = None) -> list[
         for name in a.fields:
             if name not in questionnaire.fields:
                 problems.append(
-                    f"{where(position, 'fields')}: 分野「{name}」はアセスメントの分野（{'・'.join(questionnaire.fields)}）にありません。"
+                    f"{where(position, 'fields')}: 分野「{name}」"
+                    f"はアセスメントの分野（{'・'.join(questionnaire.fields)}）にありません。"
                 )
         for indicator in a.indicators:
             if indicator not in indicators:
@@ -387,7 +388,8 @@ def menu_template_notes(prefecture: str) -> list[tuple[str, str]]:
         ("ID（英数字）", "英字で始まる英数字と _ 。ほかの都道府県や国のメニューと重ならない名前にします。"),
         (
             "提供主体",
-            f"{pref_name(prefecture)}、または{pref_name(prefecture)}で始まる名前（例: {pref_name(prefecture)}電子自治体推進協議会）。",
+            f"{pref_name(prefecture)}、または{pref_name(prefecture)}で始まる名前（例: "
+            f"{pref_name(prefecture)}電子自治体推進協議会）。",
         ),
         (
             "対象の段階",

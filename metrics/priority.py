@@ -309,7 +309,8 @@ def official_priority(values: pd.DataFrame, rules: OfficialRules | None = None) 
             )
             unit = "%" if "%" in str(unit) else ""
             detail = {
-                code: f"（{_fmt(table.at[code, indicator])}{unit}、同じ人口規模の中央値 {_fmt(medians.at[code, indicator])}{unit}）"
+                code: f"（{_fmt(table.at[code, indicator])}{unit}、同じ人口規模の中央値 "
+                f"{_fmt(medians.at[code, indicator])}{unit}）"
                 for code in hit[hit].index
             }
         points[hit] += signal.points

@@ -593,7 +593,8 @@ def headline(summary: pd.DataFrame, national: pd.DataFrame) -> pd.DataFrame:
         "maturity": "成熟度レベル（0〜4）の平均",
         "priority_high": "アセスメントのある団体のうち、支援優先度が「高」の割合",
         "improved": "当初と評価の両方に回答した団体のうち、総合得点が改善した割合",
-        "improved_official": "前回と今回の調査時点の両方で総合得点（デジタル庁指標）のある団体のうち、総合得点が改善した割合",
+        "improved_official": "前回と今回の調査時点の両方で総合得点（デジタル庁指標）のある団体のうち、"
+        "総合得点が改善した割合",
     }
     rows = [
         {
@@ -799,9 +800,10 @@ def visit_plan(
 ) -> pd.DataFrame:
     """Field visits grouped by region: the municipalities of ``levels``, per region (the
     ``region`` column of ``municipalities``, else the prefecture), 高 first, then more weak
-    stages (or official weakness points), then the lower assessment score, then code. ``priority``: rows of ``support_priority``
-    (optionally with ``assessment``); ``municipalities``: code, pref_name, region. Columns: see
-    VISIT_PLAN_COLUMNS (English keys; the values are the Japanese headers for export)."""
+    stages (or official weakness points), then the lower assessment score, then code.
+    ``priority``: rows of ``support_priority`` (optionally with ``assessment``); ``municipalities``:
+    code, pref_name, region. Columns: see VISIT_PLAN_COLUMNS (English keys; the values are the
+    Japanese headers for export)."""
     plan = priority[priority["priority"].isin(levels)].copy()
     places = municipalities.set_index("code")
     region = places["region"] if "region" in places else pd.Series(pd.NA, index=places.index, dtype="object")

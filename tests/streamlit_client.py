@@ -7,7 +7,8 @@ the server answers with ``ForwardMsg``s — the run starting (``new_session``), 
 sends the same messages a browser sends for a page opened by URL, a choice in a sidebar select
 box and a click in the top navigation, and reads back what the browser would draw: which
 elements came, whether one is an exception or an error message, the sidebar's text; each call
-returns once the server's last run for the input has ended (the caller times it). The server cannot tell it from a browser (same
+returns once the server's last run for the input has ended (the caller times it). The server cannot
+tell it from a browser (same
 messages, same session, every chart's payload sent); nothing is drawn, so many tabs cost the
 client machine little.
 """

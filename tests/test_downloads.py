@@ -63,7 +63,8 @@ def hostile_db(demo_db, tmp_path_factory) -> Path:
         first_round = con.execute("SELECT min(round_id) FROM survey_rounds").fetchone()[0]
         con.execute("UPDATE survey_rounds SET label = ? WHERE round_id = ?", [LINK, first_round])
         con.execute(
-            "UPDATE survey_answers SET answer = ? WHERE question_id IN (SELECT id FROM questions WHERE answer_type = 'text')",
+            "UPDATE survey_answers SET answer = ? WHERE question_id IN (SELECT id FROM questions WHERE answer_type "
+            "= 'text')",
             ["=1+1"],
         )
         stored = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}

@@ -129,7 +129,7 @@ def test_support_counts_and_visit_plan(demo_con):
     priority = support_priority(demo_con, flt)
     counts = views.support_counts(priority, "28")
     for item_id, group in counts.groupby("item_id"):
-        expected = priority["recommended_ids"].str.split(",").apply(lambda ids: item_id in ids).sum()
+        expected = priority["recommended_ids"].str.split(",").apply(lambda ids, item_id=item_id: item_id in ids).sum()
         assert group["municipalities"].sum() == expected
     recommended = priority["recommended_ids"].fillna("").str.split(",")
     for row in counts.itertuples():  # every item × priority cell, counted one municipality at a time
