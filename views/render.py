@@ -55,7 +55,8 @@ THEMES = tuple(charts.THEMES)
 DEFAULT_MEASURE = "composite"
 ASSESSMENT_CREDIT = "都道府県のアセスメント調査（4段階×4分野）"
 DEMO_NOTE = "デモ用の架空データ"
-PROJECTOR_RANKING_ROWS = 10  # top and bottom rows of a long ranking on a projector or a slide
+# top and bottom rows of a long ranking on a projector or a slide: 16–17 rows keep 18 px labels on 1366×768
+PROJECTOR_RANKING_ROWS = 8
 SCORE_EDGES = (0, 20, 40, 60, 80)
 SCORE_LABELS = ("0〜20", "20〜40", "40〜60", "60〜80", "80〜100")
 
