@@ -10,13 +10,13 @@ from metrics import views
 from metrics.assessment import assessment_scores, maturity, rounds, score_matrix
 from metrics.cases import recommendation_table
 from metrics.catalog import official_indicators
-from metrics.dates import japanese_date
 from metrics.definitions import PILLARS, load_questionnaire
 from metrics.filters import Filter, select_municipalities
 from metrics.gaps import gaps
 from metrics.peers import PEER_KINDS, similar_municipalities, similarity_features
 from metrics.population import population_change_line, population_history
 from metrics.priority import NAME_SEPARATOR, NOT_ANSWERED, support_priority
+from store.dates import japanese_date
 from ui import chrome, data, filters
 from views import charts, style
 

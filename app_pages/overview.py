@@ -38,12 +38,12 @@ for column, row in zip(st.columns(len(kpis)), kpis.itertuples()):
         column.metric(row.label, f"{int(row.value):,}団体", help=f"全国 {int(row.national):,}団体", border=True)
         continue
     digits = 2 if row.item == "maturity" else 1
-    value = style.MISSING_LABEL if row.value != row.value else f"{row.value:.{digits}f}{row.unit}"
+    value = style.MISSING_LABEL if pd.isna(row.value) else f"{row.value:.{digits}f}{row.unit}"
     delta = None
-    if scoped and row.value == row.value and row.national == row.national:
+    if scoped and pd.notna(row.value) and pd.notna(row.national):
         delta = f"{row.value - row.national:+.{digits}f}{'pt' if row.unit == '%' else row.unit}（全国比）"
     counted = getattr(row, "n", None)
-    counted = f"（{int(counted):,}団体）" if counted is not None and counted == counted else ""
+    counted = f"（{int(counted):,}団体）" if counted is not None and pd.notna(counted) else ""
     column.metric(
         row.label,
         value,
@@ -87,7 +87,7 @@ with right:
             + (
                 f"- アセスメント総合得点: {style.format_value(row['assessment'], 'score', '点')}"
                 f"・{row['maturity_label'] or ''}\n"
-                if "assessment" in row and row["assessment"] == row["assessment"]
+                if "assessment" in row and pd.notna(row["assessment"])
                 else ""
             )
             + (

@@ -10,8 +10,9 @@ from exports.images import chart_png
 from metrics import views
 from metrics.assessment import rounds
 from metrics.change import TRENDS, assessment_change, default_rounds
-from metrics.definitions import COMPOSITE, PILLARS, load_priority_rules, load_questionnaire
+from metrics.definitions import COMPOSITE, PILLARS, load_questionnaire
 from metrics.filters import select_municipalities
+from metrics.rules import load_priority_rules
 from ui import chrome, data, export, filters
 from ui.maps import show as show_map
 from views import charts, maps, render, style

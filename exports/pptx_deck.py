@@ -21,8 +21,8 @@ from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
 from pptx.util import Emu, Inches, Pt
 
 from exports.images import figure_png
-from metrics.dates import japanese_date
 from metrics.views import build_info
+from store.dates import japanese_date
 from views.render import Deck, ViewResult, render_view, resolve_prefecture
 
 SLIDE_WIDTH, SLIDE_HEIGHT = Emu(12192000), Emu(6858000)  # 16:9, PowerPoint's own widescreen size

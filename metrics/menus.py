@@ -22,7 +22,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from metrics.catalog import is_official_indicator
-from metrics.definitions import DATA_DIR, DefinitionError, SupportItem, _read_yaml, load_questionnaire
+from metrics.definitions import DefinitionError, SupportItem, _read_yaml, load_questionnaire
+from store.paths import DATA_DIR
 
 MENU_DIR = DATA_DIR / "support_menus"
 NATIONAL = "全国"
@@ -538,3 +539,17 @@ def save_uploaded_menu(menu: MenuFile) -> Path:
     )
     os.replace(temporary, path)
     return path
+
+
+def load_support_menu(path: Path | None = None, prefecture: str | None = None) -> dict[str, SupportItem]:
+    """Support menu items, id → item in file order (metrics.menus reads and validates the files).
+
+    ``path``: that one menu file's items. Else ``prefecture`` ('兵庫県' or '28'): the national items
+    plus that prefecture's own. Neither: every item of every provider — for looking items up by id,
+    never for recommending (a view recommends from ``metrics.support_menu(prefecture)``)."""
+    if path is not None:
+        file = parse_menu_file(Path(path))
+        return {item.id: _support_item(item, file.prefecture) for item in file.items}
+    if prefecture is not None:
+        return support_menu(prefecture)
+    return all_menu_items()

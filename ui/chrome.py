@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from metrics import dates, views
+from store.dates import as_date, japanese_date
 from ui import data
 from views import charts
 
@@ -120,7 +121,7 @@ def source_line() -> str:
     path = data.database_path().name
     built_at = info.get("built_at")
     # to the second: two builds in one minute (an administrator's quick rebuild) are told apart on screen
-    built = f"{dates.japanese_date(built_at)} {str(built_at)[11:19]}".rstrip() if dates.as_date(built_at) else "不明"
+    built = f"{japanese_date(built_at)} {str(built_at)[11:19]}".rstrip() if as_date(built_at) else "不明"
     label = f"{DEMO_LABEL}（{path}）" if is_demo() else path
     official = data.cached(dates.dates_for)(None, st.session_state.get("snap"), dates.COMPOSITE_SOURCES).text()
     as_of = f"　デジタル庁データ {official}" if official else ""
@@ -169,8 +170,8 @@ def source_dates(source) -> str:
     """「、調査時点 …　｜　取得日 …」 for a row of views.sources_overview: the dates its loaded releases carry;
     a source without indicator values (boundaries) gives the date of the edition loaded."""
     text = data.cached(dates.dates_for)(None, None, (source.source,)).text()
-    if not text and dates.as_date(source.newest_as_of):
-        text = f"{dates.japanese_date(source.newest_as_of)}時点"
+    if not text and as_date(source.newest_as_of):
+        text = f"{japanese_date(source.newest_as_of)}時点"
     return f"、{text}" if text else ""
 
 

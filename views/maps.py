@@ -27,8 +27,8 @@ import plotly.graph_objects as go
 import pydeck as pdk
 import shapely
 
+from metrics.geometry import national_geojson
 from metrics.views import BINARY_ORDER
-from loaders.boundaries import national_geojson
 from views import style
 
 LAYER_POLYGONS = "municipalities"
@@ -45,6 +45,11 @@ SEA_LAYER = (
     '{"@@type":"SolidPolygonLayer","id":"sea","data":[{"polygon":[[-179,-80],[179,-80],[179,80],[-179,80]]}],'
     '"getPolygon":"@@=polygon","getFillColor":[232,238,244,255],"pickable":false}'
 )
+# Outlining every municipality (deck.gl draws the outlines as a path layer) took ~4 s of the national
+# map's first draw in chromium without a GPU against ~1 s for the fills (benchmarks/README.md,
+# "Profile"); at national scale the 0.4 px outlines are barely visible, so only smaller maps (a
+# prefecture: 北海道 has 179 municipalities) get them. The selected municipality is always outlined.
+OUTLINE_MAX_FEATURES = 400
 TOOLTIP_STYLE = {"backgroundColor": "#1f2937", "color": "#ffffff", "fontSize": "13px", "padding": "6px 10px"}
 
 
@@ -202,9 +207,10 @@ def deck_spec(
     if features:
         layers.append(
             '{"@@type":"GeoJsonLayer","id":"%s","data":{"type":"FeatureCollection","features":[%s]},'
-            '"pickable":true,"stroked":true,"filled":true,"autoHighlight":true,"highlightColor":[255,255,255,110],'
+            '"pickable":true,"stroked":%s,"filled":true,"autoHighlight":true,"highlightColor":[255,255,255,110],'
             '"getFillColor":"@@=properties.f","getLineColor":[255,255,255,170],"lineWidthUnits":"pixels",'
-            '"getLineWidth":0.4}' % (LAYER_POLYGONS, ",".join(features))
+            '"getLineWidth":0.4}'
+            % (LAYER_POLYGONS, ",".join(features), "true" if len(features) <= OUTLINE_MAX_FEATURES else "false")
         )
     if highlight:
         layers.append(

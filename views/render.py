@@ -26,15 +26,16 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from metrics import commentary, views
-from metrics.assessment import round_labels, rounds
+from metrics.assessment import assessment_scores, round_labels, rounds, score_matrix
 from metrics.catalog import indicator_catalog, official_indicators
 from metrics.change import TRENDS, assessment_change, composite_change, default_rounds
 from metrics.crosstab import bin_values, cross_table, pop_band_order
-from metrics.dates import japanese_date, measure_dates
+from metrics.dates import measure_dates
 from metrics.definitions import COMPOSITE
 from metrics.filters import Filter, select_municipalities
 from metrics.gaps import gaps
 from metrics.priority import NOT_ASSESSED, SURVEY_LABEL, support_priority
+from store.dates import japanese_date
 from views import charts, maps, style
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,7 +55,8 @@ THEMES = tuple(charts.THEMES)
 DEFAULT_MEASURE = "composite"
 ASSESSMENT_CREDIT = "都道府県のアセスメント調査（4段階×4分野）"
 DEMO_NOTE = "デモ用の架空データ"
-PROJECTOR_RANKING_ROWS = 10  # top and bottom rows of a long ranking on a projector or a slide
+# top and bottom rows of a long ranking on a projector or a slide: 16–17 rows keep 18 px labels on 1366×768
+PROJECTOR_RANKING_ROWS = 8
 SCORE_EDGES = (0, 20, 40, 60, 80)
 SCORE_LABELS = ("0〜20", "20〜40", "40〜60", "60〜80", "80〜100")
 
@@ -949,7 +951,6 @@ def _karte_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
 
 
 def _own_matrix(con, code: str) -> pd.DataFrame | None:
-    from metrics.assessment import assessment_scores, score_matrix
 
     scores = assessment_scores(con, Filter(codes=(code,)))
     if scores.empty:
