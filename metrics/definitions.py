@@ -17,7 +17,7 @@ import yaml
 
 from store.paths import DATA_DIR
 
-# 総務省「自治体DX全体手順書」steps 0–3 and 和歌山県's four fields (seed 001): the defaults when no
+# 総務省「自治体DX全体手順書」steps 0–3 and 和歌山県's four fields (its assessment sheet): the defaults when no
 # questionnaire file is present; a prefecture's questionnaire.yaml overrides them.
 DEFAULT_STAGES = {0: "認識共有・機運醸成", 1: "全体方針の決定", 2: "推進体制の整備", 3: "DXの取組の実行"}
 DEFAULT_FIELDS = ("DX全般", "情報システム", "BPR", "データ利活用")

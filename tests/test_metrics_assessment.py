@@ -21,7 +21,7 @@ from metrics.assessment import assessment_scores, maturity, score_matrix
 from metrics.definitions import load_questionnaire
 from metrics.filters import Filter
 
-# seed 001 和歌山県「アセスメントシートの分野と段階のイメージ」: stages (rows) × fields (columns)
+# 和歌山県「アセスメントシートの分野と段階のイメージ」: stages (rows) × fields (columns)
 WAKAYAMA_MATRIX = [[5, 3, 2, 1], [4, 2, 3, 0], [3, 0, 1, 1], [2, 1, 1, 1]]
 
 
@@ -52,7 +52,7 @@ def test_wakayama_points_matrix_gives_the_column_sums_14_6_7_3():
     questions = questions_grid(per_cell=5)
     con = _store(questions, answers_for("302015", "2026-baseline", questions, _wakayama_answers(questions)))
     matrix = score_matrix(assessment_scores(con), "302015", "2026-baseline", "points")
-    assert matrix.loc["計", FIELDS].tolist() == [14, 6, 7, 3]  # 点数による支援分類 (seed 001)
+    assert matrix.loc["計", FIELDS].tolist() == [14, 6, 7, 3]  # 点数による支援分類 (和歌山県's assessment sheet)
     assert matrix.iloc[:4][FIELDS].to_numpy().tolist() == WAKAYAMA_MATRIX
     assert matrix["計"].tolist() == [11, 9, 5, 5, 30]
     maxima = score_matrix(assessment_scores(con), "302015", "2026-baseline", "max_points")
