@@ -12,8 +12,10 @@ import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationError, model_validator
 
 from store.paths import DATA_DIR
 
@@ -28,6 +30,64 @@ COMPOSITE = "総合"
 
 class DefinitionError(ValueError):
     """A committed definition file is malformed; the message is Japanese and names the file."""
+
+
+class Definition(BaseModel):
+    """A pydantic model of a definition file in data/: unknown keys are errors (a typo is not ignored)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def validated(model: type[Definition], data: object, path: Path):
+    """``data`` (a parsed YAML document) as ``model``; DefinitionError naming the file and each field."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        lines = [f"ファイル「{Path(path).name}」の{_field_name(e['loc'])}: {_field_message(e)}" for e in exc.errors()]
+        raise DefinitionError("\n".join(lines)) from None
+
+
+def _field_name(location: tuple) -> str:
+    parts = []
+    for part in location:
+        parts.append(f"{part + 1}番目" if isinstance(part, int) else str(part))
+    return " › ".join(parts) if parts else "全体"
+
+
+def _field_message(error: dict) -> str:
+    kind, limits = error["type"], error.get("ctx") or {}
+    bounds = {
+        "greater_than": "より大きい",
+        "greater_than_equal": "以上の",
+        "less_than": "未満の",
+        "less_than_equal": "以下の",
+    }
+    if kind == "missing":
+        return "値がありません。"
+    if kind == "extra_forbidden":
+        return "この項目は使えません。"
+    if kind in ("string_too_short", "too_short"):
+        return "空欄にはできません。"
+    if kind in bounds:
+        limit = next(iter(limits.values()), "")
+        return f"{limit}{bounds[kind]}数値にしてください。"
+    if kind.startswith("int"):
+        return "整数を書いてください。"
+    if kind.startswith("float"):
+        return "数値を書いてください。"
+    if kind.startswith("bool"):
+        return "true か false を書いてください。"
+    if kind.startswith(("string", "str")):
+        return "文字列を書いてください。"
+    if kind.startswith(("list", "tuple")):
+        return "並び（- で始まる行、または [ ] ）にしてください。"
+    if kind.startswith(("dict", "model")):
+        return "「項目: 値」の形にしてください。"
+    if kind == "literal_error":
+        return f"次のどれかにしてください: {str(limits.get('expected', '')).replace(' or ', ', ')}。"
+    if kind == "value_error":
+        return str(error["msg"]).removeprefix("Value error, ") + "。"
+    return "値が正しくありません。"
 
 
 def _read_yaml(path: Path):
@@ -93,29 +153,34 @@ class SupportItem:
     prefecture: str | None = None  # None = a national item (every prefecture sees it)
 
 
+class ReferenceCase(Definition):
+    """One case of data/reference_cases.yaml."""
+
+    id: str = Field(min_length=1)
+    body: str = Field(min_length=1)
+    pref_name: str | None = None
+    body_kind: Literal["municipality", "prefecture", "group"]
+    code: str | None = None
+    population: int = Field(gt=0)
+    population_text: str = Field(min_length=1)
+    population_as_of: str | None = None
+    stage: int = Field(ge=0, le=3)
+    field: str | None = None
+    title: str = Field(min_length=1)
+    summary: str = Field(min_length=1)
+    source: str = Field(min_length=1)
+    section: str = Field(min_length=1)
+
+
+class ReferenceCasesFile(RootModel[list[ReferenceCase]]):
+    pass
+
+
 def load_reference_cases(path: Path | None = None) -> list[dict]:
-    """data/reference_cases.yaml as a list of dicts (validated keys)."""
+    """data/reference_cases.yaml as a list of dicts, validated by ``ReferenceCase``."""
     path = path or DATA_DIR / "reference_cases.yaml"
-    cases = _read_yaml(path) or []
-    required = (
-        "id",
-        "body",
-        "body_kind",
-        "population",
-        "population_text",
-        "stage",
-        "title",
-        "summary",
-        "source",
-        "section",
-    )
-    for position, case in enumerate(cases, start=1):
-        missing = [key for key in required if case.get(key) in (None, "")]
-        if missing:
-            raise DefinitionError(
-                f"ファイル「{path.name}」の{position}番目の事例に {', '.join(missing)} がありません。"
-            )
-    return cases
+    cases = validated(ReferenceCasesFile, _read_yaml(path) or [], path)
+    return [case.model_dump() for case in cases.root]
 
 
 @dataclass(frozen=True)
@@ -148,39 +213,54 @@ class OfficialRules:
         return tuple(dict.fromkeys([i for s in self.signals for i in s.indicators] + list(self.indicator_stage)))
 
 
+class OfficialSignalEntry(Definition):
+    id: str = Field(min_length=1)
+    points: float
+    reason: str = Field(min_length=1)
+    stage: int | None = Field(default=None, ge=0, le=3)
+    field: str | None = None
+    not_implemented: tuple[str, ...] = ()
+    below_band_median: str | None = None
+    by: float = 0.0
+
+    @model_validator(mode="after")
+    def _one_condition(self):
+        if bool(self.not_implemented) == bool(self.below_band_median):
+            raise ValueError(f"signal {self.id}: not_implemented か below_band_median のどちらか1つを書いてください")
+        return self
+
+
+class OfficialLevel(Definition):
+    priority: str = Field(min_length=1)
+    min_points: float = Field(ge=0)
+    summary: str = Field(min_length=1)
+
+
+class StageField(Definition):
+    stage: int = Field(ge=0, le=3)
+    field: str = Field(min_length=1)
+
+
+class OfficialRulesFile(Definition):
+    """data/official_priority_rules.yaml."""
+
+    label: str = "公開データによる判定"
+    signals: list[OfficialSignalEntry]
+    levels: list[OfficialLevel] = Field(min_length=1)
+    indicator_stage: dict[str, StageField] = {}
+
+
 def load_official_rules(path: Path | None = None) -> OfficialRules:
     """data/official_priority_rules.yaml: support priority from the official indicators alone."""
     path = path or DATA_DIR / "official_priority_rules.yaml"
-    data = _read_yaml(path) or {}
-    try:
-        signals = []
-        for entry in data["signals"]:
-            signal = OfficialSignal(
-                id=str(entry["id"]),
-                points=float(entry["points"]),
-                reason=str(entry["reason"]),
-                stage=None if entry.get("stage") is None else int(entry["stage"]),
-                field=entry.get("field"),
-                not_implemented=tuple(entry.get("not_implemented") or ()),
-                below_band_median=entry.get("below_band_median"),
-                by=float(entry.get("by") or 0),
-            )
-            if bool(signal.not_implemented) == bool(signal.below_band_median):
-                raise ValueError(
-                    f"signal {signal.id}: not_implemented か below_band_median のどちらか1つを書いてください"
-                )
-            signals.append(signal)
-        levels = tuple(
-            sorted(
-                ((str(lv["priority"]), float(lv["min_points"]), str(lv["summary"])) for lv in data["levels"]),
-                key=lambda level: -level[1],
-            )
-        )
-        stages = {str(k): (int(v["stage"]), str(v["field"])) for k, v in (data.get("indicator_stage") or {}).items()}
-        rules = OfficialRules(str(data.get("label") or "公開データによる判定"), tuple(signals), levels, stages)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise DefinitionError(f"ファイル「{path.name}」の公開データによる判定の規則が不完全です（{exc}）。") from exc
-    if not rules.levels or rules.levels[-1][1] != 0:
+    data = validated(OfficialRulesFile, _read_yaml(path) or {}, path)
+    signals = tuple(OfficialSignal(**entry.model_dump()) for entry in data.signals)
+    levels = tuple(
+        sorted(((lv.priority, lv.min_points, lv.summary) for lv in data.levels), key=lambda level: -level[1])
+    )
+    stages = {indicator: (entry.stage, entry.field) for indicator, entry in data.indicator_stage.items()}
+    rules = OfficialRules(data.label, signals, levels, stages)
+    if rules.levels[-1][1] != 0:
         raise DefinitionError(
             f"ファイル「{path.name}」の levels には min_points: 0 の段階（最も低い優先度）が必要です。"
         )
