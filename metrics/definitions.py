@@ -8,7 +8,6 @@ everything else comes from the DuckDB connection a caller passes in.
 from __future__ import annotations
 
 import copy
-import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -18,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationError, model_validator
 
 from store.paths import DATA_DIR
+from store.questionnaire import QuestionnaireError, questionnaire_path, read_questionnaire
 
 # 総務省「自治体DX全体手順書」steps 0–3 and 和歌山県's four fields (its assessment sheet): the defaults when no
 # questionnaire file is present; a prefecture's questionnaire.yaml overrides them.
@@ -117,25 +117,18 @@ class Questionnaire:
         return f"STEP{stage}（{self.stages.get(stage, '')}）" if stage in self.stages else f"STEP{stage}"
 
 
-def questionnaire_path() -> Path:
-    return Path(os.environ.get("DX_QUESTIONNAIRE") or DATA_DIR / "questionnaire.yaml")
-
-
 def load_questionnaire(path: Path | None = None) -> Questionnaire:
-    """Stage names, fields and maturity thresholds from the questionnaire file (shared format);
-    the 手順書 defaults when the file does not exist."""
-    path = Path(path) if path else questionnaire_path()
+    """Stage names, fields and maturity thresholds of the questionnaire (store.questionnaire reads and
+    validates the file); the 手順書 defaults when the file does not exist."""
+    path = questionnaire_path(path)
     if not path.exists():
         return Questionnaire()
-    data = _read_yaml(path) or {}
-    stages = {int(s["stage"]): str(s["name"]) for s in data.get("stages") or []} or dict(DEFAULT_STAGES)
-    fields = tuple(data.get("fields") or DEFAULT_FIELDS)
-    thresholds = tuple(float(t) for t in data.get("maturity_thresholds") or DEFAULT_THRESHOLDS)
-    if len(thresholds) != len(stages):
-        raise DefinitionError(
-            f"ファイル「{path.name}」の maturity_thresholds は段階の数（{len(stages)}）と同じ個数にしてください。"
-        )
-    return Questionnaire(stages, fields, thresholds, source=path.name)
+    try:
+        definition = read_questionnaire(path)
+    except QuestionnaireError as exc:
+        where = f"（{exc.row}行目）" if exc.row else ""
+        raise DefinitionError(f"ファイル「{path.name}」{where}: {exc.message}") from None
+    return Questionnaire(dict(definition.stages), definition.fields, definition.thresholds, source=path.name)
 
 
 @dataclass(frozen=True)
