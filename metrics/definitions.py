@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationError, model_validator
+from pydantic import Field, RootModel, ValidationError, model_validator
 
 from store.paths import DATA_DIR
 from store.questionnaire import QuestionnaireError, questionnaire_path, read_questionnaire
+from store.validation import Definition, problems
 
 # 総務省「自治体DX全体手順書」steps 0–3 and 和歌山県's four fields (its assessment sheet): the defaults when no
 # questionnaire file is present; a prefecture's questionnaire.yaml overrides them.
@@ -32,62 +33,12 @@ class DefinitionError(ValueError):
     """A committed definition file is malformed; the message is Japanese and names the file."""
 
 
-class Definition(BaseModel):
-    """A pydantic model of a definition file in data/: unknown keys are errors (a typo is not ignored)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
 def validated(model: type[Definition], data: object, path: Path):
     """``data`` (a parsed YAML document) as ``model``; DefinitionError naming the file and each field."""
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        lines = [f"ファイル「{Path(path).name}」の{_field_name(e['loc'])}: {_field_message(e)}" for e in exc.errors()]
-        raise DefinitionError("\n".join(lines)) from None
-
-
-def _field_name(location: tuple) -> str:
-    parts = []
-    for part in location:
-        parts.append(f"{part + 1}番目" if isinstance(part, int) else str(part))
-    return " › ".join(parts) if parts else "全体"
-
-
-def _field_message(error: dict) -> str:
-    kind, limits = error["type"], error.get("ctx") or {}
-    bounds = {
-        "greater_than": "より大きい",
-        "greater_than_equal": "以上の",
-        "less_than": "未満の",
-        "less_than_equal": "以下の",
-    }
-    if kind == "missing":
-        return "値がありません。"
-    if kind == "extra_forbidden":
-        return "この項目は使えません。"
-    if kind in ("string_too_short", "too_short"):
-        return "空欄にはできません。"
-    if kind in bounds:
-        limit = next(iter(limits.values()), "")
-        return f"{limit}{bounds[kind]}数値にしてください。"
-    if kind.startswith("int"):
-        return "整数を書いてください。"
-    if kind.startswith("float"):
-        return "数値を書いてください。"
-    if kind.startswith("bool"):
-        return "true か false を書いてください。"
-    if kind.startswith(("string", "str")):
-        return "文字列を書いてください。"
-    if kind.startswith(("list", "tuple")):
-        return "並び（- で始まる行、または [ ] ）にしてください。"
-    if kind.startswith(("dict", "model")):
-        return "「項目: 値」の形にしてください。"
-    if kind == "literal_error":
-        return f"次のどれかにしてください: {str(limits.get('expected', '')).replace(' or ', ', ')}。"
-    if kind == "value_error":
-        return str(error["msg"]).removeprefix("Value error, ") + "。"
-    return "値が正しくありません。"
+        raise DefinitionError("\n".join(problems(exc, path))) from None
 
 
 def _read_yaml(path: Path):

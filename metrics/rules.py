@@ -7,9 +7,10 @@ from pathlib import Path
 
 from pydantic import Field
 
-from metrics.definitions import Definition, DefinitionError, SupportItem, _read_yaml, validated
+from metrics.definitions import DefinitionError, SupportItem, _read_yaml, validated
 from metrics.menus import load_support_menu
 from store.paths import DATA_DIR
+from store.validation import Definition
 
 
 @dataclass(frozen=True)

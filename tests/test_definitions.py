@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from loaders.catalog import load_indicator_catalog
+from loaders.errors import LoaderError
 from metrics.definitions import DefinitionError, load_official_rules, load_reference_cases
+from metrics.menus import indicator_titles
 from metrics.rules import load_priority_rules
 from store.paths import DATA_DIR
 
@@ -59,3 +62,24 @@ def test_a_reference_case_mistake_names_the_case_and_the_field(tmp_path):
         load_reference_cases(path)
     assert "ファイル「reference_cases.yaml」の1番目 › body_kind: 次のどれかにしてください" in str(failure.value)
     assert "1番目 › stage: 3以下の数値にしてください。" in str(failure.value)
+
+
+def test_an_indicator_mistake_names_the_file_the_entry_and_the_field(tmp_path):
+    folder = tmp_path / "indicators"
+    folder.mkdir()
+    text = (DATA_DIR / "indicators" / "population.yaml").read_text(encoding="utf-8")
+    (folder / "population.yaml").write_text(
+        text.replace("kind: count", "kind: 人数", 1).replace("polarity:", "polarty:", 1), encoding="utf-8"
+    )
+    with pytest.raises(LoaderError) as failure:
+        load_indicator_catalog(folder)
+    message = failure.value.message
+    assert "ファイル「population.yaml」の1番目 › kind: 次のどれかにしてください" in message
+    assert "1番目 › polarity: 値がありません。" in message and "1番目 › polarty: この項目は使えません。" in message
+
+
+def test_the_metrics_read_indicator_titles_from_the_same_catalog():
+    titles = indicator_titles()
+    catalog = load_indicator_catalog()
+    assert titles.keys() == catalog.keys()
+    assert all(titles[i] == (entry.get("short_title") or entry["title"]) for i, entry in catalog.items())
