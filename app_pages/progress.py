@@ -1,6 +1,6 @@
 """進捗: baseline → evaluation. Counts of improved / stalled / regressed, the change map, a slope
 chart, the maturity transition matrix per field, and the lists of who improved and who stalled.
-和歌山県's outcome measure is exactly this difference between the two rounds (seed 001). Without an
+和歌山県's outcome measure is exactly this difference between the two rounds (its assessment sheet). Without an
 assessment survey the same page compares two releases of the デジタル庁 data (前回 → 今回)."""
 
 import pandas as pd

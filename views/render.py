@@ -36,10 +36,10 @@ from metrics.filters import Filter, select_municipalities
 from metrics.gaps import gaps
 from metrics.priority import NOT_ASSESSED, SURVEY_LABEL, support_priority
 from store.dates import japanese_date
+from store.paths import DATA_DIR
 from views import charts, maps, style
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DECK = ROOT / "data" / "decks" / "committee.yaml"
+DEFAULT_DECK = DATA_DIR / "decks" / "committee.yaml"
 VIEW_TYPES: dict[str, str] = {
     "overview_map": "地図",
     "ranking": "順位",
