@@ -5,10 +5,11 @@ slide, prefecture and deck. The settings (prefecture, deck) and the exit sit at 
 
 import streamlit as st
 
-from exports.views import ExportError
 from metrics import views
-from ui import charts, chrome, data, links, meeting
+from ui import chrome, data, links, meeting
 from ui.filters import ALL, NATIONAL, prefecture_code
+from views import charts
+from views.render import ExportError
 
 prefectures = data.cached(views.prefectures)()
 pref_names = dict(zip(prefectures["pref_code"], prefectures["name"]))

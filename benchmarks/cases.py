@@ -150,7 +150,7 @@ def metrics(run: Run, db: Path, runs: int, national_only: bool = False) -> None:
 
 
 def map_payload(run: Run, db: Path) -> None:
-    from loaders.boundaries import national_geojson
+    from metrics.geometry import national_geojson
 
     topojson = SHARED_DATA / "boundaries" / TOPOJSON
     floor = float(topojson.stat().st_size) if topojson.exists() else None
@@ -166,7 +166,7 @@ def map_payload(run: Run, db: Path) -> None:
                 floor,
                 what,
                 NATIONAL_PAYLOAD_TARGET,
-                note="loaders.boundaries.national_geojson, separators=(',', ':')",
+                note="metrics.geometry.national_geojson, separators=(',', ':')",
             )
         )
         sizes = {}

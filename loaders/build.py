@@ -21,12 +21,13 @@ import pandas as pd
 
 from loaders import releases, store
 from loaders.base import LoadContext, Loader, LoadResult
-from loaders.catalog import DATA_DIR, load_indicator_catalog, load_pop_bands, load_sources
+from loaders.catalog import load_indicator_catalog, load_pop_bands, load_sources
 from loaders.errors import Issue, LoaderError, Report, UnknownFileError, describe_place, shorten
 from loaders.lock import BuildLock
 from loaders.registry import Registry, load_registry
 from loaders.textio import detect_encoding, read_text, sniff_head
-from metrics.dates import japanese_date
+from store.dates import japanese_date
+from store.paths import DATA_DIR, DEFAULT_DB
 
 # One module per source; each exposes LOADERS (instances following loaders.base.Loader).
 LOADER_MODULES = (
@@ -272,7 +273,7 @@ SyntheticStep = Callable[[duckdb.DuckDBPyConnection, LoadContext, Report], None]
 
 def _build(
     sources: Iterable[Path],
-    target: Path = store.DEFAULT_DB,
+    target: Path = DEFAULT_DB,
     *,
     as_of: str | Iterable[str] | None = None,
     declared_as_of: Mapping[str, str | date] | None = None,
@@ -722,7 +723,7 @@ SHRINK_MEASURES = {  # label → SQL on a built store
 PROBLEM_COLUMNS = {"file": "ファイル", "row": "行", "column": "列", "reason": "理由", "encoding": "文字コード"}
 
 
-def build(sources: Iterable[Path], target: Path = store.DEFAULT_DB, *, force: bool = False, **options) -> BuildSummary:
+def build(sources: Iterable[Path], target: Path = DEFAULT_DB, *, force: bool = False, **options) -> BuildSummary:
     """Ingest every recognised file into a new database and swap it in (``_build``), holding the
     database's build lock (loaders.lock) throughout: a second update stops at once with
     ``BuildLockedError``. Without ``force`` the build examines every file and stops with

@@ -26,8 +26,8 @@ import yaml
 
 from loaders.errors import LoaderError
 from loaders.textio import normalise_text, parse_cell
+from store.paths import DATA_DIR
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 DEFAULT_PATH = DATA_DIR / "questionnaire.yaml"
 ENV_VAR = "DX_QUESTIONNAIRE"
 

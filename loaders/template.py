@@ -33,7 +33,6 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from loaders.errors import LoaderError
 from loaders.questionnaire import SCALE_MAX, QuestionnaireDefinition
 from loaders.registry import Registry
-from loaders.safety import neutralise_formula
 from loaders.survey import (
     ANSWER_SHEET,
     DESCRIPTION_ROWS,
@@ -45,6 +44,7 @@ from loaders.survey import (
     check_round_id,
     round_label,
 )
+from store.safety import neutralise_formula
 
 FIXED_HEADERS = ("団体コード", "都道府県", "市区町村名")
 TRAILING_HEADERS = ("記入者（所属・氏名）", "回答日")
@@ -119,7 +119,7 @@ def write_template(
 
 def _neutralise_cells(workbook: Workbook) -> None:
     """Every text written from the registry or the questionnaire file as text, never a formula (the
-    same rule as loaders.writer): openpyxl makes any string starting with ``=`` a live formula."""
+    same rule as store.writer): openpyxl makes any string starting with ``=`` a live formula."""
     for sheet in workbook.worksheets:
         for row in sheet.iter_rows():
             for cell in row:

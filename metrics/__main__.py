@@ -18,10 +18,11 @@ import pandas as pd
 
 from loaders.errors import LoaderError
 from loaders.textio import is_zip, normalise_text, parse_cell, read_csv_rows, read_excel_sheets
-from loaders.writer import write_csv
+from metrics.export import workbook_bytes
 from metrics.filters import Filter
 from metrics.menus import support_menu
 from metrics.priority import prioritise
+from store.writer import write_csv
 
 STAGE_HEADER = re.compile(r"^(?:STEP|ステップ)([0-9])$")
 STAGE_MAX_HEADER = re.compile(r"^(?:STEP|ステップ)([0-9])(?:満点|_?MAX|最大点?)$")
@@ -97,8 +98,6 @@ def priority_command(args: argparse.Namespace) -> int:
 
 
 def export_command(args: argparse.Namespace) -> int:
-    from metrics.export import workbook_bytes
-
     db = Path(args.db)
     if not db.is_file():
         raise LoaderError("データベースが見つかりません。", file=db)

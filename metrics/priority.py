@@ -23,16 +23,15 @@ import pandas as pd
 from metrics.assessment import NOT_ANSWERED, assessment_scores, latest_rounds, rounds, surveyed_prefectures
 from metrics.definitions import (
     OfficialRules,
-    PriorityRules,
     Questionnaire,
     SupportItem,
     load_official_rules,
-    load_priority_rules,
     load_questionnaire,
 )
 from metrics.filters import Filter, select_municipalities
 from metrics.menus import support_menu
 from metrics.query import isin, run
+from metrics.rules import PriorityRules, load_priority_rules
 
 NOT_ASSESSED = "判定不可"
 NOT_ASSESSED_REASON = "アセスメントの回答も公開データの値もないため、優先度を判定できません。"

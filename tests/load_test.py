@@ -55,7 +55,7 @@ from pathlib import Path
 import duckdb
 
 from benchmarks.browser import free_port, status_kb, stop_process, wait_healthy
-from metrics.dates import japanese_date
+from store.dates import japanese_date
 from tests.streamlit_client import Run, StreamlitTab, TabError
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -24,7 +24,7 @@ from streamlit.testing.v1 import AppTest
 
 from loaders.registry import Registry
 from loaders.registry import load_registry as REAL_REGISTRY
-from loaders.safety import FORMULA_PREFIXES
+from store.safety import FORMULA_PREFIXES
 
 ROOT = Path(__file__).resolve().parent.parent
 LINK = '=HYPERLINK("http://example.invalid/","クリック")'
@@ -263,17 +263,17 @@ def test_command_line_files_hold_no_formula(hostile_db, hostile_menu, tmp_path, 
     assert not check_csv(capsys.readouterr().out.encode("utf-8"), "metrics priority (stdout)")
 
     template = tmp_path / "survey.xlsx"
-    from loaders import registry as registry_module
+    import loaders.__main__ as loaders_cli
 
-    original = registry_module.load_registry
-    registry_module.load_registry = hostile_registry
+    original = loaders_cli.load_registry
+    loaders_cli.load_registry = hostile_registry
     try:
         assert (
             loaders_main(["template", "--prefecture", "兵庫県", "--round", "2026-baseline", "--out", str(template)])
             == 0
         )
     finally:
-        registry_module.load_registry = original
+        loaders_cli.load_registry = original
     assert not check_xlsx(template.read_bytes(), "loaders template")
     assert "'" + LINK in _all_text("survey.xlsx", template.read_bytes())
 

@@ -10,8 +10,8 @@ import pytest
 
 from metrics import views
 from metrics.assessment import assessment_scores
-from metrics.definitions import load_support_menu
 from metrics.filters import Filter, select_municipalities
+from metrics.menus import load_support_menu
 from metrics.priority import NOT_ASSESSED, support_priority
 
 # DATA.md §2: CIOの任命 — 実施 1270, 未実施 463, 調査無し 8 (all 石川県)

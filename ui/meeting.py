@@ -4,7 +4,7 @@ The mode lives in the URL (``?mode=meeting&slide=3&pref=28``; older links' ``pre
 ``deck=<title>`` for another deck), so a link reproduces the slide on screen. app.py asks ``active()``
 before it builds the navigation: in the
 mode only the meeting page runs, without the sidebar, filters or top navigation (hidden by CSS as
-well, for the browser's own chrome of Streamlit). Slides come from ``exports.views.render_view``
+well, for the browser's own chrome of Streamlit). Slides come from ``views.render.render_view``
 with the projector theme, cached per database version, view, prefecture and theme.
 """
 
@@ -16,9 +16,9 @@ from pathlib import Path
 import plotly.graph_objects as go
 import streamlit as st
 
-from exports.views import DEFAULT_DECK, Deck, ExportError, ViewResult, ViewSpec, render_view
-from exports.views import load_deck as read_deck
 from ui import data
+from views.render import DEFAULT_DECK, Deck, ExportError, ViewResult, ViewSpec, render_view
+from views.render import load_deck as read_deck
 
 ROOT = Path(__file__).resolve().parent.parent
 DECK_DIR = ROOT / "data" / "decks"
@@ -120,7 +120,7 @@ def _deck(path: str, mtime_ns: int) -> Deck:
 
 
 def load_deck(path: Path) -> Deck:
-    """``exports.views.load_deck`` cached until the file changes (ExportError for a bad file)."""
+    """``views.render.load_deck`` cached until the file changes (ExportError for a bad file)."""
     return _deck(str(path), path.stat().st_mtime_ns)
 
 
@@ -137,7 +137,7 @@ def _render(db_key: str, view_json: str, prefecture: str | None, theme: str) -> 
 
 
 def render(view: ViewSpec, prefecture: str | None, theme: str = THEME) -> ViewResult:
-    """``exports.views.render_view`` of a deck's view (``ViewSpec``) cached by database version, view,
+    """``views.render.render_view`` of a deck's view (``ViewSpec``) cached by database version, view,
     prefecture and theme."""
     return _render(
         data.db_key(),

@@ -1,6 +1,6 @@
-"""Chart builders shared by the pages (and, later, exports): each takes tidy DataFrames from
+"""Chart builders shared by the pages, 会議モード and the exports: each takes tidy DataFrames from
 ``metrics`` and returns a plotly Figure. Pure — no Streamlit — so the same figure can be shown,
-written to PNG or put on a slide. Colours come from ``ui.style``; missing values are never
+written to PNG or put on a slide. Colours come from ``views.style``; missing values are never
 plotted as zero (they are left out and counted in the caption or shown as 「データなし」)."""
 
 from __future__ import annotations
@@ -9,7 +9,9 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from ui import style
+from metrics.change import TRENDS
+from metrics.definitions import COMPOSITE
+from views import style
 from views.labels import spread
 
 HEIGHT = 380
@@ -228,9 +230,9 @@ def history(scores: pd.DataFrame, round_labels: dict[str, str]) -> go.Figure:
             go.Scatter(
                 x=[style.short_round_label(round_labels.get(r, r)) for r in part["round_id"]],
                 y=part["score"],
-                mode="lines+markers+text" if name == "総合" else "lines+markers",
+                mode="lines+markers+text" if name == COMPOSITE else "lines+markers",
                 name=name,
-                line={"color": colour, "width": 3.5 if name == "総合" else 1.6},
+                line={"color": colour, "width": 3.5 if name == COMPOSITE else 1.6},
                 text=[f"{v:.0f}" for v in part["score"]],
                 textposition="top center",
                 textfont={"size": 14},
@@ -368,7 +370,7 @@ def slope(frame: pd.DataFrame, base_label: str, eval_label: str) -> go.Figure:
     """Baseline → evaluation per municipality (``frame``: name, base_score, eval_score, trend_label);
     the end labels 「84 洲本市」 spread apart (views.labels.spread) so that none sits on another."""
     fig = go.Figure()
-    colours = style.category_colours(["改善", "停滞", "後退", "比較不可", style.NOT_ANSWERED_LABEL])
+    colours = style.category_colours(list(TRENDS.values()))
     for row in frame.itertuples():
         colour = colours.get(row.trend_label, style.MISSING_HEX)
         fig.add_trace(
@@ -410,26 +412,6 @@ def slope(frame: pd.DataFrame, base_label: str, eval_label: str) -> go.Figure:
         height=max(420, 24 * len(frame)),
         legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
     )
-
-
-def change_bars(frame: pd.DataFrame) -> go.Figure:
-    """Horizontal bars of score change per municipality (``frame``: name, change, trend_label)."""
-    colours = style.category_colours(["改善", "停滞", "後退", "比較不可", style.NOT_ANSWERED_LABEL])
-    fig = go.Figure(
-        go.Bar(
-            y=frame["name"],
-            x=frame["change"],
-            orientation="h",
-            marker_color=[colours.get(t) for t in frame["trend_label"]],
-            text=[f"{v:+.1f}" for v in frame["change"]],
-            textposition="outside",
-            cliponaxis=False,
-            hovertemplate="%{y}: %{x:+.1f}点<extra></extra>",
-        )
-    )
-    fig.update_yaxes(autorange="reversed")
-    fig.update_xaxes(title_text="得点の変化（点）", zeroline=True, zerolinecolor="#374151")
-    return _layout(fig, height=max(260, 26 * len(frame) + 60))
 
 
 def transition(table: pd.DataFrame, base_label: str, eval_label: str) -> go.Figure:
@@ -484,11 +466,6 @@ def support_items(counts: pd.DataFrame) -> go.Figure:
         barmode="stack",
         legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0, "traceorder": "normal"},
     )
-
-
-def priority_bars(shares: pd.DataFrame) -> go.Figure:
-    """Counts per priority level (``shares``: label, municipalities, share)."""
-    return distribution(pd.DataFrame(), pd.Series({"kind": "category", "unit": ""}), category_shares=shares)
 
 
 def grouped_bars(frame: pd.DataFrame, label: str, columns: list[str], y_title: str = "得点") -> go.Figure:
