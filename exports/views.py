@@ -34,6 +34,7 @@ from metrics.dates import japanese_date, measure_dates
 from metrics.filters import Filter, select_municipalities
 from metrics.gaps import gaps
 from metrics.priority import NOT_ASSESSED, SURVEY_LABEL, support_priority
+from metrics.tables import stored_priority
 from ui import charts, maps, style
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -522,7 +523,8 @@ def _crosstab_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
 
 
 def _priority_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
-    priority = support_priority(con, scope.flt)  # national menu + the scope's prefecture's own
+    # national menu + the scope's prefecture's own: for a prefecture what the build stored (metrics.tables)
+    priority = stored_priority(con, scope.flt) if scope.pref_code else support_priority(con, scope.flt)
     counts = views.support_counts(priority, scope.pref_code)
     figure = charts.support_items(counts[counts.groupby("item_id")["municipalities"].transform("sum") > 0])
     summary = views.national_summary(con).set_index("code")["assessment"]
