@@ -13,14 +13,19 @@ import streamlit as st
 
 from loaders import lock as build_lock
 from loaders import store
-from loaders.boundaries import missing_boundaries
-from loaders.build import BuildProblemsError, ShrinkError, build, check_file
+from loaders.build import BuildProblemsError, ShrinkError, all_loaders, build, check_file
 from loaders.demo import real_data_folders
 from loaders.errors import LoaderError, shorten
 from loaders.fetch import CACHE_DIR, fetch, planned_downloads
+from loaders.questionnaire import load_questionnaire
+from loaders.registry import load_registry
+from loaders.template import write_template
 from metrics import dates, menus, views
 from metrics.definitions import DefinitionError
 from metrics.export import workbook_bytes
+from metrics.geometry import missing_boundaries
+from store.dates import japanese_date
+from store.paths import DEFAULT_DB
 from ui import auth, chrome, data, export, filters, uploads
 
 selection = filters.current()
@@ -156,14 +161,14 @@ declared = uploads.declared_dates()
 for path in waiting:
     cols = st.columns([6, 1])
     when = (
-        f"調査時点 {dates.japanese_date(declared[path.name])}"
+        f"調査時点 {japanese_date(declared[path.name])}"
         if path.name in declared
         else "調査時点の指定なし（既知の版でなければ調査時点不明）"
     )
     cols[0].caption(f"{path.name}（{path.stat().st_size:,} バイト、{when}）")
     if access.allowed:
         cols[1].button("削除", key=f"dm_remove_{path.name}", on_click=uploads.remove, args=(path.name,))
-target = store.DEFAULT_DB if data.is_demo_fallback() else data.database_path()
+target = DEFAULT_DB if data.is_demo_fallback() else data.database_path()
 
 
 def run_build(force: bool = False) -> None:
@@ -302,8 +307,6 @@ with log_col:
     st.caption("いつ・誰が・どのファイル（SHA-256）を取り込んだか。")
     log = data.cached(views.ingest_log)()
     # the loader and the result as people read them (the log stores the loader's id and an English status)
-    from loaders.build import all_loaders
-
     loader_titles = {loader.name: loader.title for loader in all_loaders()}
     results = {
         "ok": "取込済み",
@@ -369,10 +372,6 @@ with template_col:
         help="例: 2026-baseline（当初）、2026-evaluation（評価）。英数字とハイフン。",
     )
     if st.button("調査票を作成", key="dm_template", icon=":material/description:"):
-        from loaders.questionnaire import load_questionnaire
-        from loaders.registry import load_registry
-        from loaders.template import write_template
-
         try:
             with tempfile.TemporaryDirectory() as folder:
                 path = write_template(

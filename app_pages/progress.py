@@ -6,12 +6,16 @@ assessment survey the same page compares two releases of the デジタル庁 dat
 import pandas as pd
 import streamlit as st
 
+from exports.images import chart_png
 from metrics import commentary, views
 from metrics.assessment import rounds
 from metrics.change import TRENDS, assessment_change, default_rounds
-from metrics.definitions import PILLARS, load_priority_rules, load_questionnaire
+from metrics.definitions import COMPOSITE, PILLARS, load_questionnaire
 from metrics.filters import select_municipalities
-from ui import charts, chrome, data, export, filters, maps, style
+from metrics.rules import load_priority_rules
+from ui import chrome, data, export, filters
+from ui.maps import show as show_map
+from views import charts, maps, style
 
 selection = filters.current()
 chosen = data.cached(select_municipalities)(selection.flt)
@@ -44,7 +48,7 @@ if source == "assessment":
     ids = known_rounds["round_id"].tolist()
     default_base, default_eval = data.cached(default_rounds)()
     parts = (
-        {"overall": "総合"}
+        {"overall": COMPOSITE}
         | {f"stage:{s}": questionnaire.stage_label(s) for s in sorted(questionnaire.stages)}
         | {f"field:{f}": f"分野「{f}」" for f in questionnaire.fields}
     )
@@ -164,7 +168,7 @@ with map_col:
         .assign(label=rows["trend_label"].where(rows["trend"] == "not_answered").astype("object"))
     )
     frame = maps.map_frame(values, chosen, change_measure)
-    picked = maps.show(
+    picked = show_map(
         frame,
         change_measure,
         data.shared(maps.load_geometry)(),
@@ -204,6 +208,7 @@ with slope_col:
         "pr_slope_png",
         f"{selection.scope}・{base_label} → {eval_label}",
         f"出典：{change_measure['credit']}",
+        render=chart_png,
     )
 # the sentences count the rows the map and the slope chart draw (the whole selection, named by label)
 if source == "assessment":
@@ -238,6 +243,7 @@ if source == "assessment":
             "pr_transition_png",
             f"{selection.scope}・{base_label} → {eval_label}",
             f"出典：{change_measure['credit']}",
+            render=chart_png,
         )
     body = matrix.drop(index="計", columns="計", errors="ignore")
     up = sum(body.iat[i, j] for i in range(min(5, len(body))) for j in range(min(5, body.shape[1])) if j > i)

@@ -4,13 +4,15 @@ each menu item is for, and a field-visit plan grouped by region — downloadable
 import pandas as pd
 import streamlit as st
 
+from exports.images import chart_png
 from metrics import commentary, views
 from metrics.cases import recommendation_table
 from metrics.definitions import load_official_rules
 from metrics.filters import Filter, select_municipalities
 from metrics.menus import menu_summary
 from metrics.priority import NAME_SEPARATOR, NOT_ANSWERED, NOT_ASSESSED, REASON_SEPARATOR, support_priority
-from ui import charts, chrome, data, export, filters, style
+from ui import chrome, data, export, filters
+from views import charts, style
 
 LEVELS = ["高", "中", "低", NOT_ASSESSED]
 selection = filters.current()
@@ -203,6 +205,7 @@ with menu_col:
         "sp_items_png",
         selection.scope + (f"・{selection.round_label}" if selection.round_label else ""),
         "出典：都道府県のアセスメント調査・デジタル庁「自治体DX推進状況」、国と都道府県の支援メニュー",
+        render=chart_png,
     )
 
 # ---- the visit plan

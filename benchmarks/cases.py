@@ -112,7 +112,8 @@ def metrics(run: Run, db: Path, runs: int, national_only: bool = False) -> None:
                 "SELECT count(*) round trip",
                 METRICS_TARGET_MS,
                 scale=1000,
-                note=f"{how}; {sum(rows.values()):,} result rows (gaps {rows['gaps']:,}, assessment {rows['assessment']:,})",
+                note=f"{how}; {sum(rows.values()):,} result rows (gaps {rows['gaps']:,}, assessment "
+                f"{rows['assessment']:,})",
             )
         )
         if national_only:
@@ -149,7 +150,7 @@ def metrics(run: Run, db: Path, runs: int, national_only: bool = False) -> None:
 
 
 def map_payload(run: Run, db: Path) -> None:
-    from loaders.boundaries import national_geojson
+    from metrics.geometry import national_geojson
 
     topojson = SHARED_DATA / "boundaries" / TOPOJSON
     floor = float(topojson.stat().st_size) if topojson.exists() else None
@@ -165,7 +166,7 @@ def map_payload(run: Run, db: Path) -> None:
                 floor,
                 what,
                 NATIONAL_PAYLOAD_TARGET,
-                note="loaders.boundaries.national_geojson, separators=(',', ':')",
+                note="metrics.geometry.national_geojson, separators=(',', ':')",
             )
         )
         sizes = {}

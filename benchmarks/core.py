@@ -196,7 +196,10 @@ def machine_summary() -> str:
         load = f", load average {os.getloadavg()[0]:.1f} at the start"  # other work on the machine skews the timings
     except OSError:
         load = ""
-    return f"{platform.system()} {platform.machine()}, {cpus} CPUs, {memory:.0f} GiB RAM, Python {platform.python_version()}{load}"
+    return (
+        f"{platform.system()} {platform.machine()}, {cpus} CPUs, {memory:.0f} GiB RAM, Python "
+        f"{platform.python_version()}{load}"
+    )
 
 
 def _number(value: float | None, unit: str = "") -> str:
@@ -225,7 +228,10 @@ def _row(r: Result) -> str:
     met = "" if r.met is None else (" ✓" if r.met else " ✗")
     target = f", target {_target(r)}{met}" if _target(r) else ""
     ratio = f", ×{_number(r.ratio)} of {r.baseline_what} ({_number(r.baseline, r.unit)})" if r.ratio is not None else ""
-    return f"{r.name}: {_number(r.median, r.unit)} {r.unit} (min {_number(r.min, r.unit)}, max {_number(r.max, r.unit)}, n={r.runs}){ratio}{target}"
+    return (
+        f"{r.name}: {_number(r.median, r.unit)} {r.unit} (min {_number(r.min, r.unit)}, max "
+        f"{_number(r.max, r.unit)}, n={r.runs}){ratio}{target}"
+    )
 
 
 def markdown_table(run: Run) -> str:
@@ -239,8 +245,10 @@ def markdown_table(run: Run) -> str:
         met = "" if r.met is None else ("yes" if r.met else "**no**")
         target = _target(r)
         lines.append(
-            f"| {r.name} | {r.unit} | {_number(r.median, r.unit)} | {_number(r.min, r.unit)} | {_number(r.max, r.unit)} "
-            f"| {r.runs or ''} | {r.baseline_what} | {_number(r.baseline, r.unit)} | {_number(r.ratio)} | {target} | {met} "
+            f"| {r.name} | {r.unit} | {_number(r.median, r.unit)} | {_number(r.min, r.unit)} | "
+            f"{_number(r.max, r.unit)} "
+            f"| {r.runs or ''} | {r.baseline_what} | {_number(r.baseline, r.unit)} | {_number(r.ratio)} | {target} "
+            f"| {met} "
             f"| {r.note.replace('|', '/')} |"
         )
     return "\n".join(lines) + "\n"

@@ -78,7 +78,8 @@ class ScaleupData:
         def step(con: duckdb.DuckDBPyConnection, ctx: LoadContext, report: Report) -> None:
             write_snapshots(con, ctx, self.snapshots)
             report.info(
-                f"{FILE_LABEL}: 指標のスナップショット {self.snapshots} 時点（{self.snapshot_rows:,} 行）を追加しました。"
+                f"{FILE_LABEL}: 指標のスナップショット {self.snapshots} 時点（{self.snapshot_rows:,} 行）"
+                "を追加しました。"
             )
 
         return step

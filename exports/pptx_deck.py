@@ -22,10 +22,10 @@ from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
 from pptx.util import Emu, Inches, Pt
 
 from exports.images import figure_png, start_in_background
-from exports.views import Deck, ViewResult, render_view, resolve_prefecture
-from metrics.dates import japanese_date
 from metrics.query import shared_results
 from metrics.views import build_info
+from store.dates import japanese_date
+from views.render import Deck, ViewResult, render_view, resolve_prefecture
 
 SLIDE_WIDTH, SLIDE_HEIGHT = Emu(12192000), Emu(6858000)  # 16:9, PowerPoint's own widescreen size
 MARGIN = Inches(0.45)
@@ -34,7 +34,7 @@ PICTURE_HEIGHT = Inches(5.35)
 PIXELS_PER_INCH = 150  # the chart PNG is drawn at this density of the picture's size on the slide
 TEXT = RGBColor(0x1F, 0x29, 0x37)
 MUTED = RGBColor(0x4B, 0x55, 0x63)
-ACCENT = RGBColor(0x00, 0x72, 0xB2)  # ui.style.OKABE_ITO[0]
+ACCENT = RGBColor(0x00, 0x72, 0xB2)  # views.style.OKABE_ITO[0]
 HEADER_FILL = RGBColor(0xDD, 0xEB, 0xF7)  # the header fill of the Excel export
 LONG_TEXT_EM = 16  # a column whose texts are longer than this (median, in em) stays off table slides
 DEMO_NOTE = "デモ用の架空データを含みます"

@@ -1,11 +1,11 @@
 """A view's table as the files a committee paper needs: Excel (formatted, with a 「説明」 sheet of
 title, scope, source, as-of and the commentary) and CSV (UTF-8 with BOM) — both through the one
-writer of exported files (loaders.writer), so formula-like text is neutralised as on the pages."""
+writer of exported files (store.writer), so formula-like text is neutralised as on the pages."""
 
 from __future__ import annotations
 
-from exports.views import ViewResult
-from loaders.writer import csv_bytes, excel_bytes
+from store.writer import csv_bytes, excel_bytes
+from views.render import ViewResult
 
 SHEET_NAME_LIMIT = 31  # Excel's limit on a sheet name
 

@@ -7,12 +7,18 @@ import sys
 from pathlib import Path
 
 from loaders import store
+from loaders.build import build, check_files, problem_lines
+from loaders.demo import build_demo
 from loaders.errors import LoaderError
+from loaders.fetch import CACHE_DIR, fetch
+from loaders.lock import BuildLock
+from loaders.questionnaire import load_questionnaire
+from loaders.registry import load_registry
+from loaders.template import write_template
+from store.paths import DEFAULT_DB, DEMO_DB
 
 
 def _cmd_build(args) -> int:
-    from loaders.build import build
-
     summary = build(args.source, Path(args.db), as_of=args.as_of or None, loaded_by=args.user, force=args.force)
     print("\n".join(summary.lines()))
     return 0
@@ -20,7 +26,6 @@ def _cmd_build(args) -> int:
 
 def _cmd_check(args) -> int:
     """Every file of every argument examined; every problem listed (file, row, column, reason, encoding)."""
-    from loaders.build import check_files, problem_lines
 
     files, problems = check_files([Path(f) for f in args.file], as_of=args.as_of)
     for entry in files:
@@ -41,9 +46,6 @@ def _cmd_check(args) -> int:
 
 
 def _cmd_fetch(args) -> int:
-    from loaders.fetch import fetch
-    from loaders.lock import BuildLock
-
     with BuildLock(Path(args.db), action="公式データの取得"):  # the cache is what the next build reads
         manifest = fetch(Path(args.dest), base_url=args.base_url, retries=args.retries)
     for row in manifest:
@@ -53,8 +55,6 @@ def _cmd_fetch(args) -> int:
 
 
 def _cmd_demo(args) -> int:
-    from loaders.demo import build_demo
-
     summary = build_demo(Path(args.db), [Path(s) for s in args.source] if args.source else None)
     print("\n".join(summary.lines()))
     print("デモ用の架空データ（アセスメント回答）を含むデータベースを作成しました。")
@@ -62,10 +62,6 @@ def _cmd_demo(args) -> int:
 
 
 def _cmd_template(args) -> int:
-    from loaders.questionnaire import load_questionnaire
-    from loaders.registry import load_registry
-    from loaders.template import write_template
-
     definition = load_questionnaire(Path(args.questionnaire) if args.questionnaire else None)
     write_template(Path(args.out), args.prefecture, args.round, load_registry(), definition)
     print(f"調査票を書き出しました: {args.out}")
@@ -73,8 +69,6 @@ def _cmd_template(args) -> int:
 
 
 def _cmd_rollback(args) -> int:
-    from loaders.lock import BuildLock
-
     with BuildLock(Path(args.db), action="切り戻し"):
         restored = store.rollback(Path(args.db), Path(args.version) if args.version else None)
     print(f"{restored.name} の内容に戻しました: {args.db}")
@@ -98,7 +92,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--source", type=Path, action="append", required=True, help="取り込むフォルダまたはファイル（複数可）"
     )
-    p.add_argument("--db", default=str(store.DEFAULT_DB))
+    p.add_argument("--db", default=str(DEFAULT_DB))
     p.add_argument(
         "--as-of",
         action="append",
@@ -124,11 +118,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--dest", default=None)
     p.add_argument("--base-url", help="ミラーのURL（公式URLのホスト部分を置き換える）")
     p.add_argument("--retries", type=int, default=3)
-    p.add_argument("--db", default=str(store.DEFAULT_DB), help="更新の排他に使うデータベース（同じロックを取る）")
+    p.add_argument("--db", default=str(DEFAULT_DB), help="更新の排他に使うデータベース（同じロックを取る）")
     p.set_defaults(func=_cmd_fetch)
 
     p = sub.add_parser("demo", help="デモ用データベースを作成する")
-    p.add_argument("--db", default=str(store.DEMO_DB))
+    p.add_argument("--db", default=str(DEMO_DB))
     p.add_argument("--source", action="append", help="含める公開データのフォルダ（省略時は自動検出）")
     p.set_defaults(func=_cmd_demo)
 
@@ -140,12 +134,12 @@ def parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_template)
 
     p = sub.add_parser("rollback", help="以前の版のデータベースに戻す")
-    p.add_argument("--db", default=str(store.DEFAULT_DB))
+    p.add_argument("--db", default=str(DEFAULT_DB))
     p.add_argument("--version", help="戻す版のファイル（省略時は直前の版）")
     p.set_defaults(func=_cmd_rollback)
 
     p = sub.add_parser("versions", help="保存されている以前の版を一覧表示する")
-    p.add_argument("--db", default=str(store.DEFAULT_DB))
+    p.add_argument("--db", default=str(DEFAULT_DB))
     p.set_defaults(func=_cmd_versions)
     return main
 
@@ -153,8 +147,6 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if getattr(args, "dest", "unset") is None:
-        from loaders.fetch import CACHE_DIR
-
         args.dest = str(CACHE_DIR)
     try:
         return args.func(args)

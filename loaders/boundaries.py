@@ -137,13 +137,15 @@ class N03BoundariesLoader:
         simplified, tolerance, size = _geometry_step(browser_shapes, path, geoms, budget)
         if size > budget:
             report.warn(
-                f"ブラウザ用の簡略化境界が目安（{budget:,} バイト）を超えました（{size:,} バイト、許容誤差 {tolerance}°）。"
+                f"ブラウザ用の簡略化境界が目安（{budget:,} バイト）を超えました（{size:,} バイト、許容誤差 "
+                f"{tolerance}°）。"
                 "地図の表示が重くなることがあります。",
                 path,
             )
         else:
             report.info(
-                f"ブラウザ用の境界: 簡略化の許容誤差 {tolerance}°（0 は座標の丸めのみ）、GeoJSON {size:,} バイト（目安 {budget:,} バイト）。",
+                f"ブラウザ用の境界: 簡略化の許容誤差 {tolerance}°（0 は座標の丸めのみ）、GeoJSON {size:,} "
+                f"バイト（目安 {budget:,} バイト）。",
                 path,
             )
         result.tables["boundaries"] = pd.DataFrame(
@@ -190,8 +192,8 @@ def check_json_size(path: Path, kind: str = "geojson") -> None:
     )
     if size > MAX_JSON_BYTES:
         raise LoaderError(
-            f"境界データ（GeoJSON/TopoJSON）が大きすぎます（{size / 1e6:,.0f} MB、上限 {MAX_JSON_BYTES / 1e6:,.0f} MB）。"
-            + advice,
+            f"境界データ（GeoJSON/TopoJSON）が大きすぎます（{size / 1e6:,.0f} MB、上限 {MAX_JSON_BYTES / 1e6:,.0f} "
+            "MB）。" + advice,
             file=path,
         )
     with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
@@ -268,15 +270,16 @@ def _read_topojson(path: Path, report: Report) -> tuple[gpd.GeoDataFrame, int]:
         frame = _read_vector(f"TopoJSON:{path.resolve()}", path, layer=layer)
         if len(frame) + len(dropped) != len(members):
             report.warn(
-                f"オブジェクト「{layer}」の地物数が一致しません（JSON {len(members)} 件、GDAL {len(frame)} 件、形状なし {len(dropped)} 件）。",
+                f"オブジェクト「{layer}」の地物数が一致しません（JSON {len(members)} 件、GDAL {len(frame)} 件、"
+                f"形状なし {len(dropped)} 件）。",
                 path,
             )
         frames.append(frame)
         nulls.extend(dropped)
     if nulls:
         report.info(
-            f"形状が「type: null」の地物が {len(nulls)} 件あります（GDAL は読み飛ばすため、元のJSONから数えて形状なしとして扱います）: "
-            + "、".join(_label(p) for p in nulls),
+            f"形状が「type: null」の地物が {len(nulls)} 件あります（GDAL は読み飛ばすため、"
+            "元のJSONから数えて形状なしとして扱います）: " + "、".join(_label(p) for p in nulls),
             path,
         )
         frames.append(gpd.GeoDataFrame(pd.DataFrame(nulls), geometry=[None] * len(nulls), crs=frames[0].crs))
@@ -574,41 +577,3 @@ def finalise(con) -> None:
         )
         """
     )
-
-
-# ---------------------------------------------------------------- for the map pages
-
-
-def national_geojson(con, codes=None, simplified: bool = True) -> dict:
-    """A GeoJSON FeatureCollection (properties: ``code``) of the stored boundaries, in code order.
-
-    ``codes`` limits it to those municipalities; ``simplified`` picks the browser shapes (rounded,
-    small) or the full ones. Serialised with ``separators=(',', ':')`` the simplified national
-    collection stays within ``BROWSER_BUDGET_BYTES``.
-    """
-    column = "geojson_simplified" if simplified else "geometry"
-    sql = f"SELECT code, {column} FROM boundaries WHERE {column} IS NOT NULL"
-    params: list = []
-    if codes is not None:
-        sql += " AND code IN (SELECT unnest(?::VARCHAR[]))"
-        params.append([str(code) for code in codes])
-    rows = con.execute(sql + " ORDER BY code", params).fetchall()
-    features = []
-    for code, shape in rows:
-        text = shape if simplified else shapely.to_geojson(shapely.from_wkb(bytes(shape)))
-        features.append({"type": "Feature", "properties": {"code": code}, "geometry": json.loads(text)})
-    return {"type": "FeatureCollection", "features": features}
-
-
-def missing_boundaries(con) -> pd.DataFrame:
-    """Municipalities without a stored polygon (code, pref_name, name, lat, lng): draw them as points."""
-    return con.execute(
-        """
-        SELECT m.code, m.pref_name, m.name, m.lat, m.lng
-        FROM municipalities AS m
-        WHERE NOT EXISTS (
-            SELECT 1 FROM boundaries AS b WHERE b.code = m.code AND b.geometry IS NOT NULL AND b.area_deg2 > 0
-        )
-        ORDER BY m.code
-        """
-    ).df()

@@ -21,12 +21,13 @@ import pandas as pd
 
 from loaders import releases, store
 from loaders.base import LoadContext, Loader, LoadResult
-from loaders.catalog import DATA_DIR, load_indicator_catalog, load_pop_bands, load_sources
+from loaders.catalog import load_indicator_catalog, load_pop_bands, load_sources
 from loaders.errors import Issue, LoaderError, Report, UnknownFileError, describe_place, shorten
 from loaders.lock import BuildLock
 from loaders.registry import Registry, load_registry
 from loaders.textio import detect_encoding, read_text, sniff_head
-from metrics.dates import japanese_date
+from store.dates import japanese_date
+from store.paths import DATA_DIR, DEFAULT_DB
 
 # One module per source; each exposes LOADERS (instances following loaders.base.Loader).
 LOADER_MODULES = (
@@ -95,7 +96,8 @@ class BuildSummary:
         ]
         for f in self.files:
             out.append(
-                f"  [{f['status']}] {f['file']}  ({f['loader'] or '-'}, {f['rows']} 行){'  ' + f['message'] if f['message'] else ''}"
+                f"  [{f['status']}] {f['file']}  ({f['loader'] or '-'}, {f['rows']} 行)"
+                f"{'  ' + f['message'] if f['message'] else ''}"
             )
         for key, value in self.counts.items():
             out.append(f"{key}: {value}")
@@ -271,7 +273,7 @@ SyntheticStep = Callable[[duckdb.DuckDBPyConnection, LoadContext, Report], None]
 
 def _build(
     sources: Iterable[Path],
-    target: Path = store.DEFAULT_DB,
+    target: Path = DEFAULT_DB,
     *,
     as_of: str | Iterable[str] | None = None,
     declared_as_of: Mapping[str, str | date] | None = None,
@@ -671,7 +673,8 @@ def write_result(con: duckdb.DuckDBPyConnection, result: LoadResult) -> None:
 def _counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     query = {
         "市区町村数": "SELECT count(*) FROM municipalities",
-        "指標値のある市区町村数": "SELECT count(DISTINCT v.code) FROM indicator_values v JOIN municipalities m USING (code)",
+        "指標値のある市区町村数": "SELECT count(DISTINCT v.code) FROM indicator_values v JOIN municipalities m "
+        "USING (code)",
         "指標数（値あり）": "SELECT count(DISTINCT indicator_id) FROM indicator_values",
         "指標値（行）": "SELECT count(*) FROM indicator_values",
         "境界のある市区町村数": "SELECT count(*) FROM boundaries",
@@ -712,14 +715,15 @@ def check_file(path: Path, as_of: str | None = None) -> tuple[Loader | None, Loa
 IGNORED_NAMES = {"manifest.json"}  # loaders.fetch's list of what it downloaded, beside the files
 SHRINK_TOLERANCE = 0.05  # a new database may hold up to 5 % less of any measure without --force
 SHRINK_MEASURES = {  # label → SQL on a built store
-    "指標値のある市区町村数": "SELECT count(DISTINCT v.code) FROM indicator_values v JOIN municipalities m USING (code)",
+    "指標値のある市区町村数": "SELECT count(DISTINCT v.code) FROM indicator_values v JOIN municipalities m USING "
+    "(code)",
     "値のある指標数": "SELECT count(DISTINCT indicator_id) FROM indicator_values",
     "調査回答（行）": "SELECT count(*) FROM survey_answers",
 }
 PROBLEM_COLUMNS = {"file": "ファイル", "row": "行", "column": "列", "reason": "理由", "encoding": "文字コード"}
 
 
-def build(sources: Iterable[Path], target: Path = store.DEFAULT_DB, *, force: bool = False, **options) -> BuildSummary:
+def build(sources: Iterable[Path], target: Path = DEFAULT_DB, *, force: bool = False, **options) -> BuildSummary:
     """Ingest every recognised file into a new database and swap it in (``_build``), holding the
     database's build lock (loaders.lock) throughout: a second update stops at once with
     ``BuildLockedError``. Without ``force`` the build examines every file and stops with

@@ -8,8 +8,8 @@ import pandas as pd
 import yaml
 
 from loaders.errors import LoaderError
+from store.paths import DATA_DIR
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 INDICATOR_FIELDS = (
     "id",
     "title",

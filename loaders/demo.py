@@ -12,13 +12,12 @@ from pathlib import Path
 
 import duckdb
 
-from loaders import store
 from loaders.base import LoadContext
 from loaders.build import BuildSummary, build
 from loaders.errors import Report
 from loaders.fetch import CACHE_DIR
-
-ROOT = Path(__file__).resolve().parent.parent
+from loaders.synthetic import synthetic_indicator_step, synthetic_survey_step
+from store.paths import DEFAULT_DB, DEMO_DB, ROOT
 
 
 def real_data_folders() -> list[Path]:
@@ -29,8 +28,6 @@ def real_data_folders() -> list[Path]:
 
 
 def _synthetic_where_missing(con: duckdb.DuckDBPyConnection, ctx: LoadContext, report: Report) -> None:
-    from loaders.synthetic import synthetic_indicator_step, synthetic_survey_step
-
     real_indicators = con.execute(
         "SELECT count(*) FROM indicator_values WHERE source LIKE 'digital_agency%' AND NOT synthetic"
     ).fetchone()[0]
@@ -40,7 +37,7 @@ def _synthetic_where_missing(con: duckdb.DuckDBPyConnection, ctx: LoadContext, r
     synthetic_survey_step(con, ctx, report)
 
 
-def build_demo(target: Path = store.DEMO_DB, sources: list[Path] | None = None) -> BuildSummary:
+def build_demo(target: Path = DEMO_DB, sources: list[Path] | None = None) -> BuildSummary:
     folders = real_data_folders() if sources is None else sources
     return build(folders, target, synthetic_steps=[_synthetic_where_missing], loaded_by="デモ（自動構築）")
 
@@ -52,8 +49,8 @@ def resolve_database() -> tuple[Path, bool]:
     configured = os.environ.get("DX_DB")
     if configured:
         return Path(configured), False
-    if store.DEFAULT_DB.exists():
-        return store.DEFAULT_DB, False
-    if not store.DEMO_DB.exists():
+    if DEFAULT_DB.exists():
+        return DEFAULT_DB, False
+    if not DEMO_DB.exists():
         build_demo()
-    return store.DEMO_DB, True
+    return DEMO_DB, True

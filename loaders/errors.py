@@ -15,7 +15,7 @@ from pathlib import Path
 # the CLI and the ingest log cannot be flooded.
 VALUE_PREVIEW_CHARS = 80
 MESSAGE_MAX_CHARS = 1000
-_LONG_QUOTE = re.compile(r"「([^「」]{%d,})」" % (VALUE_PREVIEW_CHARS + 1))
+_LONG_QUOTE = re.compile(rf"「([^「」]{{{VALUE_PREVIEW_CHARS + 1},}})」")
 _CUT_MARK = re.compile(r"…（以下省略、全[\d,]+文字）$")
 
 

@@ -21,8 +21,9 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from loaders.catalog import DATA_DIR, load_sources
+from loaders.catalog import load_sources
 from loaders.errors import LoaderError
+from store.paths import DATA_DIR
 
 CACHE_DIR = DATA_DIR / "cache"
 MAX_DOWNLOAD_BYTES = 500 * 1024 * 1024

@@ -118,7 +118,8 @@ class OpenDataSurveyLoader:
 
         for (indicator, answer), lines in unexpected.items():
             report.warn(
-                f"指標 {indicator} に想定外の回答「{answer}」が {len(lines)} 件あります（欠測として読み込み、回答の文字は残しました）。",
+                f"指標 {indicator} に想定外の回答「{answer}」が {len(lines)} 件あります（欠測として読み込み、"
+                "回答の文字は残しました）。",
                 path,
                 lines[0],
                 indicators[indicator][0],
@@ -132,7 +133,8 @@ class OpenDataSurveyLoader:
         missing_prefectures = sorted(set(prefecture_names) - set(seen))
         if missing_prefectures:
             report.warn(
-                f"回答の行のない都道府県が {len(missing_prefectures)} あります: {'、'.join(prefecture_names[c] for c in missing_prefectures)}",
+                f"回答の行のない都道府県が {len(missing_prefectures)} あります: "
+                f"{'、'.join(prefecture_names[c] for c in missing_prefectures)}",
                 path,
             )
         report_missing(report, path, registry, municipalities, "回答の行")

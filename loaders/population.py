@@ -99,7 +99,10 @@ def check_name(
     difference = name_differs(file_name, registry_name)
     if difference is None:
         return
-    message = f"団体コード {code} の名称がファイルでは「{file_name}」、登録簿では「{registry_name}」です。団体コードで対応付けました。"
+    message = (
+        f"団体コード {code} の名称がファイルでは「{file_name}」、登録簿では「{registry_name}」です。"
+        "団体コードで対応付けました。"
+    )
     if difference == "variant":
         report.info(message + "（字体の違い）", file, row, column)
     else:
@@ -186,7 +189,8 @@ def check_totals(
     for pref_code, value in prefectures.items():
         if by_pref.get(pref_code, 0) != value:
             report.warn(
-                f"{pref_names[pref_code]}の市区町村の人口の合計 {by_pref.get(pref_code, 0):,.0f} 人が都道府県の行の {value:,.0f} 人と一致しません。",
+                f"{pref_names[pref_code]}の市区町村の人口の合計 {by_pref.get(pref_code, 0):,.0f} "
+                f"人が都道府県の行の {value:,.0f} 人と一致しません。",
                 path,
             )
 

@@ -26,8 +26,8 @@ import yaml
 
 from loaders.errors import LoaderError
 from loaders.textio import normalise_text, parse_cell
+from store.paths import DATA_DIR
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 DEFAULT_PATH = DATA_DIR / "questionnaire.yaml"
 ENV_VAR = "DX_QUESTIONNAIRE"
 
@@ -293,7 +293,8 @@ class _Checker:
         unknown = sorted(set(entry) - QUESTION_KEYS)
         if unknown:
             self.fail(
-                f"{where}: 不明な項目 {', '.join(map(str, unknown))} があります（使える項目: {', '.join(sorted(QUESTION_KEYS))}）。",
+                f"{where}: 不明な項目 {', '.join(map(str, unknown))} があります（使える項目: "
+                f"{', '.join(sorted(QUESTION_KEYS))}）。",
                 line,
             )
         for key in ("stage", "field", "text", "type", "points"):

@@ -16,8 +16,8 @@ from pathlib import Path
 import pandas as pd
 
 from loaders.errors import LoaderError, Report
+from store.paths import DATA_DIR
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 EXPECTED_MUNICIPALITIES = 1741
 
 

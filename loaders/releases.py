@@ -25,9 +25,10 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from loaders.catalog import DATA_DIR, SAFE_LOADER
+from loaders.catalog import SAFE_LOADER
 from loaders.errors import LoaderError
-from metrics.dates import as_date, japanese_date, release_label
+from store.dates import as_date, japanese_date, release_label
+from store.paths import DATA_DIR
 
 RELEASES_FILE = DATA_DIR / "releases.yaml"
 

@@ -18,10 +18,8 @@ import pandas as pd
 import pyarrow as pa
 
 from loaders.errors import LoaderError
+from store.paths import SCHEMA_SQL
 
-SCHEMA_SQL = Path(__file__).with_name("schema.sql")
-DEFAULT_DB = Path(__file__).resolve().parent.parent / "data" / "dashboard.duckdb"
-DEMO_DB = Path(__file__).resolve().parent.parent / "data" / "demo.duckdb"
 KEEP_VERSIONS = 5
 
 

@@ -24,8 +24,8 @@ Its kind follows from the id (``…baseline…`` / ``…eval…`` / other), and 
 (「回答日」, 「タイムスタンプ」, 「完了時刻」…), else unknown.
 
 Several files may belong to one round, so ``survey_rounds`` (one row per round) is written once by
-``finalise`` from what each file declared (the ``survey_round_declarations`` table). ``finalise`` also writes the ``questions`` table and refuses the same municipality in
-one round from two files.
+``finalise`` from what each file declared (the ``survey_round_declarations`` table). ``finalise`` also
+writes the ``questions`` table and refuses the same municipality in one round from two files.
 """
 
 from __future__ import annotations
@@ -287,7 +287,8 @@ def classify_columns(
                     setattr(columns, attribute, index)
                 elif strict:
                     raise LoaderError(
-                        f"「{title}」の列が2つあります（{column_letter(getattr(columns, attribute))}列と{column_letter(index)}列）。",
+                        f"「{title}」の列が2つあります（{column_letter(getattr(columns, attribute))}列と"
+                        f"{column_letter(index)}列）。",
                         file=path,
                         row=row,
                         column=index,
@@ -304,7 +305,8 @@ def classify_columns(
         if question is not None:
             if question.id in seen_questions:
                 raise LoaderError(
-                    f"設問 {question.id} の列が2つあります（{column_letter(seen_questions[question.id])}列と{column_letter(index)}列）。",
+                    f"設問 {question.id} "
+                    f"の列が2つあります（{column_letter(seen_questions[question.id])}列と{column_letter(index)}列）。",
                     file=path,
                     row=row,
                     column=index,
@@ -423,7 +425,8 @@ def report_missing(
         if answered == 1 and len(returned) == 1:
             # one municipality sending back its own copy of the prefecture's template
             report.info(
-                f"回「{round_id}」: {pref_name}の1団体分の回答として読み込みました（ほかの{len(missing)}団体は別のファイルか未回答です）。",
+                f"回「{round_id}」: "
+                f"{pref_name}の1団体分の回答として読み込みました（ほかの{len(missing)}団体は別のファイルか未回答です）。",
                 path,
             )
         else:

@@ -143,7 +143,8 @@ def synthetic_survey_step(con: duckdb.DuckDBPyConnection, ctx: LoadContext, repo
     answers = synthetic_answers(definition, _municipalities(ctx), _populations(con))
     store.append(con, "survey_answers", answers)
     report.info(
-        f"デモ用の架空のアセスメント回答を作成しました（{answers.code.nunique()}団体 × {len(ROUNDS)}回、{len(answers):,}行）。"
+        f"デモ用の架空のアセスメント回答を作成しました（{answers.code.nunique()}団体 × {len(ROUNDS)}回、"
+        f"{len(answers):,}行）。"
     )
 
 
@@ -261,7 +262,8 @@ def synthetic_indicator_step(con: duckdb.DuckDBPyConnection, ctx: LoadContext, r
     store.append(con, "releases", pd.DataFrame([release.row()]))
     store.append(con, "release_indicators", releases.release_indicator_rows(release, frame))
     report.info(
-        f"デモ用の架空の指標値を作成しました（{len(municipalities)}団体、人口と{frame.indicator_id.nunique() - 1}指標）。"
+        f"デモ用の架空の指標値を作成しました（{len(municipalities)}団体、"
+        f"人口と{frame.indicator_id.nunique() - 1}指標）。"
     )
 
 

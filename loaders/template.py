@@ -33,7 +33,6 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from loaders.errors import LoaderError
 from loaders.questionnaire import SCALE_MAX, QuestionnaireDefinition
 from loaders.registry import Registry
-from loaders.safety import neutralise_formula
 from loaders.survey import (
     ANSWER_SHEET,
     DESCRIPTION_ROWS,
@@ -45,6 +44,7 @@ from loaders.survey import (
     check_round_id,
     round_label,
 )
+from store.safety import neutralise_formula
 
 FIXED_HEADERS = ("団体コード", "都道府県", "市区町村名")
 TRAILING_HEADERS = ("記入者（所属・氏名）", "回答日")
@@ -119,7 +119,7 @@ def write_template(
 
 def _neutralise_cells(workbook: Workbook) -> None:
     """Every text written from the registry or the questionnaire file as text, never a formula (the
-    same rule as loaders.writer): openpyxl makes any string starting with ``=`` a live formula."""
+    same rule as store.writer): openpyxl makes any string starting with ``=`` a live formula."""
     for sheet in workbook.worksheets:
         for row in sheet.iter_rows():
             for cell in row:
@@ -161,13 +161,16 @@ def _write_cover(sheet, definition: QuestionnaireDefinition, prefecture: str, ro
     dates.add(f"{REFERENCE_DATE_CELL}:B7")
 
     steps = [
-        f"1. 「{ANSWER_SHEET}」シートの自団体の行に回答を入力してください。団体コード・都道府県・市区町村名は記入済みです。",
+        f"1. 「{ANSWER_SHEET}」シートの自団体の行に回答を入力してください。"
+        "団体コード・都道府県・市区町村名は記入済みです。",
         "2. 選択式の設問は、セルを選ぶと表示される▼から選んでください。数値の設問は数字だけを入力してください。",
         "3. 分からない設問は空欄のままで構いません。空欄は未回答として集計し、その設問の得点は0点になります。",
-        f"4. 1行目（設問ID）と2〜{FIRST_DATA_ROW - 1}行目（設問の説明）、A〜C列（団体）は変更しないでください。県で自動集計します。",
+        f"4. 1行目（設問ID）と2〜{FIRST_DATA_ROW - 1}行目（設問の説明）、A〜C列（団体）は変更しないでください。"
+        "県で自動集計します。",
         "5. 自由記入の設問には配点がありません。取組や課題、県に期待する支援を自由にお書きください。",
         "6. 記入後は、このファイルのまま（Excel形式で）返送してください。ファイル名は変えて構いません。",
-        "7. 県で複数の市区町村の回答をまとめるときは、各ファイルの行をこのシートに貼り付けるか、ファイルをそのまま取り込めます。",
+        "7. 県で複数の市区町村の回答をまとめるときは、各ファイルの行をこのシートに貼り付けるか、"
+        "ファイルをそのまま取り込めます。",
     ]
     line = 3 + len(rows) + 1
     sheet.cell(line, 1, "記入方法").font = Font(bold=True, size=12)

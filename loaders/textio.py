@@ -131,7 +131,8 @@ def data_rows(rows: list[list[str]], path: str | Path):
             continue
         if len(row) != width:
             raise LoaderError(
-                f"列の数が見出しと違います（{len(row)} 列、見出しは {width} 列）。ファイルが途中で切れているか、区切りが崩れています。",
+                f"列の数が見出しと違います（{len(row)} 列、見出しは {width} 列）。ファイルが途中で切れているか、"
+                "区切りが崩れています。",
                 file=path,
                 row=line,
             )
@@ -252,7 +253,8 @@ def check_zip_container(path: str | Path) -> None:
     total = sum(m.file_size for m in members)
     if total > MAX_XLSX_UNCOMPRESSED:
         raise LoaderError(
-            f"展開後のサイズが大きすぎます（{total // 1024 // 1024} MB、上限 {MAX_XLSX_UNCOMPRESSED // 1024 // 1024} MB）。",
+            f"展開後のサイズが大きすぎます（{total // 1024 // 1024} MB、上限 "
+            f"{MAX_XLSX_UNCOMPRESSED // 1024 // 1024} MB）。",
             file=path,
         )
 

@@ -1,10 +1,10 @@
 """Metrics of 自治体DX進捗ダッシュボード: pure functions over a DuckDB store (loaders/schema.sql).
 
 No Streamlit, no file I/O except the committed definitions in data/ (questionnaire.yaml or
-$DX_QUESTIONNAIRE, priority_rules.yaml, official_priority_rules.yaml, support_menus/*.yaml, reference_cases.yaml). Every function
-takes an open connection (read-only is enough) and returns a pandas DataFrame; SQL lives in
-metrics/sql/*.sql with bound parameters. Scores are 0–100; missing values stay NULL/NaN and are
-never counted as zero. The method is described in docs/METHODOLOGY.md.
+$DX_QUESTIONNAIRE, priority_rules.yaml, official_priority_rules.yaml, support_menus/*.yaml,
+reference_cases.yaml). Every function takes an open connection (read-only is enough) and returns
+a pandas DataFrame; SQL lives in metrics/sql/*.sql with bound parameters. Scores are 0–100;
+missing values stay NULL/NaN and are never counted as zero. The method is described in docs/METHODOLOGY.md.
 
 Selection
 ---------
@@ -103,60 +103,8 @@ workbook_bytes(con, flt=None, round_id=None)
     The .xlsx of all_metrics (one sheet per family plus 「説明」) for a download button.
 
 Command line: ``python -m metrics priority INPUT`` and ``python -m metrics export --db PATH --out F.xlsx``.
+
+This package's ``__init__`` imports none of its modules: import each name from its module. An
+``__init__`` that imports its submodules makes the package and each submodule wait for each other,
+and two sessions importing two of them at once deadlock (tests/test_layers.py).
 """
-
-from metrics.assessment import assessment_scores, maturity, rounds, score_matrix
-from metrics.cases import match_cases, recommend_cases, reference_cases
-from metrics.catalog import indicator_catalog, region_sets
-from metrics.change import assessment_change, composite_change, indicator_change
-from metrics.composite import composite, composite_wide, indicator_scores
-from metrics.crosstab import (
-    HYOGO_STAFF_EDGES,
-    HYOGO_STAFF_LABELS,
-    bin_values,
-    cross_table,
-    measure_values,
-    pop_band_order,
-)
-from metrics.definitions import COMPOSITE, PILLARS
-from metrics.export import workbook_bytes
-from metrics.filters import Filter, select_municipalities
-from metrics.gaps import gaps
-from metrics.peers import PEER_KINDS, similar_municipalities
-from metrics.priority import prioritise, support_priority
-from metrics.summary import all_metrics
-
-__all__ = [
-    "COMPOSITE",
-    "HYOGO_STAFF_EDGES",
-    "HYOGO_STAFF_LABELS",
-    "PEER_KINDS",
-    "PILLARS",
-    "Filter",
-    "all_metrics",
-    "assessment_change",
-    "assessment_scores",
-    "bin_values",
-    "composite",
-    "composite_change",
-    "composite_wide",
-    "cross_table",
-    "gaps",
-    "indicator_catalog",
-    "indicator_change",
-    "indicator_scores",
-    "match_cases",
-    "maturity",
-    "measure_values",
-    "pop_band_order",
-    "prioritise",
-    "recommend_cases",
-    "reference_cases",
-    "region_sets",
-    "rounds",
-    "score_matrix",
-    "select_municipalities",
-    "similar_municipalities",
-    "support_priority",
-    "workbook_bytes",
-]

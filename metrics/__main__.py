@@ -18,10 +18,11 @@ import pandas as pd
 
 from loaders.errors import LoaderError
 from loaders.textio import is_zip, normalise_text, parse_cell, read_csv_rows, read_excel_sheets
-from loaders.writer import write_csv
+from metrics.export import workbook_bytes
 from metrics.filters import Filter
 from metrics.menus import support_menu
 from metrics.priority import prioritise
+from store.writer import write_csv
 
 STAGE_HEADER = re.compile(r"^(?:STEP|ステップ)([0-9])$")
 STAGE_MAX_HEADER = re.compile(r"^(?:STEP|ステップ)([0-9])(?:満点|_?MAX|最大点?)$")
@@ -43,7 +44,7 @@ def read_stage_sheet(path: Path) -> pd.DataFrame:
     """
     # an .xlsx is a zip container: its first sheet holds the table
     rows = next(iter(read_excel_sheets(path).values()), []) if is_zip(path) else read_csv_rows(path)
-    for header_index, header in enumerate(rows):
+    for header_index, header in enumerate(rows):  # noqa: B007  the index is read after the loop
         keys = [_header_key(cell) for cell in header]
         stages = {int(m.group(1)): i for i, k in enumerate(keys) if (m := STAGE_HEADER.match(k))}
         if stages:
@@ -97,8 +98,6 @@ def priority_command(args: argparse.Namespace) -> int:
 
 
 def export_command(args: argparse.Namespace) -> int:
-    from metrics.export import workbook_bytes
-
     db = Path(args.db)
     if not db.is_file():
         raise LoaderError("データベースが見つかりません。", file=db)

@@ -8,9 +8,10 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from metrics.definitions import Questionnaire, load_priority_rules, load_questionnaire
-from metrics.filters import Filter, selected_codes
+from metrics.definitions import Questionnaire, load_questionnaire
+from metrics.filters import Filter, select_municipalities, selected_codes
 from metrics.query import run
+from metrics.rules import load_priority_rules
 
 LEVELS = ("cell", "stage", "field", "overall")
 
@@ -33,7 +34,6 @@ def surveyed_prefectures(con: duckdb.DuckDBPyConnection) -> set[str]:
 def unanswered_codes(con: duckdb.DuckDBPyConnection, scores: pd.DataFrame, flt: Filter | None = None) -> list[str]:
     """Selected municipalities of surveyed prefectures with no sheet in ``scores`` (one round's, or
     each municipality's newest): 未回答, counted and drawn as such rather than dropped."""
-    from metrics.filters import select_municipalities
 
     chosen = select_municipalities(con, flt)
     surveyed = chosen[chosen["pref_code"].isin(surveyed_prefectures(con))]

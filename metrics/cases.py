@@ -7,9 +7,11 @@ import numpy as np
 import pandas as pd
 
 from metrics.assessment import assessment_scores, latest_rounds, rounds
-from metrics.definitions import DATA_DIR, load_questionnaire, load_reference_cases
+from metrics.definitions import load_questionnaire, load_reference_cases
 from metrics.filters import Filter, select_municipalities
+from metrics.menus import load_support_menu  # every provider: ids are looked up, not recommended
 from metrics.query import isin
+from store.paths import DATA_DIR
 
 CASE_COLUMNS = [
     "case_id",
@@ -179,8 +181,6 @@ def recommendation_table(
     Columns: code, name, rank (1–3), item_id, item, provider, reason, stage, field, cases (list of
     dicts: case_id, body, pref_name, title, summary, population_text, source, section), cases_text
     (「body（pref）: title（source section）」 joined by '／')."""
-    from metrics.definitions import load_support_menu  # every provider: ids are looked up, not recommended
-
     cases = cases if cases is not None else reference_cases()
     if bands is None:
         bands = pd.read_csv(DATA_DIR / "pop_bands.csv", comment="#")

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 
 from metrics.assessment import load_questionnaire, rounds, surveyed_prefectures
-from metrics.definitions import PriorityRules, load_priority_rules
-from metrics.filters import Filter, selected_codes
+from metrics.filters import Filter, select_municipalities, selected_codes
 from metrics.query import run
+from metrics.rules import PriorityRules, load_priority_rules
 from metrics.snapshots import snapshot_dates
 from metrics.tables import stored_assessment, stored_composite
 
@@ -67,8 +67,8 @@ def assessment_change(
     (改善 / 停滞 / 後退 / 比較不可 / 未回答). |change| ≤ ``tolerance`` (default change_tolerance.assessment of
     priority_rules.yaml) is stalled. A municipality with no sheet in one of the rounds appears with
     that score NULL and trend not_answered (未回答), and so does one of a surveyed prefecture that
-    returned no sheet in either round; a sheet whose score cannot be computed is not_comparable. ``scores`` may pass an ``assessment_scores`` result
-    (for the same selection) that contains both rounds.
+    returned no sheet in either round; a sheet whose score cannot be computed is not_comparable.
+    ``scores`` may pass an ``assessment_scores`` result (for the same selection) that contains both rounds.
     """
     if base_round is None or eval_round is None:
         default_base, default_eval = default_rounds(con)
@@ -87,8 +87,6 @@ def assessment_change(
     )
     result = pd.concat([base, evaluation], axis=1).reset_index()
     # municipalities of a surveyed prefecture that returned no sheet in either round: listed, as 未回答
-    from metrics.filters import select_municipalities
-
     chosen = select_municipalities(con, flt)
     surveyed = set(chosen.loc[chosen["pref_code"].isin(surveyed_prefectures(con)), "code"])
     silent = sorted(surveyed - set(scores.loc[scores["round_id"].isin([base_round, eval_round]), "code"]))

@@ -7,12 +7,13 @@ from datetime import datetime
 import duckdb
 import pandas as pd
 
-from loaders.writer import Workbook
 from metrics.assessment import rounds
-from metrics.dates import dates_for, japanese_date
+from metrics.dates import dates_for
 from metrics.filters import Filter
 from metrics.query import run
 from metrics.summary import all_metrics
+from store.dates import japanese_date
+from store.writer import Workbook
 
 SHEETS = {  # result key → (sheet name, what one row is)
     "summary": ("市区町村一覧", "市区町村ごとの主な指標（総合得点・アセスメント・成熟度・支援優先度・変化）"),
@@ -48,7 +49,7 @@ def workbook_bytes(
     holds, sources and as-of dates, build time) and one sheet per family (column names as in the
     metrics API, documented in docs/METHODOLOGY.md). Missing values are empty cells."""
     results = results if results is not None else all_metrics(con, flt, round_id)
-    # through the one writer of exported files (loaders.writer): names, labels and answers from
+    # through the one writer of exported files (store.writer): names, labels and answers from
     # the data cannot become formulas
     workbook = Workbook()
     workbook.add_table("説明", _about(con, results), max_width=90)

@@ -22,7 +22,9 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from metrics.definitions import DATA_DIR, DefinitionError, SupportItem, _read_yaml, load_questionnaire
+from metrics.catalog import is_official_indicator
+from metrics.definitions import DefinitionError, SupportItem, _read_yaml, load_questionnaire
+from store.paths import DATA_DIR
 
 MENU_DIR = DATA_DIR / "support_menus"
 NATIONAL = "全国"
@@ -187,7 +189,8 @@ def _problems(menu: MenuFile, where, known_ids: set[str] | None = None) -> list[
         for name in a.fields:
             if name not in questionnaire.fields:
                 problems.append(
-                    f"{where(position, 'fields')}: 分野「{name}」はアセスメントの分野（{'・'.join(questionnaire.fields)}）にありません。"
+                    f"{where(position, 'fields')}: 分野「{name}」"
+                    f"はアセスメントの分野（{'・'.join(questionnaire.fields)}）にありません。"
                 )
         for indicator in a.indicators:
             if indicator not in indicators:
@@ -398,7 +401,8 @@ def menu_template_notes(prefecture: str) -> list[tuple[str, str]]:
         ("ID（英数字）", "英字で始まる英数字と _ 。ほかの都道府県や国のメニューと重ならない名前にします。"),
         (
             "提供主体",
-            f"{pref_name(prefecture)}、または{pref_name(prefecture)}で始まる名前（例: {pref_name(prefecture)}電子自治体推進協議会）。",
+            f"{pref_name(prefecture)}、または{pref_name(prefecture)}で始まる名前（例: "
+            f"{pref_name(prefecture)}電子自治体推進協議会）。",
         ),
         (
             "対象の段階",
@@ -411,7 +415,7 @@ def menu_template_notes(prefecture: str) -> list[tuple[str, str]]:
             "、".join(
                 title
                 for i, title in indicator_titles().items()
-                if i.startswith("da_") and not i.startswith("da_proc_") and "分母" not in title and "分子" not in title
+                if is_official_indicator(i) and "分母" not in title and "分子" not in title
             ),
         ),
         ("対象の支援優先度", "高・中・低"),
@@ -546,3 +550,17 @@ def save_uploaded_menu(menu: MenuFile) -> Path:
     )
     os.replace(temporary, path)
     return path
+
+
+def load_support_menu(path: Path | None = None, prefecture: str | None = None) -> dict[str, SupportItem]:
+    """Support menu items, id → item in file order (metrics.menus reads and validates the files).
+
+    ``path``: that one menu file's items. Else ``prefecture`` ('兵庫県' or '28'): the national items
+    plus that prefecture's own. Neither: every item of every provider — for looking items up by id,
+    never for recommending (a view recommends from ``metrics.support_menu(prefecture)``)."""
+    if path is not None:
+        file = parse_menu_file(Path(path))
+        return {item.id: _support_item(item, file.prefecture) for item in file.items}
+    if prefecture is not None:
+        return support_menu(prefecture)
+    return all_menu_items()

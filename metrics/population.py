@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from metrics.dates import japanese_date
 from metrics.query import run
+from store.dates import japanese_date
 
 JUKI_POPULATION = "population_juki"
 

@@ -23,16 +23,15 @@ import pandas as pd
 from metrics.assessment import NOT_ANSWERED, assessment_scores, latest_rounds, rounds, surveyed_prefectures
 from metrics.definitions import (
     OfficialRules,
-    PriorityRules,
     Questionnaire,
     SupportItem,
     load_official_rules,
-    load_priority_rules,
     load_questionnaire,
 )
 from metrics.filters import Filter, select_municipalities
 from metrics.menus import support_menu
 from metrics.query import isin, run
+from metrics.rules import PriorityRules, load_priority_rules
 
 NOT_ASSESSED = "判定不可"
 NOT_ASSESSED_REASON = "アセスメントの回答も公開データの値もないため、優先度を判定できません。"
@@ -309,7 +308,8 @@ def official_priority(values: pd.DataFrame, rules: OfficialRules | None = None) 
             )
             unit = "%" if "%" in str(unit) else ""
             detail = {
-                code: f"（{_fmt(table.at[code, indicator])}{unit}、同じ人口規模の中央値 {_fmt(medians.at[code, indicator])}{unit}）"
+                code: f"（{_fmt(table.at[code, indicator])}{unit}、同じ人口規模の中央値 "
+                f"{_fmt(medians.at[code, indicator])}{unit}）"
                 for code in hit[hit].index
             }
         points[hit] += signal.points

@@ -11,9 +11,9 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from metrics.dates import UNKNOWN_AS_OF, release_label
 from metrics.definitions import PILLARS
 from metrics.query import run
+from store.dates import UNKNOWN_AS_OF, release_label
 
 UNKNOWN = "unknown"
 

@@ -23,12 +23,14 @@ import pandas as pd
 from metrics.assessment import NOT_ANSWERED, assessment_scores, latest_rounds, round_labels, rounds, unanswered_codes
 from metrics.catalog import indicator_catalog
 from metrics.change import TRENDS, assessment_change, classify, composite_change, default_rounds
-from metrics.crosstab import cross_table, measure_values
-from metrics.definitions import COMPOSITE, PILLARS, load_priority_rules, load_questionnaire
+from metrics.composite import composite_members
+from metrics.crosstab import BINARY_LABELS, cross_table, measure_values
+from metrics.definitions import COMPOSITE, PILLARS, load_questionnaire
 from metrics.filters import Filter, select_municipalities
-from metrics.menus import support_menu
+from metrics.menus import PRIORITY_LEVELS, support_menu
 from metrics.priority import NOT_ASSESSED
 from metrics.query import run
+from metrics.rules import load_priority_rules
 from metrics.snapshots import UNKNOWN as UNKNOWN_SNAPSHOT  # noqa: F401 - the sidebar's key for 調査時点不明
 from metrics.snapshots import (
     previous_snapshot,
@@ -48,7 +50,6 @@ from metrics.tables import (
 )
 
 MISSING_LABEL = "データなし"
-PRIORITY_LEVELS = ("高", "中", "低")
 SCORE_UNIT = "点"
 # Menu groups in display order (the 13 indicators of the composite first, per-procedure rates last).
 GROUP_COMPOSITE = "デジタル庁指標の総合得点"
@@ -107,10 +108,7 @@ def measure_options(con) -> pd.DataFrame:
     questionnaire = load_questionnaire()
     rows: list[dict] = []
     members = catalog[
-        catalog["source"].str.startswith("digital_agency_municipal")
-        & (catalog["weight"] > 0)
-        & ~catalog["component"]
-        & (catalog["municipalities"] > 0)
+        catalog["indicator_id"].isin(composite_members(con)["indicator_id"]) & (catalog["municipalities"] > 0)
     ]
     if len(members):
         credit = members["credit"].iloc[0]
@@ -596,7 +594,8 @@ def headline(summary: pd.DataFrame, national: pd.DataFrame) -> pd.DataFrame:
         "maturity": "成熟度レベル（0〜4）の平均",
         "priority_high": "アセスメントのある団体のうち、支援優先度が「高」の割合",
         "improved": "当初と評価の両方に回答した団体のうち、総合得点が改善した割合",
-        "improved_official": "前回と今回の調査時点の両方で総合得点（デジタル庁指標）のある団体のうち、総合得点が改善した割合",
+        "improved_official": "前回と今回の調査時点の両方で総合得点（デジタル庁指標）のある団体のうち、"
+        "総合得点が改善した割合",
     }
     rows = [
         {
@@ -672,6 +671,29 @@ def headline(summary: pd.DataFrame, national: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+BINARY_ORDER = (BINARY_LABELS[1.0], BINARY_LABELS[0.0])  # 実施, 未実施
+MATURITY_LEVELS = tuple(f"レベル{level}" for level in range(5))
+
+
+def level_labels(values: pd.Series) -> pd.Series:
+    """レベル0…レベル4 of maturity values (missing stays missing)."""
+    return values.map(lambda v: f"レベル{int(v)}" if pd.notna(v) else None)
+
+
+def measure_category_order(values: pd.DataFrame, measure: pd.Series) -> list[str] | None:
+    """The one order of a measure's categories in every chart, map, table and slide: 高・中・低 for
+    the support priority, 実施・未実施, レベル0–4, a category measure's own order; None for numbers."""
+    if measure["measure_id"] == "priority":
+        return list(PRIORITY_LEVELS)
+    if measure["kind"] == "binary":
+        return list(BINARY_ORDER)
+    if measure["kind"] == "level":
+        return list(MATURITY_LEVELS)
+    if measure["kind"] == "category":
+        return category_order(values)
+    return None
+
+
 def category_order(values: pd.DataFrame) -> list[str]:
     """The labels of a category measure in order: by their value (ordinal answers such as ファイル数の
     階級 come in their own order), labels without a value (よく分からない) after them by name."""
@@ -702,6 +724,16 @@ def ranking_of(values: pd.DataFrame, municipalities: pd.DataFrame, kind: str, po
         return prefecture_ranking(pd.DataFrame(columns=["code", "pref_code", "pref_name", "value"]), kind, polarity)
     values = values.merge(municipalities[["code", "pref_code", "pref_name"]], on="code")
     return prefecture_ranking(values, kind, polarity)
+
+
+def selection_ranking(
+    values: pd.DataFrame, municipalities: pd.DataFrame, measure: pd.Series, flt: Filter | None
+) -> pd.DataFrame:
+    """The prefectures ranked for a selection (``ranking_of`` over ``ranking_basis``): with population
+    bands or 団体区分 chosen, every prefecture's municipalities of those bands and types."""
+    if flt is not None and (flt.pop_bands or flt.types):
+        values = values[values["code"].isin(ranking_basis(municipalities, flt)["code"])]
+    return ranking_of(values, municipalities, measure["kind"], measure["polarity"])
 
 
 def ranking_basis(municipalities: pd.DataFrame, flt: Filter | None) -> pd.DataFrame:
@@ -802,9 +834,10 @@ def visit_plan(
 ) -> pd.DataFrame:
     """Field visits grouped by region: the municipalities of ``levels``, per region (the
     ``region`` column of ``municipalities``, else the prefecture), 高 first, then more weak
-    stages (or official weakness points), then the lower assessment score, then code. ``priority``: rows of ``support_priority``
-    (optionally with ``assessment``); ``municipalities``: code, pref_name, region. Columns: see
-    VISIT_PLAN_COLUMNS (English keys; the values are the Japanese headers for export)."""
+    stages (or official weakness points), then the lower assessment score, then code.
+    ``priority``: rows of ``support_priority`` (optionally with ``assessment``); ``municipalities``:
+    code, pref_name, region. Columns: see VISIT_PLAN_COLUMNS (English keys; the values are the
+    Japanese headers for export)."""
     plan = priority[priority["priority"].isin(levels)].copy()
     places = municipalities.set_index("code")
     region = places["region"] if "region" in places else pd.Series(pd.NA, index=places.index, dtype="object")
@@ -866,7 +899,7 @@ def score_history(scores: pd.DataFrame, code: str, round_order: list[str]) -> pd
     """One municipality's overall and stage scores across rounds, oldest first: series (総合 /
     STEP0 …), round_id, score."""
     rows = scores[(scores["code"] == code) & scores["level"].isin(["overall", "stage"])].copy()
-    rows["series"] = np.where(rows["level"] == "overall", "総合", "STEP" + rows["stage"].astype("string").fillna(""))
+    rows["series"] = np.where(rows["level"] == "overall", COMPOSITE, "STEP" + rows["stage"].astype("string").fillna(""))
     rows["position"] = rows["round_id"].map({r: i for i, r in enumerate(round_order)})
     rows = rows.sort_values(
         ["level", "stage", "position"], key=lambda c: c.map({"overall": 0, "stage": 1}) if c.name == "level" else c

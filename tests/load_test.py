@@ -55,7 +55,7 @@ from pathlib import Path
 import duckdb
 
 from benchmarks.browser import free_port, status_kb, stop_process, wait_healthy
-from metrics.dates import japanese_date
+from store.dates import japanese_date
 from tests.streamlit_client import Run, StreamlitTab, TabError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -145,7 +145,8 @@ class Result:
         s = self.summary()
         out = [
             f"セッション: {s['sessions']}（入れ替え後の新しいデータを表示: {s['sessions_seeing_new_data']}）、"
-            f"時間: {s['seconds']:.0f} 秒、操作: {s['actions']}、エラー: {s['errors']}、受信: {s['mib_received']:,} MiB",
+            f"時間: {s['seconds']:.0f} 秒、操作: {s['actions']}、エラー: {s['errors']}、受信: "
+            f"{s['mib_received']:,} MiB",
             f"再構築: {s['build_seconds']:.1f} 秒（同時接続の開始から {s['swap_at']:.0f} 秒目に開始）"
             if s["build_seconds"]
             else "再構築: なし",
@@ -154,7 +155,8 @@ class Result:
         if s["crowd_cpu_seconds"] is not None and s["crowd_seconds"]:
             out.append(
                 f"サーバーのCPU時間: 同時接続中 {s['crowd_cpu_seconds']:.1f} 秒 / {s['crowd_seconds']:.0f} 秒"
-                f"（1コアの {100 * s['crowd_cpu_seconds'] / s['crowd_seconds']:.0f}%）、全体 {s['server_cpu_seconds']:.1f} 秒"
+                f"（1コアの {100 * s['crowd_cpu_seconds'] / s['crowd_seconds']:.0f}%）、全体 "
+                f"{s['server_cpu_seconds']:.1f} 秒"
             )
         for phase, phase_label in PHASES.items():
             for kind, label in (*KINDS.items(), ("all", "すべての操作")):

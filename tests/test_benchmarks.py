@@ -150,7 +150,8 @@ def test_scaleup_rounds_load_through_the_survey_loader(tmp_path, registry):
             "2026-evaluation",
         ]
         snapshots = con.execute(
-            "SELECT count(DISTINCT as_of), count(*), bool_and(synthetic) FROM indicator_values WHERE file LIKE 'ベンチマーク用%'"
+            "SELECT count(DISTINCT as_of), count(*), bool_and(synthetic) FROM indicator_values WHERE file LIKE "
+            "'ベンチマーク用%'"
         ).fetchone()
         assert snapshots == (5, data.snapshot_rows, True)
         # answers improve over the rounds (capability grows): the evaluation scores higher on average

@@ -24,6 +24,7 @@ from loaders.errors import LoaderError
 from loaders.registry import EXPECTED_MUNICIPALITIES
 from loaders.store import create_schema
 from loaders.textio import sniff_head
+from metrics import geometry
 
 FOLDER = "boundaries"
 WARD_FILE = "N03-21_210101.topojson.json"
@@ -158,10 +159,10 @@ def test_build_on_real_folder(shared_data, tmp_path, monkeypatch, registry):
             "SELECT DISTINCT b.file FROM boundaries b JOIN municipalities m USING (code) WHERE m.type = '政令市'"
         ).fetchall()
         assert designated_rows == [(DESIGNATED_FILE,)]  # municipality-level shapes win over dissolved wards
-        missing = boundaries.missing_boundaries(con)
+        missing = geometry.missing_boundaries(con)
         assert set(missing.name) == WITHOUT_POLYGON and missing.lat.notna().all()
 
-        collection = boundaries.national_geojson(con)
+        collection = geometry.national_geojson(con)
         size = len(json.dumps(collection, separators=(",", ":")).encode())
         assert len(collection["features"]) == total
         assert size <= boundaries.BROWSER_BUDGET_BYTES
@@ -169,9 +170,9 @@ def test_build_on_real_folder(shared_data, tmp_path, monkeypatch, registry):
             boundaries.geojson_size(shapely.from_geojson([json.dumps(f["geometry"]) for f in collection["features"]])),
             rel=0.01,
         )
-        some = boundaries.national_geojson(con, codes=["011002", "282014", "133621"])
+        some = geometry.national_geojson(con, codes=["011002", "282014", "133621"])
         assert [f["properties"]["code"] for f in some["features"]] == ["011002", "282014"]  # 利島村 has none
-        full = boundaries.national_geojson(con, codes=["011002"], simplified=False)
+        full = geometry.national_geojson(con, codes=["011002"], simplified=False)
         assert shapely.from_geojson(json.dumps(full["features"][0]["geometry"])).area == pytest.approx(0.1233, abs=1e-4)
     finally:
         con.close()

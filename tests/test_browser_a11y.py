@@ -3,8 +3,8 @@
 and 会議モード, for 全国 and for 兵庫県, with the rules of WCAG 2.0/2.1 A and AA and axe's best practices.
 No critical or serious violation is allowed, nor a heading out of order or a page language other than ja.
 Streamlit's own remaining findings are minor and listed, with their upstream issues, in
-docs/ACCESSIBILITY.md; none is excluded here. The results go to artifacts/accessibility/ (git-ignored). Server, browser and helpers are those
-of tests/test_browser.py."""
+docs/ACCESSIBILITY.md; none is excluded here. The results go to artifacts/accessibility/ (git-ignored).
+Server, browser and helpers are those of tests/test_browser.py."""
 
 from __future__ import annotations
 
@@ -144,7 +144,8 @@ FOCUSED = r"""() => {
   const style = getComputedStyle(e), box = e.getBoundingClientRect();
   const text = (e.innerText || '').replace(/\s+/g, ' ').trim();
   // a region that takes the focus (the main area after 「Skip to main content」) is named by its tag, not its text
-  const name = e.getAttribute('aria-label') || (text.length <= 80 ? text : '') || e.getAttribute('title') || e.tagName.toLowerCase();
+  const name = e.getAttribute('aria-label') || (text.length <= 80 ? text : '') || e.getAttribute('title')
+    || e.tagName.toLowerCase();
   return {name, role: e.getAttribute('role') || e.tagName.toLowerCase(), visible: box.width > 0 && box.height > 0,
           ring: e.matches(':focus-visible') && style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2};
 }"""

@@ -56,7 +56,8 @@ def test_every_loaded_indicator_has_catalog_metadata(real_db):
     # indicators.as_of is the newest 調査時点 among the indicator's values; NULL only where every value is 不明
     mismatched = con.execute(
         """
-        SELECT i.id, i.as_of, max(v.as_of) AS newest FROM indicators AS i JOIN indicator_values AS v ON v.indicator_id = i.id
+        SELECT i.id, i.as_of, max(v.as_of) AS newest
+        FROM indicators AS i JOIN indicator_values AS v ON v.indicator_id = i.id
         GROUP BY i.id, i.as_of HAVING i.as_of IS DISTINCT FROM max(v.as_of)
         """
     ).fetchall()

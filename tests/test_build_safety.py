@@ -133,7 +133,8 @@ def test_a_lock_left_by_a_killed_process_is_cleared(built, full_source):
             "-c",
             (
                 "import sys, time; from loaders.lock import BuildLock\n"
-                "held = BuildLock(sys.argv[1], user='killed', action='再構築').acquire(); print('held', flush=True); time.sleep(600)"
+                "held = BuildLock(sys.argv[1], user='killed', action='再構築').acquire(); print('held', flush=True)"
+                "; time.sleep(600)"
             ),
             str(built),
         ],

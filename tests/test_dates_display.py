@@ -1,4 +1,4 @@
-"""The one display helper for dates (metrics.dates): 調査時点 per indicator group, 取得日 apart, 不明 and
+"""The one display helper for dates (store.dates): 調査時点 per indicator group, 取得日 apart, 不明 and
 （推定） said as such, never 基準日."""
 
 from datetime import date
@@ -6,7 +6,8 @@ from datetime import date
 import pandas as pd
 
 from loaders.releases import load_release_list
-from metrics.dates import COMPOSITE_SOURCES, date_lines, dates_for, japanese_date
+from metrics.dates import COMPOSITE_SOURCES, dates_for
+from store.dates import date_lines, japanese_date
 
 
 def test_japanese_dates_have_no_zero_padding():

@@ -60,7 +60,8 @@ def test_schema_doc_lists_every_table_and_column():
 
 def test_methodology_dates_table_matches_the_release_list():
     """docs/METHODOLOGY.md §0 states the 調査時点 recorded for each indicator group of the copies in
-    ../shared/data; it must say what data/releases.yaml says (不明 where the list has none, （推定） where estimated)."""
+    ../shared/data; it must say what data/releases.yaml says (不明 where the list has none, （推定） where
+    estimated)."""
     from loaders.releases import load_release_list
 
     doc = (ROOT / "docs" / "METHODOLOGY.md").read_text(encoding="utf-8")

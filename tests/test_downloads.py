@@ -24,7 +24,7 @@ from streamlit.testing.v1 import AppTest
 
 from loaders.registry import Registry
 from loaders.registry import load_registry as REAL_REGISTRY
-from loaders.safety import FORMULA_PREFIXES
+from store.safety import FORMULA_PREFIXES
 
 ROOT = Path(__file__).resolve().parent.parent
 LINK = '=HYPERLINK("http://example.invalid/","クリック")'
@@ -63,7 +63,8 @@ def hostile_db(demo_db, tmp_path_factory) -> Path:
         first_round = con.execute("SELECT min(round_id) FROM survey_rounds").fetchone()[0]
         con.execute("UPDATE survey_rounds SET label = ? WHERE round_id = ?", [LINK, first_round])
         con.execute(
-            "UPDATE survey_answers SET answer = ? WHERE question_id IN (SELECT id FROM questions WHERE answer_type = 'text')",
+            "UPDATE survey_answers SET answer = ? WHERE question_id IN (SELECT id FROM questions WHERE answer_type "
+            "= 'text')",
             ["=1+1"],
         )
         stored = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
@@ -262,17 +263,17 @@ def test_command_line_files_hold_no_formula(hostile_db, hostile_menu, tmp_path, 
     assert not check_csv(capsys.readouterr().out.encode("utf-8"), "metrics priority (stdout)")
 
     template = tmp_path / "survey.xlsx"
-    from loaders import registry as registry_module
+    import loaders.__main__ as loaders_cli
 
-    original = registry_module.load_registry
-    registry_module.load_registry = hostile_registry
+    original = loaders_cli.load_registry
+    loaders_cli.load_registry = hostile_registry
     try:
         assert (
             loaders_main(["template", "--prefecture", "兵庫県", "--round", "2026-baseline", "--out", str(template)])
             == 0
         )
     finally:
-        registry_module.load_registry = original
+        loaders_cli.load_registry = original
     assert not check_xlsx(template.read_bytes(), "loaders template")
     assert "'" + LINK in _all_text("survey.xlsx", template.read_bytes())
 

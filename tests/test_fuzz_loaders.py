@@ -245,13 +245,15 @@ def test_damaged_compressed_members_are_loader_errors(bench, tmp_path):
     """zlib errors from a damaged member escaped the sniffers and the Shapefile reader."""
     juki = corrupt_member(seed(bench, "juki_small").path, "xl/worksheets/sheet1.xml", tmp_path / "juki.xlsx")
     assert outcome(lambda: detect_loader(juki), juki) == "ok"
-    refused_in_time(next(l for l in LOADERS if l.name == "juki_population"), juki, bench.ctx, "Excel")
+    refused_in_time(next(loader for loader in LOADERS if loader.name == "juki_population"), juki, bench.ctx, "Excel")
     # damaged after the first 4 KB of the .dbf, which the sniffer reads: only the loader meets the damage
     shapes = shapefile_zip(squares(bench.ctx.registry, "01", size=150), tmp_path, "hokkaido.zip", "cp932")
     with zipfile.ZipFile(shapes) as archive:
         dbf = next(n for n in archive.namelist() if n.endswith(".dbf"))
     broken = corrupt_member(shapes, dbf, tmp_path / "N03-20240101_01_GML.zip", at=0.8)
-    refused_in_time(next(l for l in LOADERS if l.name == "n03_boundaries"), broken, bench.ctx, "展開できません")
+    refused_in_time(
+        next(loader for loader in LOADERS if loader.name == "n03_boundaries"), broken, bench.ctx, "展開できません"
+    )
 
 
 def test_a_doubled_identity_column_in_a_survey_export_names_the_file(bench, tmp_path):

@@ -29,10 +29,11 @@ from fuzz_helpers import JAPANESE, assert_loader_error, shapefile_zip, squares
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from loaders import safety
+from loaders import upload_names
 from loaders.build import BuildError, all_loaders, build, check_file, detect_loader
 from loaders.errors import LoaderError
 from loaders.textio import MAX_SHEET_CELLS, MAX_XLSX_UNCOMPRESSED, MAX_ZIP_MEMBERS
+from store import safety
 
 ROOT = Path(__file__).resolve().parent.parent
 QUICK = 10.0  # seconds: a refused file is refused before any real work
@@ -414,7 +415,7 @@ def hostile_build(shared_data, tmp_path_factory):
 
 
 def schema_tables() -> set[str]:
-    return set(re.findall(r"CREATE TABLE (\w+)", (ROOT / "loaders" / "schema.sql").read_text(encoding="utf-8")))
+    return set(re.findall(r"CREATE TABLE (\w+)", (ROOT / "store" / "schema.sql").read_text(encoding="utf-8")))
 
 
 def test_html_and_sql_in_cells_are_stored_verbatim_and_every_table_survives(hostile_build):
@@ -608,18 +609,18 @@ def test_neutralise_frame_keeps_numbers_and_neutralises_text_and_headers():
     ],
 )
 def test_safe_upload_name(name, expected):
-    assert safety.safe_upload_name(name) == expected
+    assert upload_names.safe_upload_name(name) == expected
 
 
 @pytest.mark.parametrize("name", ["", "..", ".", "/", "../", "\\", "...", " . "])
 def test_safe_upload_name_refuses_names_without_a_file_name(name):
     with pytest.raises(LoaderError) as error:
-        safety.safe_upload_name(name)
+        upload_names.safe_upload_name(name)
     assert JAPANESE.search(error.value.message)
 
 
 def test_safe_upload_name_limits_length_and_keeps_the_suffix():
-    name = safety.safe_upload_name("市" * 300 + ".xlsx")
+    name = upload_names.safe_upload_name("市" * 300 + ".xlsx")
     assert name.endswith(".xlsx") and len(name.encode("utf-8")) <= safety.MAX_NAME_BYTES
 
 
@@ -633,7 +634,7 @@ def upload_folder(tmp_path_factory) -> Path:
 def test_upload_path_always_stays_in_the_folder(name, upload_folder):
     folder = upload_folder
     try:
-        target = safety.upload_path(folder, name)
+        target = upload_names.upload_path(folder, name)
     except LoaderError as error:
         assert JAPANESE.search(error.message)
         return
@@ -651,8 +652,8 @@ def test_upload_path_refuses_a_symlink_out_of_the_folder(tmp_path):
     folder.mkdir()
     (folder / "data.csv").symlink_to(tmp_path / "elsewhere.csv")
     with pytest.raises(LoaderError, match="外"):
-        safety.upload_path(folder, "data.csv")
-    assert safety.upload_path(folder, "other.csv") == folder.resolve() / "other.csv"
+        upload_names.upload_path(folder, "data.csv")
+    assert upload_names.upload_path(folder, "other.csv") == folder.resolve() / "other.csv"
 
 
 # ---------------------------------------------------------------- oversized GeoJSON (issue 15)

@@ -11,11 +11,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from test_app_pages import open_app
 
-from exports.views import DEFAULT_DECK, load_deck
 from metrics import commentary, views
 from metrics.dates import measure_dates
 from metrics.views import measure_options
 from ui.chrome import DEMO_LABEL, plain
+from views.render import DEFAULT_DECK, load_deck
 
 DECK = load_deck(DEFAULT_DECK)
 
@@ -165,7 +165,7 @@ def test_another_deck_and_a_broken_one(demo_db, monkeypatch, tmp_path):
 
 def test_pages_carry_the_commentary_and_build_files_only_when_asked(demo_db, monkeypatch):
     drawn = []
-    monkeypatch.setattr("ui.chrome.figure_png", lambda *args, **kwargs: drawn.append(args) or b"")
+    monkeypatch.setattr("exports.images.figure_png", lambda *args, **kwargs: drawn.append(args) or b"")
     at = open_meeting(monkeypatch, demo_db, "app_pages/overview.py", pref="兵庫県")
     assert not at.exception
     with duckdb.connect(str(demo_db), read_only=True) as con:

@@ -22,10 +22,12 @@ from metrics_fixtures import (
 )
 
 from metrics.__main__ import main, read_stage_sheet
-from metrics.definitions import DATA_DIR, DefinitionError, load_priority_rules, load_support_menu
+from metrics.definitions import DefinitionError
 from metrics.filters import Filter
-from metrics.menus import support_menu
+from metrics.menus import load_support_menu, support_menu
 from metrics.priority import NOT_ASSESSED, prioritise, support_priority
+from metrics.rules import load_priority_rules
+from store.paths import DATA_DIR
 
 # seed 003 (地域社会DX事例集 p.28, lines ~770–785): STEP0..STEP3, 支援優先度, 支援内容 — as printed
 MIYAGI = [

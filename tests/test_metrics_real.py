@@ -108,7 +108,8 @@ def test_priority_from_official_data_alone(real, pref_code, own):
     both_missing = {
         c
         for (c,) in real.execute(
-            "SELECT code FROM indicator_values WHERE indicator_id IN ('da_cio', 'da_policy') AND value = 0 AND code LIKE ? "
+            "SELECT code FROM indicator_values WHERE indicator_id IN ('da_cio', 'da_policy') AND value = 0 AND "
+            "code LIKE ? "
             "GROUP BY code HAVING count(DISTINCT indicator_id) = 2",
             [f"{pref_code}%"],
         ).fetchall()

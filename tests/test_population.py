@@ -347,7 +347,8 @@ def test_build_derives_population_band_and_density(shared_data, tmp_path):
             "SELECT pop_band, count(*) FROM municipalities WHERE pref_code = '28' GROUP BY pop_band"
         ).fetchall()
         sapporo = con.execute(
-            "SELECT population, population_source, population_as_of, area_km2, density FROM municipalities WHERE code = '011002'"
+            "SELECT population, population_source, population_as_of, area_km2, density FROM municipalities WHERE "
+            "code = '011002'"
         ).fetchone()
         assert (
             con.execute("SELECT count(*) FROM municipalities WHERE population IS NULL OR density IS NULL").fetchone()[0]

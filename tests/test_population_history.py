@@ -23,7 +23,8 @@ def test_both_years_keep_their_dates_and_bands_use_the_newest(real_con):
     assert years[0][1] == years[1][1] == 1741 + 47
     newest = dict(
         real_con.execute(
-            "SELECT code, value FROM indicator_values WHERE indicator_id = 'population_juki' AND as_of = DATE '2024-01-01'"
+            "SELECT code, value FROM indicator_values WHERE indicator_id = 'population_juki' AND as_of = DATE "
+            "'2024-01-01'"
         ).fetchall()
     )
     municipalities = real_con.execute(

@@ -4,6 +4,7 @@ their indicator group (data/releases.yaml), never the download date."""
 import hashlib
 from datetime import date
 
+import pandas as pd
 import pytest
 
 from loaders.catalog import load_indicator_catalog, load_sources
@@ -42,7 +43,7 @@ def test_loaded_values_carry_their_groups_date_from_the_release_list(real_con, k
     assert len(carried) > 0
     for row in carried.itertuples():
         expected = by_id[row.release_id].as_of[catalog[row.indicator_id]["as_of_group"]]
-        loaded = None if row.as_of is None or row.as_of != row.as_of else row.as_of.date()
+        loaded = None if pd.isna(row.as_of) else row.as_of.date()
         assert loaded == expected.as_of, (row.release_id, row.indicator_id)
         assert bool(row.as_of_estimated) == expected.estimated
     # every value row of a release sits on a 調査時点 its release carries

@@ -314,8 +314,10 @@ def test_demo_database_has_marked_rounds_and_populations(demo_db, definition):
             FROM survey_answers AS a JOIN questions AS q ON q.id = a.question_id WHERE q.answer_type <> 'text'
             GROUP BY ALL
         )
-        SELECT count(*) FILTER (e.score > b.score), count(*) FILTER (e.score = b.score), count(*) FILTER (e.score < b.score)
-        FROM scored AS b JOIN scored AS e ON e.code = b.code AND b.round_id = '2026-baseline' AND e.round_id = '2026-evaluation'
+        SELECT count(*) FILTER (e.score > b.score), count(*) FILTER (e.score = b.score),
+            count(*) FILTER (e.score < b.score)
+        FROM scored AS b JOIN scored AS e
+            ON e.code = b.code AND b.round_id = '2026-baseline' AND e.round_id = '2026-evaluation'
         """
     ).fetchall()[0]
     improved, same, regressed = change
@@ -323,7 +325,8 @@ def test_demo_database_has_marked_rounds_and_populations(demo_db, definition):
     populations = dict(
         ((t, k), v)
         for t, k, v in con.execute(
-            """SELECT type, k, v FROM (SELECT type, min(population) AS lo, max(population) AS hi FROM municipalities GROUP BY type)
+            """SELECT type, k, v
+           FROM (SELECT type, min(population) AS lo, max(population) AS hi FROM municipalities GROUP BY type)
            UNPIVOT (v FOR k IN (lo, hi))"""
         ).fetchall()
     )

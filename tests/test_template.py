@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import openpyxl
+import pandas as pd
 import pytest
 
 from loaders import survey
@@ -160,7 +161,7 @@ def test_filled_template_loads_back_to_the_same_answers(hyogo, tmp_path, load_co
     assert kobe["S0-GEN-01"] == 1.0  # はい (first option, i + j = 0)
     assert kobe["S0-GEN-02"] == 0.25  # level 1 of 0–4
     assert kobe["S2-GEN-04"] == pytest.approx(answers[("281000", "S2-GEN-04")] / 10)  # people, max 10 earns all points
-    assert kobe["S0-TXT-01"] != kobe["S0-TXT-01"]  # free text: NULL value
+    assert pd.isna(kobe["S0-TXT-01"])  # free text: NULL value
     assert not result.report.warnings and not result.report.unresolved
     declared = result.tables["survey_round_declarations"]
     assert (declared.round_id == "2026-baseline").all() and declared.reference_date.iloc[0].isoformat() == "2026-05-15"

@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 
 import duckdb
+import pandas as pd
 import pytest
 
 from metrics import views
 from metrics.filters import Filter, select_municipalities
-from ui import maps, style
+from views import maps, style
 
 NATIONAL_LIMIT = 1_500_000
 PREFECTURE_LIMIT = 200_000
@@ -83,7 +84,7 @@ def test_missing_values_are_grey_and_labelled(real):
     # the 8 石川県 municipalities with 調査無し have no composite (docs/METHODOLOGY.md §3)
     drawn = layers(spec_of(real, "composite")[0])
     features = {f["properties"]["c"]: f["properties"] for f in drawn[maps.LAYER_POLYGONS]["data"]["features"]}
-    missing = [code for code, value in zip(real["composite"]["code"], real["composite"]["value"]) if value != value]
+    missing = [code for code, value in zip(real["composite"]["code"], real["composite"]["value"]) if pd.isna(value)]
     assert len(missing) == 8 and all(code.startswith("17") for code in missing)
     for code in missing:
         assert features[code]["f"][:3] == list(style.MISSING_RGB)

@@ -10,8 +10,8 @@ import pytest
 
 from metrics import views
 from metrics.assessment import assessment_scores
-from metrics.definitions import load_support_menu
 from metrics.filters import Filter, select_municipalities
+from metrics.menus import load_support_menu
 from metrics.priority import NOT_ASSESSED, support_priority
 
 # DATA.md §2: CIOの任命 — 実施 1270, 未実施 463, 調査無し 8 (all 石川県)
@@ -129,7 +129,7 @@ def test_support_counts_and_visit_plan(demo_con):
     priority = support_priority(demo_con, flt)
     counts = views.support_counts(priority, "28")
     for item_id, group in counts.groupby("item_id"):
-        expected = priority["recommended_ids"].str.split(",").apply(lambda ids: item_id in ids).sum()
+        expected = priority["recommended_ids"].str.split(",").apply(lambda ids, item_id=item_id: item_id in ids).sum()
         assert group["municipalities"].sum() == expected
     recommended = priority["recommended_ids"].fillna("").str.split(",")
     for row in counts.itertuples():  # every item × priority cell, counted one municipality at a time

@@ -13,9 +13,10 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from exports.images import figure_png, with_caption
 from metrics import dates, views
-from ui import charts, data
+from store.dates import as_date, japanese_date
+from ui import data
+from views import charts
 
 DEMO_LABEL = "デモ用の架空データ"
 REGISTRY_CREDIT = "市区町村一覧：code4fukui/localgovjp（CC0）"
@@ -120,25 +121,28 @@ def source_line() -> str:
     path = data.database_path().name
     built_at = info.get("built_at")
     # to the second: two builds in one minute (an administrator's quick rebuild) are told apart on screen
-    built = f"{dates.japanese_date(built_at)} {str(built_at)[11:19]}".rstrip() if dates.as_date(built_at) else "不明"
+    built = f"{japanese_date(built_at)} {str(built_at)[11:19]}".rstrip() if as_date(built_at) else "不明"
     label = f"{DEMO_LABEL}（{path}）" if is_demo() else path
     official = data.cached(dates.dates_for)(None, st.session_state.get("snap"), dates.COMPOSITE_SOURCES).text()
     as_of = f"　デジタル庁データ {official}" if official else ""
     return f"データ: {label}{as_of}　構築: {built}"
 
 
+def measure_as_of(measure: pd.Series) -> str:
+    """The 調査時点／取得日 of a measure as the sidebar's snapshot shows it (metrics/dates.py), or its round."""
+    if measure["group"].startswith("アセスメント"):
+        return f"調査回 {measure['as_of'] or '—'}"
+    return data.cached(dates.measure_dates)(
+        measure[["measure_id", "group"]].to_dict(), st.session_state.get("snap")
+    ).text()
+
+
 def measure_source(measure: pd.Series | None) -> str:
     """「出典：…（調査時点 推進体制：2023年4月1日時点、…　｜　取得日 …）」 for a measure; demo values are marked."""
     if measure is None:
         return ""
-    if measure["group"].startswith("アセスメント"):
-        when = f"調査回 {measure['as_of'] or '—'}"
-    else:
-        when = data.cached(dates.measure_dates)(
-            measure[["measure_id", "group"]].to_dict(), st.session_state.get("snap")
-        ).text()
     demo = f"・{DEMO_LABEL}" if measure["synthetic"] else ""
-    return f"{measure['credit']}（{when}{demo}）"
+    return f"{measure['credit']}（{measure_as_of(measure)}{demo}）"
 
 
 def page_header(title: str, subtitle: str | None = None, measure: pd.Series | None = None) -> None:
@@ -166,8 +170,8 @@ def source_dates(source) -> str:
     """「、調査時点 …　｜　取得日 …」 for a row of views.sources_overview: the dates its loaded releases carry;
     a source without indicator values (boundaries) gives the date of the edition loaded."""
     text = data.cached(dates.dates_for)(None, None, (source.source,)).text()
-    if not text and dates.as_date(source.newest_as_of):
-        text = f"{dates.japanese_date(source.newest_as_of)}時点"
+    if not text and as_date(source.newest_as_of):
+        text = f"{japanese_date(source.newest_as_of)}時点"
     return f"、{text}" if text else ""
 
 
@@ -252,16 +256,26 @@ def chart(fig: go.Figure, *, key: str, where=None, table: pd.DataFrame | None = 
             st.dataframe(shown, hide_index=True, key=f"{key}_table")
 
 
-def png_download(fig: go.Figure, title: str, file_name: str, key: str, subtitle: str = "", source: str = "") -> None:
-    """A PNG of a chart for a paper (print sizes, its title and source inside the image). Drawn only
+def png_download(
+    fig: go.Figure,
+    title: str,
+    file_name: str,
+    key: str,
+    subtitle: str = "",
+    source: str = "",
+    *,
+    render: Callable[[go.Figure, str, str, str], bytes],
+) -> None:
+    """A PNG of a chart for a paper (print sizes, its title and source inside the image), drawn by
+    ``render(fig, title, subtitle, source)`` (the page passes ``exports.images.chart_png``). Drawn only
     when the button is pressed: a render takes about a second, which no rerun should pay."""
 
-    def render() -> bytes:
-        return figure_png(with_caption(charts.themed(go.Figure(fig), "print"), title, subtitle, source))
+    def png() -> bytes:
+        return render(fig, title, subtitle, source)
 
     st.download_button(
         "グラフ（PNG）",
-        data=render,
+        data=png,
         file_name=f"{file_name}.png",
         mime="image/png",
         key=key,

@@ -19,7 +19,8 @@ from metrics.assessment import rounds
 from metrics.catalog import region_sets
 from metrics.crosstab import pop_band_order
 from metrics.filters import Filter, select_municipalities
-from ui import data, style
+from ui import data
+from views import style
 
 TYPES = ("政令市", "中核市", "一般市", "特別区", "町", "村")
 MAX_COMPARE = 10
@@ -239,12 +240,8 @@ def measure_values(measure: pd.Series) -> pd.DataFrame:
 
 
 def measure_ranking(measure: pd.Series, flt: Filter | None = None) -> pd.DataFrame:
-    """``metrics.views.measure_ranking`` of the measure, from the values the page already has; with
-    ``flt``, over the municipalities of its population bands and 団体区分 (``views.ranking_basis``)."""
-    values = measure_values(measure)
-    if flt is not None and (flt.pop_bands or flt.types):
-        values = values[values["code"].isin(views.ranking_basis(directory(), flt)["code"])]
-    return views.ranking_of(values, directory(), measure["kind"], measure["polarity"])
+    """``metrics.views.selection_ranking`` of the measure, from the values the page already has."""
+    return views.selection_ranking(measure_values(measure), directory(), measure, flt)
 
 
 def summary() -> pd.DataFrame:

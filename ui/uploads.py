@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from loaders.catalog import DATA_DIR
+from store.paths import DATA_DIR
 
 UPLOAD_DIR = DATA_DIR / "uploads"
 STAGING_DIR = DATA_DIR / "tmp" / "uploads"

@@ -2,7 +2,7 @@
 downloads through ui/export.py, ``python -m metrics export`` / ``priority --out``, the committee
 exports of exports/tables.py).
 
-Every cell, header and sheet name passes ``loaders.safety.neutralise_formula`` (a text that starts
+Every cell, header and sheet name passes ``store.safety.neutralise_formula`` (a text that starts
 like a formula gets a leading ``'``; numbers stay numbers), and workbooks are opened with
 xlsxwriter's ``strings_to_formulas`` and ``strings_to_urls`` off, so no text becomes a formula or a
 live link even where a caller forgot to neutralise it. CSV is UTF-8 with a BOM (Excel then opens
@@ -19,7 +19,7 @@ from typing import IO
 import pandas as pd
 import xlsxwriter
 
-from loaders.safety import FORMULA_PREFIXES, neutralise_formula, neutralise_frame
+from store.safety import FORMULA_PREFIXES, neutralise_formula, neutralise_frame
 
 CSV_MIME = "text/csv"
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
