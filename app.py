@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import chrome, filters, meeting
+from ui import chrome, data, filters, meeting, preparing
 from ui.guard import friendly_errors
 
 st.set_page_config(
@@ -17,6 +17,13 @@ PAGES = [
     st.Page("app_pages/support.py", title="支援計画", icon=":material/support_agent:", url_path="support"),
     st.Page("app_pages/data.py", title="データ管理", icon=":material/database:", url_path="data"),
 ]
+
+problem = data.unavailable()
+if problem is not None:  # no database yet (a replica before the first build): 「データを準備中です」, no page runs
+    st.navigation([meeting.page()] if meeting.active() else PAGES, position="hidden")  # the URL's page stays known
+    chrome.inject_css()
+    preparing.show(problem)
+    st.stop()
 
 if meeting.active():  # 会議モード (?mode=meeting): only the slides, no sidebar, filters or navigation
     navigation = st.navigation([meeting.page()], position="hidden")

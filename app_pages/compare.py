@@ -5,10 +5,13 @@ hand-picked comparison set (kept in the URL, reused by カルテ and 進捗)."""
 import pandas as pd
 import streamlit as st
 
+from metrics import views
 from metrics.composite import indicator_scores
 from metrics.crosstab import cross_table, pop_band_order
+from metrics.definitions import PILLARS
 from metrics.filters import Filter, select_municipalities
-from ui import charts, chrome, data, export, filters, style
+from ui import chrome, data, export, filters
+from views import charts, style
 
 HEATMAP_LIMIT = 60
 selection = filters.current()
@@ -33,10 +36,7 @@ COLUMNS = {
     "region": "地域",
     "population": "人口",
     "composite": "総合得点",
-    "推進体制": "推進体制",
-    "人材": "人材",
-    "デジタル技術": "デジタル技術",
-    "住民サービス": "住民サービス",
+    **{pillar: pillar for pillar in PILLARS},
     "assessment": "アセスメント",
     "maturity": "成熟度",
     "priority": "支援優先度",
@@ -46,10 +46,7 @@ COLUMNS = {
 table = summary[[c for c in COLUMNS if c in summary.columns and (c != "region" or selection.flt.region_set)]]
 table = table.rename(columns=COLUMNS)
 st.header("一覧", anchor=False)
-scores = {
-    c: st.column_config.NumberColumn(format="%.1f")
-    for c in ("総合得点", "推進体制", "人材", "デジタル技術", "住民サービス", "アセスメント")
-}
+scores = {c: st.column_config.NumberColumn(format="%.1f") for c in ("総合得点", *PILLARS, "アセスメント")}
 picked = st.dataframe(
     table,
     hide_index=True,
@@ -176,16 +173,8 @@ with tabs[2]:
     )
     cross_measure = filters.measure(cross_id)
     values = filters.measure_values(cross_measure).set_index("code")
-    if cross_id == "maturity":
-        labels = values["value"].map(lambda v: None if pd.isna(v) else f"レベル{int(v)}")
-        column_order = [f"レベル{n}" for n in range(5)]
-    else:
-        labels = values["label"]
-        column_order = (
-            ["高", "中", "低"]
-            if cross_id == "priority"
-            else (["実施", "未実施"] if cross_measure["kind"] == "binary" else None)
-        )
+    labels = views.level_labels(values["value"]) if cross_id == "maturity" else values["label"]
+    column_order = views.measure_category_order(values, cross_measure)
     frame = summary[["code", "pop_band"]].assign(answer=summary["code"].map(labels))
     crossed = cross_table(frame, "pop_band", "answer", row_order=bands, column_order=column_order)
     crossed.index.name, crossed.columns.name = "人口規模", cross_measure["short_title"]
@@ -241,7 +230,7 @@ with tabs[4]:
     else:
         compared = national.set_index("code").loc[list(selection.compare)].reset_index()
         compared["団体"] = compared["name"] + "（" + compared["pref_name"] + "）"
-        pillars = [c for c in ("推進体制", "人材", "デジタル技術", "住民サービス") if c in compared.columns]
+        pillars = [c for c in PILLARS if c in compared.columns]
         extra = ["assessment"] if compared["assessment"].notna().any() else []
         chrome.chart(
             charts.grouped_bars(

@@ -9,14 +9,16 @@ from exports.karte import build_karte
 from metrics import views
 from metrics.assessment import assessment_scores, maturity, rounds, score_matrix
 from metrics.cases import recommendation_table
-from metrics.definitions import load_questionnaire
+from metrics.catalog import official_indicators
+from metrics.definitions import PILLARS, load_questionnaire
 from metrics.filters import Filter, select_municipalities
 from metrics.gaps import gaps
 from metrics.peers import PEER_KINDS, similar_municipalities, similarity_features
 from metrics.population import population_change_line, population_history
 from metrics.priority import NAME_SEPARATOR, NOT_ANSWERED, support_priority
 from store.dates import japanese_date
-from ui import charts, chrome, data, filters, style
+from ui import chrome, data, filters, links
+from views import charts, style
 
 selection = filters.current()
 directory = filters.directory()
@@ -36,13 +38,14 @@ search_labels = dict(
 chrome.page_header(
     "市町村カルテ", "1団体の現状・弱み・支援をまとめた1枚です。ブラウザの印刷（Ctrl+P）で操作部品を除いて印刷できます。"
 )
+links.seed("ka_code", filters.municipality_code)  # the URL names the municipality by code
 code = st.selectbox(
     "団体を選ぶ（名前・よみがな・団体コードで検索）",
     order,
     format_func=search_labels.get,
     key="ka_code",
-    bind="query-params",
 )
+links.keep("ka_code", code)
 chrome.built_download(
     "カルテ（PPTX・A4横1枚）",
     lambda path: build_karte(data.cursor(), code, path),
@@ -242,9 +245,7 @@ peer = st.segmented_control(
 )
 region_set = selection.flt.region_set if peer == "region" else None
 gap_table = data.cached(gaps)(Filter(codes=(code,)), peer=peer, region_set=region_set, as_of=selection.as_of)
-gap_table = gap_table[
-    gap_table["indicator_id"].str.startswith("da_") & ~gap_table["indicator_id"].str.startswith("da_proc_")
-]
+gap_table = gap_table[official_indicators(gap_table["indicator_id"])]
 if peer != "similar":
     shares = data.cached(views.peer_shares)(code, peer, region_set, selection.as_of)
     binary = shares[(shares["kind"] == "binary") & shares["indicator_id"].isin(gap_table["indicator_id"])]
@@ -381,10 +382,7 @@ if others:
         "name",
         "pref_name",
         "composite",
-        "推進体制",
-        "人材",
-        "デジタル技術",
-        "住民サービス",
+        *PILLARS,
         "assessment",
         "maturity",
         "priority",
@@ -402,10 +400,7 @@ if others:
             }
         ),
         hide_index=True,
-        column_config={
-            c: st.column_config.NumberColumn(format="%.1f")
-            for c in ("総合得点", "推進体制", "人材", "デジタル技術", "住民サービス", "アセスメント")
-        },
+        column_config={c: st.column_config.NumberColumn(format="%.1f") for c in ("総合得点", *PILLARS, "アセスメント")},
     )
 else:
     st.caption("サイドバーの「比較セット」に団体を加えると、ここに並べて表示します。")

@@ -4,12 +4,14 @@ distribution and the prefecture ranking."""
 import pandas as pd
 import streamlit as st
 
+from exports.images import chart_png
 from exports.pptx_deck import build_deck
-from exports.views import load_deck
 from metrics import commentary, views
 from metrics.crosstab import pop_band_order
 from metrics.filters import select_municipalities
-from ui import charts, chrome, data, export, filters, maps, style
+from ui import chrome, data, export, filters
+from ui.maps import show as show_map
+from views import maps, render, style
 
 selection = filters.current()
 measure = filters.measure()
@@ -22,11 +24,12 @@ if measure is None or chosen.empty:
 national = filters.summary()
 summary = national[national["code"].isin(chosen["code"])]
 scoped = len(chosen) < len(national)
-# every sentence is computed from the frame its figure draws: the map's municipalities, the table by
-# band, the ranking of prefectures over the selection's bands and types (so a prefecture × band
-# selection is its prefecture's bar)
-whole_prefecture = bool(selection.flt.pref_code) and not (selection.flt.region_set or selection.flt.codes)
+# the views of the deck and 会議モード (views/render.py) with the sidebar's whole selection: every sentence
+# is computed from the frame its figure draws (the ranking of prefectures is over the selection's bands
+# and types, so a prefecture × band selection is its prefecture's bar)
 basis = commentary.basis_text(selection.flt.pop_bands, selection.flt.types)
+scope = render.Scope(selection.flt.pref_code, selection.scope, selection.flt, basis)
+source, as_of = render.source_line(measure), chrome.measure_as_of(measure)
 
 # ---- KPI cards: the selection beside the nation
 kpis = views.headline(summary, national)
@@ -53,17 +56,15 @@ for column, row in zip(st.columns(len(kpis)), kpis.itertuples()):
 
 # ---- map and the municipality picked on it
 values = filters.measure_values(measure)
-frame = maps.map_frame(values, chosen, measure)
-order = views.category_order(values) if measure["kind"] == "category" else None
-if measure["kind"] == "binary":
-    order = ["実施", "未実施"]
-if measure["measure_id"] == "priority":
-    order = list(views.PRIORITY_LEVELS)
+ranking = filters.measure_ranking(measure, selection.flt)
+map_view = render.map_view(measure, values, chosen, scope, ranking, source, as_of)
+frame = map_view.frame
+order = views.measure_category_order(values, measure)
 left, right = st.columns([3, 2], gap="medium")
 with left:
-    st.header(f"地図：{measure['title']}", anchor=False)
+    st.header(map_view.title, anchor=False)
     geometry = data.shared(maps.load_geometry)()
-    picked = maps.show(
+    picked = show_map(
         frame,
         measure,
         geometry,
@@ -71,32 +72,21 @@ with left:
         national=selection.flt.pref_code is None and selection.flt.region_set is None,
         category_order=order,
     )
-    st.caption(
-        "市区町村をクリックするか、地図の下の一覧から名前で選ぶと右に詳細を表示します。境界のない島しょ部の団体は点で示しています。"
-    )
-    ranking = filters.measure_ranking(measure, selection.flt)
-    chrome.commentary(
-        commentary.selection_sentences(
-            measure,
-            values,
-            chosen,
-            selection.scope,
-            ranking=ranking if whole_prefecture else None,
-            pref_code=selection.flt.pref_code,
-            basis=basis,
-        )
-    )
+    st.caption("市区町村をクリックするか、地図の下の一覧から名前で選ぶと右に詳細を表示します。" + map_view.caption)
+    chrome.commentary(map_view.commentary)
 with right:
     if picked and picked in set(chosen["code"]):
         row = summary[summary["code"] == picked].iloc[0]
         value_row = frame[frame["code"] == picked].iloc[0]
+        shown_value = style.format_value(value_row["value"], measure["kind"], measure["unit"], value_row["label"])
         st.header(f"{row['name']}（{row['pref_name']}）", anchor=False)
         st.markdown(
             f"- {row['type']}・人口 {style.format_number(row['population'])}人（{row['pop_band'] or '人口不明'}）\n"
-            f"- {measure['short_title']}: **{style.format_value(value_row['value'], measure['kind'], measure['unit'], value_row['label'])}**\n"
+            f"- {measure['short_title']}: **{shown_value}**\n"
             f"- 総合得点（デジタル庁指標）: {style.format_value(row['composite'], 'score', '点')}\n"
             + (
-                f"- アセスメント総合得点: {style.format_value(row['assessment'], 'score', '点')}・{row['maturity_label'] or ''}\n"
+                f"- アセスメント総合得点: {style.format_value(row['assessment'], 'score', '点')}"
+                f"・{row['maturity_label'] or ''}\n"
                 if "assessment" in row and pd.notna(row["assessment"])
                 else ""
             )
@@ -111,144 +101,106 @@ with right:
             # an empty mapping, not None: the sidebar's parameters are bound to widgets, which put
             # them back into the URL on the next page (None would try to clear them and fail)
             st.switch_page("app_pages/karte.py", query_params={})
+    elif measure["kind"] in ("binary", "category"):
+        st.header("回答の内訳", anchor=False)
+        shares = views.category_shares(values[values["code"].isin(chosen["code"])], order)
+        st.dataframe(
+            shares.rename(columns={"label": "区分", "municipalities": "団体数", "share": "割合（%）"}),
+            hide_index=True,
+            column_config={"割合（%）": st.column_config.NumberColumn(format="%.1f")},
+        )
     else:
-        ranked = frame.dropna(subset=["value"])
-        if measure["kind"] in ("binary", "category"):
-            st.header("回答の内訳", anchor=False)
-            shares = views.category_shares(values[values["code"].isin(chosen["code"])], order)
-            st.dataframe(
-                shares.rename(columns={"label": "区分", "municipalities": "団体数", "share": "割合（%）"}),
-                hide_index=True,
-                column_config={"割合（%）": st.column_config.NumberColumn(format="%.1f")},
-            )
-        else:
-            best_first = measure["polarity"] != "lower_is_better"
-            ranked = ranked.sort_values("value", ascending=not best_first)
-            shown = lambda part: part[["tip_name", "tip_value"]].rename(columns={"tip_name": "団体", "tip_value": "値"})  # noqa: E731
-            st.header("上位の団体", anchor=False)
-            st.dataframe(shown(ranked.head(5)), hide_index=True)
-            st.header("下位の団体", anchor=False)
-            st.dataframe(shown(ranked.tail(5).iloc[::-1]), hide_index=True)
-    table = frame[["code", "pref_name", "name", "value", "label"]].rename(
-        columns={
-            "code": "団体コード",
-            "pref_name": "都道府県",
-            "name": "市区町村",
-            "value": measure["short_title"],
-            "label": "区分",
-        }
-    )
+        best_first = measure["polarity"] != "lower_is_better"
+        ranked = frame.dropna(subset=["value"]).sort_values("value", ascending=not best_first)
+        ranked = ranked[["tip_name", "tip_value"]].rename(columns={"tip_name": "団体", "tip_value": "値"})
+        st.header("上位の団体", anchor=False)
+        st.dataframe(ranked.head(5), hide_index=True)
+        st.header("下位の団体", anchor=False)
+        st.dataframe(ranked.tail(5).iloc[::-1], hide_index=True)
     st.download_button(
         "この指標の値（CSV）",
-        export.csv_bytes(table),
+        export.csv_bytes(map_view.table),
         file_name=f"{measure['measure_id']}.csv",
         mime=export.CSV_MIME,
         icon=":material/download:",
     )
 
 # ---- distribution and ranking
+bands = data.cached(pop_band_order)()
+distribution = render.distribution_view(
+    measure, values, chosen, filters.directory(), bands, scope, map_view.commentary, source, as_of
+)
 dist_col, rank_col = st.columns(2, gap="medium")
 with dist_col:
     st.header("分布", anchor=False)
-    chosen_values = values[values["code"].isin(chosen["code"])]
-    if measure["kind"] in ("binary", "category"):
-        distribution = charts.distribution(
-            chosen_values, measure, category_shares=views.category_shares(chosen_values, order)
-        )
-        chrome.chart(distribution, key="ov_distribution")
-    else:
-        reference, _ = views.summary_statistic(values["value"], "number")
-        distribution = charts.distribution(chosen_values, measure, reference)
-        chrome.chart(distribution, key="ov_distribution")
+    chrome.chart(distribution.figure, key="ov_distribution")
     chrome.png_download(
-        distribution,
-        f"分布：{measure['title']}",
+        distribution.figure,
+        distribution.title,
         f"distribution_{measure['measure_id']}",
         "ov_distribution_png",
-        selection.scope,
+        distribution.subtitle,
         chrome.measure_source(measure),
+        render=chart_png,
     )
     if measure["kind"] != "category":
         st.header("人口規模別", anchor=False)
-        bands = data.cached(pop_band_order)()
-        by_band = views.band_summary(
-            values.merge(filters.directory()[["code", "pop_band"]], on="code"), chosen["code"], measure["kind"], bands
-        )
+        by_band = distribution.frame
         statistic = by_band["statistic"].iloc[0]
-        shown = pd.DataFrame(
-            {
-                "人口規模": by_band["pop_band"],
-                "団体数": by_band["municipalities"],
-                "データあり": by_band["with_data"],
-                f"{statistic}（{selection.pref_name or '選択'}）": [
-                    style.format_statistic(v, statistic, measure["kind"], measure["unit"]) for v in by_band["value"]
-                ],
-                f"{statistic}（全国）": [
-                    style.format_statistic(v, statistic, measure["kind"], measure["unit"]) for v in by_band["national"]
-                ],
-            }
+
+        def shown(column: str) -> list[str]:
+            return [style.format_statistic(v, statistic, measure["kind"], measure["unit"]) for v in by_band[column]]
+
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    "人口規模": by_band["pop_band"],
+                    "団体数": by_band["municipalities"],
+                    "データあり": by_band["with_data"],
+                    f"{statistic}（{selection.pref_name or '選択'}）": shown("value"),
+                    f"{statistic}（全国）": shown("national"),
+                }
+            ),
+            hide_index=True,
         )
-        st.dataframe(shown, hide_index=True)
         chrome.commentary(commentary.band_sentences(measure, by_band, selection.scope))
 with rank_col:
     st.header("都道府県の順位", anchor=False)
     if ranking.empty:
         st.info("区分の指標には順位がありません。分布と地図をご覧ください。")
     else:
-        national_value, _ = views.summary_statistic(values["value"], measure["kind"])
-        ranking_chart = charts.prefecture_ranking(ranking, measure, selection.flt.pref_code, national_value)
-        chrome.chart(ranking_chart, key="ov_ranking")
-        statistic = ranking["statistic"].iloc[0]
-        st.caption(
-            f"都道府県内の{basis + 'の' if basis else ''}市区町村の{statistic}（データのある団体のみ）。"
-            + ("" if measure["polarity"] != "lower_is_better" else "値が小さいほど上位です。")
-        )
-        chrome.commentary(commentary.prefecture_ranking_sentences(measure, ranking, selection.flt.pref_code, basis))
+        ranking_view = render.prefecture_ranking_view(measure, values, ranking, scope, "screen", source, as_of)
+        chrome.chart(ranking_view.figure, key="ov_ranking")
+        st.caption(ranking_view.caption)
+        chrome.commentary(ranking_view.commentary)
         chrome.png_download(
-            ranking_chart,
+            ranking_view.figure,
             f"都道府県の順位：{measure['title']}",
             f"ranking_{measure['measure_id']}",
             "ov_ranking_png",
-            f"{basis + 'の団体でみた' if basis else ''}都道府県別の{statistic}",
+            ranking_view.subtitle,
             chrome.measure_source(measure),
+            render=chart_png,
         )
 
 # ---- change since the previous release of the デジタル庁 data (the measure's snapshot and the one before)
 _, measure_as_of = filters.measure_arguments(measure)
 base_as_of, eval_as_of = data.cached(views.official_pair)(measure_as_of)
-official = measure["group"] in (views.GROUP_COMPOSITE, views.GROUP_DA, views.GROUP_PROCEDURES)
-if official and base_as_of and measure["kind"] != "category" and measure["polarity"] != "neutral":
-    base_label, eval_label = views.snapshot_label(base_as_of), views.snapshot_label(eval_as_of)
-    st.header(f"前回の調査時点からの変化：{measure['title']}", anchor=False)
+if base_as_of and render.change_applies(measure):
     change = data.shared(views.official_change)(measure["measure_id"], base_as_of, eval_as_of)
-    change = change[change["code"].isin(chosen["code"])].merge(chosen[["code", "pref_name", "name"]], on="code")
-    counts = change["trend_label"].value_counts()
-    for column, label in zip(st.columns(4), ("改善", "停滞", "後退", "比較不可")):
+    change_view = render.change_view(measure, change, chosen, scope, base_as_of, eval_as_of, source)
+    st.header(change_view.title, anchor=False)
+    compared = change_view.frame
+    counts = compared["trend_label"].value_counts()
+    for column, label in zip(st.columns(4), list(views.TRENDS.values())[:4]):
         n = int(counts.get(label, 0))
-        column.metric(label, f"{n:,}団体", help=f"{len(change):,}団体中 {n / max(len(change), 1):.0%}", border=True)
-    moved = change[change["trend"].isin(["improved", "regressed"])].sort_values(
-        ["change", "code"], ascending=[False, True]
-    )
-    kind, unit = measure["kind"], measure["unit"]
-    st.caption(
-        f"デジタル庁データの{base_label}と{eval_label}の比較（{selection.scope}）。"
-        "変化は良い方向を正とします。どちらかの時点に値がなければ「比較不可」。"
-    )
+        column.metric(label, f"{n:,}団体", help=f"{len(compared):,}団体中 {n / max(len(compared), 1):.0%}", border=True)
+    st.caption(change_view.caption)
+    chrome.chart(change_view.figure, key="ov_change")
+    chrome.commentary(change_view.commentary)
+    moved = change_view.table[change_view.table["判定"].isin([views.TRENDS["improved"], views.TRENDS["regressed"]])]
     if len(moved):
-        st.dataframe(
-            pd.DataFrame(
-                {
-                    "都道府県": moved["pref_name"],
-                    "市区町村": moved["name"],
-                    base_label: [style.format_value(v, kind, unit) for v in moved["base_value"]],
-                    eval_label: [style.format_value(v, kind, unit) for v in moved["eval_value"]],
-                    "変化": moved["change"],
-                    "判定": moved["trend_label"],
-                }
-            ),
-            hide_index=True,
-            column_config={"変化": st.column_config.NumberColumn(format="%+.1f")},
-        )
+        st.dataframe(moved, hide_index=True, column_config={"変化": st.column_config.NumberColumn(format="%+.1f")})
 
 if st.toggle(
     "エクスポート用の地図（静止画向け）を表示",
@@ -256,22 +208,23 @@ if st.toggle(
     help="会議資料に貼り付ける静止画向けの地図です（右上のカメラのアイコンでPNG保存）。",
 ):
     chrome.offline_geo()
-    export_map = maps.export_figure(frame, measure, geometry, f"{measure['title']}（{selection.scope}）", order)
+    export_map = render.map_figure(map_view, measure, geometry, values)
     chrome.chart(export_map, key="ov_export_map")
     chrome.png_download(
         export_map,
-        f"地図：{measure['title']}",
+        map_view.title,
         f"map_{measure['measure_id']}",
         "ov_map_png",
-        selection.scope,
+        map_view.subtitle,
         chrome.measure_source(measure),
+        render=chart_png,
     )
 
-chrome.built_download(
+chrome.built_download_with_progress(
     "会議資料（PPTX）",
-    lambda path: build_deck(data.cursor(), load_deck(), selection.pref_name, path),
+    lambda path, progress: build_deck(data.cursor(), render.load_deck(), selection.pref_name, path, progress=progress),
     f"会議資料_{selection.pref_name or '全国'}.pptx",
     "ov_deck",
     help="data/decks/committee.yaml のビュー（地図・順位・分布・クロス集計・支援優先度・進捗など）を"
-    "この都道府県（未選択なら全国）のスライドにします。作成に十数秒かかります。",
+    "この都道府県（未選択なら全国）のスライドにします。作成には数秒かかり、進み具合を表示します。",
 )

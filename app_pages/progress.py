@@ -6,13 +6,16 @@ assessment survey the same page compares two releases of the デジタル庁 dat
 import pandas as pd
 import streamlit as st
 
-from metrics import commentary, views
+from exports.images import chart_png
+from metrics import views
 from metrics.assessment import rounds
 from metrics.change import TRENDS, assessment_change, default_rounds
-from metrics.definitions import PILLARS, load_questionnaire
+from metrics.definitions import COMPOSITE, PILLARS, load_questionnaire
 from metrics.filters import select_municipalities
 from metrics.rules import load_priority_rules
-from ui import charts, chrome, data, export, filters, maps, style
+from ui import chrome, data, export, filters
+from ui.maps import show as show_map
+from views import charts, maps, render, style
 
 selection = filters.current()
 chosen = data.cached(select_municipalities)(selection.flt)
@@ -45,7 +48,7 @@ if source == "assessment":
     ids = known_rounds["round_id"].tolist()
     default_base, default_eval = data.cached(default_rounds)()
     parts = (
-        {"overall": "総合"}
+        {"overall": COMPOSITE}
         | {f"stage:{s}": questionnaire.stage_label(s) for s in sorted(questionnaire.stages)}
         | {f"field:{f}": f"分野「{f}」" for f in questionnaire.fields}
     )
@@ -165,7 +168,7 @@ with map_col:
         .assign(label=rows["trend_label"].where(rows["trend"] == "not_answered").astype("object"))
     )
     frame = maps.map_frame(values, chosen, change_measure)
-    picked = maps.show(
+    picked = show_map(
         frame,
         change_measure,
         data.shared(maps.load_geometry)(),
@@ -180,45 +183,43 @@ with map_col:
             f"**{one['name']}（{one['pref_name']}）**：{style.format_value(one['base_score'], kind, unit)} → "
             f"{style.format_value(one['eval_score'], kind, unit)}（{one['trend_label']}）"
         )
+# the sentences count the rows the map and the slope chart draw (the whole selection, named by label)
+if source == "assessment":
+    subject = "アセスメント総合得点" if part == "overall" else f"アセスメント {parts[part]}の得点"
+else:
+    subject = f"デジタル庁指標の{parts[part]}"
+progress = render.progress_view(
+    rows,
+    render.Scope(selection.flt.pref_code, selection.scope, selection.flt),
+    subject,
+    base_label,
+    eval_label,
+    f"出典：{change_measure['credit']}",
+    f"{base_label} → {eval_label}",
+    unit={"score": "点", "percent": "ポイント"}.get(kind),
+    compare=tuple(selection.compare),
+)
 with slope_col:
     st.header(f"{sides[0]} → {sides[1]}", anchor=False)
-    comparable = rows.dropna(subset=["change"])
-    if selection.compare:
-        shown = comparable[comparable["code"].isin(selection.compare)]
-        st.caption("比較セットの団体")
-    else:
-        ordered = comparable.sort_values("change")
-        shown = pd.concat([ordered.tail(6), ordered.head(6)]).drop_duplicates("code")
-        st.caption("改善の大きい6団体と、後退（または改善の小さい）6団体")
-    slope = charts.slope(shown.sort_values("eval_score", ascending=False), base_label, eval_label)
+    st.caption(progress.caption)
+    shown = progress.frame
     chrome.chart(
-        slope,
+        progress.figure,
         key="pr_slope",
         table=shown[["name", "base_score", "eval_score", "trend_label"]].rename(
             columns={"name": "市区町村", "base_score": base_label, "eval_score": eval_label, "trend_label": "判定"}
         ),
     )
     chrome.png_download(
-        slope,
+        progress.figure,
         f"{sides[0]} → {sides[1]}：{parts[part]}",
         f"slope_{file_part}",
         "pr_slope_png",
         f"{selection.scope}・{base_label} → {eval_label}",
-        f"出典：{change_measure['credit']}",
+        progress.source,
+        render=chart_png,
     )
-# the sentences count the rows the map and the slope chart draw (the whole selection, named by label)
-if source == "assessment":
-    subject = "アセスメント総合得点" if part == "overall" else f"アセスメント {parts[part]}の得点"
-else:
-    subject = f"デジタル庁指標の{parts[part]}"
-chrome.commentary(
-    commentary.progress_sentences(
-        rows,
-        selection.scope,
-        f"{subject}（{base_label}→{eval_label}）",
-        {"score": "点", "percent": "ポイント"}.get(kind),
-    )
-)
+chrome.commentary(progress.commentary)
 
 
 # ---- maturity movement (assessment rounds only)
@@ -239,6 +240,7 @@ if source == "assessment":
             "pr_transition_png",
             f"{selection.scope}・{base_label} → {eval_label}",
             f"出典：{change_measure['credit']}",
+            render=chart_png,
         )
     body = matrix.drop(index="計", columns="計", errors="ignore")
     up = sum(body.iat[i, j] for i in range(min(5, len(body))) for j in range(min(5, body.shape[1])) if j > i)
@@ -248,7 +250,8 @@ if source == "assessment":
     right.metric("同じレベルの団体", f"{same:,}団体", border=True)
     right.metric("レベルが下がった団体", f"{down:,}団体", border=True)
     right.caption(
-        "成熟度 = STEP0から順に、得点がしきい値（50点）に達した段階の数。分野別は、その分野の各段階の得点で同じ規則を当てはめたもの。"
+        "成熟度 = STEP0から順に、得点がしきい値（50点）に達した段階の数。"
+        "分野別は、その分野の各段階の得点で同じ規則を当てはめたもの。"
     )
 
 # ---- lists

@@ -2,7 +2,9 @@
 
 Cases (each with a floor measured in the same run): ingest of ../shared/data, all metrics for all
 municipalities, the map payload, page reruns (AppTest), the browser (cold start, map drawn, peak
-RSS of 10 sessions) and the scale-up series (1×, 4×, 16×; --quick: 1× and 4×). --quick also runs
+RSS of 10 sessions, a new user's navigation), the committee deck (PPTX), 30 sessions at once (the
+load test), the scale-up series (1×, 4×, 16×; --quick: 1× and 4×) and the scale-out case
+(the load test through nginx, one replica then two; --quick: a short run that only proves it works). --quick also runs
 fewer repeats and never fails for speed; browser cases are skipped when chromium is absent.
 """
 
@@ -17,10 +19,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from benchmarks import app, browser, cases
+from benchmarks import app, browser, cases, room, scaleout
 from benchmarks.core import DEFAULT_OUT, SHARED_DATA, Result, Run, guarded, markdown_table, uncommitted, write
 
-GROUPS = ("ingest", "metrics", "payload", "app", "browser", "scaleup")
+GROUPS = ("ingest", "metrics", "payload", "app", "browser", "deck", "crowd", "scaleup", "scaleout")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -66,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
                 else:
                     run.add(Result.skip(cases.INGEST_NAME, "s", f"{SHARED_DATA} is absent", cases.INGEST_TARGET_S))
         db = None
-        if groups & {"metrics", "payload", "app", "browser"}:
+        if groups & {"metrics", "payload", "app", "browser", "deck"}:
             with phase("demo store"):
                 db = demo_store(work)
         if "metrics" in groups:
@@ -76,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
             with phase("map payload"):
                 guarded(run, "map payload", "bytes", lambda: cases.map_payload(run, db))
         changed = [] if args.dirty else uncommitted()
-        if changed and groups & {"app", "browser"}:
+        if changed and groups & {"app", "browser", "scaleout"}:
             why = (
                 f"app files not committed ({', '.join(changed[:3])}{' …' if len(changed) > 3 else ''}); --dirty "
                 "measures them"
@@ -85,18 +87,46 @@ def main(argv: list[str] | None = None) -> int:
                 run.add(Result.skip("page rerun", "ms", why, app.RERUN_TARGET_MS))
             if "browser" in groups:
                 browser.skip_all(run, why)
-            groups -= {"app", "browser"}
+            if "scaleout" in groups:
+                run.add(Result.skip(scaleout.NAME, "actions/s", why))
+            groups -= {"app", "browser", "scaleout"}
         if "app" in groups:
             with phase("page reruns"):
                 guarded(run, "page rerun", "ms", lambda: app_cases(run, db, runs.reruns))
         if "browser" in groups:
             with phase("browser"):
                 guarded(run, "browser", "s", lambda: browser.run_cases(run, db, work, runs.browser, args.quick))
+        if "deck" in groups:
+            with phase("deck"):
+                guarded(
+                    run,
+                    room.DECK_NAME,
+                    "s",
+                    lambda: run.add(room.deck_case(db, runs.browser)),
+                    room.DECK_TARGET_S,
+                )
+        if "crowd" in groups:
+            with phase("crowd"):
+                guarded(
+                    run,
+                    "crowd",
+                    "s",
+                    lambda: [run.add(result) for result in room.crowd_case(args.quick, work)],
+                    room.CROWD_TARGET_S,
+                )
         if "scaleup" in groups:
             with phase("scale-up"):
                 guarded(
                     run, "scale-up", "s", lambda: scaleup(run, work, args.quick, args.scale_unit, runs, "app" in groups)
                 )
+        if "scaleout" in groups:
+            with phase("scale-out"):
+                if SHARED_DATA.is_dir():
+                    guarded(
+                        run, scaleout.NAME, "actions/s", lambda: scaleout.run_case(run, work, SHARED_DATA, args.quick)
+                    )
+                else:
+                    run.add(Result.skip(scaleout.NAME, "actions/s", f"{SHARED_DATA} is absent"))
     finally:
         json_path, md_path = write(run, args.out)
         if args.keep:

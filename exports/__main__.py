@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 
 from exports.images import ImageExportError, shutdown
-from exports.views import DEFAULT_DECK, THEMES, ExportError, load_deck, render_view, resolve_prefecture
+from views.render import DEFAULT_DECK, THEMES, ExportError, load_deck, render_view, resolve_prefecture
 
 EXIT_USER, EXIT_BROWSER = 1, 3
 

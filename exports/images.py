@@ -5,7 +5,7 @@ reused for every figure of the process — starting Chromium costs seconds, a re
 one — and stopped at exit. The page is built offline: plotly.js from the plotly package, no
 MathJax, and empty world base maps (assets/geo_assets.js) so choropleths never reach for the CDN.
 Japanese text is drawn with Noto Sans CJK JP (fonts-noto-cjk), the first family of
-``ui.style.FONT_FAMILY``.
+``views.style.FONT_FAMILY``.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import plotly.graph_objects as go
 
-from ui import style
+from views import charts, style
 
 GEO_ASSETS = Path(__file__).resolve().parent / "assets" / "geo_assets.js"
 CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "chrome")
@@ -58,6 +58,24 @@ def _start() -> None:
     kaleido.start_sync_server(n=1, timeout=RENDER_TIMEOUT_S, page_generator=page, silence_warnings=True)
     atexit.register(shutdown)
     _started = True
+
+
+def start_in_background() -> None:
+    """Launch the shared Chromium in a side thread unless it runs already, so that a caller who will
+    need pictures (the deck) overlaps the launch — seconds — with its own work; ``figure_png`` waits
+    for it. A failure to launch is left for ``figure_png`` to report."""
+    if _started or chromium_path() is None:
+        return
+
+    def launch() -> None:
+        with _lock:
+            if not _started:
+                try:
+                    _start()
+                except Exception:  # noqa: BLE001 - figure_png tries again and reports it in Japanese
+                    pass
+
+    threading.Thread(target=launch, name="kaleido-start", daemon=True).start()
 
 
 def shutdown() -> None:
@@ -121,3 +139,8 @@ def with_caption(fig: go.Figure, title: str, subtitle: str = "", source: str = "
         margin={"t": top + (margin.t or 0), "l": max(margin.l or 0, 10), "r": max(margin.r or 0, 10)},
     )
     return figure
+
+
+def chart_png(fig: go.Figure, title: str, subtitle: str = "", source: str = "") -> bytes:
+    """A chart of a page as a PNG for a paper: print sizes, its title, subtitle and source inside."""
+    return figure_png(with_caption(charts.themed(go.Figure(fig), "print"), title, subtitle, source))

@@ -23,13 +23,13 @@ from exports.pptx_deck import (
     new_presentation,
     table_layout,
 )
-from exports.views import render_view
 from metrics.assessment import round_labels, rounds
 from metrics.cases import recommendation_table
 from metrics.filters import Filter, select_municipalities
 from metrics.priority import support_priority
 from metrics.views import national_summary
-from ui import style
+from views import style
+from views.render import render_view
 
 A4_WIDTH, A4_HEIGHT = Mm(297), Mm(210)
 

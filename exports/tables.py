@@ -4,8 +4,8 @@ writer of exported files (store.writer), so formula-like text is neutralised as 
 
 from __future__ import annotations
 
-from exports.views import ViewResult
 from store.writer import csv_bytes, excel_bytes
+from views.render import ViewResult
 
 SHEET_NAME_LIMIT = 31  # Excel's limit on a sheet name
 

@@ -270,7 +270,8 @@ def _read_topojson(path: Path, report: Report) -> tuple[gpd.GeoDataFrame, int]:
         frame = _read_vector(f"TopoJSON:{path.resolve()}", path, layer=layer)
         if len(frame) + len(dropped) != len(members):
             report.warn(
-                f"オブジェクト「{layer}」の地物数が一致しません（JSON {len(members)} 件、GDAL {len(frame)} 件、"
+                f"オブジェクト「{layer}」の地物数が一致しません（ファイルの記載 {len(members)} 件、"
+                f"読み取れた形状 {len(frame)} 件、"
                 f"形状なし {len(dropped)} 件）。",
                 path,
             )
@@ -278,7 +279,7 @@ def _read_topojson(path: Path, report: Report) -> tuple[gpd.GeoDataFrame, int]:
         nulls.extend(dropped)
     if nulls:
         report.info(
-            f"形状が「type: null」の地物が {len(nulls)} 件あります（GDAL は読み飛ばすため、"
+            f"形状が「type: null」の地物が {len(nulls)} 件あります（形状の読み取りでは読み飛ばされるため、"
             "元のJSONから数えて形状なしとして扱います）: " + "、".join(_label(p) for p in nulls),
             path,
         )

@@ -41,8 +41,9 @@ import math
 import pandas as pd
 
 from metrics.assessment import assessment_scores, latest_rounds, maturity, round_labels, rounds
+from metrics.catalog import official_indicators
 from metrics.change import assessment_change, composite_change, default_rounds
-from metrics.definitions import load_questionnaire
+from metrics.definitions import COMPOSITE, load_questionnaire
 from metrics.filters import Filter, select_municipalities
 from metrics.gaps import gaps
 from metrics.priority import NOT_ASSESSED, SURVEY_LABEL, support_priority
@@ -106,10 +107,6 @@ def difference_text(difference: float, kind: str, reference: str, unit: str | No
     if kind not in ("binary", "percent", "score", "change", "level"):
         number = value_text(abs(difference), kind, unit)
     return f"{reference}を{number}{suffix}{'上回る' if difference > 0 else '下回る'}"
-
-
-def _statistic_name(statistic: str) -> str:
-    return "実施率" if statistic == "実施率" else statistic
 
 
 def _scope(con, pref_code: str | None) -> tuple[Filter | None, str]:
@@ -478,7 +475,7 @@ def progress_commentary(
         if len(dates) < 2:
             return ["比較できる調査回が2回分そろっていないため、変化はまだ示せない。"]
         change = composite_change(con, flt, dates[0], dates[-1])
-        rows = change[change["pillar"] == "総合"]
+        rows = change[change["pillar"] == COMPOSITE]
         subject = f"デジタル庁指標の総合得点（{snapshot_label(dates[0])}→{snapshot_label(dates[-1])}）"
     rows = rows.merge(select_municipalities(con, flt)[["code", "name"]], on="code", how="inner")
     return progress_sentences(rows, scope_name, subject)
@@ -591,7 +588,7 @@ def municipality_commentary(con, code: str, round_id: str | None = None) -> list
                 f"支援優先度は「{priority.iloc[0]['priority']}」（{priority.iloc[0]['basis_label']}）{support}。"
             )
     table = gaps(con, flt)
-    table = table[table["indicator_id"].str.startswith("da_") & ~table["indicator_id"].str.startswith("da_proc_")]
+    table = table[official_indicators(table["indicator_id"])]
     behind = table.dropna(subset=["gap_peer"])
     behind = behind[behind["gap_peer"] < 0]
     if len(behind):

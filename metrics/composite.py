@@ -11,6 +11,13 @@ from metrics.query import run
 from metrics.snapshots import as_of_params
 
 
+def composite_members(con: duckdb.DuckDBPyConnection, pillars: tuple[str, ...] = PILLARS) -> pd.DataFrame:
+    """The catalog indicators the composite is made of (metrics/sql/composite_members.sql, the rule
+    indicator_scores.sql includes). Columns: indicator_id, title, short_title, kind, polarity, pillar,
+    weight, target."""
+    return run(con, "composite_members", {"pillars": list(pillars)})
+
+
 def indicator_scores(
     con: duckdb.DuckDBPyConnection,
     flt: Filter | None = None,
@@ -19,8 +26,7 @@ def indicator_scores(
 ) -> pd.DataFrame:
     """The composite's member indicators for every selected municipality, normalised to 0–1.
 
-    Members are catalog indicators with source digital_agency_*, level municipality/both,
-    weight > 0, not a component, polarity not neutral, in one of ``pillars``.
+    Members: ``composite_members``.
     Normalisation (fixed goalposts): binary 実施=1 / 未実施=0 as is; percent value / 100; count or
     number value / target (only with a target); clipped to 0–1; lower_is_better is turned round
     (1 − share). The newest snapshot on or before ``as_of`` is used (``as_of`` = 'unknown': the values

@@ -23,10 +23,11 @@ import pandas as pd
 from metrics.assessment import NOT_ANSWERED, assessment_scores, latest_rounds, round_labels, rounds, unanswered_codes
 from metrics.catalog import indicator_catalog
 from metrics.change import TRENDS, assessment_change, classify, composite_change, default_rounds
-from metrics.crosstab import cross_table, measure_values
+from metrics.composite import composite_members
+from metrics.crosstab import BINARY_LABELS, cross_table, measure_values
 from metrics.definitions import COMPOSITE, PILLARS, load_questionnaire
 from metrics.filters import Filter, select_municipalities
-from metrics.menus import support_menu
+from metrics.menus import PRIORITY_LEVELS, support_menu
 from metrics.priority import NOT_ASSESSED
 from metrics.query import run
 from metrics.rules import load_priority_rules
@@ -49,7 +50,6 @@ from metrics.tables import (
 )
 
 MISSING_LABEL = "データなし"
-PRIORITY_LEVELS = ("高", "中", "低")
 SCORE_UNIT = "点"
 # Menu groups in display order (the 13 indicators of the composite first, per-procedure rates last).
 GROUP_COMPOSITE = "デジタル庁指標の総合得点"
@@ -108,10 +108,7 @@ def measure_options(con) -> pd.DataFrame:
     questionnaire = load_questionnaire()
     rows: list[dict] = []
     members = catalog[
-        catalog["source"].str.startswith("digital_agency_municipal")
-        & (catalog["weight"] > 0)
-        & ~catalog["component"]
-        & (catalog["municipalities"] > 0)
+        catalog["indicator_id"].isin(composite_members(con)["indicator_id"]) & (catalog["municipalities"] > 0)
     ]
     if len(members):
         credit = members["credit"].iloc[0]
@@ -530,48 +527,51 @@ def summary_statistic(values: pd.Series, kind: str) -> tuple[float, str]:
     return (present.median() if len(present) else np.nan), "中央値"
 
 
+def group_statistics(values: pd.DataFrame, by: list[str], kind: str) -> pd.DataFrame:
+    """``summary_statistic`` of ``values["value"]`` for each group of ``by`` in one aggregation, with
+    the group's size and how many values it has. Columns: value, statistic, municipalities,
+    with_data (indexed by ``by``, sorted)."""
+    numbers = pd.to_numeric(values["value"], errors="coerce").astype(float)
+    grouped = numbers.groupby([values[column] for column in by], sort=True)
+    if kind == "binary":
+        statistic, value = "実施率", 100.0 * grouped.mean()
+    elif kind == "level":
+        statistic, value = "平均", grouped.mean()
+    else:
+        statistic, value = "中央値", grouped.median()
+    frame = pd.DataFrame({"value": value, "municipalities": grouped.size(), "with_data": grouped.count()})
+    frame["with_data"] = frame["with_data"].astype(int)
+    frame.insert(1, "statistic", statistic)
+    return frame
+
+
 def band_summary(values: pd.DataFrame, selected_codes, kind: str, bands: list[str]) -> pd.DataFrame:
     """A measure by population band: the selection's statistic beside the nation's, as in 兵庫県's
     table by 団体規模. ``values``: code, pop_band, value for all municipalities. Columns: pop_band,
     municipalities (selected), with_data, value, national, statistic."""
     chosen = values[values["code"].isin(list(selected_codes))]
-    rows = []
-    for band in bands:
-        part, everyone = chosen[chosen["pop_band"] == band], values[values["pop_band"] == band]
-        value, statistic = summary_statistic(part["value"], kind)
-        rows.append(
-            {
-                "pop_band": band,
-                "municipalities": len(part),
-                "with_data": int(part["value"].notna().sum()),
-                "value": value,
-                "national": summary_statistic(everyone["value"], kind)[0],
-                "statistic": statistic,
-            }
-        )
-    return pd.DataFrame(rows, columns=["pop_band", "municipalities", "with_data", "value", "national", "statistic"])
+    mine = group_statistics(chosen, ["pop_band"], kind).reindex(bands)
+    frame = pd.DataFrame(
+        {
+            "pop_band": bands,
+            "municipalities": mine["municipalities"].fillna(0).astype(int).to_numpy(),
+            "with_data": mine["with_data"].fillna(0).astype(int).to_numpy(),
+            "value": mine["value"].to_numpy(dtype=float),
+            "national": group_statistics(values, ["pop_band"], kind)["value"].reindex(bands).to_numpy(dtype=float),
+            "statistic": summary_statistic(pd.Series(dtype=float), kind)[1],
+        }
+    )
+    return frame
 
 
 def prefecture_ranking(values: pd.DataFrame, kind: str, polarity: str) -> pd.DataFrame:
     """Prefectures ranked on a measure. ``values``: code, pref_code, pref_name, value (one row per
     municipality). Columns: rank (1 = best by polarity; neutral → largest first), pref_code,
     pref_name, value (``summary_statistic``), statistic, municipalities, with_data."""
-    rows = []
-    for (pref_code, pref_name), group in values.groupby(["pref_code", "pref_name"], sort=True):
-        value, statistic = summary_statistic(group["value"], kind)
-        rows.append(
-            {
-                "pref_code": pref_code,
-                "pref_name": pref_name,
-                "value": value,
-                "statistic": statistic,
-                "municipalities": len(group),
-                "with_data": int(group["value"].notna().sum()),
-            }
-        )
-    ranking = pd.DataFrame(
-        rows, columns=["pref_code", "pref_name", "value", "statistic", "municipalities", "with_data"]
-    )
+    # one grouped aggregation (not summary_statistic per prefecture: 47 small frames were a fifth of
+    # the overview's rerun); the same statistic, as group_statistics computes it
+    ranking = group_statistics(values, ["pref_code", "pref_name"], kind).reset_index()
+    ranking = ranking[["pref_code", "pref_name", "value", "statistic", "municipalities", "with_data"]]
     ascending = polarity == "lower_is_better"
     ranking = ranking.sort_values(
         ["value", "pref_code"], ascending=[ascending, True], na_position="last", ignore_index=True
@@ -671,6 +671,29 @@ def headline(summary: pd.DataFrame, national: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+BINARY_ORDER = (BINARY_LABELS[1.0], BINARY_LABELS[0.0])  # 実施, 未実施
+MATURITY_LEVELS = tuple(f"レベル{level}" for level in range(5))
+
+
+def level_labels(values: pd.Series) -> pd.Series:
+    """レベル0…レベル4 of maturity values (missing stays missing)."""
+    return values.map(lambda v: f"レベル{int(v)}" if pd.notna(v) else None)
+
+
+def measure_category_order(values: pd.DataFrame, measure: pd.Series) -> list[str] | None:
+    """The one order of a measure's categories in every chart, map, table and slide: 高・中・低 for
+    the support priority, 実施・未実施, レベル0–4, a category measure's own order; None for numbers."""
+    if measure["measure_id"] == "priority":
+        return list(PRIORITY_LEVELS)
+    if measure["kind"] == "binary":
+        return list(BINARY_ORDER)
+    if measure["kind"] == "level":
+        return list(MATURITY_LEVELS)
+    if measure["kind"] == "category":
+        return category_order(values)
+    return None
+
+
 def category_order(values: pd.DataFrame) -> list[str]:
     """The labels of a category measure in order: by their value (ordinal answers such as ファイル数の
     階級 come in their own order), labels without a value (よく分からない) after them by name."""
@@ -701,6 +724,16 @@ def ranking_of(values: pd.DataFrame, municipalities: pd.DataFrame, kind: str, po
         return prefecture_ranking(pd.DataFrame(columns=["code", "pref_code", "pref_name", "value"]), kind, polarity)
     values = values.merge(municipalities[["code", "pref_code", "pref_name"]], on="code")
     return prefecture_ranking(values, kind, polarity)
+
+
+def selection_ranking(
+    values: pd.DataFrame, municipalities: pd.DataFrame, measure: pd.Series, flt: Filter | None
+) -> pd.DataFrame:
+    """The prefectures ranked for a selection (``ranking_of`` over ``ranking_basis``): with population
+    bands or 団体区分 chosen, every prefecture's municipalities of those bands and types."""
+    if flt is not None and (flt.pop_bands or flt.types):
+        values = values[values["code"].isin(ranking_basis(municipalities, flt)["code"])]
+    return ranking_of(values, municipalities, measure["kind"], measure["polarity"])
 
 
 def ranking_basis(municipalities: pd.DataFrame, flt: Filter | None) -> pd.DataFrame:
@@ -866,7 +899,7 @@ def score_history(scores: pd.DataFrame, code: str, round_order: list[str]) -> pd
     """One municipality's overall and stage scores across rounds, oldest first: series (総合 /
     STEP0 …), round_id, score."""
     rows = scores[(scores["code"] == code) & scores["level"].isin(["overall", "stage"])].copy()
-    rows["series"] = np.where(rows["level"] == "overall", "総合", "STEP" + rows["stage"].astype("string").fillna(""))
+    rows["series"] = np.where(rows["level"] == "overall", COMPOSITE, "STEP" + rows["stage"].astype("string").fillna(""))
     rows["position"] = rows["round_id"].map({r: i for i, r in enumerate(round_order)})
     rows = rows.sort_values(
         ["level", "stage", "position"], key=lambda c: c.map({"overall": 0, "stage": 1}) if c.name == "level" else c

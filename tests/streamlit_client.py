@@ -76,6 +76,8 @@ class StreamlitTab:
         self.query: dict[str, str] = {}
         self.widgets: dict[str, WidgetState] = {}  # the widget values this tab has set
         self.select_boxes: dict[str, object] = {}  # sidebar and main select boxes of the last run, by label
+        # cookies the server set, sent back as a browser does (nginx's sticky route, deploy/README.md)
+        self.cookies: dict[str, str] = {}
 
     async def open(self, path: str = "", query: dict[str, str] | None = None) -> Run:
         """Open ``/path?query`` as a new tab or a reload: the page's HTTP requests, a new websocket
@@ -90,6 +92,7 @@ class StreamlitTab:
                 max_size=None,
                 open_timeout=self.limit_seconds,
                 ping_interval=None,
+                additional_headers=self._cookie_header(),
             )  # a browser sends no websocket pings either
         except Exception as error:  # refused, timed out, or the handshake failed
             raise TabError(f"ページを開けませんでした: {type(error).__name__}: {error}") from error
@@ -133,12 +136,20 @@ class StreamlitTab:
             await self.ws.close()
             self.ws = None
 
+    def _cookie_header(self) -> dict[str, str]:
+        return {"Cookie": "; ".join(f"{name}={value}" for name, value in self.cookies.items())} if self.cookies else {}
+
     def _fetch_page(self, path: str) -> None:
         for request in PAGE_REQUESTS:
+            url = f"{self.base}/{request.format(path=path)}"
             with urllib.request.urlopen(
-                f"{self.base}/{request.format(path=path)}", timeout=self.limit_seconds
+                urllib.request.Request(url, headers=self._cookie_header()), timeout=self.limit_seconds
             ) as answer:
                 answer.read()
+                for cookie in answer.headers.get_all("Set-Cookie") or []:
+                    name, _, value = cookie.split(";", 1)[0].partition("=")
+                    if value:
+                        self.cookies[name.strip()] = value.strip()
 
     async def _rerun(self, page_name: str = "") -> Run:
         request = BackMsg()

@@ -19,7 +19,7 @@ from pptx.util import Mm
 from exports import images
 from exports.__main__ import main
 from exports.pptx_deck import add_table, new_presentation, table_layout
-from exports.views import DEFAULT_DECK, ExportError, load_deck, render_view
+from views.render import DEFAULT_DECK, ExportError, load_deck, render_view
 
 needs_browser = pytest.mark.skipif(
     images.chromium_path() is None, reason="Chromium がないためグラフの画像を作れません（CI は chromium を入れます）"

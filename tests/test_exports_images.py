@@ -13,8 +13,8 @@ import pytest
 from PIL import Image
 
 from exports import images
-from exports.views import render_view
-from ui import style
+from views import style
+from views.render import render_view
 
 pytestmark = pytest.mark.skipif(
     images.chromium_path() is None, reason="Chromium がないため画像の書き出しを試せません（CI は chromium を入れます）"

@@ -13,12 +13,12 @@ import pandas as pd
 import pytest
 
 from exports.tables import view_csv, view_excel
-from exports.views import VIEW_TYPES, render_view
 from metrics.crosstab import cross_table, pop_band_order
 from metrics.filters import Filter, select_municipalities
 from metrics.priority import support_priority
 from metrics.views import measure_frame
 from ui.export import DECIMAL_FORMAT, INTEGER_FORMAT, csv_bytes, excel_bytes
+from views.render import VIEW_TYPES, render_view
 
 HOSTILE = "=cmd|' /C calc'!A0"
 

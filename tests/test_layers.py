@@ -38,18 +38,6 @@ ENTRY_POINT_ALLOWED = {"views", "exports", "metrics", "loaders", "store"}
 # Packages that must run without Streamlit: the command lines and the build use them.
 WITHOUT_STREAMLIT = ("views", "exports", "metrics", "loaders", "store")
 
-# pending t17-views: ui and exports still draw with each other until the views/ package takes over the
-# figures (ui/charts.py, ui/maps.py) and the view definitions (exports/views.py). Exactly these edges;
-# the lead removes this allowance when that branch is merged.
-PENDING_T17_VIEWS = {
-    ("ui.chrome", "exports.images"),
-    ("ui.meeting", "exports.views"),
-    ("exports.images", "ui.style"),
-    ("exports.karte", "ui.style"),
-    ("exports.views", "ui.charts"),
-    ("exports.views", "ui.maps"),
-    ("exports.views", "ui.style"),
-}
 
 
 def project_modules() -> dict[str, Path]:
@@ -115,15 +103,10 @@ def test_every_package_imports_only_the_layers_below_it():
         source = _package(module)
         allowed = ENTRY_POINT_ALLOWED if module.endswith(".__main__") else ALLOWED[source]
         for target, line, where in imports_of(module, path):
-            if _package(target) in (source, *allowed) or (module, target) in PENDING_T17_VIEWS:
+            if _package(target) in (source, *allowed):
                 continue
             wrong.append(f"{path.relative_to(ROOT)}:{line} ({where}) imports {target}")
     assert not wrong, "imports against the layers:\n" + "\n".join(wrong)
-
-
-def test_the_pending_allowance_lists_only_edges_that_still_exist():
-    edges = {(module, target) for module, path in MODULES.items() for target, _, _ in imports_of(module, path)}
-    assert PENDING_T17_VIEWS <= edges, f"no longer imported, remove from PENDING_T17_VIEWS: {PENDING_T17_VIEWS - edges}"
 
 
 def test_packages_below_ui_run_without_streamlit():
@@ -213,8 +196,7 @@ def test_deferred_project_imports_are_only_for_heavy_optional_libraries():
         if where == "deferred" and not module.startswith("app_pages.")
     }
     # exports.__main__: `png` must not load python-pptx, `deck` must not need kaleido until it draws.
-    # exports.views: pending t17-views (a deferred metrics.assessment import in a module being rewritten).
-    assert deferring <= {"exports.__main__", "exports.views"}, deferring
+    assert deferring <= {"exports.__main__"}, deferring
 
 
 IMPORT_IN_THREADS = textwrap.dedent(

@@ -21,7 +21,7 @@ from test_app_pages import open_app
 from exports import images
 from exports.karte import build_karte
 from exports.pptx_deck import build_deck
-from exports.views import load_deck
+from views.render import load_deck
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = [

@@ -11,11 +11,11 @@ from release_fixtures import CHANGES, LATER_AS_OF, original_cells
 from test_app_pages import label_of, metric, open_app, texts
 
 from exports.pptx_deck import build_deck
-from exports.views import load_deck, render_view
 from metrics.composite import composite
 from metrics.definitions import COMPOSITE  # noqa: F401 - read by DataFrame.query("… @COMPOSITE")
 from metrics.filters import Filter, select_municipalities
 from metrics.snapshots import snapshot_dates, snapshot_label
+from views.render import load_deck, render_view
 
 KOBE, HIMEJI, AKASHI = "281000", "282014", "282031"
 

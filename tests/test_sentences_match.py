@@ -18,9 +18,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from test_app_pages import open_app
 
-from exports.views import render_view
 from metrics.composite import composite
 from metrics.filters import Filter, select_municipalities
+from views.render import render_view
 
 ROOT = Path(__file__).resolve().parent.parent
 NUMBER = r"[+-]?\d[\d,]*(?:\.\d+)?"

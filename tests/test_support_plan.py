@@ -11,9 +11,9 @@ from pptx import Presentation
 from test_app_pages import open_app, texts
 
 from exports.pptx_deck import build_deck
-from exports.views import load_deck, render_view
 from metrics.filters import Filter, select_municipalities
 from metrics.priority import support_priority
+from views.render import load_deck, render_view
 
 PREFECTURES = {"北海道": "01", "兵庫県": "28", "和歌山県": "30"}
 

@@ -11,7 +11,7 @@ import pytest
 
 from metrics import views
 from metrics.filters import Filter, select_municipalities
-from ui import maps, style
+from views import maps, style
 
 NATIONAL_LIMIT = 1_500_000
 PREFECTURE_LIMIT = 200_000

@@ -1,4 +1,4 @@
-"""Colours, number formats and downloads (ui.style, ui.export): missing is 「データなし」 in grey,
+"""Colours, number formats and downloads (views.style, ui.export): missing is 「データなし」 in grey,
 never zero; diverging scales centre on 0; CSV opens in Excel (UTF-8 with BOM)."""
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 from openpyxl import load_workbook
 
-from ui import export, style
+from ui import export
+from views import style
 
 
 def test_missing_values_are_labelled_not_zero():

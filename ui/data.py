@@ -1,12 +1,19 @@
 """The database as the app sees it: one read-only DuckDB connection per database file version.
 
-The connection is kept per process and keyed by the file's path and modification time, so a
+The connection is kept per process and keyed by the file's path, inode and modification time, so a
 rebuild that swaps in a new file (``os.replace``) is picked up on the next rerun. ``duckdb.connect``
 shares one database instance per path within a process (a new connect would keep serving the old,
 unlinked file while any connection to it is open), so each version is an in-memory connection that
-ATTACHes the file read-only (then external file access is switched off and the configuration locked): the new file opens fresh while cursors of other sessions finish their
+ATTACHes the file read-only (``store.connection.open_read_only``: external file access then off,
+the configuration locked): the new file opens fresh while cursors of other sessions finish their
 queries on the previous version, which is closed only when a third version arrives.
 Each use takes a ``.cursor()``.
+Replicas behind a load balancer (deploy/README.md) share one file on a read-only volume: each
+notices another process's swap by the same check on its next rerun (a ``stat``, no query).
+When the configured file is missing or cannot be opened (a replica started before the first build,
+an operator copying a file into place by hand), the process keeps serving the last version it
+opened; with none, ``unavailable()`` says why and app.py shows 「データを準備中です」 instead of
+a traceback. With ``DX_DB`` set, or ``DX_REQUIRE_DB=1``, the demo is never built in its place.
 Query results are cached with ``st.cache_data`` keyed by the same version (``cached``); the few
 large national tables every page filters (the one-row-per-municipality summary, measures) are kept
 once per process with ``st.cache_resource`` (``shared``), so a rerun does not unpickle them.
@@ -14,6 +21,7 @@ once per process with ``st.cache_resource`` (``shared``), so a rerun does not un
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from dataclasses import dataclass
@@ -24,6 +32,12 @@ import streamlit as st
 
 from loaders.demo import resolve_database
 from store.connection import open_read_only
+from store.paths import DEFAULT_DB
+
+LOG = logging.getLogger("dx_dashboard")
+
+
+REQUIRE_ENV = "DX_REQUIRE_DB"
 
 
 @dataclass(frozen=True)
@@ -31,6 +45,28 @@ class DatabaseVersion:
     path: str
     mtime_ns: int
     demo_fallback: bool
+    inode: int = 0  # a swapped-in file is a new inode even when its mtime ties with the old one's
+
+
+class DatabaseUnavailable(Exception):
+    """No database to show yet: ``reason`` is "missing" (no file at the configured path) or
+    "unreadable" (a file that is not a complete store). Never shown as such: see ``unavailable``."""
+
+    def __init__(self, reason: str, path: str, detail: str = ""):
+        super().__init__(f"{reason}: {path} {detail}".strip())
+        self.reason = reason
+        self.path = path
+
+
+def configured_path() -> str | None:
+    """The database a deployment names: $DX_DB, or data/dashboard.duckdb with DX_REQUIRE_DB=1;
+    None when the app may fall back to (and build) the demo."""
+    configured = os.environ.get("DX_DB")
+    if configured:
+        return configured
+    if os.environ.get(REQUIRE_ENV) == "1":
+        return str(DEFAULT_DB)
+    return None
 
 
 @st.cache_resource(show_spinner="デモ用データベースを準備しています…")
@@ -40,47 +76,113 @@ def _resolve() -> tuple[str, bool]:
 
 
 def current_version() -> DatabaseVersion:
+    """The database file to read now; DatabaseUnavailable when there is none and none was opened before."""
     # $DX_DB is read on every run (not cached), so pointing it at another file needs no restart
-    configured = os.environ.get("DX_DB")
+    configured = configured_path()
     if configured:
-        return DatabaseVersion(configured, os.stat(configured).st_mtime_ns, False)
+        try:
+            found = os.stat(configured)
+        except OSError as error:
+            previous = _last_opened(configured)
+            if previous is None:
+                raise DatabaseUnavailable("missing", configured, str(error)) from error
+            return previous  # mid-way through an operator's move or restore: the version this process has
+        return DatabaseVersion(configured, found.st_mtime_ns, False, found.st_ino)
     path, fallback = _resolve()
     try:
-        mtime = os.stat(path).st_mtime_ns
+        found = os.stat(path)
     except FileNotFoundError:
         _resolve.clear()
         path, fallback = _resolve()
-        mtime = os.stat(path).st_mtime_ns
-    return DatabaseVersion(path, mtime, fallback)
+        found = os.stat(path)
+    return DatabaseVersion(path, found.st_mtime_ns, fallback, found.st_ino)
 
 
-_connections: dict[tuple[str, int], duckdb.DuckDBPyConnection] = {}
+_connections: dict[DatabaseVersion, duckdb.DuckDBPyConnection] = {}
 _connections_lock = threading.Lock()
+_unopenable: dict[DatabaseVersion, DatabaseUnavailable] = {}
 KEEP_OPEN_VERSIONS = 2
 
 
-def _connection(path: str, mtime_ns: int) -> duckdb.DuckDBPyConnection:
+def _check_complete(connection: duckdb.DuckDBPyConnection, path: str) -> None:
+    """A store the build finished marks itself complete; a file copied into place by hand may not be."""
+    try:
+        complete = connection.execute("SELECT value FROM store.build_info WHERE key = 'complete'").fetchone()
+    except duckdb.CatalogException:  # no build_info table: a database of another kind (the tests' small files)
+        return
+    if not complete or complete[0] != "true":
+        raise DatabaseUnavailable("unreadable", path, "the store is not marked complete")
+
+
+def _last_opened(path: str) -> DatabaseVersion | None:
     with _connections_lock:
-        key = (path, mtime_ns)
-        if key not in _connections:
-            _connections[key] = open_read_only(path)
-            for old_key in list(_connections)[:-KEEP_OPEN_VERSIONS]:
-                _connections.pop(old_key).close()
-        return _connections[key]
+        opened = [version for version in _connections if version.path == path]
+    return opened[-1] if opened else None
+
+
+def _connection(version: DatabaseVersion) -> tuple[DatabaseVersion, duckdb.DuckDBPyConnection]:
+    """The open connection of ``version`` (opened now if new); when the file cannot be opened, the
+    last version of the same path this process opened, else DatabaseUnavailable."""
+    with _connections_lock:
+        if version in _connections:
+            return version, _connections[version]
+        problem = _unopenable.get(version)
+        if problem is None:
+            try:
+                connection = _open_checked(version.path)
+            except DatabaseUnavailable as error:
+                LOG.warning("cannot open %s: %s", version.path, error)
+                problem = _unopenable[version] = error  # tried once per file version, not on every query
+            else:
+                _connections[version] = connection
+                for old_version in list(_connections)[:-KEEP_OPEN_VERSIONS]:
+                    _connections.pop(old_version).close()
+                return version, connection
+        opened = [known for known in _connections if known.path == version.path]
+        if opened:  # keep serving what this process had: the sessions' pages stay as they were
+            return opened[-1], _connections[opened[-1]]
+        raise problem
+
+
+def _open_checked(path: str) -> duckdb.DuckDBPyConnection:
+    try:
+        connection = open_read_only(path)
+    except duckdb.Error as error:
+        raise DatabaseUnavailable("unreadable", path, str(error)) from error
+    try:
+        _check_complete(connection, path)
+    except BaseException:
+        connection.close()
+        raise
+    return connection
+
+
+def serving_version() -> DatabaseVersion:
+    """The version queries read now: the current file, or the last one opened if it cannot be."""
+    return _connection(current_version())[0]
 
 
 def cursor() -> duckdb.DuckDBPyConnection:
     """A cursor on the current database file (a new file after a rebuild gets a new connection)."""
-    version = current_version()
-    handle = _connection(version.path, version.mtime_ns).cursor()
+    handle = _connection(current_version())[1].cursor()
     handle.execute("USE store")
     return handle
 
 
 def db_key() -> str:
     """Cache key for query results: changes whenever the database file is replaced."""
-    version = current_version()
-    return f"{version.path}:{version.mtime_ns}"
+    version = serving_version()
+    return f"{version.path}:{version.inode}:{version.mtime_ns}"
+
+
+def unavailable() -> DatabaseUnavailable | None:
+    """Why there is nothing to show (app.py then draws 「データを準備中です」), or None when there is."""
+    try:
+        serving_version()
+    except DatabaseUnavailable as problem:
+        LOG.warning("no database to show yet: %s", problem)
+        return problem
+    return None
 
 
 def cached(func):
@@ -115,7 +217,7 @@ def refresh() -> None:
 
 
 def database_path() -> Path:
-    return Path(current_version().path)
+    return Path(serving_version().path)
 
 
 def is_demo_fallback() -> bool:

@@ -1,18 +1,9 @@
--- Every composite member indicator for every selected municipality, normalised to 0–1.
--- Members: デジタル庁 indicators (source digital_agency_*), level municipality/both, weight > 0,
--- not a numerator/denominator component, in one of the pillars, with a direction (not neutral).
+-- Every composite member indicator (composite_members.sql) for every selected municipality,
+-- normalised to 0–1.
 -- Parameters: $codes, $pillars, $as_of (a snapshot's 調査時点; NULL = the newest), $unknown_as_of (true:
 -- the snapshot of 調査時点 不明). The values are those of the snapshot's release (snapshot_releases).
 WITH member_indicators AS (
-    SELECT id AS indicator_id, title, short_title, kind, polarity, pillar, weight, target
-    FROM indicators
-    WHERE source LIKE 'digital_agency%'
-      AND level IN ('municipality', 'both')
-      AND weight > 0
-      AND NOT component
-      AND polarity <> 'neutral'
-      AND list_contains($pillars, pillar)
-      AND (kind IN ('binary', 'percent') OR (kind IN ('count', 'number') AND target > 0))
+    -- include: composite_members
 ),
 selected AS (
     SELECT unnest($codes) AS code

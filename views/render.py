@@ -7,8 +7,8 @@ A view is a small dict (as in a saved-views file, data/decks/*.yaml)::
      table slide follows in the deck>}
 
 ``render_view(con, view, prefecture, theme=…)`` turns it into a ``ViewResult`` for one prefecture
-(or the nation): a plotly figure built by the same builders the pages use (ui/charts.py,
-ui/maps.py), the table the page would show (Japanese headers, for export), two or three
+(or the nation): a plotly figure built by the same builders the pages use (views/charts.py,
+views/maps.py), the table the page would show (Japanese headers, for export), two or three
 sentences of commentary (metrics/commentary.py), and the source and as-of lines. A view whose
 data is not in the store (e.g. no assessment round yet) comes back with ``figure=None`` and a
 sentence saying what is missing, so a deck keeps its shape when data arrives later.
@@ -26,17 +26,19 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from metrics import commentary, views
-from metrics.assessment import round_labels, rounds
-from metrics.catalog import indicator_catalog
-from metrics.change import assessment_change, composite_change, default_rounds
+from metrics.assessment import assessment_scores, round_labels, rounds, score_matrix
+from metrics.catalog import indicator_catalog, official_indicators
+from metrics.change import TRENDS, assessment_change, composite_change, default_rounds
 from metrics.crosstab import bin_values, cross_table, pop_band_order
 from metrics.dates import measure_dates
+from metrics.definitions import COMPOSITE
 from metrics.filters import Filter, select_municipalities
 from metrics.gaps import gaps
 from metrics.priority import NOT_ASSESSED, SURVEY_LABEL, support_priority
+from metrics.tables import stored_priority
 from store.dates import japanese_date
 from store.paths import DATA_DIR
-from ui import charts, maps, style
+from views import charts, maps, style
 
 DEFAULT_DECK = DATA_DIR / "decks" / "committee.yaml"
 VIEW_TYPES: dict[str, str] = {
@@ -54,7 +56,8 @@ THEMES = tuple(charts.THEMES)
 DEFAULT_MEASURE = "composite"
 ASSESSMENT_CREDIT = "都道府県のアセスメント調査（4段階×4分野）"
 DEMO_NOTE = "デモ用の架空データ"
-PROJECTOR_RANKING_ROWS = 10  # top and bottom rows of a long ranking on a projector or a slide
+# top and bottom rows of a long ranking on a projector or a slide: 16–17 rows keep 18 px labels on 1366×768
+PROJECTOR_RANKING_ROWS = 8
 SCORE_EDGES = (0, 20, 40, 60, 80)
 SCORE_LABELS = ("0〜20", "20〜40", "40〜60", "60〜80", "80〜100")
 
@@ -109,6 +112,8 @@ class ViewResult:
     source: str
     as_of: str
     prefecture: str | None
+    caption: str = ""  # how to read the figure (under it on a page)
+    frame: pd.DataFrame | None = None  # the map's municipalities with their values and tooltip texts
 
 
 def load_deck(path: str | Path = DEFAULT_DECK) -> Deck:
@@ -158,12 +163,26 @@ def _message(item: dict) -> str:
 
 @dataclass(frozen=True)
 class Scope:
+    """Whom a view is about: a prefecture or the nation (a deck, 会議モード), or a page's whole
+    selection (``selection``: the sidebar's filter; ``basis``: its population bands and 団体区分 in
+    words, ``metrics.commentary.basis_text``)."""
+
     pref_code: str | None
-    name: str  # 兵庫県 or 全国
+    name: str  # 兵庫県 or 全国 (or the page's description of its selection)
+    selection: Filter | None = None
+    basis: str = ""
 
     @property
     def flt(self) -> Filter | None:
+        if self.selection is not None:
+            return self.selection
         return Filter(pref_code=self.pref_code) if self.pref_code else None
+
+    @property
+    def whole_prefecture(self) -> bool:
+        """One prefecture's municipalities (of some bands or types): its bar of the ranking is the selection."""
+        flt = self.flt
+        return bool(self.pref_code) and not (flt.region_set or flt.codes)
 
 
 def resolve_prefecture(con, prefecture: str | None) -> Scope:
@@ -228,14 +247,16 @@ def _has_measure(con, measure_id: str) -> bool:
     return bool((views.measure_options(con)["measure_id"] == measure_id).any())
 
 
-def _source(measure: pd.Series) -> str:
+def source_line(measure: pd.Series) -> str:
+    """「出典：…」 of a measure, demo values marked."""
     credit = str(measure["credit"] or "")
     return (credit if credit.startswith("出典") else f"出典：{credit}") + (
         f"（{DEMO_NOTE}を含む）" if measure["synthetic"] else ""
     )
 
 
-def _as_of(con, measure: pd.Series) -> str:
+def as_of_line(con, measure: pd.Series) -> str:
+    """The 調査時点／取得日 line of a measure (metrics/dates.py), or the assessment round."""
     if str(measure["group"]).startswith("アセスメント"):
         return f"調査回 {measure['as_of'] or '—'}"
     return measure_dates(con, measure).text()
@@ -248,27 +269,25 @@ def _assessment_lines(con) -> tuple[str, str]:
     return source, (f"調査回 {round_labels(con)[known['round_id'].iloc[-1]]}" if len(known) else "調査回 なし")
 
 
-def _selection_lines(con, measure: pd.Series, values: pd.DataFrame, chosen: pd.DataFrame, scope: Scope) -> list[str]:
+def selection_lines(
+    measure: pd.Series, values: pd.DataFrame, chosen: pd.DataFrame, scope: Scope, ranking: pd.DataFrame
+) -> list[str]:
     """The sentences under a view of the scope's municipalities (``chosen``), from the values drawn;
-    a prefecture's rank is read from the ranking of all prefectures (the ranking view's bars)."""
-    ranking = (
-        views.ranking_of(values, select_municipalities(con), measure["kind"], measure["polarity"])
-        if scope.pref_code
-        else None
-    )
+    a whole prefecture's rank is read from ``ranking`` (the ranking view's bars)."""
     return commentary.selection_sentences(
-        measure, values, chosen, scope.name, ranking=ranking, pref_code=scope.pref_code
+        measure,
+        values,
+        chosen,
+        scope.name,
+        ranking=ranking if scope.whole_prefecture else None,
+        pref_code=scope.pref_code,
+        basis=scope.basis,
     )
 
 
-def _category_order(values: pd.DataFrame, measure: pd.Series) -> list[str] | None:
-    if measure["measure_id"] == "priority":
-        return list(views.PRIORITY_LEVELS)
-    if measure["kind"] == "binary":
-        return ["実施", "未実施"]
-    if measure["kind"] == "category":
-        return views.category_order(values)
-    return None
+def _selection_lines(con, measure: pd.Series, values: pd.DataFrame, chosen: pd.DataFrame, scope: Scope) -> list[str]:
+    ranking = views.selection_ranking(values, select_municipalities(con), measure, scope.flt)
+    return selection_lines(measure, values, chosen, scope, ranking)
 
 
 def _missing(
@@ -330,10 +349,24 @@ def _map_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
     measure = measure_row(con, spec.measure or DEFAULT_MEASURE)
     values = views.measure_frame(con, measure["measure_id"])
     chosen = select_municipalities(con, scope.flt)
+    ranking = views.selection_ranking(values, select_municipalities(con), measure, scope.flt)
+    result = map_view(measure, values, chosen, scope, ranking, source_line(measure), as_of_line(con, measure))
+    result.figure = map_figure(result, measure, maps.load_geometry(con), values)
+    return result
+
+
+def map_view(
+    measure: pd.Series,
+    values: pd.DataFrame,
+    chosen: pd.DataFrame,
+    scope: Scope,
+    ranking: pd.DataFrame,
+    source: str,
+    as_of: str,
+) -> ViewResult:
+    """The map of a measure over the scope's municipalities (``chosen``): its frame (drawn by the page's
+    interactive map, or by ``map_figure`` for a slide or PNG), its table and sentences."""
     frame = maps.map_frame(values, chosen, measure)
-    order = _category_order(values, measure)
-    figure = maps.export_figure(frame, measure, maps.load_geometry(con), "", order)
-    figure.update_layout(title=None, margin={"l": 0, "r": 0, "t": 10, "b": 0})
     table = frame[["code", "pref_name", "name", "value", "label"]].rename(
         columns={
             "code": "団体コード",
@@ -347,13 +380,22 @@ def _map_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
         "overview_map",
         f"地図：{measure['title']}",
         f"{scope.name}・{len(chosen):,}団体",
-        figure,
+        None,
         table,
-        _selection_lines(con, measure, values, chosen, scope),
-        _source(measure),
-        _as_of(con, measure),
+        selection_lines(measure, values, chosen, scope, ranking),
+        source,
+        as_of,
         _pref(scope),
+        caption="境界のない島しょ部の団体は点で示しています。",
+        frame=frame,
     )
+
+
+def map_figure(result: ViewResult, measure: pd.Series, geometry: maps.Geometry, values: pd.DataFrame) -> go.Figure:
+    """The still map of a ``map_view`` (PNG, slide, the page's map for export)."""
+    order = views.measure_category_order(values, measure)
+    figure = maps.export_figure(result.frame, measure, geometry, "", order)
+    return figure.update_layout(title=None, margin={"l": 0, "r": 0, "t": 10, "b": 0})
 
 
 def _ranking_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
@@ -365,8 +407,8 @@ def _ranking_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
             title,
             f"「{measure['title']}」は区分の指標のため、順位はありません。",
             scope,
-            _source(measure),
-            _as_of(con, measure),
+            source_line(measure),
+            as_of_line(con, measure),
             "ranking",
         )
     values = views.measure_frame(con, measure["measure_id"])
@@ -398,12 +440,38 @@ def _ranking_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
             }
         )
         return ViewResult(
-            "ranking", title, subtitle, figure, table, lines, _source(measure), _as_of(con, measure), _pref(scope)
+            "ranking",
+            title,
+            subtitle,
+            figure,
+            table,
+            lines,
+            source_line(measure),
+            as_of_line(con, measure),
+            _pref(scope),
         )
-    ranking = views.ranking_of(values, select_municipalities(con), kind, measure["polarity"])
-    lines = commentary.prefecture_ranking_sentences(measure, ranking, scope.pref_code)
+    ranking = views.selection_ranking(values, select_municipalities(con), measure, scope.flt)
+    return prefecture_ranking_view(
+        measure, values, ranking, scope, theme, source_line(measure), as_of_line(con, measure)
+    )
+
+
+def prefecture_ranking_view(
+    measure: pd.Series,
+    values: pd.DataFrame,
+    ranking: pd.DataFrame,
+    scope: Scope,
+    theme: str,
+    source: str,
+    as_of: str,
+) -> ViewResult:
+    """The prefectures ranked by their municipalities' statistic (``ranking``:
+    ``metrics.views.selection_ranking``), the scope's prefecture highlighted, the nation's value as a
+    line; on a projector or slide the top and bottom ten (and the scope's prefecture)."""
+    kind = measure["kind"]
+    lines = commentary.prefecture_ranking_sentences(measure, ranking, scope.pref_code, scope.basis)
     national, statistic = views.summary_statistic(values["value"], kind)
-    shown, subtitle = ranking, f"都道府県別の{statistic}"
+    shown, subtitle = ranking, f"{scope.basis + 'の団体でみた' if scope.basis else ''}都道府県別の{statistic}"
     if theme != "screen" and len(ranking) > 2 * PROJECTOR_RANKING_ROWS:
         # 47 bars at room-sized fonts do not fit one slide: the top and bottom ten and the prefecture
         keep = ranking.index.isin(
@@ -422,8 +490,21 @@ def _ranking_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
             "with_data": "データあり",
         }
     ).drop(columns="statistic")
+    caption = (
+        f"都道府県内の{scope.basis + 'の' if scope.basis else ''}市区町村の{statistic}（データのある団体のみ）。"
+        + ("" if measure["polarity"] != "lower_is_better" else "値が小さいほど上位です。")
+    )
     return ViewResult(
-        "ranking", title, subtitle, figure, table, lines, _source(measure), _as_of(con, measure), _pref(scope)
+        "ranking",
+        f"順位：{measure['title']}",
+        subtitle,
+        figure,
+        table,
+        lines,
+        source,
+        as_of,
+        _pref(scope),
+        caption=caption,
     )
 
 
@@ -431,20 +512,49 @@ def _distribution_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewRes
     measure = measure_row(con, spec.measure or DEFAULT_MEASURE)
     values = views.measure_frame(con, measure["measure_id"])
     chosen = select_municipalities(con, scope.flt)
+    places = select_municipalities(con)
+    ranking = views.selection_ranking(values, places, measure, scope.flt)
+    return distribution_view(
+        measure,
+        values,
+        chosen,
+        places,
+        pop_band_order(con),
+        scope,
+        selection_lines(measure, values, chosen, scope, ranking),
+        source_line(measure),
+        as_of_line(con, measure),
+    )
+
+
+def distribution_view(
+    measure: pd.Series,
+    values: pd.DataFrame,
+    chosen: pd.DataFrame,
+    places: pd.DataFrame,
+    bands: list[str],
+    scope: Scope,
+    lines: list[str],
+    source: str,
+    as_of: str,
+) -> ViewResult:
+    """How the scope's municipalities spread: a histogram against the nation's median (numbers), or
+    one bar per answer (binary, category); its table is the answers' shares, or the statistic per
+    population band beside the nation's (``places``: every municipality's pop_band), which is also
+    its ``frame`` for every measure but a category."""
     chosen_values = values[values["code"].isin(chosen["code"])]
+    by_band = None
+    if measure["kind"] != "category":
+        by_band = views.band_summary(
+            values.merge(places[["code", "pop_band"]], on="code"), chosen["code"], measure["kind"], bands
+        )
     if measure["kind"] in ("binary", "category"):
-        shares = views.category_shares(chosen_values, _category_order(values, measure))
+        shares = views.category_shares(chosen_values, views.measure_category_order(values, measure))
         figure = charts.distribution(chosen_values, measure, category_shares=shares)
         table = shares.rename(columns={"label": "区分", "municipalities": "団体数", "share": "割合（%）"})
     else:
         reference, _ = views.summary_statistic(values["value"], "number")
         figure = charts.distribution(chosen_values, measure, reference)
-        by_band = views.band_summary(
-            values.merge(select_municipalities(con)[["code", "pop_band"]], on="code"),
-            chosen["code"],
-            measure["kind"],
-            pop_band_order(con),
-        )
         statistic = by_band["statistic"].iloc[0]
         table = by_band.drop(columns="statistic").rename(
             columns={
@@ -461,10 +571,11 @@ def _distribution_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewRes
         f"{scope.name}・{len(chosen):,}団体",
         figure,
         table,
-        _selection_lines(con, measure, values, chosen, scope),
-        _source(measure),
-        _as_of(con, measure),
+        lines,
+        source,
+        as_of,
         _pref(scope),
+        frame=by_band,
     )
 
 
@@ -477,10 +588,9 @@ def _crosstab_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
     chosen = select_municipalities(con, scope.flt)[["code", "pop_band"]]
     frame = chosen.merge(values, on="code", how="left")
     if kind in ("binary", "category"):
-        labels, order = frame["label"], _category_order(values, measure)
+        labels, order = frame["label"], views.measure_category_order(values, measure)
     elif kind == "level":
-        labels = frame["value"].map(lambda v: f"レベル{int(v)}" if pd.notna(v) else None)
-        order = [f"レベル{n}" for n in range(5)]
+        labels, order = views.level_labels(frame["value"]), views.measure_category_order(values, measure)
     elif kind in ("score", "percent"):
         labels, order = bin_values(frame["value"], SCORE_EDGES, SCORE_LABELS).astype("object"), list(SCORE_LABELS)
     else:
@@ -488,8 +598,8 @@ def _crosstab_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
             title,
             f"「{measure['title']}」は区分や得点でないため、クロス集計にしません。",
             scope,
-            _source(measure),
-            _as_of(con, measure),
+            source_line(measure),
+            as_of_line(con, measure),
             "crosstab",
         )
     if frame["value"].isna().all() and (kind != "category" or frame["label"].isna().all()):
@@ -497,8 +607,8 @@ def _crosstab_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
             title,
             f"{scope.name}には「{measure['title']}」のデータがありません。",
             scope,
-            _source(measure),
-            _as_of(con, measure),
+            source_line(measure),
+            as_of_line(con, measure),
             "crosstab",
         )
     table = cross_table(frame.assign(区分=labels), "pop_band", "区分", pop_band_order(con), order)
@@ -516,17 +626,25 @@ def _crosstab_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
         figure,
         exported,
         lines,
-        _source(measure),
-        _as_of(con, measure),
+        source_line(measure),
+        as_of_line(con, measure),
         _pref(scope),
     )
 
 
 def _priority_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
-    priority = support_priority(con, scope.flt)  # national menu + the scope's prefecture's own
+    # national menu + the scope's prefecture's own: for a prefecture what the build stored (metrics.tables)
+    priority = stored_priority(con, scope.flt) if scope.pref_code else support_priority(con, scope.flt)
+    return priority_view(con, priority, scope, None, views.national_summary(con).set_index("code")["assessment"])
+
+
+def priority_view(con, priority: pd.DataFrame, scope: Scope, round_id: str | None, assessment: pd.Series) -> ViewResult:
+    """The support priority of the scope's municipalities (``priority``: ``support_priority`` of the
+    national menu and the scope's prefecture's own) and how many each menu item is recommended to;
+    ``assessment``: the assessment score by code, for the table."""
     counts = views.support_counts(priority, scope.pref_code)
     figure = charts.support_items(counts[counts.groupby("item_id")["municipalities"].transform("sum") > 0])
-    summary = views.national_summary(con).set_index("code")["assessment"]
+    summary = assessment
     order = priority  # support_priority's order: 高 first, then weak stages / official points
     table = pd.DataFrame(
         {
@@ -567,14 +685,14 @@ def _priority_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
     source, as_of = _assessment_lines(con)
     if not surveyed and _has_measure(con, "composite"):  # judged from the デジタル庁 indicators alone
         composite = measure_row(con, "composite")
-        source, as_of = _source(composite), _as_of(con, composite)
+        source, as_of = source_line(composite), as_of_line(con, composite)
     return ViewResult(
         "priority",
         "支援優先度と推奨する支援",
         subtitle,
         figure,
         table,
-        commentary.priority_commentary(con, scope.pref_code, priority=priority, scope_name=scope.name),
+        commentary.priority_commentary(con, scope.pref_code, round_id, priority=priority, scope_name=scope.name),
         source,
         as_of,
         _pref(scope),
@@ -605,25 +723,46 @@ def _progress_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
                 "progress",
             )
         change = composite_change(con, scope.flt, dates[0], dates[-1])
-        rows = change[change["pillar"] == "総合"]
+        rows = change[change["pillar"] == COMPOSITE]
         base_label, eval_label = views.snapshot_label(dates[0]), views.snapshot_label(dates[-1])
         composite = measure_row(con, "composite")
-        source, as_of = _source(composite), f"調査時点 {japanese_date(dates[0])}→{japanese_date(dates[-1])}"
+        source, as_of = source_line(composite), f"調査時点 {japanese_date(dates[0])}→{japanese_date(dates[-1])}"
         subject = "デジタル庁指標の総合得点"
     rows = rows.merge(names, on="code", how="inner")
-    lines = commentary.progress_sentences(rows, scope.name, f"{subject}（{base_label}→{eval_label}）")
+    return progress_view(rows, scope, subject, base_label, eval_label, source, as_of)
+
+
+def progress_view(
+    rows: pd.DataFrame,
+    scope: Scope,
+    subject: str,
+    base_label: str,
+    eval_label: str,
+    source: str,
+    as_of: str,
+    *,
+    unit: str | None = "点",
+    compare: tuple[str, ...] = (),
+) -> ViewResult:
+    """Baseline → evaluation of a score for the scope's municipalities (``rows``: code, name,
+    base_score, eval_score, change, trend, trend_label; one per municipality): the slope of the six
+    largest and six smallest changes (or of the comparison set ``compare``), the counts per trend and
+    every municipality in the table. ``unit``: of the change (点, ポイント; None for a step such as
+    未実施 → 実施)."""
+    lines = commentary.progress_sentences(rows, scope.name, f"{subject}（{base_label}→{eval_label}）", unit)
     comparable = rows.dropna(subset=["change"]).sort_values(["change", "code"])
-    shown = pd.concat([comparable.tail(6), comparable.head(6)]).drop_duplicates("code")
-    figure = charts.slope(shown.sort_values("eval_score", ascending=False), base_label, eval_label)
+    if compare:
+        shown, caption = comparable[comparable["code"].isin(compare)], "比較セットの団体"
+    else:
+        shown = pd.concat([comparable.tail(6), comparable.head(6)]).drop_duplicates("code")
+        caption = "改善の大きい6団体と、後退（または改善の小さい）6団体"
+    shown = shown.sort_values("eval_score", ascending=False)
+    figure = charts.slope(shown, base_label, eval_label)
     counts = rows["trend_label"].value_counts()
     subtitle = (
         f"{scope.name}・{subject}："
-        + "、".join(
-            f"{label} {int(counts.get(label, 0)):,}団体"
-            for label in ("改善", "停滞", "後退", "比較不可", "未回答")
-            if counts.get(label, 0)
-        )
-        + "（図は変化の大きい団体と小さい団体 各6）"
+        + "、".join(f"{label} {int(counts.get(label, 0)):,}団体" for label in TRENDS.values() if counts.get(label, 0))
+        + ("（図は比較セットの団体）" if compare else "（図は変化の大きい団体と小さい団体 各6）")
     )
     table = rows.sort_values(["change", "code"], ascending=[False, True], na_position="last")
     table = pd.DataFrame(
@@ -646,7 +785,15 @@ def _progress_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
         source,
         as_of,
         _pref(scope),
+        caption=caption,
+        frame=shown,
     )
+
+
+def change_applies(measure: pd.Series) -> bool:
+    """A change between two releases of the デジタル庁 data is shown for its measures with a direction."""
+    official = measure["group"] in (views.GROUP_COMPOSITE, views.GROUP_DA, views.GROUP_PROCEDURES)
+    return official and measure["kind"] != "category" and measure["polarity"] != "neutral"
 
 
 def _change_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
@@ -655,16 +802,13 @@ def _change_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
     measure = measure_row(con, spec.measure or DEFAULT_MEASURE)
     title = f"前回の調査時点からの変化：{measure['title']}"
     base_as_of, eval_as_of = views.official_pair(con)
-    if (
-        measure["group"] not in (views.GROUP_COMPOSITE, views.GROUP_DA, views.GROUP_PROCEDURES)
-        or measure["kind"] == "category"
-    ):
+    if not change_applies(measure):
         return _missing(
             title,
-            f"「{measure['title']}」はデジタル庁の指標でないため、公表データの変化を示せません。",
+            f"「{measure['title']}」はデジタル庁の向きのある指標でないため、公表データの変化を示せません。",
             scope,
-            _source(measure),
-            _as_of(con, measure),
+            source_line(measure),
+            as_of_line(con, measure),
             "change",
         )
     if base_as_of is None:
@@ -673,15 +817,29 @@ def _change_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
             "デジタル庁データの調査時点が1つだけのため、前回からの変化はまだありません。"
             "次の公表データを取り込むと、このスライドに変化を示します。",
             scope,
-            _source(measure),
-            _as_of(con, measure),
+            source_line(measure),
+            as_of_line(con, measure),
             "change",
         )
+    chosen = select_municipalities(con, scope.flt)
+    rows = views.official_change(con, measure["measure_id"], base_as_of, eval_as_of)
+    return change_view(measure, rows, chosen, scope, base_as_of, eval_as_of, source_line(measure))
+
+
+def change_view(
+    measure: pd.Series,
+    change: pd.DataFrame,
+    chosen: pd.DataFrame,
+    scope: Scope,
+    base_as_of: str,
+    eval_as_of: str,
+    source: str,
+) -> ViewResult:
+    """A デジタル庁 measure between two snapshots for the scope's municipalities (``change``:
+    ``metrics.views.official_change``): the slope of the largest moves, the counts per trend, every
+    municipality's two values in the table."""
     base_label, eval_label = views.snapshot_label(base_as_of), views.snapshot_label(eval_as_of)
-    names = select_municipalities(con, scope.flt)[["code", "name"]]
-    rows = views.official_change(con, measure["measure_id"], base_as_of, eval_as_of).merge(
-        names, on="code", how="inner"
-    )
+    rows = change.merge(chosen[["code", "pref_name", "name"]], on="code", how="inner")
     rows = rows.rename(columns={"base_value": "base_score", "eval_value": "eval_score"})
     comparable = rows.dropna(subset=["change"]).sort_values(["change", "code"])
     moved = comparable[comparable["trend"] != "stalled"]
@@ -689,15 +847,15 @@ def _change_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
     figure = charts.slope(shown.sort_values("eval_score", ascending=False), base_label, eval_label)
     counts = rows["trend_label"].value_counts()
     subtitle = f"{scope.name}・{base_label} → {eval_label}：" + "、".join(
-        f"{label} {int(counts.get(label, 0)):,}団体"
-        for label in ("改善", "停滞", "後退", "比較不可")
-        if counts.get(label, 0)
+        f"{label} {int(counts.get(label, 0)):,}団体" for label in TRENDS.values() if counts.get(label, 0)
     )
     kind, unit = measure["kind"], measure["unit"]
     table = rows.sort_values(["change", "code"], ascending=[False, True], na_position="last")
+    places = {"都道府県": table["pref_name"]} if not scope.pref_code else {}
     table = pd.DataFrame(
         {
             "団体コード": table["code"],
+            **places,
             "市区町村": table["name"],
             base_label: [style.format_value(v, kind, unit) for v in table["base_score"]],
             eval_label: [style.format_value(v, kind, unit) for v in table["eval_score"]],
@@ -707,14 +865,17 @@ def _change_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
     ).reset_index(drop=True)
     return ViewResult(
         "change",
-        title,
+        f"前回の調査時点からの変化：{measure['title']}",
         subtitle,
         figure,
         table,
         _change_sentences(rows, scope, measure, base_label, eval_label),
-        _source(measure),
+        source,
         f"調査時点 {base_label} → {eval_label}",
         _pref(scope),
+        caption=f"デジタル庁データの{base_label}と{eval_label}の比較（{scope.name}）。"
+        "変化は良い方向を正とします。どちらかの時点に値がなければ「比較不可」。",
+        frame=rows,
     )
 
 
@@ -773,10 +934,10 @@ def _karte_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
         source, as_of = _assessment_lines(con)
     else:
         shares = views.peer_shares(con, spec.code)
-        binary = shares[(shares["kind"] == "binary") & shares["indicator_id"].str.startswith("da_")]
+        binary = shares[(shares["kind"] == "binary") & official_indicators(shares["indicator_id"])]
         figure = charts.peer_comparison(binary, row["name"], "同じ人口規模") if len(binary) else None
-        source = _source(composite) if composite is not None else ""
-        as_of = _as_of(con, composite) if composite is not None else ""
+        source = source_line(composite) if composite is not None else ""
+        as_of = as_of_line(con, composite) if composite is not None else ""
     table = karte_gap_table(con, spec.code)
     return ViewResult(
         "karte",
@@ -792,7 +953,6 @@ def _karte_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
 
 
 def _own_matrix(con, code: str) -> pd.DataFrame | None:
-    from metrics.assessment import assessment_scores, score_matrix
 
     scores = assessment_scores(con, Filter(codes=(code,)))
     if scores.empty:
@@ -804,10 +964,11 @@ def _own_matrix(con, code: str) -> pd.DataFrame | None:
 def karte_gap_table(con, code: str) -> pd.DataFrame:
     """The デジタル庁 indicators of one municipality against its population-band peers and the nation."""
     table = gaps(con, Filter(codes=(code,)))
-    table = table[table["indicator_id"].str.startswith("da_") & ~table["indicator_id"].str.startswith("da_proc_")]
-    formatted = lambda column: [
-        style.format_value(v, k, u) for v, k, u in zip(table[column], table["kind"], table["unit"])
-    ]  # noqa: E731
+    table = table[official_indicators(table["indicator_id"])]
+
+    def formatted(column: str) -> list[str]:
+        return [style.format_value(v, k, u) for v, k, u in zip(table[column], table["kind"], table["unit"])]
+
     return pd.DataFrame(
         {
             "指標": table["short_title"].fillna(table["title"]),
