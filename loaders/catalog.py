@@ -8,8 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from loaders.errors import LoaderError
-from store.catalog import CatalogError, read_indicators, read_sources
-from store.paths import DATA_DIR
+from store.catalog import CatalogError, read_indicators, read_pop_bands, read_sources
 
 
 def load_sources(path: Path | None = None) -> dict[str, dict]:
@@ -43,8 +42,10 @@ def load_indicator_catalog(folder: Path | None = None, sources: dict[str, dict] 
 
 def load_pop_bands(path: Path | None = None) -> pd.DataFrame:
     """Population bands (label, lower bound inclusive, upper bound exclusive), as in the 兵庫 table."""
-    frame = pd.read_csv(path or DATA_DIR / "pop_bands.csv", comment="#")
-    return frame.sort_values("min_population", ignore_index=True)
+    try:
+        return read_pop_bands(path)
+    except CatalogError as exc:
+        raise LoaderError(exc.message, file=exc.file, row=exc.row) from None
 
 
 def band_for(population: float | None, bands: pd.DataFrame) -> str | None:

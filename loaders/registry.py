@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from loaders.errors import LoaderError, Report
+from store.catalog import CatalogError, read_municipality_types
 from store.paths import DATA_DIR
 
 EXPECTED_MUNICIPALITIES = 1741
@@ -153,7 +154,10 @@ class Registry:
 
 
 def _load_types(path: Path) -> tuple[set[str], set[str]]:
-    frame = pd.read_csv(path, dtype=str, comment="#")
+    try:
+        frame = read_municipality_types(path)
+    except CatalogError as exc:
+        raise LoaderError(exc.message, file=exc.file) from None
     designated = set(frame.loc[frame["type"] == "政令市", "code5"])
     core = set(frame.loc[frame["type"] == "中核市", "code5"])
     return designated, core

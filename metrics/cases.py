@@ -11,7 +11,7 @@ from metrics.definitions import load_questionnaire, load_reference_cases
 from metrics.filters import Filter, select_municipalities
 from metrics.menus import load_support_menu  # every provider: ids are looked up, not recommended
 from metrics.query import isin
-from store.paths import DATA_DIR
+from store.catalog import read_pop_bands
 
 CASE_COLUMNS = [
     "case_id",
@@ -183,7 +183,7 @@ def recommendation_table(
     (「body（pref）: title（source section）」 joined by '／')."""
     cases = cases if cases is not None else reference_cases()
     if bands is None:
-        bands = pd.read_csv(DATA_DIR / "pop_bands.csv", comment="#")
+        bands = read_pop_bands()
     pool = cases[cases["body_kind"].isin(body_kinds)].assign(band=case_bands(cases, bands))
     menu = load_support_menu()
     rows = []

@@ -12,6 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
+import pandas as pd
 import yaml
 from pydantic import Field, RootModel, ValidationError
 
@@ -120,3 +121,60 @@ def read_sources(path: Path | None = None) -> list[dict]:
 def read_indicators(folder: Path | None = None) -> list[tuple[Path, list[dict]]]:
     """(file, its indicators) for every data/indicators/*.yaml, in file-name order."""
     return [(path, _validated(IndicatorsFile, path)) for path in sorted(Path(folder or INDICATOR_DIR).glob("*.yaml"))]
+
+
+# ---------------------------------------------------------------- CSV tables
+
+
+class PopBand(Definition):
+    """A row of data/pop_bands.csv: a 人口規模 band, lower bound inclusive."""
+
+    label: str = Field(min_length=1)
+    min_population: int = Field(ge=0)
+    order: int = Field(ge=1)
+
+
+class RegionMember(Definition):
+    """A row of data/regions.csv: one municipality's region in a user-defined region set."""
+
+    code: str = Field(pattern=r"^\d{6}$")
+    region_set: str = Field(min_length=1)
+    region: str = Field(min_length=1)
+    name: str | None = None
+
+
+class MunicipalityType(Definition):
+    """A row of data/municipality_types.csv: a 政令市 or 中核市 (other types follow from code and name)."""
+
+    code5: str = Field(pattern=r"^\d{5}$")
+    pref_name: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+    type: Literal["政令市", "中核市"]
+
+
+def read_table(path: Path, model: type[Definition]) -> pd.DataFrame:
+    """A committed CSV (``#`` lines are comments), every row accepted by ``model``; the columns as the
+    model types them. CatalogError naming the file, the data row and the column otherwise."""
+    path = Path(path)
+    frame = pd.read_csv(path, dtype=str, comment="#", keep_default_na=False)
+    rows = [{key: (value if value != "" else None) for key, value in row.items()} for row in frame.to_dict("records")]
+    try:
+        checked = RootModel[list[model]].model_validate(rows).root
+    except ValidationError as exc:
+        lines = [line.replace("の", "のデータ", 1) for line in problems(exc, path)]
+        raise CatalogError("\n".join(lines), file=path) from None
+    return pd.DataFrame([row.model_dump() for row in checked], columns=list(model.model_fields))
+
+
+def read_pop_bands(path: Path | None = None) -> pd.DataFrame:
+    """Population bands (label, min_population, order) in ascending order, as in the 兵庫 table."""
+    bands = read_table(Path(path or DATA_DIR / "pop_bands.csv"), PopBand)
+    return bands.sort_values("min_population", ignore_index=True)
+
+
+def read_regions(path: Path | None = None) -> pd.DataFrame:
+    return read_table(Path(path or DATA_DIR / "regions.csv"), RegionMember)
+
+
+def read_municipality_types(path: Path | None = None) -> pd.DataFrame:
+    return read_table(Path(path or DATA_DIR / "municipality_types.csv"), MunicipalityType)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from loaders.catalog import load_indicator_catalog
+from loaders.catalog import load_indicator_catalog, load_pop_bands
 from loaders.errors import LoaderError
 from metrics.definitions import DefinitionError, load_official_rules, load_reference_cases
 from metrics.menus import indicator_titles
@@ -83,3 +83,14 @@ def test_the_metrics_read_indicator_titles_from_the_same_catalog():
     catalog = load_indicator_catalog()
     assert titles.keys() == catalog.keys()
     assert all(titles[i] == (entry.get("short_title") or entry["title"]) for i, entry in catalog.items())
+
+
+def test_a_csv_definition_mistake_names_the_file_the_row_and_the_column(tmp_path):
+    text = (DATA_DIR / "pop_bands.csv").read_text(encoding="utf-8")
+    path = tmp_path / "pop_bands.csv"
+    path.write_text(text.replace("5～10万,50000,2", "5～10万,5万,2"), encoding="utf-8")
+    with pytest.raises(LoaderError) as failure:
+        load_pop_bands(path)
+    assert "ファイル「pop_bands.csv」のデータ2番目 › min_population: 整数を書いてください。" in failure.value.message
+    bands = load_pop_bands()
+    assert bands["min_population"].is_monotonic_increasing and bands["label"].iloc[0] == "5万未満"
