@@ -119,7 +119,7 @@ def _deck(db: Path) -> dict:
 
     from exports import images
     from exports.pptx_deck import build_deck
-    from exports.views import load_deck
+    from views.render import load_deck
 
     with tempfile.TemporaryDirectory() as folder, duckdb.connect(str(db), read_only=True) as con:
         deck = load_deck()
