@@ -6,28 +6,29 @@ slide, prefecture and deck. The settings (prefecture, deck) and the exit sit at 
 import streamlit as st
 
 from metrics import views
-from ui import chrome, data, meeting
-from ui.filters import ALL, NATIONAL
+from ui import chrome, data, links, meeting
+from ui.filters import ALL, NATIONAL, prefecture_code
 from views import charts
 from views.render import ExportError
 
 prefectures = data.cached(views.prefectures)()
 pref_names = dict(zip(prefectures["pref_code"], prefectures["name"]))
 decks = meeting.deck_files()
-slide = st.container()
+slide = st.container(key="mt_slide")
 # the controls sit below the slide but decide it, so they are drawn first (into their places)
 controls = st.container(key="mt_controls", horizontal=True, vertical_alignment="center")
 previous_slot, next_slot = controls.empty(), controls.empty()
 with controls.popover("都道府県・資料", icon=":material/tune:"):
+    links.seed(meeting.PREF_KEY, prefecture_code)  # the prefecture's code, or its name in older links
     pref_code = st.selectbox(
         "都道府県",
         [ALL, *pref_names],
         format_func=lambda c: NATIONAL if c == ALL else pref_names[c],
         key=meeting.PREF_KEY,
-        bind="query-params",
         on_change=meeting.go_to,
         args=(1,),
     )
+    links.keep(meeting.PREF_KEY, pref_code, ALL)
     deck_name = st.selectbox(
         "資料（ビューの組み合わせ）",
         list(decks),
@@ -88,28 +89,26 @@ with slide:
         st.title(f"{number} / {count}", anchor=False)
         st.error(str(error))
         st.stop()
-    top = st.columns([5, 3, 1.2], vertical_alignment="center")
-    with top[0].container(key="mt_header"):
-        st.markdown(
-            chrome.plain(f"{result.prefecture or prefecture or NATIONAL}　｜　{result.as_of or '調査時点不明'}")
-        )
+    top = st.container(key="mt_top", horizontal=True, vertical_alignment="center")
+    with top.container(key="mt_header", width="content"):
+        st.markdown(chrome.plain(result.prefecture or prefecture or NATIONAL))
     if chrome.is_demo():
-        with top[1].container(key="mt_demo"):
+        with top.container(key="mt_demo", width="content"):
             st.markdown(chrome.DEMO_LABEL)
-    with top[2].container(key="mt_counter"):
+    with top.container(key="mt_counter"):
         st.markdown(f"{number} / {count}")
     st.title(chrome.plain(result.title), anchor=False)
     if result.subtitle:
         with st.container(key="mt_subtitle"):
             st.markdown(chrome.plain(result.subtitle))
     if result.figure is not None:
-        height = result.figure.layout.height or meeting.CHART_HEIGHT
-        # a chart taller than the screen (47 prefectures at projector size) scrolls inside the slide
-        with st.container(height=meeting.CHART_HEIGHT if height > meeting.CHART_HEIGHT else "content", border=False):
+        # the chart takes the height the screen leaves after the text and the controls (CSS of
+        # ui.meeting), so the whole slide fits a 1366×768 projector as well as 1920×1080
+        with st.container(key="mt_chart"):
             st.plotly_chart(
-                meeting.high_contrast(result.figure),
-                height=max(height, meeting.CHART_HEIGHT),
-                config={"displayModeBar": False},
+                meeting.fitted(result.figure),
+                height="stretch",
+                config={"displayModeBar": False, "responsive": True},
                 key=f"mt_chart_{number}",
                 alt=f"{result.title}のグラフ。同じ値の表は下の「{chrome.TABLE_LABEL}」にあります。",
             )
@@ -117,9 +116,10 @@ with slide:
         with controls.popover(chrome.TABLE_LABEL, icon=":material/table:"):
             st.dataframe(charts.figure_table(result.figure), hide_index=True, key=f"mt_table_{number}")
     elif result.table is not None:
-        st.dataframe(result.table, hide_index=True, height=meeting.CHART_HEIGHT)
+        with st.container(key="mt_chart"):
+            st.dataframe(result.table, hide_index=True, height="stretch")
     with st.container(key="mt_commentary"):
-        for sentence in result.commentary[:3]:
+        for sentence in result.commentary[: meeting.MAX_SENTENCES]:
             st.markdown(chrome.plain(sentence))
     with st.container(key="mt_footer"):
-        st.markdown(chrome.plain(result.source))
+        st.markdown(chrome.plain(meeting.source_line(result)))

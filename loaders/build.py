@@ -40,7 +40,8 @@ LOADER_MODULES = (
 )
 IGNORED_SUFFIXES = {".md", ".txt", ".pdf", ".html", ".sha256"}
 # Population for 団体規模 (bands, density), in order of preference: the yearly 住民基本台帳 count is the
-# series prefectures band municipalities by (seed 000's table); the census fills gaps; demo values last.
+# series prefectures band municipalities by (兵庫県「市町DX支援パッケージ」's table); the census fills gaps;
+# demo values last.
 POPULATION_INDICATORS = ("population_juki", "population_census", "population_demo")
 # Steps run after finalise, as "module:function(con)": the metric tables (composite_scores …) that pages,
 # exports and analysts read. Named here rather than imported: metrics reads the store this module writes.

@@ -1,6 +1,6 @@
 """Municipality registry: japancode's data (code4fukui/localgovjp, CC0) read as files.
 
-The package API is not used for municipalities (DATA.md §4: it mis-reads stripped codes and
+The package API is not used for municipalities (it mis-reads stripped codes and
 returns the first of duplicated names). Codes are zero-padded and the check digit is verified.
 団体区分 comes from ``data/municipality_types.csv`` (政令市, 中核市) and the code/name otherwise.
 """
@@ -110,7 +110,7 @@ class Registry:
     def resolve_columns(
         self, names: list[str], file: str | Path, first_column: int, report: Report
     ) -> list[str | None]:
-        """Codes for a sequence of municipality names in 団体コード order (DATA.md §3, rule 4).
+        """Codes for a sequence of municipality names in 団体コード order.
 
         The k-th occurrence of a name maps to the k-th registry row with that name in code order;
         the resulting codes must strictly increase, otherwise the order is not the registry's and

@@ -175,7 +175,7 @@ def recommendation_table(
 ) -> pd.DataFrame:
     """The recommended items of ``priority`` (rows of ``support_priority``) one per row, each with
     its reason and up to ``n_cases`` reference cases of the same population band (data/
-    reference_cases.yaml: seeds 002 and 003) for the stage of the gap the item closes — same field
+    reference_cases.yaml: 総務省の参考事例集と地域社会DX事例集) for the stage of the gap the item closes — same field
     first, then nearest size, then case id. A municipality's own case is left out. Pure.
 
     Columns: code, name, rank (1–3), item_id, item, provider, reason, stage, field, cases (list of

@@ -31,6 +31,7 @@ FIELDS = {
     "met",
     "note",
     "skipped",
+    "ratio_target",
 }
 # every group of the suite leaves at least one row whose name starts like this
 EXPECTED = (
@@ -43,6 +44,9 @@ EXPECTED = (
     "browser: cold start",
     "browser: map drawn",
     "browser: server peak RSS",
+    "browser: navigation / filter change drawn, p50",
+    "deck: 会議資料（PPTX）",
+    "crowd: ",
     "scale-up 1×: ingest",
     "scale-up 1×: all_metrics",
     "scale-up 4×: ingest",

@@ -1,14 +1,18 @@
 """会議モード in a real browser at a projector's 1920×1080 (server, browser and helpers of
 tests/test_browser.py): no sidebar or Streamlit header, one chart filling most of the screen, a
 title readable from the back of the room, the keyboard steps the slides (arrow keys and a presenter
-clicker's PageDown) and the URL follows, nothing is fetched from outside. Screenshots of three
-slides go to artifacts/screenshots/ (git-ignored) for a look."""
+clicker's PageDown) and the URL follows, nothing is fetched from outside. Every slide of the default
+deck fits 1366×768 and 1920×1080 without scrolling (title, whole chart, sentences, 出典／調査時点 line,
+前へ/次へ). Screenshots go to artifacts/screenshots/ (git-ignored) for a look."""
 
 from __future__ import annotations
 
 import shutil
+import time
+from urllib.parse import quote
 
 import pytest
+import test_browser
 from test_browser import (  # noqa: F401 (fixtures)
     HYOGO,
     MODULE_BUDGET_SECONDS,
@@ -26,6 +30,41 @@ from test_browser import (  # noqa: F401 (fixtures)
 pytestmark = pytest.mark.timeout(MODULE_BUDGET_SECONDS)
 WIDTH, HEIGHT = 1920, 1080
 MIN_TITLE_PX = 32
+# a meeting room's projector (1366×768) and a full-HD screen
+SCREENS = ((1366, 768), (1920, 1080))
+SCROLL_TOLERANCE_PX = 2
+FIT_BUDGET_SECONDS = 90  # each scope's 8 slides at both sizes, on a busy machine
+# the slide's parts from top to bottom; each lies inside the screen, below the one before
+SLIDE_PARTS = (
+    ("title", "h1"),
+    ("chart", '[data-testid="stPlotlyChart"]'),
+    ("sentences", ".st-key-mt_commentary"),
+    ("出典／調査時点", ".st-key-mt_footer"),
+    ("前へ", ".st-key-mt_previous"),
+    ("次へ", ".st-key-mt_next"),
+)
+MEASURE_SLIDE = """(parts) => {
+  const boxes = {};
+  for (const [name, selector] of parts) {
+    const element = document.querySelector(selector);
+    if (element) {
+      const box = element.getBoundingClientRect();
+      boxes[name] = {top: box.top, bottom: box.bottom, left: box.left, right: box.right};
+    }
+  }
+  const svg = document.querySelector('[data-testid="stPlotlyChart"] .main-svg');
+  const main = document.querySelector('[data-testid="stMain"]');
+  return {
+    boxes,
+    svgHeight: svg ? svg.getBoundingClientRect().height : null,
+    pageScroll: document.scrollingElement.scrollHeight,
+    mainScroll: main.scrollHeight,
+    mainHeight: main.clientHeight,
+    width: innerWidth,
+    height: innerHeight,
+    footer: (document.querySelector('.st-key-mt_footer') || {}).innerText || '',
+  };
+}"""
 
 
 def wait_for_slide(page, number: int) -> None:
@@ -57,8 +96,8 @@ def test_meeting_mode_on_a_projector(context, server, tmp_path):
     box = page.locator('[data-testid="stPlotlyChart"]').first.bounding_box()
     assert box["width"] >= 0.9 * WIDTH and box["height"] >= 0.55 * HEIGHT, box
     assert page.evaluate("() => document.documentElement.scrollHeight") <= HEIGHT + 2, "the slide fits the screen"
-    header = page.locator(".st-key-mt_header").inner_text()
-    assert "兵庫県" in header and "調査時点" in header
+    assert "兵庫県" in page.locator(".st-key-mt_header").inner_text()
+    assert "調査時点" in page.locator(".st-key-mt_footer").inner_text()
     total = int(counter(page).split("/")[1])
     assert counter(page) == f"1 / {total}" and total >= 3
     assert page.get_by_text("デモ用の架空データ").first.is_visible()
@@ -153,3 +192,82 @@ def test_every_slide_control_moves_exactly_one_slide(context, server):
         assert counter(page) == f"{expected} / {total}", f"{name}: {counter(page)}, expected {expected}"
         assert f"slide={expected}" in page.url, f"{name}: {page.url}"
     assert_no_error(page)
+
+
+def assert_slide_fits(page, where: str) -> None:
+    """Every part of the slide inside the screen, in order and not overlapping, the chart whole
+    (its drawing as high as its frame) and nothing to scroll, neither the page nor Streamlit's main area."""
+    found = page.evaluate(MEASURE_SLIDE, [list(part) for part in SLIDE_PARTS])
+    boxes, width, height = found["boxes"], found["width"], found["height"]
+    missing = {name for name, _ in SLIDE_PARTS} - set(boxes) - {"chart"}
+    assert not missing, f"{where}: {missing} not on the slide"
+    placed = [(name, boxes[name]) for name, _ in SLIDE_PARTS if name in boxes]
+    for name, box in placed:
+        assert box["top"] >= 0 and box["bottom"] <= height + 1, f"{where}: {name} outside the screen {box}"
+        assert box["left"] >= 0 and box["right"] <= width + 1, f"{where}: {name} outside the screen {box}"
+    column = [(name, box) for name, box in placed if name != "次へ"]  # 次へ sits beside 前へ
+    for (upper, above), (lower, below) in zip(column, column[1:]):
+        assert above["bottom"] <= below["top"] + 1, f"{where}: {upper} runs into {lower} ({above}, {below})"
+    if "chart" in boxes:
+        chart = boxes["chart"]
+        assert chart["bottom"] - chart["top"] >= 0.35 * height, f"{where}: the chart is too small {chart}"
+        assert abs(found["svgHeight"] - (chart["bottom"] - chart["top"])) <= 2, f"{where}: the chart is cut"
+    assert found["pageScroll"] <= height + SCROLL_TOLERANCE_PX, f"{where}: the page scrolls"
+    assert found["mainScroll"] <= found["mainHeight"] + SCROLL_TOLERANCE_PX, f"{where}: the slide scrolls"
+    assert "出典" in found["footer"] and "調査" in found["footer"], f"{where}: {found['footer']!r}"
+
+
+CHART_REDRAWN = """() => {
+  const frame = document.querySelector('[data-testid="stPlotlyChart"]');
+  const svg = frame && frame.querySelector('.main-svg');
+  if (!frame) return true;
+  const a = frame.getBoundingClientRect(), b = svg ? svg.getBoundingClientRect() : {width: 0, height: 0};
+  return svg && Math.abs(a.width - b.width) <= 2 && Math.abs(a.height - b.height) <= 2;
+}"""
+
+
+@pytest.fixture()
+def fit_clock():
+    """Each scope of the fit test has its own time budget (test_browser's clock counts per module)."""
+    test_browser._clock["started"] = time.monotonic() - (MODULE_BUDGET_SECONDS - FIT_BUDGET_SECONDS)
+    yield
+
+
+@pytest.mark.parametrize("prefecture", ["兵庫県", "北海道", None])
+def test_every_slide_fits_the_projector_and_full_hd(context, server, tmp_path, fit_clock, prefecture):
+    """Every slide of the default deck, at 1366×768 and 1920×1080, for a prefecture with 41
+    municipalities, one with 179 and the nation (47 prefectures)."""
+    page = context.new_page()
+    name = prefecture or "全国"
+    page.goto(f"{server}/?mode=meeting" + (f"&pref={quote(prefecture)}" if prefecture else ""))
+    wait_for_text_slide(page, 1)
+    total = int(counter(page).split("/")[1])
+    shots = []
+    for number in range(1, total + 1):
+        if number > 1:
+            page.keyboard.press("ArrowRight")
+            wait_for_text_slide(page, number)
+        assert_no_error(page)
+        for width, height in SCREENS:
+            page.set_viewport_size({"width": width, "height": height})
+            page.wait_for_function(CHART_REDRAWN, timeout=min(10.0, remaining()) * 1000)
+            shots.append(tmp_path / f"meeting_fit_{name}_{number}_{width}x{height}.png")
+            page.screenshot(path=str(shots[-1]))
+            assert_slide_fits(page, f"{name} slide {number} at {width}×{height}")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for shot in shots:
+        shutil.copy(shot, SHOTS / shot.name)
+
+
+def wait_for_text_slide(page, number: int) -> None:
+    """The slide is drawn (a slide may be a message without a chart)."""
+    page.wait_for_url(f"**slide={number}**", timeout=min(30.0, remaining()) * 1000)
+    settle(page)
+    page.wait_for_function(
+        "(n) => (document.querySelector('.st-key-mt_counter') || {}).innerText?.trim().startsWith(n + ' /')",
+        arg=number,
+        timeout=min(30.0, remaining()) * 1000,
+    )
+    if page.locator('[data-testid="stPlotlyChart"]').count():
+        page.locator('[data-testid="stPlotlyChart"] .main-svg').first.wait_for(timeout=min(30.0, remaining()) * 1000)
+    page.wait_for_timeout(300)  # plotly's first frame

@@ -12,8 +12,12 @@ import plotly.graph_objects as go
 from metrics.change import TRENDS
 from metrics.definitions import COMPOSITE
 from views import style
+from views.labels import spread
 
 HEIGHT = 380
+# the least distance between two end labels of a slope chart, as a share of the axis: 12 labels of
+# a 1366×768 slide's plot (about 330 px) at the projector's 24 px type
+SLOPE_LABEL_GAP = 0.075
 
 
 def _layout(fig: go.Figure, height: int = HEIGHT, title: str | None = None, **kwargs) -> go.Figure:
@@ -108,10 +112,11 @@ def prefecture_ranking(
             line_dash="dash",
             line_color="#374151",
             annotation_text=f"全国 {style.format_statistic(national, statistic, kind, unit)}",
-            annotation_position="top",
+            annotation_position="bottom right",  # the axis is on top: its numbers would sit under the label
             annotation_bgcolor="rgba(255,255,255,0.85)",
         )
-    fig.update_yaxes(autorange="reversed", tickfont={"size": 12}, dtick=1)
+    # every name whole on one line: the left margin grows to the longest label (automargin)
+    fig.update_yaxes(autorange="reversed", tickfont={"size": 12}, dtick=1, automargin=True)
     fig.update_xaxes(title_text=f"{statistic}（{style.unit_label(kind, unit, statistic) or '値'}）", side="top")
     return _layout(fig, height=18 * len(shown) + 110, bargap=0.25)
 
@@ -362,7 +367,8 @@ def indicator_heatmap(matrix: pd.DataFrame, text: pd.DataFrame, value_title: str
 
 
 def slope(frame: pd.DataFrame, base_label: str, eval_label: str) -> go.Figure:
-    """Baseline → evaluation per municipality (``frame``: name, base_score, eval_score, trend_label)."""
+    """Baseline → evaluation per municipality (``frame``: name, base_score, eval_score, trend_label);
+    the end labels 「84 洲本市」 spread apart (views.labels.spread) so that none sits on another."""
     fig = go.Figure()
     colours = style.category_colours(list(TRENDS.values()))
     for row in frame.itertuples():
@@ -371,13 +377,10 @@ def slope(frame: pd.DataFrame, base_label: str, eval_label: str) -> go.Figure:
             go.Scatter(
                 x=[base_label, eval_label],
                 y=[row.base_score, row.eval_score],
-                mode="lines+markers+text",
+                mode="lines+markers",
                 line={"color": colour, "width": 2},
                 marker={"size": 8},
                 showlegend=False,
-                text=["", f"{row.eval_score:.0f} {row.name}"],
-                textposition="middle right",
-                textfont={"size": 12},
                 hovertemplate=f"{row.name}: %{{y:.1f}}点<extra>{row.trend_label}</extra>",
             )
         )
@@ -385,9 +388,30 @@ def slope(frame: pd.DataFrame, base_label: str, eval_label: str) -> go.Figure:
         fig.add_trace(
             go.Scatter(x=[None], y=[None], mode="lines", line={"color": colours[label], "width": 3}, name=label)
         )
-    fig.update_yaxes(title_text="得点")
+    scores = pd.concat([frame["base_score"], frame["eval_score"]]).dropna()
+    low, high = (float(scores.min()), float(scores.max())) if len(scores) else (0.0, 100.0)
+    pad = max((high - low) * 0.06, 1.0)
+    low, high = low - pad, high + pad
+    ends = frame.dropna(subset=["eval_score"])
+    placed = spread(ends["eval_score"].tolist(), (high - low) * SLOPE_LABEL_GAP, low, high)
+    for row, y in zip(ends.itertuples(), placed):
+        fig.add_annotation(
+            x=eval_label,
+            y=y,
+            text=f"{row.eval_score:.0f} {row.name}",
+            showarrow=False,
+            xanchor="left",
+            xshift=10,
+            font={"size": 12, "color": "#111827"},
+        )
+    fig.update_yaxes(title_text="得点", range=[low, high])
     fig.update_xaxes(range=[-0.15, 1.55])
-    return _layout(fig, height=max(420, 24 * len(frame)), legend={"orientation": "h", "y": -0.08})
+    # the legend above the plot: below it, it ran into the axis labels
+    return _layout(
+        fig,
+        height=max(420, 24 * len(frame)),
+        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
+    )
 
 
 def transition(table: pd.DataFrame, base_label: str, eval_label: str) -> go.Figure:
@@ -490,8 +514,12 @@ def municipality_ranking(
             annotation_position="bottom right",
             annotation_bgcolor="rgba(255,255,255,0.85)",
         )
-    fig.update_yaxes(autorange="reversed", dtick=1)
+    fig.update_yaxes(autorange="reversed", dtick=1, automargin=True)
     fig.update_xaxes(title_text=f"{measure['short_title']}（{style.unit_label(kind, unit) or '値'}）", side="top")
+    values = frame["value"].dropna()
+    if len(values) and values.min() >= 0 and values.max() > 0:
+        # room right of the longest bar for its value label (drawn outside the bar)
+        fig.update_xaxes(range=[0, float(values.max()) * 1.15])
     return _layout(fig, height=max(300, 22 * len(frame) + 110), bargap=0.25)
 
 
