@@ -220,11 +220,11 @@ if st.toggle(
         render=chart_png,
     )
 
-chrome.built_download(
+chrome.built_download_with_progress(
     "会議資料（PPTX）",
-    lambda path: build_deck(data.cursor(), render.load_deck(), selection.pref_name, path),
+    lambda path, progress: build_deck(data.cursor(), render.load_deck(), selection.pref_name, path, progress=progress),
     f"会議資料_{selection.pref_name or '全国'}.pptx",
     "ov_deck",
     help="data/decks/committee.yaml のビュー（地図・順位・分布・クロス集計・支援優先度・進捗など）を"
-    "この都道府県（未選択なら全国）のスライドにします。作成に十数秒かかります。",
+    "この都道府県（未選択なら全国）のスライドにします。作成には数秒かかり、進み具合を表示します。",
 )

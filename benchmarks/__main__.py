@@ -2,7 +2,8 @@
 
 Cases (each with a floor measured in the same run): ingest of ../shared/data, all metrics for all
 municipalities, the map payload, page reruns (AppTest), the browser (cold start, map drawn, peak
-RSS of 10 sessions), the scale-up series (1×, 4×, 16×; --quick: 1× and 4×) and the scale-out case
+RSS of 10 sessions, a new user's navigation), the committee deck (PPTX), 30 sessions at once (the
+load test), the scale-up series (1×, 4×, 16×; --quick: 1× and 4×) and the scale-out case
 (the load test through nginx, one replica then two; --quick: a short run that only proves it works). --quick also runs
 fewer repeats and never fails for speed; browser cases are skipped when chromium is absent.
 """
@@ -18,10 +19,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from benchmarks import app, browser, cases, scaleout
+from benchmarks import app, browser, cases, room, scaleout
 from benchmarks.core import DEFAULT_OUT, SHARED_DATA, Result, Run, guarded, markdown_table, uncommitted, write
 
-GROUPS = ("ingest", "metrics", "payload", "app", "browser", "scaleup", "scaleout")
+GROUPS = ("ingest", "metrics", "payload", "app", "browser", "deck", "crowd", "scaleup", "scaleout")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -67,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
                 else:
                     run.add(Result.skip(cases.INGEST_NAME, "s", f"{SHARED_DATA} is absent", cases.INGEST_TARGET_S))
         db = None
-        if groups & {"metrics", "payload", "app", "browser"}:
+        if groups & {"metrics", "payload", "app", "browser", "deck"}:
             with phase("demo store"):
                 db = demo_store(work)
         if "metrics" in groups:
@@ -95,6 +96,24 @@ def main(argv: list[str] | None = None) -> int:
         if "browser" in groups:
             with phase("browser"):
                 guarded(run, "browser", "s", lambda: browser.run_cases(run, db, work, runs.browser, args.quick))
+        if "deck" in groups:
+            with phase("deck"):
+                guarded(
+                    run,
+                    room.DECK_NAME,
+                    "s",
+                    lambda: run.add(room.deck_case(db, runs.browser)),
+                    room.DECK_TARGET_S,
+                )
+        if "crowd" in groups:
+            with phase("crowd"):
+                guarded(
+                    run,
+                    "crowd",
+                    "s",
+                    lambda: [run.add(result) for result in room.crowd_case(args.quick, work)],
+                    room.CROWD_TARGET_S,
+                )
         if "scaleup" in groups:
             with phase("scale-up"):
                 guarded(

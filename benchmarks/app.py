@@ -146,6 +146,8 @@ def measure(db: Path, runs: int, timeout: float, label: str = "") -> list[Result
             continue
         national_map = _map_json(at)
         target = MAP_RERUN_TARGET_MS if national_map is not None or label else RERUN_TARGET_MS
+        if label and name == "karte":  # issue 18: the カルテ within 300 ms of server time at 16× too
+            target = RERUN_TARGET_MS
         note = f"first run {first * 1000:.0f} ms; national map: {'yes' if national_map else 'no'}"
         if national_map is not None and not label:
             results.append(

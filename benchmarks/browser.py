@@ -3,7 +3,9 @@
 - cold start: from launching ``streamlit run app.py`` to the overview fully drawn (script run
   finished, the map's canvas on screen and two animation frames later);
 - map drawn: on a running server, from navigation to the overview's map drawn;
-- memory: the server's peak RSS (VmHWM) while 10 sessions open the app's pages concurrently.
+- memory: the server's peak RSS (VmHWM) while 10 sessions open the app's pages concurrently;
+- navigation: a new user (a new browser context) clicks through the top navigation and changes the
+  sidebar's 都道府県; each action timed from the click to the page drawn again, p50 of all.
 
 Each has the same measurement of a blank Streamlit page as its floor. Chromium is Debian's
 (/usr/bin/chromium, no browser download); without it or Playwright the cases are skipped.
@@ -34,12 +36,45 @@ CHROMIUM_ARGS = [
 COLD_START_TARGET_S = 3.0
 MAP_DRAWN_TARGET_S = 2.0
 RSS_TARGET_MIB = 1024.0
+# issue 18: the same cases relative to the blank app measured in the same run
+COLD_START_RATIO = 2.0
+MAP_DRAWN_RATIO = 2.0
+NAVIGATION_RATIO = 1.5
 SESSIONS = 10
 MAP_ELEMENT = '[data-testid="stDeckGlJsonChart"]'
 MAP_CANVAS = f"{MAP_ELEMENT} canvas"
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 BLANK_APP = 'import streamlit as st\nst.title("blank")\nst.write("ready")\n'
 _URL_PATH = re.compile(r"""url_path\s*=\s*["']([^"']+)["']""")
+_TITLE = re.compile(r"""st\.Page\([^)]*title\s*=\s*["']([^"']+)["']""")
+NAV_PREFECTURES = ("兵庫県", "宮城県", "北海道")
+# the blank app's navigation: two empty pages and the same sidebar selectbox
+BLANK_NAV_APP = """
+import streamlit as st
+def first():
+    st.title("blank one")
+    st.write("ready")
+def second():
+    st.title("blank two")
+    st.write("ready")
+pages = [st.Page(first, title="一つ目", default=True), st.Page(second, title="二つ目", url_path="second")]
+navigation = st.navigation(pages, position="top")
+st.sidebar.selectbox("都道府県", ["全国", "北海道", "宮城県", "兵庫県"], key="pref")
+navigation.run()
+"""
+BLANK_NAV_TITLES = ("一つ目", "二つ目")
+# set before an action: window.__done turns true once a script run has started and finished
+_WATCH_RUN = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  if (window.__watch) window.__watch.disconnect();
+  window.__ran = false; window.__done = false;
+  window.__watch = new MutationObserver(records => {
+    const now = app.getAttribute('data-test-script-state');
+    if (now === 'running' || records.some(r => r.oldValue === 'running')) window.__ran = true;
+    if (window.__ran && now === 'notRunning') window.__done = true;
+  });
+  window.__watch.observe(app, {attributes: true, attributeOldValue: true, attributeFilter: ['data-test-script-state']});
+}"""
 
 
 def available() -> str | None:
@@ -238,6 +273,87 @@ def _measure(
     return Samples(cold), drawn, rss, has_map
 
 
+def page_titles(app: Path = ROOT / "app.py") -> list[str]:
+    """The titles of app.py's pages (the top navigation's links), in menu order."""
+    return _TITLE.findall(app.read_text(encoding="utf-8")) if app.exists() else []
+
+
+def navigation_actions(titles: list[str]) -> list[tuple[str, str]]:
+    """What a user does on a first visit: every other page by the top navigation, then back to the
+    first, with a prefecture chosen in the sidebar after every second step. ("navigate", title) or
+    ("filter", prefecture)."""
+    tour = [*titles[1:], titles[0]] if len(titles) > 2 else [titles[-1], titles[0]] * 3
+    actions: list[tuple[str, str]] = []
+    prefectures = iter(NAV_PREFECTURES)
+    for index, title in enumerate(tour):
+        actions.append(("navigate", title))
+        if index % 2 == 0:
+            prefecture = next(prefectures, None)
+            if prefecture:
+                actions.append(("filter", prefecture))
+    return actions
+
+
+def _act(page, action: tuple[str, str], timeout_ms: float) -> float:
+    """Seconds from the click (or the choice) to the page drawn again after its script run."""
+    kind, value = action
+    page.evaluate(_WATCH_RUN)
+    started = time.perf_counter()
+    if kind == "navigate":
+        page.locator('[data-testid="stTopNavLink"]', has_text=value).first.click(timeout=timeout_ms)
+    else:
+        box = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(has_text="都道府県").first
+        box.click(timeout=timeout_ms)
+        page.keyboard.type(value)
+        page.keyboard.press("Enter")
+    page.wait_for_function("() => window.__done === true", timeout=timeout_ms)
+    _drawn(page, timeout_ms)
+    return time.perf_counter() - started
+
+
+def _navigate(browser, server: Server, titles: list[str], timeout_ms: float) -> list[float]:
+    """A new user's first visit: open the first page, then every action of ``navigation_actions``."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="ja-JP")
+    try:
+        page = context.new_page()
+        page.goto(server.url, wait_until="commit", timeout=timeout_ms)
+        _drawn(page, timeout_ms)
+        return [_act(page, action, timeout_ms) for action in navigation_actions(titles)]
+    finally:
+        context.close()
+
+
+def navigation_case(browser, app: Path, db: Path, blank: Path, runs: int, timeout_ms: float) -> Result:
+    """p50 of a new user's navigations and filter changes, beside the same on the blank app."""
+    times: dict[str, list[float]] = {"app": [], "blank": []}
+    for script, key, database, titles in (
+        (blank, "blank", None, list(BLANK_NAV_TITLES)),
+        (app, "app", db, page_titles(app)),
+    ):
+        server = Server(script, database)
+        try:
+            server.wait_healthy()
+            # one unmeasured tour fills the server's caches (cold start is its own case): then each
+            # measured tour is a new user on a running server
+            _navigate(browser, server, titles, timeout_ms)
+            for _ in range(runs):
+                times[key] += _navigate(browser, server, titles, timeout_ms)
+        finally:
+            server.stop()
+    actions = len(navigation_actions(page_titles(app)))
+    return Result.of(
+        NAVIGATION_NAME,
+        "s",
+        Samples(times["app"]),
+        Samples(times["blank"]),
+        "blank app: the same clicks on two empty pages",
+        ratio_target=NAVIGATION_RATIO,
+        note=f"p50 of {actions} actions × {runs} new users (navigation links, sidebar 都道府県); "
+        f"app max {max(times['app']):.2f} s",
+    )
+
+
+NAVIGATION_NAME = "browser: navigation / filter change drawn, p50 (new user)"
 NAMES = (
     "browser: cold start, streamlit run → overview drawn",
     "browser: map drawn after navigation (overview, national)",
@@ -247,9 +363,13 @@ UNITS = ("s", "s", "MiB")
 TARGETS = (COLD_START_TARGET_S, MAP_DRAWN_TARGET_S, RSS_TARGET_MIB)
 
 
+RATIOS = (COLD_START_RATIO, MAP_DRAWN_RATIO, None)
+
+
 def skip_all(run: Run, why: str) -> None:
-    for name, unit, target in zip(NAMES, UNITS, TARGETS):
-        run.add(Result.skip(name, unit, why, target))
+    for name, unit, target, ratio in zip(NAMES, UNITS, TARGETS, RATIOS):
+        run.add(Result.skip(name, unit, why, target, ratio))
+    run.add(Result.skip(NAVIGATION_NAME, "s", why, ratio_target=NAVIGATION_RATIO))
 
 
 def run_cases(run: Run, db: Path, work: Path, runs: int, quick: bool = False, timeout: float = 60.0) -> None:
@@ -265,6 +385,8 @@ def run_cases(run: Run, db: Path, work: Path, runs: int, quick: bool = False, ti
     blank = work / "blank_app" / "blank.py"
     blank.parent.mkdir(parents=True, exist_ok=True)
     blank.write_text(BLANK_APP, encoding="utf-8")
+    blank_nav = work / "blank_app" / "blank_navigation.py"
+    blank_nav.write_text(BLANK_NAV_APP, encoding="utf-8")
     timeout_ms = timeout * 1000
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
@@ -276,9 +398,14 @@ def run_cases(run: Run, db: Path, work: Path, runs: int, quick: bool = False, ti
             floors = _measure(browser, blank, None, [], runs, timeout_ms)
             measured = _measure(browser, app, db, [] if quick else page_urls(app), runs, timeout_ms)
         except Exception as error:  # noqa: BLE001 - reported in the table
-            for name, unit, target in zip(NAMES, UNITS, TARGETS):
-                run.add(Result.failure(name, unit, error, target))
+            for name, unit, target, ratio in zip(NAMES, UNITS, TARGETS, RATIOS):
+                run.add(Result.failure(name, unit, error, target, ratio))
+            browser.close()
             return
+        try:
+            navigation = navigation_case(browser, app, db, blank_nav, runs, timeout_ms)
+        except Exception as error:  # noqa: BLE001 - reported in the table
+            navigation = Result.failure(NAVIGATION_NAME, "s", error, ratio_target=NAVIGATION_RATIO)
         finally:
             browser.close()
     note = "" if measured[3] else "the overview draws no map: timed to the end of its script run; "
@@ -291,6 +418,7 @@ def run_cases(run: Run, db: Path, work: Path, runs: int, quick: bool = False, ti
             "cold start of a blank page",
             COLD_START_TARGET_S,
             note=f"{note}launch of the process to the page drawn",
+            ratio_target=COLD_START_RATIO,
         )
     )
     run.add(
@@ -302,6 +430,7 @@ def run_cases(run: Run, db: Path, work: Path, runs: int, quick: bool = False, ti
             "blank page drawn after navigation",
             MAP_DRAWN_TARGET_S,
             note=f"{note}new browser context each run, server warm",
+            ratio_target=MAP_DRAWN_RATIO,
         )
     )
     run.add(
@@ -320,3 +449,4 @@ def run_cases(run: Run, db: Path, work: Path, runs: int, quick: bool = False, ti
             ),
         )
     )
+    run.add(navigation)

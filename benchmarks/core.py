@@ -57,7 +57,9 @@ def timed(fn: Callable[[], object], runs: int, warmup: int = 0, setup: Callable[
 class Result:
     """One row of the results table. ``median``/``min``/``max`` and ``baseline`` (the median of the
     floor measured in the same run) are in ``unit``; ``ratio`` = median / baseline; ``met`` compares
-    the median with ``target`` (≤), None when the case has no target or did not run."""
+    the median with ``target`` (≤) and the ratio with ``ratio_target`` (≤; a target relative to the
+    floor measured in the same run, which carries over to other machines), None when the case has
+    neither or did not run."""
 
     name: str
     unit: str
@@ -72,6 +74,7 @@ class Result:
     met: bool | None = None
     note: str = ""
     skipped: bool = False
+    ratio_target: float | None = None
 
     @classmethod
     def of(
@@ -84,11 +87,16 @@ class Result:
         target: float | None = None,
         scale: float = 1.0,
         note: str = "",
+        ratio_target: float | None = None,
     ) -> Result:
         """A result from samples in seconds (or bytes…) multiplied by ``scale`` into ``unit``."""
         base = baseline.median if isinstance(baseline, Samples) else baseline
         base = None if base is None else base * scale
         median = samples.median * scale
+        ratio = (median / base) if base else None
+        checks = ([median <= target] if target is not None else []) + (
+            [ratio is not None and ratio <= ratio_target] if ratio_target is not None else []
+        )
         return cls(
             name=name,
             unit=unit,
@@ -98,20 +106,27 @@ class Result:
             runs=len(samples.values),
             baseline=base,
             baseline_what=baseline_what,
-            ratio=(median / base) if base else None,
+            ratio=ratio,
             target=target,
-            met=None if target is None else bool(median <= target),
+            met=bool(all(checks)) if checks else None,
             note=note,
+            ratio_target=ratio_target,
         )
 
     @classmethod
-    def skip(cls, name: str, unit: str, why: str, target: float | None = None) -> Result:
-        return cls(name=name, unit=unit, target=target, note=f"skipped: {why}", skipped=True)
+    def skip(
+        cls, name: str, unit: str, why: str, target: float | None = None, ratio_target: float | None = None
+    ) -> Result:
+        return cls(name=name, unit=unit, target=target, note=f"skipped: {why}", skipped=True, ratio_target=ratio_target)
 
     @classmethod
-    def failure(cls, name: str, unit: str, error: BaseException, target: float | None = None) -> Result:
+    def failure(
+        cls, name: str, unit: str, error: BaseException, target: float | None = None, ratio_target: float | None = None
+    ) -> Result:
         message = " ".join(f"{type(error).__name__}: {error}".split())[:300]
-        return cls(name=name, unit=unit, target=target, note=f"failed: {message}", skipped=True)
+        return cls(
+            name=name, unit=unit, target=target, note=f"failed: {message}", skipped=True, ratio_target=ratio_target
+        )
 
 
 @dataclass
@@ -199,11 +214,19 @@ def _number(value: float | None, unit: str = "") -> str:
     return f"{value:.2f}" if abs(value) >= 0.1 else f"{value:.3g}"
 
 
+def _target(r: Result) -> str:
+    """「≤ 3.00」, 「≤ 2× floor」 or both."""
+    parts = ([f"≤ {_number(r.target, r.unit)}"] if r.target is not None else []) + (
+        [f"≤ {_number(r.ratio_target)}× floor"] if r.ratio_target is not None else []
+    )
+    return "; ".join(parts)
+
+
 def _row(r: Result) -> str:
     if r.skipped:
         return f"{r.name}: {r.note}"
     met = "" if r.met is None else (" ✓" if r.met else " ✗")
-    target = f", target ≤ {_number(r.target, r.unit)}{met}" if r.target is not None else ""
+    target = f", target {_target(r)}{met}" if _target(r) else ""
     ratio = f", ×{_number(r.ratio)} of {r.baseline_what} ({_number(r.baseline, r.unit)})" if r.ratio is not None else ""
     return (
         f"{r.name}: {_number(r.median, r.unit)} {r.unit} (min {_number(r.min, r.unit)}, max "
@@ -220,7 +243,7 @@ def markdown_table(run: Run) -> str:
     ]
     for r in run.results:
         met = "" if r.met is None else ("yes" if r.met else "**no**")
-        target = f"≤ {_number(r.target, r.unit)}" if r.target is not None else ""
+        target = _target(r)
         lines.append(
             f"| {r.name} | {r.unit} | {_number(r.median, r.unit)} | {_number(r.min, r.unit)} | "
             f"{_number(r.max, r.unit)} "

@@ -60,6 +60,24 @@ def _start() -> None:
     _started = True
 
 
+def start_in_background() -> None:
+    """Launch the shared Chromium in a side thread unless it runs already, so that a caller who will
+    need pictures (the deck) overlaps the launch — seconds — with its own work; ``figure_png`` waits
+    for it. A failure to launch is left for ``figure_png`` to report."""
+    if _started or chromium_path() is None:
+        return
+
+    def launch() -> None:
+        with _lock:
+            if not _started:
+                try:
+                    _start()
+                except Exception:  # noqa: BLE001 - figure_png tries again and reports it in Japanese
+                    pass
+
+    threading.Thread(target=launch, name="kaleido-start", daemon=True).start()
+
+
 def shutdown() -> None:
     """Stop the shared Chromium (a command calls this before it exits, so the browser's profile
     folder is removed after the browser is gone, not raced by the interpreter's clean-up)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -20,7 +21,8 @@ from pptx.dml.color import RGBColor
 from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
 from pptx.util import Emu, Inches, Pt
 
-from exports.images import figure_png
+from exports.images import figure_png, start_in_background
+from metrics.query import shared_results
 from metrics.views import build_info
 from store.dates import japanese_date
 from views.render import Deck, ViewResult, render_view, resolve_prefecture
@@ -180,7 +182,8 @@ def slide_columns(frame: pd.DataFrame, limit_em: float = LONG_TEXT_EM) -> tuple[
         for c in frame.columns
         if c not in keep and (frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c].dtype))
     ]
-    left_out = [c for c in long if frame[c].dropna().astype(str).map(_em).median() > limit_em]
+    # widths as floats: mapping a column of the string dtype would keep its dtype and refuse the median
+    left_out = [c for c in long if pd.Series([_em(str(t)) for t in frame[c].dropna()], dtype=float).median() > limit_em]
     return frame.drop(columns=left_out), left_out
 
 
@@ -219,11 +222,35 @@ def _cell_run(cell, text: str):
     return run
 
 
-def build_deck(con, deck: Deck, prefecture: str | None, out_path: str | Path, *, theme: str = "print") -> DeckSummary:
+def build_deck(
+    con,
+    deck: Deck,
+    prefecture: str | None,
+    out_path: str | Path,
+    *,
+    theme: str = "print",
+    progress: Callable[[float, str], None] | None = None,
+) -> DeckSummary:
     """Write the deck of ``deck``'s views for ``prefecture`` (name or code; None = the nation) to
-    ``out_path``. Returns what was written."""
+    ``out_path``. Returns what was written. ``progress(fraction, text)`` is told how far the build
+    is (0–1, in Japanese) after each view and each chart picture."""
+    steps = 2 * len(deck.views) + 1  # every view's figures and texts, every chart picture, the file
+    done = 0
+
+    def step(text: str) -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(min(done / steps, 1.0), text)
+
+    start_in_background()  # the browser that draws the chart pictures starts while the views are computed
     scope = resolve_prefecture(con, prefecture)
-    results = [(spec, render_view(con, spec, scope.pref_code or None, theme=theme)) for spec in deck.views]
+    results = []
+    # the views read the same reference tables (rounds, municipalities, measures): once per deck
+    with shared_results():
+        for spec in deck.views:
+            results.append((spec, render_view(con, spec, scope.pref_code or None, theme=theme)))
+            step(f"集計とグラフ：{results[-1][1].title}")
     pages = 1 + len(results) + sum(1 for spec, r in results if spec.table and r.table is not None and len(r.table))
     presentation = new_presentation()
     blank = presentation.slide_layouts[6]
@@ -272,6 +299,8 @@ def build_deck(con, deck: Deck, prefecture: str | None, out_path: str | Path, *,
             add_picture(
                 slide, chart_png(result, PICTURE_WIDTH, PICTURE_HEIGHT), MARGIN, top, PICTURE_WIDTH, PICTURE_HEIGHT
             )
+        step(f"スライド：{result.title}")
+        if result.figure is not None:
             add_text(
                 slide, text_left, top + Inches(0.2), text_width, PICTURE_HEIGHT, result.commentary, 16, bullet=True
             )
@@ -327,4 +356,5 @@ def build_deck(con, deck: Deck, prefecture: str | None, out_path: str | Path, *,
             add_footer(slide, result.source, result.as_of, page, pages)
     out_path = Path(out_path)
     presentation.save(out_path)
+    step("ファイルに保存")
     return DeckSummary(out_path, pages, [r for _, r in results])

@@ -4,7 +4,7 @@ Read → validate → normalise, per file:
 
 - Recognised by content: a TopoJSON ``Topology`` or a GeoJSON ``FeatureCollection`` that carries
   ``N03_007``, or a zip whose ``.dbf`` declares an ``N03_007`` field (N03-YYYYMMDD_PP_GML.zip style).
-- Read with pyogrio/GDAL. GDAL silently drops TopoJSON features whose ``type`` is null (DATA.md §6),
+- Read with pyogrio/GDAL. GDAL silently drops TopoJSON features whose ``type`` is null,
   so a TopoJSON's raw JSON is parsed too: the dropped features are added back without a shape and
   reported. Shapefile attributes are decoded with the encoding detected from the ``.dbf`` records
   (UTF-8 or cp932); the zip is read in place (/vsizip/), after refusing bombs and unsafe member paths.

@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import os
 import re
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -23,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from metrics.catalog import is_official_indicator
 from metrics.definitions import DefinitionError, SupportItem, _read_yaml, load_questionnaire
+from store.catalog import CatalogError, read_indicators
 from store.paths import DATA_DIR
 
 MENU_DIR = DATA_DIR / "support_menus"
@@ -104,11 +106,11 @@ def uploaded_menu_dir() -> Path:
 
 def indicator_titles() -> dict[str, str]:
     """indicator id → short title of every indicator in data/indicators/*.yaml."""
-    titles: dict[str, str] = {}
-    for path in sorted((DATA_DIR / "indicators").glob("*.yaml")):
-        for entry in _read_yaml(path) or []:
-            titles[str(entry["id"])] = str(entry.get("short_title") or entry.get("title") or entry["id"])
-    return titles
+    try:
+        files = read_indicators()
+    except CatalogError as exc:
+        raise DefinitionError(exc.message) from None
+    return {entry["id"]: entry.get("short_title") or entry["title"] for _, entries in files for entry in entries}
 
 
 class Addresses(BaseModel):
@@ -232,8 +234,18 @@ def _pydantic_message(error: dict) -> str:
 
 
 def parse_menu_file(path: Path) -> MenuFile:
-    """One YAML menu file, validated; DefinitionError naming the file, item and key otherwise."""
+    """One YAML menu file, validated; DefinitionError naming the file, item and key otherwise.
+    The result is shared (read it, do not change it)."""
     path = Path(path)
+    # validated once per version of the file and of the indicator catalog it names: the deck, the
+    # support plan and the カルテ read the menus many times per run (1.5 s of a 10-slide deck)
+    indicators = tuple((p.name, p.stat().st_mtime_ns) for p in sorted((DATA_DIR / "indicators").glob("*.yaml")))
+    stat = path.stat()
+    return _validated_menu_file(path, (stat.st_mtime_ns, stat.st_size), indicators)
+
+
+@lru_cache(maxsize=64)
+def _validated_menu_file(path: Path, _version: tuple, _indicators: tuple) -> MenuFile:
     data = _read_yaml(path)
 
     def where(position, key):

@@ -311,6 +311,40 @@ def built_download(
     )
 
 
+def built_download_with_progress(
+    label: str,
+    build: Callable[[Path, Callable[[float, str], None]], object],
+    file_name: str,
+    key: str,
+    help: str | None = None,
+) -> None:
+    """A file that takes seconds to write (the committee deck): a button builds it with a progress
+    bar (``build(path, progress)``, ``progress(fraction, text)``), then a download button offers it.
+    The file is kept for the session until the database or the file name (its scope) changes."""
+    stamp = (file_name, data.db_key())
+    built = st.session_state.get(f"{key}_file")
+    if built is None or built[0] != stamp:
+        if not st.button(label, key=f"{key}_build", icon=":material/slideshow:", help=help):
+            return
+        bar = st.progress(0.0, text=f"{label}を作成しています…")
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / file_name
+            build(path, lambda fraction, text: bar.progress(fraction, text=f"{label}を作成しています：{text}"))
+            built = (stamp, path.read_bytes())
+        bar.empty()
+        st.session_state[f"{key}_file"] = built
+    st.download_button(
+        f"{label}をダウンロード",
+        data=built[1],
+        file_name=file_name,
+        mime=PPTX_MIME,
+        key=key,
+        on_click="ignore",
+        icon=":material/download:",
+        type="primary",
+    )
+
+
 GEO_ASSETS = Path(__file__).resolve().parent.parent / "exports" / "assets" / "geo_assets.js"
 
 

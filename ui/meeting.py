@@ -16,12 +16,12 @@ from pathlib import Path
 import plotly.graph_objects as go
 import streamlit as st
 
+from store.paths import DATA_DIR
 from ui import data
 from views.render import DEFAULT_DECK, Deck, ExportError, ViewResult, ViewSpec, render_view
 from views.render import load_deck as read_deck
 
-ROOT = Path(__file__).resolve().parent.parent
-DECK_DIR = ROOT / "data" / "decks"
+DECK_DIR = DATA_DIR / "decks"
 PAGE_PATH = "app_pages/meeting.py"
 MODE_PARAM, MODE, SLIDE_PARAM = "mode", "meeting", "slide"
 PREF_KEY, DECK_KEY = "pref", "deck"  # the same ``pref`` parameter as the sidebar's prefecture filter
