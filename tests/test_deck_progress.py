@@ -8,7 +8,7 @@ import io
 from test_app_pages import open_app
 
 from exports.pptx_deck import build_deck
-from exports.views import load_deck
+from views.render import load_deck
 
 
 def test_build_deck_reports_progress_up_to_done(demo_db, tmp_path, monkeypatch):

@@ -220,3 +220,17 @@ def test_the_support_page_places_the_deck_view(store, prefecture, pref_code, mon
     items = next(json.loads(c.proto.spec) for c in at.get("plotly_chart") if c.proto.id.endswith("sp_items"))
     assert values_of(items) == values_of(reference.figure)
     assert "".join(plain(s) for s in reference.commentary[:3]) in [m.value for m in at.markdown]
+
+
+@pytest.mark.parametrize("prefecture, pref_code", PREFECTURES, ids=["兵庫県", "北海道"])
+def test_the_compare_page_places_the_deck_crosstab(demo_db, prefecture, pref_code, monkeypatch):
+    """比較・分析's cross table of maturity by population band is the deck's クロス集計 view."""
+    with duckdb.connect(str(demo_db), read_only=True) as con:
+        reference = render_view(con, {"view": "crosstab", "measure": "maturity"}, prefecture, theme="screen")
+    assert reference.figure is not None, "the demo has maturity levels"
+    at = open_app(monkeypatch, demo_db, "app_pages/compare.py", pref=prefecture)
+    at = at.selectbox(key="cm_cross").select("maturity").run()
+    assert not at.exception, [e.message for e in at.exception]
+    bars = next(json.loads(c.proto.spec) for c in at.get("plotly_chart") if c.proto.id.endswith("cm_crossbars"))
+    assert values_of(bars) == values_of(reference.figure)
+    assert "".join(plain(s) for s in reference.commentary[:3]) in [m.value for m in at.markdown]

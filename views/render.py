@@ -582,11 +582,31 @@ def distribution_view(
 def _crosstab_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
     measure_id = spec.measure or ("maturity" if _has_measure(con, "maturity") else DEFAULT_MEASURE)
     measure = measure_row(con, measure_id)
-    title = f"人口規模 × {measure['short_title']}"
-    kind = measure["kind"]
     values = views.measure_frame(con, measure_id)
     chosen = select_municipalities(con, scope.flt)[["code", "pop_band"]]
-    frame = chosen.merge(values, on="code", how="left")
+    places = select_municipalities(con)
+    ranking = views.selection_ranking(values, places, measure, scope.flt)
+    source, as_of = source_line(measure), as_of_line(con, measure)
+    return crosstab_view(measure, values, chosen, places, pop_band_order(con), scope, ranking, source, as_of)
+
+
+def crosstab_view(
+    measure: pd.Series,
+    values: pd.DataFrame,
+    chosen: pd.DataFrame,
+    places: pd.DataFrame,
+    bands: list[str],
+    scope: Scope,
+    ranking: pd.DataFrame,
+    source: str,
+    as_of: str,
+) -> ViewResult:
+    """The 兵庫-style table of population bands × answers (levels, or score classes of 20 points) for
+    the scope's municipalities (``chosen``: code, pop_band), as stacked bars; ``frame`` is the table
+    with its totals (計) and 「不明」 for municipalities without a value."""
+    title = f"人口規模 × {measure['short_title']}"
+    kind = measure["kind"]
+    frame = chosen[["code", "pop_band"]].merge(values, on="code", how="left")
     if kind in ("binary", "category"):
         labels, order = frame["label"], views.measure_category_order(values, measure)
     elif kind == "level":
@@ -594,30 +614,17 @@ def _crosstab_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
     elif kind in ("score", "percent"):
         labels, order = bin_values(frame["value"], SCORE_EDGES, SCORE_LABELS).astype("object"), list(SCORE_LABELS)
     else:
-        return _missing(
-            title,
-            f"「{measure['title']}」は区分や得点でないため、クロス集計にしません。",
-            scope,
-            source_line(measure),
-            as_of_line(con, measure),
-            "crosstab",
-        )
+        message = f"「{measure['title']}」は区分や得点でないため、クロス集計にしません。"
+        return _missing(title, message, scope, source, as_of, "crosstab")
     if frame["value"].isna().all() and (kind != "category" or frame["label"].isna().all()):
-        return _missing(
-            title,
-            f"{scope.name}には「{measure['title']}」のデータがありません。",
-            scope,
-            source_line(measure),
-            as_of_line(con, measure),
-            "crosstab",
-        )
-    table = cross_table(frame.assign(区分=labels), "pop_band", "区分", pop_band_order(con), order)
+        message = f"{scope.name}には「{measure['title']}」のデータがありません。"
+        return _missing(title, message, scope, source, as_of, "crosstab")
+    table = cross_table(frame.assign(区分=labels), "pop_band", "区分", bands, order)
     figure = charts.cross_table_bars(table)
     exported = table.rename_axis(index="人口規模", columns=None).reset_index()
     if kind == "category":
-        lines = _selection_lines(con, measure, values, chosen, scope)
+        lines = selection_lines(measure, values, chosen, scope, ranking)
     else:
-        places = select_municipalities(con)
         lines = commentary.band_sentences(measure, commentary.band_table(values, places, chosen, kind), scope.name)
     return ViewResult(
         "crosstab",
@@ -626,9 +633,10 @@ def _crosstab_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
         figure,
         exported,
         lines,
-        source_line(measure),
-        as_of_line(con, measure),
+        source,
+        as_of,
         _pref(scope),
+        frame=table,
     )
 
 
