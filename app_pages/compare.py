@@ -5,13 +5,12 @@ hand-picked comparison set (kept in the URL, reused by カルテ and 進捗)."""
 import pandas as pd
 import streamlit as st
 
-from metrics import views
 from metrics.composite import indicator_scores
-from metrics.crosstab import cross_table, pop_band_order
+from metrics.crosstab import pop_band_order
 from metrics.definitions import PILLARS
 from metrics.filters import Filter, select_municipalities
 from ui import chrome, data, export, filters
-from views import charts, style
+from views import charts, render, style
 
 HEATMAP_LIMIT = 60
 selection = filters.current()
@@ -172,15 +171,26 @@ with tabs[2]:
         bind="query-params",
     )
     cross_measure = filters.measure(cross_id)
-    values = filters.measure_values(cross_measure).set_index("code")
-    labels = views.level_labels(values["value"]) if cross_id == "maturity" else values["label"]
-    column_order = views.measure_category_order(values, cross_measure)
-    frame = summary[["code", "pop_band"]].assign(answer=summary["code"].map(labels))
-    crossed = cross_table(frame, "pop_band", "answer", row_order=bands, column_order=column_order)
-    crossed.index.name, crossed.columns.name = "人口規模", cross_measure["short_title"]
+    cross = render.crosstab_view(
+        cross_measure,
+        filters.measure_values(cross_measure),
+        summary[["code", "pop_band"]],
+        filters.directory(),
+        bands,
+        render.Scope(selection.flt.pref_code, selection.scope, selection.flt),
+        filters.measure_ranking(cross_measure, selection.flt),
+        render.source_line(cross_measure),
+        chrome.measure_as_of(cross_measure),
+    )
     left, right = st.columns([3, 2], gap="medium")
-    left.dataframe(crossed, height=35 * len(crossed) + 40)
-    chrome.chart(charts.cross_table_bars(crossed), where=right, key="cm_crossbars")
+    if cross.figure is None:
+        left.info(cross.commentary[0])
+        crossed = pd.DataFrame()
+    else:
+        crossed = cross.frame.rename_axis(index="人口規模", columns=cross_measure["short_title"])
+        left.dataframe(crossed, height=35 * len(crossed) + 40)
+        chrome.chart(cross.figure, where=right, key="cm_crossbars")
+        chrome.commentary(cross.commentary)
     st.caption(
         "兵庫県「市町DX支援パッケージ」の団体規模別の表と同じ形式です（行 = 人口規模、列 = 回答、計 = 合計）。"
         "「不明」は値のない団体で、合計には必ず全団体が入ります。"

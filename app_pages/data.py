@@ -39,13 +39,12 @@ counts = data.cached(views.table_counts)()
 left, right = st.columns([2, 3], gap="medium")
 with left:
     st.markdown(
-        f"- ファイル: `{data.database_path()}`\n"
         f"- 構築: {info.get('built_at', '不明').replace('T', ' ')}（{info.get('built_by', '不明')}）\n"
         f"- 種類: {'**' + chrome.DEMO_LABEL + '**を含むデモ' if chrome.is_demo() else '公開データ・調査データ'}"
     )
     if data.is_demo_fallback():
         st.caption(
-            "data/dashboard.duckdb がないため、デモ用データベースを表示しています。再構築すると実データのデータベースを作ります。"
+            "実データのデータベースがまだ作られていないため、デモ用データベースを表示しています。再構築すると実データのデータベースを作ります。"
         )
 with right:
     st.dataframe(
@@ -65,7 +64,8 @@ st.caption(
 upload_cap = st.get_option("server.maxUploadSize")
 if access.allowed:
     st.caption(
-        f"1ファイル {upload_cap:,} MB まで（.streamlit/config.toml の server.maxUploadSize）。これより大きいファイルは"
+        f"1ファイル {upload_cap:,} MB まで（上限はサーバーの設定で変えられます。docs/ADMIN.md）。"
+        "これより大きいファイルは"
         "受け付けられないため、サーバー上で `python -m loaders build --source フォルダ` で取り込んでください。"
     )
 elif access.can_log_in:
@@ -210,7 +210,7 @@ if access.allowed and st.button(
     type="primary",
     icon=":material/autorenew:",
     key="dm_rebuild",
-    help=f"{target.name} を作り直し、完成してから入れ替えます。失敗したときは今のデータベースがそのまま残ります。",
+    help="データベースを作り直し、完成してから入れ替えます。失敗したときは今のデータベースがそのまま残ります。",
 ):
     st.session_state.pop("dm_shrink", None)
     run_build()

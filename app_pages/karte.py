@@ -17,7 +17,7 @@ from metrics.peers import PEER_KINDS, similar_municipalities, similarity_feature
 from metrics.population import population_change_line, population_history
 from metrics.priority import NAME_SEPARATOR, NOT_ANSWERED, support_priority
 from store.dates import japanese_date
-from ui import chrome, data, filters
+from ui import chrome, data, filters, links
 from views import charts, style
 
 selection = filters.current()
@@ -38,13 +38,14 @@ search_labels = dict(
 chrome.page_header(
     "市町村カルテ", "1団体の現状・弱み・支援をまとめた1枚です。ブラウザの印刷（Ctrl+P）で操作部品を除いて印刷できます。"
 )
+links.seed("ka_code", filters.municipality_code)  # the URL names the municipality by code
 code = st.selectbox(
     "団体を選ぶ（名前・よみがな・団体コードで検索）",
     order,
     format_func=search_labels.get,
     key="ka_code",
-    bind="query-params",
 )
+links.keep("ka_code", code)
 chrome.built_download(
     "カルテ（PPTX・A4横1枚）",
     lambda path: build_karte(data.cursor(), code, path),

@@ -6,8 +6,8 @@ slide, prefecture and deck. The settings (prefecture, deck) and the exit sit at 
 import streamlit as st
 
 from metrics import views
-from ui import chrome, data, meeting
-from ui.filters import ALL, NATIONAL
+from ui import chrome, data, links, meeting
+from ui.filters import ALL, NATIONAL, prefecture_code
 from views import charts
 from views.render import ExportError
 
@@ -19,15 +19,16 @@ slide = st.container(key="mt_slide")
 controls = st.container(key="mt_controls", horizontal=True, vertical_alignment="center")
 previous_slot, next_slot = controls.empty(), controls.empty()
 with controls.popover("都道府県・資料", icon=":material/tune:"):
+    links.seed(meeting.PREF_KEY, prefecture_code)  # the prefecture's code, or its name in older links
     pref_code = st.selectbox(
         "都道府県",
         [ALL, *pref_names],
         format_func=lambda c: NATIONAL if c == ALL else pref_names[c],
         key=meeting.PREF_KEY,
-        bind="query-params",
         on_change=meeting.go_to,
         args=(1,),
     )
+    links.keep(meeting.PREF_KEY, pref_code, ALL)
     deck_name = st.selectbox(
         "資料（ビューの組み合わせ）",
         list(decks),

@@ -1,13 +1,13 @@
 """進捗: baseline → evaluation. Counts of improved / stalled / regressed, the change map, a slope
 chart, the maturity transition matrix per field, and the lists of who improved and who stalled.
-和歌山県's outcome measure is exactly this difference between the two rounds (seed 001). Without an
+和歌山県's outcome measure is exactly this difference between the two rounds (its assessment sheet). Without an
 assessment survey the same page compares two releases of the デジタル庁 data (前回 → 今回)."""
 
 import pandas as pd
 import streamlit as st
 
 from exports.images import chart_png
-from metrics import commentary, views
+from metrics import views
 from metrics.assessment import rounds
 from metrics.change import TRENDS, assessment_change, default_rounds
 from metrics.definitions import COMPOSITE, PILLARS, load_questionnaire
@@ -15,7 +15,7 @@ from metrics.filters import select_municipalities
 from metrics.rules import load_priority_rules
 from ui import chrome, data, export, filters
 from ui.maps import show as show_map
-from views import charts, maps, style
+from views import charts, maps, render, style
 
 selection = filters.current()
 chosen = data.cached(select_municipalities)(selection.flt)
@@ -183,46 +183,43 @@ with map_col:
             f"**{one['name']}（{one['pref_name']}）**：{style.format_value(one['base_score'], kind, unit)} → "
             f"{style.format_value(one['eval_score'], kind, unit)}（{one['trend_label']}）"
         )
+# the sentences count the rows the map and the slope chart draw (the whole selection, named by label)
+if source == "assessment":
+    subject = "アセスメント総合得点" if part == "overall" else f"アセスメント {parts[part]}の得点"
+else:
+    subject = f"デジタル庁指標の{parts[part]}"
+progress = render.progress_view(
+    rows,
+    render.Scope(selection.flt.pref_code, selection.scope, selection.flt),
+    subject,
+    base_label,
+    eval_label,
+    f"出典：{change_measure['credit']}",
+    f"{base_label} → {eval_label}",
+    unit={"score": "点", "percent": "ポイント"}.get(kind),
+    compare=tuple(selection.compare),
+)
 with slope_col:
     st.header(f"{sides[0]} → {sides[1]}", anchor=False)
-    comparable = rows.dropna(subset=["change"])
-    if selection.compare:
-        shown = comparable[comparable["code"].isin(selection.compare)]
-        st.caption("比較セットの団体")
-    else:
-        ordered = comparable.sort_values("change")
-        shown = pd.concat([ordered.tail(6), ordered.head(6)]).drop_duplicates("code")
-        st.caption("改善の大きい6団体と、後退（または改善の小さい）6団体")
-    slope = charts.slope(shown.sort_values("eval_score", ascending=False), base_label, eval_label)
+    st.caption(progress.caption)
+    shown = progress.frame
     chrome.chart(
-        slope,
+        progress.figure,
         key="pr_slope",
         table=shown[["name", "base_score", "eval_score", "trend_label"]].rename(
             columns={"name": "市区町村", "base_score": base_label, "eval_score": eval_label, "trend_label": "判定"}
         ),
     )
     chrome.png_download(
-        slope,
+        progress.figure,
         f"{sides[0]} → {sides[1]}：{parts[part]}",
         f"slope_{file_part}",
         "pr_slope_png",
         f"{selection.scope}・{base_label} → {eval_label}",
-        f"出典：{change_measure['credit']}",
+        progress.source,
         render=chart_png,
     )
-# the sentences count the rows the map and the slope chart draw (the whole selection, named by label)
-if source == "assessment":
-    subject = "アセスメント総合得点" if part == "overall" else f"アセスメント {parts[part]}の得点"
-else:
-    subject = f"デジタル庁指標の{parts[part]}"
-chrome.commentary(
-    commentary.progress_sentences(
-        rows,
-        selection.scope,
-        f"{subject}（{base_label}→{eval_label}）",
-        {"score": "点", "percent": "ポイント"}.get(kind),
-    )
-)
+chrome.commentary(progress.commentary)
 
 
 # ---- maturity movement (assessment rounds only)
@@ -253,7 +250,8 @@ if source == "assessment":
     right.metric("同じレベルの団体", f"{same:,}団体", border=True)
     right.metric("レベルが下がった団体", f"{down:,}団体", border=True)
     right.caption(
-        "成熟度 = STEP0から順に、得点がしきい値（50点）に達した段階の数。分野別は、その分野の各段階の得点で同じ規則を当てはめたもの。"
+        "成熟度 = STEP0から順に、得点がしきい値（50点）に達した段階の数。"
+        "分野別は、その分野の各段階の得点で同じ規則を当てはめたもの。"
     )
 
 # ---- lists

@@ -5,14 +5,14 @@ import pandas as pd
 import streamlit as st
 
 from exports.images import chart_png
-from metrics import commentary, views
+from metrics import views
 from metrics.cases import recommendation_table
 from metrics.definitions import load_official_rules
 from metrics.filters import Filter, select_municipalities
 from metrics.menus import menu_summary
 from metrics.priority import NAME_SEPARATOR, NOT_ANSWERED, NOT_ASSESSED, REASON_SEPARATOR, support_priority
 from ui import chrome, data, export, filters
-from views import charts, style
+from views import render, style
 
 LEVELS = ["高", "中", "低", NOT_ASSESSED]
 selection = filters.current()
@@ -185,21 +185,22 @@ with st.expander(
 menu_col, region_col = st.container(), st.container()
 with menu_col:
     st.header("支援メニューごとの対象団体数", anchor=False)
-    item_counts = views.support_counts(priority, pref_code)
-    items_chart = charts.support_items(item_counts)
-    chrome.chart(items_chart, key="sp_items")
+    plan = render.priority_view(
+        data.cursor(),
+        priority,
+        render.Scope(pref_code, selection.scope, selection.flt),
+        selection.round_id,
+        summary["assessment"],
+    )
+    chrome.chart(plan.figure, key="sp_items")
     st.caption(
         "推奨する支援（1団体あたり最大3件）に挙がった団体の数。国のメニュー"
         + ("と" + selection.scope + "のメニュー。" if own_menu else "のみ。")
     )
     # the counts of the page's own selection (region, band and type filters included), not the whole prefecture
-    chrome.commentary(
-        commentary.priority_commentary(
-            data.cursor(), selection.flt.pref_code, selection.round_id, priority, scope_name=selection.scope
-        )
-    )
+    chrome.commentary(plan.commentary)
     chrome.png_download(
-        items_chart,
+        plan.figure,
         "支援メニューごとの対象団体数",
         "support_items",
         "sp_items_png",

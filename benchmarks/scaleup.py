@@ -40,7 +40,7 @@ LAST_SNAPSHOT = date(2026, 11, 16)  # a week before the real デジタル庁 fil
 LAST_YEAR = 2026
 UNANSWERED_SHARE = 0.02
 TYPE_CAPABILITY = {"政令市": 1.3, "中核市": 0.9, "特別区": 0.9, "一般市": 0.2, "町": -0.4, "村": -0.8}
-# 実施 shares and % levels of the real 市区町村比較 file (DATA.md §2.1), reached at the last snapshot
+# 実施 shares and % levels of the real 市区町村比較 file, reached at the last snapshot
 BINARY_SHARES = {
     "da_cio": 0.73,
     "da_cio_aide": 0.49,

@@ -182,7 +182,8 @@ def slide_columns(frame: pd.DataFrame, limit_em: float = LONG_TEXT_EM) -> tuple[
         for c in frame.columns
         if c not in keep and (frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c].dtype))
     ]
-    left_out = [c for c in long if frame[c].dropna().astype(str).map(_em).median() > limit_em]
+    # widths as floats: mapping a column of the string dtype would keep its dtype and refuse the median
+    left_out = [c for c in long if pd.Series([_em(str(t)) for t in frame[c].dropna()], dtype=float).median() > limit_em]
     return frame.drop(columns=left_out), left_out
 
 

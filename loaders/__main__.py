@@ -26,7 +26,6 @@ def _cmd_build(args) -> int:
 
 def _cmd_check(args) -> int:
     """Every file of every argument examined; every problem listed (file, row, column, reason, encoding)."""
-
     files, problems = check_files([Path(f) for f in args.file], as_of=args.as_of)
     for entry in files:
         print(f"ファイル: {entry['file']}")

@@ -4,7 +4,7 @@ Read → validate → normalise, per file:
 
 - Recognised by content: a TopoJSON ``Topology`` or a GeoJSON ``FeatureCollection`` that carries
   ``N03_007``, or a zip whose ``.dbf`` declares an ``N03_007`` field (N03-YYYYMMDD_PP_GML.zip style).
-- Read with pyogrio/GDAL. GDAL silently drops TopoJSON features whose ``type`` is null (DATA.md §6),
+- Read with pyogrio/GDAL. GDAL silently drops TopoJSON features whose ``type`` is null,
   so a TopoJSON's raw JSON is parsed too: the dropped features are added back without a shape and
   reported. Shapefile attributes are decoded with the encoding detected from the ``.dbf`` records
   (UTF-8 or cp932); the zip is read in place (/vsizip/), after refusing bombs and unsafe member paths.
@@ -270,7 +270,8 @@ def _read_topojson(path: Path, report: Report) -> tuple[gpd.GeoDataFrame, int]:
         frame = _read_vector(f"TopoJSON:{path.resolve()}", path, layer=layer)
         if len(frame) + len(dropped) != len(members):
             report.warn(
-                f"オブジェクト「{layer}」の地物数が一致しません（JSON {len(members)} 件、GDAL {len(frame)} 件、"
+                f"オブジェクト「{layer}」の地物数が一致しません（ファイルの記載 {len(members)} 件、"
+                f"読み取れた形状 {len(frame)} 件、"
                 f"形状なし {len(dropped)} 件）。",
                 path,
             )
@@ -278,7 +279,7 @@ def _read_topojson(path: Path, report: Report) -> tuple[gpd.GeoDataFrame, int]:
         nulls.extend(dropped)
     if nulls:
         report.info(
-            f"形状が「type: null」の地物が {len(nulls)} 件あります（GDAL は読み飛ばすため、"
+            f"形状が「type: null」の地物が {len(nulls)} 件あります（形状の読み取りでは読み飛ばされるため、"
             "元のJSONから数えて形状なしとして扱います）: " + "、".join(_label(p) for p in nulls),
             path,
         )

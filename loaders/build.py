@@ -26,6 +26,7 @@ from loaders.errors import Issue, LoaderError, Report, UnknownFileError, describ
 from loaders.lock import BuildLock
 from loaders.registry import Registry, load_registry
 from loaders.textio import detect_encoding, read_text, sniff_head
+from store.catalog import CatalogError, read_regions
 from store.dates import japanese_date
 from store.paths import DATA_DIR, DEFAULT_DB
 
@@ -40,7 +41,8 @@ LOADER_MODULES = (
 )
 IGNORED_SUFFIXES = {".md", ".txt", ".pdf", ".html", ".sha256"}
 # Population for 団体規模 (bands, density), in order of preference: the yearly 住民基本台帳 count is the
-# series prefectures band municipalities by (seed 000's table); the census fills gaps; demo values last.
+# series prefectures band municipalities by (兵庫県「市町DX支援パッケージ」's table); the census fills gaps;
+# demo values last.
 POPULATION_INDICATORS = ("population_juki", "population_census", "population_demo")
 # Steps run after finalise, as "module:function(con)": the metric tables (composite_scores …) that pages,
 # exports and analysts read. Named here rather than imported: metrics reads the store this module writes.
@@ -149,7 +151,10 @@ def write_reference_tables(con: duckdb.DuckDBPyConnection, registry: Registry, s
     store.append(con, "sources", source_rows)
     regions_csv = DATA_DIR / "regions.csv"
     if regions_csv.exists():
-        regions = pd.read_csv(regions_csv, dtype=str, comment="#")
+        try:
+            regions = read_regions(regions_csv)
+        except CatalogError as exc:
+            raise BuildError(exc.message, file=regions_csv) from None
         known = set(registry.municipalities.code)
         unknown = sorted(set(regions.code) - known)
         if unknown:

@@ -1,4 +1,4 @@
-"""デジタル庁「自治体DX推進状況」: the four wide CSV exports (DATA.md §2).
+"""デジタル庁「自治体DX推進状況」: the four wide CSV exports.
 
 Layout shared by all four: col 0 = category, col 1 = indicator label, col 2… = one column per
 municipality (1,741, names only, in 団体コード order) or prefecture (47). Rows are matched to
@@ -83,7 +83,7 @@ def _table_signature(head: str) -> tuple[str, str] | None:
 
 
 def _round_half_up_percent(numerator: int, denominator: int) -> int:
-    """100 × 分子 / 分母 rounded half up, in integers (the publisher's rounding, DATA.md §2.1)."""
+    """100 × 分子 / 分母 rounded half up, in integers (the publisher's rounding)."""
     return (200 * numerator + denominator) // (2 * denominator)
 
 
@@ -300,7 +300,7 @@ class DigitalAgencyLoader:
     def _check_rates(
         path: Path, matched: dict[str, Row], codes: list[str | None], report: Report
     ) -> dict[str, list[float | None]]:
-        """Values per indicator after the structural checks of DATA.md §2.1 (rate vs 分子/分母, 0–100)."""
+        """Values per indicator after the structural checks (rate vs 分子/分母, 0–100)."""
         values = {indicator: [cell.value for cell in row.cells] for indicator, row in matched.items()}
         for indicator, row in matched.items():
             if row.entry["kind"] != "percent":

@@ -46,7 +46,7 @@ NORTHERN_TERRITORIES = "北方領土の村"
 DISTRICT = "郡・振興局などの小計"
 UNKNOWN = "登録簿にない団体コード"
 
-# 北方領土の6村 have 団体コード but are not among the 1,741 municipalities (DATA.md §6).
+# 北方領土の6村 have 団体コード but are not among the 1,741 municipalities.
 NORTHERN_TERRITORY_CODES = {"01695", "01696", "01697", "01698", "01699", "01700"}
 
 
@@ -71,7 +71,7 @@ def classify_code5(code5: str, registry: Registry) -> str:
 
 def store_code(code5: str, category: str) -> str | None:
     """The 6-digit code a value is stored under: the registry's municipality or prefecture code."""
-    # a prefecture's code is xx000 plus its check digit, like a municipality's (DATA.md §5)
+    # a prefecture's code is xx000 plus its check digit, like a municipality's
     return code6_from_code5(code5) if category in (MUNICIPALITY, PREFECTURE) else None
 
 

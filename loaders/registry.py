@@ -1,6 +1,6 @@
 """Municipality registry: japancode's data (code4fukui/localgovjp, CC0) read as files.
 
-The package API is not used for municipalities (DATA.md §4: it mis-reads stripped codes and
+The package API is not used for municipalities (it mis-reads stripped codes and
 returns the first of duplicated names). Codes are zero-padded and the check digit is verified.
 団体区分 comes from ``data/municipality_types.csv`` (政令市, 中核市) and the code/name otherwise.
 """
@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from loaders.errors import LoaderError, Report
+from store.catalog import CatalogError, read_municipality_types
 from store.paths import DATA_DIR
 
 EXPECTED_MUNICIPALITIES = 1741
@@ -110,7 +111,7 @@ class Registry:
     def resolve_columns(
         self, names: list[str], file: str | Path, first_column: int, report: Report
     ) -> list[str | None]:
-        """Codes for a sequence of municipality names in 団体コード order (DATA.md §3, rule 4).
+        """Codes for a sequence of municipality names in 団体コード order.
 
         The k-th occurrence of a name maps to the k-th registry row with that name in code order;
         the resulting codes must strictly increase, otherwise the order is not the registry's and
@@ -153,7 +154,10 @@ class Registry:
 
 
 def _load_types(path: Path) -> tuple[set[str], set[str]]:
-    frame = pd.read_csv(path, dtype=str, comment="#")
+    try:
+        frame = read_municipality_types(path)
+    except CatalogError as exc:
+        raise LoaderError(exc.message, file=exc.file) from None
     designated = set(frame.loc[frame["type"] == "政令市", "code5"])
     core = set(frame.loc[frame["type"] == "中核市", "code5"])
     return designated, core

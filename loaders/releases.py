@@ -25,8 +25,8 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from loaders.catalog import SAFE_LOADER
 from loaders.errors import LoaderError
+from store.catalog import SAFE_LOADER
 from store.dates import as_date, japanese_date, release_label
 from store.paths import DATA_DIR
 

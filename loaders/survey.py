@@ -8,8 +8,8 @@ Three loaders, each recognising its files by content:
 - ``SurveyAnswersLoader``: a wide CSV/Excel export of a web form (or a template pasted into another
   workbook): one row per municipality, one column per question, headed by the question id
   (``S0-GEN-01``), the exact question text, or both (``S0-GEN-01 首長・幹部が…``).
-- ``SurveyStageScoresLoader``: an already-scored sheet like 宮城県's (seed 003): a municipality and its
-  STEP0..STEP3 points, optionally ``STEP0満点`` … columns → ``survey_stage_scores`` (score = the points
+- ``SurveyStageScoresLoader``: an already-scored sheet like 宮城県's (総務省「地域社会DX事例集」): a municipality
+  and its STEP0..STEP3 points, optionally ``STEP0満点`` … columns → ``survey_stage_scores`` (score = the points
   as written; the metrics divide by the max points).
 
 Municipalities are identified by a code column (5 or 6 digits, lost leading zeros and 政令市 wards

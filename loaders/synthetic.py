@@ -43,9 +43,9 @@ TYPE_POPULATION = {
     "町": (12_000, 700, 50_000),
     "村": (3_500, 150, 15_000),
 }
-# DX・情報関係業務の担当職員数 by type (seed 000: 2人以下 in 10 of 兵庫's 41 municipalities)
+# DX・情報関係業務の担当職員数 by type (兵庫県「市町DX支援パッケージ」: 2人以下 in 10 of 兵庫's 41 municipalities)
 TYPE_DX_STAFF = {"政令市": 60, "中核市": 20, "特別区": 15, "一般市": 5, "町": 2.2, "村": 1.3}
-# shares of 実施 in the real 市区町村比較 file (DATA.md §2.1), so the demo looks like the country
+# shares of 実施 in the real 市区町村比較 file, so the demo looks like the country
 BINARY_RATES = {
     "da_cio": 0.73,
     "da_cio_aide": 0.49,

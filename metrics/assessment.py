@@ -34,7 +34,6 @@ def surveyed_prefectures(con: duckdb.DuckDBPyConnection) -> set[str]:
 def unanswered_codes(con: duckdb.DuckDBPyConnection, scores: pd.DataFrame, flt: Filter | None = None) -> list[str]:
     """Selected municipalities of surveyed prefectures with no sheet in ``scores`` (one round's, or
     each municipality's newest): 未回答, counted and drawn as such rather than dropped."""
-
     chosen = select_municipalities(con, flt)
     surveyed = chosen[chosen["pref_code"].isin(surveyed_prefectures(con))]
     return sorted(set(surveyed["code"]) - set(scores["code"]))

@@ -11,7 +11,7 @@ from metrics.definitions import load_questionnaire, load_reference_cases
 from metrics.filters import Filter, select_municipalities
 from metrics.menus import load_support_menu  # every provider: ids are looked up, not recommended
 from metrics.query import isin
-from store.paths import DATA_DIR
+from store.catalog import read_pop_bands
 
 CASE_COLUMNS = [
     "case_id",
@@ -175,7 +175,7 @@ def recommendation_table(
 ) -> pd.DataFrame:
     """The recommended items of ``priority`` (rows of ``support_priority``) one per row, each with
     its reason and up to ``n_cases`` reference cases of the same population band (data/
-    reference_cases.yaml: seeds 002 and 003) for the stage of the gap the item closes — same field
+    reference_cases.yaml: 総務省の参考事例集と地域社会DX事例集) for the stage of the gap the item closes — same field
     first, then nearest size, then case id. A municipality's own case is left out. Pure.
 
     Columns: code, name, rank (1–3), item_id, item, provider, reason, stage, field, cases (list of
@@ -183,7 +183,7 @@ def recommendation_table(
     (「body（pref）: title（source section）」 joined by '／')."""
     cases = cases if cases is not None else reference_cases()
     if bands is None:
-        bands = pd.read_csv(DATA_DIR / "pop_bands.csv", comment="#")
+        bands = read_pop_bands()
     pool = cases[cases["body_kind"].isin(body_kinds)].assign(band=case_bands(cases, bands))
     menu = load_support_menu()
     rows = []

@@ -14,7 +14,7 @@ from metrics.query import run
 TOTAL = "計"
 MISSING = "不明"
 OUT_OF_RANGE = "範囲外"
-# 兵庫県「市町DX支援パッケージ」の表（seed 000）: DX・情報関係業務担当職員数の区分
+# 兵庫県「市町DX支援パッケージ」の表: DX・情報関係業務担当職員数の区分
 HYOGO_STAFF_EDGES = (1, 2, 3, 4, 5, 6, 11, 21, 51)
 HYOGO_STAFF_LABELS = ("1", "2", "3", "4", "5", "6~10", "11~20", "21~50", "51~")
 BINARY_LABELS = {1.0: "実施", 0.0: "未実施"}

@@ -8,16 +8,19 @@ everything else comes from the DuckDB connection a caller passes in.
 from __future__ import annotations
 
 import copy
-import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 import yaml
+from pydantic import Field, RootModel, ValidationError, model_validator
 
 from store.paths import DATA_DIR
+from store.questionnaire import QuestionnaireError, questionnaire_path, read_questionnaire
+from store.validation import Definition, problems
 
-# 総務省「自治体DX全体手順書」steps 0–3 and 和歌山県's four fields (seed 001): the defaults when no
+# 総務省「自治体DX全体手順書」steps 0–3 and 和歌山県's four fields (its assessment sheet): the defaults when no
 # questionnaire file is present; a prefecture's questionnaire.yaml overrides them.
 DEFAULT_STAGES = {0: "認識共有・機運醸成", 1: "全体方針の決定", 2: "推進体制の整備", 3: "DXの取組の実行"}
 DEFAULT_FIELDS = ("DX全般", "情報システム", "BPR", "データ利活用")
@@ -28,6 +31,14 @@ COMPOSITE = "総合"
 
 class DefinitionError(ValueError):
     """A committed definition file is malformed; the message is Japanese and names the file."""
+
+
+def validated(model: type[Definition], data: object, path: Path):
+    """``data`` (a parsed YAML document) as ``model``; DefinitionError naming the file and each field."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise DefinitionError("\n".join(problems(exc, path))) from None
 
 
 def _read_yaml(path: Path):
@@ -57,25 +68,18 @@ class Questionnaire:
         return f"STEP{stage}（{self.stages.get(stage, '')}）" if stage in self.stages else f"STEP{stage}"
 
 
-def questionnaire_path() -> Path:
-    return Path(os.environ.get("DX_QUESTIONNAIRE") or DATA_DIR / "questionnaire.yaml")
-
-
 def load_questionnaire(path: Path | None = None) -> Questionnaire:
-    """Stage names, fields and maturity thresholds from the questionnaire file (shared format);
-    the 手順書 defaults when the file does not exist."""
-    path = Path(path) if path else questionnaire_path()
+    """Stage names, fields and maturity thresholds of the questionnaire (store.questionnaire reads and
+    validates the file); the 手順書 defaults when the file does not exist."""
+    path = questionnaire_path(path)
     if not path.exists():
         return Questionnaire()
-    data = _read_yaml(path) or {}
-    stages = {int(s["stage"]): str(s["name"]) for s in data.get("stages") or []} or dict(DEFAULT_STAGES)
-    fields = tuple(data.get("fields") or DEFAULT_FIELDS)
-    thresholds = tuple(float(t) for t in data.get("maturity_thresholds") or DEFAULT_THRESHOLDS)
-    if len(thresholds) != len(stages):
-        raise DefinitionError(
-            f"ファイル「{path.name}」の maturity_thresholds は段階の数（{len(stages)}）と同じ個数にしてください。"
-        )
-    return Questionnaire(stages, fields, thresholds, source=path.name)
+    try:
+        definition = read_questionnaire(path)
+    except QuestionnaireError as exc:
+        where = f"（{exc.row}行目）" if exc.row else ""
+        raise DefinitionError(f"ファイル「{path.name}」{where}: {exc.message}") from None
+    return Questionnaire(dict(definition.stages), definition.fields, definition.thresholds, source=path.name)
 
 
 @dataclass(frozen=True)
@@ -93,29 +97,34 @@ class SupportItem:
     prefecture: str | None = None  # None = a national item (every prefecture sees it)
 
 
+class ReferenceCase(Definition):
+    """One case of data/reference_cases.yaml."""
+
+    id: str = Field(min_length=1)
+    body: str = Field(min_length=1)
+    pref_name: str | None = None
+    body_kind: Literal["municipality", "prefecture", "group"]
+    code: str | None = None
+    population: int = Field(gt=0)
+    population_text: str = Field(min_length=1)
+    population_as_of: str | None = None
+    stage: int = Field(ge=0, le=3)
+    field: str | None = None
+    title: str = Field(min_length=1)
+    summary: str = Field(min_length=1)
+    source: str = Field(min_length=1)
+    section: str = Field(min_length=1)
+
+
+class ReferenceCasesFile(RootModel[list[ReferenceCase]]):
+    pass
+
+
 def load_reference_cases(path: Path | None = None) -> list[dict]:
-    """data/reference_cases.yaml as a list of dicts (validated keys)."""
+    """data/reference_cases.yaml as a list of dicts, validated by ``ReferenceCase``."""
     path = path or DATA_DIR / "reference_cases.yaml"
-    cases = _read_yaml(path) or []
-    required = (
-        "id",
-        "body",
-        "body_kind",
-        "population",
-        "population_text",
-        "stage",
-        "title",
-        "summary",
-        "source",
-        "section",
-    )
-    for position, case in enumerate(cases, start=1):
-        missing = [key for key in required if case.get(key) in (None, "")]
-        if missing:
-            raise DefinitionError(
-                f"ファイル「{path.name}」の{position}番目の事例に {', '.join(missing)} がありません。"
-            )
-    return cases
+    cases = validated(ReferenceCasesFile, _read_yaml(path) or [], path)
+    return [case.model_dump() for case in cases.root]
 
 
 @dataclass(frozen=True)
@@ -148,39 +157,54 @@ class OfficialRules:
         return tuple(dict.fromkeys([i for s in self.signals for i in s.indicators] + list(self.indicator_stage)))
 
 
+class OfficialSignalEntry(Definition):
+    id: str = Field(min_length=1)
+    points: float
+    reason: str = Field(min_length=1)
+    stage: int | None = Field(default=None, ge=0, le=3)
+    field: str | None = None
+    not_implemented: tuple[str, ...] = ()
+    below_band_median: str | None = None
+    by: float = 0.0
+
+    @model_validator(mode="after")
+    def _one_condition(self):
+        if bool(self.not_implemented) == bool(self.below_band_median):
+            raise ValueError(f"signal {self.id}: not_implemented か below_band_median のどちらか1つを書いてください")
+        return self
+
+
+class OfficialLevel(Definition):
+    priority: str = Field(min_length=1)
+    min_points: float = Field(ge=0)
+    summary: str = Field(min_length=1)
+
+
+class StageField(Definition):
+    stage: int = Field(ge=0, le=3)
+    field: str = Field(min_length=1)
+
+
+class OfficialRulesFile(Definition):
+    """data/official_priority_rules.yaml."""
+
+    label: str = "公開データによる判定"
+    signals: list[OfficialSignalEntry]
+    levels: list[OfficialLevel] = Field(min_length=1)
+    indicator_stage: dict[str, StageField] = {}
+
+
 def load_official_rules(path: Path | None = None) -> OfficialRules:
     """data/official_priority_rules.yaml: support priority from the official indicators alone."""
     path = path or DATA_DIR / "official_priority_rules.yaml"
-    data = _read_yaml(path) or {}
-    try:
-        signals = []
-        for entry in data["signals"]:
-            signal = OfficialSignal(
-                id=str(entry["id"]),
-                points=float(entry["points"]),
-                reason=str(entry["reason"]),
-                stage=None if entry.get("stage") is None else int(entry["stage"]),
-                field=entry.get("field"),
-                not_implemented=tuple(entry.get("not_implemented") or ()),
-                below_band_median=entry.get("below_band_median"),
-                by=float(entry.get("by") or 0),
-            )
-            if bool(signal.not_implemented) == bool(signal.below_band_median):
-                raise ValueError(
-                    f"signal {signal.id}: not_implemented か below_band_median のどちらか1つを書いてください"
-                )
-            signals.append(signal)
-        levels = tuple(
-            sorted(
-                ((str(lv["priority"]), float(lv["min_points"]), str(lv["summary"])) for lv in data["levels"]),
-                key=lambda level: -level[1],
-            )
-        )
-        stages = {str(k): (int(v["stage"]), str(v["field"])) for k, v in (data.get("indicator_stage") or {}).items()}
-        rules = OfficialRules(str(data.get("label") or "公開データによる判定"), tuple(signals), levels, stages)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise DefinitionError(f"ファイル「{path.name}」の公開データによる判定の規則が不完全です（{exc}）。") from exc
-    if not rules.levels or rules.levels[-1][1] != 0:
+    data = validated(OfficialRulesFile, _read_yaml(path) or {}, path)
+    signals = tuple(OfficialSignal(**entry.model_dump()) for entry in data.signals)
+    levels = tuple(
+        sorted(((lv.priority, lv.min_points, lv.summary) for lv in data.levels), key=lambda level: -level[1])
+    )
+    stages = {indicator: (entry.stage, entry.field) for indicator, entry in data.indicator_stage.items()}
+    rules = OfficialRules(data.label, signals, levels, stages)
+    if rules.levels[-1][1] != 0:
         raise DefinitionError(
             f"ファイル「{path.name}」の levels には min_points: 0 の段階（最も低い優先度）が必要です。"
         )

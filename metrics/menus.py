@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from metrics.catalog import is_official_indicator
 from metrics.definitions import DefinitionError, SupportItem, _read_yaml, load_questionnaire
+from store.catalog import CatalogError, read_indicators
 from store.paths import DATA_DIR
 
 MENU_DIR = DATA_DIR / "support_menus"
@@ -105,11 +106,11 @@ def uploaded_menu_dir() -> Path:
 
 def indicator_titles() -> dict[str, str]:
     """indicator id → short title of every indicator in data/indicators/*.yaml."""
-    titles: dict[str, str] = {}
-    for path in sorted((DATA_DIR / "indicators").glob("*.yaml")):
-        for entry in _read_yaml(path) or []:
-            titles[str(entry["id"])] = str(entry.get("short_title") or entry.get("title") or entry["id"])
-    return titles
+    try:
+        files = read_indicators()
+    except CatalogError as exc:
+        raise DefinitionError(exc.message) from None
+    return {entry["id"]: entry.get("short_title") or entry["title"] for _, entries in files for entry in entries}
 
 
 class Addresses(BaseModel):

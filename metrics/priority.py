@@ -3,7 +3,7 @@ support menu in force, each with a one-line reason.
 
 Two judgements, both rules as data:
 - from the assessment survey (data/priority_rules.yaml): the level depends only on the number of
-  weak stages (so 宮城県's pre-scored table in seed 003 is reproduced);
+  weak stages (so 宮城県's pre-scored table in 総務省「地域社会DX事例集」 is reproduced);
 - from the official indicators alone (data/official_priority_rules.yaml, 「公開データによる判定」):
   points for weaknesses such as no CIO and no 全体方針, or online rates far below the size band's
   median — used wherever a municipality has no assessment sheet.

@@ -5,9 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from metrics.definitions import DefinitionError, SupportItem, _read_yaml
+from pydantic import Field
+
+from metrics.definitions import DefinitionError, SupportItem, _read_yaml, validated
 from metrics.menus import load_support_menu
 from store.paths import DATA_DIR
+from store.validation import Definition
 
 
 @dataclass(frozen=True)
@@ -29,34 +32,51 @@ class PriorityRules:
     change_tolerance: dict[str, float]  # |change| ≤ tolerance counts as stalled (by measure kind)
 
 
+class WeakStage(Definition):
+    share_below: float = Field(gt=0, le=1)
+    missing_is_weak: bool = True
+
+
+class PriorityLevelEntry(Definition):
+    priority: str = Field(min_length=1)
+    min_weak_stages: int = Field(ge=0)
+    summary: str = Field(min_length=1)
+
+
+class PriorityRulesFile(Definition):
+    """data/priority_rules.yaml."""
+
+    weak_stage: WeakStage
+    levels: list[PriorityLevelEntry] = Field(min_length=1)
+    stage_support: dict[int, str]
+    defer_support: dict[int, tuple[int, ...]] = {}
+    prescored_max_points: dict[int, float]
+    weak_field_score: float = 50.0
+    change_tolerance: dict[str, float] = {}
+
+
 def load_priority_rules(path: Path | None = None, menu: dict[str, SupportItem] | None = None) -> PriorityRules:
-    """data/priority_rules.yaml, validated against the support menu."""
+    """data/priority_rules.yaml, validated by ``PriorityRulesFile`` and against the support menu."""
     path = path or DATA_DIR / "priority_rules.yaml"
-    data = _read_yaml(path) or {}
+    data = validated(PriorityRulesFile, _read_yaml(path) or {}, path)
     menu = menu if menu is not None else load_support_menu()
-    try:
-        levels = tuple(
-            PriorityLevel(str(level["priority"]), int(level["min_weak_stages"]), str(level["summary"]))
-            for level in data["levels"]
-        )
-        rules = PriorityRules(
-            weak_share=float(data["weak_stage"]["share_below"]),
-            missing_stage_is_weak=bool(data["weak_stage"].get("missing_is_weak", True)),
-            levels=tuple(sorted(levels, key=lambda level: -level.min_weak_stages)),
-            stage_support={int(k): str(v) for k, v in data["stage_support"].items()},
-            defer_support={int(k): tuple(int(s) for s in v) for k, v in (data.get("defer_support") or {}).items()},
-            prescored_max_points={int(k): float(v) for k, v in data["prescored_max_points"].items()},
-            weak_field_score=float(data.get("weak_field_score", 50)),
-            change_tolerance={str(k): float(v) for k, v in (data.get("change_tolerance") or {}).items()},
-        )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise DefinitionError(f"ファイル「{path.name}」の支援優先度ルールが不完全です（{exc}）。") from exc
+    levels = tuple(PriorityLevel(level.priority, level.min_weak_stages, level.summary) for level in data.levels)
+    rules = PriorityRules(
+        weak_share=data.weak_stage.share_below,
+        missing_stage_is_weak=data.weak_stage.missing_is_weak,
+        levels=tuple(sorted(levels, key=lambda level: -level.min_weak_stages)),
+        stage_support=dict(data.stage_support),
+        defer_support=dict(data.defer_support),
+        prescored_max_points=dict(data.prescored_max_points),
+        weak_field_score=data.weak_field_score,
+        change_tolerance=dict(data.change_tolerance),
+    )
     unknown = [item for item in rules.stage_support.values() if item not in menu]
     if unknown:
         raise DefinitionError(
             f"ファイル「{path.name}」の stage_support に支援メニューにないIDがあります: {', '.join(unknown)}"
         )
-    if not rules.levels or rules.levels[-1].min_weak_stages != 0:
+    if rules.levels[-1].min_weak_stages != 0:
         raise DefinitionError(
             f"ファイル「{path.name}」の levels には min_weak_stages: 0 の段階（最も低い優先度）が必要です。"
         )

@@ -217,7 +217,7 @@ def make_seeds(shared: Path, folder: Path, registry) -> list[Seed]:
     da = shared / "digital-agency"
     municipal = _read_rows(da / "市区町村毎のDX進捗状況_市区町村比較.csv")
     online = _read_rows(da / "市区町村毎のDX進捗状況_行政手続のオンライン申請率.csv")
-    codes = list(registry.municipalities.code)  # the exports' columns are in code order (DATA.md §3)
+    codes = list(registry.municipalities.code)  # the exports' columns are in code order
     ishikawa = [2 + i for i, code in enumerate(codes) if code.startswith("17")]
     add(
         "da_municipal_hokkaido",

@@ -98,9 +98,28 @@ class Swap:
     old: str
     new: str | None = None
     done_at: float | None = None
+    # Between the build's atomic rename and this process reading the new build time (the build
+    # process still exiting), a page can already show the new build: such builds are kept here and
+    # must turn out to be the new one (``unconfirmed_errors``).
+    building: bool = False
+    unconfirmed: set[str] = field(default_factory=set)
 
     def builds(self) -> set[str]:
         return {self.old} if self.new is None else {self.old, self.new}
+
+    def may_show(self, shown: str) -> bool:
+        if shown in self.builds():
+            return True
+        if self.building and self.new is None:
+            self.unconfirmed.add(shown)
+            return True
+        return False
+
+    def unconfirmed_errors(self) -> list[str]:
+        return [
+            f"入れ替え中に古くも新しくもないデータベースを表示（構築: {shown}）"
+            for shown in self.unconfirmed - {self.new}
+        ]
 
 
 @dataclass
@@ -312,7 +331,7 @@ def check_run(run: Run, tab: StreamlitTab, page: str, pref: str, swap: Swap) -> 
     shown = run.sidebar_value(BUILD_MARK)
     if shown is None:
         return None, "サイドバーにデータベースの構築時刻がありません"
-    if shown not in swap.builds():
+    if not swap.may_show(shown):
         return shown, f"古くも新しくもないデータベースを表示（構築: {shown}）"
     return shown, None
 
@@ -437,6 +456,7 @@ async def baseline(base: str, swap: Swap, result: Result) -> None:
 async def swap_database(sources: list[Path], db: Path, at: float, clock, swap: Swap, result: Result) -> None:
     await asyncio.sleep(max(0.0, at - clock()))
     result.swap_at = round(clock(), 1)
+    swap.building = True
     fewer = [s for s in sources if s.name != DROPPED_FOLDER]
     result.build_seconds = round(await asyncio.to_thread(build_database, fewer, db, "load-test-swap"), 2)
     swap.new, swap.done_at = built_at(db), clock()
@@ -464,6 +484,7 @@ async def drive(
     tasks = [run_session(i, server.base, clock, seconds, swap, result, think) for i in range(sessions)]
     tasks.append(swap_database(sources, db, seconds / 3, clock, swap, result))
     await asyncio.gather(*tasks)
+    result.errors.extend(swap.unconfirmed_errors())
     result.crowd_seconds = round(clock(), 1)
     cpu_after = server.cpu_seconds()
     if cpu_before is not None and cpu_after is not None:

@@ -249,7 +249,7 @@ def append_values(con: duckdb.DuckDBPyConnection, values: pd.DataFrame) -> None:
     store.append(con, "release_indicators", values[["release_id", "indicator_id", "as_of"]].drop_duplicates())
 
 
-# 和歌山県 (seed 001): real registry names and codes, synthetic populations
+# 和歌山県 (和歌山県's assessment sheet): real registry names and codes, synthetic populations
 WAKAYAMA = [
     ("302015", "和歌山県", "和歌山市", "中核市", 356000),
     ("302023", "和歌山県", "海南市", "一般市", 47000),

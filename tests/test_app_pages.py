@@ -106,7 +106,7 @@ def test_url_reproduces_the_filtered_view(real_db, monkeypatch):
     at = open_app(monkeypatch, real_db, pref="兵庫県", band=["5万未満", "5～10万"], ind="CIOの任命")
     assert not at.exception
     expected = count(real_db, Filter(pref_code="28", pop_bands=("5万未満", "5～10万")))
-    assert 0 < expected < 41  # 兵庫県 has 41 市町 (seed 000)
+    assert 0 < expected < 41  # 兵庫県 has 41 市町 (兵庫県「市町DX支援パッケージ」)
     assert metric(at, "対象団体数") == f"{expected}団体"
     assert "地図：CIOの任命" in [s.value for s in at.header]
     assert at.selectbox(key="pref").value == "28"

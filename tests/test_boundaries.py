@@ -1,6 +1,6 @@
 """国土数値情報 N03 boundaries: the two real TopoJSON files, crafted GeoJSON / Shapefile zips, bad input.
 
-Expected numbers are the measurements of ../shared/docs/DATA.md §6–§7, not copies of loader output.
+Expected numbers were measured on the N03 files themselves, not copies of loader output.
 """
 
 from __future__ import annotations
@@ -29,10 +29,11 @@ from metrics import geometry
 FOLDER = "boundaries"
 WARD_FILE = "N03-21_210101.topojson.json"
 DESIGNATED_FILE = "N03-21_210101_designated_city.topojson.json"
-# DATA.md §6: type-null features of the designated file (besides 愛知 所属未定地) and its degenerate shapes
+# measured on the real files: type-null features of the designated file (besides 愛知 所属未定地) and its
+# degenerate shapes
 TYPE_NULL = ["利島村", "青ヶ島村", "上島町", "姫島村", "座間味村", "粟国村", "渡名喜村"]
 DEGENERATE = ["大治町", "向日市", "日吉津村", "太地町"]
-# DATA.md §7: without a polygon in either file
+# measured on the real files: without a polygon in either file
 WITHOUT_POLYGON = {"利島村", "青ヶ島村", "日吉津村", "上島町", "太地町", "姫島村", "座間味村", "粟国村", "渡名喜村"}
 NORTHERN = {"01695", "01696", "01697", "01698", "01699", "01700"}
 LOADER = boundaries.LOADERS[0]
@@ -142,7 +143,7 @@ def test_browser_shapes_are_valid_and_rounded(loaded):
     assert shapely.is_valid(simplified).all() and not shapely.is_empty(simplified).any()
     coords = shapely.get_coordinates(shapely.from_geojson(rows.geojson_simplified))
     assert np.allclose(coords, np.round(coords, boundaries.BROWSER_DECIMALS), atol=1e-9)
-    assert coords[:, 0].min() > 122.9 and coords[:, 0].max() < 148.9  # DATA.md §6 extent
+    assert coords[:, 0].min() > 122.9 and coords[:, 0].max() < 148.9  # Japan's extent
     assert coords[:, 1].min() > 24.0 and coords[:, 1].max() < 45.6
 
 

@@ -247,7 +247,8 @@ def test_filter_change_updates_url_and_url_reproduces_view(context, browser, ser
         timings[name] = round(settle(page), 3)
         assert_no_error(page)
     query = parse_qs(urlparse(page.url).query)
-    assert query.get("pref") == ["兵庫県"] and query.get("ind") == ["CIOの任命"], page.url
+    # the prefecture by its code (ui.links), the indicator by its label
+    assert query.get("pref") == ["28"] and query.get("ind") == ["CIOの任命"], page.url
     assert page.get_by_text("兵庫県：41団体").first.is_visible()
     assert page.get_by_text("地図：CIOの任命").first.is_visible()
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -278,4 +279,6 @@ def test_deep_link_to_a_page_with_the_comparison_set(context, server):
     assert page.get_by_text("比較・分析").first.is_visible()
     chips = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').filter(has_text="比較セット")
     assert "姫路市（兵庫県）" in chips.inner_text() and "神戸市（兵庫県）" in chips.inner_text()
+    query = parse_qs(urlparse(page.url).query)
+    assert query.get("cmp") == ["282014", "281000"] and query.get("pref") == ["28"], "the old link now reads in codes"
     shoot(page, "09_compare_set")

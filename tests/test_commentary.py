@@ -1,5 +1,5 @@
 """Generated commentary (metrics/commentary.py): every sentence is checked against numbers computed
-here independently — from DATA.md's measured counts, SQL on the store, or the metrics tables
+here independently — from counts measured on the real files, SQL on the store, or the metrics tables
 aggregated with pandas — on the real store and on the demo store (assessment rounds)."""
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def test_formatting_helpers():
 
 
 def test_binary_share_matches_data_md_and_the_store(real_con):
-    # DATA.md: CIOの任命 nationally 実施 1270, 未実施 463, 調査無し 8
+    # measured on the real files: CIOの任命 nationally 実施 1270, 未実施 463, 調査無し 8
     national = 100 * 1270 / (1270 + 463)
     hyogo = real_con.execute("""
         SELECT count(v.value), count(*) FILTER (WHERE v.value = 1)

@@ -140,3 +140,22 @@ def test_healthcheck_reports_the_database_state(tmp_path, monkeypatch, demo_db):
     assert healthcheck.database_state(missing) is None and healthcheck.main(["--require-database"]) == 0
     monkeypatch.setattr(healthcheck, "streamlit_state", lambda url: "streamlit: refused")
     assert healthcheck.main([]) == 1
+
+
+def test_kubernetes_manifest_runs_the_same_image_with_cookie_affinity_and_a_read_only_volume():
+    documents = {
+        (doc["kind"], doc["metadata"]["name"]): doc
+        for doc in yaml.safe_load_all((DEPLOY / "kubernetes.yaml").read_text(encoding="utf-8"))
+    }
+    viewers = documents[("Deployment", "dx-dashboard")]["spec"]["template"]["spec"]
+    admin = documents[("Deployment", "dx-dashboard-admin")]["spec"]["template"]["spec"]
+    (container,) = viewers["containers"]
+    assert container["readinessProbe"]["httpGet"]["path"] == "/_stcore/health"
+    assert container["volumeMounts"] == [{"name": "data", "mountPath": "/srv/data", "readOnly": True}]
+    assert viewers["volumes"][0]["persistentVolumeClaim"]["readOnly"] is True
+    assert not any(m.get("readOnly") for m in admin["containers"][0]["volumeMounts"] if m["name"] == "data")
+    assert documents[("Deployment", "dx-dashboard-admin")]["spec"]["replicas"] == 1
+    annotations = documents[("Ingress", "dx-dashboard")]["metadata"]["annotations"]
+    assert annotations["nginx.ingress.kubernetes.io/affinity"] == "cookie"
+    assert int(annotations["nginx.ingress.kubernetes.io/proxy-read-timeout"]) >= 3600
+    assert container["image"] == admin["containers"][0]["image"], "one image for both"

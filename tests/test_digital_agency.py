@@ -1,6 +1,6 @@
 """デジタル庁「自治体DX推進状況」 loaders: the four real exports and crafted variants of them.
 
-Expected numbers are the measurements of ../shared/docs/DATA.md §2–§3, not copies of loader output.
+Expected numbers were measured on the files themselves, not copies of loader output.
 """
 
 from __future__ import annotations

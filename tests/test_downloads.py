@@ -263,17 +263,12 @@ def test_command_line_files_hold_no_formula(hostile_db, hostile_menu, tmp_path, 
     assert not check_csv(capsys.readouterr().out.encode("utf-8"), "metrics priority (stdout)")
 
     template = tmp_path / "survey.xlsx"
-    import loaders.__main__ as loaders_cli
-
-    original = loaders_cli.load_registry
-    loaders_cli.load_registry = hostile_registry
-    try:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("loaders.__main__.load_registry", hostile_registry)  # the registry the command reads
         assert (
             loaders_main(["template", "--prefecture", "兵庫県", "--round", "2026-baseline", "--out", str(template)])
             == 0
         )
-    finally:
-        loaders_cli.load_registry = original
     assert not check_xlsx(template.read_bytes(), "loaders template")
     assert "'" + LINK in _all_text("survey.xlsx", template.read_bytes())
 

@@ -621,7 +621,7 @@ def test_safe_upload_name_refuses_names_without_a_file_name(name):
 
 def test_safe_upload_name_limits_length_and_keeps_the_suffix():
     name = upload_names.safe_upload_name("市" * 300 + ".xlsx")
-    assert name.endswith(".xlsx") and len(name.encode("utf-8")) <= safety.MAX_NAME_BYTES
+    assert name.endswith(".xlsx") and len(name.encode("utf-8")) <= upload_names.MAX_NAME_BYTES
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ui import charts
+from views import charts
 from views.labels import spread
 
 EPSILON = 1e-6

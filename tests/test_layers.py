@@ -39,7 +39,6 @@ ENTRY_POINT_ALLOWED = {"views", "exports", "metrics", "loaders", "store"}
 WITHOUT_STREAMLIT = ("views", "exports", "metrics", "loaders", "store")
 
 
-
 def project_modules() -> dict[str, Path]:
     modules = {"app": ROOT / "app.py"}
     for package in PACKAGES:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -20,8 +22,9 @@ from metrics_fixtures import (
 from metrics.assessment import assessment_scores, maturity, score_matrix
 from metrics.definitions import load_questionnaire
 from metrics.filters import Filter
+from store.paths import DATA_DIR
 
-# seed 001 和歌山県「アセスメントシートの分野と段階のイメージ」: stages (rows) × fields (columns)
+# 和歌山県「アセスメントシートの分野と段階のイメージ」: stages (rows) × fields (columns)
 WAKAYAMA_MATRIX = [[5, 3, 2, 1], [4, 2, 3, 0], [3, 0, 1, 1], [2, 1, 1, 1]]
 
 
@@ -52,7 +55,7 @@ def test_wakayama_points_matrix_gives_the_column_sums_14_6_7_3():
     questions = questions_grid(per_cell=5)
     con = _store(questions, answers_for("302015", "2026-baseline", questions, _wakayama_answers(questions)))
     matrix = score_matrix(assessment_scores(con), "302015", "2026-baseline", "points")
-    assert matrix.loc["計", FIELDS].tolist() == [14, 6, 7, 3]  # 点数による支援分類 (seed 001)
+    assert matrix.loc["計", FIELDS].tolist() == [14, 6, 7, 3]  # 点数による支援分類 (和歌山県's assessment sheet)
     assert matrix.iloc[:4][FIELDS].to_numpy().tolist() == WAKAYAMA_MATRIX
     assert matrix["計"].tolist() == [11, 9, 5, 5, 30]
     maxima = score_matrix(assessment_scores(con), "302015", "2026-baseline", "max_points")
@@ -226,11 +229,13 @@ def test_maturity_levels(scores, thresholds, level):
 
 
 def test_maturity_thresholds_come_from_the_questionnaire(tmp_path, monkeypatch):
+    # the committed questionnaire with other stage names and thresholds (the one reader validates all of it)
+    text = (DATA_DIR / "questionnaire.yaml").read_text(encoding="utf-8")
     definition = tmp_path / "q.yaml"
     definition.write_text(
-        "id: t\ntitle: t\nstages:\n"
-        + "".join(f"  - {{stage: {s}, name: 段階{s}}}\n" for s in range(4))
-        + "fields: [DX全般, 情報システム, BPR, データ利活用]\nmaturity_thresholds: [70, 70, 70, 70]\nquestions: []\n",
+        re.sub(r"maturity_thresholds: \[[^\]]*\]", "maturity_thresholds: [70, 70, 70, 70]", text).replace(
+            "name: 認識共有・機運醸成", "name: 段階0"
+        ),
         encoding="utf-8",
     )
     monkeypatch.setenv("DX_QUESTIONNAIRE", str(definition))

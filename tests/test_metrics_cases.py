@@ -19,9 +19,9 @@ def test_cases_are_complete_and_traceable(cases):
     assert len(cases) >= 20 and cases["id"].is_unique
     assert set(cases["stage"]) == {0, 1, 2, 3} and set(cases["field"]) <= set(DEFAULT_FIELDS)
     assert set(cases["body_kind"]) == {"municipality", "prefecture", "group"}
-    assert cases["source"].str.match(r"seed 00[23] ").all() and cases["section"].str.contains(r"p\.\d+").all()
+    assert cases["source"].str.match(r"総務省「").all() and cases["section"].str.contains(r"p\.\d+").all()
     assert (cases["population"] > 0).all() and cases["population_text"].str.contains("万人").all()
-    assert set(cases[cases["source"].str.startswith("seed 003")]["body"]) >= {"宮城県", "山梨県", "出雲市"}
+    assert set(cases[cases["source"].str.contains("地域社会DX事例集")]["body"]) >= {"宮城県", "山梨県", "出雲市"}
 
 
 def test_codes_match_the_registry(cases, registry):

@@ -1,4 +1,4 @@
-"""The 兵庫-style cross-table (seed 000): population band × DX staff count bins, with totals."""
+"""The 兵庫-style cross-table (兵庫県「市町DX支援パッケージ」): population band × DX staff count bins, with totals."""
 
 from __future__ import annotations
 
@@ -21,7 +21,8 @@ from metrics.crosstab import (
 )
 
 BANDS = ["5万未満", "5～10万", "10～20万", "20～50万", "50～100万", "100万以上"]
-# seed 000「県内市町のDX・情報関係業務担当職員数（団体規模別）」: row totals and column totals as printed.
+# 兵庫県「市町DX支援パッケージ」「県内市町のDX・情報関係業務担当職員数（団体規模別）」:
+# row totals and column totals as printed.
 # The text extraction shifts one cell between the first two rows (their cells sum to 26 and 5 while
 # the printed totals say 25 and 6); the margins below are consistent and are what we assert.
 ROW_TOTALS = [25, 6, 2, 6, 1, 1]

@@ -32,7 +32,7 @@ def test_regions_are_valid_codes_named_as_in_the_registry(regions, registry):
 def test_hyogo_ten_areas_cover_all_41(regions, registry):
     hyogo = regions[regions["region_set"] == HYOGO_SET]
     all_hyogo = set(registry.municipalities.query("pref_name == '兵庫県'")["code"])
-    assert set(hyogo["code"]) == all_hyogo and len(hyogo) == 41  # seed 000: 41市町
+    assert set(hyogo["code"]) == all_hyogo and len(hyogo) == 41  # 兵庫県「市町DX支援パッケージ」: 41市町
     sizes = hyogo["region"].value_counts().to_dict()
     assert sizes == {
         "神戸": 1,
@@ -52,7 +52,7 @@ def test_hyogo_ten_areas_cover_all_41(regions, registry):
 def test_wakayama_kihoku_13_kinan_17(regions, registry):
     wakayama = regions[regions["region_set"] == WAKAYAMA_SET]
     assert set(wakayama["code"]) == set(registry.municipalities.query("pref_name == '和歌山県'")["code"])
-    assert wakayama["region"].value_counts().to_dict() == {"紀北": 13, "紀南": 17}  # seed 001
+    assert wakayama["region"].value_counts().to_dict() == {"紀北": 13, "紀南": 17}  # 和歌山県's two advisory teams
     assert {"和歌山市", "橋本市", "有田市"} <= set(wakayama.query("region == '紀北'")["name"])
     assert {"田辺市", "新宮市", "串本町"} <= set(wakayama.query("region == '紀南'")["name"])
 

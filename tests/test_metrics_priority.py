@@ -1,4 +1,4 @@
-"""Support priority: the 宮城県 table (seed 003) reproduced by the default rules, the store-backed
+"""Support priority: the 宮城県 table (総務省「地域社会DX事例集」) reproduced by the default rules, the store-backed
 priority list, and the ``python -m metrics priority`` command."""
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from metrics.priority import NOT_ASSESSED, prioritise, support_priority
 from metrics.rules import load_priority_rules
 from store.paths import DATA_DIR
 
-# seed 003 (地域社会DX事例集 p.28, lines ~770–785): STEP0..STEP3, 支援優先度, 支援内容 — as printed
+# 総務省「地域社会DX事例集」(地域社会DX事例集 p.28, lines ~770–785): STEP0..STEP3, 支援優先度, 支援内容 — as printed
 MIYAGI = [
     (15, 30, 20, 24, "低", ""),
     (25, 30, 25, 21, "低", ""),

@@ -1,6 +1,6 @@
 """The metrics on a real build of ../shared/data (デジタル庁 exports + 住民基本台帳 population).
 
-Expected numbers are the ones DATA.md §2.1 measured on the files, not copies of our output.
+Expected numbers were measured on the files themselves, not copies of our output.
 Skipped only when the build holds no デジタル庁 indicator values.
 """
 
@@ -21,7 +21,7 @@ from metrics.gaps import gaps
 from metrics.peers import similar_municipalities
 from metrics.priority import NOT_ASSESSED, support_priority
 
-# DATA.md §2.1: 調査無し in rows 1–7 (推進体制 and 人材 indicators) for these 8 石川県 municipalities
+# measured on the real files: 調査無し in rows 1–7 (推進体制 and 人材 indicators) for these 8 石川県 municipalities
 ISHIKAWA_NOT_SURVEYED = {"金沢市", "七尾市", "小松市", "輪島市", "珠洲市", "内灘町", "中能登町", "能登町"}
 NEEDED_LOADERS = ("loaders.digital_agency", "loaders.population")
 

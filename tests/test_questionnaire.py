@@ -20,7 +20,8 @@ from loaders.questionnaire import (
     questions_frame,
 )
 
-SEED_STAGES = ["認識共有・機運醸成", "全体方針の決定", "推進体制の整備", "DXの取組の実行"]  # seed 001, 和歌山県
+# 和歌山県's assessment sheet
+SEED_STAGES = ["認識共有・機運醸成", "全体方針の決定", "推進体制の整備", "DXの取組の実行"]
 SEED_FIELDS = ["DX全般", "情報システム", "BPR", "データ利活用"]
 
 

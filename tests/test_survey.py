@@ -18,7 +18,8 @@ from loaders.synthetic import ROUNDS, capability, synthetic_answers
 from loaders.template import FIRST_DATA_ROW, write_template
 from loaders.textio import sniff_head
 
-# 宮城県's survey table in seed 003 (市町村のDX推進状況の可視化結果): STEP0–3 points, 支援優先度, 支援内容.
+# 宮城県's survey table in 総務省「地域社会DX事例集」(市町村のDX推進状況の可視化結果):
+# STEP0–3 points, 支援優先度, 支援内容.
 MIYAGI_TABLE = [
     (15, 30, 20, 24, "低", ""),
     (25, 30, 25, 21, "低", ""),
@@ -36,7 +37,7 @@ MIYAGI_TABLE = [
     (15, 30, 15, 5, "中", "取組み実行"),
 ]
 # The seed names no municipality: these 14 宮城県 names are attached for the test. 美里町 and 川崎町 also
-# exist in other prefectures (DATA.md §3), so the 都道府県 column has to decide them.
+# exist in other prefectures, so the 都道府県 column has to decide them.
 MIYAGI_NAMES = [
     "石巻市",
     "塩竈市",
@@ -53,7 +54,7 @@ MIYAGI_NAMES = [
     "美里町",
     "川崎町",
 ]
-MIYAGI_MUNICIPALITIES = 35  # DATA.md §3: 宮城 idx 252–286
+MIYAGI_MUNICIPALITIES = 35  # measured on the real files: 宮城 idx 252–286
 
 
 @pytest.fixture(scope="module")

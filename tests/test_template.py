@@ -18,8 +18,8 @@ from loaders.template import FIRST_DATA_ROW, write_template
 from loaders.textio import read_excel_sheets
 
 ROOT = Path(__file__).resolve().parent.parent
-HYOGO_MUNICIPALITIES = 41  # seed 000: 兵庫県「市町DX支援パッケージ」, 41市町
-HOKKAIDO_MUNICIPALITIES = 179  # DATA.md §3: 北海道 idx 0–178
+HYOGO_MUNICIPALITIES = 41  # 兵庫県「市町DX支援パッケージ」: 兵庫県「市町DX支援パッケージ」, 41市町
+HOKKAIDO_MUNICIPALITIES = 179  # measured on the real files: 北海道 idx 0–178
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from views import maps, style
 
 NATIONAL_LIMIT = 1_500_000
 PREFECTURE_LIMIT = 200_000
-# DATA.md §7: no polygon in the N03 2021 files after both are combined
+# measured on the real files: no polygon in the N03 2021 files after both are combined
 WITHOUT_POLYGON = {
     "133621": "利島村",
     "134023": "青ヶ島村",
@@ -97,7 +97,7 @@ def test_binary_measure_has_a_categorical_legend(real):
     _, frame, colouring = spec_of(real, "da_cio")
     for label in ("実施", "未実施", style.MISSING_LABEL):
         assert label in colouring.legend_html
-    assert frame["tip_value"].str.endswith("未実施").sum() == 463  # DATA.md: CIOの任命 未実施 463
+    assert frame["tip_value"].str.endswith("未実施").sum() == 463  # measured on the real files: CIOの任命 未実施 463
 
 
 def test_no_tile_server_is_needed(real):

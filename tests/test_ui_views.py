@@ -1,6 +1,6 @@
 """metrics.views — what the pages show: the measure menu and values, the national summary and
 KPIs, prefecture ranking, maturity per field and its movement, support counts, the visit plan,
-peer shares and the store's provenance. Real numbers from DATA.md; the demo for survey rounds."""
+peer shares and the store's provenance. Real numbers counted on the real files; the demo for survey rounds."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from metrics.filters import Filter, select_municipalities
 from metrics.menus import load_support_menu
 from metrics.priority import NOT_ASSESSED, support_priority
 
-# DATA.md §2: CIOの任命 — 実施 1270, 未実施 463, 調査無し 8 (all 石川県)
+# measured on the real files: CIOの任命 — 実施 1270, 未実施 463, 調査無し 8 (all 石川県)
 CIO_YES, CIO_NO, CIO_MISSING = 1270, 463, 8
 
 

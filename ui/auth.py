@@ -258,7 +258,9 @@ def current_policy() -> Policy:
         values = st.secrets.to_dict()
     except (StreamlitSecretNotFoundError, FileNotFoundError):
         if _secrets_files_exist():
-            return Policy(problems=(".streamlit/secrets.toml を読み込めません（TOML の書式を確認してください）。",))
+            return Policy(
+                problems=("管理者の設定ファイル（secrets.toml）を読み込めません（TOML の書式を確認してください）。",)
+            )
         return Policy()
     return policy_from_secrets(values)
 
@@ -349,7 +351,7 @@ def admin_gate() -> Access:
             )
             return Access(True, OPEN_IDENTITY)
         st.info(
-            f"{CLOSED_NOTICE}ほかのコンピューターから更新するには、サーバーの管理者が .streamlit/secrets.toml に"
+            f"{CLOSED_NOTICE}ほかのコンピューターから更新するには、サーバーの管理者が設定ファイル（secrets.toml）に"
             "管理者（組織のアカウントのメールアドレス、またはパスワードのハッシュ）を設定してください"
             "（手順は docs/ADMIN.md）。閲覧はこのままできます。",
             icon=":material/lock:",
@@ -391,7 +393,10 @@ def _oidc_login(policy: Policy) -> None:
         )
         st.button("ログアウト", key="dm_admin_oidc_logout", on_click=st.logout)
     elif not is_authlib_installed():
-        st.error('OIDC でのログインには Authlib が必要です（pip install "streamlit[auth]"）。')
+        st.error(
+            "組織のアカウントでのログインに必要な部品がサーバーに入っていません。"
+            "サーバーの管理者に連絡してください（手順は docs/ADMIN.md）。"
+        )
     else:
         st.button(
             "組織のアカウントでログイン",

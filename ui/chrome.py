@@ -116,13 +116,13 @@ def demo_banner() -> None:
 
 
 def source_line() -> str:
-    """Which database, the デジタル庁 snapshot shown and when the store was built."""
+    """Which data (demo or the loaded files), the デジタル庁 snapshot shown and when the store was built
+    (not the database's file name: users see what the data is, not how it is stored)."""
     info = build_info()
-    path = data.database_path().name
     built_at = info.get("built_at")
     # to the second: two builds in one minute (an administrator's quick rebuild) are told apart on screen
     built = f"{japanese_date(built_at)} {str(built_at)[11:19]}".rstrip() if as_date(built_at) else "不明"
-    label = f"{DEMO_LABEL}（{path}）" if is_demo() else path
+    label = DEMO_LABEL if is_demo() else "公開データ・調査データ"
     official = data.cached(dates.dates_for)(None, st.session_state.get("snap"), dates.COMPOSITE_SOURCES).text()
     as_of = f"　デジタル庁データ {official}" if official else ""
     return f"データ: {label}{as_of}　構築: {built}"
@@ -215,7 +215,6 @@ PLOTLY_JAPANESE = {
     "Show closest data on hover": "最も近い値を表示",
     "Compare data on hover": "値を並べて表示",
     "Toggle show closest data on hover": "最も近い値の表示切替",
-    "Produced with Plotly.js": "Plotly.js で作成",
     "Double-click to zoom back out": "ダブルクリックで元の表示に戻ります",
     "Taking snapshot - this may take a few seconds": "画像を作成しています（数秒かかることがあります）",
     "Snapshot succeeded": "画像を作成しました",
@@ -226,7 +225,8 @@ PLOTLY_JAPANESE = {
     "Click to enter Y axis title": "縦軸の題名を入力",
     "Click to enter Colorscale title": "色の凡例の題名を入力",
 }
-PLOTLY_CONFIG = {"locale": "ja", "locales": {"ja": {"dictionary": PLOTLY_JAPANESE}}}
+# no logo of the drawing library in the chart toolbar: users see Japanese labels, never library names
+PLOTLY_CONFIG = {"locale": "ja", "locales": {"ja": {"dictionary": PLOTLY_JAPANESE}}, "displaylogo": False}
 
 
 def _chart_name(fig: go.Figure) -> str:

@@ -2,7 +2,9 @@
 measure, round and snapshot, and the hand-picked comparison set.
 
 Every widget is bound to the URL (``bind="query-params"``; the key is the query parameter), so a
-copied link opens the same view. The values in the URL are the labels shown (``?pref=兵庫県``).
+copied link opens the same view. The values in the URL are the labels shown (``?ind=CIOの任命``), except
+for municipalities and prefectures, which the URL names by code (``?pref=28&cmp=282014``; ui.links),
+old links with their names still opening the same view.
 ``render`` draws the sidebar once per run (app.py) and keeps the ``Selection``; pages read it with
 ``current``.
 """
@@ -19,7 +21,7 @@ from metrics.assessment import rounds
 from metrics.catalog import region_sets
 from metrics.crosstab import pop_band_order
 from metrics.filters import Filter, select_municipalities
-from ui import data
+from ui import data, links
 from views import style
 
 TYPES = ("政令市", "中核市", "一般市", "特別区", "町", "村")
@@ -62,6 +64,41 @@ def municipality_label(frame: pd.DataFrame) -> dict[str, str]:
     return dict(zip(frame["code"], frame["name"] + "（" + frame["pref_name"] + "）"))
 
 
+def prefecture_code(text: str) -> str | None:
+    """The prefecture a link names, by code (``28``), group code (``280003``) or name (``兵庫県``,
+    as older links carried it); 「全国」 is no restriction (``ALL``); None for anything else."""
+    text = text.strip()
+    if text in (ALL, NATIONAL):
+        return ALL
+    prefectures = data.cached(views.prefectures)()
+    known = {
+        **dict(zip(prefectures["name"], prefectures["pref_code"])),
+        **dict(zip(prefectures["code"], prefectures["pref_code"])),
+        **dict(zip(prefectures["pref_code"], prefectures["pref_code"])),
+    }
+    return known.get(text)
+
+
+def municipality_code(text: str) -> str | None:
+    """The municipality a link names: its code (``281000``, or the 5 digits without the check
+    digit), or a label older links carried (「神戸市（兵庫県）」, or the カルテ menu's
+    「神戸市（兵庫県）　こうべし　281000」); None for anything else."""
+    frame = directory()
+    codes = set(frame["code"])
+    words = text.split()  # the カルテ label's parts are separated by full-width spaces
+    if not words:
+        return None
+    for candidate in (words[-1], text.strip()):
+        if candidate in codes:
+            return candidate
+        if len(candidate) == 5 and candidate.isdigit():
+            found = [code for code in codes if code.startswith(candidate)]
+            if len(found) == 1:
+                return found[0]
+    by_label = {label: code for code, label in municipality_label(frame).items()}
+    return by_label.get(words[0]) or by_label.get(text.strip())
+
+
 def directory() -> pd.DataFrame:
     """All municipalities (shared, read-only): code, pref_code, pref_name, name, kana, type, …"""
     return data.shared(select_municipalities)()
@@ -86,14 +123,15 @@ def render() -> Selection:
     with st.sidebar:
         st.markdown("**表示する団体**")
         # "*" stands for "no restriction": a None option would be shown as an empty menu after a rerun
+        links.seed("pref", prefecture_code)
         pref_code = st.selectbox(
             "都道府県",
             [ALL, *pref_names],
             format_func=lambda c: NATIONAL if c == ALL else pref_names[c],
             key="pref",
-            bind="query-params",
             placeholder=CHOOSE,
         )
+        links.keep("pref", pref_code, ALL)
         pref_code = None if pref_code == ALL else pref_code
         set_names = _region_sets_for(sets, data.cached(views.region_set_prefectures)(), pref_code)
         region_set = st.selectbox(
@@ -166,16 +204,19 @@ def render() -> Selection:
                 bind="query-params",
                 placeholder=CHOOSE,
             )
+        links.seed_many("cmp", municipality_code)
+        if len(st.session_state.get("cmp", ())) > MAX_COMPARE:
+            st.session_state["cmp"] = st.session_state["cmp"][:MAX_COMPARE]
         compare = st.multiselect(
             f"比較セット（最大{MAX_COMPARE}団体）",
             list(labels),
             format_func=labels.get,
             key="cmp",
-            bind="query-params",
             max_selections=MAX_COMPARE,
             placeholder="団体名を入力して追加",
             help="カルテ・比較・進捗の各ページで並べて表示します。URLに保存されます。",
         )
+        links.keep_many("cmp", compare)
 
     selection = Selection(
         flt=Filter(

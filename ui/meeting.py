@@ -1,7 +1,8 @@
 """会議モード (committee mode): one saved view per screen for a projector, stepped through a deck.
 
-The mode lives in the URL (``?mode=meeting&slide=3&pref=兵庫県``, plus ``deck=<title>`` for another deck), so a link
-reproduces the slide on screen. app.py asks ``active()`` before it builds the navigation: in the
+The mode lives in the URL (``?mode=meeting&slide=3&pref=28``; older links' ``pref=兵庫県`` as well; plus
+``deck=<title>`` for another deck), so a link reproduces the slide on screen. app.py asks ``active()``
+before it builds the navigation: in the
 mode only the meeting page runs, without the sidebar, filters or top navigation (hidden by CSS as
 well, for the browser's own chrome of Streamlit). Slides come from ``views.render.render_view``
 with the projector theme, cached per database version, view, prefecture and theme.
@@ -15,12 +16,12 @@ from pathlib import Path
 import plotly.graph_objects as go
 import streamlit as st
 
+from store.paths import DATA_DIR
 from ui import data
 from views.render import DEFAULT_DECK, Deck, ExportError, ViewResult, ViewSpec, render_view
 from views.render import load_deck as read_deck
 
-ROOT = Path(__file__).resolve().parent.parent
-DECK_DIR = ROOT / "data" / "decks"
+DECK_DIR = DATA_DIR / "decks"
 PAGE_PATH = "app_pages/meeting.py"
 MODE_PARAM, MODE, SLIDE_PARAM = "mode", "meeting", "slide"
 PREF_KEY, DECK_KEY = "pref", "deck"  # the same ``pref`` parameter as the sidebar's prefecture filter

@@ -123,7 +123,8 @@ def colour_measure(values: pd.DataFrame, measure: pd.Series, category_order: lis
         else ""
     )
     legend = (
-        f'<div class="dx-legend"><span>{html.escape(low)}<span class="bar" style="background:linear-gradient(90deg,{gradient})">'
+        f'<div class="dx-legend"><span>{html.escape(low)}'
+        f'<span class="bar" style="background:linear-gradient(90deg,{gradient})">'
         f'</span>{html.escape(high)}</span><span class="dx-muted">{html.escape(note)}</span>'
         + (
             f'<span><span class="swatch" style="background:{style.NOT_ANSWERED_HEX}"></span>'
@@ -131,7 +132,8 @@ def colour_measure(values: pd.DataFrame, measure: pd.Series, category_order: lis
             if unanswered.any()
             else ""
         )
-        + f'<span><span class="swatch" style="background:{style.MISSING_HEX}"></span>{html.escape(style.MISSING_LABEL)}</span></div>'
+        + f'<span><span class="swatch" style="background:{style.MISSING_HEX}"></span>'
+        f"{html.escape(style.MISSING_LABEL)}</span></div>"
     )
     return Colouring(rgb, legend)
 
@@ -206,7 +208,7 @@ def deck_spec(
     layers = [SEA_LAYER]
     if features:
         layers.append(
-            '{"@@type":"GeoJsonLayer","id":"%s","data":{"type":"FeatureCollection","features":[%s]},'
+            '{"@@type":"GeoJsonLayer","id":"%s","data":{"type":"FeatureCollection","features":[%s]},'  # noqa: UP031 - JSON braces
             '"pickable":true,"stroked":%s,"filled":true,"autoHighlight":true,"highlightColor":[255,255,255,110],'
             '"getFillColor":"@@=properties.f","getLineColor":[255,255,255,170],"lineWidthUnits":"pixels",'
             '"getLineWidth":0.4}'
@@ -214,18 +216,18 @@ def deck_spec(
         )
     if highlight:
         layers.append(
-            '{"@@type":"GeoJsonLayer","id":"selected","data":{"type":"FeatureCollection","features":[%s]},'
+            '{"@@type":"GeoJsonLayer","id":"selected","data":{"type":"FeatureCollection","features":[%s]},'  # noqa: UP031
             '"pickable":false,"stroked":true,"filled":false,"getLineColor":[17,24,39,255],"lineWidthUnits":"pixels",'
             '"getLineWidth":2.5,"lineWidthMinPixels":2.5}' % ",".join(highlight)
         )
     if points:
         layers.append(
-            '{"@@type":"ScatterplotLayer","id":"%s","data":[%s],"pickable":true,"autoHighlight":true,'
+            '{"@@type":"ScatterplotLayer","id":"%s","data":[%s],"pickable":true,"autoHighlight":true,'  # noqa: UP031
             '"getPosition":"@@=p","getFillColor":"@@=f","getRadius":%s,"radiusUnits":"pixels",'
             '"stroked":true,"getLineColor":[55,65,81,255],"lineWidthUnits":"pixels","getLineWidth":0.8}'
             % (LAYER_POINTS, ",".join(points), 3.5 if features else 3)
         )
-    return '{"initialViewState":%s,"mapStyle":%s,"layers":[%s]}' % (
+    return '{"initialViewState":%s,"mapStyle":%s,"layers":[%s]}' % (  # noqa: UP031 - JSON braces
         json.dumps(view),
         json.dumps(MAP_STYLE),
         ",".join(layers),
@@ -251,7 +253,7 @@ def map_frame(values: pd.DataFrame, municipalities: pd.DataFrame, measure: pd.Se
     frame["tip_name"] = frame["pref_name"] + " " + frame["name"]
     kind, unit = measure["kind"], measure["unit"]
     frame["tip_text"] = [
-        style.format_value(v, kind, unit, l) for v, l in zip(frame["value"], frame["label"].astype("object"))
+        style.format_value(v, kind, unit, label) for v, label in zip(frame["value"], frame["label"].astype("object"))
     ]
     frame["tip_value"] = f"{measure['short_title']}: " + frame["tip_text"]
     return frame

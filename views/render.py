@@ -37,10 +37,10 @@ from metrics.gaps import gaps
 from metrics.priority import NOT_ASSESSED, SURVEY_LABEL, support_priority
 from metrics.tables import stored_priority
 from store.dates import japanese_date
+from store.paths import DATA_DIR
 from views import charts, maps, style
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DECK = ROOT / "data" / "decks" / "committee.yaml"
+DEFAULT_DECK = DATA_DIR / "decks" / "committee.yaml"
 VIEW_TYPES: dict[str, str] = {
     "overview_map": "地図",
     "ranking": "順位",
@@ -582,11 +582,31 @@ def distribution_view(
 def _crosstab_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
     measure_id = spec.measure or ("maturity" if _has_measure(con, "maturity") else DEFAULT_MEASURE)
     measure = measure_row(con, measure_id)
-    title = f"人口規模 × {measure['short_title']}"
-    kind = measure["kind"]
     values = views.measure_frame(con, measure_id)
     chosen = select_municipalities(con, scope.flt)[["code", "pop_band"]]
-    frame = chosen.merge(values, on="code", how="left")
+    places = select_municipalities(con)
+    ranking = views.selection_ranking(values, places, measure, scope.flt)
+    source, as_of = source_line(measure), as_of_line(con, measure)
+    return crosstab_view(measure, values, chosen, places, pop_band_order(con), scope, ranking, source, as_of)
+
+
+def crosstab_view(
+    measure: pd.Series,
+    values: pd.DataFrame,
+    chosen: pd.DataFrame,
+    places: pd.DataFrame,
+    bands: list[str],
+    scope: Scope,
+    ranking: pd.DataFrame,
+    source: str,
+    as_of: str,
+) -> ViewResult:
+    """The 兵庫-style table of population bands × answers (levels, or score classes of 20 points) for
+    the scope's municipalities (``chosen``: code, pop_band), as stacked bars; ``frame`` is the table
+    with its totals (計) and 「不明」 for municipalities without a value."""
+    title = f"人口規模 × {measure['short_title']}"
+    kind = measure["kind"]
+    frame = chosen[["code", "pop_band"]].merge(values, on="code", how="left")
     if kind in ("binary", "category"):
         labels, order = frame["label"], views.measure_category_order(values, measure)
     elif kind == "level":
@@ -594,30 +614,17 @@ def _crosstab_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
     elif kind in ("score", "percent"):
         labels, order = bin_values(frame["value"], SCORE_EDGES, SCORE_LABELS).astype("object"), list(SCORE_LABELS)
     else:
-        return _missing(
-            title,
-            f"「{measure['title']}」は区分や得点でないため、クロス集計にしません。",
-            scope,
-            source_line(measure),
-            as_of_line(con, measure),
-            "crosstab",
-        )
+        message = f"「{measure['title']}」は区分や得点でないため、クロス集計にしません。"
+        return _missing(title, message, scope, source, as_of, "crosstab")
     if frame["value"].isna().all() and (kind != "category" or frame["label"].isna().all()):
-        return _missing(
-            title,
-            f"{scope.name}には「{measure['title']}」のデータがありません。",
-            scope,
-            source_line(measure),
-            as_of_line(con, measure),
-            "crosstab",
-        )
-    table = cross_table(frame.assign(区分=labels), "pop_band", "区分", pop_band_order(con), order)
+        message = f"{scope.name}には「{measure['title']}」のデータがありません。"
+        return _missing(title, message, scope, source, as_of, "crosstab")
+    table = cross_table(frame.assign(区分=labels), "pop_band", "区分", bands, order)
     figure = charts.cross_table_bars(table)
     exported = table.rename_axis(index="人口規模", columns=None).reset_index()
     if kind == "category":
-        lines = _selection_lines(con, measure, values, chosen, scope)
+        lines = selection_lines(measure, values, chosen, scope, ranking)
     else:
-        places = select_municipalities(con)
         lines = commentary.band_sentences(measure, commentary.band_table(values, places, chosen, kind), scope.name)
     return ViewResult(
         "crosstab",
@@ -626,18 +633,26 @@ def _crosstab_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
         figure,
         exported,
         lines,
-        source_line(measure),
-        as_of_line(con, measure),
+        source,
+        as_of,
         _pref(scope),
+        frame=table,
     )
 
 
 def _priority_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
     # national menu + the scope's prefecture's own: for a prefecture what the build stored (metrics.tables)
     priority = stored_priority(con, scope.flt) if scope.pref_code else support_priority(con, scope.flt)
+    return priority_view(con, priority, scope, None, views.national_summary(con).set_index("code")["assessment"])
+
+
+def priority_view(con, priority: pd.DataFrame, scope: Scope, round_id: str | None, assessment: pd.Series) -> ViewResult:
+    """The support priority of the scope's municipalities (``priority``: ``support_priority`` of the
+    national menu and the scope's prefecture's own) and how many each menu item is recommended to;
+    ``assessment``: the assessment score by code, for the table."""
     counts = views.support_counts(priority, scope.pref_code)
     figure = charts.support_items(counts[counts.groupby("item_id")["municipalities"].transform("sum") > 0])
-    summary = views.national_summary(con).set_index("code")["assessment"]
+    summary = assessment
     order = priority  # support_priority's order: 高 first, then weak stages / official points
     table = pd.DataFrame(
         {
@@ -685,7 +700,7 @@ def _priority_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
         subtitle,
         figure,
         table,
-        commentary.priority_commentary(con, scope.pref_code, priority=priority, scope_name=scope.name),
+        commentary.priority_commentary(con, scope.pref_code, round_id, priority=priority, scope_name=scope.name),
         source,
         as_of,
         _pref(scope),
@@ -722,15 +737,40 @@ def _progress_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
         source, as_of = source_line(composite), f"調査時点 {japanese_date(dates[0])}→{japanese_date(dates[-1])}"
         subject = "デジタル庁指標の総合得点"
     rows = rows.merge(names, on="code", how="inner")
-    lines = commentary.progress_sentences(rows, scope.name, f"{subject}（{base_label}→{eval_label}）")
+    return progress_view(rows, scope, subject, base_label, eval_label, source, as_of)
+
+
+def progress_view(
+    rows: pd.DataFrame,
+    scope: Scope,
+    subject: str,
+    base_label: str,
+    eval_label: str,
+    source: str,
+    as_of: str,
+    *,
+    unit: str | None = "点",
+    compare: tuple[str, ...] = (),
+) -> ViewResult:
+    """Baseline → evaluation of a score for the scope's municipalities (``rows``: code, name,
+    base_score, eval_score, change, trend, trend_label; one per municipality): the slope of the six
+    largest and six smallest changes (or of the comparison set ``compare``), the counts per trend and
+    every municipality in the table. ``unit``: of the change (点, ポイント; None for a step such as
+    未実施 → 実施)."""
+    lines = commentary.progress_sentences(rows, scope.name, f"{subject}（{base_label}→{eval_label}）", unit)
     comparable = rows.dropna(subset=["change"]).sort_values(["change", "code"])
-    shown = pd.concat([comparable.tail(6), comparable.head(6)]).drop_duplicates("code")
-    figure = charts.slope(shown.sort_values("eval_score", ascending=False), base_label, eval_label)
+    if compare:
+        shown, caption = comparable[comparable["code"].isin(compare)], "比較セットの団体"
+    else:
+        shown = pd.concat([comparable.tail(6), comparable.head(6)]).drop_duplicates("code")
+        caption = "改善の大きい6団体と、後退（または改善の小さい）6団体"
+    shown = shown.sort_values("eval_score", ascending=False)
+    figure = charts.slope(shown, base_label, eval_label)
     counts = rows["trend_label"].value_counts()
     subtitle = (
         f"{scope.name}・{subject}："
         + "、".join(f"{label} {int(counts.get(label, 0)):,}団体" for label in TRENDS.values() if counts.get(label, 0))
-        + "（図は変化の大きい団体と小さい団体 各6）"
+        + ("（図は比較セットの団体）" if compare else "（図は変化の大きい団体と小さい団体 各6）")
     )
     table = rows.sort_values(["change", "code"], ascending=[False, True], na_position="last")
     table = pd.DataFrame(
@@ -753,6 +793,8 @@ def _progress_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
         source,
         as_of,
         _pref(scope),
+        caption=caption,
+        frame=shown,
     )
 
 
