@@ -400,6 +400,7 @@ def run_cases(run: Run, db: Path, work: Path, runs: int, quick: bool = False, ti
         except Exception as error:  # noqa: BLE001 - reported in the table
             for name, unit, target, ratio in zip(NAMES, UNITS, TARGETS, RATIOS):
                 run.add(Result.failure(name, unit, error, target, ratio))
+            run.add(Result.failure(NAVIGATION_NAME, "s", error, ratio_target=NAVIGATION_RATIO))
             browser.close()
             return
         try:
