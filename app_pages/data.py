@@ -110,7 +110,8 @@ for upload in files or []:
     with st.container(border=True):
         status = "問題なし" if report["ok"] else "エラーあり（取り込めません）"
         st.markdown(
-            f"**{staged.path.name}**（{staged.size:,} バイト）— 種類: {report['loader'] or '判別できません'} — **{status}**"
+            f"**{staged.path.name}**（{staged.size:,} バイト）— 種類: {report['loader'] or '判別できません'} — "
+            f"**{status}**"
         )
         for name, (rows, head) in report["tables"].items():
             st.caption(f"{name}: {rows:,} 行（先頭10行）")
@@ -138,7 +139,8 @@ for upload in files or []:
                 max_value=date.today(),
                 format="YYYY/MM/DD",
                 key=f"dm_asof_{staged.sha256[:12]}",
-                help="公表元が示す調査時点（例：4月1日現在の調査なら その年の4月1日）。ダウンロードした日ではありません。"
+                help="公表元が示す調査時点（例：4月1日現在の調査なら その年の4月1日）。"
+                "ダウンロードした日ではありません。"
                 "既知の版は自動で調査時点が付きます。空欄で既知の版でもなければ「調査時点不明」として取り込み、"
                 "アップロードした日を取得日として記録します。",
             )
@@ -391,7 +393,8 @@ with template_col:
             key="dm_template_download",
         )
     st.caption(
-        "1行 = 1団体（県内の全市町村を記入済み）、設問ごとにプルダウン。回答済みのファイルは上の取り込みでそのまま読み込めます。"
+        "1行 = 1団体（県内の全市町村を記入済み）、設問ごとにプルダウン。"
+        "回答済みのファイルは上の取り込みでそのまま読み込めます。"
     )
 with workbook_col:
     st.header("すべての数値（Excel）", anchor=False)
@@ -428,7 +431,8 @@ with menu_col:
         key="dm_menu_template",
     )
     st.caption(
-        "今のメニュー（なければ記入例）が入っています。1行 = 1項目。国のメニューは全都道府県に共通で、ここでは変わりません。"
+        "今のメニュー（なければ記入例）が入っています。1行 = 1項目。国のメニューは全都道府県に共通で、"
+        "ここでは変わりません。"
     )
 with upload_col:
     menu_file = (

@@ -173,7 +173,8 @@ if len(sheet):
             + (
                 ""
                 if pd.isna(levels["next_stage"])
-                else f"次の段階 STEP{int(levels['next_stage'])} まで あと{levels['next_gap']:.1f}点（しきい値 {questionnaire.thresholds[int(levels['next_stage'])]:g}点）。"
+                else f"次の段階 STEP{int(levels['next_stage'])} まで あと{levels['next_gap']:.1f}点（しきい値 "
+                f"{questionnaire.thresholds[int(levels['next_stage'])]:g}点）。"
             )
         )
 
@@ -193,7 +194,8 @@ with why_col:
             st.markdown(f"この調査回のアセスメントは **{NOT_ANSWERED}** です。")
         elif one["response"] == "回答":
             st.markdown(
-                f"アセスメントによる判定 **{one['survey_priority']}**／公開データによる判定 **{one['official_priority']}**"
+                f"アセスメントによる判定 **{one['survey_priority']}**／公開データによる判定 "
+                f"**{one['official_priority']}**"
             )
 with menu_col:
     st.header("推奨する支援（最大3件）", anchor=False)
@@ -226,7 +228,8 @@ with case_col:
     for case, item in shown_cases.values():
         body = case["body"] if case["body"] == case["pref_name"] else case["pref_name"] + case["body"]
         st.markdown(
-            f"**{chrome.plain(case['title'])}**（{chrome.plain(body)}、人口 {chrome.plain(case['population_text'])}）  \n"
+            f"**{chrome.plain(case['title'])}**（{chrome.plain(body)}、人口 "
+            f"{chrome.plain(case['population_text'])}）  \n"
             f"{chrome.plain(case['summary'])}  \n<span class='dx-muted'>「{chrome.plain(item)}」の参考。"
             f"出典: {chrome.plain(case['source'])} {chrome.plain(case['section'])}</span>",
             unsafe_allow_html=True,

@@ -100,7 +100,8 @@ if len(shown):
     with st.container(border=True):
         # texts from the data and the menu files are shown literally (chrome.plain)
         st.markdown(
-            f"**{chrome.plain(one['name'])}（{chrome.plain(one['pref_name'])}・{chrome.plain(one['pop_band'] or '人口規模不明')}）**"
+            f"**{chrome.plain(one['name'])}（{chrome.plain(one['pref_name'])}・"
+            f"{chrome.plain(one['pop_band'] or '人口規模不明')}）**"
             f" — 支援優先度 **{chrome.plain(one['priority'])}**"
             + (f"（{chrome.plain(one['basis_label'])}）" if one["basis_label"] else "")
             + ("" if rows else "　<span class='dx-muted'>（一覧の先頭。行を選ぶとその団体を表示します）</span>"),
@@ -112,7 +113,8 @@ if len(shown):
             st.markdown("\n".join(f"- {chrome.plain(r)}。" for r in one["reasons"].split("。") if r))
             if isinstance(one["survey_priority"], str) and one["survey_priority"] not in (NOT_ANSWERED,):
                 st.markdown(
-                    f"アセスメントによる判定 **{one['survey_priority']}**／{official_label} **{one['official_priority']}**"
+                    f"アセスメントによる判定 **{one['survey_priority']}**／{official_label} "
+                    f"**{one['official_priority']}**"
                 )
         with what_col:
             st.markdown("**推奨する支援（最大3件）**")
@@ -121,7 +123,8 @@ if len(shown):
                 st.write("推奨する支援はありません。")
             for rec in recommended.itertuples():
                 st.markdown(
-                    f"{rec.rank}. **{chrome.plain(rec.item)}**（{chrome.plain(rec.provider)}）  \n理由: {chrome.plain(rec.reason)}"
+                    f"{rec.rank}. **{chrome.plain(rec.item)}**（{chrome.plain(rec.provider)}）  \n理由: "
+                    f"{chrome.plain(rec.reason)}"
                     + (
                         f"  \n<span class='dx-muted'>同じ人口規模の参考事例: {chrome.plain(rec.cases_text)}</span>"
                         if rec.cases_text

@@ -70,7 +70,8 @@ def build_karte(con, code: str, out_path: str | Path, *, theme: str = "print") -
     facts = [
         f"総合得点（デジタル庁指標）：{style.format_value(summary['composite'], 'score', '点')}",
         f"アセスメント総合得点：{style.format_value(summary.get('assessment'), 'score', '点')}",
-        f"成熟度：{summary['maturity_label'] if isinstance(summary.get('maturity_label'), str) else style.MISSING_LABEL}",
+        "成熟度："
+        f"{summary['maturity_label'] if isinstance(summary.get('maturity_label'), str) else style.MISSING_LABEL}",
         f"支援優先度：{summary['priority'] if isinstance(summary.get('priority'), str) else style.MISSING_LABEL}",
     ]
     # the menu in force for this municipality: the national one and its own prefecture's

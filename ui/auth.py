@@ -181,7 +181,8 @@ def attempt_password(
     limiter.record_failure(address)
     return (
         False,
-        f"パスワードが違います（失敗 {throttle.failures} 回。次の入力まで {throttle.wait_seconds():.0f} 秒お待ちください）。",
+        f"パスワードが違います（失敗 {throttle.failures} 回。次の入力まで {throttle.wait_seconds():.0f} "
+        "秒お待ちください）。",
     )
 
 
@@ -389,7 +390,8 @@ def _oidc_login(policy: Policy) -> None:
 
     if st.user.get("is_logged_in"):
         st.warning(
-            f"ログイン中のアカウント（{st.user.get('email') or 'メールアドレスなし'}）は管理者として登録されていません。"
+            f"ログイン中のアカウント（{st.user.get('email') or 'メールアドレスなし'}）"
+            "は管理者として登録されていません。"
         )
         st.button("ログアウト", key="dm_admin_oidc_logout", on_click=st.logout)
     elif not is_authlib_installed():

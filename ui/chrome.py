@@ -23,49 +23,7 @@ REGISTRY_CREDIT = "市区町村一覧：code4fukui/localgovjp（CC0）"
 
 # Screen: a little tighter than Streamlit's defaults so a 1080p screen shows the map and KPIs together.
 # Print (the カルテ is meant to be printed): no sidebar, toolbar, widgets or buttons; charts kept whole.
-_CSS = """
-<style>
-.block-container {padding-top: 2.2rem; padding-bottom: 3rem; max-width: 1680px;}
-[data-testid="stMetricValue"] {font-size: 1.75rem;}
-[data-testid="stMetricLabel"] p {font-size: 0.95rem;}
-.dx-legend {display: flex; flex-wrap: wrap; align-items: center; gap: 0.35rem 1.1rem; font-size: 0.85rem; margin: 0.2rem 0 0.4rem;}
-.dx-legend .bar {display: inline-block; width: 220px; height: 12px; border-radius: 2px; vertical-align: middle; margin: 0 0.4rem;}
-.dx-legend .swatch {display: inline-block; width: 12px; height: 12px; border-radius: 2px; vertical-align: middle; margin-right: 0.3rem; border: 1px solid rgba(0,0,0,.15);}
-.dx-badge {display: inline-block; padding: 0.1rem 0.7rem; border-radius: 0.8rem; color: #111827; font-weight: 700;}
-.dx-muted {color: #4b5563; font-size: 0.85rem;}
-/* Accessibility (JIS X 8341-3 AA, docs/ACCESSIBILITY.md). Text contrast of at least 4.5:1 on white
-   and on the sidebar's grey: captions and the labels of switched-off filters are drawn lighter by
-   the theme (caption at 60 % opacity: about 4:1). */
-[data-testid="stCaptionContainer"] {opacity: 1 !important;}
-[data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p, [data-testid="stCaptionContainer"] li {color: #4b5563;}
-label[data-testid="stWidgetLabel"][disabled] p {color: #5b6170;}
-/* a focus ring that is always visible when moving by keyboard */
-:focus-visible {outline: 3px solid #0B5CAD !important; outline-offset: 2px;}
-/* headings of sections are h2 (after the page's h1) at the size of Streamlit's subheader */
-h2 {font-size: 1.75rem !important; line-height: 1.2 !important; padding: 0.75rem 0 1rem !important;}
-/* KPI cards: labels, values and deltas wrap instead of being cut with an ellipsis at 1366×768 */
-[data-testid="stMetric"] .stMarkdownEllipsis, [data-testid="stMetric"] .stMarkdownEllipsis p {
-  white-space: normal !important; overflow: visible !important; text-overflow: clip !important;}
-[data-testid="stMetricDelta"] {height: auto !important; align-items: flex-start;}
-/* The file uploader's own words are English ("Upload", "200MB per file • CSV, …") and Streamlit has no
-   option for them: hidden (and so left out of what screen readers read) and written in Japanese by
-   CSS; the limit and the accepted kinds stand in Japanese in the caption above the uploader. */
-[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p,
-[data-testid="stFileUploaderDropzoneInstructions"] span {visibility: hidden; font-size: 0 !important;}
-[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p::after {
-  content: "ファイルを選ぶ"; visibility: visible; font-size: 0.875rem;}
-[data-testid="stFileUploaderDropzoneInstructions"] span::after {
-  content: "ここにファイルをドラッグ＆ドロップするか、「ファイルを選ぶ」を押してください"; visibility: visible; font-size: 0.875rem;}
-@media print {
-  [data-testid="stSidebar"], [data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stStatusWidget"],
-  [data-testid="stSidebarCollapsedControl"], [data-testid="stDownloadButton"], [data-testid="stButton"],
-  [data-testid="stSelectbox"], [data-testid="stMultiSelect"], [data-testid="stRadio"], [data-testid="stSegmentedControl"],
-  [data-testid="stToggle"], [data-testid="stCheckbox"], .dx-noprint {display: none !important;}
-  .block-container {max-width: 100% !important; padding: 0 0.5rem !important;}
-  [data-testid="stPlotlyChart"], [data-testid="stDataFrame"], [data-testid="stTable"], [data-testid="stMetric"] {break-inside: avoid;}
-}
-</style>
-"""
+_CSS = "<style>\n" + (Path(__file__).with_name("chrome.css")).read_text(encoding="utf-8") + "</style>\n"
 
 
 def build_info() -> dict:
