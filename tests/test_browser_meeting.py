@@ -33,7 +33,7 @@ MIN_TITLE_PX = 32
 # a meeting room's projector (1366×768) and a full-HD screen
 SCREENS = ((1366, 768), (1920, 1080))
 SCROLL_TOLERANCE_PX = 2
-FIT_BUDGET_SECONDS = 90  # each scope's 8 slides at both sizes, on a busy machine
+FIT_BUDGET_SECONDS = 110  # each scope's 8 slides at both sizes (about 35 s on an idle machine)
 # the slide's parts from top to bottom; each lies inside the screen, below the one before
 SLIDE_PARTS = (
     ("title", "h1"),
@@ -250,7 +250,7 @@ def test_every_slide_fits_the_projector_and_full_hd(context, server, tmp_path, f
         assert_no_error(page)
         for width, height in SCREENS:
             page.set_viewport_size({"width": width, "height": height})
-            page.wait_for_function(CHART_REDRAWN, timeout=min(10.0, remaining()) * 1000)
+            page.wait_for_function(CHART_REDRAWN, timeout=min(15.0, remaining()) * 1000)
             shots.append(tmp_path / f"meeting_fit_{name}_{number}_{width}x{height}.png")
             page.screenshot(path=str(shots[-1]))
             assert_slide_fits(page, f"{name} slide {number} at {width}×{height}")

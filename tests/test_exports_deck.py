@@ -19,7 +19,7 @@ from pptx.util import Mm
 from exports import images
 from exports.__main__ import main
 from exports.pptx_deck import add_table, new_presentation, table_layout
-from views.render import DEFAULT_DECK, ExportError, load_deck, render_view
+from views.render import DEFAULT_DECK, PROJECTOR_RANKING_ROWS, ExportError, load_deck, render_view
 
 needs_browser = pytest.mark.skipif(
     images.chromium_path() is None, reason="Chromium がないためグラフの画像を作れません（CI は chromium を入れます）"
@@ -172,5 +172,6 @@ def test_render_view_errors_and_themes(real_db):
     assert (screen.figure.layout.font.size or 13) < 24
     assert projector.table.equals(screen.table) and projector.commentary == screen.commentary
     ranking = render_view(con, {"view": "ranking", "measure": "composite"}, "兵庫県", theme="projector")
-    assert len(ranking.figure.data[0].y) == 20 and len(ranking.table) == 41  # the slide trims, the table does not
+    # the slide trims to the top and bottom rows, the table does not
+    assert len(ranking.figure.data[0].y) == 2 * PROJECTOR_RANKING_ROWS and len(ranking.table) == 41
     con.close()

@@ -13,6 +13,7 @@ import json
 import duckdb
 import numpy as np
 import openpyxl
+import pandas as pd
 import plotly.graph_objects as go
 import pytest
 import yaml
@@ -73,7 +74,7 @@ def values_of(fig: go.Figure | dict | None) -> list[list]:
         return []
     figure = fig if isinstance(fig, go.Figure) else go.Figure(decoded(fig))
     table = figure_table(figure)
-    return [[None if v != v else v for v in row] for row in table.astype(object).itertuples(index=False)]
+    return [[None if pd.isna(v) else v for v in row] for row in table.astype(object).itertuples(index=False)]
 
 
 @pytest.fixture(params=["demo", "real"])

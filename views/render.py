@@ -285,11 +285,6 @@ def selection_lines(
     )
 
 
-def _selection_lines(con, measure: pd.Series, values: pd.DataFrame, chosen: pd.DataFrame, scope: Scope) -> list[str]:
-    ranking = views.selection_ranking(values, select_municipalities(con), measure, scope.flt)
-    return selection_lines(measure, values, chosen, scope, ranking)
-
-
 def _missing(
     title: str, message: str, scope: Scope, source: str = "", as_of: str = "", view_id: str = ""
 ) -> ViewResult:
