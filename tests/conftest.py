@@ -122,3 +122,16 @@ def changed_comparison_copy(shared_data: Path, target: Path, municipality: str =
             changed += 1
     target.write_bytes(b"\xef\xbb\xbf" + "\r\n".join(lines).encode("utf-8"))
     return target
+
+
+def himeji_square_geojson() -> dict:
+    """A one-feature N03 GeoJSON (a small square named 姫路市, code 28201): an upload that a build accepts."""
+    square = {
+        "type": "Polygon",
+        "coordinates": [[[134.6, 34.8], [134.7, 34.8], [134.7, 34.9], [134.6, 34.9], [134.6, 34.8]]],
+    }
+    properties = {"N03_001": "兵庫県", "N03_002": None, "N03_003": None, "N03_004": "姫路市", "N03_007": "28201"}
+    return {
+        "type": "FeatureCollection",
+        "features": [{"type": "Feature", "geometry": square, "properties": properties}],
+    }

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import himeji_square_geojson
 from streamlit.testing.v1 import AppTest
 
 from ui import auth
@@ -314,26 +315,7 @@ def test_oidc_admin_by_listed_e_mail(page_db):
 
 def test_rebuild_and_rollback_record_the_administrator(page_db, tmp_path, monkeypatch):
     monkeypatch.setattr("loaders.demo.real_data_folders", lambda: [])  # only the upload: a quick build
-    square = {
-        "type": "Polygon",
-        "coordinates": [[[134.6, 34.8], [134.7, 34.8], [134.7, 34.9], [134.6, 34.9], [134.6, 34.8]]],
-    }
-    geojson = {
-        "type": "FeatureCollection",
-        "features": [
-            {
-                "type": "Feature",
-                "geometry": square,
-                "properties": {
-                    "N03_001": "兵庫県",
-                    "N03_002": None,
-                    "N03_003": None,
-                    "N03_004": "姫路市",
-                    "N03_007": "28201",
-                },
-            }
-        ],
-    }
+    geojson = himeji_square_geojson()
     uploads = tmp_path / "uploads"
     uploads.mkdir()
     (uploads / "himeji.geojson").write_text(json.dumps(geojson, ensure_ascii=False), encoding="utf-8")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import himeji_square_geojson
 from streamlit.testing.v1 import AppTest
 
 from metrics.filters import Filter, select_municipalities
@@ -218,26 +219,7 @@ def test_upload_accept_and_rebuild(demo_db, shared_data, tmp_path, monkeypatch):
     monkeypatch.setattr("ui.uploads.STAGING_DIR", tmp_path / "staging")
     monkeypatch.setattr("ui.uploads.UPLOAD_DIR", tmp_path / "uploads")
     monkeypatch.setenv("DX_SOURCE", str(tmp_path / "no-such-folder"))
-    square = {
-        "type": "Polygon",
-        "coordinates": [[[134.6, 34.8], [134.7, 34.8], [134.7, 34.9], [134.6, 34.9], [134.6, 34.8]]],
-    }
-    geojson = {
-        "type": "FeatureCollection",
-        "features": [
-            {
-                "type": "Feature",
-                "geometry": square,
-                "properties": {
-                    "N03_001": "兵庫県",
-                    "N03_002": None,
-                    "N03_003": None,
-                    "N03_004": "姫路市",
-                    "N03_007": "28201",
-                },
-            }
-        ],
-    }
+    geojson = himeji_square_geojson()
     at = open_app(monkeypatch, db, "app_pages/data.py")
     at.file_uploader(key="dm_upload").upload(
         "姫路 境界.geojson", json.dumps(geojson, ensure_ascii=False).encode()
