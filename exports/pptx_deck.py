@@ -25,6 +25,7 @@ from exports.images import figure_png, start_in_background
 from metrics.query import shared_results
 from metrics.views import build_info
 from store.dates import japanese_date
+from views.render import DEMO_NOTE as RENDER_DEMO_NOTE
 from views.render import Deck, ViewResult, render_view, resolve_prefecture
 
 SLIDE_WIDTH, SLIDE_HEIGHT = Emu(12192000), Emu(6858000)  # 16:9, PowerPoint's own widescreen size
@@ -37,7 +38,7 @@ MUTED = RGBColor(0x4B, 0x55, 0x63)
 ACCENT = RGBColor(0x00, 0x72, 0xB2)  # views.style.OKABE_ITO[0]
 HEADER_FILL = RGBColor(0xDD, 0xEB, 0xF7)  # the header fill of the Excel export
 LONG_TEXT_EM = 16  # a column whose texts are longer than this (median, in em) stays off table slides
-DEMO_NOTE = "デモ用の架空データを含みます"
+DEMO_NOTE = f"{RENDER_DEMO_NOTE}を含みます"
 
 
 @dataclass

@@ -17,8 +17,9 @@ from metrics import dates, views
 from store.dates import as_date, japanese_date
 from ui import data
 from views import charts
+from views.render import DEMO_NOTE
 
-DEMO_LABEL = "デモ用の架空データ"
+DEMO_LABEL = DEMO_NOTE  # one wording for synthetic data on every surface (views/render.py)
 REGISTRY_CREDIT = "市区町村一覧：code4fukui/localgovjp（CC0）"
 
 # Screen: a little tighter than Streamlit's defaults so a 1080p screen shows the map and KPIs together.
