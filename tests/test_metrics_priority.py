@@ -10,6 +10,7 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
+from conftest import MIYAGI_TABLE
 from metrics_fixtures import (
     WAKAYAMA,
     answers_for,
@@ -29,24 +30,6 @@ from metrics.priority import NOT_ASSESSED, prioritise, support_priority
 from metrics.rules import load_priority_rules
 from store.paths import DATA_DIR
 
-# 総務省「地域社会DX事例集」(地域社会DX事例集 p.28, lines ~770–785): STEP0..STEP3, 支援優先度, 支援内容 — as printed
-MIYAGI = [
-    (15, 30, 20, 24, "低", ""),
-    (25, 30, 25, 21, "低", ""),
-    (20, 30, 15, 26, "低", ""),
-    (25, 30, 15, 19, "低", ""),
-    (0, 30, 15, 18, "中", "育成取組み"),
-    (5, 5, 15, 18, "高", "育成取組み・全体方針策定"),
-    (10, 30, 15, 17, "中", "育成取組み"),
-    (10, 30, 15, 17, "中", "育成取組み"),
-    (20, 30, 15, 16, "低", ""),
-    (25, 30, 15, 16, "低", ""),
-    (25, 30, 25, 15, "低", ""),
-    (10, 30, 0, 15, "高", "育成取組み、推進体制"),
-    (10, 15, 30, 14, "高", "育成取組み"),
-    (15, 30, 15, 5, "中", "取組み実行"),
-]
-
 
 def _items(text: str) -> set[str]:
     return {part for part in text.replace("、", "・").split("・") if part}
@@ -56,7 +39,7 @@ def _miyagi_stages() -> pd.DataFrame:
     return pd.DataFrame(
         [
             {"code": f"行{i:02d}", "stage": stage, "points": points, "max_points": None}
-            for i, row in enumerate(MIYAGI, start=1)
+            for i, row in enumerate(MIYAGI_TABLE, start=1)
             for stage, points in enumerate(row[:4])
         ]
     )
@@ -65,7 +48,7 @@ def _miyagi_stages() -> pd.DataFrame:
 def test_miyagi_table_is_reproduced_exactly():
     result = prioritise(_miyagi_stages(), menu=support_menu("宮城県"))
     assert len(result) == 14
-    for row, (_a, _b, _c, _d, priority, support) in zip(result.itertuples(), MIYAGI):
+    for row, (_a, _b, _c, _d, priority, support) in zip(result.itertuples(), MIYAGI_TABLE):
         assert row.priority == priority, row
         assert _items(row.support) == _items(support), row
     counts = result["priority"].value_counts().to_dict()
@@ -193,15 +176,15 @@ def _write_csv(path: Path, rows: list[list[str]], encoding: str = "utf-8") -> Pa
 
 def _miyagi_rows() -> list[list[str]]:
     header = ["市町村名", "STEP0", "ＳＴＥＰ１", "STEP2", "STEP3", "満点"]
-    return [header] + [[f"町{i:02d}", *map(str, row[:4]), "30"] for i, row in enumerate(MIYAGI, start=1)]
+    return [header] + [[f"町{i:02d}", *map(str, row[:4]), "30"] for i, row in enumerate(MIYAGI_TABLE, start=1)]
 
 
 def test_cli_priority_reproduces_miyagi_from_a_cp932_crlf_csv(tmp_path, capsys):
     source = _write_csv(tmp_path / "miyagi.csv", _miyagi_rows(), "cp932")
     assert main(["priority", str(source)]) == 0
     output = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
-    assert [row["支援優先度"] for row in output] == [row[4] for row in MIYAGI]
-    assert [_items(row["支援内容"]) for row in output] == [_items(row[5]) for row in MIYAGI]
+    assert [row["支援優先度"] for row in output] == [row[4] for row in MIYAGI_TABLE]
+    assert [_items(row["支援内容"]) for row in output] == [_items(row[5]) for row in MIYAGI_TABLE]
     assert output[0]["市区町村"] == "町01" and set(output[0]) >= {"弱い段階", "推奨する支援", "理由", "STEP3"}
 
 
@@ -217,7 +200,7 @@ def test_cli_priority_reads_excel_and_writes_a_bom_csv(tmp_path):
     assert main(["priority", str(source), "--out", str(out)]) == 0
     assert out.read_bytes().startswith(b"\xef\xbb\xbf")
     table = pd.read_csv(out, encoding="utf-8-sig")
-    assert table["支援優先度"].tolist() == [row[4] for row in MIYAGI]
+    assert table["支援優先度"].tolist() == [row[4] for row in MIYAGI_TABLE]
 
 
 def test_cli_priority_errors_name_the_place(tmp_path, capsys):

@@ -9,6 +9,7 @@ import duckdb
 import openpyxl
 import pandas as pd
 import pytest
+from conftest import MIYAGI_TABLE
 
 from loaders import survey
 from loaders.build import build, detect_loader
@@ -18,24 +19,6 @@ from loaders.synthetic import ROUNDS, capability, synthetic_answers
 from loaders.template import FIRST_DATA_ROW, write_template
 from loaders.textio import sniff_head
 
-# 宮城県's survey table in 総務省「地域社会DX事例集」(市町村のDX推進状況の可視化結果):
-# STEP0–3 points, 支援優先度, 支援内容.
-MIYAGI_TABLE = [
-    (15, 30, 20, 24, "低", ""),
-    (25, 30, 25, 21, "低", ""),
-    (20, 30, 15, 26, "低", ""),
-    (25, 30, 15, 19, "低", ""),
-    (0, 30, 15, 18, "中", "育成取組み"),
-    (5, 5, 15, 18, "高", "育成取組み・全体方針策定"),
-    (10, 30, 15, 17, "中", "育成取組み"),
-    (10, 30, 15, 17, "中", "育成取組み"),
-    (20, 30, 15, 16, "低", ""),
-    (25, 30, 15, 16, "低", ""),
-    (25, 30, 25, 15, "低", ""),
-    (10, 30, 0, 15, "高", "育成取組み、推進体制"),
-    (10, 15, 30, 14, "高", "育成取組み"),
-    (15, 30, 15, 5, "中", "取組み実行"),
-]
 # The seed names no municipality: these 14 宮城県 names are attached for the test. 美里町 and 川崎町 also
 # exist in other prefectures, so the 都道府県 column has to decide them.
 MIYAGI_NAMES = [
