@@ -307,14 +307,22 @@ else:
         chrome.chart(charts.history(series.dropna(subset=["score"]), {}), key="ka_official_history")
         st.caption("総合得点と4つの柱（0〜100）。")
     with values_col:
-        shown = pd.DataFrame({"指標": history_rows["short_title"]})
-        for label in snapshot_labels:
-            shown[label] = [
-                style.format_value(v, k, u)
-                for v, k, u in zip(history_rows[label], history_rows["kind"], history_rows["unit"])
-            ]
-        shown["前回からの変化"] = history_rows["change"]
-        shown["判定"] = history_rows["trend_label"]
+        # one frame from all columns at once: a column added at a time to a table of hundreds of
+        # snapshots fragmented it and cost most of the rerun (issue 18, the カルテ at 16× data)
+        shown = pd.DataFrame(
+            {
+                "指標": history_rows["short_title"],
+                **{
+                    label: [
+                        style.format_value(v, k, u)
+                        for v, k, u in zip(history_rows[label], history_rows["kind"], history_rows["unit"])
+                    ]
+                    for label in snapshot_labels
+                },
+                "前回からの変化": history_rows["change"],
+                "判定": history_rows["trend_label"],
+            }
+        )
         st.dataframe(
             shown,
             hide_index=True,
