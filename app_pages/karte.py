@@ -152,7 +152,8 @@ if len(sheet):
         st.header("4分野のバランス", anchor=False)
         field_scores = sheet[sheet["level"] == "field"].set_index("field")["score"]
         series = {row["name"]: field_scores}
-        other = [r for r in known_rounds["round_id"] if r != selection.round_id and r in set(scores["round_id"])]
+        answered_rounds = set(scores["round_id"])  # once, not per round: at 320 rounds that was most of a rerun
+        other = [r for r in known_rounds["round_id"] if r != selection.round_id and r in answered_rounds]
         if other:
             earlier = scores[(scores["round_id"] == other[0]) & (scores["level"] == "field")].set_index("field")[
                 "score"
