@@ -7,7 +7,7 @@ import streamlit as st
 
 from exports.karte import build_karte
 from metrics import views
-from metrics.assessment import assessment_scores, maturity, rounds, score_matrix
+from metrics.assessment import maturity, rounds, score_matrix
 from metrics.cases import recommendation_table
 from metrics.catalog import official_indicators
 from metrics.definitions import PILLARS, load_questionnaire
@@ -16,6 +16,7 @@ from metrics.gaps import gaps
 from metrics.peers import PEER_KINDS, similar_municipalities, similarity_features
 from metrics.population import population_change_line, population_history
 from metrics.priority import NAME_SEPARATOR, NOT_ANSWERED, support_priority
+from metrics.tables import stored_assessment
 from store.dates import japanese_date
 from ui import chrome, data, filters, links
 from views import charts, style
@@ -144,7 +145,9 @@ else:
     cards[2].info("アセスメントの回答はまだ取り込まれていません。")
 
 # ---- the sheet: radar and stage × field
-scores = data.cached(assessment_scores)(Filter(codes=(code,)))
+# every round of this municipality, read from the metric table the build writes (equal to
+# metrics.assessment.assessment_scores, which scores the survey answers of every round again)
+scores = data.cached(stored_assessment)(Filter(codes=(code,)))
 sheet = scores[scores["round_id"] == selection.round_id] if selection.round_id else scores.iloc[0:0]
 if len(sheet):
     radar_col, table_col = st.columns(2, gap="medium")
@@ -294,36 +297,47 @@ with table_col:
 
 # ---- the デジタル庁 figures at every snapshot: change since the previous release
 st.header("デジタル庁指標の推移（調査時点ごと）", anchor=False)
-composite_history, indicator_history = data.cached(views.official_history)(code)
-history_rows, snapshot_labels = views.history_table(indicator_history)
-if len(snapshot_labels) < 2:
+
+
+def official_history_view(con, code: str):
+    """The デジタル庁 history as this section draws it — (trend chart, the values it draws, the table of
+    every snapshot), or None with a single snapshot — built once per municipality and database
+    version and shared read-only by every rerun and session: with hundreds of snapshots, building
+    them took most of a rerun (issue 18, the カルテ at 16× data)."""
+    composite_history, indicator_history = views.official_history(con, code)
+    history_rows, snapshot_labels = views.history_table(indicator_history)
+    if len(snapshot_labels) < 2:
+        return None
+    series = composite_history.rename(columns={"label": "round_id", "value": "score"})
+    trend = charts.history(series.dropna(subset=["score"]), {})
+    kinds, units = history_rows["kind"].tolist(), history_rows["unit"].tolist()
+    values = pd.DataFrame(  # all columns at once: one at a time fragments a frame of hundreds of columns
+        {
+            "指標": history_rows["short_title"],
+            **{
+                label: [style.format_value(v, k, u) for v, k, u in zip(history_rows[label], kinds, units)]
+                for label in snapshot_labels
+            },
+            "前回からの変化": history_rows["change"],
+            "判定": history_rows["trend_label"],
+        }
+    )
+    return trend, charts.figure_table(trend), values
+
+
+official = data.shared(official_history_view)(code)
+if official is None:
     st.caption(
         "デジタル庁データの調査時点が1つだけのため、推移はまだありません。"
         "次の公表データを取り込むと、前回の調査時点からの変化をここに表示します。"
     )
 else:
+    trend, trend_table, shown = official
     trend_col, values_col = st.columns([2, 3], gap="medium")
     with trend_col:
-        series = composite_history.rename(columns={"label": "round_id", "value": "score"})
-        chrome.chart(charts.history(series.dropna(subset=["score"]), {}), key="ka_official_history")
+        chrome.chart(trend, key="ka_official_history", table=trend_table)
         st.caption("総合得点と4つの柱（0〜100）。")
     with values_col:
-        # one frame from all columns at once: a column added at a time to a table of hundreds of
-        # snapshots fragmented it and cost most of the rerun (issue 18, the カルテ at 16× data)
-        shown = pd.DataFrame(
-            {
-                "指標": history_rows["short_title"],
-                **{
-                    label: [
-                        style.format_value(v, k, u)
-                        for v, k, u in zip(history_rows[label], history_rows["kind"], history_rows["unit"])
-                    ]
-                    for label in snapshot_labels
-                },
-                "前回からの変化": history_rows["change"],
-                "判定": history_rows["trend_label"],
-            }
-        )
         st.dataframe(
             shown,
             hide_index=True,
@@ -336,9 +350,21 @@ else:
 hist_col, similar_col = st.columns(2, gap="medium")
 with hist_col:
     st.header("回ごとの推移", anchor=False)
-    history = views.score_history(scores, code, known_rounds["round_id"].tolist())
-    if history["round_id"].nunique() >= 1:
-        chrome.chart(charts.history(history, round_labels), key="ka_history")
+
+    def assessment_history_view(con, code: str):
+        """(chart, the values it draws) of this municipality's scores in every round, or None without
+        a sheet: built once per municipality and database version, shared read-only (with hundreds of
+        rounds, building the chart was a large part of every rerun)."""
+        known = rounds(con)
+        history = views.score_history(stored_assessment(con, Filter(codes=(code,))), code, known["round_id"].tolist())
+        if history["round_id"].nunique() < 1:
+            return None
+        chart = charts.history(history, dict(zip(known["round_id"], known["label"])))
+        return chart, charts.figure_table(chart)
+
+    assessment_history = data.shared(assessment_history_view)(code)
+    if assessment_history is not None:
+        chrome.chart(assessment_history[0], key="ka_history", table=assessment_history[1])
     else:
         st.write("アセスメントの回答がありません。")
 with similar_col:
