@@ -78,14 +78,14 @@ buttons[0].button(
 )
 buttons[1].download_button(
     "CSV（Excel対応）",
-    export.csv_bytes(table),
+    lambda: export.csv_bytes(table),
     file_name="municipalities.csv",
     mime=export.CSV_MIME,
     icon=":material/download:",
 )
 buttons[2].download_button(
     "Excel",
-    export.excel_bytes({"一覧": table}, [("対象", selection.scope), ("データ", chrome.source_line())]),
+    lambda: export.excel_bytes({"一覧": table}, [("対象", selection.scope), ("データ", chrome.source_line())]),
     file_name="municipalities.xlsx",
     mime=export.XLSX_MIME,
     icon=":material/table:",
@@ -197,7 +197,7 @@ with tabs[2]:
     )
     st.download_button(
         "クロス集計（CSV）",
-        export.csv_bytes(crossed.reset_index()),
+        lambda: export.csv_bytes(crossed.reset_index()),
         file_name="cross_table.csv",
         mime=export.CSV_MIME,
         icon=":material/download:",

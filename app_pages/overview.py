@@ -119,7 +119,7 @@ with right:
         st.dataframe(ranked.tail(5).iloc[::-1], hide_index=True)
     st.download_button(
         "この指標の値（CSV）",
-        export.csv_bytes(map_view.table),
+        lambda: export.csv_bytes(map_view.table),
         file_name=f"{measure['measure_id']}.csv",
         mime=export.CSV_MIME,
         icon=":material/download:",

@@ -22,10 +22,13 @@ from metrics.composite import composite
 from metrics.definitions import COMPOSITE, PILLARS, load_questionnaire
 from metrics.filters import Filter, selected_codes
 from metrics.gaps import gaps
+from metrics.menus import menus_digest
 from metrics.priority import support_priority
 from metrics.query import run
 from metrics.snapshots import UNKNOWN, as_of_params, snapshot_keys
 
+# build_info key: the digest of the support menus the stored priority was judged with
+MENUS_KEY = "support_menus"
 METRIC_TABLES = ("composite_scores", "indicator_gaps", "assessment_scores", "maturity_levels", "support_priority")
 OVERALL_FIELD = "全体"
 COMPOSITE_COLUMNS = [
@@ -143,6 +146,8 @@ def write_metric_tables(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
             finally:
                 con.unregister("metric_rows")
         written[table] = len(frame)
+    con.execute("DELETE FROM build_info WHERE key = ?", [MENUS_KEY])
+    con.execute("INSERT INTO build_info VALUES (?, ?)", [MENUS_KEY, menus_digest()])
     return written
 
 
@@ -240,6 +245,20 @@ def stored_maturity(
     frame = run(con, "table_maturity_levels", {"codes": _codes(con, flt), "field": field})
     frame["next_stage"] = frame["next_stage"].astype("Int64")
     return frame if field is None else frame.drop(columns="field")
+
+
+def current_priority(
+    con: duckdb.DuckDBPyConnection, flt: Filter | None = None, round_id: str | None = None, menus: str | None = None
+) -> pd.DataFrame:
+    """The support priority of a prefecture's selection with the menus in force: what the build stored
+    (a query) while the menus are those it judged with, else computed (an administrator accepted a
+    new menu after the build). ``menus``: ``menus_digest()`` as the caller read it (a cache key of its
+    own, so a new menu is a new result); without a prefecture the national menu alone is computed."""
+    menus = menus or menus_digest()
+    stored = con.execute("SELECT value FROM build_info WHERE key = ?", [MENUS_KEY]).fetchone()
+    if flt is not None and flt.pref_code and stored is not None and stored[0] == menus:
+        return stored_priority(con, flt, round_id)
+    return support_priority(con, flt, round_id)
 
 
 def stored_priority(
