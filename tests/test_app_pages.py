@@ -194,6 +194,15 @@ def test_compare_page_keeps_the_set_in_the_url(demo_db, monkeypatch):
     assert not any("比較セットは空" in i.value for i in at.info)
 
 
+def test_compare_list_has_no_empty_column_on_the_official_data_alone(real_db, monkeypatch):
+    """Without any survey (the real files) the list drops the assessment columns instead of showing
+    「None」 on every row."""
+    at = open_app(monkeypatch, real_db, "app_pages/compare.py", pref="和歌山県")
+    listed = at.dataframe[0].value
+    assert "市区町村" in listed.columns and "アセスメント" not in listed.columns
+    assert all(listed[column].notna().any() for column in listed.columns)
+
+
 COMPARE_TABS = {  # tab → the chart only that tab draws
     "散布図": "cm_scatter",
     "人口規模別の分布": "cm_boxplot",
