@@ -210,6 +210,8 @@ def test_every_download_of_every_page_opens_and_holds_no_formula(hostile_db, hos
     expected = {"dx_metrics.xlsx", "support_plan.xlsx", "visit_plan.csv", "municipalities.csv"}
     assert expected <= set(captured), sorted(captured)
     assert any(name.startswith("survey_") for name in captured), sorted(captured)
+    # the overview's measure is named as users see it, never by its id
+    assert "総合得点_兵庫県.csv" in captured and not any(name.startswith("composite") for name in captured)
     assert LINK in carried and {"＝1+1", "－1", "@SUM(A1)"} <= carried, (
         "the hostile text reached the files, neutralised"
     )
