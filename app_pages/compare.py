@@ -44,6 +44,8 @@ COLUMNS = {
 }
 table = summary[[c for c in COLUMNS if c in summary.columns and (c != "region" or selection.flt.region_set)]]
 table = table.rename(columns=COLUMNS)
+# a column without any value in the selection (no survey loaded, one release only) would show 「None」 on every row
+table = table[[column for column in table.columns if table[column].notna().any()]]
 st.header("一覧", anchor=False)
 scores = {c: st.column_config.NumberColumn(format="%.1f") for c in ("総合得点", *PILLARS, "アセスメント")}
 picked = st.dataframe(
@@ -78,14 +80,14 @@ buttons[0].button(
 )
 buttons[1].download_button(
     "CSV（Excel対応）",
-    export.csv_bytes(table),
+    lambda: export.csv_bytes(table),
     file_name="municipalities.csv",
     mime=export.CSV_MIME,
     icon=":material/download:",
 )
 buttons[2].download_button(
     "Excel",
-    export.excel_bytes({"一覧": table}, [("対象", selection.scope), ("データ", chrome.source_line())]),
+    lambda: export.excel_bytes({"一覧": table}, [("対象", selection.scope), ("データ", chrome.source_line())]),
     file_name="municipalities.xlsx",
     mime=export.XLSX_MIME,
     icon=":material/table:",
@@ -102,10 +104,17 @@ population_id = next(
     (m for m in ("population_juki", "population_census", "population_demo") if m in numeric_ids), numeric_ids[0]
 )
 score_id = "composite" if "composite" in numeric_ids else numeric_ids[0]
+# only the open tab is computed (a tab switch is a rerun): every filter change used to build all five.
+# The choices inside the other tabs are kept as they were (Streamlit forgets a widget not drawn in a run
+# unless its key is written to again, as here).
+for kept in ("cm_x", "cm_y", "cm_logx", "cm_box", "cm_cross", "cm_heat_set"):
+    if kept in st.session_state:
+        st.session_state[kept] = st.session_state[kept]
 tabs = st.tabs(
     ["散布図", "人口規模別の分布", "クロス集計（兵庫県方式）", "団体 × 指標ヒートマップ", "比較セット"],
     key="cm_tab",
     bind="query-params",
+    on_change="rerun",
 )
 
 
@@ -121,144 +130,160 @@ def _axis(measure_id: str) -> str:
 
 
 with tabs[0]:
-    pick = st.columns([3, 3, 1])
-    x_id = pick[0].selectbox(
-        "横軸",
-        numeric_ids,
-        index=numeric_ids.index(population_id),
-        format_func=titles.get,
-        key="cm_x",
-        bind="query-params",
-    )
-    y_id = pick[1].selectbox(
-        "縦軸", numeric_ids, index=numeric_ids.index(score_id), format_func=titles.get, key="cm_y", bind="query-params"
-    )
-    log_x = pick[2].toggle("横軸を対数に", value=x_id.startswith("population"), key="cm_logx")
-    frame = summary[["code", "name", "pref_name", "pop_band"]].assign(x=_values(x_id), y=_values(y_id))
-    chrome.chart(
-        charts.scatter(frame, "x", "y", _axis(x_id), _axis(y_id), bands, log_x, list(selection.compare)),
-        key="cm_scatter",
-    )
-    missing = int(frame[["x", "y"]].isna().any(axis=1).sum())
-    st.caption(
-        f"点は1団体。色は人口規模。どちらかの値がない{missing:,}団体は描いていません。"
-        + ("比較セットの団体は名前つきの丸で示しています。" if selection.compare else "")
-    )
+    if tabs[0].open:
+        pick = st.columns([3, 3, 1])
+        x_id = pick[0].selectbox(
+            "横軸",
+            numeric_ids,
+            index=numeric_ids.index(population_id),
+            format_func=titles.get,
+            key="cm_x",
+            bind="query-params",
+        )
+        y_id = pick[1].selectbox(
+            "縦軸",
+            numeric_ids,
+            index=numeric_ids.index(score_id),
+            format_func=titles.get,
+            key="cm_y",
+            bind="query-params",
+        )
+        log_x = pick[2].toggle("横軸を対数に", value=x_id.startswith("population"), key="cm_logx")
+        frame = summary[["code", "name", "pref_name", "pop_band"]].assign(x=_values(x_id), y=_values(y_id))
+        chrome.chart(
+            charts.scatter(frame, "x", "y", _axis(x_id), _axis(y_id), bands, log_x, list(selection.compare)),
+            key="cm_scatter",
+        )
+        missing = int(frame[["x", "y"]].isna().any(axis=1).sum())
+        st.caption(
+            f"点は1団体。色は人口規模。どちらかの値がない{missing:,}団体は描いていません。"
+            + ("比較セットの団体は名前つきの丸で示しています。" if selection.compare else "")
+        )
 
 with tabs[1]:
-    box_id = st.selectbox(
-        "指標",
-        numeric_ids,
-        index=numeric_ids.index(score_id),
-        format_func=titles.get,
-        key="cm_box",
-        bind="query-params",
-    )
-    frame = summary[["code", "name", "pop_band"]].assign(value=_values(box_id))
-    chrome.chart(charts.box_by_band(frame, "value", _axis(box_id), bands), key="cm_boxplot")
-    st.caption("箱は四分位範囲、線は中央値、点は各団体。括弧内は値のある団体数です。")
+    if tabs[1].open:
+        box_id = st.selectbox(
+            "指標",
+            numeric_ids,
+            index=numeric_ids.index(score_id),
+            format_func=titles.get,
+            key="cm_box",
+            bind="query-params",
+        )
+        frame = summary[["code", "name", "pop_band"]].assign(value=_values(box_id))
+        chrome.chart(charts.box_by_band(frame, "value", _axis(box_id), bands), key="cm_boxplot")
+        st.caption("箱は四分位範囲、線は中央値、点は各団体。括弧内は値のある団体数です。")
 
 with tabs[2]:
-    categorical = options[options["kind"].isin(["category", "binary"]) | (options["measure_id"] == "maturity")]
-    cat_ids = categorical["measure_id"].tolist()
-    default = "priority" if "priority" in cat_ids else ("da_cio" if "da_cio" in cat_ids else cat_ids[0])
-    cross_id = st.selectbox(
-        "集計する項目",
-        cat_ids,
-        index=cat_ids.index(default),
-        format_func=titles.get,
-        key="cm_cross",
-        bind="query-params",
-    )
-    cross_measure = filters.measure(cross_id)
-    cross = render.crosstab_view(
-        cross_measure,
-        filters.measure_values(cross_measure),
-        summary[["code", "pop_band"]],
-        filters.directory(),
-        bands,
-        render.Scope(selection.flt.pref_code, selection.scope, selection.flt),
-        filters.measure_ranking(cross_measure, selection.flt),
-        render.source_line(cross_measure),
-        chrome.measure_as_of(cross_measure),
-    )
-    left, right = st.columns([3, 2], gap="medium")
-    if cross.figure is None:
-        left.info(cross.commentary[0])
-        crossed = pd.DataFrame()
-    else:
-        crossed = cross.frame.rename_axis(index="人口規模", columns=cross_measure["short_title"])
-        left.dataframe(crossed, height=35 * len(crossed) + 40)
-        chrome.chart(cross.figure, where=right, key="cm_crossbars")
-        chrome.commentary(cross.commentary)
-    st.caption(
-        "兵庫県「市町DX支援パッケージ」の団体規模別の表と同じ形式です（行 = 人口規模、列 = 回答、計 = 合計）。"
-        "「不明」は値のない団体で、合計には必ず全団体が入ります。"
-    )
-    st.download_button(
-        "クロス集計（CSV）",
-        export.csv_bytes(crossed.reset_index()),
-        file_name="cross_table.csv",
-        mime=export.CSV_MIME,
-        icon=":material/download:",
-    )
+    if tabs[2].open:
+        categorical = options[options["kind"].isin(["category", "binary"]) | (options["measure_id"] == "maturity")]
+        cat_ids = categorical["measure_id"].tolist()
+        default = "priority" if "priority" in cat_ids else ("da_cio" if "da_cio" in cat_ids else cat_ids[0])
+        cross_id = st.selectbox(
+            "集計する項目",
+            cat_ids,
+            index=cat_ids.index(default),
+            format_func=titles.get,
+            key="cm_cross",
+            bind="query-params",
+        )
+        cross_measure = filters.measure(cross_id)
+        cross = render.crosstab_view(
+            cross_measure,
+            filters.measure_values(cross_measure),
+            summary[["code", "pop_band"]],
+            filters.directory(),
+            bands,
+            render.Scope(selection.flt.pref_code, selection.scope, selection.flt),
+            filters.measure_ranking(cross_measure, selection.flt),
+            render.source_line(cross_measure),
+            chrome.measure_as_of(cross_measure),
+        )
+        left, right = st.columns([3, 2], gap="medium")
+        if cross.figure is None:
+            left.info(cross.commentary[0])
+            crossed = pd.DataFrame()
+        else:
+            crossed = cross.frame.rename_axis(index="人口規模", columns=cross_measure["short_title"])
+            left.dataframe(crossed, height=35 * len(crossed) + 40)
+            chrome.chart(cross.figure, where=right, key="cm_crossbars")
+            chrome.commentary(cross.commentary)
+        st.caption(
+            "兵庫県「市町DX支援パッケージ」の団体規模別の表と同じ形式です（行 = 人口規模、列 = 回答、計 = 合計）。"
+            "「不明」は値のない団体で、合計には必ず全団体が入ります。"
+        )
+        st.download_button(
+            "クロス集計（CSV）",
+            lambda: export.csv_bytes(crossed.reset_index()),
+            file_name="cross_table.csv",
+            mime=export.CSV_MIME,
+            icon=":material/download:",
+        )
 
 with tabs[3]:
-    use_set = bool(selection.compare) and st.toggle("比較セットの団体だけを表示", value=True, key="cm_heat_set")
-    codes = list(selection.compare) if use_set else summary.sort_values("composite", ascending=False)["code"].tolist()
-    if len(codes) > HEATMAP_LIMIT:
-        st.caption(
-            f"{len(codes):,}団体のうち、総合得点の高い順に{HEATMAP_LIMIT}団体を表示しています。"
-            "絞り込むか比較セットを使うと、目的の団体だけを並べられます。"
+    if tabs[3].open:
+        use_set = bool(selection.compare) and st.toggle("比較セットの団体だけを表示", value=True, key="cm_heat_set")
+        codes = (
+            list(selection.compare) if use_set else summary.sort_values("composite", ascending=False)["code"].tolist()
         )
-        codes = codes[:HEATMAP_LIMIT]
-    members = data.cached(indicator_scores)(Filter(codes=tuple(codes)), selection.as_of)
-    if members.empty:
-        st.info("デジタル庁の指標が取り込まれていません。")
-    else:
-        names = national.set_index("code")
-        members = members.assign(row=members["code"].map(names["name"] + "（" + names["pref_name"] + "）"))
-        order = [names.at[c, "name"] + "（" + names.at[c, "pref_name"] + "）" for c in codes]
-        columns = list(dict.fromkeys(members.sort_values(["pillar", "indicator_id"])["short_title"]))
-        matrix = members.pivot(index="row", columns="short_title", values="normalised").reindex(
-            index=order, columns=columns
-        )
-        text = (
-            members.assign(text=[style.format_value(v, k, "") for v, k in zip(members["value"], members["kind"])])
-            .pivot(index="row", columns="short_title", values="text")
-            .reindex(index=order, columns=columns)
-            .fillna(style.MISSING_LABEL)
-        )
-        chrome.chart(charts.indicator_heatmap(matrix, text), key="cm_heatmap")
-        st.caption("デジタル庁の13指標を0〜1にそろえた値（実施 = 1、率は ÷100）。灰色は「データなし」。")
+        if len(codes) > HEATMAP_LIMIT:
+            st.caption(
+                f"{len(codes):,}団体のうち、総合得点の高い順に{HEATMAP_LIMIT}団体を表示しています。"
+                "絞り込むか比較セットを使うと、目的の団体だけを並べられます。"
+            )
+            codes = codes[:HEATMAP_LIMIT]
+        members = data.cached(indicator_scores)(Filter(codes=tuple(codes)), selection.as_of)
+        if members.empty:
+            st.info("デジタル庁の指標が取り込まれていません。")
+        else:
+            names = national.set_index("code")
+            members = members.assign(row=members["code"].map(names["name"] + "（" + names["pref_name"] + "）"))
+            order = [names.at[c, "name"] + "（" + names.at[c, "pref_name"] + "）" for c in codes]
+            columns = list(dict.fromkeys(members.sort_values(["pillar", "indicator_id"])["short_title"]))
+            matrix = members.pivot(index="row", columns="short_title", values="normalised").reindex(
+                index=order, columns=columns
+            )
+            text = (
+                members.assign(text=[style.format_value(v, k, "") for v, k in zip(members["value"], members["kind"])])
+                .pivot(index="row", columns="short_title", values="text")
+                .reindex(index=order, columns=columns)
+                .fillna(style.MISSING_LABEL)
+            )
+            chrome.chart(charts.indicator_heatmap(matrix, text), key="cm_heatmap")
+            st.caption("デジタル庁の13指標を0〜1にそろえた値（実施 = 1、率は ÷100）。灰色は「データなし」。")
 
 with tabs[4]:
-    if not selection.compare:
-        st.info(
-            "比較セットは空です。上の一覧で行を選んで追加するか、サイドバーの「比較セット」に団体名を入力してください。"
-        )
-    else:
-        compared = national.set_index("code").loc[list(selection.compare)].reset_index()
-        compared["団体"] = compared["name"] + "（" + compared["pref_name"] + "）"
-        pillars = [c for c in PILLARS if c in compared.columns]
-        extra = ["assessment"] if compared["assessment"].notna().any() else []
-        chrome.chart(
-            charts.grouped_bars(
-                compared.rename(columns={"assessment": "アセスメント"}),
-                "団体",
-                pillars + (["アセスメント"] if extra else []),
-            ),
-            key="cm_setbars",
-        )
-        shown = compared[["団体", "type", "pop_band", "composite", *pillars, *extra, "maturity", "priority"]].rename(
-            columns={
-                "type": "団体区分",
-                "pop_band": "人口規模",
-                "composite": "総合得点",
-                "assessment": "アセスメント",
-                "maturity": "成熟度",
-                "priority": "支援優先度",
-            }
-        )
-        st.dataframe(shown, hide_index=True, column_config=scores)
-        st.button("比較セットを空にする", on_click=lambda: st.session_state.update(cmp=[]), icon=":material/clear_all:")
+    if tabs[4].open:
+        if not selection.compare:
+            st.info(
+                "比較セットは空です。上の一覧で行を選んで追加するか、サイドバーの「比較セット」に団体名を入力してください。"
+            )
+        else:
+            compared = national.set_index("code").loc[list(selection.compare)].reset_index()
+            compared["団体"] = compared["name"] + "（" + compared["pref_name"] + "）"
+            pillars = [c for c in PILLARS if c in compared.columns]
+            extra = ["assessment"] if compared["assessment"].notna().any() else []
+            chrome.chart(
+                charts.grouped_bars(
+                    compared.rename(columns={"assessment": "アセスメント"}),
+                    "団体",
+                    pillars + (["アセスメント"] if extra else []),
+                ),
+                key="cm_setbars",
+            )
+            shown = compared[
+                ["団体", "type", "pop_band", "composite", *pillars, *extra, "maturity", "priority"]
+            ].rename(
+                columns={
+                    "type": "団体区分",
+                    "pop_band": "人口規模",
+                    "composite": "総合得点",
+                    "assessment": "アセスメント",
+                    "maturity": "成熟度",
+                    "priority": "支援優先度",
+                }
+            )
+            st.dataframe(shown, hide_index=True, column_config=scores)
+            st.button(
+                "比較セットを空にする", on_click=lambda: st.session_state.update(cmp=[]), icon=":material/clear_all:"
+            )

@@ -422,7 +422,7 @@ with menu_col:
     menu_pref = st.selectbox("都道府県", names, index=default, key="dm_menu_pref")
     st.download_button(
         f"{menu_pref}の支援メニューのテンプレートをダウンロード",
-        export.excel_bytes(
+        lambda: export.excel_bytes(
             {menus.TEMPLATE_SHEET: menus.menu_template_frame(menu_pref)}, menus.menu_template_notes(menu_pref)
         ),
         file_name=f"support_menu_{menus.PREF_CODES[menu_pref]}.xlsx",

@@ -119,8 +119,8 @@ with right:
         st.dataframe(ranked.tail(5).iloc[::-1], hide_index=True)
     st.download_button(
         "この指標の値（CSV）",
-        export.csv_bytes(map_view.table),
-        file_name=f"{measure['measure_id']}.csv",
+        lambda: export.csv_bytes(map_view.table),
+        file_name=f"{style.file_stem(measure['short_title'], selection.pref_name or '全国')}.csv",
         mime=export.CSV_MIME,
         icon=":material/download:",
     )
@@ -137,7 +137,7 @@ with dist_col:
     chrome.png_download(
         distribution.figure,
         distribution.title,
-        f"distribution_{measure['measure_id']}",
+        style.file_stem("分布", measure["short_title"], selection.pref_name or "全国"),
         "ov_distribution_png",
         distribution.subtitle,
         chrome.measure_source(measure),
@@ -176,7 +176,7 @@ with rank_col:
         chrome.png_download(
             ranking_view.figure,
             f"都道府県の順位：{measure['title']}",
-            f"ranking_{measure['measure_id']}",
+            style.file_stem("都道府県の順位", measure["short_title"]),
             "ov_ranking_png",
             ranking_view.subtitle,
             chrome.measure_source(measure),
@@ -213,7 +213,7 @@ if st.toggle(
     chrome.png_download(
         export_map,
         map_view.title,
-        f"map_{measure['measure_id']}",
+        style.file_stem("地図", measure["short_title"], selection.pref_name or "全国"),
         "ov_map_png",
         map_view.subtitle,
         chrome.measure_source(measure),

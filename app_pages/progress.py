@@ -282,7 +282,7 @@ stalled_col.dataframe(stalled[list(columns)].rename(columns=columns), hide_index
 table = rows[["code", *columns]].rename(columns={"code": "団体コード", **columns})
 st.download_button(
     "変化の一覧（CSV）",
-    export.csv_bytes(table),
+    lambda: export.csv_bytes(table),
     file_name=f"change_{file_part}.csv",
     mime=export.CSV_MIME,
     icon=":material/download:",

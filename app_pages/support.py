@@ -9,8 +9,9 @@ from metrics import views
 from metrics.cases import recommendation_table
 from metrics.definitions import load_official_rules
 from metrics.filters import Filter, select_municipalities
-from metrics.menus import menu_summary
-from metrics.priority import NAME_SEPARATOR, NOT_ANSWERED, NOT_ASSESSED, REASON_SEPARATOR, support_priority
+from metrics.menus import menu_summary, menus_digest
+from metrics.priority import NAME_SEPARATOR, NOT_ANSWERED, NOT_ASSESSED, REASON_SEPARATOR
+from metrics.tables import current_priority
 from ui import chrome, data, export, filters
 from views import render, style
 
@@ -22,8 +23,12 @@ chrome.page_header(
     "支援計画",
     f"{selection.scope}：{len(chosen):,}団体" + (f"　｜　{selection.round_label}" if selection.round_label else ""),
 )
-# the menu in force: the national one, plus the selected prefecture's own (never another prefecture's)
-priority = data.shared(support_priority)(Filter(pref_code=pref_code) if pref_code else None, selection.round_id)
+# the menu in force: the national one, plus the selected prefecture's own (never another prefecture's). A
+# prefecture's judgement is read from what the build stored while the menus are the ones it used (a query
+# instead of seconds per prefecture and round); the digest in the key shows an accepted new menu at once.
+priority = data.shared(current_priority)(
+    Filter(pref_code=pref_code) if pref_code else None, selection.round_id, menus_digest()
+)
 priority = priority[priority["code"].isin(chosen["code"])]
 summary = filters.summary().set_index("code")
 priority = priority.assign(
@@ -188,8 +193,7 @@ with st.expander(
 menu_col, region_col = st.container(), st.container()
 with menu_col:
     st.header("支援メニューごとの対象団体数", anchor=False)
-    plan = render.priority_view(
-        data.cursor(),
+    plan = data.cached(render.priority_view)(
         priority,
         render.Scope(pref_code, selection.scope, selection.flt),
         selection.round_id,
@@ -307,14 +311,14 @@ priority_table = priority.assign(
 downloads = st.columns([2, 2, 5])
 downloads[0].download_button(
     "訪問計画（CSV）",
-    export.csv_bytes(plan_table),
+    lambda: export.csv_bytes(plan_table),
     file_name="visit_plan.csv",
     mime=export.CSV_MIME,
     icon=":material/download:",
 )
 downloads[1].download_button(
     "訪問計画と優先度一覧（Excel）",
-    export.excel_bytes({"訪問計画": plan_table, "支援優先度": priority_table}, notes),
+    lambda: export.excel_bytes({"訪問計画": plan_table, "支援優先度": priority_table}, notes),
     file_name="support_plan.xlsx",
     mime=export.XLSX_MIME,
     icon=":material/table:",

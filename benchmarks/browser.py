@@ -83,6 +83,61 @@ _WATCH_RUN = """quickRuns => {
 }"""
 
 
+# the overview's own elements with nothing computed: the deck.gl map, the plotly charts and as many
+# tables as the page draws, from the specs the app sent in one run (``capture_elements``)
+ELEMENTS_APP = """
+import json
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from views.maps import SpecDeck
+
+captured = json.loads((Path(__file__).parent / "elements.json").read_text(encoding="utf-8"))
+st.title("elements")
+for deck in captured["decks"]:
+    st.pydeck_chart(SpecDeck(deck["json"], deck["tooltip"]), height=deck["height"])
+for figure in captured["figures"]:
+    st.plotly_chart(figure)
+for _ in range(captured["tables"]):
+    st.dataframe(pd.DataFrame({"a": range(5), "b": list("abcde")}), hide_index=True)
+st.write("ready")
+"""
+
+
+def capture_elements(db: Path, folder: Path) -> Path:
+    """The overview as the app draws it for a new session (AppTest, ``DX_DB`` = ``db``), reduced to its
+    elements: writes ``elements.json`` and the page that draws them into ``folder``; returns the page."""
+    import json
+
+    from streamlit.testing.v1 import AppTest
+
+    previous = os.environ.get("DX_DB")
+    os.environ["DX_DB"] = str(db)
+    try:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+        at.run()
+    finally:
+        if previous is None:
+            os.environ.pop("DX_DB", None)
+        else:
+            os.environ["DX_DB"] = previous
+    if at.exception:
+        raise RuntimeError(at.exception[0].message[:200])
+    decks = [
+        {"json": e.proto.json, "tooltip": json.loads(e.proto.tooltip) if e.proto.tooltip else None, "height": 560}
+        for e in at.get("deck_gl_json_chart")
+    ]
+    figures = [json.loads(e.proto.spec) for e in at.get("plotly_chart")]
+    captured = {"decks": decks, "figures": figures, "tables": len(at.dataframe)}
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "elements.json").write_text(json.dumps(captured, ensure_ascii=False), encoding="utf-8")
+    page = folder / "elements.py"
+    page.write_text(ELEMENTS_APP, encoding="utf-8")
+    return page
+
+
 def available() -> str | None:
     """None when the browser cases can run, else why not."""
     if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
@@ -145,7 +200,11 @@ class Server:
     def __init__(self, script: Path, db: Path | None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        env = {
+            **os.environ,
+            "PYTHONUNBUFFERED": "1",
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+        }
         if db is not None:
             env["DX_DB"] = str(db)
         self.started = time.perf_counter()
@@ -359,7 +418,19 @@ def navigation_case(browser, app: Path, db: Path, blank: Path, runs: int, timeou
     )
 
 
+def _elements_drawn(browser, page: Path, runs: int, timeout_ms: float) -> Samples:
+    """The elements page drawn after navigation on a warm server (new browser context each run)."""
+    server = Server(page, None)
+    try:
+        server.wait_healthy()
+        _open(browser, server.url, timeout_ms)  # warm
+        return Samples([_open(browser, server.url, timeout_ms)[0] for _ in range(runs)])
+    finally:
+        server.stop()
+
+
 NAVIGATION_NAME = "browser: navigation / filter change drawn, p50 (new user)"
+ELEMENTS_NAME = "browser: the overview's elements alone, drawn after navigation (nothing computed)"
 NAMES = (
     "browser: cold start, streamlit run → overview drawn",
     "browser: map drawn after navigation (overview, national)",
@@ -375,6 +446,7 @@ RATIOS = (COLD_START_RATIO, MAP_DRAWN_RATIO, None)
 def skip_all(run: Run, why: str) -> None:
     for name, unit, target, ratio in zip(NAMES, UNITS, TARGETS, RATIOS):
         run.add(Result.skip(name, unit, why, target, ratio))
+    run.add(Result.skip(ELEMENTS_NAME, "s", why))
     run.add(Result.skip(NAVIGATION_NAME, "s", why, ratio_target=NAVIGATION_RATIO))
 
 
@@ -406,9 +478,14 @@ def run_cases(run: Run, db: Path, work: Path, runs: int, quick: bool = False, ti
         except Exception as error:  # noqa: BLE001 - reported in the table
             for name, unit, target, ratio in zip(NAMES, UNITS, TARGETS, RATIOS):
                 run.add(Result.failure(name, unit, error, target, ratio))
+            run.add(Result.failure(ELEMENTS_NAME, "s", error))
             run.add(Result.failure(NAVIGATION_NAME, "s", error, ratio_target=NAVIGATION_RATIO))
             browser.close()
             return
+        try:
+            elements = _elements_drawn(browser, capture_elements(db, work / "elements_app"), runs, timeout_ms)
+        except Exception as error:  # noqa: BLE001 - reported in the table
+            elements = error
         try:
             navigation = navigation_case(browser, app, db, blank_nav, runs, timeout_ms)
         except Exception as error:  # noqa: BLE001 - reported in the table
@@ -456,4 +533,19 @@ def run_cases(run: Run, db: Path, work: Path, runs: int, quick: bool = False, ti
             ),
         )
     )
+    if isinstance(elements, Exception):
+        run.add(Result.failure(ELEMENTS_NAME, "s", elements))
+    else:
+        run.add(
+            Result.of(
+                ELEMENTS_NAME,
+                "s",
+                elements,
+                floors[1],
+                "blank page drawn after navigation",
+                note=f"the app's overview ({measured[1].median:.2f} s) is {measured[1].median / elements.median:.2f}× "
+                "this page: the rest of the overview's time is the framework's loading and drawing of its map, "
+                "charts and tables in a browser without a GPU",
+            )
+        )
     run.add(navigation)

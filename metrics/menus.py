@@ -12,6 +12,7 @@ replaces the menus in force.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import re
@@ -316,6 +317,14 @@ def all_menu_items() -> dict[str, SupportItem]:
     for prefecture, file in menu_files().items():
         menu.update({item.id: _support_item(item, prefecture) for item in file.items})
     return menu
+
+
+def menus_digest() -> str:
+    """A digest of every support menu item in force (the national menu and each prefecture's, an
+    accepted upload included): the support priority a build stored was judged with the menus of
+    this digest (``metrics.tables.current_priority``)."""
+    items = [repr(item) for item in all_menu_items().values()]
+    return hashlib.sha256("\n".join(items).encode("utf-8")).hexdigest()[:16]
 
 
 def pref_name(prefecture: str | None) -> str | None:

@@ -22,10 +22,13 @@ from metrics.composite import composite
 from metrics.definitions import COMPOSITE, PILLARS, load_questionnaire
 from metrics.filters import Filter, selected_codes
 from metrics.gaps import gaps
+from metrics.menus import menus_digest
 from metrics.priority import support_priority
 from metrics.query import run
 from metrics.snapshots import UNKNOWN, as_of_params, snapshot_keys
 
+# build_info key: the digest of the support menus the stored priority was judged with
+MENUS_KEY = "support_menus"
 METRIC_TABLES = ("composite_scores", "indicator_gaps", "assessment_scores", "maturity_levels", "support_priority")
 OVERALL_FIELD = "全体"
 COMPOSITE_COLUMNS = [
@@ -108,52 +111,61 @@ PRIORITY_COLUMNS = [
 
 def write_metric_tables(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Fill the metric tables from the store's data tables (replacing what they held); returns the
-    rows written per table. Any error propagates: the build that calls this fails with it."""
+    rows written per table. Any error propagates: the build that calls this fails with it. Each
+    snapshot and round is written as soon as it is computed (a 16× store has 800 snapshots and 320
+    rounds: holding all of them before writing took more than the machine's 24 GiB)."""
     keys = snapshot_keys(con)
-    composite_rows = [composite(con, None, as_of=key).assign(as_of=_snapshot_date(key)) for key in keys]
-    gap_rows = [
-        gaps(con, None, as_of=key).rename(columns={"as_of": "value_as_of"}).assign(as_of=_snapshot_date(key))
-        for key in keys
-    ]
     scores = assessment_scores(con)
     round_ids = rounds(con)["round_id"].tolist()
     # the priority's indicator reasons come from the newest snapshot (the one pages show by default)
     dated = [key for key in keys if key != UNKNOWN]
     newest_key = dated[-1] if dated else (keys[-1] if keys else None)
     newest = _snapshot_date(newest_key) if newest_key else pd.NaT
-    priority_rows = [
-        # each municipality with the national menu and its own prefecture's (what that prefecture's view shows)
-        support_priority(con, None, round_id, scores=scores, menu_scope="own").assign(round_id=round_id, as_of=newest)
-        for round_id in (round_ids or [None])
-    ]
-    frames = {
-        "composite_scores": _concat(composite_rows, COMPOSITE_COLUMNS),
-        "indicator_gaps": _concat(gap_rows, GAP_COLUMNS),
-        "assessment_scores": scores[ASSESSMENT_COLUMNS],
-        "maturity_levels": field_maturity_levels(scores)[MATURITY_COLUMNS],
-        "support_priority": _concat(priority_rows, PRIORITY_COLUMNS),
+    parts: dict[str, tuple[list[str], Iterable[pd.DataFrame]]] = {
+        "composite_scores": (
+            COMPOSITE_COLUMNS,
+            (composite(con, None, as_of=key).assign(as_of=_snapshot_date(key)) for key in keys),
+        ),
+        "indicator_gaps": (
+            GAP_COLUMNS,
+            (
+                gaps(con, None, as_of=key).rename(columns={"as_of": "value_as_of"}).assign(as_of=_snapshot_date(key))
+                for key in keys
+            ),
+        ),
+        "assessment_scores": (ASSESSMENT_COLUMNS, [scores]),
+        "maturity_levels": (MATURITY_COLUMNS, [field_maturity_levels(scores)]),
+        "support_priority": (
+            PRIORITY_COLUMNS,
+            (
+                # each municipality with the national menu and its own prefecture's (what that prefecture's view shows)
+                support_priority(con, None, round_id, scores=scores, menu_scope="own").assign(
+                    round_id=round_id, as_of=newest
+                )
+                for round_id in (round_ids or [None])
+            ),
+        ),
     }
     written = {}
-    for table, frame in frames.items():
+    for table, (columns, frames) in parts.items():
         con.execute(f'DELETE FROM "{table}"')  # table names from METRIC_TABLES, never from input
-        if len(frame):
-            con.register("metric_rows", frame)
+        written[table] = 0
+        for frame in frames:
+            if not len(frame):
+                continue
+            con.register("metric_rows", frame[columns])
             try:
                 con.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM metric_rows')
             finally:
                 con.unregister("metric_rows")
-        written[table] = len(frame)
+            written[table] += len(frame)
+    con.execute("DELETE FROM build_info WHERE key = ?", [MENUS_KEY])
+    con.execute("INSERT INTO build_info VALUES (?, ?)", [MENUS_KEY, menus_digest()])
     return written
 
 
 def _snapshot_date(key: str) -> pd.Timestamp:
     return pd.NaT if key == UNKNOWN else pd.Timestamp(key)
-
-
-def _concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
-    if not frames:
-        return pd.DataFrame(columns=columns)
-    return pd.concat([frame[columns] for frame in frames], ignore_index=True)
 
 
 def field_maturity_levels(scores: pd.DataFrame) -> pd.DataFrame:
@@ -240,6 +252,20 @@ def stored_maturity(
     frame = run(con, "table_maturity_levels", {"codes": _codes(con, flt), "field": field})
     frame["next_stage"] = frame["next_stage"].astype("Int64")
     return frame if field is None else frame.drop(columns="field")
+
+
+def current_priority(
+    con: duckdb.DuckDBPyConnection, flt: Filter | None = None, round_id: str | None = None, menus: str | None = None
+) -> pd.DataFrame:
+    """The support priority of a prefecture's selection with the menus in force: what the build stored
+    (a query) while the menus are those it judged with, else computed (an administrator accepted a
+    new menu after the build). ``menus``: ``menus_digest()`` as the caller read it (a cache key of its
+    own, so a new menu is a new result); without a prefecture the national menu alone is computed."""
+    menus = menus or menus_digest()
+    stored = con.execute("SELECT value FROM build_info WHERE key = ?", [MENUS_KEY]).fetchone()
+    if flt is not None and flt.pref_code and stored is not None and stored[0] == menus:
+        return stored_priority(con, flt, round_id)
+    return support_priority(con, flt, round_id)
 
 
 def stored_priority(

@@ -27,6 +27,9 @@ PAGES = {
 DEMO_LABEL = "デモ用の架空データ"
 
 
+CROSS_TAB = "クロス集計（兵庫県方式）"
+
+
 def open_app(monkeypatch, db: Path, page: str = "app_pages/overview.py", **query) -> AppTest:
     """A fresh session that opens ``page`` with ``query`` in the URL (as a pasted link would)."""
     monkeypatch.setenv("DX_DB", str(db))
@@ -74,8 +77,8 @@ def test_every_page_renders(which, page, request, monkeypatch):
     elif page == "app_pages/karte.py":
         assert at.selectbox(key="ka_code").value
         assert len(charts) >= 1 and any("支援優先度" in m.value for m in at.markdown)
-    elif page == "app_pages/compare.py":
-        assert len(at.dataframe) >= 2 and len(charts) >= 3
+    elif page == "app_pages/compare.py":  # the list and the first tab's scatter (tabs are drawn when open)
+        assert len(at.dataframe) >= 1 and len(charts) >= 1
     elif page == "app_pages/progress.py":
         if which == "demo":
             assert len(maps) == 1 and {m.label for m in at.metric} >= {"改善", "停滞", "後退", "比較不可"}
@@ -182,12 +185,40 @@ def test_compare_page_keeps_the_set_in_the_url(demo_db, monkeypatch):
         pref="兵庫県",
         cmp=["姫路市（兵庫県）", "神戸市（兵庫県）"],
         cm_cross="CIOの任命",
+        cm_tab=CROSS_TAB,
     )
     assert not at.exception
     assert at.multiselect(key="cmp").value == ["282014", "281000"]
     crossed = next(table.value for table in at.dataframe if "計" in table.value.index)
     assert crossed.loc["計", "計"] == 41, "the cross-table's grand total is every selected municipality"
     assert not any("比較セットは空" in i.value for i in at.info)
+
+
+def test_compare_list_has_no_empty_column_on_the_official_data_alone(real_db, monkeypatch):
+    """Without any survey (the real files) the list drops the assessment columns instead of showing
+    「None」 on every row."""
+    at = open_app(monkeypatch, real_db, "app_pages/compare.py", pref="和歌山県")
+    listed = at.dataframe[0].value
+    assert "市区町村" in listed.columns and "アセスメント" not in listed.columns
+    assert all(listed[column].notna().any() for column in listed.columns)
+
+
+COMPARE_TABS = {  # tab → the chart only that tab draws
+    "散布図": "cm_scatter",
+    "人口規模別の分布": "cm_boxplot",
+    CROSS_TAB: "cm_crossbars",
+    "団体 × 指標ヒートマップ": "cm_heatmap",
+    "比較セット": "cm_setbars",
+}
+
+
+@pytest.mark.parametrize("tab", list(COMPARE_TABS))
+def test_compare_page_computes_only_the_open_tab(demo_db, monkeypatch, tab):
+    """比較・分析 draws the tab the URL names and none of the others' charts (each is work on every rerun)."""
+    at = open_app(monkeypatch, demo_db, "app_pages/compare.py", pref="兵庫県", cmp=["282014", "281000"], cm_tab=tab)
+    assert not at.exception, [e.message for e in at.exception]
+    drawn = {key for key in COMPARE_TABS.values() for c in at.get("plotly_chart") if c.proto.id.endswith(key)}
+    assert drawn == {COMPARE_TABS[tab]}
 
 
 def test_progress_transition_counts_everyone(demo_db, monkeypatch):

@@ -46,6 +46,7 @@ EXPECTED = (
     "browser: map drawn",
     "browser: server peak RSS",
     "browser: navigation / filter change drawn, p50",
+    "browser: the overview's elements alone",
     "deck: 会議資料（PPTX）",
     "crowd: ",
     "scale-up 1×: ingest",

@@ -73,6 +73,13 @@ def hostile_db(demo_db, tmp_path_factory) -> Path:
     return db
 
 
+def pressed(data) -> bytes:
+    """The bytes of a download: a deferred one is built when pressed, as Streamlit's media handler does."""
+    if callable(data):
+        data = data()
+    return data.encode("utf-8") if isinstance(data, str) else data
+
+
 def rename_menu_items(monkeypatch, **prefixes: str) -> None:
     """Every support menu item, of every provider, with ``prefixes`` put before its fields (name=…,
     description=…): patched where the menu files become items (metrics.menus)."""
@@ -194,9 +201,7 @@ def test_every_download_of_every_page_opens_and_holds_no_formula(hostile_db, hos
         assert shown[page], f"{page} offers no download"
     findings, carried = [], set()
     for name, data in captured.items():
-        if callable(data):  # a deferred download: built when pressed, as Streamlit's media handler does
-            data = data()
-            data = data.encode("utf-8") if isinstance(data, str) else data
+        data = pressed(data)
         findings += open_file(name, data)
         if name.endswith((".xlsx", ".csv")):
             text = _all_text(name, data)
@@ -205,6 +210,8 @@ def test_every_download_of_every_page_opens_and_holds_no_formula(hostile_db, hos
     expected = {"dx_metrics.xlsx", "support_plan.xlsx", "visit_plan.csv", "municipalities.csv"}
     assert expected <= set(captured), sorted(captured)
     assert any(name.startswith("survey_") for name in captured), sorted(captured)
+    # the overview's measure is named as users see it, never by its id
+    assert "総合得点_兵庫県.csv" in captured and not any(name.startswith("composite") for name in captured)
     assert LINK in carried and {"＝1+1", "－1", "@SUM(A1)"} <= carried, (
         "the hostile text reached the files, neutralised"
     )
@@ -225,7 +232,7 @@ def test_the_menu_items_and_round_labels_reach_the_support_excel_as_text(
     at.query_params["pref"] = "兵庫県"
     at.switch_page("app_pages/support.py").run()
     assert not at.exception
-    data = captured["support_plan.xlsx"]
+    data = pressed(captured["support_plan.xlsx"])
     assert not check_xlsx(data, "support_plan.xlsx")
     text = _all_text("support_plan.xlsx", data)
     assert "'" + LINK in text, "the round label, neutralised"

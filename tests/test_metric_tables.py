@@ -4,6 +4,7 @@ without touching the database."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 from pathlib import Path
@@ -25,6 +26,7 @@ from metrics.priority import support_priority
 from metrics.snapshots import snapshot_dates
 from metrics.tables import (
     METRIC_TABLES,
+    current_priority,
     stored_assessment,
     stored_composite,
     stored_gaps,
@@ -86,6 +88,46 @@ def test_assessment_maturity_and_priority_equal_the_computed_ones(store):
             _missing_as_none(stored_priority(store, None, round_id)),
             _missing_as_none(support_priority(store, None, round_id, menu_scope="own")),
         )
+
+
+@pytest.mark.parametrize("pref_code", ["28", "01", "30"])
+def test_a_prefectures_stored_priority_equals_the_computed_one_for_every_round(store, pref_code):
+    """What the 支援計画 page reads for a prefecture (the stored judgement) is what computing it gives,
+    for the newest sheet of each municipality and for each round the sidebar can choose."""
+    flt = Filter(pref_code=pref_code)
+    for round_id in [None, *rounds(store)["round_id"]]:
+        assert_frame_equal(
+            _missing_as_none(stored_priority(store, flt, round_id)),
+            _missing_as_none(support_priority(store, flt, round_id)),
+        )
+
+
+def test_the_stored_priority_is_used_only_with_the_menus_it_was_judged_with(store, monkeypatch):
+    """支援計画 and the deck read a prefecture's stored judgement while the menus are the build's; once
+    an administrator accepts another menu (here: every item renamed), the priority is computed with it."""
+    from metrics import menus, tables
+
+    hyogo = Filter(pref_code="28")
+    stored = store.execute("SELECT value FROM build_info WHERE key = ?", [tables.MENUS_KEY]).fetchone()
+    assert stored == (menus.menus_digest(),)
+    calls = []
+    monkeypatch.setattr(tables, "support_priority", lambda *a, **k: calls.append(a) or support_priority(*a, **k))
+    assert_frame_equal(
+        _missing_as_none(current_priority(store, hyogo)), _missing_as_none(stored_priority(store, hyogo))
+    )
+    assert not calls, "the build's judgement is read, not computed again"
+
+    original = menus._support_item
+    monkeypatch.setattr(
+        menus,
+        "_support_item",
+        lambda *a, **k: dataclasses.replace(original(*a, **k), name="改" + original(*a, **k).name),
+    )
+    assert menus.menus_digest() != stored[0]
+    renewed = current_priority(store, hyogo)
+    assert calls, "a new menu is judged again"
+    recommended = [text for text in renewed["recommended"] if isinstance(text, str) and text]
+    assert recommended and all(text.startswith("改") for text in recommended), recommended[:3]
 
 
 def _missing_as_none(frame: pd.DataFrame) -> pd.DataFrame:

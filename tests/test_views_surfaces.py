@@ -228,7 +228,7 @@ def test_the_compare_page_places_the_deck_crosstab(demo_db, prefecture, pref_cod
     with duckdb.connect(str(demo_db), read_only=True) as con:
         reference = render_view(con, {"view": "crosstab", "measure": "maturity"}, prefecture, theme="screen")
     assert reference.figure is not None, "the demo has maturity levels"
-    at = open_app(monkeypatch, demo_db, "app_pages/compare.py", pref=prefecture)
+    at = open_app(monkeypatch, demo_db, "app_pages/compare.py", pref=prefecture, cm_tab="クロス集計（兵庫県方式）")
     at = at.selectbox(key="cm_cross").select("maturity").run()
     assert not at.exception, [e.message for e in at.exception]
     bars = next(json.loads(c.proto.spec) for c in at.get("plotly_chart") if c.proto.id.endswith("cm_crossbars"))

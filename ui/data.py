@@ -187,28 +187,44 @@ def unavailable() -> DatabaseUnavailable | None:
 
 def cached(func):
     """Wrap a ``metrics`` function ``f(con, *args)`` as a cached ``g(*args)`` bound to the current DB."""
-    return _bound(st.cache_data(ttl=3600, max_entries=256, show_spinner=False), func)
+    return _bound("data", func)
 
 
 def shared(func):
     """Like ``cached``, but the result is one object shared by all sessions (``st.cache_resource``):
     for national tables that pages only filter. Callers must not modify what they get."""
-    return _bound(st.cache_resource(ttl=3600, max_entries=256, show_spinner=False), func)
+    return _bound("resource", func)
 
 
-def _bound(cache, func):
-    # Every wrapper's ``run`` has the same source, which Streamlit's caches hash; ``name`` keeps their
-    # entries apart, and the database version in ``key`` drops them when the file is replaced.
-    @cache
-    def run(key: str, name: str, *args, **kwargs):
+_CACHES = {
+    "data": st.cache_data(ttl=3600, max_entries=256, show_spinner=False),
+    "resource": st.cache_resource(ttl=3600, max_entries=256, show_spinner=False),
+}
+_wrappers: dict[tuple[str, object], object] = {}
+
+
+def _bound(kind: str, func):
+    """One cached wrapper per function, made once per process: Streamlit keys a cache by the wrapped
+    function's module, qualified name and source, so each function gets a ``run`` of its own name
+    (one shared ``run`` would put every function's results in one cache of 256 entries, and a
+    wrapper made on every call would hash its source again each time). The database version in
+    ``key`` drops the entries when the file is replaced."""
+    wrapper = _wrappers.get((kind, func))
+    if wrapper is not None:
+        return wrapper
+
+    def run(key: str, *args, **kwargs):
         return func(cursor(), *args, **kwargs)
 
+    run.__qualname__ = f"run[{func.__module__}.{func.__qualname__}]"
+    cached_run = _CACHES[kind](run)
+
     def call(*args, **kwargs):
-        return run(db_key(), func.__module__ + "." + func.__qualname__, *args, **kwargs)
+        return cached_run(db_key(), *args, **kwargs)
 
     call.__name__ = func.__name__
     call.__doc__ = func.__doc__
-    return call
+    return _wrappers.setdefault((kind, func), call)
 
 
 def refresh() -> None:

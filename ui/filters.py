@@ -64,6 +64,17 @@ def municipality_label(frame: pd.DataFrame) -> dict[str, str]:
     return dict(zip(frame["code"], frame["name"] + "（" + frame["pref_name"] + "）"))
 
 
+@st.cache_resource(ttl=3600, max_entries=4, show_spinner=False)
+def _directory_labels(version_key: str) -> dict[str, str]:
+    return municipality_label(directory())
+
+
+def directory_labels() -> dict[str, str]:
+    """``municipality_label`` of every municipality, made once per database version (read-only):
+    the sidebar's menus need it on every rerun."""
+    return _directory_labels(data.db_key())
+
+
 def prefecture_code(text: str) -> str | None:
     """The prefecture a link names, by code (``28``), group code (``280003``) or name (``兵庫県``,
     as older links carried it); 「全国」 is no restriction (``ALL``); None for anything else."""
@@ -95,7 +106,7 @@ def municipality_code(text: str) -> str | None:
             found = [code for code in codes if code.startswith(candidate)]
             if len(found) == 1:
                 return found[0]
-    by_label = {label: code for code, label in municipality_label(frame).items()}
+    by_label = {label: code for code, label in directory_labels().items()}
     return by_label.get(words[0]) or by_label.get(text.strip())
 
 
@@ -117,8 +128,7 @@ def render() -> Selection:
     snapshot_frame = data.cached(views.snapshots)()
     snapshot_labels = dict(zip(snapshot_frame["key"], snapshot_frame["label"]))
     options = measures()
-    municipalities = directory()
-    labels = municipality_label(municipalities)
+    labels = directory_labels()
 
     with st.sidebar:
         st.markdown("**表示する団体**")

@@ -34,8 +34,8 @@ from metrics.dates import measure_dates
 from metrics.definitions import COMPOSITE
 from metrics.filters import Filter, select_municipalities
 from metrics.gaps import gaps
-from metrics.priority import NOT_ASSESSED, SURVEY_LABEL, support_priority
-from metrics.tables import stored_priority
+from metrics.priority import NOT_ASSESSED, SURVEY_LABEL
+from metrics.tables import current_priority
 from store.dates import japanese_date
 from store.paths import DATA_DIR
 from views import charts, maps, style
@@ -637,7 +637,7 @@ def crosstab_view(
 
 def _priority_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
     # national menu + the scope's prefecture's own: for a prefecture what the build stored (metrics.tables)
-    priority = stored_priority(con, scope.flt) if scope.pref_code else support_priority(con, scope.flt)
+    priority = current_priority(con, scope.flt)
     return priority_view(con, priority, scope, None, views.national_summary(con).set_index("code")["assessment"])
 
 

@@ -159,3 +159,12 @@ def unit_label(kind: str, unit: str, statistic: str | None = None) -> str:
     if kind == "level":
         return "レベル"
     return "" if unit is None or "=" in unit else unit
+
+
+_NOT_IN_FILE_NAMES = str.maketrans({c: "_" for c in '\\/:*?"<>|'})
+
+
+def file_stem(*parts: str) -> str:
+    """A download's file name (without extension) from the labels users see, joined by 「_」: no
+    character a file system refuses, never an id."""
+    return "_".join(str(part).translate(_NOT_IN_FILE_NAMES).strip() for part in parts if part)
