@@ -123,6 +123,13 @@ def _values(measure_id: str) -> pd.Series:
     return summary["code"].map(values["value"])
 
 
+def _numeric_measure(where, label: str, default: str, key: str) -> str:
+    """A numeric measure picked by its title (kept in the URL)."""
+    return where.selectbox(
+        label, numeric_ids, index=numeric_ids.index(default), format_func=titles.get, key=key, bind="query-params"
+    )
+
+
 def _axis(measure_id: str) -> str:
     row = filters.measure(measure_id)
     unit = style.unit_label(row["kind"], row["unit"])
@@ -132,22 +139,8 @@ def _axis(measure_id: str) -> str:
 with tabs[0]:
     if tabs[0].open:
         pick = st.columns([3, 3, 1])
-        x_id = pick[0].selectbox(
-            "横軸",
-            numeric_ids,
-            index=numeric_ids.index(population_id),
-            format_func=titles.get,
-            key="cm_x",
-            bind="query-params",
-        )
-        y_id = pick[1].selectbox(
-            "縦軸",
-            numeric_ids,
-            index=numeric_ids.index(score_id),
-            format_func=titles.get,
-            key="cm_y",
-            bind="query-params",
-        )
+        x_id = _numeric_measure(pick[0], "横軸", population_id, "cm_x")
+        y_id = _numeric_measure(pick[1], "縦軸", score_id, "cm_y")
         log_x = pick[2].toggle("横軸を対数に", value=x_id.startswith("population"), key="cm_logx")
         frame = summary[["code", "name", "pref_name", "pop_band"]].assign(x=_values(x_id), y=_values(y_id))
         chrome.chart(
@@ -162,14 +155,7 @@ with tabs[0]:
 
 with tabs[1]:
     if tabs[1].open:
-        box_id = st.selectbox(
-            "指標",
-            numeric_ids,
-            index=numeric_ids.index(score_id),
-            format_func=titles.get,
-            key="cm_box",
-            bind="query-params",
-        )
+        box_id = _numeric_measure(st, "指標", score_id, "cm_box")
         frame = summary[["code", "name", "pop_band"]].assign(value=_values(box_id))
         chrome.chart(charts.box_by_band(frame, "value", _axis(box_id), bands), key="cm_boxplot")
         st.caption("箱は四分位範囲、線は中央値、点は各団体。括弧内は値のある団体数です。")

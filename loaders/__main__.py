@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -83,6 +84,12 @@ def _cmd_versions(args) -> int:
     return 0
 
 
+def configured_db() -> str:
+    """The database the commands write by default: the one the app reads ($DX_DB, as in the deploy
+    image), else data/dashboard.duckdb."""
+    return os.environ.get("DX_DB") or str(DEFAULT_DB)
+
+
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="python -m loaders", description="自治体DX進捗ダッシュボードのデータ取込")
     sub = main.add_subparsers(dest="command", required=True)
@@ -91,7 +98,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--source", type=Path, action="append", required=True, help="取り込むフォルダまたはファイル（複数可）"
     )
-    p.add_argument("--db", default=str(DEFAULT_DB))
+    p.add_argument("--db", default=configured_db())
     p.add_argument(
         "--as-of",
         action="append",
@@ -117,7 +124,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--dest", default=None)
     p.add_argument("--base-url", help="ミラーのURL（公式URLのホスト部分を置き換える）")
     p.add_argument("--retries", type=int, default=3)
-    p.add_argument("--db", default=str(DEFAULT_DB), help="更新の排他に使うデータベース（同じロックを取る）")
+    p.add_argument("--db", default=configured_db(), help="更新の排他に使うデータベース（同じロックを取る）")
     p.set_defaults(func=_cmd_fetch)
 
     p = sub.add_parser("demo", help="デモ用データベースを作成する")
@@ -133,12 +140,12 @@ def parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_template)
 
     p = sub.add_parser("rollback", help="以前の版のデータベースに戻す")
-    p.add_argument("--db", default=str(DEFAULT_DB))
+    p.add_argument("--db", default=configured_db())
     p.add_argument("--version", help="戻す版のファイル（省略時は直前の版）")
     p.set_defaults(func=_cmd_rollback)
 
     p = sub.add_parser("versions", help="保存されている以前の版を一覧表示する")
-    p.add_argument("--db", default=str(DEFAULT_DB))
+    p.add_argument("--db", default=configured_db())
     p.set_defaults(func=_cmd_versions)
     return main
 

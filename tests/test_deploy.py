@@ -159,3 +159,15 @@ def test_kubernetes_manifest_runs_the_same_image_with_cookie_affinity_and_a_read
     assert annotations["nginx.ingress.kubernetes.io/affinity"] == "cookie"
     assert int(annotations["nginx.ingress.kubernetes.io/proxy-read-timeout"]) >= 3600
     assert container["image"] == admin["containers"][0]["image"], "one image for both"
+
+
+def test_the_loaders_commands_write_the_database_the_app_reads(monkeypatch):
+    """On the administration replica ``python -m loaders build`` without ``--db`` writes $DX_DB (the
+    file every replica reads), not the repository's data folder the image's user cannot write."""
+    from loaders.__main__ import parser
+    from store.paths import DEFAULT_DB
+
+    monkeypatch.setenv("DX_DB", "/srv/data/dashboard.duckdb")
+    assert parser().parse_args(["build", "--source", "data/cache"]).db == "/srv/data/dashboard.duckdb"
+    monkeypatch.delenv("DX_DB")
+    assert parser().parse_args(["build", "--source", "data/cache"]).db == str(DEFAULT_DB)

@@ -58,3 +58,29 @@ def test_the_apps_connection_reads_its_database_and_nothing_else(tmp_path, monke
     with pytest.raises(duckdb.Error):
         con.execute("CREATE TABLE store.evil AS SELECT 1")  # the file is attached read-only
     assert not (tmp_path / "out.csv").exists() and not (tmp_path / "other.duckdb").exists()
+
+
+def test_each_cached_function_keeps_its_own_entries(tmp_path, monkeypatch):
+    """``data.cached`` gives one wrapper per function and one cache per function: filling one
+    function's cache past its 256 entries does not evict another's result (they used to share one)."""
+    target = tmp_path / "dashboard.duckdb"
+    write_db(target, "store")
+    monkeypatch.setenv("DX_DB", str(target))
+    calls = []
+
+    def busy(con, n):
+        calls.append(("busy", n))
+        return n
+
+    def quiet(con, n):
+        calls.append(("quiet", n))
+        return con.execute("SELECT value FROM marker").fetchone()[0]
+
+    assert data.cached(busy) is data.cached(busy)
+    assert data.cached(quiet)(0) == "store"
+    for n in range(300):
+        data.cached(busy)(n)
+    calls.clear()
+    assert data.cached(quiet)(0) == "store"
+    assert data.cached(busy)(299) == 299
+    assert calls == [], "both results still cached"
