@@ -13,10 +13,11 @@ from metrics.catalog import official_indicators
 from metrics.definitions import PILLARS, load_questionnaire
 from metrics.filters import Filter, select_municipalities
 from metrics.gaps import gaps
+from metrics.menus import menus_digest
 from metrics.peers import PEER_KINDS, similar_municipalities, similarity_features
 from metrics.population import population_change_line, population_history
 from metrics.priority import NAME_SEPARATOR, NOT_ANSWERED
-from metrics.tables import stored_assessment, stored_priority
+from metrics.tables import current_priority, stored_assessment
 from store.dates import japanese_date
 from ui import chrome, data, filters, links
 from views import charts, style
@@ -183,9 +184,9 @@ if len(sheet):
         )
 
 # ---- priority, support, cases (the menu in force for this municipality: national + its own prefecture's)
-# the judgement the build stored (support_priority with this municipality's own prefecture's menu):
-# computing it again scored the whole country's sheets of the round, seconds at 16× data
-mine = data.cached(stored_priority)(Filter(codes=(code,)), selection.round_id)
+# the judgement the build stored while its support menus are in force (computing it again scored the whole
+# country's sheets of the round, seconds at 16× data); a menu accepted since is judged again
+mine = data.cached(current_priority)(Filter(pref_code=code[:2], codes=(code,)), selection.round_id, menus_digest())
 one = mine.iloc[0] if len(mine) else None
 recommended = recommendation_table(mine.assign(population=row["population"])) if one is not None else pd.DataFrame()
 why_col, menu_col, case_col = st.columns(3, gap="medium")
