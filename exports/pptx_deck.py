@@ -23,7 +23,7 @@ from pptx.util import Emu, Inches, Pt
 
 from exports.images import figure_png, start_in_background
 from metrics.query import shared_results
-from metrics.views import build_info
+from metrics.tables import build_info
 from store.dates import japanese_date
 from views.render import DEMO_NOTE as RENDER_DEMO_NOTE
 from views.render import Deck, ViewResult, render_view, resolve_prefecture

@@ -26,6 +26,7 @@ from loaders.errors import Issue, LoaderError, Report, UnknownFileError, describ
 from loaders.lock import BuildLock
 from loaders.registry import Registry, load_registry
 from loaders.textio import detect_encoding, read_text, sniff_head
+from store.build_info import set_info
 from store.catalog import CatalogError, read_regions
 from store.dates import japanese_date
 from store.paths import DATA_DIR, DEFAULT_DB
@@ -427,10 +428,10 @@ def _build(
         )
         store.append(con, "ingest_log", log)
         summary.counts = _counts(con)
-        store.set_info(con, "built_at", now.isoformat(timespec="seconds"))
-        store.set_info(con, "built_by", user)
-        store.set_info(con, "demo", "true" if synthetic_steps else "false")
-        store.set_info(con, "complete", "true")
+        set_info(con, "built_at", now.isoformat(timespec="seconds"))
+        set_info(con, "built_by", user)
+        set_info(con, "demo", "true" if synthetic_steps else "false")
+        set_info(con, "complete", "true")
         if not force:
             guard_against_shrinking(con, target, summary, bool(synthetic_steps))
         con.execute("CHECKPOINT")

@@ -7,7 +7,6 @@ database, never a half-written one. The previous files are kept in ``versions/``
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from datetime import datetime
@@ -50,11 +49,6 @@ def as_arrow(frame: pd.DataFrame) -> pa.Table | pd.DataFrame:
         return pa.Table.from_pandas(frame, preserve_index=False)
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
         return frame
-
-
-def set_info(con: duckdb.DuckDBPyConnection, key: str, value: object) -> None:
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    con.execute("INSERT OR REPLACE INTO build_info VALUES (?, ?)", [key, text])
 
 
 def new_build_path(target: Path) -> Path:

@@ -26,6 +26,7 @@ from metrics.menus import menus_digest
 from metrics.priority import support_priority
 from metrics.query import run
 from metrics.snapshots import UNKNOWN, as_of_params, snapshot_keys
+from store.build_info import set_info
 
 # build_info key: the digest of the support menus the stored priority was judged with
 MENUS_KEY = "support_menus"
@@ -159,8 +160,7 @@ def write_metric_tables(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
             finally:
                 con.unregister("metric_rows")
             written[table] += len(frame)
-    con.execute("DELETE FROM build_info WHERE key = ?", [MENUS_KEY])
-    con.execute("INSERT INTO build_info VALUES (?, ?)", [MENUS_KEY, menus_digest()])
+    set_info(con, MENUS_KEY, menus_digest())
     return written
 
 
@@ -254,6 +254,11 @@ def stored_maturity(
     return frame if field is None else frame.drop(columns="field")
 
 
+def build_info(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """build_info as a dict: built_at, built_by, demo ('true'/'false'), complete, support_menus."""
+    return dict(run(con, "view_build_info", {}).itertuples(index=False, name=None))
+
+
 def current_priority(
     con: duckdb.DuckDBPyConnection, flt: Filter | None = None, round_id: str | None = None, menus: str | None = None
 ) -> pd.DataFrame:
@@ -261,9 +266,7 @@ def current_priority(
     (a query) while the menus are those it judged with, else computed (an administrator accepted a
     new menu after the build). ``menus``: ``menus_digest()`` as the caller read it (a cache key of its
     own, so a new menu is a new result); without a prefecture the national menu alone is computed."""
-    menus = menus or menus_digest()
-    stored = con.execute("SELECT value FROM build_info WHERE key = ?", [MENUS_KEY]).fetchone()
-    if flt is not None and flt.pref_code and stored is not None and stored[0] == menus:
+    if flt is not None and flt.pref_code and build_info(con).get(MENUS_KEY) == (menus or menus_digest()):
         return stored_priority(con, flt, round_id)
     return support_priority(con, flt, round_id)
 

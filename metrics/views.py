@@ -910,11 +910,6 @@ def score_history(scores: pd.DataFrame, code: str, round_order: list[str]) -> pd
 # ---------------------------------------------------------------- the store itself
 
 
-def build_info(con) -> dict[str, str]:
-    """build_info as a dict: built_at, built_by, demo ('true'/'false'), complete."""
-    return dict(run(con, "view_build_info", {}).itertuples(index=False, name=None))
-
-
 def _store_view(name: str, query: str, doc: str):
     """A read-only view of the store: ``name(con)`` runs metrics/sql/``query``.sql without parameters."""
 

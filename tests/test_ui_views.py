@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from metrics import views
+from metrics import tables, views
 from metrics.assessment import assessment_scores
 from metrics.filters import Filter, select_municipalities
 from metrics.menus import load_support_menu
@@ -171,7 +171,7 @@ def test_store_views(real_con):
     assert len(views.snapshots(real_con)) == 1
     counts = views.table_counts(real_con).set_index("item")["rows"]
     assert counts["市区町村"] == 1741 and counts["境界のある市区町村"] == 1732
-    assert views.build_info(real_con)["demo"] == "false"
+    assert tables.build_info(real_con)["demo"] == "false"
     log = views.ingest_log(real_con)
     assert (log["status"].isin(["ok", "warning", "skipped"])).all() and len(log) > 0
     coverage = views.region_set_prefectures(real_con)

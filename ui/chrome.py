@@ -13,7 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from metrics import dates, views
+from metrics import dates, tables, views
 from store.dates import as_date, japanese_date
 from ui import data
 from views import charts
@@ -28,7 +28,7 @@ _CSS = "<style>\n" + (Path(__file__).with_name("chrome.css")).read_text(encoding
 
 
 def build_info() -> dict:
-    return data.cached(views.build_info)()
+    return data.cached(tables.build_info)()
 
 
 def is_demo() -> bool:
