@@ -64,15 +64,14 @@ def municipality_label(frame: pd.DataFrame) -> dict[str, str]:
     return dict(zip(frame["code"], frame["name"] + "（" + frame["pref_name"] + "）"))
 
 
-@st.cache_resource(ttl=3600, max_entries=4, show_spinner=False)
-def _directory_labels(version_key: str) -> dict[str, str]:
-    return municipality_label(directory())
+def _directory_labels(con) -> dict[str, str]:
+    return municipality_label(select_municipalities(con))
 
 
 def directory_labels() -> dict[str, str]:
     """``municipality_label`` of every municipality, made once per database version (read-only):
     the sidebar's menus need it on every rerun."""
-    return _directory_labels(data.db_key())
+    return data.shared(_directory_labels)()
 
 
 def prefecture_code(text: str) -> str | None:
