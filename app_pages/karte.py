@@ -20,7 +20,7 @@ from metrics.priority import NAME_SEPARATOR, NOT_ANSWERED
 from metrics.tables import current_priority, stored_assessment
 from store.dates import japanese_date
 from ui import chrome, data, filters, links
-from views import charts, style
+from views import charts, render, style
 
 selection = filters.current()
 directory = filters.directory()
@@ -302,52 +302,9 @@ with table_col:
 st.header("デジタル庁指標の推移（調査時点ごと）", anchor=False)
 
 
-def official_history_view(con, code: str):
-    """The デジタル庁 history as this section draws it: (trend chart, the values it draws, the table of
-    every snapshot), or None with a single snapshot. Built through ``drawn_once``: with hundreds of
-    snapshots, building them on every rerun took most of it (issue 18, the カルテ at 16× data)."""
-    composite_history, indicator_history = views.official_history(con, code)
-    history_rows, snapshot_labels = views.history_table(indicator_history)
-    if len(snapshot_labels) < 2:
-        return None
-    series = composite_history.rename(columns={"label": "round_id", "value": "score"})
-    trend = charts.history(series.dropna(subset=["score"]), {})
-    kinds, units = history_rows["kind"].tolist(), history_rows["unit"].tolist()
-    values = pd.DataFrame(  # all columns at once: one at a time fragments a frame of hundreds of columns
-        {
-            "指標": history_rows["short_title"],
-            **{
-                label: [style.format_value(v, k, u) for v, k, u in zip(history_rows[label], kinds, units)]
-                for label in snapshot_labels
-            },
-            "前回からの変化": history_rows["change"],
-            "判定": history_rows["trend_label"],
-        }
-    )
-    return trend, charts.figure_table(trend), values
-
-
-def assessment_history_view(con, code: str):
-    """(chart, the values it draws) of the municipality's scores in every round, or None without a
-    sheet. Built through ``drawn_once``: with hundreds of rounds, a large part of every rerun."""
-    known = rounds(con)
-    history = views.score_history(stored_assessment(con, Filter(codes=(code,))), code, known["round_id"].tolist())
-    if history["round_id"].nunique() < 1:
-        return None
-    chart = charts.history(history, dict(zip(known["round_id"], known["label"])))
-    return chart, charts.figure_table(chart)
-
-
-@st.cache_resource(ttl=3600, max_entries=32, show_spinner=False)
-def drawn_once(db_key: str, section: str, code: str):
-    """``section``'s view of one municipality (official_history_view / assessment_history_view), built
-    once per database version (``db_key``) and shared read-only by every rerun and session. At most
-    32 kept: with 800 snapshots (16× data) one デジタル庁 history holds about 20 MB."""
-    return SECTION_VIEWS[section](data.cursor(), code)
-
-
-SECTION_VIEWS = {"official_history": official_history_view, "assessment_history": assessment_history_view}
-official = drawn_once(data.db_key(), "official_history", code)
+# one 800-snapshot デジタル庁 history (16× data) holds about 20 MB: fewer entries than other shared results
+HISTORY_ENTRIES = 32
+official = data.shared(render.official_history_view, HISTORY_ENTRIES)(code)
 if official is None:
     st.caption(
         "デジタル庁データの調査時点が1つだけのため、推移はまだありません。"
@@ -372,7 +329,7 @@ else:
 hist_col, similar_col = st.columns(2, gap="medium")
 with hist_col:
     st.header("回ごとの推移", anchor=False)
-    assessment_history = drawn_once(data.db_key(), "assessment_history", code)
+    assessment_history = data.shared(render.assessment_history_view, HISTORY_ENTRIES)(code)
     if assessment_history is not None:
         chrome.chart(assessment_history[0], key="ka_history", table=assessment_history[1])
     else:

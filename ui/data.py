@@ -187,29 +187,27 @@ def unavailable() -> DatabaseUnavailable | None:
 
 def cached(func):
     """Wrap a ``metrics`` function ``f(con, *args)`` as a cached ``g(*args)`` bound to the current DB."""
-    return _bound("data", func)
+    return _bound(st.cache_data, func, MAX_ENTRIES)
 
 
-def shared(func):
+def shared(func, max_entries: int = 0):
     """Like ``cached``, but the result is one object shared by all sessions (``st.cache_resource``):
-    for national tables that pages only filter. Callers must not modify what they get."""
-    return _bound("resource", func)
+    for national tables that pages only filter, and large views built once. Callers must not modify
+    what they get. ``max_entries``: fewer than the default for results of many megabytes."""
+    return _bound(st.cache_resource, func, max_entries or MAX_ENTRIES)
 
 
-_CACHES = {
-    "data": st.cache_data(ttl=3600, max_entries=256, show_spinner=False),
-    "resource": st.cache_resource(ttl=3600, max_entries=256, show_spinner=False),
-}
-_wrappers: dict[tuple[str, object], object] = {}
+MAX_ENTRIES = 256
+_wrappers: dict[tuple[object, object], object] = {}
 
 
-def _bound(kind: str, func):
-    """One cached wrapper per function, made once per process: Streamlit keys a cache by the wrapped
-    function's module, qualified name and source, so each function gets a ``run`` of its own name
-    (one shared ``run`` would put every function's results in one cache of 256 entries, and a
-    wrapper made on every call would hash its source again each time). The database version in
-    ``key`` drops the entries when the file is replaced."""
-    wrapper = _wrappers.get((kind, func))
+def _bound(cache, func, max_entries: int):
+    """One cached wrapper per function, made once per process (the first call's ``max_entries``
+    holds): Streamlit keys a cache by the wrapped function's module, qualified name and source, so
+    each function gets a ``run`` of its own name (one shared ``run`` would put every function's
+    results in one cache, and a wrapper made on every call would hash its source again each time).
+    The database version in ``key`` drops the entries when the file is replaced."""
+    wrapper = _wrappers.get((cache, func))
     if wrapper is not None:
         return wrapper
 
@@ -217,14 +215,14 @@ def _bound(kind: str, func):
         return func(cursor(), *args, **kwargs)
 
     run.__qualname__ = f"run[{func.__module__}.{func.__qualname__}]"
-    cached_run = _CACHES[kind](run)
+    cached_run = cache(ttl=3600, max_entries=max_entries, show_spinner=False)(run)
 
     def call(*args, **kwargs):
         return cached_run(db_key(), *args, **kwargs)
 
     call.__name__ = func.__name__
     call.__doc__ = func.__doc__
-    return _wrappers.setdefault((kind, func), call)
+    return _wrappers.setdefault((cache, func), call)
 
 
 def refresh() -> None:

@@ -35,7 +35,7 @@ from metrics.definitions import COMPOSITE
 from metrics.filters import Filter, select_municipalities
 from metrics.gaps import gaps
 from metrics.priority import NOT_ASSESSED, SURVEY_LABEL
-from metrics.tables import current_priority
+from metrics.tables import current_priority, stored_assessment
 from store.dates import japanese_date
 from store.paths import DATA_DIR
 from views import charts, maps, style
@@ -999,3 +999,43 @@ _BUILDERS = {
     "stage_field": _stage_field_view,
     "karte": _karte_view,
 }
+
+
+# ---- the カルテ's histories (app_pages/karte.py)
+
+
+def official_history_view(con, code: str):
+    """The デジタル庁 history as this section draws it: (trend chart, the values it draws, the table of
+    every snapshot), or None with a single snapshot. The カルテ keeps it once per municipality and
+    database version (``data.shared``): with hundreds of snapshots, building it on every rerun took most
+    of the rerun (issue 18, 16× data)."""
+    composite_history, indicator_history = views.official_history(con, code)
+    history_rows, snapshot_labels = views.history_table(indicator_history)
+    if len(snapshot_labels) < 2:
+        return None
+    series = composite_history.rename(columns={"label": "round_id", "value": "score"})
+    trend = charts.history(series.dropna(subset=["score"]), {})
+    kinds, units = history_rows["kind"].tolist(), history_rows["unit"].tolist()
+    values = pd.DataFrame(  # all columns at once: one at a time fragments a frame of hundreds of columns
+        {
+            "指標": history_rows["short_title"],
+            **{
+                label: [style.format_value(v, k, u) for v, k, u in zip(history_rows[label], kinds, units)]
+                for label in snapshot_labels
+            },
+            "前回からの変化": history_rows["change"],
+            "判定": history_rows["trend_label"],
+        }
+    )
+    return trend, charts.figure_table(trend), values
+
+
+def assessment_history_view(con, code: str):
+    """The カルテ's (chart, the values it draws) of a municipality's scores in every round, or None without a
+    sheet. Kept like ``official_history_view``: with hundreds of rounds, a large part of every rerun."""
+    known = rounds(con)
+    history = views.score_history(stored_assessment(con, Filter(codes=(code,))), code, known["round_id"].tolist())
+    if history["round_id"].nunique() < 1:
+        return None
+    chart = charts.history(history, dict(zip(known["round_id"], known["label"])))
+    return chart, charts.figure_table(chart)
