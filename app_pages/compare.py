@@ -44,8 +44,7 @@ COLUMNS = {
 }
 table = summary[[c for c in COLUMNS if c in summary.columns and (c != "region" or selection.flt.region_set)]]
 table = table.rename(columns=COLUMNS)
-# a column without any value in the selection (no survey loaded, one release only) would show 「None」 on every row
-table = table[[column for column in table.columns if table[column].notna().any()]]
+table = chrome.filled_columns(table)  # no survey loaded, one release only: no empty columns
 st.header("一覧", anchor=False)
 scores = {c: st.column_config.NumberColumn(format="%.1f") for c in ("総合得点", *PILLARS, "アセスメント")}
 picked = st.dataframe(

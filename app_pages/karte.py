@@ -363,7 +363,7 @@ with similar_col:
             st.session_state["ka_code"] = similar.iloc[rows[0]]["peer_code"]
 
     st.dataframe(
-        table,
+        chrome.filled_columns(table),
         hide_index=True,
         on_select=_open_similar,
         selection_mode="single-row",

@@ -203,6 +203,13 @@ def test_compare_list_has_no_empty_column_on_the_official_data_alone(real_db, mo
     assert all(listed[column].notna().any() for column in listed.columns)
 
 
+def test_karte_similar_table_has_no_empty_column_on_the_official_data_alone(real_db, monkeypatch):
+    at = open_app(monkeypatch, real_db, "app_pages/karte.py", pref="北海道")
+    similar = next(frame.value for frame in at.dataframe if "順位" in frame.value.columns)
+    assert len(similar) and "アセスメント" not in similar.columns
+    assert all(similar[column].notna().any() for column in similar.columns)
+
+
 COMPARE_TABS = {  # tab → the chart only that tab draws
     "散布図": "cm_scatter",
     "人口規模別の分布": "cm_boxplot",

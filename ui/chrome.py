@@ -27,6 +27,12 @@ REGISTRY_CREDIT = "市区町村一覧：code4fukui/localgovjp（CC0）"
 _CSS = "<style>\n" + (Path(__file__).with_name("chrome.css")).read_text(encoding="utf-8") + "</style>\n"
 
 
+def filled_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` without the columns that have no value at all: a table on real data without a survey
+    would otherwise show 「None」 in its assessment columns on every row."""
+    return frame[[column for column in frame.columns if frame[column].notna().any()]]
+
+
 def build_info() -> dict:
     return data.cached(tables.build_info)()
 
