@@ -257,7 +257,9 @@ region_set = selection.flt.region_set if peer == "region" else None
 gap_table = data.cached(gaps)(Filter(codes=(code,)), peer=peer, region_set=region_set, as_of=selection.as_of)
 gap_table = gap_table[official_indicators(gap_table["indicator_id"])]
 if peer != "similar":
-    shares = data.cached(views.peer_shares)(code, peer, region_set, selection.as_of)
+    # the groups' shares are the same for every municipality: kept while the municipality changes
+    group_shares = data.shared(views.peer_group_shares)(peer, region_set, selection.as_of)
+    shares = data.cached(views.peer_shares)(code, peer, region_set, selection.as_of, group_shares)
     binary = shares[(shares["kind"] == "binary") & shares["indicator_id"].isin(gap_table["indicator_id"])]
     chart_col, table_col = st.columns([2, 3], gap="medium")
     with chart_col:

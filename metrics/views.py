@@ -867,16 +867,47 @@ def visit_plan(
 # ---------------------------------------------------------------- one municipality
 
 
+# the peer groups a share is taken over ("similar" is a list per municipality, not a group)
+SHARE_PEERS = ("pop_band", "type", "prefecture", "region")
+
+
+def peer_group_shares(
+    con, peer: str = "pop_band", region_set: str | None = None, as_of: str | None = None
+) -> pd.DataFrame:
+    """Binary and percent indicators' shares in every peer group of ``peer`` and in the nation
+    (scope 'peer' | 'national', peer_group, indicator_id, share, n): the same for every
+    municipality, so a page keeps it while the municipality changes."""
+    _check_peer(peer)
+    return run(con, "view_peer_group_shares", {"peer": peer, "region_set": region_set, "as_of": as_of})
+
+
 def peer_shares(
-    con, code: str, peer: str = "pop_band", region_set: str | None = None, as_of: str | None = None
+    con,
+    code: str,
+    peer: str = "pop_band",
+    region_set: str | None = None,
+    as_of: str | None = None,
+    group_shares: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Binary and percent indicators of one municipality beside its peer group and the nation:
     indicator_id, short_title, title, kind, unit, pillar, polarity, value, peer_share (binary:
     % of the peers with 実施; percent: mean rate), n_peers, national_share, n_national.
-    ``peer``: pop_band | type | prefecture | region (of ``region_set``)."""
-    if peer not in ("pop_band", "type", "prefecture", "region"):
+    ``peer``: pop_band | type | prefecture | region (of ``region_set``); ``group_shares``: the
+    ``peer_group_shares`` of the same arguments, when the caller already has it."""
+    _check_peer(peer)
+    if group_shares is None:
+        group_shares = peer_group_shares(con, peer, region_set, as_of)
+    return run(
+        con,
+        "view_peer_shares",
+        {"code": code, "peer": peer, "region_set": region_set, "as_of": as_of},
+        relations={"group_shares": group_shares},
+    )
+
+
+def _check_peer(peer: str) -> None:
+    if peer not in SHARE_PEERS:
         raise ValueError(f"peer must be pop_band, type, prefecture or region, got {peer!r}")
-    return run(con, "view_peer_shares", {"code": code, "peer": peer, "region_set": region_set, "as_of": as_of})
 
 
 def group_field_scores(scores: pd.DataFrame, codes, round_id: str | None) -> pd.Series:

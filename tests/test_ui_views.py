@@ -110,6 +110,29 @@ def test_peer_shares_match_the_national_share(real_con):
         views.peer_shares(real_con, "282014", "similar")
 
 
+@pytest.mark.parametrize("peer", ["pop_band", "type", "prefecture"])
+def test_peer_shares_are_the_peer_groups_own_share(real_con, peer):
+    """The groups' shares are computed once for every municipality: each one's peer share is still
+    the share among the municipalities of its own group (counted here from the newest values)."""
+    newest = real_con.execute(
+        """SELECT v.code, v.indicator_id, v.value, m.pop_band, m.type, m.pref_code AS prefecture
+           FROM indicator_values AS v JOIN municipalities AS m USING (code)
+           WHERE v.indicator_id IN ('da_cio', 'da_rpa')
+           QUALIFY row_number() OVER (PARTITION BY v.code, v.indicator_id ORDER BY v.as_of DESC, v.synthetic) = 1"""
+    ).df()
+    groups = views.peer_group_shares(real_con, peer)
+    for code in ("282014", "013030", "302023"):
+        shares = views.peer_shares(real_con, code, peer, group_shares=groups).set_index("indicator_id")
+        own_group = newest.loc[newest["code"] == code, peer].iloc[0]
+        for indicator in ("da_cio", "da_rpa"):
+            members = newest[(newest[peer] == own_group) & (newest["indicator_id"] == indicator)]
+            members = members.dropna(subset=["value"])
+            assert shares.loc[indicator, "n_peers"] == len(members)
+            assert shares.loc[indicator, "peer_share"] == pytest.approx(100 * members["value"].mean())
+    # without the groups given, the same result (up to the order of a parallel sum)
+    pd.testing.assert_frame_equal(shares, views.peer_shares(real_con, "302023", peer).set_index("indicator_id"))
+
+
 def test_maturity_per_field_and_transition(demo_con):
     scores = assessment_scores(demo_con, Filter(pref_code="28"))
     levels = views.field_maturity(scores)
