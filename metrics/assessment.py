@@ -18,8 +18,14 @@ LEVELS = ("cell", "stage", "field", "overall")
 
 def rounds(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Survey rounds in time order. Columns: round_id, label, kind (baseline/evaluation/other),
-    held_on, synthetic, municipalities (how many returned a sheet)."""
+    held_on, synthetic."""
     return run(con, "rounds", {})
+
+
+def round_returns(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """How many municipalities returned a sheet in each round (round_id, municipalities), in the
+    order of ``rounds``. A scan of every answer: 0.5 s at 16× the data, so not part of ``rounds``."""
+    return run(con, "round_returns", {})
 
 
 NOT_ANSWERED = "未回答"

@@ -7,7 +7,7 @@ from datetime import datetime
 import duckdb
 import pandas as pd
 
-from metrics.assessment import rounds
+from metrics.assessment import round_label, round_returns, rounds
 from metrics.dates import dates_for
 from metrics.filters import Filter
 from metrics.query import run
@@ -70,12 +70,13 @@ def _about(con: duckdb.DuckDBPyConnection, results: dict[str, pd.DataFrame]) -> 
                 "調査時点・取得日": dates_for(con, None, None, [source.source]).text() or None,
             }
         )
+    returned = round_returns(con).set_index("round_id")["municipalities"]
     for r in rounds(con).itertuples():
         note = "（デモ用の架空データ）" if r.synthetic else ""
         rows.append(
             {
-                "項目": f"調査回: {r.round_id}",
-                "内容": f"{r.label}{note}（{r.municipalities}団体）",
+                "項目": "調査回",
+                "内容": f"{round_label(r.label) or r.label}{note}（{returned.get(r.round_id, 0)}団体）",
                 "行数": None,
                 "調査時点・取得日": japanese_date(r.held_on),
             }

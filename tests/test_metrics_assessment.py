@@ -19,7 +19,7 @@ from metrics_fixtures import (
     rounds_frame,
 )
 
-from metrics.assessment import assessment_scores, maturity, score_matrix
+from metrics.assessment import assessment_scores, maturity, round_returns, rounds, score_matrix
 from metrics.definitions import load_questionnaire
 from metrics.filters import Filter
 from store.paths import DATA_DIR
@@ -147,6 +147,9 @@ def test_prescored_sheets_are_stage_totals_and_answers_win():
     assert overall["points"] == 69 and overall["max_points"] == 115 and overall["answered"] == 3
     # the same municipality × round answered question by question: the answers are used
     assert set(scores[scores["code"] == "302015"]["basis"]) == {"answers"}
+    # a sheet counts once per municipality, answered or pre-scored (and both)
+    returned = round_returns(con).set_index("round_id")["municipalities"]
+    assert returned.get("2026-baseline") == 2 and list(returned.index) == rounds(con)["round_id"].tolist()
 
 
 def test_filter_and_round_selection():

@@ -11,6 +11,7 @@ import pytest
 from metrics_fixtures import synthetic_store
 
 from metrics.__main__ import main
+from metrics.assessment import round_label, round_returns, rounds
 from metrics.definitions import COMPOSITE
 from metrics.export import SHEETS, workbook_bytes
 from metrics.filters import Filter
@@ -56,8 +57,15 @@ def test_workbook_for_a_prefecture(national):
     assert book.sheetnames == ["説明"] + [sheet for sheet, _ in SHEETS.values()]
     rows = list(book["市区町村一覧"].iter_rows(values_only=True))
     assert len(rows) == 31 and rows[0][0] == "code"  # 和歌山県: 30 municipalities + header
-    about = [row[0] for row in book["説明"].iter_rows(values_only=True)]
-    assert "調査回: 2026-baseline" in about
+    about = [row[1] for row in book["説明"].iter_rows(values_only=True) if row[0] == "調査回"]
+    # each round by its label with its number of returned sheets, never by its id
+    returned = round_returns(con)["municipalities"].tolist()
+    expected = [
+        f"{round_label(label)}（デモ用の架空データ）" if synthetic else round_label(label)
+        for label, synthetic in zip(rounds(con)["label"], rounds(con)["synthetic"])
+    ]
+    assert about == [f"{text}（{n}団体）" for text, n in zip(expected, returned)] and len(about) == 2
+    assert max(returned) > 0
 
 
 def test_cli_export(national, tmp_path, capsys):
