@@ -67,8 +67,13 @@ def compute_all_metrics(
         pending_change = pool.submit(side_work.run, indicator_change, side, flt)
         national = flt is None
         scores = stored_assessment(con, flt) if from_tables else assessment_scores(con, flt)
-        members = indicator_scores(con, flt)
-        composite_scores = stored_composite(con, flt) if from_tables else composite(con, flt, members=members)
+        if from_tables:  # the members are only shown: a query the second cursor can run meanwhile
+            pending_members = pool.submit(side_work.run, indicator_scores, side, flt)
+            composite_scores = stored_composite(con, flt)
+        else:
+            pending_members = None
+            members = indicator_scores(con, flt)
+            composite_scores = composite(con, flt, members=members)
         # similarity is standardised over the whole country: national results can be reused as they are
         features = similarity_features(
             con, round_id, composite_scores=composite_scores if national else None, scores=scores if national else None
@@ -93,7 +98,7 @@ def compute_all_metrics(
             "assessment": scores,
             "maturity": levels,
             "composite": composite_scores,
-            "indicators": members,
+            "indicators": pending_members.result() if pending_members is not None else members,
             "gaps": gap_table,
             "assessment_change": change,
             "indicator_change": pending_change.result(),
