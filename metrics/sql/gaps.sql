@@ -37,19 +37,12 @@ newest_values AS (
     JOIN gap_indicators AS i ON i.indicator_id = v.indicator_id
     GROUP BY v.code, i.i_no
 ),
+municipal_peer_groups AS (
+    -- include: peer_groups
+),
 peer_groups AS (
-    SELECT
-        m.code,
-        CAST(row_number() OVER (ORDER BY m.code) AS INTEGER) AS m_no,
-        m.pref_code,
-        CASE $peer
-            WHEN 'pop_band' THEN m.pop_band
-            WHEN 'type' THEN m.type
-            WHEN 'prefecture' THEN m.pref_code
-            WHEN 'region' THEN r.region
-        END AS peer_group
-    FROM municipalities AS m
-    LEFT JOIN regions AS r ON r.code = m.code AND r.region_set = $region_set
+    SELECT code, CAST(row_number() OVER (ORDER BY code) AS INTEGER) AS m_no, pref_code, peer_group
+    FROM municipal_peer_groups
 ),
 municipal_values AS (
     SELECT g.m_no, v.i_no, v.value, v.as_of, g.pref_code, g.peer_group

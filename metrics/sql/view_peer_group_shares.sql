@@ -16,19 +16,13 @@ WITH newest_values AS (
            OR (v.as_of IS NULL AND v.release_id IN (SELECT release_id FROM releases WHERE as_of <= CAST($as_of AS DATE))))
     QUALIFY row_number() OVER (PARTITION BY v.code, v.indicator_id ORDER BY v.as_of DESC, v.synthetic) = 1
 ),
+peer_groups AS (
+    -- include: peer_groups
+),
 grouped_values AS (
-    SELECT
-        v.indicator_id,
-        v.value,
-        CASE $peer
-            WHEN 'pop_band' THEN m.pop_band
-            WHEN 'type' THEN m.type
-            WHEN 'prefecture' THEN m.pref_code
-            WHEN 'region' THEN r.region
-        END AS peer_group
+    SELECT v.indicator_id, v.value, g.peer_group
     FROM newest_values AS v
-    JOIN municipalities AS m USING (code)
-    LEFT JOIN regions AS r ON r.code = m.code AND r.region_set = $region_set
+    JOIN peer_groups AS g USING (code)
 )
 SELECT
     CASE WHEN grouping(peer_group) = 1 THEN 'national' ELSE 'peer' END AS scope,

@@ -10,16 +10,11 @@ WITH own_values AS (
            OR (v.as_of IS NULL AND v.release_id IN (SELECT release_id FROM releases WHERE as_of <= CAST($as_of AS DATE))))
     QUALIFY row_number() OVER (PARTITION BY v.indicator_id ORDER BY v.as_of DESC, v.synthetic) = 1
 ),
+peer_groups AS (
+    -- include: peer_groups
+),
 own_group AS (
-    SELECT CASE $peer
-        WHEN 'pop_band' THEN m.pop_band
-        WHEN 'type' THEN m.type
-        WHEN 'prefecture' THEN m.pref_code
-        WHEN 'region' THEN r.region
-    END AS peer_group
-    FROM municipalities AS m
-    LEFT JOIN regions AS r ON r.code = m.code AND r.region_set = $region_set
-    WHERE m.code = $code
+    SELECT peer_group FROM peer_groups WHERE code = $code
 ),
 own_group_shares AS (
     SELECT s.indicator_id, s.share, s.n
