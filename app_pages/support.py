@@ -198,6 +198,7 @@ with menu_col:
         render.Scope(pref_code, selection.scope, selection.flt),
         selection.round_id,
         summary["assessment"],
+        filters.measure("composite"),
     )
     chrome.chart(plan.figure, key="sp_items")
     st.caption(

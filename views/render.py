@@ -638,13 +638,25 @@ def crosstab_view(
 def _priority_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
     # national menu + the scope's prefecture's own: for a prefecture what the build stored (metrics.tables)
     priority = current_priority(con, scope.flt)
-    return priority_view(con, priority, scope, None, views.national_summary(con).set_index("code")["assessment"])
+    composite = measure_row(con, "composite") if _has_measure(con, "composite") else None
+    assessment = views.national_summary(con).set_index("code")["assessment"]
+    return priority_view(con, priority, scope, None, assessment, composite)
 
 
-def priority_view(con, priority: pd.DataFrame, scope: Scope, round_id: str | None, assessment: pd.Series) -> ViewResult:
+def priority_view(
+    con,
+    priority: pd.DataFrame,
+    scope: Scope,
+    round_id: str | None,
+    assessment: pd.Series,
+    composite: pd.Series | None,
+) -> ViewResult:
     """The support priority of the scope's municipalities (``priority``: ``support_priority`` of the
     national menu and the scope's prefecture's own) and how many each menu item is recommended to;
-    ``assessment``: the assessment score by code, for the table."""
+    ``assessment``: the assessment score by code, for the table; ``composite``: the composite's
+    row of ``measure_options`` (None without デジタル庁 data), whose source and date the view
+    carries when no municipality has a survey sheet (the caller has it: the menu of measures is
+    built once, not again for each selection)."""
     counts = views.support_counts(priority, scope.pref_code)
     figure = charts.support_items(counts[counts.groupby("item_id")["municipalities"].transform("sum") > 0])
     summary = assessment
@@ -686,8 +698,7 @@ def priority_view(con, priority: pd.DataFrame, scope: Scope, round_id: str | Non
     if labels:
         subtitle += "・" + "／".join(labels)
     source, as_of = _assessment_lines(con)
-    if not surveyed and _has_measure(con, "composite"):  # judged from the デジタル庁 indicators alone
-        composite = measure_row(con, "composite")
+    if not surveyed and composite is not None:  # judged from the デジタル庁 indicators alone
         source, as_of = source_line(composite), as_of_line(con, composite)
     return ViewResult(
         "priority",
