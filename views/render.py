@@ -243,8 +243,12 @@ def measure_row(con, measure_id: str) -> pd.Series:
     )
 
 
-def _has_measure(con, measure_id: str) -> bool:
-    return bool((views.measure_options(con)["measure_id"] == measure_id).any())
+def _loaded_measure(con, measure_id: str) -> pd.Series | None:
+    """The measure's row of ``metrics.views.measure_options``, or None when the store has no data for
+    it (``measure_row`` says why in an error instead)."""
+    options = views.measure_options(con)
+    row = options[options["measure_id"] == measure_id]
+    return row.iloc[0] if len(row) else None
 
 
 def source_line(measure: pd.Series) -> str:
@@ -575,7 +579,7 @@ def distribution_view(
 
 
 def _crosstab_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
-    measure_id = spec.measure or ("maturity" if _has_measure(con, "maturity") else DEFAULT_MEASURE)
+    measure_id = spec.measure or ("maturity" if _loaded_measure(con, "maturity") is not None else DEFAULT_MEASURE)
     measure = measure_row(con, measure_id)
     values = views.measure_frame(con, measure_id)
     chosen = select_municipalities(con, scope.flt)[["code", "pop_band"]]
@@ -638,7 +642,7 @@ def crosstab_view(
 def _priority_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
     # national menu + the scope's prefecture's own: for a prefecture what the build stored (metrics.tables)
     priority = current_priority(con, scope.flt)
-    composite = measure_row(con, "composite") if _has_measure(con, "composite") else None
+    composite = _loaded_measure(con, "composite")
     assessment = views.national_summary(con).set_index("code")["assessment"]
     return priority_view(con, priority, scope, None, assessment, composite)
 
@@ -942,7 +946,7 @@ def _karte_view(con, spec: ViewSpec, scope: Scope, theme: str) -> ViewResult:
     own = Scope(row["pref_code"], row["pref_name"])
     lines = commentary.municipality_commentary(con, spec.code)
     matrix = _own_matrix(con, spec.code)
-    composite = measure_row(con, "composite") if _has_measure(con, "composite") else None
+    composite = _loaded_measure(con, "composite")
     if matrix is not None:
         figure = charts.heat_table(matrix)
         source, as_of = _assessment_lines(con)
