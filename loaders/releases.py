@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -350,6 +351,16 @@ class Dating:
     estimated: pd.Series | bool = False  # per value row: the 調査時点 is our inference (release list)
 
 
+def by_distinct(column: pd.Series, function) -> pd.Series:
+    """``column.map(function)`` as an object Series, calling ``function`` once per distinct value
+    (a file has 150,000 value rows but a few dozen indicators and dates)."""
+    codes, distinct = pd.factorize(column, use_na_sentinel=True)
+    results = np.empty(len(distinct) + 1, dtype=object)
+    results[:-1] = [function(value) for value in distinct]
+    results[-1] = function(None) if (codes == -1).any() else None  # codes of -1 (missing) take the last
+    return pd.Series(results[codes], index=column.index, dtype=object)
+
+
 def date_values(
     values: pd.DataFrame,
     sha256: str,
@@ -361,17 +372,23 @@ def date_values(
 ) -> Dating:
     """The 調査時点 of each value row and where it came from (the order in the module docstring)."""
     if known is not None:
-        by_group = {group: entry.as_of for group, entry in known.as_of.items()}
-        groups = values["indicator_id"].map(lambda indicator: catalog[indicator].get("as_of_group"))
-        estimated = {group: entry.estimated for group, entry in known.as_of.items()}
+        entries = {
+            indicator: known.as_of.get(catalog[indicator].get("as_of_group"))
+            for indicator in values["indicator_id"].unique()
+        }
+        as_of = {indicator: entry.as_of if entry else None for indicator, entry in entries.items()}
+        estimated = {indicator: bool(entry and entry.estimated) for indicator, entry in entries.items()}
         return Dating(
-            known.release_id, FROM_RELEASE_LIST, groups.map(by_group).astype(object), groups.map(estimated).astype(bool)
+            known.release_id,
+            FROM_RELEASE_LIST,
+            by_distinct(values["indicator_id"], as_of.get),
+            by_distinct(values["indicator_id"], estimated.get).astype(bool),
         )
     release_id = unknown_release_id(sha256)
     if declared is not None:
         return Dating(release_id, DECLARED, pd.Series([declared] * len(values), index=values.index, dtype=object))
     if as_of_from_file:
-        return Dating(release_id, IN_FILE, values["as_of"].map(as_date).astype(object))
+        return Dating(release_id, IN_FILE, by_distinct(values["as_of"], as_date))
     if default is not None:
         return Dating(release_id, DECLARED, pd.Series([default] * len(values), index=values.index, dtype=object))
     return Dating(release_id, UNKNOWN, pd.Series([None] * len(values), index=values.index, dtype=object))
