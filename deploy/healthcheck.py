@@ -4,8 +4,9 @@ Healthy (exit 0) when this replica's Streamlit answers ``/_stcore/health`` with 
 sessions — the dashboard, or 「データを準備中です」 while it has no database (every replica shares one
 file, so marking them all down before the first build would leave the browsers a 502 instead of that
 page). ``--require-database`` also fails while the database cannot be opened (missing, not a store,
-not marked complete): for a readiness probe once the first build exists, so that a replica whose
-volume did not mount leaves the load balancer and the others carry on. The printed line says which
+not marked complete, built by an earlier version of the app): for a readiness probe once the first
+build exists, so that a replica whose volume did not mount leaves the load balancer and the others
+carry on. The printed line says which
 state it is in (``docker inspect`` shows it).
 """
 

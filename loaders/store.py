@@ -17,6 +17,7 @@ import pandas as pd
 import pyarrow as pa
 
 from loaders.errors import LoaderError
+from store.connection import missing_columns
 from store.paths import SCHEMA_SQL
 
 KEEP_VERSIONS = 5
@@ -164,7 +165,8 @@ def rollback(target: Path, version: Path | None = None, keep: int = KEEP_VERSION
 
 
 def check_database(path: Path) -> dict:
-    """Open read-only and count the core tables; raises if the file is not a complete store."""
+    """Open read-only and count the core tables; raises if the file is not a complete store of this
+    version of the app."""
     try:
         con = duckdb.connect(str(path), read_only=True)
     except duckdb.Error as exc:
@@ -173,6 +175,13 @@ def check_database(path: Path) -> dict:
         complete = con.execute("SELECT value FROM build_info WHERE key = 'complete'").fetchone()
         if not complete or complete[0] != "true":
             raise LoaderError("データベースが完成していません（構築途中のファイルです）。", file=path)
+        missing = missing_columns(con, con.execute("SELECT current_database()").fetchone()[0])
+        if missing:
+            raise LoaderError(
+                "データベースが以前の版のダッシュボードで作られていて、この版が読む表がありません"
+                f"（{'、'.join(missing[:5])}{' ほか' if len(missing) > 5 else ''}）。データを取り込み直してください。",
+                file=path,
+            )
         return {
             table: con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
             for table in ("municipalities", "indicator_values", "boundaries", "survey_answers")

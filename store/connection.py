@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 import duckdb
+
+from store.paths import SCHEMA_SQL
 
 # the catalog name under which the file is attached; a cursor runs ``USE store`` before its queries
 CATALOG = "store"
@@ -24,3 +28,32 @@ def open_read_only(path: str) -> duckdb.DuckDBPyConnection:
     for setting in LOCKED_SETTINGS:
         connection.execute(setting)
     return connection
+
+
+@cache
+def schema_columns() -> frozenset[tuple[str, str]]:
+    """(table, column) of every table store/schema.sql creates: what this version of the app reads."""
+    scratch = duckdb.connect()
+    try:
+        scratch.execute(SCHEMA_SQL.read_text(encoding="utf-8"))
+        return frozenset(
+            scratch.execute(_COLUMNS, [scratch.execute("SELECT current_database()").fetchone()[0]]).fetchall()
+        )
+    finally:
+        scratch.close()
+
+
+_COLUMNS = (
+    "SELECT table_name, column_name FROM information_schema.columns WHERE table_catalog = ? AND table_schema = 'main'"
+)
+
+
+def missing_columns(connection: duckdb.DuckDBPyConnection, catalog: str = CATALOG) -> list[str]:
+    """The tables and columns of store/schema.sql that the database attached as ``catalog`` lacks
+    (「table」 for a whole table, 「table.column」 for a column): a store built by an earlier version
+    of the app, which this version's pages cannot read. Empty for a store of this version."""
+    present = set(connection.execute(_COLUMNS, [catalog]).fetchall())
+    tables = {table for table, _ in present}
+    missing = sorted(schema_columns() - present)
+    whole = sorted({table for table, _ in missing if table not in tables})
+    return whole + [f"{table}.{column}" for table, column in missing if table in tables]

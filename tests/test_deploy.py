@@ -10,6 +10,7 @@ import shlex
 import subprocess
 from pathlib import Path
 
+import duckdb
 import pytest
 import yaml
 
@@ -138,6 +139,9 @@ def test_healthcheck_reports_the_database_state(tmp_path, monkeypatch, demo_db):
     missing.unlink()
     missing.write_bytes(demo_db.read_bytes())
     assert healthcheck.database_state(missing) is None and healthcheck.main(["--require-database"]) == 0
+    with duckdb.connect(str(missing)) as con:  # as an earlier version of the app built it
+        con.execute("DROP TABLE indicator_gaps")
+    assert "以前の版" in healthcheck.database_state(missing) and healthcheck.main(["--require-database"]) == 1
     monkeypatch.setattr(healthcheck, "streamlit_state", lambda url: "streamlit: refused")
     assert healthcheck.main([]) == 1
 

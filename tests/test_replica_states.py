@@ -1,5 +1,6 @@
 """A replica with no database to serve (issue 18, Bad input): before the first build, a file that is
-not a store, a store not marked complete, a swap it must notice without a restart. It shows
+not a store, a store not marked complete, a store an earlier version of the app built, a swap it
+must notice without a restart. It shows
 「データを準備中です」 (never a traceback, never the demo built in its place when the deployment
 names its database) or keeps serving the version it had, and switches by itself once a database
 can be read."""
@@ -15,6 +16,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import loaders.demo
+from loaders.store import create_schema
 from ui import data, preparing
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -84,6 +86,45 @@ def test_a_file_that_is_not_a_finished_store_is_never_a_traceback(monkeypatch, t
     assert preparing.WHAT["unreadable"] in assert_preparing(at, target)
 
 
+def outdated_copy(demo_db: Path, target: Path) -> Path:
+    """The demo as an earlier version of the app built it: without a metric table and a column added since."""
+    shutil.copy2(demo_db, target)
+    with duckdb.connect(str(target)) as con:
+        con.execute("DROP TABLE indicator_gaps")
+        con.execute("ALTER TABLE support_priority DROP COLUMN disagree")
+    return target
+
+
+def test_a_store_an_earlier_version_built_says_so_and_is_never_a_traceback(monkeypatch, tmp_path, demo_db, caplog):
+    target = outdated_copy(demo_db, tmp_path / "dashboard.duckdb")
+    at = open_app(monkeypatch, target)
+    assert preparing.WHAT["outdated"] in assert_preparing(at, target)
+    logged = " ".join(record.getMessage() for record in caplog.records)
+    assert "indicator_gaps" in logged and "support_priority.disagree" in logged, "the log says what is missing"
+
+    rebuilt = tmp_path / "rebuilt.duckdb"
+    shutil.copy2(demo_db, rebuilt)
+    os.replace(rebuilt, target)  # the administrator rebuilds: the page switches by itself
+    at.run()
+    assert not at.exception and preparing.TITLE not in [t.value for t in at.title]
+
+
+def test_a_demo_an_earlier_version_built_is_built_again(monkeypatch, tmp_path, demo_db):
+    monkeypatch.delenv("DX_DB", raising=False)
+    monkeypatch.setattr(loaders.demo, "DEFAULT_DB", tmp_path / "no-store.duckdb")
+    demo = tmp_path / "demo.duckdb"
+    monkeypatch.setattr(loaders.demo, "DEMO_DB", demo)
+    builds = []
+    monkeypatch.setattr(loaders.demo, "build_demo", lambda: builds.append(shutil.copy2(demo_db, demo)))
+
+    shutil.copy2(demo_db, demo)
+    assert loaders.demo.resolve_database() == (demo, True) and builds == [], "a current demo is kept"
+    outdated_copy(demo_db, demo)
+    assert loaders.demo.resolve_database() == (demo, True) and len(builds) == 1, "an outdated one is built again"
+    demo.write_bytes(b"not a database")
+    assert loaders.demo.resolve_database() == (demo, True) and len(builds) == 2
+
+
 def test_require_db_without_dx_db_never_builds_the_demo(monkeypatch, tmp_path):
     monkeypatch.delenv("DX_DB", raising=False)
     monkeypatch.setenv(data.REQUIRE_ENV, "1")
@@ -96,7 +137,7 @@ def test_require_db_without_dx_db_never_builds_the_demo(monkeypatch, tmp_path):
 def write_store(path: Path, value: str) -> None:
     staged = path.with_name(f".{path.name}.staged")
     with duckdb.connect(str(staged)) as con:
-        con.execute("CREATE TABLE build_info (key VARCHAR PRIMARY KEY, value VARCHAR)")
+        create_schema(con)  # the tables of this version, empty
         con.execute("INSERT INTO build_info VALUES ('complete', 'true'), ('build_id', ?)", [value])
     os.replace(staged, path)  # the build's atomic swap
 

@@ -31,7 +31,7 @@ import duckdb
 import streamlit as st
 
 from loaders.demo import resolve_database
-from store.connection import open_read_only
+from store.connection import missing_columns, open_read_only
 from store.paths import DEFAULT_DB
 
 LOG = logging.getLogger("dx_dashboard")
@@ -49,8 +49,9 @@ class DatabaseVersion:
 
 
 class DatabaseUnavailable(Exception):
-    """No database to show yet: ``reason`` is "missing" (no file at the configured path) or
-    "unreadable" (a file that is not a complete store). Never shown as such: see ``unavailable``."""
+    """No database to show yet: ``reason`` is "missing" (no file at the configured path),
+    "unreadable" (a file that is not a complete store) or "outdated" (a store an earlier version of
+    the app built, without tables this version reads). Never shown as such: see ``unavailable``."""
 
     def __init__(self, reason: str, path: str, detail: str = ""):
         super().__init__(f"{reason}: {path} {detail}".strip())
@@ -105,13 +106,22 @@ KEEP_OPEN_VERSIONS = 2
 
 
 def _check_complete(connection: duckdb.DuckDBPyConnection, path: str) -> None:
-    """A store the build finished marks itself complete; a file copied into place by hand may not be."""
+    """A store the build finished marks itself complete; a file copied into place by hand may not be.
+    A store an earlier version of the app built may lack tables or columns this version reads."""
     try:
         complete = connection.execute("SELECT value FROM store.build_info WHERE key = 'complete'").fetchone()
     except duckdb.CatalogException:  # no build_info table: a database of another kind (the tests' small files)
         return
     if not complete or complete[0] != "true":
         raise DatabaseUnavailable("unreadable", path, "the store is not marked complete")
+    missing = missing_columns(connection)
+    if missing:
+        raise DatabaseUnavailable(
+            "outdated",
+            path,
+            "built by an earlier version of the app; rebuild it (python -m loaders build). "
+            f"Missing: {', '.join(missing[:10])}",
+        )
 
 
 def _last_opened(path: str) -> DatabaseVersion | None:

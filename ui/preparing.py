@@ -1,7 +1,8 @@
 """「データを準備中です」: what a replica shows while it has no database to serve.
 
 A replica behind nginx may start before the administration replica has built the first database, or
-find a file it cannot open (one copied into place by hand, still incomplete). app.py then draws this
+find a file it cannot open (one copied into place by hand, still incomplete, or built by an earlier
+version of the app whose tables this version does not find). app.py then draws this
 page instead of any page that queries: what is happening, in Japanese, and a fragment that checks
 again every ``REFRESH_SECONDS`` and switches to the dashboard by itself once a database can be read.
 The details (path, DuckDB's message) go to the server log only.
@@ -22,6 +23,10 @@ WHAT = {
     "unreadable": (
         "データベースを読み込めませんでした。管理者がデータベースを入れ替えている途中か、"
         "ファイルがまだ完成していません。入れ替えが終わると、このページに表示されます。"
+    ),
+    "outdated": (
+        "データベースが以前の版のダッシュボードで作られたため、この版の表示に必要な表がありません。"
+        "管理者がデータを取り込み直す（データベースを作り直す）と、このページに表示されます。"
     ),
 }
 
