@@ -47,7 +47,7 @@ IGNORED_SUFFIXES = {".md", ".txt", ".pdf", ".html", ".sha256"}
 POPULATION_INDICATORS = ("population_juki", "population_census", "population_demo")
 # Steps run after finalise, as "module:function(con)": the metric tables (composite_scores …) that pages,
 # exports and analysts read. Named here rather than imported: metrics reads the store this module writes.
-METRIC_STEPS = ("metrics.tables:write_metric_tables",)
+METRIC_STEPS = ("metrics.tables:write_metric_tables", "metrics.derived_tables:write_derived_tables")
 
 
 def loader_modules() -> list:
@@ -269,7 +269,7 @@ def run_metric_steps(con: duckdb.DuckDBPyConnection, steps: Iterable[str] = METR
             getattr(importlib.import_module(module_name), function_name)(con)
         except Exception as exc:  # noqa: BLE001 - any failure of a metric step stops the build
             raise BuildError(
-                "指標の表（総合得点・指標の差・アセスメント得点・成熟度・支援優先度）を作れなかったため、"
+                "指標の表（総合得点・指標の差・アセスメント得点・成熟度・支援優先度・変化・参考事例・類似団体）を作れなかったため、"
                 f"データベースを更新しませんでした: {shorten(str(exc))}"
             ) from exc
 

@@ -83,6 +83,12 @@ write_metric_tables(con)
 stored_composite / stored_gaps / stored_assessment / stored_maturity / stored_priority(con, flt, …)
     The same frames as composite / gaps (人口規模 peers) / assessment_scores / maturity /
     support_priority, read from the tables.
+write_derived_tables(con) (metrics.derived_tables)
+    assessment_change (the default pair of rounds), reference_case_matches (each municipality's
+    newest sheet), similar_municipalities (k = 5): the build's second metric step.
+stored_assessment_change / stored_cases / stored_similar(con, flt)
+    The same frames as assessment_change / recommend_cases / similar_municipalities with those
+    defaults, read from the tables.
 snapshots(con) (metrics.snapshots)
     The デジタル庁 snapshots a user can compare, oldest first, 調査時点 不明 last: as_of, key, label,
     municipalities, synthetic. composite_change and the pages compare the previous and the newest.

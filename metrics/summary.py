@@ -15,6 +15,7 @@ from metrics.cases import recommend_cases
 from metrics.change import assessment_change, default_rounds, indicator_change
 from metrics.composite import composite, composite_wide, indicator_scores
 from metrics.definitions import COMPOSITE
+from metrics.derived_tables import SIMILAR_K, stored_assessment_change, stored_cases, stored_similar
 from metrics.filters import Filter, select_municipalities
 from metrics.gaps import gaps
 from metrics.peers import similar_municipalities, similarity_features
@@ -37,8 +38,10 @@ def all_metrics(
     and similarity (default: each municipality's newest); ``peer`` / ``region_set`` pick the
     gap peer group. Each value is the DataFrame the function of the same family returns.
 
-    The families the build writes as tables (metrics.tables: assessment, maturity, composite,
-    the gaps to the 人口規模 peers, priority) are read from them; the others are computed."""
+    The families the build writes as tables are read from them (metrics.tables: assessment,
+    maturity, composite, the gaps to the 人口規模 peers, priority; metrics.derived_tables: the
+    change between the default rounds, and with ``round_id`` None the cases and, for k = 5, the
+    similar municipalities); the others are computed."""
     return compute_all_metrics(con, flt, round_id, peer, region_set, k, from_tables=True)
 
 
@@ -75,16 +78,27 @@ def compute_all_metrics(
             members = indicator_scores(con, flt)
             composite_scores = composite(con, flt, members=members)
         # similarity is standardised over the whole country: national results can be reused as they are
-        features = similarity_features(
-            con, round_id, composite_scores=composite_scores if national else None, scores=scores if national else None
-        )
-        pending_similar = pool.submit(
-            side_work.run, similar_municipalities, side, flt, k=k, round_id=round_id, feature_frame=features
-        )
-        base_round, eval_round = default_rounds(con)
+        # the defaults the build stored the similar municipalities and cases with (metrics.derived_tables)
+        stored_defaults = from_tables and round_id is None
+        if stored_defaults and k == SIMILAR_K:
+            pending_similar = pool.submit(side_work.run, stored_similar, side, flt)
+        else:
+            features = similarity_features(
+                con,
+                round_id,
+                composite_scores=composite_scores if national else None,
+                scores=scores if national else None,
+            )
+            pending_similar = pool.submit(
+                side_work.run, similar_municipalities, side, flt, k=k, round_id=round_id, feature_frame=features
+            )
         levels = stored_maturity(con, flt) if from_tables else maturity(scores)
-        change = assessment_change(con, flt, base_round, eval_round, scores=scores)
-        cases = recommend_cases(con, flt, round_id, scores=scores)
+        if from_tables:
+            change = stored_assessment_change(con, flt)
+        else:
+            base_round, eval_round = default_rounds(con)
+            change = assessment_change(con, flt, base_round, eval_round, scores=scores)
+        cases = stored_cases(con, flt) if stored_defaults else recommend_cases(con, flt, round_id, scores=scores)
         # the families that wait on the second thread come last, when its work is most likely done
         if pending_gaps is not None:
             gap_table = pending_gaps.result()

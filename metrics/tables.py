@@ -147,20 +147,25 @@ def write_metric_tables(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
             ),
         ),
     }
-    written = {}
-    for table, (columns, frames) in parts.items():
-        con.execute(f'DELETE FROM "{table}"')  # table names from METRIC_TABLES, never from input
-        written[table] = 0
-        for frame in frames:
-            if not len(frame):
-                continue
-            con.register("metric_rows", frame[columns])
-            try:
-                con.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM metric_rows')
-            finally:
-                con.unregister("metric_rows")
-            written[table] += len(frame)
+    written = {table: replace_rows(con, table, columns, frames) for table, (columns, frames) in parts.items()}
     set_info(con, MENUS_KEY, menus_digest())
+    return written
+
+
+def replace_rows(con: duckdb.DuckDBPyConnection, table: str, columns: list[str], frames: Iterable[pd.DataFrame]) -> int:
+    """Replace a metric table's rows by ``frames`` (each written as soon as it is made); returns the
+    rows written. ``table`` comes from the code's list of metric tables, never from input."""
+    con.execute(f'DELETE FROM "{table}"')
+    written = 0
+    for frame in frames:
+        if not len(frame):
+            continue
+        con.register("metric_rows", frame[columns])
+        try:
+            con.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM metric_rows')
+        finally:
+            con.unregister("metric_rows")
+        written += len(frame)
     return written
 
 

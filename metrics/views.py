@@ -26,6 +26,7 @@ from metrics.change import TRENDS, assessment_change, classify, composite_change
 from metrics.composite import composite_members
 from metrics.crosstab import BINARY_LABELS, cross_table, measure_values
 from metrics.definitions import COMPOSITE, PILLARS, load_questionnaire
+from metrics.derived_tables import stored_assessment_change
 from metrics.filters import Filter, select_municipalities
 from metrics.menus import PRIORITY_LEVELS, support_menu
 from metrics.priority import NOT_ASSESSED
@@ -413,14 +414,13 @@ def national_summary(con, round_id: str | None = None, as_of: str | None = None)
     families it needs only: composite as of ``as_of``, assessment, maturity and priority of
     ``round_id`` (default: each municipality's newest round) and the change between the default
     rounds. Extra columns: pref_code, kana, pop_band_order, lat, lng, n_weak, priority_order."""
-    # every family as the build wrote it into the metric tables (metrics.tables)
-    scores = stored_assessment(con)
+    # every family as the build wrote it into the metric tables (metrics.tables, metrics.derived_tables)
     results = {
-        "assessment": scores,
+        "assessment": stored_assessment(con),
         "maturity": stored_maturity(con),
         "composite": stored_composite(con, None, as_of),
         "priority": stored_priority(con, None, round_id),
-        "assessment_change": assessment_change(con, scores=scores),
+        "assessment_change": stored_assessment_change(con),
     }
     summary = municipality_summary(con, None, results, round_id).drop(columns="region")
     extra = select_municipalities(con)[["code", "pref_code", "kana", "pop_band_order", "lat", "lng"]]

@@ -290,3 +290,54 @@ CREATE TABLE support_priority (             -- 支援優先度 and recommended s
     official_reasons VARCHAR,
     disagree        BOOLEAN                 -- both judgements exist and differ
 );
+
+-- Derived metric tables: written by the build's second metric step (metrics/derived_tables.py) from
+-- the metric tables above, with the defaults the app uses: the change between the default pair of
+-- rounds, the reference cases for each municipality's newest sheet, the 5 most similar municipalities.
+
+CREATE TABLE assessment_change (            -- アセスメント得点の変化: the default pair of rounds (first baseline → newest)
+    code        VARCHAR NOT NULL,
+    level       VARCHAR NOT NULL,           -- cell / stage / field / overall
+    stage       INTEGER,
+    stage_name  VARCHAR,
+    field       VARCHAR,
+    base_round  VARCHAR NOT NULL,
+    eval_round  VARCHAR NOT NULL,
+    base_score  DOUBLE,                     -- 0–100; NULL = no sheet in that round, or a score that cannot be computed
+    eval_score  DOUBLE,
+    change      DOUBLE,                     -- eval − base, score points
+    trend       VARCHAR NOT NULL,           -- improved / stalled / regressed / not_comparable / not_answered
+    trend_label VARCHAR NOT NULL            -- 改善 / 停滞 / 後退 / 比較不可 / 未回答
+);
+
+CREATE TABLE reference_case_matches (       -- 参考事例 (data/reference_cases.yaml) for a municipality's weakest stage
+    code            VARCHAR NOT NULL,
+    name            VARCHAR,
+    round_id        VARCHAR NOT NULL,       -- the municipality's newest round with a sheet
+    weakest_stage   INTEGER NOT NULL,
+    weakest_field   VARCHAR,
+    rank            BIGINT NOT NULL,        -- 1 = best match (same field, then nearest population)
+    case_id         VARCHAR NOT NULL,
+    body            VARCHAR,
+    pref_name       VARCHAR,
+    body_kind       VARCHAR,
+    population_text VARCHAR,
+    stage           INTEGER,
+    field           VARCHAR,
+    title           VARCHAR,
+    summary         VARCHAR,
+    source          VARCHAR,
+    section         VARCHAR,
+    size_ratio      DOUBLE,                 -- case population / municipality population
+    reason          VARCHAR NOT NULL        -- why this case, in Japanese
+);
+
+CREATE TABLE similar_municipalities (       -- 類似団体: the 5 nearest by population, 総合得点 and アセスメント (z-scores)
+    code           VARCHAR NOT NULL,
+    rank           BIGINT NOT NULL,         -- 1 = most similar
+    peer_code      VARCHAR NOT NULL,
+    peer_name      VARCHAR,
+    peer_pref_name VARCHAR,
+    distance       DOUBLE,
+    features_used  VARCHAR                  -- the measures compared, ' / '-joined
+);

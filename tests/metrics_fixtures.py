@@ -210,23 +210,23 @@ def synthetic_store(path: Path, registry, seed: int = 7) -> duckdb.DuckDBPyConne
                 )
             )
     append_values(con, pd.concat(value_frames, ignore_index=True))
-    from metrics.tables import write_metric_tables
+    from loaders.build import run_metric_steps
 
-    write_metric_tables(con)
+    run_metric_steps(con)
     return con
 
 
 def fill(con: duckdb.DuckDBPyConnection, **tables: pd.DataFrame) -> duckdb.DuckDBPyConnection:
     """Append rows to store tables by name (e.g. fill(con, questions=..., survey_answers=...)), then
-    write the metric tables as the build's last step does (metrics.tables)."""
-    from metrics.tables import write_metric_tables
+    write the metric tables as the build's last steps do (loaders.build.run_metric_steps)."""
+    from loaders.build import run_metric_steps
 
     for table, frame in tables.items():
         if table == "indicator_values":
             append_values(con, frame)
         else:
             store.append(con, table, frame)
-    write_metric_tables(con)
+    run_metric_steps(con)
     return con
 
 

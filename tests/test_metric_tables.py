@@ -18,10 +18,14 @@ import metrics.tables
 from loaders.build import BuildError, build
 from loaders.store import create_schema
 from metrics.assessment import assessment_scores, maturity, rounds
+from metrics.cases import recommend_cases
+from metrics.change import assessment_change, default_rounds
 from metrics.composite import composite
 from metrics.definitions import COMPOSITE  # noqa: F401 - read by DataFrame.query("… @COMPOSITE")
+from metrics.derived_tables import DERIVED_TABLES, SIMILAR_K, stored_assessment_change, stored_cases, stored_similar
 from metrics.filters import Filter
 from metrics.gaps import gaps
+from metrics.peers import similar_municipalities
 from metrics.priority import support_priority
 from metrics.snapshots import snapshot_dates
 from metrics.tables import (
@@ -54,6 +58,30 @@ def test_every_metric_table_is_filled(store):
     n_rounds = len(rounds(store))
     assert counts["support_priority"] == 1741 * max(n_rounds, 1)
     assert (counts["assessment_scores"] > 0) == (n_rounds > 0)
+
+
+def test_every_derived_table_is_filled(store):
+    counts = {table: store.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0] for table in DERIVED_TABLES}
+    with_sheet = store.execute("SELECT count(DISTINCT code) FROM assessment_scores").fetchone()[0]
+    assert (counts["assessment_change"] > 0) == (len(rounds(store)) >= 2)
+    cases = store.execute("SELECT count(DISTINCT code), max(rank) FROM reference_case_matches").fetchone()
+    assert cases[0] == with_sheet and (cases[1] == 3 or with_sheet == 0)
+    similar = store.execute("SELECT count(DISTINCT code), count(*) FROM similar_municipalities").fetchone()
+    assert similar[0] > 1700 and similar[1] == SIMILAR_K * similar[0]
+
+
+@pytest.mark.parametrize(
+    "flt", [None, Filter(pref_code="28"), Filter(pref_code="01")], ids=["全国", "兵庫県", "北海道"]
+)
+def test_derived_tables_equal_the_families_computed_with_the_defaults(store, flt):
+    """What all_metrics and the pages read from the derived tables is what the metric functions compute
+    with the app's defaults: the default pair of rounds, each municipality's newest sheet, k = 5."""
+    base, evaluation = default_rounds(store)
+    assert_frame_equal(
+        stored_assessment_change(store, flt), assessment_change(store, flt, base, evaluation), check_dtype=False
+    )
+    assert_frame_equal(stored_cases(store, flt), recommend_cases(store, flt), check_dtype=False)
+    assert_frame_equal(stored_similar(store, flt), similar_municipalities(store, flt, k=SIMILAR_K), check_dtype=False)
 
 
 def test_composite_scores_equal_the_composite_of_each_snapshot(store):
@@ -171,7 +199,7 @@ def test_schema_has_no_blob_cache():
     con = duckdb.connect()
     create_schema(con)
     tables = {t for (t,) in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-    assert "metric_results" not in tables and set(METRIC_TABLES) <= tables
+    assert "metric_results" not in tables and set(METRIC_TABLES) | set(DERIVED_TABLES) <= tables
     assert not (ROOT / "metrics" / "stored.py").exists()
 
 
