@@ -15,6 +15,7 @@ indicators behind the municipality's population band, each weighed by the size o
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import duckdb
 import numpy as np
@@ -431,6 +432,42 @@ def field_weaknesses(
     )
 
 
+@dataclass(frozen=True)
+class OfficialFindings:
+    """What the official data says of each municipality, whatever the round: its newest values against
+    its population band (``band_values``), the 「公開データによる判定」 (``official_priority``) and the
+    indicator weaknesses that rank menu items (``indicator_weaknesses``)."""
+
+    values: pd.DataFrame
+    judgement: pd.DataFrame
+    indicator_findings: pd.DataFrame
+
+    def of(self, codes: pd.Series) -> OfficialFindings:
+        """The rows of the municipalities ``codes``."""
+        return OfficialFindings(
+            *(frame[isin(frame["code"], codes)] for frame in (self.values, self.judgement, self.indicator_findings))
+        )
+
+
+def official_findings(
+    con: duckdb.DuckDBPyConnection,
+    menu: dict[str, SupportItem],
+    official_rules: OfficialRules | None = None,
+    as_of: str | None = None,
+    codes: pd.Series | None = None,
+) -> OfficialFindings:
+    """``OfficialFindings`` of every municipality (of ``codes`` only, when given), for the items of
+    ``menu`` and the rules' indicators. The bands' shares are nationwide either way."""
+    official_rules = official_rules or load_official_rules()
+    wanted = set(official_rules.indicators) | {i for item in menu.values() for i in item.indicators}
+    values = band_values(con, wanted, as_of)
+    if codes is not None:
+        values = values[isin(values["code"], codes)]
+    return OfficialFindings(
+        values, official_priority(values, official_rules), indicator_weaknesses(values, menu, official_rules)
+    )
+
+
 def support_priority(
     con: duckdb.DuckDBPyConnection,
     flt: Filter | None = None,
@@ -442,6 +479,7 @@ def support_priority(
     official_rules: OfficialRules | None = None,
     as_of: str | None = None,
     menu_scope: str = "view",
+    official: OfficialFindings | None = None,
 ) -> pd.DataFrame:
     """Support priority and at most three recommended items for every selected municipality — the
     stable entry point of the support plan (支援計画, カルテ, deck and the build-time table).
@@ -454,6 +492,8 @@ def support_priority(
     (「公開データによる判定」) the newest official values (on or before ``as_of``) against the
     municipality's population band. ``priority`` is the survey judgement where a sheet exists, else
     the official one, else 判定不可. ``indicator_gaps`` is accepted for old callers and unused.
+    ``official`` may pass ``official_findings`` of the whole country with the same menus, rules and
+    ``as_of`` (they do not depend on the round: the build judges every round with one).
 
     Columns: code, pref_name, name, pop_band, round_id, basis ('answers' / 'stage_scores' / NULL),
     response ('回答' / '未回答' / '対象外': whether the municipality returned a sheet in the round of a
@@ -486,10 +526,7 @@ def support_priority(
         scores = scores[scores["round_id"] == round_id]
     else:
         scores = latest_rounds(scores, rounds(con)["round_id"].tolist())
-    wanted = set(official_rules.indicators) | {i for item in every_item.values() for i in item.indicators}
-    values = band_values(con, wanted, as_of)
-    values = values[isin(values["code"], codes)]
-    official = official_priority(values, official_rules)
+    official = (official or official_findings(con, every_item, official_rules, as_of, codes)).of(codes)
     # peers are the municipalities of the same population band nationwide, whatever the selection
     everyone = select_municipalities(con)[["code", "pop_band"]] if flt is not None else municipalities
     band_of = everyone.set_index("code")["pop_band"]
@@ -499,14 +536,11 @@ def support_priority(
         if not round_id:
             peer_scores = latest_rounds(peer_scores, rounds(con)["round_id"].tolist())
     findings = pd.concat(
-        [
-            field_weaknesses(scores, rules, band_of, peer_scores),
-            indicator_weaknesses(values, every_item, official_rules),
-        ],
-        ignore_index=True,
+        [field_weaknesses(scores, rules, band_of, peer_scores), official.indicator_findings], ignore_index=True
     )
     stage_rows = scores.loc[scores["level"] == "stage", ["code", "stage", "points", "max_points"]]
-    fallback = dict(zip(official["code"], official["official_priority"]))
+    judgement = official.judgement
+    fallback = dict(zip(judgement["code"], judgement["official_priority"]))
     if None in menus_by_pref:
         assessed = prioritise(stage_rows, rules, menus_by_pref[None], findings=findings, fallback_levels=fallback)
     else:  # each prefecture's municipalities with that prefecture's menu
@@ -526,7 +560,7 @@ def support_priority(
     sheet = scores.loc[scores["level"] == "overall", ["code", "round_id", "basis"]]
     result = municipalities.merge(sheet, on="code", how="left").merge(assessed, on="code", how="left")
     result = result.merge(
-        official[["code", "official_priority", "official_points", "official_reasons"]], on="code", how="left"
+        judgement[["code", "official_priority", "official_points", "official_reasons"]], on="code", how="left"
     )
     # text columns stay text when no municipality has an official value (an all-missing merge is float)
     for column in ("official_priority", "official_reasons", "reasons", "priority"):

@@ -20,10 +20,10 @@ import pandas as pd
 from metrics.assessment import assessment_scores, maturity, rounds
 from metrics.composite import composite
 from metrics.definitions import COMPOSITE, PILLARS, load_questionnaire
-from metrics.filters import Filter, selected_codes
+from metrics.filters import Filter, select_municipalities, selected_codes
 from metrics.gaps import gaps
-from metrics.menus import menus_digest
-from metrics.priority import support_priority
+from metrics.menus import menus_digest, support_menu
+from metrics.priority import official_findings, support_priority
 from metrics.query import run
 from metrics.snapshots import UNKNOWN, as_of_params, snapshot_keys
 from store.build_info import set_info
@@ -122,6 +122,16 @@ def write_metric_tables(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     dated = [key for key in keys if key != UNKNOWN]
     newest_key = dated[-1] if dated else (keys[-1] if keys else None)
     newest = _snapshot_date(newest_key) if newest_key else pd.NaT
+    # every round's rows at once (filtering the whole table per round grew with rounds × rows)
+    by_round = {round_id: rows for round_id, rows in scores.groupby("round_id", sort=False, observed=True)}
+    no_scores = scores.iloc[0:0]
+    # the items of every prefecture's menu (the national one included), as support_priority's 'own' scope
+    every_item = {
+        i: item
+        for pref in sorted(set(select_municipalities(con)["pref_code"]))
+        for i, item in support_menu(pref).items()
+    }
+    official = official_findings(con, every_item)
     parts: dict[str, tuple[list[str], Iterable[pd.DataFrame]]] = {
         "composite_scores": (
             COMPOSITE_COLUMNS,
@@ -139,10 +149,11 @@ def write_metric_tables(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         "support_priority": (
             PRIORITY_COLUMNS,
             (
-                # each municipality with the national menu and its own prefecture's (what that prefecture's view shows)
-                support_priority(con, None, round_id, scores=scores, menu_scope="own").assign(
-                    round_id=round_id, as_of=newest
-                )
+                # each municipality with the national menu and its own prefecture's (what that prefecture's
+                # view shows); each round judged from its own rows, the official findings found once
+                support_priority(
+                    con, None, round_id, scores=by_round.get(round_id, no_scores), menu_scope="own", official=official
+                ).assign(round_id=round_id, as_of=newest)
                 for round_id in (round_ids or [None])
             ),
         ),
