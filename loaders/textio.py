@@ -266,11 +266,12 @@ def read_excel_sheets(path: str | Path) -> dict[str, list[list[object]]]:
     Excel stores them: the value in the top-left cell only), an error cell as its code (「#N/A」).
     Blank rows and columns after the last value may be left out.
 
-    calamine (Rust) reads the sheets 8–10× faster than openpyxl, but it builds each sheet as one
-    dense grid before any check could run (a cell at A1 and one at XFD1048576 is a 550 GB grid: the
-    process aborts) and reads error cells as blanks. A scan of the sheets' cell references comes
-    first: openpyxl's streaming reader takes a workbook whose sheets are too large (it stops at the
-    limit and names the sheet) or that holds error cells (kept as text, never as blanks)."""
+    calamine (Rust) reads faster than openpyxl (a 住民基本台帳 workbook: 0.11 s with the scan below,
+    0.31 s in openpyxl), but it builds each sheet as one dense grid before any check could run (a
+    cell at A1 and one at XFD1048576 is a 550 GB grid: the process aborts) and reads error cells as
+    blanks. A scan of the sheets' cell references comes first (``fits_calamine``): openpyxl's
+    streaming reader takes a workbook whose sheets are too large (it stops at the limit and names
+    the sheet) or that holds error cells (kept as text, never as blanks)."""
     check_zip_container(path)
     if not fits_calamine(path):
         return _read_excel_streaming(path)
@@ -319,9 +320,9 @@ def fits_calamine(path: str | Path) -> bool:
     """Whether calamine can read the workbook safely and without loss: in every part of the archive
     (whichever the workbook names as its sheets) each cell and row carries a plain reference, the
     grid they span is within MAX_SHEET_CELLS, no cell holds an error and no part declares a
-    document type (entities). Anything else — a
-    reference this scan cannot read included — goes to the streaming reader, and so does an
-    archive this scan cannot unpack (that reader then says what is wrong with it)."""
+    document type (entities). Anything else — a reference this scan cannot read included — goes to
+    the streaming reader, and so does an archive this scan cannot unpack (that reader then says
+    what is wrong with it)."""
     try:
         with zipfile.ZipFile(path) as archive:  # one part in memory at a time, within MAX_XLSX_UNCOMPRESSED
             return all(_part_fits_calamine(archive.read(member)) for member in archive.infolist())
