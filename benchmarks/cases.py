@@ -102,7 +102,10 @@ def metrics(run: Run, db: Path, runs: int, national_only: bool = False) -> None:
         last: dict = {}
         samples = timed(lambda: last.update(all_metrics(con)), runs, warmup=1)
         rows = {name: len(frame) for name, frame in last.items()}
-        how = "composite, gaps, assessment, maturity and priority read from the metric tables"
+        how = (
+            "composite, gaps, assessment, maturity, priority, assessment change, cases and similar municipalities"
+            " read from the metric tables"
+        )
         run.add(
             Result.of(
                 "metrics: all_metrics, all 1,741 municipalities",
