@@ -57,7 +57,7 @@ def test_every_view_table_round_trips(demo_con, two_release_db, view):
     sheet = book[view]
     assert sheet.freeze_panes == "A2"
     assert all(cell.font.bold and cell.fill.fgColor.rgb.endswith("DDEBF7") for cell in sheet[1])
-    read = pd.read_excel(io.BytesIO(view_excel(result)), sheet_name=view)
+    read = pd.read_excel(io.BytesIO(view_excel(result)), sheet_name=view, engine="openpyxl")
     _same(read, result.table)
     for j, column in enumerate(result.table.columns, start=1):
         values = result.table[column]
@@ -94,7 +94,7 @@ def test_tables_hold_the_numbers_of_the_metrics(demo_con):
 
 def test_formula_text_is_neutralised_and_numbers_are_not():
     frame = pd.DataFrame({"市区町村": [HOSTILE, "-1+1", "神戸市"], "変化": [-3.5, 2.0, np.nan], "団体数": [1, 2, 3]})
-    read = pd.read_excel(io.BytesIO(excel_bytes({"表": frame})), sheet_name="表")
+    read = pd.read_excel(io.BytesIO(excel_bytes({"表": frame})), sheet_name="表", engine="openpyxl")
     assert read["市区町村"].tolist() == ["'" + HOSTILE, "'-1+1", "神戸市"]
     assert read["変化"].iloc[0] == -3.5 and np.isnan(read["変化"].iloc[2])
     csv = pd.read_csv(io.BytesIO(csv_bytes(frame)), encoding="utf-8-sig")
