@@ -17,7 +17,7 @@ import pandas as pd
 
 from metrics.cases import CASE_COLUMNS, recommend_cases
 from metrics.change import assessment_change, default_rounds
-from metrics.filters import Filter, selected_codes
+from metrics.filters import Filter, codes_parameter
 from metrics.peers import similar_municipalities, similarity_features
 from metrics.query import run
 from metrics.tables import replace_rows, stored_assessment, stored_composite
@@ -63,13 +63,9 @@ def write_derived_tables(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return {table: replace_rows(con, table, columns, [frame]) for table, (columns, frame) in parts.items()}
 
 
-def _codes(con: duckdb.DuckDBPyConnection, flt: Filter | None) -> list[str] | None:
-    return None if flt is None else selected_codes(con, flt)
-
-
 def stored_assessment_change(con: duckdb.DuckDBPyConnection, flt: Filter | None = None) -> pd.DataFrame:
     """``metrics.change.assessment_change`` between the default rounds, as the build stored it."""
-    frame = run(con, "table_assessment_change", {"codes": _codes(con, flt)})
+    frame = run(con, "table_assessment_change", {"codes": codes_parameter(con, flt)})
     frame["stage"] = frame["stage"].astype("Int64")
     for column in ("stage_name", "trend"):
         frame[column] = frame[column].astype("string")
@@ -78,10 +74,10 @@ def stored_assessment_change(con: duckdb.DuckDBPyConnection, flt: Filter | None 
 
 def stored_cases(con: duckdb.DuckDBPyConnection, flt: Filter | None = None) -> pd.DataFrame:
     """``metrics.cases.recommend_cases`` for each municipality's newest round, as the build stored it."""
-    return run(con, "table_reference_case_matches", {"codes": _codes(con, flt)})
+    return run(con, "table_reference_case_matches", {"codes": codes_parameter(con, flt)})
 
 
 def stored_similar(con: duckdb.DuckDBPyConnection, flt: Filter | None = None) -> pd.DataFrame:
     """``metrics.peers.similar_municipalities`` (k = SIMILAR_K, each municipality's newest round) of
     the selected municipalities among the whole country, as the build stored it."""
-    return run(con, "table_similar_municipalities", {"codes": _codes(con, flt)})
+    return run(con, "table_similar_municipalities", {"codes": codes_parameter(con, flt)})

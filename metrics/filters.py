@@ -54,3 +54,9 @@ def select_municipalities(con: duckdb.DuckDBPyConnection, flt: Filter | None = N
 
 def selected_codes(con: duckdb.DuckDBPyConnection, flt: Filter | None = None) -> list[str]:
     return select_municipalities(con, flt)["code"].tolist()
+
+
+def codes_parameter(con: duckdb.DuckDBPyConnection, flt: Filter | None) -> list[str] | None:
+    """The ``$codes`` parameter of the queries that read metric tables: None (every municipality,
+    no list to bind) without a filter, else the selected codes."""
+    return None if flt is None else selected_codes(con, flt)

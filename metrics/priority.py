@@ -432,6 +432,17 @@ def field_weaknesses(
     )
 
 
+def own_menus(pref_codes) -> dict[str, dict[str, SupportItem]]:
+    """Each prefecture's menu in force (the national items and its own), for the prefectures of
+    ``pref_codes`` in code order: ``support_priority``'s 'own' scope."""
+    return {pref: support_menu(pref) for pref in sorted(set(pref_codes))}
+
+
+def menu_items(menus: dict) -> dict[str, SupportItem]:
+    """Every item of ``menus`` (a later menu's item wins an id they share)."""
+    return {i: item for menu in menus.values() for i, item in menu.items()}
+
+
 @dataclass(frozen=True)
 class OfficialFindings:
     """What the official data says of each municipality, whatever the round: its newest values against
@@ -514,8 +525,8 @@ def support_priority(
     elif menu_scope == "view":
         menus_by_pref = {None: support_menu(flt.pref_code if flt else None)}
     else:
-        menus_by_pref = {pref: support_menu(pref) for pref in sorted(set(municipalities["pref_code"]))}
-    every_item = {i: item for m in menus_by_pref.values() for i, item in m.items()}
+        menus_by_pref = own_menus(municipalities["pref_code"])
+    every_item = menu_items(menus_by_pref)
     codes = municipalities["code"]
     if scores is None:
         scores = assessment_scores(con, flt, round_ids=[round_id] if round_id else None)

@@ -20,10 +20,10 @@ import pandas as pd
 from metrics.assessment import assessment_scores, maturity, rounds
 from metrics.composite import composite
 from metrics.definitions import COMPOSITE, PILLARS, load_questionnaire
-from metrics.filters import Filter, select_municipalities, selected_codes
+from metrics.filters import Filter, codes_parameter, select_municipalities
 from metrics.gaps import gaps
-from metrics.menus import menus_digest, support_menu
-from metrics.priority import official_findings, support_priority
+from metrics.menus import menus_digest
+from metrics.priority import menu_items, official_findings, own_menus, support_priority
 from metrics.query import run
 from metrics.snapshots import UNKNOWN, as_of_params, snapshot_keys
 from store.build_info import set_info
@@ -125,13 +125,8 @@ def write_metric_tables(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     # every round's rows at once (filtering the whole table per round grew with rounds × rows)
     by_round = {round_id: rows for round_id, rows in scores.groupby("round_id", sort=False, observed=True)}
     no_scores = scores.iloc[0:0]
-    # the items of every prefecture's menu (the national one included), as support_priority's 'own' scope
-    every_item = {
-        i: item
-        for pref in sorted(set(select_municipalities(con)["pref_code"]))
-        for i, item in support_menu(pref).items()
-    }
-    official = official_findings(con, every_item)
+    # the items of every prefecture's menu, as support_priority's 'own' scope judges with them
+    official = official_findings(con, menu_items(own_menus(select_municipalities(con)["pref_code"])))
     parts: dict[str, tuple[list[str], Iterable[pd.DataFrame]]] = {
         "composite_scores": (
             COMPOSITE_COLUMNS,
@@ -201,10 +196,6 @@ def field_maturity_levels(scores: pd.DataFrame) -> pd.DataFrame:
 # ---------------------------------------------------------------- reading (pages, exports, all_metrics)
 
 
-def _codes(con, flt: Filter | None) -> list[str] | None:
-    return None if flt is None else selected_codes(con, flt)
-
-
 def stored_composite(
     con: duckdb.DuckDBPyConnection, flt: Filter | None = None, as_of: str | None = None
 ) -> pd.DataFrame:
@@ -212,7 +203,9 @@ def stored_composite(
     the newest; a date between snapshots gives the newest snapshot on or before it). Same columns;
     ``as_of`` is the snapshot's 調査時点."""
     return run(
-        con, "table_composite_scores", {"codes": _codes(con, flt), "pillars": list(PILLARS), **as_of_params(as_of)}
+        con,
+        "table_composite_scores",
+        {"codes": codes_parameter(con, flt), "pillars": list(PILLARS), **as_of_params(as_of)},
     )
 
 
@@ -222,7 +215,7 @@ def stored_composite_history(con: duckdb.DuckDBPyConnection, flt: Filter | None 
     return run(
         con,
         "table_composite_history",
-        {"codes": _codes(con, flt), "pillars": list(PILLARS), "composite_label": COMPOSITE},
+        {"codes": codes_parameter(con, flt), "pillars": list(PILLARS), "composite_label": COMPOSITE},
     )
 
 
@@ -238,7 +231,7 @@ def stored_gaps(
         con,
         "table_indicator_gaps",
         {
-            "codes": _codes(con, flt),
+            "codes": codes_parameter(con, flt),
             **as_of_params(as_of),
             "indicator_ids": list(indicator_ids) if indicator_ids is not None else None,
         },
@@ -252,7 +245,7 @@ def stored_assessment(
     frame = run(
         con,
         "table_assessment_scores",
-        {"codes": _codes(con, flt), "round_ids": list(round_ids) if round_ids is not None else None},
+        {"codes": codes_parameter(con, flt), "round_ids": list(round_ids) if round_ids is not None else None},
     )
     frame["stage"] = frame["stage"].astype("Int64")
     frame["stage_name"] = frame["stage_name"].astype("string")
@@ -265,7 +258,7 @@ def stored_maturity(
     """``metrics.assessment.maturity`` of every sheet as the build stored it: code, round_id, basis,
     maturity, maturity_label, next_stage, next_gap, missing_stages — of ``field`` (default the
     whole sheet, 全体); with ``field=None`` every field, with a ``field`` column."""
-    frame = run(con, "table_maturity_levels", {"codes": _codes(con, flt), "field": field})
+    frame = run(con, "table_maturity_levels", {"codes": codes_parameter(con, flt), "field": field})
     frame["next_stage"] = frame["next_stage"].astype("Int64")
     return frame if field is None else frame.drop(columns="field")
 
@@ -294,7 +287,7 @@ def stored_priority(
     judgement of ``round_id`` (default: each municipality's newest round with a sheet), each
     municipality's recommendations from the national menu and its own prefecture's (equal to
     ``support_priority`` for a prefecture's selection). Same columns and order."""
-    frame = run(con, "table_support_priority", {"codes": _codes(con, flt), "round_id": round_id})
+    frame = run(con, "table_support_priority", {"codes": codes_parameter(con, flt), "round_id": round_id})
     for column in ("priority_order", "n_weak"):
         frame[column] = frame[column].astype("Int64")
     return frame
