@@ -105,7 +105,7 @@ _unopenable: dict[DatabaseVersion, DatabaseUnavailable] = {}
 KEEP_OPEN_VERSIONS = 2
 
 
-def _check_complete(connection: duckdb.DuckDBPyConnection, path: str) -> None:
+def _check_store(connection: duckdb.DuckDBPyConnection, path: str) -> None:
     """A store the build finished marks itself complete; a file copied into place by hand may not be.
     A store an earlier version of the app built may lack tables or columns this version reads."""
     try:
@@ -160,7 +160,7 @@ def _open_checked(path: str) -> duckdb.DuckDBPyConnection:
     except duckdb.Error as error:
         raise DatabaseUnavailable("unreadable", path, str(error)) from error
     try:
-        _check_complete(connection, path)
+        _check_store(connection, path)
     except BaseException:
         connection.close()
         raise
