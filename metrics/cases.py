@@ -26,6 +26,10 @@ CASE_COLUMNS = [
     "source",
     "section",
 ]
+# what recommend_cases returns, in this order
+CASE_MATCH_COLUMNS = (
+    ["code", "name", "round_id", "weakest_stage", "weakest_field", "rank"] + CASE_COLUMNS + ["size_ratio", "reason"]
+)
 
 
 def reference_cases() -> pd.DataFrame:
@@ -151,10 +155,7 @@ def recommend_cases(
         )
     ]
     ranked = ranked.drop(columns=["field"]).rename(columns={"case_field": "field"})
-    columns = (
-        ["code", "name", "round_id", "weakest_stage", "weakest_field", "rank"] + CASE_COLUMNS + ["size_ratio", "reason"]
-    )
-    return ranked[columns]
+    return ranked[CASE_MATCH_COLUMNS]
 
 
 def case_bands(cases: pd.DataFrame, bands: pd.DataFrame) -> pd.Series:

@@ -23,6 +23,7 @@ TRENDS = {
     "not_answered": "未回答",
 }
 KEYS = ["code", "level", "stage", "stage_name", "field"]
+CHANGE_COLUMNS = KEYS + ["base_round", "eval_round", "base_score", "eval_score", "change", "trend", "trend_label"]
 
 
 def classify(change: pd.Series, tolerance: float | pd.Series) -> pd.Series:
@@ -73,9 +74,8 @@ def assessment_change(
     if base_round is None or eval_round is None:
         default_base, default_eval = default_rounds(con)
         base_round, eval_round = base_round or default_base, eval_round or default_eval
-    columns = KEYS + ["base_round", "eval_round", "base_score", "eval_score", "change", "trend", "trend_label"]
     if base_round is None or eval_round is None:
-        return pd.DataFrame(columns=columns)
+        return pd.DataFrame(columns=CHANGE_COLUMNS)
     rules = rules or load_priority_rules()
     tolerance = rules.change_tolerance.get("assessment", 0.0) if tolerance is None else tolerance
     if scores is None:
@@ -115,7 +115,7 @@ def assessment_change(
     silent_in_one = ~isin(result["code"], returned_base) | ~isin(result["code"], returned_eval)
     result.loc[silent_in_one, "trend"] = "not_answered"
     result["trend_label"] = result["trend"].map(TRENDS)
-    return result[columns].sort_values(["code", "level", "stage", "field"], ignore_index=True)
+    return result[CHANGE_COLUMNS].sort_values(["code", "level", "stage", "field"], ignore_index=True)
 
 
 def indicator_change(

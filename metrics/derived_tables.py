@@ -15,33 +15,15 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from metrics.cases import CASE_COLUMNS, recommend_cases
-from metrics.change import assessment_change, default_rounds
+from metrics.cases import CASE_MATCH_COLUMNS, recommend_cases
+from metrics.change import CHANGE_COLUMNS, assessment_change, default_rounds
 from metrics.filters import Filter, codes_parameter
-from metrics.peers import similar_municipalities, similarity_features
+from metrics.peers import SIMILAR_COLUMNS, similar_municipalities, similarity_features
 from metrics.query import run
 from metrics.tables import replace_rows, stored_assessment, stored_composite
 
 DERIVED_TABLES = ("assessment_change", "reference_case_matches", "similar_municipalities")
 SIMILAR_K = 5  # the カルテ's 類似団体 and the workbook's
-CHANGE_COLUMNS = [
-    "code",
-    "level",
-    "stage",
-    "stage_name",
-    "field",
-    "base_round",
-    "eval_round",
-    "base_score",
-    "eval_score",
-    "change",
-    "trend",
-    "trend_label",
-]
-CASE_MATCH_COLUMNS = (
-    ["code", "name", "round_id", "weakest_stage", "weakest_field", "rank"] + CASE_COLUMNS + ["size_ratio", "reason"]
-)
-SIMILAR_COLUMNS = ["code", "rank", "peer_code", "peer_name", "peer_pref_name", "distance", "features_used"]
 
 
 def write_derived_tables(con: duckdb.DuckDBPyConnection) -> dict[str, int]:

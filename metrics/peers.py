@@ -24,6 +24,8 @@ FEATURES = {
     "composite": "デジタル庁指標の総合得点",
     "assessment": "アセスメント総合得点（最新の回）",
 }
+# what similar_municipalities returns, in this order
+SIMILAR_COLUMNS = ["code", "rank", "peer_code", "peer_name", "peer_pref_name", "distance", "features_used"]
 
 
 def similarity_features(
@@ -140,6 +142,4 @@ def similar_municipalities(
         columns={"name": "peer_name", "pref_name": "peer_pref_name"}
     )
     result = result.join(names, on="peer_code")
-    return result[
-        ["code", "rank", "peer_code", "peer_name", "peer_pref_name", "distance", "features_used"]
-    ].sort_values(["code", "rank"], ignore_index=True)
+    return result[SIMILAR_COLUMNS].sort_values(["code", "rank"], ignore_index=True)
