@@ -847,3 +847,27 @@ def file_name(data, seed: Seed) -> str:
     if data.draw(st.integers(0, 3), label="rename?") == 0:
         return data.draw(st.sampled_from(FILE_NAMES), label="file name")
     return seed.path.name
+
+
+def rewrite_zip(
+    source: Path,
+    target: Path,
+    replace: dict[str, bytes] | None = None,
+    streams: dict[str, tuple[bytes, int, bytes]] | None = None,
+) -> Path:
+    """Copy a zip, replacing or adding members; ``streams`` adds members written as (prefix, padding size, fill
+    byte) without holding them in memory (zeros or spaces compress about 1000:1)."""
+    replace = dict(replace or {})
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as new:
+        for info in old.infolist():
+            if info.filename not in (streams or {}):
+                new.writestr(info.filename, replace.pop(info.filename, None) or old.read(info))
+        for name, data in replace.items():
+            new.writestr(name, data)
+        for name, (prefix, size, fill) in (streams or {}).items():
+            with new.open(name, "w", force_zip64=len(prefix) + size >= 1 << 31) as member:
+                member.write(prefix)
+                chunk = fill * (1 << 24)
+                for start in range(0, size, len(chunk)):
+                    member.write(chunk[: size - start])
+    return target

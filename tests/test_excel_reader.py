@@ -10,10 +10,12 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from fuzz_helpers import rewrite_zip
 
 from loaders.errors import LoaderError
 from loaders.textio import _read_excel_streaming, fits_calamine, read_excel_sheets
 
+FIRST_SHEET = "xl/worksheets/sheet1.xml"
 SHARED_JUKI = sorted((Path(__file__).resolve().parents[2] / "shared" / "data" / "soumu-juki-population").glob("*.xlsx"))
 
 
@@ -113,12 +115,8 @@ def sparse_workbook(path: Path, far: str) -> Path:
 def with_sheet_xml(source: Path, target: Path, change) -> Path:
     """A copy of ``source`` whose first sheet's XML is ``change(xml)``."""
     with zipfile.ZipFile(source) as archive:
-        parts = {info.filename: archive.read(info) for info in archive.infolist()}
-    parts["xl/worksheets/sheet1.xml"] = change(parts["xl/worksheets/sheet1.xml"])
-    with zipfile.ZipFile(target, "w") as archive:
-        for name, data in parts.items():
-            archive.writestr(name, data)
-    return target
+        sheet = archive.read(FIRST_SHEET)
+    return rewrite_zip(source, target, replace={FIRST_SHEET: change(sheet)})
 
 
 READ_IN_A_CHILD = "import sys; from loaders.textio import read_excel_sheets; read_excel_sheets(sys.argv[1])"

@@ -25,7 +25,7 @@ import openpyxl
 import pandas as pd
 import pytest
 import xlsxwriter
-from fuzz_helpers import JAPANESE, assert_loader_error, shapefile_zip, squares
+from fuzz_helpers import JAPANESE, assert_loader_error, rewrite_zip, shapefile_zip, squares
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -60,30 +60,6 @@ def juki_workbook(path: Path, extra_rows: list[list[object]] = ()) -> Path:
         sheet.write_row(index, 0, row)
     workbook.close()
     return path
-
-
-def rewrite_zip(
-    source: Path,
-    target: Path,
-    replace: dict[str, bytes] | None = None,
-    streams: dict[str, tuple[bytes, int, bytes]] | None = None,
-) -> Path:
-    """Copy a zip, replacing or adding members; ``streams`` adds members written as (prefix, padding size, fill
-    byte) without holding them in memory (zeros or spaces compress about 1000:1)."""
-    replace = dict(replace or {})
-    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as new:
-        for info in old.infolist():
-            if info.filename not in (streams or {}):
-                new.writestr(info.filename, replace.pop(info.filename, None) or old.read(info))
-        for name, data in replace.items():
-            new.writestr(name, data)
-        for name, (prefix, size, fill) in (streams or {}).items():
-            with new.open(name, "w", force_zip64=len(prefix) + size >= 1 << 31) as member:
-                member.write(prefix)
-                chunk = fill * (1 << 24)
-                for start in range(0, size, len(chunk)):
-                    member.write(chunk[: size - start])
-    return target
 
 
 def zeros(size: int) -> tuple[bytes, int, bytes]:
