@@ -17,7 +17,7 @@ from loaders.build import BuildSummary, build
 from loaders.errors import Report
 from loaders.fetch import CACHE_DIR
 from loaders.synthetic import synthetic_indicator_step, synthetic_survey_step
-from store.connection import missing_columns, open_read_only
+from store.connection import open_read_only, store_problem
 from store.paths import DEFAULT_DB, DEMO_DB, ROOT
 
 
@@ -52,17 +52,17 @@ def resolve_database() -> tuple[Path, bool]:
         return Path(configured), False
     if DEFAULT_DB.exists():
         return DEFAULT_DB, False
-    if not DEMO_DB.exists() or _outdated(DEMO_DB):
-        build_demo()  # a demo an earlier version of the app built lacks tables this version reads
+    if not DEMO_DB.exists() or _unusable(DEMO_DB):
+        build_demo()  # e.g. a demo an earlier version of the app built lacks tables this version reads
     return DEMO_DB, True
 
 
-def _outdated(path: Path) -> bool:
+def _unusable(path: Path) -> bool:
     try:
         connection = open_read_only(str(path))
     except duckdb.Error:
         return True  # not a database this version can open: build the demo again
     try:
-        return bool(missing_columns(connection))
+        return store_problem(connection) is not None
     finally:
         connection.close()

@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 
 from loaders.errors import LoaderError
-from store.connection import missing_columns
+from store.connection import CATALOG, StoreProblem, open_read_only, store_problem
 from store.paths import SCHEMA_SQL
 
 KEEP_VERSIONS = 5
@@ -168,20 +168,25 @@ def check_database(path: Path) -> dict:
     """Open read-only and count the core tables; raises if the file is not a complete store of this
     version of the app."""
     try:
-        con = duckdb.connect(str(path), read_only=True)
+        con = open_read_only(str(path))
     except duckdb.Error as exc:
         raise LoaderError(f"データベースを開けません（{exc}）。", file=path) from exc
     try:
-        complete = con.execute("SELECT value FROM build_info WHERE key = 'complete'").fetchone()
-        if not complete or complete[0] != "true":
-            raise LoaderError("データベースが完成していません（構築途中のファイルです）。", file=path)
-        missing = missing_columns(con, con.execute("SELECT current_database()").fetchone()[0])
-        if missing:
-            raise LoaderError(
-                "データベースが以前の版のダッシュボードで作られていて、この版が読む表がありません"
-                f"（{'、'.join(missing[:5])}{' ほか' if len(missing) > 5 else ''}）。データを取り込み直してください。",
-                file=path,
-            )
+        match store_problem(con):
+            case None:
+                pass
+            case StoreProblem(kind="foreign"):
+                raise LoaderError("ダッシュボードのデータベースではありません（構築記録の表がありません）。", file=path)
+            case StoreProblem(kind="incomplete"):
+                raise LoaderError("データベースが完成していません（構築途中のファイルです）。", file=path)
+            case StoreProblem(missing=missing):
+                raise LoaderError(
+                    "データベースが以前の版のダッシュボードで作られていて、この版が読む表がありません"
+                    f"（{'、'.join(missing[:5])}{' ほか' if len(missing) > 5 else ''}）。"
+                    "データを取り込み直してください。",
+                    file=path,
+                )
+        con.execute(f"USE {CATALOG}")
         return {
             table: con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
             for table in ("municipalities", "indicator_values", "boundaries", "survey_answers")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
+from typing import Literal
 
 import duckdb
 
@@ -48,12 +50,33 @@ _COLUMNS = (
 )
 
 
-def missing_columns(connection: duckdb.DuckDBPyConnection, catalog: str = CATALOG) -> list[str]:
-    """The tables and columns of store/schema.sql that the database attached as ``catalog`` lacks
-    (「table」 for a whole table, 「table.column」 for a column): a store built by an earlier version
-    of the app, which this version's pages cannot read. Empty for a store of this version."""
-    present = set(connection.execute(_COLUMNS, [catalog]).fetchall())
-    tables = {table for table, _ in present}
+@dataclass(frozen=True)
+class StoreProblem:
+    """Why this version of the app cannot show a store. ``kind``: 「foreign」 — no build_info table, not
+    a file the build made; 「incomplete」 — its build did not finish (a file copied into place mid-way);
+    「outdated」 — an earlier version built it, and ``missing`` names the tables and columns of
+    store/schema.sql it lacks (「table」 for a whole table, 「table.column」 for a column)."""
+
+    kind: Literal["foreign", "incomplete", "outdated"]
+    missing: tuple[str, ...] = ()
+
+
+_COMPLETE = f"SELECT value FROM {CATALOG}.build_info WHERE key = 'complete'"
+
+
+def store_problem(connection: duckdb.DuckDBPyConnection) -> StoreProblem | None:
+    """What keeps the store a connection of ``open_read_only`` attached from being shown; None when
+    this version of the app can show it."""
+    present = set(connection.execute(_COLUMNS, [CATALOG]).fetchall())
+    if ("build_info", "value") not in present:
+        return StoreProblem("foreign")
+    complete = connection.execute(_COMPLETE).fetchone()
+    if not complete or complete[0] != "true":
+        return StoreProblem("incomplete")
     missing = sorted(schema_columns() - present)
+    if not missing:
+        return None
+    tables = {table for table, _ in present}
     whole = sorted({table for table, _ in missing if table not in tables})
-    return whole + [f"{table}.{column}" for table, column in missing if table in tables]
+    columns = [f"{table}.{column}" for table, column in missing if table in tables]
+    return StoreProblem("outdated", tuple(whole + columns))

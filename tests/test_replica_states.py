@@ -16,7 +16,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import loaders.demo
-from loaders.store import create_schema
+from loaders.errors import LoaderError
+from loaders.store import check_database, create_schema
 from ui import data, preparing
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -168,3 +169,32 @@ def test_a_replica_keeps_serving_its_version_through_a_broken_file_and_takes_the
     assert build_id() == "second", "picked up on the next query, no restart"
     assert held.execute("SELECT value FROM build_info WHERE key = 'build_id'").fetchone() == ("first",)
     assert str(os.stat(target).st_ino) in data.db_key(), "the query caches are keyed by the new file"
+
+
+@pytest.mark.parametrize(
+    "kind, said",
+    [
+        ("foreign", "ダッシュボードのデータベースではありません"),
+        ("incomplete", "完成していません"),
+        ("outdated", "以前の版"),
+    ],
+)
+def test_the_check_before_a_swap_names_what_is_wrong_with_a_store(tmp_path, demo_db, kind, said):
+    """The same judgement as the app's (store.connection.store_problem), said in Japanese with the file."""
+    target = tmp_path / "dashboard.duckdb"
+    if kind == "foreign":
+        with duckdb.connect(str(target)) as con:
+            con.execute("CREATE TABLE municipalities (code VARCHAR)")
+    elif kind == "incomplete":
+        shutil.copy2(demo_db, target)
+        with duckdb.connect(str(target)) as con:
+            con.execute("UPDATE build_info SET value = 'false' WHERE key = 'complete'")
+    else:
+        outdated_copy(demo_db, target)
+    with pytest.raises(LoaderError) as raised:
+        check_database(target)
+    assert said in raised.value.message and raised.value.file == str(target)
+    if kind == "outdated":
+        assert "indicator_gaps" in raised.value.message
+    shutil.copy2(demo_db, target)
+    assert check_database(target)["municipalities"] > 1700

@@ -31,7 +31,7 @@ import duckdb
 import streamlit as st
 
 from loaders.demo import resolve_database
-from store.connection import missing_columns, open_read_only
+from store.connection import open_read_only, store_problem
 from store.paths import DEFAULT_DB
 
 LOG = logging.getLogger("dx_dashboard")
@@ -106,22 +106,19 @@ KEEP_OPEN_VERSIONS = 2
 
 
 def _check_store(connection: duckdb.DuckDBPyConnection, path: str) -> None:
-    """A store the build finished marks itself complete; a file copied into place by hand may not be.
-    A store an earlier version of the app built may lack tables or columns this version reads."""
-    try:
-        complete = connection.execute("SELECT value FROM store.build_info WHERE key = 'complete'").fetchone()
-    except duckdb.CatalogException:  # no build_info table: a database of another kind (the tests' small files)
+    """Refuse a store this version cannot show: one whose build did not finish, or one an earlier
+    version of the app built. A file the build did not make (the tests' small databases) is read as it is."""
+    problem = store_problem(connection)
+    if problem is None or problem.kind == "foreign":
         return
-    if not complete or complete[0] != "true":
+    if problem.kind == "incomplete":
         raise DatabaseUnavailable("unreadable", path, "the store is not marked complete")
-    missing = missing_columns(connection)
-    if missing:
-        raise DatabaseUnavailable(
-            "outdated",
-            path,
-            "built by an earlier version of the app; rebuild it (python -m loaders build). "
-            f"Missing: {', '.join(missing[:10])}",
-        )
+    raise DatabaseUnavailable(
+        "outdated",
+        path,
+        "built by an earlier version of the app; rebuild it (python -m loaders build). "
+        f"Missing: {', '.join(problem.missing[:10])}",
+    )
 
 
 def _last_opened(path: str) -> DatabaseVersion | None:
