@@ -104,17 +104,22 @@ population_id = next(
 )
 score_id = "composite" if "composite" in numeric_ids else numeric_ids[0]
 # only the open tab is computed (a tab switch is a rerun): every filter change used to build all five.
-# The choices inside the other tabs are kept as they were (Streamlit forgets a widget not drawn in a run
-# unless its key is written to again, as here).
-for kept in ("cm_x", "cm_y", "cm_logx", "cm_box", "cm_cross", "cm_heat_set"):
-    if kept in st.session_state:
-        st.session_state[kept] = st.session_state[kept]
 tabs = st.tabs(
     ["散布図", "人口規模別の分布", "クロス集計（兵庫県方式）", "団体 × 指標ヒートマップ", "比較セット"],
     key="cm_tab",
     bind="query-params",
     on_change="rerun",
 )
+# The choices inside the closed tabs are kept as they were: Streamlit forgets a widget not drawn in a run
+# unless its key is written to again. Only theirs: a widget drawn in the same run as such a write makes
+# Streamlit log a warning about its default.
+TAB_WIDGET_KEYS = (("cm_x", "cm_y", "cm_logx"), ("cm_box",), ("cm_cross",), ("cm_heat_set",))
+for tab, keys in zip(tabs, TAB_WIDGET_KEYS):
+    if tab.open:
+        continue
+    for kept in keys:
+        if kept in st.session_state:
+            st.session_state[kept] = st.session_state[kept]
 
 
 def _values(measure_id: str) -> pd.Series:

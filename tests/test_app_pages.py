@@ -228,6 +228,20 @@ def test_compare_page_computes_only_the_open_tab(demo_db, monkeypatch, tab):
     assert drawn == {COMPARE_TABS[tab]}
 
 
+def test_compare_page_keeps_the_choices_of_a_closed_tab(demo_db, monkeypatch):
+    """A tab not drawn in a run keeps its choices: back on 散布図, the axes are the ones picked before."""
+    at = open_app(monkeypatch, demo_db, "app_pages/compare.py", pref="兵庫県", cm_tab="散布図")
+    x_id = "composite"  # the default 横軸 is the population
+    at = at.selectbox(key="cm_x").select(x_id).run()
+    at = at.toggle(key="cm_logx").set_value(True).run()
+    assert at.selectbox(key="cm_x").value == x_id
+    for tab in ("人口規模別の分布", CROSS_TAB, "散布図"):
+        at.session_state["cm_tab"] = tab
+        at = at.run()
+        assert not at.exception, [e.message for e in at.exception]
+    assert at.selectbox(key="cm_x").value == x_id and at.toggle(key="cm_logx").value is True
+
+
 def test_progress_transition_counts_everyone(demo_db, monkeypatch):
     at = open_app(monkeypatch, demo_db, "app_pages/progress.py", pref="兵庫県")
     assert not at.exception
