@@ -27,6 +27,7 @@ from metrics.geometry import missing_boundaries
 from store.dates import japanese_date
 from store.paths import DEFAULT_DB
 from ui import auth, chrome, data, export, filters, uploads
+from views import style
 
 selection = filters.current()
 chrome.page_header("データ管理", "取り込み・検証・再構築と、出典・ライセンス・取込ログ。")
@@ -387,7 +388,7 @@ with template_col:
         st.download_button(
             f"{made[0]}の調査票（{made[1]}）をダウンロード",
             made[2],
-            file_name=f"survey_{made[1]}.xlsx",
+            file_name=f"{style.file_stem('調査票', made[0], made[1])}.xlsx",
             mime=export.XLSX_MIME,
             icon=":material/download:",
             key="dm_template_download",
@@ -409,7 +410,7 @@ with workbook_col:
         st.download_button(
             "ダウンロード",
             st.session_state["dm_workbook_bytes"],
-            file_name="dx_metrics.xlsx",
+            file_name=f"{style.file_stem('すべての数値', selection.pref_name or '全国')}.xlsx",
             mime=export.XLSX_MIME,
             icon=":material/download:",
             key="dm_workbook_download",
@@ -425,7 +426,7 @@ with menu_col:
         lambda: export.excel_bytes(
             {menus.TEMPLATE_SHEET: menus.menu_template_frame(menu_pref)}, menus.menu_template_notes(menu_pref)
         ),
-        file_name=f"support_menu_{menus.PREF_CODES[menu_pref]}.xlsx",
+        file_name=f"{style.file_stem('支援メニュー', menu_pref)}.xlsx",
         mime=export.XLSX_MIME,
         icon=":material/download:",
         key="dm_menu_template",

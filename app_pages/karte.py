@@ -51,7 +51,7 @@ links.keep("ka_code", code)
 chrome.built_download(
     "カルテ（PPTX・A4横1枚）",
     lambda path: build_karte(data.cursor(), code, path),
-    f"karte_{code}.pptx",
+    f"{style.file_stem('カルテ', entries.at[code, 'pref_name'], entries.at[code, 'name'])}.pptx",
     "ka_pptx",
     help="この団体のカルテを印刷用の1枚（PowerPoint、A4横）にします。",
 )

@@ -75,7 +75,7 @@ if source == "assessment":
     elif level == "field":
         rows = rows[rows["field"] == key]
     tolerance = load_priority_rules().change_tolerance.get("assessment", 0.0)
-    unit, kind, credit, file_part = "点", "score", "都道府県のアセスメント調査", f"{base_round}_{eval_round}"
+    unit, kind, credit = "点", "score", "都道府県のアセスメント調査"
     rule = (
         f"の得点（0〜100）が {{base}} から {{eval}} に{tolerance:g}点を超えて上がれば「改善」、"
         f"{tolerance:g}点を超えて下がれば「後退」、その間は「停滞」。どちらかの回に回答のない団体は「未回答」、"
@@ -121,12 +121,14 @@ else:
     kind = "score" if option is None or option["kind"] == "score" else option["kind"]
     unit = "点" if kind == "score" else option["unit"]
     tolerance = load_priority_rules().change_tolerance.get("assessment" if kind == "score" else kind, 0.0)
-    credit, file_part = "デジタル庁「自治体DX推進状況」", f"{base_round}_{eval_round}"
+    credit = "デジタル庁「自治体DX推進状況」"
     rule = (
         "：{base} → {eval}。良い方向への変化を「改善」、悪い方向への変化を「後退」、"
         + (f"差が{tolerance:g}以内なら" if tolerance else "変わらなければ")
         + "「停滞」、どちらかの時点に値がなければ「比較不可」。"
     )
+# downloads are named by what users see: the measure, the two rounds and the area
+file_part = style.file_stem(parts[part], labels[base_round], labels[eval_round], selection.pref_name or "全国")
 rows = rows[rows["code"].isin(chosen["code"])].merge(chosen[["code", "pref_name", "name"]], on="code", how="left")
 base_label, eval_label = labels[base_round], labels[eval_round]
 sides = ("当初", "評価") if source == "assessment" else ("前回", "今回")
@@ -213,7 +215,7 @@ with slope_col:
     chrome.png_download(
         progress.figure,
         f"{sides[0]} → {sides[1]}：{parts[part]}",
-        f"slope_{file_part}",
+        f"変化_{file_part}",
         "pr_slope_png",
         f"{selection.scope}・{base_label} → {eval_label}",
         progress.source,
@@ -236,7 +238,9 @@ if source == "assessment":
         chrome.png_download(
             transition,
             f"成熟度レベルの移動（{field}）",
-            f"transition_{base_round}_{eval_round}",
+            style.file_stem(
+                "成熟度レベルの移動", field, labels[base_round], labels[eval_round], selection.pref_name or "全国"
+            ),
             "pr_transition_png",
             f"{selection.scope}・{base_label} → {eval_label}",
             f"出典：{change_measure['credit']}",
@@ -283,7 +287,7 @@ table = rows[["code", *columns]].rename(columns={"code": "団体コード", **co
 st.download_button(
     "変化の一覧（CSV）",
     lambda: export.csv_bytes(table),
-    file_name=f"change_{file_part}.csv",
+    file_name=f"変化の一覧_{file_part}.csv",
     mime=export.CSV_MIME,
     icon=":material/download:",
 )

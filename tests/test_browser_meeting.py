@@ -157,7 +157,7 @@ def test_chart_png_and_karte_pptx_are_built_on_click(context, server, tmp_path):
         page.get_by_role("button", name="カルテ（PPTX・A4横1枚）").click()
     deck = tmp_path / info.value.suggested_filename
     info.value.save_as(deck)
-    assert deck.name == "karte_281000.pptx"  # the カルテ opens on 兵庫県's first municipality, 神戸市
+    assert deck.name == "カルテ_兵庫県_神戸市.pptx"  # the カルテ opens on 兵庫県's first municipality, 神戸市
     slides = Presentation(str(deck)).slides
     assert len(slides) == 1
     text = "".join(shape.text_frame.text for shape in slides[0].shapes if shape.has_text_frame)

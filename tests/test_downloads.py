@@ -207,11 +207,18 @@ def test_every_download_of_every_page_opens_and_holds_no_formula(hostile_db, hos
             text = _all_text(name, data)
             carried |= {start for start in HOSTILE_STARTS + ["=1+1"] if "'" + start in text}
     assert not findings, findings[:20]
-    expected = {"dx_metrics.xlsx", "support_plan.xlsx", "visit_plan.csv", "municipalities.csv"}
+    # every file is named by what users see (the view, the measure, the area), never by an id
+    expected = {
+        "すべての数値_兵庫県.xlsx",
+        "訪問計画と支援優先度_兵庫県.xlsx",
+        "訪問計画_兵庫県.csv",
+        "市区町村一覧_兵庫県.csv",
+        "総合得点_兵庫県.csv",
+        "支援メニュー_兵庫県.xlsx",
+    }
     assert expected <= set(captured), sorted(captured)
-    assert any(name.startswith("survey_") for name in captured), sorted(captured)
-    # the overview's measure is named as users see it, never by its id
-    assert "総合得点_兵庫県.csv" in captured and not any(name.startswith("composite") for name in captured)
+    assert any(name.startswith("調査票_兵庫県_") for name in captured), sorted(captured)
+    assert all(re.fullmatch(r"[^a-z0-9_]+[^/]*\.(xlsx|csv|pptx|png)", name) for name in captured), sorted(captured)
     assert LINK in carried and {"＝1+1", "－1", "@SUM(A1)"} <= carried, (
         "the hostile text reached the files, neutralised"
     )
@@ -232,9 +239,9 @@ def test_the_menu_items_and_round_labels_reach_the_support_excel_as_text(
     at.query_params["pref"] = "兵庫県"
     at.switch_page("app_pages/support.py").run()
     assert not at.exception
-    data = pressed(captured["support_plan.xlsx"])
-    assert not check_xlsx(data, "support_plan.xlsx")
-    text = _all_text("support_plan.xlsx", data)
+    data = pressed(captured["訪問計画と支援優先度_兵庫県.xlsx"])
+    assert not check_xlsx(data, "訪問計画と支援優先度_兵庫県.xlsx")
+    text = _all_text("訪問計画と支援優先度_兵庫県.xlsx", data)
     assert "'" + LINK in text, "the round label, neutralised"
     recommended = openpyxl.load_workbook(io.BytesIO(data))["支援優先度"]
     header = [c.value for c in recommended[1]]
