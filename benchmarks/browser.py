@@ -62,25 +62,37 @@ pages = [st.Page(first, title="一つ目", default=True), st.Page(second, title=
 st.navigation(pages, position="top").run()
 """
 BLANK_NAV_TITLES = ("一つ目", "二つ目")
-# set before an action: window.__done turns true once a script run has started and finished. The
-# blank app's runs can start and end between two renders, leaving the attribute unchanged: there
-# (``quick_runs``) a change of the main area's content with the script idle counts as done too (its
-# pages show the page and the sidebar's choice, so every action changes them).
-_WATCH_RUN = """quickRuns => {
-  const app = document.querySelector('[data-testid="stApp"]');
-  const main = document.querySelector('[data-testid="stMain"]');
-  if (window.__watch) window.__watch.disconnect();
-  if (window.__watchMain) window.__watchMain.disconnect();
-  window.__ran = false; window.__done = false;
-  const idle = () => app.getAttribute('data-test-script-state') === 'notRunning';
-  window.__watch = new MutationObserver(records => {
-    if (!idle() || records.some(r => r.oldValue === 'running')) window.__ran = true;
-    if (window.__ran && idle()) window.__done = true;
-  });
-  window.__watch.observe(app, {attributes: true, attributeOldValue: true, attributeFilter: ['data-test-script-state']});
-  window.__watchMain = new MutationObserver(() => { if (quickRuns && idle()) window.__done = true; });
-  if (main) window.__watchMain.observe(main, {childList: true, subtree: true, characterData: true});
-}"""
+# the server's report that a script run ended, as it reaches the page: a run that starts and ends
+# between two renders leaves no trace in the DOM (the script-state attribute never changes), so an
+# action is timed to this message (then to the page drawn), on the app and the blank app alike
+FINISHED_RUNS = (0, 3)  # ForwardMsg.ScriptFinishedStatus: FINISHED_SUCCESSFULLY, FINISHED_FRAGMENT_RUN_SUCCESSFULLY
+SMALL_FRAME = 1024  # a script_finished message is a few bytes; the element deltas are not parsed
+
+
+class FinishedRuns:
+    """Counts the script runs the server reports finished on a page's websocket."""
+
+    def __init__(self, page):
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        self.count = 0
+        self._message = ForwardMsg
+        page.on("websocket", lambda socket: socket.on("framereceived", self._received))
+
+    def _received(self, payload) -> None:
+        if not isinstance(payload, bytes) or len(payload) > SMALL_FRAME:
+            return
+        message = self._message.FromString(payload)
+        if message.WhichOneof("type") == "script_finished" and message.script_finished in FINISHED_RUNS:
+            self.count += 1
+
+    def wait_past(self, page, seen: int, timeout_ms: float) -> None:
+        """Until more than ``seen`` runs have finished."""
+        deadline = time.perf_counter() + timeout_ms / 1000
+        while self.count <= seen:
+            if time.perf_counter() > deadline:
+                raise TimeoutError(f"no script run finished within {timeout_ms / 1000:.0f} s")
+            page.wait_for_timeout(5)  # lets Playwright deliver the frames
 
 
 # the overview's own elements with nothing computed: the deck.gl map, the plotly charts and as many
@@ -359,10 +371,10 @@ def navigation_actions(titles: list[str]) -> list[tuple[str, str]]:
     return actions
 
 
-def _act(page, action: tuple[str, str], timeout_ms: float, quick_runs: bool = False) -> float:
+def _act(page, runs: FinishedRuns, action: tuple[str, str], timeout_ms: float) -> float:
     """Seconds from the click (or the choice) to the page drawn again after its script run."""
     kind, value = action
-    page.evaluate(_WATCH_RUN, quick_runs)
+    seen = runs.count
     started = time.perf_counter()
     if kind == "navigate":
         page.locator('[data-testid="stTopNavLink"]', has_text=value).first.click(timeout=timeout_ms)
@@ -371,19 +383,23 @@ def _act(page, action: tuple[str, str], timeout_ms: float, quick_runs: bool = Fa
         box.click(timeout=timeout_ms)
         page.keyboard.type(value)
         page.keyboard.press("Enter")
-    page.wait_for_function("() => window.__done === true", timeout=timeout_ms)
+    try:
+        runs.wait_past(page, seen, timeout_ms)
+    except TimeoutError as error:
+        raise TimeoutError(f"{kind} {value}: {error}") from None
     _drawn(page, timeout_ms)
     return time.perf_counter() - started
 
 
-def _navigate(browser, server: Server, titles: list[str], timeout_ms: float, quick_runs: bool = False) -> list[float]:
+def _navigate(browser, server: Server, titles: list[str], timeout_ms: float) -> list[float]:
     """A new user's first visit: open the first page, then every action of ``navigation_actions``."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="ja-JP")
     try:
         page = context.new_page()
+        runs = FinishedRuns(page)
         page.goto(server.url, wait_until="commit", timeout=timeout_ms)
         _drawn(page, timeout_ms)
-        return [_act(page, action, timeout_ms, quick_runs) for action in navigation_actions(titles)]
+        return [_act(page, runs, action, timeout_ms) for action in navigation_actions(titles)]
     finally:
         context.close()
 
@@ -400,9 +416,9 @@ def navigation_case(browser, app: Path, db: Path, blank: Path, runs: int, timeou
             server.wait_healthy()
             # one unmeasured tour fills the server's caches (cold start is its own case): then each
             # measured tour is a new user on a running server
-            _navigate(browser, server, titles, timeout_ms, key == "blank")
+            _navigate(browser, server, titles, timeout_ms)
             for _ in range(runs):
-                times[key] += _navigate(browser, server, titles, timeout_ms, key == "blank")
+                times[key] += _navigate(browser, server, titles, timeout_ms)
         finally:
             server.stop()
     actions = len(navigation_actions(page_titles(app)))
