@@ -48,6 +48,7 @@ BLANK_APP = 'import streamlit as st\nst.title("blank")\nst.write("ready")\n'
 _URL_PATH = re.compile(r"""url_path\s*=\s*["']([^"']+)["']""")
 _TITLE = re.compile(r"""st\.Page\([^)]*title\s*=\s*["']([^"']+)["']""")
 NAV_PREFECTURES = ("兵庫県", "宮城県", "北海道")
+NATIONAL = "全国"  # the sidebar's 都道府県 before a choice
 # the blank app's navigation: two empty pages and the same sidebar selectbox
 BLANK_NAV_APP = """
 import streamlit as st
@@ -148,6 +149,102 @@ def capture_elements(db: Path, folder: Path) -> Path:
     page = folder / "elements.py"
     page.write_text(ELEMENTS_APP, encoding="utf-8")
     return page
+
+
+# the app's pages reduced to their elements, for the navigation tour: under the same titles and the
+# same sidebar selectbox, each page draws — for the prefecture chosen — the maps, charts, tables and
+# metrics the app's page sent in an AppTest run of that state (``capture_navigation_elements``)
+ELEMENTS_NAVIGATION_APP = """
+import io
+import json
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from views.maps import SpecDeck
+
+captured = json.loads((Path(__file__).parent / "navigation.json").read_text(encoding="utf-8"))
+choice = st.sidebar.selectbox("都道府県", captured["prefectures"], key="pref")
+
+
+def draw(title):
+    state = captured["pages"][title]
+    state = state.get(choice) or state[captured["prefectures"][0]]
+    st.title(title)
+    st.caption(choice)
+    for label, value in state["metrics"]:
+        st.metric(label, value)
+    for deck in state["decks"]:
+        st.pydeck_chart(SpecDeck(deck["json"], deck["tooltip"]), height=560)
+    for figure in state["figures"]:
+        st.plotly_chart(figure)
+    for table in state["tables"]:
+        st.dataframe(pd.read_json(io.StringIO(table), orient="split"), hide_index=True)
+
+
+titles = list(captured["pages"])
+st.navigation(
+    [st.Page(lambda t=t: draw(t), title=t, url_path=f"page{i}", default=i == 0) for i, t in enumerate(titles)],
+    position="top",
+).run()
+"""
+_PAGE = re.compile(r"""st\.Page\(\s*["']([^"']+)["'][^)]*?title\s*=\s*["']([^"']+)["']""")
+
+
+def tour_states(titles: list[str]) -> list[tuple[str, str]]:
+    """The (page title, sidebar 都道府県) states a new user's tour passes through, in order."""
+    page, prefecture = titles[0], NATIONAL
+    states = [(page, prefecture)]
+    for kind, value in navigation_actions(titles):
+        page, prefecture = (value, prefecture) if kind == "navigate" else (page, value)
+        if (page, prefecture) not in states:
+            states.append((page, prefecture))
+    return states
+
+
+def capture_navigation_elements(db: Path, folder: Path, app: Path = ROOT / "app.py") -> Path:
+    """Every state of the navigation tour as the app draws it (AppTest, ``DX_DB`` = ``db``), reduced to its
+    maps, charts, tables and metrics: writes ``navigation.json`` and the app that draws them into
+    ``folder``; returns the app."""
+    import json
+
+    from streamlit.testing.v1 import AppTest
+
+    scripts = {title: script for script, title in _PAGE.findall(app.read_text(encoding="utf-8"))}
+    titles = page_titles(app)
+    pages: dict[str, dict[str, dict]] = {title: {} for title in titles}
+    previous = os.environ.get("DX_DB")
+    os.environ["DX_DB"] = str(db)
+    try:
+        for title, prefecture in tour_states(titles):
+            at = AppTest.from_file(str(app), default_timeout=120)
+            if prefecture != NATIONAL:
+                at.query_params["pref"] = prefecture
+            at.switch_page(scripts[title]).run()
+            if at.exception:
+                raise RuntimeError(f"{title} {prefecture}: {at.exception[0].message[:200]}")
+            pages[title][prefecture] = {
+                "metrics": [[m.label, m.value] for m in at.metric],
+                "decks": [
+                    {"json": e.proto.json, "tooltip": json.loads(e.proto.tooltip) if e.proto.tooltip else None}
+                    for e in at.get("deck_gl_json_chart")
+                ],
+                "figures": [json.loads(e.proto.spec) for e in at.get("plotly_chart")],
+                "tables": [frame.value.to_json(orient="split", force_ascii=False) for frame in at.dataframe],
+            }
+    finally:
+        if previous is None:
+            os.environ.pop("DX_DB", None)
+        else:
+            os.environ["DX_DB"] = previous
+    prefectures = [NATIONAL, *NAV_PREFECTURES]
+    folder.mkdir(parents=True, exist_ok=True)
+    captured = {"prefectures": prefectures, "pages": pages}
+    (folder / "navigation.json").write_text(json.dumps(captured, ensure_ascii=False), encoding="utf-8")
+    script = folder / "elements_navigation.py"
+    script.write_text(ELEMENTS_NAVIGATION_APP, encoding="utf-8")
+    return script
 
 
 def available() -> str | None:
@@ -404,34 +501,59 @@ def _navigate(browser, server: Server, titles: list[str], timeout_ms: float) -> 
         context.close()
 
 
-def navigation_case(browser, app: Path, db: Path, blank: Path, runs: int, timeout_ms: float) -> Result:
-    """p50 of a new user's navigations and filter changes, beside the same on the blank app."""
-    times: dict[str, list[float]] = {"app": [], "blank": []}
-    for script, key, database, titles in (
-        (blank, "blank", None, list(BLANK_NAV_TITLES)),
-        (app, "app", db, page_titles(app)),
-    ):
-        server = Server(script, database)
-        try:
-            server.wait_healthy()
-            # one unmeasured tour fills the server's caches (cold start is its own case): then each
-            # measured tour is a new user on a running server
-            _navigate(browser, server, titles, timeout_ms)
-            for _ in range(runs):
-                times[key] += _navigate(browser, server, titles, timeout_ms)
-        finally:
-            server.stop()
-    actions = len(navigation_actions(page_titles(app)))
-    return Result.of(
-        NAVIGATION_NAME,
-        "s",
-        Samples(times["app"]),
-        Samples(times["blank"]),
-        "blank app: the same clicks on two empty pages",
-        ratio_target=NAVIGATION_RATIO,
-        note=f"p50 of {actions} actions × {runs} new users (navigation links, sidebar 都道府県); "
-        f"app max {max(times['app']):.2f} s",
+def _tour_times(browser, script: Path, db: Path | None, titles: list[str], runs: int, timeout_ms: float) -> list[float]:
+    """Every action's seconds of ``runs`` new users touring ``script``'s pages on one running server."""
+    server = Server(script, db)
+    try:
+        server.wait_healthy()
+        # one unmeasured tour fills the server's caches (cold start is its own case): then each
+        # measured tour is a new user on a running server
+        _navigate(browser, server, titles, timeout_ms)
+        return [seconds for _ in range(runs) for seconds in _navigate(browser, server, titles, timeout_ms)]
+    finally:
+        server.stop()
+
+
+def navigation_cases(
+    browser, app: Path, db: Path, blank: Path, elements_folder: Path, runs: int, timeout_ms: float
+) -> list[Result]:
+    """p50 of a new user's navigations and filter changes, beside the same on the blank app; then the
+    same tour over the app's elements alone (``capture_navigation_elements``)."""
+    titles = page_titles(app)
+    blank_times = Samples(_tour_times(browser, blank, None, list(BLANK_NAV_TITLES), runs, timeout_ms))
+    app_times = Samples(_tour_times(browser, app, db, titles, runs, timeout_ms))
+    actions = len(navigation_actions(titles))
+    results = [
+        Result.of(
+            NAVIGATION_NAME,
+            "s",
+            app_times,
+            blank_times,
+            "blank app: the same clicks on two empty pages",
+            ratio_target=NAVIGATION_RATIO,
+            note=f"p50 of {actions} actions × {runs} new users (navigation links, sidebar 都道府県); "
+            f"app max {app_times.max:.2f} s",
+        )
+    ]
+    try:
+        elements_app = capture_navigation_elements(db, elements_folder, app)
+        elements = Samples(_tour_times(browser, elements_app, None, titles, runs, timeout_ms))
+    except Exception as error:  # noqa: BLE001 - reported in the table
+        results.append(Result.failure(ELEMENTS_NAVIGATION_NAME, "s", error))
+        return results
+    results.append(
+        Result.of(
+            ELEMENTS_NAVIGATION_NAME,
+            "s",
+            elements,
+            blank_times,
+            "blank app: the same clicks on two empty pages",
+            note=f"the same tour; each page draws the maps, charts, tables and metrics the app's page sent for "
+            f"that state, nothing computed; the app's p50 ({app_times.median:.2f} s) is "
+            f"{app_times.median / elements.median:.2f}× this",
+        )
     )
+    return results
 
 
 def _elements_measured(browser, page: Path, runs: int, timeout_ms: float) -> tuple[Samples, Samples]:
@@ -452,6 +574,7 @@ def _elements_measured(browser, page: Path, runs: int, timeout_ms: float) -> tup
 NAVIGATION_NAME = "browser: navigation / filter change drawn, p50 (new user)"
 ELEMENTS_NAME = "browser: the overview's elements alone, drawn after navigation (nothing computed)"
 ELEMENTS_COLD_NAME = "browser: the overview's elements alone, cold start (nothing computed)"
+ELEMENTS_NAVIGATION_NAME = "browser: navigation over the pages' elements alone, p50 (nothing computed)"
 NAMES = (
     "browser: cold start, streamlit run → overview drawn",
     "browser: map drawn after navigation (overview, national)",
@@ -470,6 +593,7 @@ def skip_all(run: Run, why: str) -> None:
     run.add(Result.skip(ELEMENTS_NAME, "s", why))
     run.add(Result.skip(ELEMENTS_COLD_NAME, "s", why))
     run.add(Result.skip(NAVIGATION_NAME, "s", why, ratio_target=NAVIGATION_RATIO))
+    run.add(Result.skip(ELEMENTS_NAVIGATION_NAME, "s", why))
 
 
 def run_cases(run: Run, db: Path, work: Path, runs: int, quick: bool = False, timeout: float = 60.0) -> None:
@@ -503,6 +627,7 @@ def run_cases(run: Run, db: Path, work: Path, runs: int, quick: bool = False, ti
             run.add(Result.failure(ELEMENTS_NAME, "s", error))
             run.add(Result.failure(ELEMENTS_COLD_NAME, "s", error))
             run.add(Result.failure(NAVIGATION_NAME, "s", error, ratio_target=NAVIGATION_RATIO))
+            run.add(Result.failure(ELEMENTS_NAVIGATION_NAME, "s", error))
             browser.close()
             return
         try:
@@ -510,9 +635,12 @@ def run_cases(run: Run, db: Path, work: Path, runs: int, quick: bool = False, ti
         except Exception as error:  # noqa: BLE001 - reported in the table
             elements = error
         try:
-            navigation = navigation_case(browser, app, db, blank_nav, runs, timeout_ms)
+            navigation = navigation_cases(browser, app, db, blank_nav, work / "elements_navigation", runs, timeout_ms)
         except Exception as error:  # noqa: BLE001 - reported in the table
-            navigation = Result.failure(NAVIGATION_NAME, "s", error, ratio_target=NAVIGATION_RATIO)
+            navigation = [
+                Result.failure(NAVIGATION_NAME, "s", error, ratio_target=NAVIGATION_RATIO),
+                Result.failure(ELEMENTS_NAVIGATION_NAME, "s", error),
+            ]
         finally:
             browser.close()
     note = "" if measured[3] else "the overview draws no map: timed to the end of its script run; "
@@ -584,4 +712,5 @@ def run_cases(run: Run, db: Path, work: Path, runs: int, quick: bool = False, ti
                 f"is {measured[0].median / elements_cold.median:.2f}× this page",
             )
         )
-    run.add(navigation)
+    for result in navigation:
+        run.add(result)

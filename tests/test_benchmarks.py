@@ -47,6 +47,7 @@ EXPECTED = (
     "browser: server peak RSS",
     "browser: navigation / filter change drawn, p50",
     "browser: the overview's elements alone",
+    "browser: navigation over the pages' elements alone, p50",
     "deck: 会議資料（PPTX）",
     "crowd: ",
     "scale-up 1×: ingest",
