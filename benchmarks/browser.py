@@ -428,11 +428,12 @@ def _sessions(browser, server: Server, paths: list[str], timeout_ms: float) -> f
 
 
 def _measure(
-    browser, script: Path, db: Path | None, paths: list[str], runs: int, timeout_ms: float
-) -> tuple[Samples, Samples, float, bool]:
+    browser, script: Path, db: Path | None, paths: list[str] | None, runs: int, timeout_ms: float
+) -> tuple[Samples, Samples, float | None, bool]:
     """Cold starts (``runs`` servers), then on the last, warm server: ``runs`` navigations to the first
-    page, then ``SESSIONS`` sessions at once. Returns (cold start s, drawn after navigation s, peak
-    RSS MiB, whether the first page has a map)."""
+    page (new browser context each), then ``SESSIONS`` sessions at once over ``paths`` (none when
+    ``paths`` is None). Returns (cold start s, drawn after navigation s, peak RSS MiB or None, whether
+    the first page has a map)."""
     cold = []
     for attempt in range(runs):
         server, seconds, has_map = _cold_started(browser, script, db, timeout_ms)
@@ -441,7 +442,7 @@ def _measure(
             server.stop()
     try:
         drawn = Samples([_open(browser, server.url, timeout_ms)[0] for _ in range(runs)])
-        rss = _sessions(browser, server, paths, timeout_ms)
+        rss = None if paths is None else _sessions(browser, server, paths, timeout_ms)
     finally:
         server.stop()
     return Samples(cold), drawn, rss, has_map
@@ -556,21 +557,6 @@ def navigation_cases(
     return results
 
 
-def _elements_measured(browser, page: Path, runs: int, timeout_ms: float) -> tuple[Samples, Samples]:
-    """The elements page measured as the app is (``_measure``): cold starts (``runs`` servers), then drawn
-    after navigation on the last, warm server (new browser context each run)."""
-    cold = []
-    for attempt in range(runs):
-        server, seconds, _ = _cold_started(browser, page, None, timeout_ms)
-        cold.append(seconds)
-        if attempt < runs - 1:
-            server.stop()
-    try:
-        return Samples(cold), Samples([_open(browser, server.url, timeout_ms)[0] for _ in range(runs)])
-    finally:
-        server.stop()
-
-
 NAVIGATION_NAME = "browser: navigation / filter change drawn, p50 (new user)"
 ELEMENTS_NAME = "browser: the overview's elements alone, drawn after navigation (nothing computed)"
 ELEMENTS_COLD_NAME = "browser: the overview's elements alone, cold start (nothing computed)"
@@ -631,7 +617,8 @@ def run_cases(run: Run, db: Path, work: Path, runs: int, quick: bool = False, ti
             browser.close()
             return
         try:
-            elements = _elements_measured(browser, capture_elements(db, work / "elements_app"), runs, timeout_ms)
+            # measured as the app's overview is: cold starts, then drawn after navigation (no sessions)
+            elements = _measure(browser, capture_elements(db, work / "elements_app"), None, None, runs, timeout_ms)[:2]
         except Exception as error:  # noqa: BLE001 - reported in the table
             elements = error
         try:
