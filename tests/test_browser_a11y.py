@@ -20,6 +20,7 @@ from test_browser import (  # noqa: F401 (fixtures)
     assert_no_error,
     browser,
     browser_db,
+    choose,
     context,
     remaining,
     server,
@@ -199,8 +200,8 @@ def test_keyboard_reaches_every_control_with_a_visible_focus(context, server):
 
     # the map's list: type a name, Enter, and the municipality opens as a click on the map does
     page.get_by_role("combobox", name="地図の団体を名前で選ぶ（地図をクリックするのと同じ）").focus()
-    page.keyboard.type("姫路市")
-    page.keyboard.press("Enter")
+    choose(page, "姫路市")
+    page.wait_for_timeout(200)
     settle(page)
     opener = page.get_by_role("button", name="この団体のカルテを開く")
     opener.wait_for(timeout=min(20.0, remaining()) * 1000)
