@@ -80,14 +80,14 @@ buttons[0].button(
 buttons[1].download_button(
     "CSV（Excel対応）",
     lambda: export.csv_bytes(table),
-    file_name=f"{style.file_stem('市区町村一覧', selection.pref_name or '全国')}.csv",
+    file_name=f"{style.file_stem('市区町村一覧', selection.area)}.csv",
     mime=export.CSV_MIME,
     icon=":material/download:",
 )
 buttons[2].download_button(
     "Excel",
     lambda: export.excel_bytes({"一覧": table}, [("対象", selection.scope), ("データ", chrome.source_line())]),
-    file_name=f"{style.file_stem('市区町村一覧', selection.pref_name or '全国')}.xlsx",
+    file_name=f"{style.file_stem('市区町村一覧', selection.area)}.xlsx",
     mime=export.XLSX_MIME,
     icon=":material/table:",
 )
@@ -205,7 +205,7 @@ with tabs[2]:
         st.download_button(
             "クロス集計（CSV）",
             lambda: export.csv_bytes(crossed.reset_index()),
-            file_name=f"{style.file_stem('クロス集計', titles[cross_id], selection.pref_name or '全国')}.csv",
+            file_name=f"{style.file_stem('クロス集計', titles[cross_id], selection.area)}.csv",
             mime=export.CSV_MIME,
             icon=":material/download:",
         )

@@ -410,7 +410,7 @@ with workbook_col:
         st.download_button(
             "ダウンロード",
             st.session_state["dm_workbook_bytes"],
-            file_name=f"{style.file_stem('すべての数値', selection.pref_name or '全国')}.xlsx",
+            file_name=f"{style.file_stem('すべての数値', selection.area)}.xlsx",
             mime=export.XLSX_MIME,
             icon=":material/download:",
             key="dm_workbook_download",

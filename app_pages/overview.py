@@ -120,7 +120,7 @@ with right:
     st.download_button(
         "この指標の値（CSV）",
         lambda: export.csv_bytes(map_view.table),
-        file_name=f"{style.file_stem(measure['short_title'], selection.pref_name or '全国')}.csv",
+        file_name=f"{style.file_stem(measure['short_title'], selection.area)}.csv",
         mime=export.CSV_MIME,
         icon=":material/download:",
     )
@@ -137,7 +137,7 @@ with dist_col:
     chrome.png_download(
         distribution.figure,
         distribution.title,
-        style.file_stem("分布", measure["short_title"], selection.pref_name or "全国"),
+        style.file_stem("分布", measure["short_title"], selection.area),
         "ov_distribution_png",
         distribution.subtitle,
         chrome.measure_source(measure),
@@ -213,7 +213,7 @@ if st.toggle(
     chrome.png_download(
         export_map,
         map_view.title,
-        style.file_stem("地図", measure["short_title"], selection.pref_name or "全国"),
+        style.file_stem("地図", measure["short_title"], selection.area),
         "ov_map_png",
         map_view.subtitle,
         chrome.measure_source(measure),
@@ -223,7 +223,7 @@ if st.toggle(
 chrome.built_download_with_progress(
     "会議資料（PPTX）",
     lambda path, progress: build_deck(data.cursor(), render.load_deck(), selection.pref_name, path, progress=progress),
-    f"会議資料_{selection.pref_name or '全国'}.pptx",
+    f"会議資料_{selection.area}.pptx",
     "ov_deck",
     help="data/decks/committee.yaml のビュー（地図・順位・分布・クロス集計・支援優先度・進捗など）を"
     "この都道府県（未選択なら全国）のスライドにします。作成には数秒かかり、進み具合を表示します。",

@@ -128,7 +128,7 @@ else:
         + "「停滞」、どちらかの時点に値がなければ「比較不可」。"
     )
 # downloads are named by what users see: the measure, the two rounds and the area
-file_part = style.file_stem(parts[part], labels[base_round], labels[eval_round], selection.pref_name or "全国")
+file_part = style.file_stem(parts[part], labels[base_round], labels[eval_round], selection.area)
 rows = rows[rows["code"].isin(chosen["code"])].merge(chosen[["code", "pref_name", "name"]], on="code", how="left")
 base_label, eval_label = labels[base_round], labels[eval_round]
 sides = ("当初", "評価") if source == "assessment" else ("前回", "今回")
@@ -238,9 +238,7 @@ if source == "assessment":
         chrome.png_download(
             transition,
             f"成熟度レベルの移動（{field}）",
-            style.file_stem(
-                "成熟度レベルの移動", field, labels[base_round], labels[eval_round], selection.pref_name or "全国"
-            ),
+            style.file_stem("成熟度レベルの移動", field, labels[base_round], labels[eval_round], selection.area),
             "pr_transition_png",
             f"{selection.scope}・{base_label} → {eval_label}",
             f"出典：{change_measure['credit']}",

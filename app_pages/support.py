@@ -210,7 +210,7 @@ with menu_col:
     chrome.png_download(
         plan.figure,
         "支援メニューごとの対象団体数",
-        style.file_stem("支援メニューごとの対象団体数", selection.pref_name or "全国"),
+        style.file_stem("支援メニューごとの対象団体数", selection.area),
         "sp_items_png",
         selection.scope + (f"・{selection.round_label}" if selection.round_label else ""),
         "出典：都道府県のアセスメント調査・デジタル庁「自治体DX推進状況」、国と都道府県の支援メニュー",
@@ -313,14 +313,14 @@ downloads = st.columns([2, 2, 5])
 downloads[0].download_button(
     "訪問計画（CSV）",
     lambda: export.csv_bytes(plan_table),
-    file_name=f"{style.file_stem('訪問計画', selection.pref_name or '全国')}.csv",
+    file_name=f"{style.file_stem('訪問計画', selection.area)}.csv",
     mime=export.CSV_MIME,
     icon=":material/download:",
 )
 downloads[1].download_button(
     "訪問計画と優先度一覧（Excel）",
     lambda: export.excel_bytes({"訪問計画": plan_table, "支援優先度": priority_table}, notes),
-    file_name=f"{style.file_stem('訪問計画と支援優先度', selection.pref_name or '全国')}.xlsx",
+    file_name=f"{style.file_stem('訪問計画と支援優先度', selection.area)}.xlsx",
     mime=export.XLSX_MIME,
     icon=":material/table:",
 )

@@ -47,9 +47,14 @@ class Selection:
     compare: tuple[str, ...] = ()
 
     @property
+    def area(self) -> str:
+        """The prefecture chosen, or 「全国」: what a view and its downloads are named after."""
+        return self.pref_name or NATIONAL
+
+    @property
     def scope(self) -> str:
         """「全国」「兵庫県」「兵庫県 県民局・センター：但馬」 plus band and type filters."""
-        parts = [self.pref_name or NATIONAL]
+        parts = [self.area]
         if self.flt.region_set:
             parts.append(f"{self.flt.region_set}：{self.flt.region}" if self.flt.region else self.flt.region_set)
         if self.flt.pop_bands:
