@@ -112,7 +112,7 @@ from views.maps import SpecDeck
 captured = json.loads((Path(__file__).parent / "elements.json").read_text(encoding="utf-8"))
 st.title("elements")
 for deck in captured["decks"]:
-    st.pydeck_chart(SpecDeck(deck["json"], deck["tooltip"]), height=deck["height"])
+    st.pydeck_chart(SpecDeck(deck["json"], deck["tooltip"]), height=560)
 for figure in captured["figures"]:
     st.plotly_chart(figure)
 for _ in range(captured["tables"]):
@@ -121,17 +121,19 @@ st.write("ready")
 """
 
 
-def capture_elements(db: Path, folder: Path) -> Path:
-    """The overview as the app draws it for a new session (AppTest, ``DX_DB`` = ``db``), reduced to its
-    elements: writes ``elements.json`` and the page that draws them into ``folder``; returns the page."""
-    import json
-
+def _app_run(db: Path, app: Path = ROOT / "app.py", page: str | None = None, prefecture: str = NATIONAL):
+    """An AppTest run of ``app`` on ``db`` (``DX_DB``, restored after) as a new session opening ``page``
+    (the default page when None) with ``prefecture`` chosen in the sidebar; raises if the page failed."""
     from streamlit.testing.v1 import AppTest
 
     previous = os.environ.get("DX_DB")
     os.environ["DX_DB"] = str(db)
     try:
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+        at = AppTest.from_file(str(app), default_timeout=120)
+        if prefecture != NATIONAL:
+            at.query_params["pref"] = prefecture
+        if page is not None:
+            at.switch_page(page)
         at.run()
     finally:
         if previous is None:
@@ -139,13 +141,32 @@ def capture_elements(db: Path, folder: Path) -> Path:
         else:
             os.environ["DX_DB"] = previous
     if at.exception:
-        raise RuntimeError(at.exception[0].message[:200])
-    decks = [
-        {"json": e.proto.json, "tooltip": json.loads(e.proto.tooltip) if e.proto.tooltip else None, "height": 560}
-        for e in at.get("deck_gl_json_chart")
-    ]
-    figures = [json.loads(e.proto.spec) for e in at.get("plotly_chart")]
-    captured = {"decks": decks, "figures": figures, "tables": len(at.dataframe)}
+        raise RuntimeError(f"{page or app.name} {prefecture}: {at.exception[0].message[:200]}")
+    return at
+
+
+def _drawn_elements(at) -> dict:
+    """The maps, charts, tables and metrics an AppTest run drew, as the element pages read them."""
+    import json
+
+    return {
+        "metrics": [[m.label, m.value] for m in at.metric],
+        "decks": [
+            {"json": e.proto.json, "tooltip": json.loads(e.proto.tooltip) if e.proto.tooltip else None}
+            for e in at.get("deck_gl_json_chart")
+        ],
+        "figures": [json.loads(e.proto.spec) for e in at.get("plotly_chart")],
+        "tables": [frame.value.to_json(orient="split", force_ascii=False) for frame in at.dataframe],
+    }
+
+
+def capture_elements(db: Path, folder: Path) -> Path:
+    """The overview as the app draws it for a new session (AppTest, ``DX_DB`` = ``db``), reduced to its
+    elements: writes ``elements.json`` and the page that draws them into ``folder``; returns the page."""
+    import json
+
+    drawn = _drawn_elements(_app_run(db))
+    captured = {"decks": drawn["decks"], "figures": drawn["figures"], "tables": len(drawn["tables"])}
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "elements.json").write_text(json.dumps(captured, ensure_ascii=False), encoding="utf-8")
     page = folder / "elements.py"
@@ -211,38 +232,13 @@ def capture_navigation_elements(db: Path, folder: Path, app: Path = ROOT / "app.
     ``folder``; returns the app."""
     import json
 
-    from streamlit.testing.v1 import AppTest
-
     scripts = {title: script for script, title in _PAGE.findall(app.read_text(encoding="utf-8"))}
     titles = page_titles(app)
     pages: dict[str, dict[str, dict]] = {title: {} for title in titles}
-    previous = os.environ.get("DX_DB")
-    os.environ["DX_DB"] = str(db)
-    try:
-        for title, prefecture in tour_states(titles):
-            at = AppTest.from_file(str(app), default_timeout=120)
-            if prefecture != NATIONAL:
-                at.query_params["pref"] = prefecture
-            at.switch_page(scripts[title]).run()
-            if at.exception:
-                raise RuntimeError(f"{title} {prefecture}: {at.exception[0].message[:200]}")
-            pages[title][prefecture] = {
-                "metrics": [[m.label, m.value] for m in at.metric],
-                "decks": [
-                    {"json": e.proto.json, "tooltip": json.loads(e.proto.tooltip) if e.proto.tooltip else None}
-                    for e in at.get("deck_gl_json_chart")
-                ],
-                "figures": [json.loads(e.proto.spec) for e in at.get("plotly_chart")],
-                "tables": [frame.value.to_json(orient="split", force_ascii=False) for frame in at.dataframe],
-            }
-    finally:
-        if previous is None:
-            os.environ.pop("DX_DB", None)
-        else:
-            os.environ["DX_DB"] = previous
-    prefectures = [NATIONAL, *NAV_PREFECTURES]
+    for title, prefecture in tour_states(titles):
+        pages[title][prefecture] = _drawn_elements(_app_run(db, app, scripts[title], prefecture))
     folder.mkdir(parents=True, exist_ok=True)
-    captured = {"prefectures": prefectures, "pages": pages}
+    captured = {"prefectures": [NATIONAL, *NAV_PREFECTURES], "pages": pages}
     (folder / "navigation.json").write_text(json.dumps(captured, ensure_ascii=False), encoding="utf-8")
     script = folder / "elements_navigation.py"
     script.write_text(ELEMENTS_NAVIGATION_APP, encoding="utf-8")
