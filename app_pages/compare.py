@@ -77,19 +77,20 @@ buttons[0].button(
     args=(summary.iloc[rows]["code"].tolist(),),
     icon=":material/playlist_add:",
 )
-buttons[1].download_button(
+export.download(
     "CSV（Excel対応）",
     lambda: export.csv_bytes(table),
     file_name=f"{style.file_stem('市区町村一覧', selection.area)}.csv",
     mime=export.CSV_MIME,
-    icon=":material/download:",
+    where=buttons[1],
 )
-buttons[2].download_button(
+export.download(
     "Excel",
     lambda: export.excel_bytes({"一覧": table}, [("対象", selection.scope), ("データ", chrome.source_line())]),
     file_name=f"{style.file_stem('市区町村一覧', selection.area)}.xlsx",
     mime=export.XLSX_MIME,
     icon=":material/table:",
+    where=buttons[2],
 )
 st.caption(
     "列名をクリックすると並べ替えられます。行を選んで比較セットに追加できます（最大10団体、URLに保存）。"
@@ -202,12 +203,11 @@ with tabs[2]:
             "兵庫県「市町DX支援パッケージ」の団体規模別の表と同じ形式です（行 = 人口規模、列 = 回答、計 = 合計）。"
             "「不明」は値のない団体で、合計には必ず全団体が入ります。"
         )
-        st.download_button(
+        export.download(
             "クロス集計（CSV）",
             lambda: export.csv_bytes(crossed.reset_index()),
             file_name=f"{style.file_stem('クロス集計', titles[cross_id], selection.area)}.csv",
             mime=export.CSV_MIME,
-            icon=":material/download:",
         )
 
 with tabs[3]:

@@ -385,12 +385,11 @@ with template_col:
             st.error(str(exc))
     made = st.session_state.get("dm_template_bytes")
     if made:
-        st.download_button(
+        export.download(
             f"{made[0]}の調査票（{made[1]}）をダウンロード",
             made[2],
             file_name=f"{style.file_stem('調査票', made[0], made[1])}.xlsx",
             mime=export.XLSX_MIME,
-            icon=":material/download:",
             key="dm_template_download",
         )
     st.caption(
@@ -407,12 +406,11 @@ with workbook_col:
         with st.spinner("作成しています…"):
             st.session_state["dm_workbook_bytes"] = data.cached(workbook_bytes)(selection.flt, selection.round_id)
     if st.session_state.get("dm_workbook_bytes"):
-        st.download_button(
+        export.download(
             "ダウンロード",
             st.session_state["dm_workbook_bytes"],
             file_name=f"{style.file_stem('すべての数値', selection.area)}.xlsx",
             mime=export.XLSX_MIME,
-            icon=":material/download:",
             key="dm_workbook_download",
         )
 
@@ -421,14 +419,13 @@ st.header("支援メニュー（Excel）", anchor=False)
 menu_col, upload_col = st.columns(2, gap="medium")
 with menu_col:
     menu_pref = st.selectbox("都道府県", names, index=default, key="dm_menu_pref")
-    st.download_button(
+    export.download(
         f"{menu_pref}の支援メニューのテンプレートをダウンロード",
         lambda: export.excel_bytes(
             {menus.TEMPLATE_SHEET: menus.menu_template_frame(menu_pref)}, menus.menu_template_notes(menu_pref)
         ),
         file_name=f"{style.file_stem('支援メニュー', menu_pref)}.xlsx",
         mime=export.XLSX_MIME,
-        icon=":material/download:",
         key="dm_menu_template",
     )
     st.caption(

@@ -117,12 +117,11 @@ with right:
         st.dataframe(ranked.head(5), hide_index=True)
         st.header("下位の団体", anchor=False)
         st.dataframe(ranked.tail(5).iloc[::-1], hide_index=True)
-    st.download_button(
+    export.download(
         "この指標の値（CSV）",
         lambda: export.csv_bytes(map_view.table),
         file_name=f"{style.file_stem(measure['short_title'], selection.area)}.csv",
         mime=export.CSV_MIME,
-        icon=":material/download:",
     )
 
 # ---- distribution and ranking

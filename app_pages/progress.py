@@ -282,10 +282,9 @@ stalled = rows[rows["trend"].isin(["stalled", "regressed"])].sort_values(["chang
 stalled_col.markdown(f"**停滞・後退**（{len(stalled):,}団体、変化の小さい順）")
 stalled_col.dataframe(stalled[list(columns)].rename(columns=columns), hide_index=True, height=320, column_config=number)
 table = rows[["code", *columns]].rename(columns={"code": "団体コード", **columns})
-st.download_button(
+export.download(
     "変化の一覧（CSV）",
     lambda: export.csv_bytes(table),
     file_name=f"変化の一覧_{file_part}.csv",
     mime=export.CSV_MIME,
-    icon=":material/download:",
 )

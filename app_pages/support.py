@@ -310,18 +310,19 @@ priority_table = priority.assign(
     ]
 ]
 downloads = st.columns([2, 2, 5])
-downloads[0].download_button(
+export.download(
     "訪問計画（CSV）",
     lambda: export.csv_bytes(plan_table),
     file_name=f"{style.file_stem('訪問計画', selection.area)}.csv",
     mime=export.CSV_MIME,
-    icon=":material/download:",
+    where=downloads[0],
 )
-downloads[1].download_button(
+export.download(
     "訪問計画と優先度一覧（Excel）",
     lambda: export.excel_bytes({"訪問計画": plan_table, "支援優先度": priority_table}, notes),
     file_name=f"{style.file_stem('訪問計画と支援優先度', selection.area)}.xlsx",
     mime=export.XLSX_MIME,
     icon=":material/table:",
+    where=downloads[1],
 )
 st.caption(f"{style.MISSING_LABEL}や未回答の段階は「弱い段階」として数え、支援の対象から漏らしません。")

@@ -15,7 +15,7 @@ import streamlit as st
 
 from metrics import dates, tables, views
 from store.dates import as_date, japanese_date
-from ui import data
+from ui import data, export
 from views import charts
 from views.render import DEMO_NOTE
 
@@ -238,15 +238,7 @@ def png_download(
     def png() -> bytes:
         return render(fig, title, subtitle, source)
 
-    st.download_button(
-        "グラフ（PNG）",
-        data=png,
-        file_name=f"{file_name}.png",
-        mime="image/png",
-        key=key,
-        on_click="ignore",
-        icon=":material/image:",
-    )
+    export.download("グラフ（PNG）", png, f"{file_name}.png", "image/png", key=key, icon=":material/image:")
 
 
 PPTX_MIME = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
@@ -264,16 +256,7 @@ def built_download(
             build(path)
             return path.read_bytes()
 
-    st.download_button(
-        label,
-        data=render,
-        file_name=file_name,
-        mime=PPTX_MIME,
-        key=key,
-        on_click="ignore",
-        icon=":material/slideshow:",
-        help=help,
-    )
+    export.download(label, render, file_name, PPTX_MIME, key=key, icon=":material/slideshow:", help=help)
 
 
 def built_download_with_progress(
@@ -298,16 +281,7 @@ def built_download_with_progress(
             built = (stamp, path.read_bytes())
         bar.empty()
         st.session_state[f"{key}_file"] = built
-    st.download_button(
-        f"{label}をダウンロード",
-        data=built[1],
-        file_name=file_name,
-        mime=PPTX_MIME,
-        key=key,
-        on_click="ignore",
-        icon=":material/download:",
-        type="primary",
-    )
+    export.download(f"{label}をダウンロード", built[1], file_name, PPTX_MIME, key=key, type="primary")
 
 
 GEO_ASSETS = Path(__file__).resolve().parent.parent / "exports" / "assets" / "geo_assets.js"
