@@ -159,7 +159,7 @@ for upload in files or []:
 waiting = uploads.accepted()
 sources = real_data_folders() + ([uploads.UPLOAD_DIR] if waiting else [])
 st.markdown("**再構築で読み込むもの**")
-st.markdown("\n".join(f"- `{folder}`" for folder in sources) or "- （公開データのフォルダが見つかりません）")
+st.markdown("\n".join(f"- {line}" for line in uploads.describe_sources(sources)) or "- （公開データが見つかりません）")
 declared = uploads.declared_dates()
 for path in waiting:
     cols = st.columns([6, 1])

@@ -280,6 +280,10 @@ def test_upload_accept_and_rebuild(demo_db, shared_data, tmp_path, monkeypatch):
     next(b for b in at.button if b.label == "取り込み対象に追加").click().run()
     accepted = tmp_path / "uploads" / "姫路_境界.geojson"
     assert accepted.exists()
+    # what the rebuild reads is named by where it came from, never by the server's folders
+    shown = "\n".join(m.value for m in at.markdown)
+    assert "取り込み対象に追加したファイル（下の一覧）：1 ファイル" in shown, shown
+    assert str(tmp_path) not in shown and str(shared_data) not in shown
     before = db.stat().st_mtime_ns
     at.button(key="dm_rebuild").click().run()
     assert not at.exception

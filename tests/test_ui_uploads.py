@@ -47,3 +47,21 @@ def test_stage_accept_remove_stay_in_their_folders(tmp_path):
     uploads.remove("outside.csv", accepted)
     assert uploads.accepted(accepted) == []
     assert uploads.accepted(tmp_path / "missing") == []
+
+
+def test_the_folders_a_rebuild_reads_are_described_without_their_paths(tmp_path, monkeypatch):
+    monkeypatch.setattr("ui.uploads.UPLOAD_DIR", tmp_path / "uploads")
+    (tmp_path / "uploads").mkdir()
+    (tmp_path / "uploads" / "a.csv").write_text("x")
+    (tmp_path / "uploads" / ".declared.json").write_text("{}")
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "sub").mkdir(parents=True)
+    for name in ("b.csv", "sub/c.zip"):
+        (elsewhere / name).write_text("x")
+    lines = uploads.describe_sources([elsewhere, tmp_path / "uploads", tmp_path / "gone"])
+    assert lines == [
+        "サーバーで指定された公開データのフォルダ：2 ファイル",
+        "取り込み対象に追加したファイル（下の一覧）：1 ファイル",
+        "サーバーで指定された公開データのフォルダ（2）：0 ファイル",
+    ]
+    assert not any(str(tmp_path) in line for line in lines)

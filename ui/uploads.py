@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from store.paths import DATA_DIR
+from loaders.build import iter_source_files
+from loaders.fetch import CACHE_DIR
+from store.paths import DATA_DIR, ROOT
 
 UPLOAD_DIR = DATA_DIR / "uploads"
 STAGING_DIR = DATA_DIR / "tmp" / "uploads"
@@ -116,3 +118,22 @@ def remove(name: str, folder: Path | None = None) -> None:
     if target.is_relative_to(folder.resolve()):
         target.unlink(missing_ok=True)
         declare(target.name, None, folder)
+
+
+def describe_sources(folders: list[Path]) -> list[str]:
+    """What a rebuild reads, named as an administrator knows it (where the files came from, how many)
+    rather than by the server's folder paths."""
+    known = {
+        Path(CACHE_DIR).resolve(): "「公式データの取得」で保存したファイル",
+        (ROOT.parent / "shared" / "data").resolve(): "サーバーに置かれた公開データ",
+        Path(UPLOAD_DIR).resolve(): "取り込み対象に追加したファイル（下の一覧）",
+    }
+    described, others = [], 0
+    for folder in folders:
+        label = known.get(Path(folder).resolve())
+        if label is None:
+            others += 1
+            label = "サーバーで指定された公開データのフォルダ" + (f"（{others}）" if others > 1 else "")
+        files = iter_source_files([folder]) if Path(folder).exists() else []
+        described.append(f"{label}：{len(files):,} ファイル")
+    return described
