@@ -400,7 +400,7 @@ with workbook_col:
     st.header("すべての数値（Excel）", anchor=False)
     st.caption(
         f"対象: {selection.scope}。総合得点・アセスメント・成熟度・ギャップ・変化・支援優先度・類似団体・参考事例を"
-        "シートごとに出力します（列の意味は docs/METHODOLOGY.md）。"
+        "シートごとに出力します（各シートの内容と出典・調査時点は「説明」シートにあります）。"
     )
     if st.button("Excelを作成", key="dm_workbook", icon=":material/table:"):
         with st.spinner("作成しています…"):

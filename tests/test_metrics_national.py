@@ -56,7 +56,7 @@ def test_workbook_for_a_prefecture(national):
     book = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
     assert book.sheetnames == ["説明"] + [sheet for sheet, _ in SHEETS.values()]
     rows = list(book["市区町村一覧"].iter_rows(values_only=True))
-    assert len(rows) == 31 and rows[0][0] == "code"  # 和歌山県: 30 municipalities + header
+    assert len(rows) == 31 and rows[0][0] == "団体コード"  # 和歌山県: 30 municipalities + header
     about = [row[1] for row in book["説明"].iter_rows(values_only=True) if row[0] == "調査回"]
     # each round by its label with its number of returned sheets, never by its id
     returned = round_returns(con)["municipalities"].tolist()
