@@ -239,12 +239,13 @@ if access.allowed and shrink:
     )
 
 versions = store.list_versions(target)
+version_labels = {version: data.version_label(version) for version in versions}  # before a rollback moves one
 with st.expander(f"以前の版に戻す（保存されている版: {len(versions)}）"):
     st.caption("再構築の前のデータベースは最新の数版が残ります。戻すと、今のデータベースも版として残ります。")
     if not versions:
         st.write("保存されている以前の版はありません。")
     elif access.allowed:
-        chosen = st.selectbox("戻す版", versions, format_func=lambda v: v.name, key="dm_version")
+        chosen = st.selectbox("戻す版", versions, format_func=version_labels.get, key="dm_version")
         if st.button("この版に戻す", key="dm_rollback", icon=":material/history:"):
             try:
                 with build_lock.BuildLock(target, user=access.identity, action="切り戻し"):
@@ -253,9 +254,9 @@ with st.expander(f"以前の版に戻す（保存されている版: {len(versio
                 st.error(f"戻せませんでした（データベースは元のまま）: {exc}")
             else:
                 data.refresh()
-                st.success(f"{chosen.name} の内容に戻しました。")
+                st.success(f"{version_labels[chosen]}に戻しました。")
     else:
-        st.markdown("\n".join(f"- `{v.name}`" for v in versions))
+        st.markdown("\n".join(f"- {label}" for label in version_labels.values()))
 
 with st.expander("公式データの取得（インターネット接続が必要）"):
     known_sources = data.cached(views.sources_overview)()

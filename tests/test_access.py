@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 import subprocess
 import tomllib
@@ -332,9 +333,15 @@ def test_rebuild_and_rollback_record_the_administrator(page_db, tmp_path, monkey
     assert {"日時", "ファイル", "担当", "SHA-256"} <= set(log.columns) and "dx-office@pref.example.jp" in set(
         log["担当"]
     )
-    # the replaced demo DB was kept as a version: roll back to it
+    # the replaced demo DB was kept as a version, offered by when it was shown and what it held (not by
+    # its file name): roll back to it
+    offered = at.selectbox(key="dm_version").options
+    assert len(offered) == 1 and re.fullmatch(
+        r"\d{4}年\d+月\d+日 [\d:]+ まで表示していた版（構築 .+、デモ用の架空データを含む）", offered[0]
+    ), offered
     at = at.button(key="dm_rollback").click().run()
     assert not at.exception
+    assert any(m.value == f"{offered[0]}に戻しました。" for m in at.success), [m.value for m in at.success]
     with duckdb.connect(str(page_db), read_only=True) as con:
         assert con.execute("SELECT value FROM build_info WHERE key = 'demo'").fetchone()[0] == "true"
 

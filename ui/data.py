@@ -23,15 +23,18 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
 import streamlit as st
 
 from loaders.demo import resolve_database
-from store.connection import open_read_only, store_problem
+from metrics import tables
+from store.connection import CATALOG, open_read_only, store_problem
 from store.paths import DEFAULT_DB
 
 LOG = logging.getLogger("dx_dashboard")
@@ -244,3 +247,26 @@ def database_path() -> Path:
 def is_demo_fallback() -> bool:
     """True when no database was configured or built and the app shows the embedded demo."""
     return current_version().demo_fallback
+
+
+_KEPT_AT = re.compile(r"-(\d{8}-\d{6})-\d+$")
+
+
+def version_label(path: Path) -> str:
+    """A kept version of the database as an administrator chooses it: until when it was shown, when
+    and by whom it was built and whether it is the demo, never its file name."""
+    stamp = _KEPT_AT.search(Path(path).stem)
+    kept = datetime.strptime(stamp.group(1), "%Y%m%d-%H%M%S") if stamp else datetime.fromtimestamp(path.stat().st_mtime)
+    until = f"{kept.year}年{kept.month}月{kept.day}日 {kept:%H:%M:%S} まで表示していた版"
+    try:
+        connection = open_read_only(str(path))
+        try:
+            connection.execute(f"USE {CATALOG}")
+            info = tables.build_info(connection)
+        finally:
+            connection.close()
+    except duckdb.Error:
+        return f"{until}（中身を読めません）"
+    built = info.get("built_at", "不明").replace("T", " ")
+    kind = "デモ用の架空データを含む" if info.get("demo") == "true" else "公開データ・調査データ"
+    return f"{until}（構築 {built}、{info.get('built_by', '不明')}、{kind}）"
