@@ -107,7 +107,7 @@ all_metrics(con, flt=None, round_id=None, peer='pop_band', region_set=None, k=5)
     tables are read from them; metrics.summary.compute_all_metrics computes everything.
 workbook_bytes(con, flt=None, round_id=None)
     The .xlsx of all_metrics (one sheet per family plus 「説明」) for a download button: Japanese
-    headings, labels for rounds, stages and coded values, no ids (metrics.export.COLUMNS).
+    headings, labels for rounds, stages and coded values, no ids (metrics.export.HEADINGS).
 
 Command line: ``python -m metrics priority INPUT`` and ``python -m metrics export --db PATH --out F.xlsx``.
 
