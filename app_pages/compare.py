@@ -62,7 +62,7 @@ picked = st.dataframe(
     },
 )
 rows = picked.selection.rows if picked else []
-buttons = st.columns([2, 2, 2, 3])
+buttons = st.container(horizontal=True)  # each button as wide as its label, wrapping on a narrow screen
 
 
 def _add_to_set(codes: list[str]) -> None:
@@ -70,7 +70,7 @@ def _add_to_set(codes: list[str]) -> None:
     st.session_state["cmp"] = (current + [c for c in codes if c not in current])[: filters.MAX_COMPARE]
 
 
-buttons[0].button(
+buttons.button(
     f"選択した{len(rows)}団体を比較セットに追加",
     disabled=not rows,
     on_click=_add_to_set,
@@ -82,7 +82,7 @@ export.download(
     lambda: export.csv_bytes(table),
     file_name=f"{style.file_stem('市区町村一覧', selection.area)}.csv",
     mime=export.CSV_MIME,
-    where=buttons[1],
+    where=buttons,
 )
 export.download(
     "Excel",
@@ -90,7 +90,7 @@ export.download(
     file_name=f"{style.file_stem('市区町村一覧', selection.area)}.xlsx",
     mime=export.XLSX_MIME,
     icon=":material/table:",
-    where=buttons[2],
+    where=buttons,
 )
 st.caption(
     "列名をクリックすると並べ替えられます。行を選んで比較セットに追加できます（最大10団体、URLに保存）。"

@@ -309,13 +309,13 @@ priority_table = priority.assign(
         "理由",
     ]
 ]
-downloads = st.columns([2, 2, 5])
+downloads = st.container(horizontal=True)
 export.download(
     "訪問計画（CSV）",
     lambda: export.csv_bytes(plan_table),
     file_name=f"{style.file_stem('訪問計画', selection.area)}.csv",
     mime=export.CSV_MIME,
-    where=downloads[0],
+    where=downloads,
 )
 export.download(
     "訪問計画と優先度一覧（Excel）",
@@ -323,6 +323,6 @@ export.download(
     file_name=f"{style.file_stem('訪問計画と支援優先度', selection.area)}.xlsx",
     mime=export.XLSX_MIME,
     icon=":material/table:",
-    where=downloads[1],
+    where=downloads,
 )
 st.caption(f"{style.MISSING_LABEL}や未回答の段階は「弱い段階」として数え、支援の対象から漏らしません。")
