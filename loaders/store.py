@@ -96,6 +96,18 @@ def versions_dir(target: Path) -> Path:
     return target.parent / "versions"
 
 
+# a kept version is named <database>-<when it was replaced>.duckdb
+VERSION_STAMP = "%Y%m%d-%H%M%S-%f"
+
+
+def replaced_at(version: Path) -> datetime:
+    """When a kept version stopped being the database (from its name; its file time otherwise)."""
+    try:
+        return datetime.strptime("-".join(version.stem.rsplit("-", 3)[1:]), VERSION_STAMP)
+    except ValueError:
+        return datetime.fromtimestamp(version.stat().st_mtime)
+
+
 def swap_in(built: Path, target: Path, keep: int = KEEP_VERSIONS) -> Path | None:
     """Move a finished build into place atomically; keep the replaced file as a version."""
     with open(built, "rb+") as handle:
@@ -104,7 +116,7 @@ def swap_in(built: Path, target: Path, keep: int = KEEP_VERSIONS) -> Path | None
     if target.exists():
         folder = versions_dir(target)
         folder.mkdir(parents=True, exist_ok=True)
-        kept = folder / f"{target.stem}-{datetime.now().strftime('%Y%m%d-%H%M%S-%f')}{target.suffix}"
+        kept = folder / f"{target.stem}-{datetime.now().strftime(VERSION_STAMP)}{target.suffix}"
         # a hard link keeps the old bytes without copying; the replace below is the atomic step
         try:
             os.link(target, kept)

@@ -306,3 +306,19 @@ def test_rollback_refuses_a_version_that_is_not_a_complete_database(sources, tmp
         store.rollback(target)
     assert target.read_bytes() == before
     assert not building_files(target)
+
+
+def test_a_kept_version_tells_when_it_was_replaced(tmp_path):
+    from datetime import datetime, timedelta
+
+    target, built = tmp_path / "dashboard.duckdb", tmp_path / "new.duckdb"
+    target.write_bytes(b"old")
+    built.write_bytes(b"new")
+    before = datetime.now()
+    kept = store.swap_in(built, target)
+    assert kept is not None and before <= store.replaced_at(kept) <= datetime.now() + timedelta(seconds=1)
+    # a file named otherwise falls back to its file time
+    odd = tmp_path / "versions" / "dashboard-copy.duckdb"
+    odd.write_bytes(b"x")
+    os.utime(odd, (0, 86400))
+    assert store.replaced_at(odd) == datetime.fromtimestamp(86400)

@@ -23,18 +23,18 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import threading
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 import duckdb
 import streamlit as st
 
 from loaders.demo import resolve_database
+from loaders.store import replaced_at
 from metrics import tables
 from store.connection import CATALOG, open_read_only, store_problem
+from store.dates import japanese_date
 from store.paths import DEFAULT_DB
 
 LOG = logging.getLogger("dx_dashboard")
@@ -249,15 +249,11 @@ def is_demo_fallback() -> bool:
     return current_version().demo_fallback
 
 
-_KEPT_AT = re.compile(r"-(\d{8}-\d{6})-\d+$")
-
-
 def version_label(path: Path) -> str:
     """A kept version of the database as an administrator chooses it: until when it was shown, when
     and by whom it was built and whether it is the demo, never its file name."""
-    stamp = _KEPT_AT.search(Path(path).stem)
-    kept = datetime.strptime(stamp.group(1), "%Y%m%d-%H%M%S") if stamp else datetime.fromtimestamp(path.stat().st_mtime)
-    until = f"{kept.year}年{kept.month}月{kept.day}日 {kept:%H:%M:%S} まで表示していた版"
+    kept = replaced_at(Path(path))
+    until = f"{japanese_date(kept)} {kept:%H:%M:%S} まで表示していた版"
     try:
         connection = open_read_only(str(path))
         try:
