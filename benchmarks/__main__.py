@@ -20,7 +20,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from benchmarks import app, browser, cases, room, scaleout
-from benchmarks.core import DEFAULT_OUT, SHARED_DATA, Result, Run, guarded, markdown_table, uncommitted, write
+from benchmarks.core import DEFAULT_OUT, Result, Run, guarded, markdown_table, uncommitted, write
+from store.paths import SHARED_DATA
 
 GROUPS = ("ingest", "metrics", "payload", "app", "browser", "deck", "crowd", "scaleup", "scaleout")
 

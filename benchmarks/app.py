@@ -19,7 +19,8 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from benchmarks.core import ROOT, SHARED_DATA, Result, Samples
+from benchmarks.core import ROOT, Result, Samples
+from store.paths import SHARED_DATA
 
 RERUN_TARGET_MS = 300.0
 MAP_RERUN_TARGET_MS = 500.0

@@ -15,8 +15,9 @@ import duckdb
 import openpyxl
 import pyarrow.csv as pacsv
 
-from benchmarks.core import SHARED_DATA, Result, Run, Samples, timed
+from benchmarks.core import Result, Run, Samples, timed
 from loaders.build import all_loaders, build, detect_loader, iter_source_files
+from store.paths import SHARED_DATA
 
 INGEST_NAME = "ingest: ../shared/data → DuckDB (loaders.build)"
 INGEST_TARGET_S = 3.0

@@ -15,7 +15,6 @@ from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED_DATA = ROOT.parent / "shared" / "data"
 DEFAULT_OUT = Path(__file__).resolve().parent / "results"
 
 

@@ -21,7 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.core import ROOT, SHARED_DATA, Result, Samples
+from benchmarks.core import ROOT, Result, Samples
+from store.paths import SHARED_DATA
 
 DECK_TARGET_S = 5.0
 DECK_PREFECTURE = "兵庫県"

@@ -18,13 +18,13 @@ from loaders.errors import Report
 from loaders.fetch import CACHE_DIR
 from loaders.synthetic import synthetic_indicator_step, synthetic_survey_step
 from store.connection import open_read_only, store_problem
-from store.paths import DEFAULT_DB, DEMO_DB, ROOT
+from store.paths import DEFAULT_DB, DEMO_DB, SHARED_DATA
 
 
 def real_data_folders() -> list[Path]:
     """Folders of official files to include: $DX_SOURCE, the fetch cache, ../shared/data."""
     configured = [Path(p) for p in os.environ.get("DX_SOURCE", "").split(os.pathsep) if p]
-    candidates = configured + [CACHE_DIR, ROOT.parent / "shared" / "data"]
+    candidates = configured + [CACHE_DIR, SHARED_DATA]
     return [folder for folder in candidates if folder.is_dir() and any(folder.iterdir())]
 
 

@@ -10,3 +10,5 @@ DATA_DIR = ROOT / "data"
 DEFAULT_DB = DATA_DIR / "dashboard.duckdb"
 DEMO_DB = DATA_DIR / "demo.duckdb"
 SCHEMA_SQL = Path(__file__).with_name("schema.sql")
+# the public files beside the repository (../shared/data), read when present; never copied into data/
+SHARED_DATA = ROOT.parent / "shared" / "data"

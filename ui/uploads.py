@@ -18,7 +18,7 @@ from pathlib import Path
 
 from loaders.build import iter_source_files
 from loaders.fetch import CACHE_DIR
-from store.paths import DATA_DIR, ROOT
+from store.paths import DATA_DIR, SHARED_DATA
 
 UPLOAD_DIR = DATA_DIR / "uploads"
 STAGING_DIR = DATA_DIR / "tmp" / "uploads"
@@ -125,7 +125,7 @@ def describe_sources(folders: list[Path]) -> list[str]:
     rather than by the server's folder paths."""
     known = {
         Path(CACHE_DIR).resolve(): "「公式データの取得」で保存したファイル",
-        (ROOT.parent / "shared" / "data").resolve(): "サーバーに置かれた公開データ",
+        SHARED_DATA.resolve(): "サーバーに置かれた公開データ",
         Path(UPLOAD_DIR).resolve(): "取り込み対象に追加したファイル（下の一覧）",
     }
     described, others = [], 0
